@@ -1,0 +1,266 @@
+//! Element-wise activations φ and their derivatives φ′, each rule beside the other.
+
+use super::real::Real;
+use ndarray::{Array2, Zip};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// SELU's λ and α (Klambauer et al. 2017).
+pub const SELU_LAMBDA: f64 = 1.050_700_987_355_480_5;
+pub const SELU_ALPHA: f64 = 1.673_263_242_354_377_3;
+
+/// An activation function. Parsed from `name` or `name:parameter` (`leaky-relu:0.2`, `elu:1`).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum Activation {
+    /// σ(x) = 1 / (1 + e^(−x)); σ′ = σ(1 − σ) ≤ 1/4.
+    Sigmoid,
+    /// tanh x; tanh′ = 1 − tanh² ≤ 1.
+    Tanh,
+    /// max(0, x); derivative 1 for x > 0, else 0 (0 at x = 0, as PyTorch).
+    Relu,
+    /// x for x > 0, else slope·x.
+    LeakyRelu(f64),
+    /// x for x > 0, else α(eˣ − 1).
+    Elu(f64),
+    /// x·Φ(x), Φ the standard normal CDF (exact, erf-based).
+    Gelu,
+    /// λx for x > 0, else λα(eˣ − 1).
+    Selu,
+    /// x.
+    Linear,
+}
+
+/// Every activation name, for help texts and error messages.
+pub const ACTIVATION_NAMES: &[&str] = &[
+    "sigmoid",
+    "tanh",
+    "relu",
+    "leaky-relu[:slope]",
+    "elu[:alpha]",
+    "gelu",
+    "selu",
+    "linear",
+];
+
+impl Activation {
+    /// φ(x).
+    #[inline]
+    pub fn f<F: Real>(self, x: F) -> F {
+        let one = F::one();
+        match self {
+            Activation::Sigmoid => {
+                // Stable on both tails: never forms e^(+large).
+                if x >= F::zero() {
+                    one / (one + (-x).exp_p())
+                } else {
+                    let e = x.exp_p();
+                    e / (one + e)
+                }
+            }
+            Activation::Tanh => x.tanh_p(),
+            // NaN stays NaN, as in the frameworks (`max` would turn it into 0).
+            Activation::Relu => {
+                if x > F::zero() || x.is_nan() {
+                    x
+                } else {
+                    F::zero()
+                }
+            }
+            Activation::LeakyRelu(s) => {
+                if x > F::zero() {
+                    x
+                } else {
+                    F::of(s) * x
+                }
+            }
+            Activation::Elu(a) => {
+                if x > F::zero() {
+                    x
+                } else {
+                    F::of(a) * (x.exp_p() - one)
+                }
+            }
+            Activation::Gelu => x * normal_cdf(x),
+            Activation::Selu => {
+                let l = F::of(SELU_LAMBDA);
+                if x > F::zero() {
+                    l * x
+                } else {
+                    l * F::of(SELU_ALPHA) * (x.exp_p() - one)
+                }
+            }
+            Activation::Linear => x,
+        }
+    }
+
+    /// φ′(x).
+    #[inline]
+    pub fn df<F: Real>(self, x: F) -> F {
+        let one = F::one();
+        let zero = F::zero();
+        match self {
+            Activation::Sigmoid => {
+                let s = self.f(x);
+                s * (one - s)
+            }
+            Activation::Tanh => {
+                let t = x.tanh_p();
+                one - t * t
+            }
+            Activation::Relu => {
+                if x > zero {
+                    one
+                } else {
+                    zero
+                }
+            }
+            Activation::LeakyRelu(s) => {
+                if x > zero {
+                    one
+                } else {
+                    F::of(s)
+                }
+            }
+            Activation::Elu(a) => {
+                if x > zero {
+                    one
+                } else {
+                    F::of(a) * x.exp_p()
+                }
+            }
+            // d/dx [x Φ(x)] = Φ(x) + x ϕ(x).
+            Activation::Gelu => normal_cdf(x) + x * normal_pdf(x),
+            Activation::Selu => {
+                if x > zero {
+                    F::of(SELU_LAMBDA)
+                } else {
+                    F::of(SELU_LAMBDA * SELU_ALPHA) * x.exp_p()
+                }
+            }
+            Activation::Linear => one,
+        }
+    }
+
+    /// sup φ′ over the real line: 1/4 for sigmoid, ≈ 1.129 for GELU (at x = √2), λα for SELU.
+    pub fn max_derivative(self) -> f64 {
+        match self {
+            Activation::Sigmoid => 0.25,
+            Activation::Tanh | Activation::Relu | Activation::Linear => 1.0,
+            Activation::LeakyRelu(s) => s.abs().max(1.0),
+            Activation::Elu(a) => a.max(1.0),
+            Activation::Gelu => {
+                let x = std::f64::consts::SQRT_2;
+                self.df(x)
+            }
+            Activation::Selu => SELU_LAMBDA * SELU_ALPHA,
+        }
+    }
+
+    /// a = φ(h), element-wise.
+    pub fn forward<F: Real>(self, h: &Array2<F>) -> Array2<F> {
+        h.mapv(|x| self.f(x))
+    }
+
+    /// ∂L/∂h = ∂L/∂a ⊙ φ′(h), written over `da` in place.
+    pub fn backward<F: Real>(self, h: &Array2<F>, da: &mut Array2<F>) {
+        Zip::from(da).and(h).for_each(|d, &x| *d = *d * self.df(x));
+    }
+
+    /// Whether a unit at pre-activation `x` is saturated: φ′(x) < 0.1 · sup φ′
+    /// (for ReLU: inactive, x ≤ 0).
+    #[inline]
+    pub fn is_saturated<F: Real>(self, x: F) -> bool {
+        self.df(x).as_f64().abs() < 0.1 * self.max_derivative()
+    }
+
+    /// Whether ReLU-style zero derivatives are possible (so "dead units" are meaningful).
+    pub fn can_die(self) -> bool {
+        matches!(self, Activation::Relu)
+    }
+}
+
+/// Φ(x) = ½(1 + erf(x/√2)).
+#[inline]
+fn normal_cdf<F: Real>(x: F) -> F {
+    F::of(0.5) * (F::one() + (x * F::of(std::f64::consts::FRAC_1_SQRT_2)).erf_p())
+}
+
+/// ϕ(x) = e^(−x²/2) / √(2π).
+#[inline]
+fn normal_pdf<F: Real>(x: F) -> F {
+    F::of(0.398_942_280_401_432_7) * (F::of(-0.5) * x * x).exp_p()
+}
+
+impl fmt::Display for Activation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Activation::Sigmoid => f.write_str("sigmoid"),
+            Activation::Tanh => f.write_str("tanh"),
+            Activation::Relu => f.write_str("relu"),
+            Activation::LeakyRelu(s) => write!(f, "leaky-relu:{s}"),
+            Activation::Elu(a) => write!(f, "elu:{a}"),
+            Activation::Gelu => f.write_str("gelu"),
+            Activation::Selu => f.write_str("selu"),
+            Activation::Linear => f.write_str("linear"),
+        }
+    }
+}
+
+impl FromStr for Activation {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (name, param) = split_param(s)?;
+        let plain = |a: Activation| match param {
+            None => Ok(a),
+            Some(_) => Err(format!("activation '{name}' takes no parameter")),
+        };
+        match name.to_ascii_lowercase().as_str() {
+            "sigmoid" => plain(Activation::Sigmoid),
+            "tanh" => plain(Activation::Tanh),
+            "relu" => plain(Activation::Relu),
+            "leaky-relu" | "leaky_relu" | "leakyrelu" => {
+                Ok(Activation::LeakyRelu(param.unwrap_or(0.01)))
+            }
+            "elu" => Ok(Activation::Elu(param.unwrap_or(1.0))),
+            "gelu" => plain(Activation::Gelu),
+            "selu" => plain(Activation::Selu),
+            "linear" | "identity" => plain(Activation::Linear),
+            _ => Err(format!(
+                "unknown activation '{name}'; valid: {}",
+                ACTIVATION_NAMES.join(", ")
+            )),
+        }
+    }
+}
+
+/// Splits `name:value` into the name and a finite parameter.
+pub(crate) fn split_param(s: &str) -> Result<(&str, Option<f64>), String> {
+    match s.split_once(':') {
+        None => Ok((s.trim(), None)),
+        Some((name, value)) => {
+            let v: f64 = value
+                .trim()
+                .parse()
+                .map_err(|_| format!("'{value}' in '{s}' is not a number"))?;
+            if !v.is_finite() {
+                return Err(format!("the parameter in '{s}' must be finite"));
+            }
+            Ok((name.trim(), Some(v)))
+        }
+    }
+}
+
+impl TryFrom<String> for Activation {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl From<Activation> for String {
+    fn from(a: Activation) -> String {
+        a.to_string()
+    }
+}

@@ -1,0 +1,56 @@
+//! The affine layer z = x W + b.
+
+use super::real::Real;
+use ndarray::{Array1, Array2, ArrayView2, Axis};
+
+/// A dense layer with a `fan_in × fan_out` kernel and a bias per output unit.
+#[derive(Clone, Debug)]
+pub struct Dense<F> {
+    pub w: Array2<F>,
+    pub b: Array1<F>,
+}
+
+/// Gradients of a dense layer's parameters.
+#[derive(Clone, Debug)]
+pub struct DenseGrad<F> {
+    pub dw: Array2<F>,
+    pub db: Array1<F>,
+}
+
+impl<F: Real> Dense<F> {
+    /// A layer with the given kernel and zero biases.
+    pub fn new(w: Array2<F>) -> Self {
+        let b = Array1::zeros(w.ncols());
+        Dense { w, b }
+    }
+
+    pub fn fan_in(&self) -> usize {
+        self.w.nrows()
+    }
+
+    pub fn fan_out(&self) -> usize {
+        self.w.ncols()
+    }
+
+    /// z = x W + b, for a `batch × fan_in` input.
+    pub fn forward(&self, x: ArrayView2<F>) -> Array2<F> {
+        let mut z = x.dot(&self.w);
+        z += &self.b;
+        z
+    }
+
+    /// ∂L/∂W = xᵀ ∂L/∂z, ∂L/∂b = Σ_batch ∂L/∂z, and (if asked) ∂L/∂x = ∂L/∂z Wᵀ.
+    pub fn backward(
+        &self,
+        x: ArrayView2<F>,
+        dz: ArrayView2<F>,
+        want_dx: bool,
+    ) -> (DenseGrad<F>, Option<Array2<F>>) {
+        let grad = DenseGrad {
+            dw: x.t().dot(&dz),
+            db: dz.sum_axis(Axis(0)),
+        };
+        let dx = want_dx.then(|| dz.dot(&self.w.t()));
+        (grad, dx)
+    }
+}

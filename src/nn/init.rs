@@ -1,0 +1,201 @@
+//! Weight initializers, matching the Keras and PyTorch definitions.
+//!
+//! A dense kernel is `fan_in × fan_out`. Samples are drawn in f64 and rounded to the run's
+//! precision, so an f32 and an f64 run with one seed start from the same weights.
+
+use super::activation::split_param;
+use super::real::Real;
+use ndarray::Array2;
+use rand::{Rng, RngExt};
+use rand_distr::StandardNormal;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// Standard deviation of a standard normal truncated to [−2, 2]; Keras divides by it.
+pub const TRUNCATED_NORMAL_STD: f64 = 0.879_625_661_034_239_8;
+
+/// How a kernel's entries are drawn. Parsed from `name` or `name:scale`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum Init {
+    /// N(0, 2/(fan_in + fan_out)) — `torch.nn.init.xavier_normal_`.
+    XavierNormal,
+    /// U(±√(6/(fan_in + fan_out))) — `torch.nn.init.xavier_uniform_`.
+    XavierUniform,
+    /// N(0, 2/fan_in) — `torch.nn.init.kaiming_normal_(nonlinearity="relu")`.
+    HeNormal,
+    /// U(±√(6/fan_in)) — `torch.nn.init.kaiming_uniform_(nonlinearity="relu")`.
+    HeUniform,
+    /// Truncated normal at ±2σ′, σ′ = √(2/fan_in)/0.8796…, so the std is √(2/fan_in) —
+    /// `tf.keras.initializers.HeNormal`.
+    KerasHeNormal,
+    /// N(0, 1/fan_in) — `tf.keras.initializers.LecunNormal` without truncation.
+    LecunNormal,
+    /// U(±1/√fan_in): `nn.Linear`'s default, kaiming_uniform with a = √5.
+    TorchDefault,
+    /// N(0, σ²) with a fixed σ.
+    Normal(Option<f64>),
+    /// U(±a) with a fixed a.
+    Uniform(Option<f64>),
+    /// Every weight 0.
+    Zeros,
+    /// Every weight c.
+    Constant(Option<f64>),
+}
+
+/// Every initializer name, for help texts and error messages.
+pub const INIT_NAMES: &[&str] = &[
+    "xavier-normal",
+    "xavier-uniform",
+    "he-normal",
+    "he-uniform",
+    "keras-he-normal",
+    "lecun-normal",
+    "torch-default",
+    "normal:STD",
+    "uniform:LIMIT",
+    "zeros",
+    "constant:VALUE",
+];
+
+impl Init {
+    /// Fills in the scale of `normal`, `uniform` or `constant` from `--std` when the name
+    /// carried none; errors when such an initializer ends up without a scale.
+    pub fn with_scale(self, scale: Option<f64>) -> Result<Init, String> {
+        let pick = |own: Option<f64>, what: &str, name: &str| {
+            own.or(scale).ok_or_else(|| {
+                format!("initializer '{name}' needs a {what}: write '{name}:0.05' or add --std 0.05")
+            })
+        };
+        Ok(match self {
+            Init::Normal(s) => Init::Normal(Some(pick(s, "standard deviation", "normal")?)),
+            Init::Uniform(a) => Init::Uniform(Some(pick(a, "limit", "uniform")?)),
+            Init::Constant(c) => Init::Constant(Some(pick(c, "value", "constant")?)),
+            other => other,
+        })
+    }
+
+    /// Var(W) the rule aims for, or `None` for a constant kernel (not random at all).
+    pub fn variance(self, fan_in: usize, fan_out: usize) -> Option<f64> {
+        let (fi, fo) = (fan_in as f64, fan_out as f64);
+        Some(match self {
+            Init::XavierNormal | Init::XavierUniform => 2.0 / (fi + fo),
+            Init::HeNormal | Init::HeUniform | Init::KerasHeNormal => 2.0 / fi,
+            Init::LecunNormal => 1.0 / fi,
+            Init::TorchDefault => 1.0 / (3.0 * fi),
+            Init::Normal(s) => s.unwrap_or(0.0).powi(2),
+            Init::Uniform(a) => a.unwrap_or(0.0).powi(2) / 3.0,
+            Init::Zeros => 0.0,
+            Init::Constant(_) => return None,
+        })
+    }
+
+    /// Whether every weight of a kernel gets the same value (so units stay symmetric).
+    pub fn is_constant(self) -> bool {
+        matches!(self, Init::Zeros | Init::Constant(_))
+    }
+
+    /// Draws a `fan_in × fan_out` kernel, row by row.
+    pub fn kernel<F: Real, R: Rng>(self, fan_in: usize, fan_out: usize, rng: &mut R) -> Array2<F> {
+        Array2::from_shape_simple_fn((fan_in, fan_out), || {
+            F::of(self.sample(fan_in as f64, fan_out as f64, rng))
+        })
+    }
+
+    /// One weight.
+    fn sample<R: Rng>(self, fi: f64, fo: f64, rng: &mut R) -> f64 {
+        let mut normal = |std: f64| std * rng.sample::<f64, _>(StandardNormal);
+        match self {
+            Init::XavierNormal => normal((2.0 / (fi + fo)).sqrt()),
+            Init::HeNormal => normal((2.0 / fi).sqrt()),
+            Init::LecunNormal => normal((1.0 / fi).sqrt()),
+            Init::Normal(s) => normal(s.unwrap_or(0.0)),
+            Init::KerasHeNormal => loop {
+                // Re-draw beyond two standard deviations, as TensorFlow's truncated_normal.
+                let z: f64 = rng.sample(StandardNormal);
+                if z.abs() <= 2.0 {
+                    return (2.0 / fi).sqrt() / TRUNCATED_NORMAL_STD * z;
+                }
+            },
+            Init::XavierUniform => uniform(rng, (6.0 / (fi + fo)).sqrt()),
+            Init::HeUniform => uniform(rng, (6.0 / fi).sqrt()),
+            Init::TorchDefault => uniform(rng, 1.0 / fi.sqrt()),
+            Init::Uniform(a) => uniform(rng, a.unwrap_or(0.0)),
+            Init::Zeros => 0.0,
+            Init::Constant(c) => c.unwrap_or(0.0),
+        }
+    }
+}
+
+/// One draw of U(−limit, limit).
+fn uniform<R: Rng>(rng: &mut R, limit: f64) -> f64 {
+    limit * (2.0 * rng.random::<f64>() - 1.0)
+}
+
+impl fmt::Display for Init {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let with = |f: &mut fmt::Formatter<'_>, name: &str, p: Option<f64>| match p {
+            Some(p) => write!(f, "{name}:{p}"),
+            None => f.write_str(name),
+        };
+        match *self {
+            Init::XavierNormal => f.write_str("xavier-normal"),
+            Init::XavierUniform => f.write_str("xavier-uniform"),
+            Init::HeNormal => f.write_str("he-normal"),
+            Init::HeUniform => f.write_str("he-uniform"),
+            Init::KerasHeNormal => f.write_str("keras-he-normal"),
+            Init::LecunNormal => f.write_str("lecun-normal"),
+            Init::TorchDefault => f.write_str("torch-default"),
+            Init::Normal(s) => with(f, "normal", s),
+            Init::Uniform(a) => with(f, "uniform", a),
+            Init::Zeros => f.write_str("zeros"),
+            Init::Constant(c) => with(f, "constant", c),
+        }
+    }
+}
+
+impl FromStr for Init {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (name, param) = split_param(s)?;
+        let plain = |i: Init| match param {
+            None => Ok(i),
+            Some(_) => Err(format!("initializer '{name}' takes no parameter")),
+        };
+        let positive = |what: &str| match param {
+            Some(p) if p <= 0.0 => Err(format!("the {what} in '{s}' must be positive")),
+            _ => Ok(param),
+        };
+        match name.to_ascii_lowercase().as_str() {
+            "xavier-normal" | "glorot-normal" => plain(Init::XavierNormal),
+            "xavier-uniform" | "glorot-uniform" => plain(Init::XavierUniform),
+            "he-normal" | "kaiming-normal" => plain(Init::HeNormal),
+            "he-uniform" | "kaiming-uniform" => plain(Init::HeUniform),
+            "keras-he-normal" => plain(Init::KerasHeNormal),
+            "lecun-normal" => plain(Init::LecunNormal),
+            "torch-default" => plain(Init::TorchDefault),
+            "normal" => Ok(Init::Normal(positive("standard deviation")?)),
+            "uniform" => Ok(Init::Uniform(positive("limit")?)),
+            "zeros" | "zero" => plain(Init::Zeros),
+            "constant" => Ok(Init::Constant(param)),
+            _ => Err(format!(
+                "unknown initializer '{name}'; valid: {}",
+                INIT_NAMES.join(", ")
+            )),
+        }
+    }
+}
+
+impl TryFrom<String> for Init {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl From<Init> for String {
+    fn from(i: Init) -> String {
+        i.to_string()
+    }
+}

@@ -1,0 +1,299 @@
+//! A multilayer perceptron: hidden layers `h_l = a_(l−1) W_l + b_l`, optional batch norm on
+//! `h_l`, `a_l = φ(h_l)` (or `a_(l−1) + φ(h_l)` with residual connections), then a linear
+//! output layer producing logits.
+
+use super::activation::Activation;
+use super::batchnorm::{BatchNorm, BnCache, BnGrad};
+use super::dense::{Dense, DenseGrad};
+use super::init::Init;
+use super::norm;
+use super::real::Real;
+use super::rng;
+use ndarray::{Array2, ArrayViewD, ArrayViewMutD};
+
+/// The shape and ingredients of a network.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spec {
+    /// Width of the input.
+    pub input: usize,
+    /// Width of each hidden layer, first to last.
+    pub hidden: Vec<usize>,
+    /// Number of output units (classes).
+    pub outputs: usize,
+    pub activation: Activation,
+    /// Initializer of the hidden kernels.
+    pub init: Init,
+    /// Initializer of the output kernel (often the same as `init`).
+    pub output_init: Init,
+    pub batch_norm: bool,
+    pub residual: bool,
+}
+
+impl Spec {
+    /// `(fan_in, fan_out)` of every dense layer, the output layer last.
+    pub fn fans(&self) -> Vec<(usize, usize)> {
+        let mut ins = vec![self.input];
+        ins.extend(&self.hidden);
+        let mut outs = self.hidden.clone();
+        outs.push(self.outputs);
+        ins.into_iter().zip(outs).collect()
+    }
+
+    /// Number of trainable parameters (kernels, biases, and γ, β of batch norm).
+    pub fn parameters(&self) -> usize {
+        let dense: usize = self.fans().iter().map(|(i, o)| i * o + o).sum();
+        let bn: usize = if self.batch_norm {
+            self.hidden.iter().map(|w| 2 * w).sum()
+        } else {
+            0
+        };
+        dense + bn
+    }
+
+    /// Checks that the spec describes a network that can exist.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.input == 0 || self.outputs == 0 || self.hidden.contains(&0) {
+            return Err("every layer needs at least one unit".into());
+        }
+        if self.residual {
+            let mut prev = self.input;
+            for (l, &w) in self.hidden.iter().enumerate() {
+                if w != prev {
+                    return Err(format!(
+                        "a residual connection needs equal widths, but layer {} maps {prev} → {w}",
+                        l + 1
+                    ));
+                }
+                prev = w;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One hidden layer: dense, then optionally batch norm.
+#[derive(Clone, Debug)]
+pub struct Hidden<F> {
+    pub dense: Dense<F>,
+    pub bn: Option<BatchNorm<F>>,
+}
+
+/// The network's parameters and structure.
+#[derive(Clone, Debug)]
+pub struct Network<F> {
+    pub hidden: Vec<Hidden<F>>,
+    pub output: Dense<F>,
+    pub activation: Activation,
+    pub residual: bool,
+}
+
+/// What the forward pass keeps for the backward pass, per hidden layer.
+#[derive(Clone, Debug)]
+pub struct HiddenTape<F> {
+    /// a_(l−1), the layer's input.
+    pub input: Array2<F>,
+    /// The pre-activation that φ receives (after batch norm, when there is one).
+    pub h: Array2<F>,
+    pub bn: Option<BnCache<F>>,
+}
+
+/// The forward pass's record.
+#[derive(Clone, Debug)]
+pub struct Tape<F> {
+    pub hidden: Vec<HiddenTape<F>>,
+    /// a_depth, the output layer's input.
+    pub last: Array2<F>,
+    pub logits: Array2<F>,
+}
+
+impl<F> Tape<F> {
+    /// a_l for l = 1 … depth (the output of hidden layer l).
+    pub fn activation(&self, l: usize) -> &Array2<F> {
+        if l < self.hidden.len() {
+            &self.hidden[l].input
+        } else {
+            &self.last
+        }
+    }
+}
+
+/// Gradients of one hidden layer.
+#[derive(Clone, Debug)]
+pub struct HiddenGrad<F> {
+    pub dense: DenseGrad<F>,
+    pub bn: Option<BnGrad<F>>,
+}
+
+/// Gradients of every parameter, in the network's layout.
+#[derive(Clone, Debug)]
+pub struct Grads<F> {
+    pub hidden: Vec<HiddenGrad<F>>,
+    pub output: DenseGrad<F>,
+}
+
+/// The backward pass's results.
+#[derive(Clone, Debug)]
+pub struct Backward<F> {
+    pub grads: Grads<F>,
+    /// ‖∂L/∂h_l‖_F for every dense layer's output h_l (before batch norm), the logits last.
+    pub signal_norms: Vec<f64>,
+    /// ∂L/∂x, when asked for.
+    pub input_grad: Option<Array2<F>>,
+}
+
+impl<F: Real> Network<F> {
+    /// Draws a network for `spec`; layer l's kernel comes from its own random stream of
+    /// `seed`, so switching on batch norm or changing one layer leaves the others' weights
+    /// as they were.
+    pub fn build(spec: &Spec, seed: u64) -> Result<Self, String> {
+        spec.validate()?;
+        let fans = spec.fans();
+        let depth = spec.hidden.len();
+        let hidden = fans[..depth]
+            .iter()
+            .enumerate()
+            .map(|(l, &(i, o))| Hidden {
+                dense: Dense::new(spec.init.kernel(i, o, &mut rng::layer(seed, l))),
+                bn: spec.batch_norm.then(|| BatchNorm::new(o)),
+            })
+            .collect();
+        let (i, o) = fans[depth];
+        let output = Dense::new(spec.output_init.kernel(i, o, &mut rng::layer(seed, depth)));
+        Ok(Network {
+            hidden,
+            output,
+            activation: spec.activation,
+            residual: spec.residual,
+        })
+    }
+
+    pub fn depth(&self) -> usize {
+        self.hidden.len()
+    }
+
+    /// Runs `x` (`batch × input`) through the network, keeping what backprop needs.
+    pub fn forward(&self, x: Array2<F>) -> Tape<F> {
+        let mut a = x;
+        let mut hidden = Vec::with_capacity(self.hidden.len());
+        for layer in &self.hidden {
+            let z = layer.dense.forward(a.view());
+            let (h, bn) = match &layer.bn {
+                Some(bn) => {
+                    let (y, cache) = bn.forward(z.view());
+                    (y, Some(cache))
+                }
+                None => (z, None),
+            };
+            let mut next = self.activation.forward(&h);
+            if self.residual {
+                next += &a;
+            }
+            hidden.push(HiddenTape { input: a, h, bn });
+            a = next;
+        }
+        let logits = self.output.forward(a.view());
+        Tape {
+            hidden,
+            last: a,
+            logits,
+        }
+    }
+
+    /// Backpropagates ∂L/∂logits through the tape.
+    pub fn backward(&self, tape: &Tape<F>, dlogits: Array2<F>, want_input_grad: bool) -> Backward<F> {
+        let depth = self.depth();
+        let mut signal_norms = vec![0.0; depth + 1];
+        signal_norms[depth] = norm(dlogits.iter());
+        let want = depth > 0 || want_input_grad;
+        let (output, da) = self.output.backward(tape.last.view(), dlogits.view(), want);
+        let mut da = da;
+        let mut hidden = Vec::with_capacity(depth);
+        for l in (0..depth).rev() {
+            let (layer, rec) = (&self.hidden[l], &tape.hidden[l]);
+            let upstream = da.take().expect("gradient flows to every hidden layer");
+            // With a skip connection ∂L/∂a_(l−1) also receives ∂L/∂a_l unchanged.
+            let (mut dh, skip) = if self.residual {
+                (upstream.clone(), Some(upstream))
+            } else {
+                (upstream, None)
+            };
+            self.activation.backward(&rec.h, &mut dh);
+            let (dz, bn) = match (&layer.bn, &rec.bn) {
+                (Some(bn), Some(cache)) => {
+                    let (dz, g) = bn.backward(cache, dh.view());
+                    (dz, Some(g))
+                }
+                _ => (dh, None),
+            };
+            signal_norms[l] = norm(dz.iter());
+            let (dense, dx) = layer
+                .dense
+                .backward(rec.input.view(), dz.view(), l > 0 || want_input_grad);
+            da = match (dx, skip) {
+                (Some(mut dx), Some(skip)) => {
+                    dx += &skip;
+                    Some(dx)
+                }
+                (dx, _) => dx,
+            };
+            hidden.push(HiddenGrad { dense, bn });
+        }
+        hidden.reverse();
+        Backward {
+            grads: Grads { hidden, output },
+            signal_norms,
+            input_grad: da,
+        }
+    }
+
+    /// Every parameter tensor, in a fixed order: per hidden layer W, b (then γ, β with batch
+    /// norm), the output layer's W, b last. [`Grads::tensors`] uses the same order.
+    pub fn params_mut(&mut self) -> Vec<ArrayViewMutD<'_, F>> {
+        let mut out = Vec::new();
+        for layer in &mut self.hidden {
+            out.push(layer.dense.w.view_mut().into_dyn());
+            out.push(layer.dense.b.view_mut().into_dyn());
+            if let Some(bn) = &mut layer.bn {
+                out.push(bn.gamma.view_mut().into_dyn());
+                out.push(bn.beta.view_mut().into_dyn());
+            }
+        }
+        out.push(self.output.w.view_mut().into_dyn());
+        out.push(self.output.b.view_mut().into_dyn());
+        out
+    }
+}
+
+impl<F: Real> Grads<F> {
+    /// Every gradient tensor, in the order of [`Network::params_mut`].
+    pub fn tensors(&self) -> Vec<ArrayViewD<'_, F>> {
+        let mut out = Vec::new();
+        for g in &self.hidden {
+            out.push(g.dense.dw.view().into_dyn());
+            out.push(g.dense.db.view().into_dyn());
+            if let Some(b) = &g.bn {
+                out.push(b.dgamma.view().into_dyn());
+                out.push(b.dbeta.view().into_dyn());
+            }
+        }
+        out.push(self.output.dw.view().into_dyn());
+        out.push(self.output.db.view().into_dyn());
+        out
+    }
+
+    /// Every gradient tensor, mutable, in the order of [`Network::params_mut`].
+    pub fn tensors_mut(&mut self) -> Vec<ArrayViewMutD<'_, F>> {
+        let mut out = Vec::new();
+        for g in &mut self.hidden {
+            out.push(g.dense.dw.view_mut().into_dyn());
+            out.push(g.dense.db.view_mut().into_dyn());
+            if let Some(b) = &mut g.bn {
+                out.push(b.dgamma.view_mut().into_dyn());
+                out.push(b.dbeta.view_mut().into_dyn());
+            }
+        }
+        out.push(self.output.dw.view_mut().into_dyn());
+        out.push(self.output.db.view_mut().into_dyn());
+        out
+    }
+}

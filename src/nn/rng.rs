@@ -1,0 +1,36 @@
+//! Seeded random streams. ChaCha8 is specified bit for bit, so a seed gives the same numbers
+//! on every machine; each consumer draws from its own stream of the seed.
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+const DATA: u64 = 0;
+const LABELS: u64 = 1;
+const EXTRA: u64 = 2;
+const LAYERS: u64 = 1 << 32;
+
+fn stream(seed: u64, stream: u64) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(stream);
+    rng
+}
+
+/// The stream for input data.
+pub fn data(seed: u64) -> ChaCha8Rng {
+    stream(seed, DATA)
+}
+
+/// The stream for labels.
+pub fn labels(seed: u64) -> ChaCha8Rng {
+    stream(seed, LABELS)
+}
+
+/// A stream for anything else a caller needs (shuffling, dropout, …), numbered by `k`.
+pub fn extra(seed: u64, k: u32) -> ChaCha8Rng {
+    stream(seed, EXTRA + k as u64)
+}
+
+/// The stream for the kernel of dense layer `l` (0-based, the output layer last).
+pub fn layer(seed: u64, l: usize) -> ChaCha8Rng {
+    stream(seed, LAYERS + l as u64)
+}

@@ -1,0 +1,354 @@
+//! The canonical gradient probe: one forward and backward pass of a freshly initialized
+//! network on a Gaussian batch, measured layer by layer. Every per-layer figure that
+//! gradtutor prints comes from here.
+
+use crate::nn::{self, Activation, Init, Network, Real, Spec, loss, norm};
+use anyhow::{Result, bail};
+use clap::ValueEnum;
+use ndarray::{Array2, Axis};
+use rand::RngExt;
+use rand_distr::StandardNormal;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Floating-point precision of a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ValueEnum, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    /// 32-bit: what frameworks train in; tiny gradients underflow to 0, huge ones to inf.
+    #[default]
+    F32,
+    /// 64-bit: to look past under- and overflow.
+    F64,
+}
+
+impl fmt::Display for Precision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Precision::F32 => "f32",
+            Precision::F64 => "f64",
+        })
+    }
+}
+
+/// Everything that determines a probe's result.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ProbeConfig {
+    /// Width of the input `X`.
+    pub input: usize,
+    /// Width of each hidden layer.
+    pub hidden: Vec<usize>,
+    pub classes: usize,
+    pub batch: usize,
+    pub activation: Activation,
+    pub init: Init,
+    /// Initializer of the output layer.
+    pub output_init: Init,
+    pub batch_norm: bool,
+    pub residual: bool,
+    pub precision: Precision,
+    pub seed: u64,
+}
+
+impl ProbeConfig {
+    /// The canonical probe network: `depth` hidden layers of `width` units on a
+    /// `batch × width` input, every kernel from `init`.
+    pub fn canonical(depth: usize, width: usize, batch: usize, classes: usize) -> Self {
+        ProbeConfig {
+            input: width,
+            hidden: vec![width; depth],
+            classes,
+            batch,
+            activation: Activation::Sigmoid,
+            init: Init::XavierNormal,
+            output_init: Init::XavierNormal,
+            batch_norm: false,
+            residual: false,
+            precision: Precision::F32,
+            seed: 42,
+        }
+    }
+
+    pub fn depth(&self) -> usize {
+        self.hidden.len()
+    }
+
+    /// The network this probe measures.
+    pub fn spec(&self) -> Spec {
+        Spec {
+            input: self.input,
+            hidden: self.hidden.clone(),
+            outputs: self.classes,
+            activation: self.activation,
+            init: self.init,
+            output_init: self.output_init,
+            batch_norm: self.batch_norm,
+            residual: self.residual,
+        }
+    }
+
+    /// Bytes the probe holds at its peak: parameters and their gradients, the forward
+    /// tape (inputs, pre-activations, batch-norm caches) and a few layer-sized temporaries.
+    pub fn memory_estimate(&self) -> u128 {
+        let size = match self.precision {
+            Precision::F32 => 4u128,
+            Precision::F64 => 8,
+        };
+        let b = self.batch as u128;
+        let params = self.spec().parameters() as u128;
+        let per_layer = if self.batch_norm { 3 } else { 2 };
+        let tape: u128 = self.hidden.iter().map(|&w| w as u128 * per_layer).sum::<u128>()
+            + self.input as u128
+            + self.classes as u128;
+        let widest = self.hidden.iter().chain([&self.input, &self.classes]).max().copied();
+        let temporaries = 4 * widest.unwrap_or(0) as u128;
+        size * (2 * params + b * (tape + temporaries))
+    }
+
+    /// Rejects shapes that cannot run, and runs larger than `max_bytes`.
+    pub fn check(&self, max_bytes: u64) -> Result<()> {
+        if self.hidden.is_empty() {
+            bail!("depth must be at least 1 (got 0)");
+        }
+        if self.input == 0 || self.hidden.contains(&0) {
+            bail!("width must be at least 1 (got 0)");
+        }
+        if self.classes < 2 {
+            bail!("classes must be at least 2 (got {})", self.classes);
+        }
+        if self.batch == 0 {
+            bail!("batch must be at least 1 (got 0)");
+        }
+        if self.batch_norm && self.batch < 2 {
+            bail!(
+                "batch norm needs a batch of at least 2: with one example every unit equals its \
+                 batch mean and normalizes to 0 (got --batch {})",
+                self.batch
+            );
+        }
+        self.spec().validate().map_err(anyhow::Error::msg)?;
+        let need = self.memory_estimate();
+        if need > max_bytes as u128 {
+            bail!(
+                "this run needs about {} but the memory limit is {}; reduce --width (memory \
+                 grows with its square), --depth or --batch, or raise the limit with \
+                 --max-memory",
+                human_bytes(need),
+                human_bytes(max_bytes as u128)
+            );
+        }
+        Ok(())
+    }
+}
+
+/// `1.5 GiB`, `640 MiB`, `12 KiB`.
+pub fn human_bytes(n: u128) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < units.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else if v >= 1e6 {
+        format!("{v:.2e} {}", units[u])
+    } else {
+        format!("{v:.1} {}", units[u])
+    }
+}
+
+/// Which pass a non-finite value appeared in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Pass {
+    Forward,
+    Backward,
+}
+
+/// Where a value first overflowed to ±∞ or became NaN.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct NonFinite {
+    /// 1-based layer, the output layer being depth + 1.
+    pub layer: usize,
+    pub pass: Pass,
+    /// True for NaN, false for ±∞.
+    pub nan: bool,
+}
+
+/// The probe's figures for one dense layer.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LayerFigures {
+    /// 1-based; the output layer is depth + 1.
+    pub layer: usize,
+    pub fan_in: usize,
+    pub fan_out: usize,
+    /// ‖∂L/∂W_l‖_F.
+    pub grad_norm: f64,
+    /// ‖∂L/∂h_l‖_F, the backprop signal at the layer's output (before batch norm).
+    pub signal_norm: f64,
+    /// ‖W_l‖_F.
+    pub weight_norm: f64,
+    /// Sample standard deviation of the kernel's entries.
+    pub weight_std: f64,
+    /// Mean of a_l (the logits, for the output layer).
+    pub act_mean: f64,
+    /// Standard deviation of a_l (the logits, for the output layer).
+    pub act_std: f64,
+    /// Fraction of entries of h_l with φ′(h) < 0.1·sup φ′; none for the output layer.
+    pub saturated: Option<f64>,
+    /// ReLU only: fraction of units inactive for every example of the batch.
+    pub dead: Option<f64>,
+    /// Hidden layers: how far the units' gradient columns differ, max_j ‖g_j − ḡ‖ / ‖∂L/∂W‖
+    /// (0 when every unit receives the same gradient).
+    pub unit_spread: Option<f64>,
+}
+
+/// What one probe measured.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ProbeResult {
+    pub loss: f64,
+    pub layers: Vec<LayerFigures>,
+    pub nonfinite: Option<NonFinite>,
+}
+
+/// Runs the probe for `cfg` after checking it against `max_bytes`.
+pub fn probe(cfg: &ProbeConfig, max_bytes: u64) -> Result<ProbeResult> {
+    cfg.check(max_bytes)?;
+    Ok(match cfg.precision {
+        Precision::F32 => run::<f32>(cfg),
+        Precision::F64 => run::<f64>(cfg),
+    })
+}
+
+fn run<F: Real>(cfg: &ProbeConfig) -> ProbeResult {
+    let net = Network::<F>::build(&cfg.spec(), cfg.seed).expect("checked by ProbeConfig::check");
+    let (x, labels) = gaussian_batch::<F>(cfg.batch, cfg.input, cfg.classes, cfg.seed);
+    measure(&net, x, &labels)
+}
+
+/// `X` with i.i.d. N(0, 1) entries and labels uniform over `classes`, from `seed`.
+pub fn gaussian_batch<F: Real>(
+    batch: usize,
+    input: usize,
+    classes: usize,
+    seed: u64,
+) -> (Array2<F>, Vec<usize>) {
+    let mut rng = nn::rng::data(seed);
+    let x = Array2::from_shape_simple_fn((batch, input), || {
+        F::of(rng.sample::<f64, _>(StandardNormal))
+    });
+    let mut rng = nn::rng::labels(seed);
+    let labels = (0..batch).map(|_| rng.random_range(0..classes)).collect();
+    (x, labels)
+}
+
+/// One forward and backward pass of `net` on `(x, labels)` with softmax cross-entropy,
+/// measured per layer.
+pub fn measure<F: Real>(net: &Network<F>, x: Array2<F>, labels: &[usize]) -> ProbeResult {
+    let depth = net.depth();
+    let tape = net.forward(x);
+    let (loss, dlogits) = loss::softmax_cross_entropy(tape.logits.view(), labels);
+    let back = net.backward(&tape, dlogits, false);
+
+    let mut nonfinite = None;
+    let mut layers = Vec::with_capacity(depth + 1);
+    for l in 0..=depth {
+        let (dense, grad) = if l < depth {
+            (&net.hidden[l].dense, &back.grads.hidden[l].dense)
+        } else {
+            (&net.output, &back.grads.output)
+        };
+        let out = if l < depth { tape.activation(l + 1) } else { &tape.logits };
+        let (act_mean, act_std) = mean_std(out.iter());
+        if nonfinite.is_none()
+            && let Some(nan) = first_nonfinite(out.iter())
+        {
+            nonfinite = Some(NonFinite { layer: l + 1, pass: Pass::Forward, nan });
+        }
+        let hidden = (l < depth).then(|| &tape.hidden[l].h);
+        let saturated = hidden.map(|h| {
+            let n = h.iter().filter(|&&v| net.activation.is_saturated(v)).count();
+            n as f64 / h.len().max(1) as f64
+        });
+        let dead = hidden.filter(|_| net.activation.can_die()).map(|h| {
+            let dead = h
+                .axis_iter(Axis(1))
+                .filter(|unit| unit.iter().all(|&v| v <= F::zero()))
+                .count();
+            dead as f64 / h.ncols() as f64
+        });
+        let grad_norm = norm(grad.dw.iter());
+        layers.push(LayerFigures {
+            layer: l + 1,
+            fan_in: dense.fan_in(),
+            fan_out: dense.fan_out(),
+            grad_norm,
+            signal_norm: back.signal_norms[l],
+            weight_norm: norm(dense.w.iter()),
+            weight_std: mean_std(dense.w.iter()).1,
+            act_mean,
+            act_std,
+            saturated,
+            dead,
+            unit_spread: (l < depth).then(|| unit_spread(&grad.dw, grad_norm)),
+        });
+    }
+    if nonfinite.is_none() {
+        // Backprop runs from the output down: the highest layer with a bad value is first.
+        nonfinite = layers.iter().rev().find_map(|f| {
+            let bad = [f.grad_norm, f.signal_norm].into_iter().find(|v| !v.is_finite())?;
+            Some(NonFinite { layer: f.layer, pass: Pass::Backward, nan: bad.is_nan() })
+        });
+    }
+    ProbeResult {
+        loss: loss.as_f64(),
+        layers,
+        nonfinite,
+    }
+}
+
+/// Mean and population standard deviation, accumulated in f64.
+fn mean_std<'a, F: Real>(values: impl Iterator<Item = &'a F> + Clone) -> (f64, f64) {
+    let (mut n, mut sum) = (0usize, 0.0);
+    for v in values.clone() {
+        sum += v.as_f64();
+        n += 1;
+    }
+    if n == 0 {
+        return (0.0, 0.0);
+    }
+    let mean = sum / n as f64;
+    let var = values.map(|v| (v.as_f64() - mean).powi(2)).sum::<f64>() / n as f64;
+    (mean, var.sqrt())
+}
+
+/// `Some(true)` at the first NaN, `Some(false)` at the first ±∞, `None` if all are finite.
+fn first_nonfinite<'a, F: Real>(mut values: impl Iterator<Item = &'a F>) -> Option<bool> {
+    values.find(|v| !v.is_finite()).map(|v| v.is_nan())
+}
+
+/// max_j ‖g_j − ḡ‖ / ‖g‖ over the columns g_j of a kernel gradient.
+fn unit_spread<F: Real>(dw: &Array2<F>, total: f64) -> f64 {
+    if total == 0.0 || !total.is_finite() {
+        return if total == 0.0 { 0.0 } else { f64::NAN };
+    }
+    let cols = dw.ncols() as f64;
+    let mean: Vec<f64> = dw
+        .rows()
+        .into_iter()
+        .map(|r| r.iter().map(|v| v.as_f64()).sum::<f64>() / cols)
+        .collect();
+    let worst = dw
+        .axis_iter(Axis(1))
+        .map(|col| {
+            col.iter()
+                .zip(&mean)
+                .map(|(v, m)| (v.as_f64() - m).powi(2))
+                .sum::<f64>()
+                .sqrt()
+        })
+        .fold(0.0, f64::max);
+    worst / total
+}

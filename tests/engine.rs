@@ -1,0 +1,245 @@
+//! Initializers, symmetry, reproducibility, optimizers and clipping.
+
+use gradtutor::nn::init::TRUNCATED_NORMAL_STD;
+use gradtutor::nn::network::Grads;
+use gradtutor::nn::optim::{self, Optimizer, OptimizerState};
+use gradtutor::nn::{Activation, Init, Network, Spec, loss, rng};
+use gradtutor::probe::{self, Precision, ProbeConfig, gaussian_batch};
+use ndarray::Array2;
+
+const GIB: u64 = 1 << 30;
+
+fn kernel(init: Init) -> Array2<f64> {
+    init.kernel::<f64, _>(784, 256, &mut rng::layer(42, 0))
+}
+
+fn std_of(k: &Array2<f64>) -> f64 {
+    let n = k.len() as f64;
+    let mean = k.sum() / n;
+    (k.mapv(|v| (v - mean).powi(2)).sum() / n).sqrt()
+}
+
+#[test]
+fn initializer_statistics_on_a_784_by_256_kernel() {
+    let (fi, fo) = (784.0f64, 256.0f64);
+    let cases = [
+        (Init::XavierNormal, (2.0 / (fi + fo)).sqrt()),
+        (Init::XavierUniform, (6.0 / (fi + fo)).sqrt() / 3f64.sqrt()),
+        (Init::HeNormal, (2.0 / fi).sqrt()),
+        (Init::HeUniform, (6.0 / fi).sqrt() / 3f64.sqrt()),
+        (Init::KerasHeNormal, (2.0 / fi).sqrt()),
+        (Init::LecunNormal, (1.0 / fi).sqrt()),
+        (Init::TorchDefault, 1.0 / fi.sqrt() / 3f64.sqrt()),
+        (Init::Normal(Some(0.05)), 0.05),
+        (Init::Uniform(Some(0.2)), 0.2 / 3f64.sqrt()),
+    ];
+    for (init, want) in cases {
+        let k = kernel(init);
+        assert_eq!(k.dim(), (784, 256), "{init}: a kernel is fan_in × fan_out");
+        let got = std_of(&k);
+        assert!((got / want - 1.0).abs() < 0.02, "{init}: std {got} vs rule {want}");
+        let var = init.variance(784, 256).unwrap();
+        assert!((var.sqrt() / want - 1.0).abs() < 1e-12, "{init}: variance rule");
+    }
+}
+
+#[test]
+fn uniform_samples_stay_within_their_limit() {
+    let (fi, fo) = (784.0f64, 256.0f64);
+    for (init, limit) in [
+        (Init::XavierUniform, (6.0 / (fi + fo)).sqrt()),
+        (Init::HeUniform, (6.0 / fi).sqrt()),
+        (Init::TorchDefault, 1.0 / fi.sqrt()),
+        (Init::Uniform(Some(0.2)), 0.2),
+    ] {
+        let k = kernel(init);
+        let max = k.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        assert!(max <= limit, "{init}: {max} beyond {limit}");
+        assert!(max > 0.99 * limit, "{init}: samples should reach near the limit");
+    }
+}
+
+#[test]
+fn keras_he_normal_is_truncated_at_two_sigma() {
+    let sigma = (2.0f64 / 784.0).sqrt() / TRUNCATED_NORMAL_STD;
+    let k = kernel(Init::KerasHeNormal);
+    let max = k.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    assert!(max <= 2.0 * sigma, "{max} beyond 2σ′ = {}", 2.0 * sigma);
+    assert!(max > 1.95 * sigma, "the tails should reach close to 2σ′");
+    // An untruncated He normal of this size has values beyond 2σ′ (a ~4.6% tail of σ).
+    let plain = kernel(Init::HeNormal);
+    assert!(plain.iter().any(|v| v.abs() > 2.0 * sigma));
+}
+
+#[test]
+fn constant_and_zero_kernels() {
+    assert!(kernel(Init::Zeros).iter().all(|&v| v == 0.0));
+    assert!(kernel(Init::Constant(Some(0.3))).iter().all(|&v| v == 0.3));
+}
+
+#[test]
+fn the_question_7_model_has_235146_parameters() {
+    let spec = Spec {
+        input: 784,
+        hidden: vec![256, 128],
+        outputs: 10,
+        activation: Activation::Relu,
+        init: Init::KerasHeNormal,
+        output_init: Init::XavierUniform,
+        batch_norm: false,
+        residual: false,
+    };
+    assert_eq!(spec.fans(), vec![(784, 256), (256, 128), (128, 10)]);
+    assert_eq!(spec.parameters(), 200_960 + 32_896 + 1_290);
+}
+
+#[test]
+fn a_constant_initializer_gives_every_unit_the_same_gradient() {
+    let mut cfg = ProbeConfig::canonical(3, 16, 8, 4);
+    cfg.activation = Activation::Tanh;
+    cfg.init = Init::Constant(Some(0.1));
+    cfg.output_init = Init::Constant(Some(0.1));
+    cfg.precision = Precision::F64;
+    let r = probe::probe(&cfg, GIB).unwrap();
+    for f in &r.layers[..3] {
+        assert!(f.grad_norm > 0.0, "layer {} gets a gradient", f.layer);
+        let spread = f.unit_spread.unwrap();
+        assert!(spread < 1e-12, "layer {}: units differ by {spread:e}", f.layer);
+    }
+    // A random initializer breaks the symmetry.
+    cfg.init = Init::XavierNormal;
+    cfg.output_init = Init::XavierNormal;
+    let r = probe::probe(&cfg, GIB).unwrap();
+    assert!(r.layers[..3].iter().all(|f| f.unit_spread.unwrap() > 0.1));
+}
+
+#[test]
+fn same_seed_same_bits_different_seed_different_output() {
+    for precision in [Precision::F32, Precision::F64] {
+        let mut cfg = ProbeConfig::canonical(6, 32, 16, 10);
+        cfg.precision = precision;
+        cfg.batch_norm = true;
+        let a = probe::probe(&cfg, GIB).unwrap();
+        let b = probe::probe(&cfg, GIB).unwrap();
+        let bits = |r: &probe::ProbeResult| -> Vec<u64> {
+            r.layers
+                .iter()
+                .flat_map(|f| [f.grad_norm, f.signal_norm, f.act_mean, f.act_std])
+                .chain([r.loss])
+                .map(f64::to_bits)
+                .collect()
+        };
+        assert_eq!(bits(&a), bits(&b), "{precision}: same seed must give the same bits");
+        cfg.seed = 43;
+        let c = probe::probe(&cfg, GIB).unwrap();
+        assert_ne!(bits(&a), bits(&c), "{precision}: another seed must give another network");
+    }
+}
+
+#[test]
+fn probe_reports_each_layer_and_its_shape() {
+    let cfg = ProbeConfig::canonical(4, 8, 5, 3);
+    let r = probe::probe(&cfg, GIB).unwrap();
+    assert_eq!(r.layers.len(), 5);
+    assert_eq!(r.layers[4].fan_out, 3);
+    assert!(r.layers[..4].iter().all(|f| f.saturated.is_some()));
+    assert!(r.layers[4].saturated.is_none());
+    // Uniform labels and small logits: the loss is close to ln 3.
+    assert!((r.loss - 3f64.ln()).abs() < 0.3, "loss {}", r.loss);
+}
+
+#[test]
+fn overflow_is_recorded_not_a_panic() {
+    let mut cfg = ProbeConfig::canonical(80, 32, 8, 10);
+    cfg.activation = Activation::Relu;
+    cfg.init = Init::Normal(Some(1.0));
+    let r = probe::probe(&cfg, GIB).unwrap();
+    let nf = r.nonfinite.expect("activations grow ≈ √(σ_w²/2) = 4× per layer: 4⁸⁰ ≈ 1e48 overflows f32");
+    assert_eq!(nf.pass, probe::Pass::Forward);
+    assert!(nf.layer > 1 && nf.layer <= 81);
+    assert!(r.loss.is_nan(), "the loss of an overflowed network is NaN, not {}", r.loss);
+}
+
+#[test]
+fn impossible_sizes_and_huge_runs_are_refused() {
+    let check = |cfg: ProbeConfig| probe::probe(&cfg, 4 * GIB).unwrap_err().to_string();
+    assert!(check(ProbeConfig::canonical(0, 8, 8, 10)).contains("depth"));
+    assert!(check(ProbeConfig::canonical(2, 0, 8, 10)).contains("width"));
+    assert!(check(ProbeConfig::canonical(2, 8, 0, 10)).contains("batch"));
+    let mut bn = ProbeConfig::canonical(2, 8, 1, 10);
+    bn.batch_norm = true;
+    assert!(check(bn).contains("batch norm"));
+    let msg = check(ProbeConfig::canonical(100, 100_000, 64, 10));
+    assert!(msg.contains("GiB") && msg.contains("--width"), "{msg}");
+}
+
+fn tiny_problem() -> (Network<f64>, Array2<f64>, Vec<usize>) {
+    let spec = Spec {
+        input: 6,
+        hidden: vec![16, 16],
+        outputs: 3,
+        activation: Activation::Tanh,
+        init: Init::XavierNormal,
+        output_init: Init::XavierNormal,
+        batch_norm: false,
+        residual: false,
+    };
+    let net = Network::build(&spec, 5).unwrap();
+    let (x, labels) = gaussian_batch::<f64>(32, 6, 3, 5);
+    (net, x, labels)
+}
+
+fn loss_and_grads(net: &Network<f64>, x: &Array2<f64>, labels: &[usize]) -> (f64, Grads<f64>) {
+    let tape = net.forward(x.clone());
+    let (l, dl) = loss::softmax_cross_entropy(tape.logits.view(), labels);
+    (l, net.backward(&tape, dl, false).grads)
+}
+
+#[test]
+fn every_optimizer_reduces_the_loss() {
+    for kind in [
+        Optimizer::Sgd { lr: 0.5 },
+        Optimizer::Momentum { lr: 0.1, momentum: 0.9 },
+        Optimizer::adam(0.01),
+    ] {
+        let (mut net, x, labels) = tiny_problem();
+        let mut opt = OptimizerState::new(kind);
+        let (first, _) = loss_and_grads(&net, &x, &labels);
+        for _ in 0..50 {
+            let (_, g) = loss_and_grads(&net, &x, &labels);
+            opt.step(&mut net, &g);
+        }
+        let (last, _) = loss_and_grads(&net, &x, &labels);
+        assert!(last < 0.5 * first, "{kind:?}: loss {first} → {last}");
+    }
+}
+
+#[test]
+fn clipping_by_norm_bounds_the_global_norm() {
+    let (net, x, labels) = tiny_problem();
+    let (_, mut g) = loss_and_grads(&net, &x, &labels);
+    let before = optim::global_norm(&g);
+    let max_norm = before / 10.0;
+    let reported = optim::clip_grad_norm(&mut g, max_norm);
+    assert_eq!(reported, before);
+    let after = optim::global_norm(&g);
+    // PyTorch's rule scales by max_norm / (total + 1e−6): just under max_norm.
+    let expected = before * (max_norm / (before + 1e-6));
+    assert!((after - expected).abs() < 1e-12 * expected, "{after} vs {expected}");
+    assert!(after <= max_norm);
+    // Below the limit nothing changes.
+    let (_, mut g2) = loss_and_grads(&net, &x, &labels);
+    optim::clip_grad_norm(&mut g2, before * 2.0);
+    assert_eq!(optim::global_norm(&g2), before);
+}
+
+#[test]
+fn clipping_by_value_clamps_every_entry() {
+    let (net, x, labels) = tiny_problem();
+    let (_, mut g) = loss_and_grads(&net, &x, &labels);
+    optim::clip_grad_value(&mut g, 1e-3);
+    for t in g.tensors() {
+        assert!(t.iter().all(|v| v.abs() <= 1e-3));
+    }
+    assert!(g.tensors().iter().any(|t| t.iter().any(|v| v.abs() == 1e-3)));
+}
