@@ -1,5 +1,17 @@
 //! gradtutor: a command-line tutor for gradient dynamics in deep networks.
+//!
+//! `nn` computes, `probe` measures, `theory` predicts, `experiments` turn measurements into a
+//! `report`, which `report::text` and `report::json` render. `bank` holds the questions;
+//! `cli` and `app` are the command line.
 
+pub mod app;
+pub mod bank;
+pub mod cli;
+pub mod experiments;
+pub mod lesson;
 pub mod nn;
 pub mod probe;
+pub mod report;
+pub mod settings;
+pub mod style;
 pub mod theory;

@@ -2,7 +2,7 @@
 //! network on a Gaussian batch, measured layer by layer. Every per-layer figure that
 //! gradtutor prints comes from here.
 
-use crate::nn::{self, Activation, Init, Network, Real, Spec, loss, norm};
+use crate::nn::{self, Activation, Init, Network, Real, Spec, loss, norm, optim};
 use anyhow::{Result, bail};
 use clap::ValueEnum;
 use ndarray::{Array2, Axis};
@@ -48,6 +48,8 @@ pub struct ProbeConfig {
     pub residual: bool,
     pub precision: Precision,
     pub seed: u64,
+    /// Clip the gradients to this global norm (PyTorch's rule) before measuring them.
+    pub clip_norm: Option<f64>,
 }
 
 impl ProbeConfig {
@@ -66,6 +68,7 @@ impl ProbeConfig {
             residual: false,
             precision: Precision::F32,
             seed: 42,
+            clip_norm: None,
         }
     }
 
@@ -97,10 +100,19 @@ impl ProbeConfig {
         let b = self.batch as u128;
         let params = self.spec().parameters() as u128;
         let per_layer = if self.batch_norm { 3 } else { 2 };
-        let tape: u128 = self.hidden.iter().map(|&w| w as u128 * per_layer).sum::<u128>()
+        let tape: u128 = self
+            .hidden
+            .iter()
+            .map(|&w| w as u128 * per_layer)
+            .sum::<u128>()
             + self.input as u128
             + self.classes as u128;
-        let widest = self.hidden.iter().chain([&self.input, &self.classes]).max().copied();
+        let widest = self
+            .hidden
+            .iter()
+            .chain([&self.input, &self.classes])
+            .max()
+            .copied();
         let temporaries = 4 * widest.unwrap_or(0) as u128;
         size * (2 * params + b * (tape + temporaries))
     }
@@ -209,6 +221,8 @@ pub struct LayerFigures {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ProbeResult {
     pub loss: f64,
+    /// √(Σ‖g‖²) over every parameter's gradient, before any clipping.
+    pub global_grad_norm: f64,
     pub layers: Vec<LayerFigures>,
     pub nonfinite: Option<NonFinite>,
 }
@@ -225,7 +239,7 @@ pub fn probe(cfg: &ProbeConfig, max_bytes: u64) -> Result<ProbeResult> {
 fn run<F: Real>(cfg: &ProbeConfig) -> ProbeResult {
     let net = Network::<F>::build(&cfg.spec(), cfg.seed).expect("checked by ProbeConfig::check");
     let (x, labels) = gaussian_batch::<F>(cfg.batch, cfg.input, cfg.classes, cfg.seed);
-    measure(&net, x, &labels)
+    measure(&net, x, &labels, cfg.clip_norm)
 }
 
 /// `X` with i.i.d. N(0, 1) entries and labels uniform over `classes`, from `seed`.
@@ -245,12 +259,21 @@ pub fn gaussian_batch<F: Real>(
 }
 
 /// One forward and backward pass of `net` on `(x, labels)` with softmax cross-entropy,
-/// measured per layer.
-pub fn measure<F: Real>(net: &Network<F>, x: Array2<F>, labels: &[usize]) -> ProbeResult {
+/// measured per layer; with `clip_norm`, the parameter gradients are clipped first.
+pub fn measure<F: Real>(
+    net: &Network<F>,
+    x: Array2<F>,
+    labels: &[usize],
+    clip_norm: Option<f64>,
+) -> ProbeResult {
     let depth = net.depth();
     let tape = net.forward(x);
     let (loss, dlogits) = loss::softmax_cross_entropy(tape.logits.view(), labels);
-    let back = net.backward(&tape, dlogits, false);
+    let mut back = net.backward(&tape, dlogits, false);
+    let global_grad_norm = match clip_norm {
+        Some(max) => optim::clip_grad_norm(&mut back.grads, max),
+        None => optim::global_norm(&back.grads),
+    };
 
     let mut nonfinite = None;
     let mut layers = Vec::with_capacity(depth + 1);
@@ -260,16 +283,27 @@ pub fn measure<F: Real>(net: &Network<F>, x: Array2<F>, labels: &[usize]) -> Pro
         } else {
             (&net.output, &back.grads.output)
         };
-        let out = if l < depth { tape.activation(l + 1) } else { &tape.logits };
+        let out = if l < depth {
+            tape.activation(l + 1)
+        } else {
+            &tape.logits
+        };
         let (act_mean, act_std) = mean_std(out.iter());
         if nonfinite.is_none()
             && let Some(nan) = first_nonfinite(out.iter())
         {
-            nonfinite = Some(NonFinite { layer: l + 1, pass: Pass::Forward, nan });
+            nonfinite = Some(NonFinite {
+                layer: l + 1,
+                pass: Pass::Forward,
+                nan,
+            });
         }
         let hidden = (l < depth).then(|| &tape.hidden[l].h);
         let saturated = hidden.map(|h| {
-            let n = h.iter().filter(|&&v| net.activation.is_saturated(v)).count();
+            let n = h
+                .iter()
+                .filter(|&&v| net.activation.is_saturated(v))
+                .count();
             n as f64 / h.len().max(1) as f64
         });
         let dead = hidden.filter(|_| net.activation.can_die()).map(|h| {
@@ -298,12 +332,19 @@ pub fn measure<F: Real>(net: &Network<F>, x: Array2<F>, labels: &[usize]) -> Pro
     if nonfinite.is_none() {
         // Backprop runs from the output down: the highest layer with a bad value is first.
         nonfinite = layers.iter().rev().find_map(|f| {
-            let bad = [f.grad_norm, f.signal_norm].into_iter().find(|v| !v.is_finite())?;
-            Some(NonFinite { layer: f.layer, pass: Pass::Backward, nan: bad.is_nan() })
+            let bad = [f.grad_norm, f.signal_norm]
+                .into_iter()
+                .find(|v| !v.is_finite())?;
+            Some(NonFinite {
+                layer: f.layer,
+                pass: Pass::Backward,
+                nan: bad.is_nan(),
+            })
         });
     }
     ProbeResult {
         loss: loss.as_f64(),
+        global_grad_norm,
         layers,
         nonfinite,
     }

@@ -37,9 +37,15 @@ fn initializer_statistics_on_a_784_by_256_kernel() {
         let k = kernel(init);
         assert_eq!(k.dim(), (784, 256), "{init}: a kernel is fan_in × fan_out");
         let got = std_of(&k);
-        assert!((got / want - 1.0).abs() < 0.02, "{init}: std {got} vs rule {want}");
+        assert!(
+            (got / want - 1.0).abs() < 0.02,
+            "{init}: std {got} vs rule {want}"
+        );
         let var = init.variance(784, 256).unwrap();
-        assert!((var.sqrt() / want - 1.0).abs() < 1e-12, "{init}: variance rule");
+        assert!(
+            (var.sqrt() / want - 1.0).abs() < 1e-12,
+            "{init}: variance rule"
+        );
     }
 }
 
@@ -55,7 +61,10 @@ fn uniform_samples_stay_within_their_limit() {
         let k = kernel(init);
         let max = k.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         assert!(max <= limit, "{init}: {max} beyond {limit}");
-        assert!(max > 0.99 * limit, "{init}: samples should reach near the limit");
+        assert!(
+            max > 0.99 * limit,
+            "{init}: samples should reach near the limit"
+        );
     }
 }
 
@@ -104,7 +113,11 @@ fn a_constant_initializer_gives_every_unit_the_same_gradient() {
     for f in &r.layers[..3] {
         assert!(f.grad_norm > 0.0, "layer {} gets a gradient", f.layer);
         let spread = f.unit_spread.unwrap();
-        assert!(spread < 1e-12, "layer {}: units differ by {spread:e}", f.layer);
+        assert!(
+            spread < 1e-12,
+            "layer {}: units differ by {spread:e}",
+            f.layer
+        );
     }
     // A random initializer breaks the symmetry.
     cfg.init = Init::XavierNormal;
@@ -129,10 +142,18 @@ fn same_seed_same_bits_different_seed_different_output() {
                 .map(f64::to_bits)
                 .collect()
         };
-        assert_eq!(bits(&a), bits(&b), "{precision}: same seed must give the same bits");
+        assert_eq!(
+            bits(&a),
+            bits(&b),
+            "{precision}: same seed must give the same bits"
+        );
         cfg.seed = 43;
         let c = probe::probe(&cfg, GIB).unwrap();
-        assert_ne!(bits(&a), bits(&c), "{precision}: another seed must give another network");
+        assert_ne!(
+            bits(&a),
+            bits(&c),
+            "{precision}: another seed must give another network"
+        );
     }
 }
 
@@ -154,10 +175,16 @@ fn overflow_is_recorded_not_a_panic() {
     cfg.activation = Activation::Relu;
     cfg.init = Init::Normal(Some(1.0));
     let r = probe::probe(&cfg, GIB).unwrap();
-    let nf = r.nonfinite.expect("activations grow ≈ √(σ_w²/2) = 4× per layer: 4⁸⁰ ≈ 1e48 overflows f32");
+    let nf = r
+        .nonfinite
+        .expect("activations grow ≈ √(σ_w²/2) = 4× per layer: 4⁸⁰ ≈ 1e48 overflows f32");
     assert_eq!(nf.pass, probe::Pass::Forward);
     assert!(nf.layer > 1 && nf.layer <= 81);
-    assert!(r.loss.is_nan(), "the loss of an overflowed network is NaN, not {}", r.loss);
+    assert!(
+        r.loss.is_nan(),
+        "the loss of an overflowed network is NaN, not {}",
+        r.loss
+    );
 }
 
 #[test]
@@ -199,7 +226,10 @@ fn loss_and_grads(net: &Network<f64>, x: &Array2<f64>, labels: &[usize]) -> (f64
 fn every_optimizer_reduces_the_loss() {
     for kind in [
         Optimizer::Sgd { lr: 0.5 },
-        Optimizer::Momentum { lr: 0.1, momentum: 0.9 },
+        Optimizer::Momentum {
+            lr: 0.1,
+            momentum: 0.9,
+        },
         Optimizer::adam(0.01),
     ] {
         let (mut net, x, labels) = tiny_problem();
@@ -225,7 +255,10 @@ fn clipping_by_norm_bounds_the_global_norm() {
     let after = optim::global_norm(&g);
     // PyTorch's rule scales by max_norm / (total + 1e−6): just under max_norm.
     let expected = before * (max_norm / (before + 1e-6));
-    assert!((after - expected).abs() < 1e-12 * expected, "{after} vs {expected}");
+    assert!(
+        (after - expected).abs() < 1e-12 * expected,
+        "{after} vs {expected}"
+    );
     assert!(after <= max_norm);
     // Below the limit nothing changes.
     let (_, mut g2) = loss_and_grads(&net, &x, &labels);
@@ -241,5 +274,9 @@ fn clipping_by_value_clamps_every_entry() {
     for t in g.tensors() {
         assert!(t.iter().all(|v| v.abs() <= 1e-3));
     }
-    assert!(g.tensors().iter().any(|t| t.iter().any(|v| v.abs() == 1e-3)));
+    assert!(
+        g.tensors()
+            .iter()
+            .any(|t| t.iter().any(|v| v.abs() == 1e-3))
+    );
 }

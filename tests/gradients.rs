@@ -15,7 +15,13 @@ enum Loss {
     Mse,
 }
 
-fn loss_of(net: &Network<f64>, x: &Array2<f64>, labels: &[usize], target: &Array2<f64>, kind: Loss) -> f64 {
+fn loss_of(
+    net: &Network<f64>,
+    x: &Array2<f64>,
+    labels: &[usize],
+    target: &Array2<f64>,
+    kind: Loss,
+) -> f64 {
     let tape = net.forward(x.clone());
     match kind {
         Loss::CrossEntropy => loss::softmax_cross_entropy(tape.logits.view(), labels).0,
@@ -38,7 +44,12 @@ fn worst_relative_error(spec: &Spec, kind: Loss, seed: u64) -> f64 {
             bn.gamma.mapv_inplace(|_| 0.7 + 0.1 * l as f64);
             bn.beta.mapv_inplace(|_| 0.2 - 0.05 * l as f64);
         }
-        layer.dense.b.iter_mut().enumerate().for_each(|(i, b)| *b = 0.03 * i as f64 - 0.05);
+        layer
+            .dense
+            .b
+            .iter_mut()
+            .enumerate()
+            .for_each(|(i, b)| *b = 0.03 * i as f64 - 0.05);
     }
     let (x, labels) = gaussian_batch::<f64>(batch, spec.input, spec.outputs, seed);
     let (target, _) = gaussian_batch::<f64>(batch, spec.outputs, 2, seed + 1);
@@ -49,7 +60,12 @@ fn worst_relative_error(spec: &Spec, kind: Loss, seed: u64) -> f64 {
         Loss::Mse => loss::mean_squared_error(tape.logits.view(), target.view()).1,
     };
     let back = net.backward(&tape, dlogits, true);
-    let analytic: Vec<Vec<f64>> = back.grads.tensors().iter().map(|t| t.iter().copied().collect()).collect();
+    let analytic: Vec<Vec<f64>> = back
+        .grads
+        .tensors()
+        .iter()
+        .map(|t| t.iter().copied().collect())
+        .collect();
 
     let h = 1e-4;
     let rel = |a: f64, n: f64| (a - n).abs() / a.abs().max(n.abs()).max(1e-4);
@@ -116,7 +132,10 @@ fn every_activation_matches_finite_differences() {
 fn batch_norm_matches_finite_differences() {
     for act in ACTIVATIONS {
         let err = worst_relative_error(&spec(act, true, false), Loss::CrossEntropy, 11);
-        assert!(err < 1e-6, "{act} + batch norm: worst relative error {err:e}");
+        assert!(
+            err < 1e-6,
+            "{act} + batch norm: worst relative error {err:e}"
+        );
     }
 }
 
@@ -126,7 +145,10 @@ fn residual_connections_match_finite_differences() {
         let err = worst_relative_error(&spec(act, false, true), Loss::CrossEntropy, 13);
         assert!(err < 1e-6, "{act} + residual: worst relative error {err:e}");
         let err = worst_relative_error(&spec(act, true, true), Loss::CrossEntropy, 17);
-        assert!(err < 1e-6, "{act} + batch norm + residual: worst relative error {err:e}");
+        assert!(
+            err < 1e-6,
+            "{act} + batch norm + residual: worst relative error {err:e}"
+        );
     }
 }
 

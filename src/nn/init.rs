@@ -65,7 +65,9 @@ impl Init {
     pub fn with_scale(self, scale: Option<f64>) -> Result<Init, String> {
         let pick = |own: Option<f64>, what: &str, name: &str| {
             own.or(scale).ok_or_else(|| {
-                format!("initializer '{name}' needs a {what}: write '{name}:0.05' or add --std 0.05")
+                format!(
+                    "initializer '{name}' needs a {what}: write '{name}:0.05' or add --std 0.05"
+                )
             })
         };
         Ok(match self {

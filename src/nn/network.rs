@@ -200,7 +200,12 @@ impl<F: Real> Network<F> {
     }
 
     /// Backpropagates ∂L/∂logits through the tape.
-    pub fn backward(&self, tape: &Tape<F>, dlogits: Array2<F>, want_input_grad: bool) -> Backward<F> {
+    pub fn backward(
+        &self,
+        tape: &Tape<F>,
+        dlogits: Array2<F>,
+        want_input_grad: bool,
+    ) -> Backward<F> {
         let depth = self.depth();
         let mut signal_norms = vec![0.0; depth + 1];
         signal_norms[depth] = norm(dlogits.iter());
@@ -226,9 +231,10 @@ impl<F: Real> Network<F> {
                 _ => (dh, None),
             };
             signal_norms[l] = norm(dz.iter());
-            let (dense, dx) = layer
-                .dense
-                .backward(rec.input.view(), dz.view(), l > 0 || want_input_grad);
+            let (dense, dx) =
+                layer
+                    .dense
+                    .backward(rec.input.view(), dz.view(), l > 0 || want_input_grad);
             da = match (dx, skip) {
                 (Some(mut dx), Some(skip)) => {
                     dx += &skip;

@@ -12,7 +12,12 @@ pub enum Optimizer {
     /// v ← μ v + g, p ← p − η v (PyTorch's form).
     Momentum { lr: f64, momentum: f64 },
     /// Adam with bias correction (Kingma & Ba 2015).
-    Adam { lr: f64, beta1: f64, beta2: f64, eps: f64 },
+    Adam {
+        lr: f64,
+        beta1: f64,
+        beta2: f64,
+        eps: f64,
+    },
 }
 
 impl Optimizer {
@@ -52,7 +57,12 @@ impl<F: Real> OptimizerState<F> {
         let t = self.step;
         let kind = self.kind;
         let (m, v) = (&mut self.m, &mut self.v);
-        for (i, (mut p, g)) in net.params_mut().into_iter().zip(grads.tensors()).enumerate() {
+        for (i, (mut p, g)) in net
+            .params_mut()
+            .into_iter()
+            .zip(grads.tensors())
+            .enumerate()
+        {
             if m.len() <= i {
                 m.push(ArrayD::zeros(p.raw_dim()));
                 v.push(ArrayD::zeros(p.raw_dim()));
@@ -64,10 +74,13 @@ impl<F: Real> OptimizerState<F> {
                 }
                 Optimizer::Momentum { lr, momentum } => {
                     let (lr, mu) = (F::of(lr), F::of(momentum));
-                    Zip::from(&mut p).and(&g).and(&mut m[i]).for_each(|p, &g, v| {
-                        *v = mu * *v + g;
-                        *p = *p - lr * *v;
-                    });
+                    Zip::from(&mut p)
+                        .and(&g)
+                        .and(&mut m[i])
+                        .for_each(|p, &g, v| {
+                            *v = mu * *v + g;
+                            *p = *p - lr * *v;
+                        });
                 }
                 Optimizer::Adam {
                     lr,
@@ -98,7 +111,11 @@ impl<F: Real> OptimizerState<F> {
 
 /// The global L2 norm over every gradient tensor, √(Σ‖g‖²), measured in f64.
 pub fn global_norm<F: Real>(grads: &Grads<F>) -> f64 {
-    let parts: Vec<f64> = grads.tensors().iter().map(|t| super::norm(t.iter())).collect();
+    let parts: Vec<f64> = grads
+        .tensors()
+        .iter()
+        .map(|t| super::norm(t.iter()))
+        .collect();
     super::norm(parts.iter())
 }
 

@@ -78,5 +78,21 @@ macro_rules! real_impl {
     };
 }
 
-real_impl!(f32, "f32", libm::expf, libm::tanhf, libm::erff, libm::logf, libm::sqrtf);
-real_impl!(f64, "f64", libm::exp, libm::tanh, libm::erf, libm::log, libm::sqrt);
+real_impl!(
+    f32,
+    "f32",
+    libm::expf,
+    libm::tanhf,
+    libm::erff,
+    libm::logf,
+    libm::sqrtf
+);
+real_impl!(
+    f64,
+    "f64",
+    libm::exp,
+    libm::tanh,
+    libm::erf,
+    libm::log,
+    libm::sqrt
+);

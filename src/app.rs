@@ -1,0 +1,115 @@
+//! What each command does; `main` only parses and reports errors.
+
+use crate::bank::{Bank, Origin};
+use crate::cli::{AskArgs, Cli, Command, DemoArgs};
+use crate::experiments::{self, ALL};
+use crate::lesson;
+use crate::report::{json, text};
+use crate::style::{self, Style};
+use anyhow::Result;
+use clap::CommandFactory;
+use std::io::Write;
+
+/// The widest the text gets, even on a wide terminal.
+const MAX_WIDTH: usize = 100;
+
+/// Runs a parsed command, writing its output to `out`.
+pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<()> {
+    let style = Style::detect(cli.color);
+    match &cli.command {
+        Command::List => list(&load(cli)?, out),
+        Command::Ask(args) => ask(cli, args, &style, out),
+        Command::Demo(args) => demo(cli, args, &style, out),
+        Command::Demos => demos(out),
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut Cli::command(), "gradtutor", out);
+            Ok(())
+        }
+    }
+}
+
+fn load(cli: &Cli) -> Result<Bank> {
+    match &cli.questions {
+        Some(dir) => Bank::load(Origin::Dir(dir), cli.max_memory),
+        None => Bank::load(Origin::Embedded, cli.max_memory),
+    }
+}
+
+fn list(bank: &Bank, out: &mut dyn Write) -> Result<()> {
+    writeln!(out, "{:>3}  {:<58} {}", "id", "title", "experiment")?;
+    for q in &bank.questions {
+        let title: String = if q.title.chars().count() > 58 {
+            q.title.chars().take(57).chain(['…']).collect()
+        } else {
+            q.title.clone()
+        };
+        writeln!(out, "{:>3}  {:<58} {}", q.id, title, q.experiment.demo)?;
+    }
+    writeln!(
+        out,
+        "\n`gradtutor ask ID` shows a question and runs its experiment."
+    )?;
+    Ok(())
+}
+
+fn ask(cli: &Cli, args: &AskArgs, style: &Style, out: &mut dyn Write) -> Result<()> {
+    let bank = load(cli)?;
+    let q = bank.find(&args.question)?;
+    let width = style::text_width(MAX_WIDTH);
+    // The experiment is checked before anything is printed, so bad flags fail cleanly.
+    let settings = q.experiment.settings.overlay(&args.settings);
+    let exp = experiments::find(&q.experiment.demo)?;
+    if !args.no_demo {
+        exp.validate(&settings, cli.max_memory)?;
+    }
+    write!(out, "{}", lesson::render(q, style, width))?;
+    let preset = crate::bank::Preset {
+        settings: settings.clone(),
+        ..q.experiment.clone()
+    };
+    writeln!(
+        out,
+        "\n{}",
+        style.bold(&format!("Experiment: {}", exp.name))
+    )?;
+    for line in textwrap::wrap(&format!("Look for: {}", q.experiment.takeaway), width) {
+        writeln!(out, "{line}")?;
+    }
+    writeln!(out, "  $ {}", preset.command())?;
+    if args.no_demo {
+        return Ok(());
+    }
+    writeln!(out)?;
+    let report = exp.run(&settings, cli.max_memory)?;
+    write!(out, "{}", text::render(&report, style, width))?;
+    Ok(())
+}
+
+fn demo(cli: &Cli, args: &DemoArgs, style: &Style, out: &mut dyn Write) -> Result<()> {
+    let Some(name) = args.name.as_deref().filter(|_| !args.list) else {
+        return demos(out);
+    };
+    let exp = experiments::find(name)?;
+    let report = exp.run(&args.settings, cli.max_memory)?;
+    if args.json {
+        writeln!(out, "{}", json::render(&report))?;
+    } else {
+        write!(
+            out,
+            "{}",
+            text::render(&report, style, style::text_width(MAX_WIDTH))
+        )?;
+    }
+    Ok(())
+}
+
+fn demos(out: &mut dyn Write) -> Result<()> {
+    for e in ALL {
+        writeln!(out, "{:<12} {}", e.name, e.summary)?;
+    }
+    writeln!(
+        out,
+        "\n`gradtutor demo NAME --help` lists the settings; every one is a flag."
+    )?;
+    Ok(())
+}

@@ -1,0 +1,334 @@
+//! The question bank: question files, embedded at build time or read from a folder, and
+//! validated as a whole before anything is shown.
+
+use crate::experiments;
+use crate::settings::Settings;
+use anyhow::{Result, bail};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+include!(concat!(env!("OUT_DIR"), "/embedded_questions.rs"));
+
+/// The question-file format this build reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A code listing shown under the answer.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CodeBlock {
+    /// What the listing is (`Keras`, `PyTorch`, `gradtutor (Rust)`).
+    pub caption: String,
+    pub language: String,
+    pub source: String,
+}
+
+/// The experiment a question pairs with.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct Preset {
+    /// The experiment's name, as in `gradtutor demo NAME`.
+    pub demo: String,
+    /// One line: what to look for in the output.
+    pub takeaway: String,
+    /// Settings, named as the `demo` flags (`depth = 20`, `activation = "relu"`).
+    #[serde(flatten)]
+    pub settings: Settings,
+}
+
+impl Preset {
+    /// `gradtutor demo NAME --flag value …`.
+    pub fn command(&self) -> String {
+        let mut parts = vec!["gradtutor".to_string(), "demo".into(), self.demo.clone()];
+        parts.extend(self.settings.to_args());
+        parts.join(" ")
+    }
+}
+
+/// One question of the bank.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Question {
+    pub format_version: u32,
+    pub id: u32,
+    pub slug: String,
+    pub title: String,
+    pub question: String,
+    pub answer: String,
+    pub key_points: Vec<String>,
+    #[serde(default)]
+    pub code: Vec<CodeBlock>,
+    pub experiment: Preset,
+    /// Where the question came from (file path, or `embedded:NAME`).
+    #[serde(skip)]
+    pub source: String,
+}
+
+/// A validated bank, sorted by id.
+#[derive(Clone, Debug)]
+pub struct Bank {
+    pub questions: Vec<Question>,
+    pub origin: String,
+}
+
+/// Where to read a bank from.
+pub enum Origin<'a> {
+    Embedded,
+    Dir(&'a Path),
+}
+
+impl Bank {
+    /// The built-in bank.
+    pub fn embedded(max_bytes: u64) -> Result<Bank> {
+        let files = EMBEDDED
+            .iter()
+            .map(|(name, text)| (format!("embedded:{name}"), Ok(text.to_string())))
+            .collect();
+        Self::from_files(files, "built-in bank".into(), max_bytes)
+    }
+
+    /// Every `*.toml` file in `dir`.
+    pub fn from_dir(dir: &Path, max_bytes: u64) -> Result<Bank> {
+        let entries = std::fs::read_dir(dir).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot read the question folder {}: {e}. Give --questions a folder of .toml \
+                 question files (or unset GRADTUTOR_QUESTIONS to use the built-in bank).",
+                dir.display()
+            )
+        })?;
+        let mut paths: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
+            .collect();
+        paths.sort();
+        if paths.is_empty() {
+            bail!(
+                "the question folder {} has no .toml files. A bank is one file per question; see \
+                 the README's \"Question files\" section for the format.",
+                dir.display()
+            );
+        }
+        let files = paths
+            .iter()
+            .map(|p| {
+                let text = std::fs::read(p)
+                    .map_err(|e| format!("cannot read it: {e}"))
+                    .and_then(|b| {
+                        String::from_utf8(b).map_err(|e| {
+                            format!(
+                                "it is not UTF-8 text (invalid byte at offset {})",
+                                e.utf8_error().valid_up_to()
+                            )
+                        })
+                    });
+                (p.display().to_string(), text)
+            })
+            .collect();
+        Self::from_files(files, dir.display().to_string(), max_bytes)
+    }
+
+    /// Loads from `origin`.
+    pub fn load(origin: Origin<'_>, max_bytes: u64) -> Result<Bank> {
+        match origin {
+            Origin::Embedded => Self::embedded(max_bytes),
+            Origin::Dir(d) => Self::from_dir(d, max_bytes),
+        }
+    }
+
+    /// Parses and validates every file; any problem in any file fails the whole bank, with
+    /// every problem listed.
+    pub fn from_files(
+        files: Vec<(String, Result<String, String>)>,
+        origin: String,
+        max_bytes: u64,
+    ) -> Result<Bank> {
+        let mut problems = Vec::new();
+        let mut questions = Vec::new();
+        for (path, text) in files {
+            let text = match text {
+                Ok(t) => t,
+                Err(e) => {
+                    problems.push(format!("{path}: {e}"));
+                    continue;
+                }
+            };
+            match toml::from_str::<Question>(&text) {
+                Err(e) => problems.push(toml_error(&path, &text, &e)),
+                Ok(mut q) => {
+                    q.source = path.clone();
+                    let before = problems.len();
+                    check(&q, &text, &mut problems, max_bytes);
+                    if problems.len() == before {
+                        questions.push(q);
+                    }
+                }
+            }
+        }
+        duplicates(&questions, |q| q.id.to_string(), "id", &mut problems);
+        duplicates(&questions, |q| q.slug.clone(), "slug", &mut problems);
+        if !problems.is_empty() {
+            let n = problems.len();
+            bail!(
+                "the question bank ({origin}) has {n} problem{}:\n  {}",
+                if n == 1 { "" } else { "s" },
+                problems.join("\n  ")
+            );
+        }
+        questions.sort_by_key(|q| q.id);
+        Ok(Bank { questions, origin })
+    }
+
+    /// A question by id (`3`) or slug (`saturating-activations`).
+    pub fn find(&self, key: &str) -> Result<&Question> {
+        let key = key.trim();
+        if let Ok(id) = key.parse::<u32>() {
+            if let Some(q) = self.questions.iter().find(|q| q.id == id) {
+                return Ok(q);
+            }
+            bail!(
+                "there is no question {id}; this bank has {}. Run `gradtutor list` to see them.",
+                self.id_ranges()
+            );
+        }
+        if let Some(q) = self
+            .questions
+            .iter()
+            .find(|q| q.slug.eq_ignore_ascii_case(key))
+        {
+            return Ok(q);
+        }
+        let best = self
+            .questions
+            .iter()
+            .map(|q| (strsim::jaro_winkler(&q.slug, &key.to_ascii_lowercase()), q))
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        let hint = match best {
+            Some((score, q)) if score > 0.7 => {
+                format!(" Did you mean '{}' (question {})?", q.slug, q.id)
+            }
+            _ => String::new(),
+        };
+        bail!("there is no question '{key}'.{hint} Run `gradtutor list` to see every id and slug.")
+    }
+
+    /// `ids 1–12` or `ids 1–3, 7`.
+    fn id_ranges(&self) -> String {
+        let ids: Vec<usize> = self.questions.iter().map(|q| q.id as usize).collect();
+        format!("ids {}", crate::experiments::span_of(&ids))
+    }
+}
+
+fn toml_error(path: &str, text: &str, e: &toml::de::Error) -> String {
+    let msg = e.message().trim();
+    match e.span() {
+        Some(span) => {
+            let (line, col) = line_col(text, span.start);
+            format!("{path}:{line}:{col}: {msg}")
+        }
+        None => format!("{path}: {msg}"),
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// `path:line` of `key = …` in the file, or just `path`.
+fn at(q: &Question, text: &str, key: &str) -> String {
+    let line = text.lines().position(|l| {
+        let l = l.trim_start();
+        l.strip_prefix(key)
+            .is_some_and(|rest| rest.trim_start().starts_with('='))
+    });
+    match line {
+        Some(n) => format!("{}:{}", q.source, n + 1),
+        None => q.source.clone(),
+    }
+}
+
+fn check(q: &Question, text: &str, problems: &mut Vec<String>, max_bytes: u64) {
+    let mut fail = |key: &str, msg: String| problems.push(format!("{}: {msg}", at(q, text, key)));
+    if q.format_version != FORMAT_VERSION {
+        fail(
+            "format_version",
+            format!(
+                "format_version {} is not supported; this gradtutor reads format_version = {FORMAT_VERSION}",
+                q.format_version
+            ),
+        );
+    }
+    if q.id == 0 {
+        fail("id", "id must be a positive whole number".into());
+    }
+    if q.slug.is_empty()
+        || !q
+            .slug
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        fail(
+            "slug",
+            format!(
+                "slug '{}' must be lowercase letters, digits and hyphens",
+                q.slug
+            ),
+        );
+    }
+    for (key, value) in [
+        ("title", &q.title),
+        ("question", &q.question),
+        ("answer", &q.answer),
+    ] {
+        if value.trim().is_empty() {
+            fail(key, format!("{key} is empty"));
+        }
+    }
+    if q.key_points.is_empty() || q.key_points.iter().any(|k| k.trim().is_empty()) {
+        fail(
+            "key_points",
+            "key_points needs at least one point, and no empty ones".into(),
+        );
+    }
+    for c in &q.code {
+        if c.source.trim().is_empty() || c.caption.trim().is_empty() {
+            fail(
+                "caption",
+                "every [[code]] block needs a caption and a non-empty source".into(),
+            );
+        }
+    }
+    if q.experiment.takeaway.trim().is_empty() {
+        fail("takeaway", "the experiment's takeaway is empty".into());
+    }
+    match experiments::find(&q.experiment.demo) {
+        Err(e) => fail("demo", e.to_string()),
+        Ok(exp) => {
+            if let Err(e) = exp.validate(&q.experiment.settings, max_bytes) {
+                fail("demo", format!("the [experiment] preset cannot run: {e}"));
+            }
+        }
+    }
+}
+
+fn duplicates(
+    qs: &[Question],
+    key: impl Fn(&Question) -> String,
+    what: &str,
+    problems: &mut Vec<String>,
+) {
+    let mut seen: HashMap<String, &str> = HashMap::new();
+    for q in qs {
+        let k = key(q);
+        if let Some(first) = seen.get(&k) {
+            problems.push(format!(
+                "{}: duplicate {what} {k} (also in {first})",
+                q.source
+            ));
+        } else {
+            seen.insert(k, &q.source);
+        }
+    }
+}

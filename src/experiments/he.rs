@@ -1,0 +1,136 @@
+//! The seed notebook's question-7 model with Keras's He normal initializer.
+
+use super::{Experiment, Planned};
+use crate::nn::{Activation, Init};
+use crate::probe::ProbeConfig;
+use crate::report::{Metric, Report, Table, text::num};
+use crate::settings::Settings;
+use anyhow::Result;
+
+pub const EXPERIMENT: Experiment = Experiment {
+    name: "he",
+    summary: "the 784 → 256 → 128 → 10 ReLU model with Keras's HeNormal, vs Xavier and PyTorch's default",
+    description: "The model of the seed's question 7: Dense(256, relu) and Dense(128, relu) \
+                  with Keras's HeNormal (a normal truncated at two standard deviations, \
+                  rescaled so its std is √(2/fan_in)), then Dense(10) with Keras's default \
+                  Glorot-uniform and softmax. Compared with Xavier-normal and with PyTorch's \
+                  nn.Linear default, U(±1/√fan_in), on every layer.",
+    defaults: || Settings {
+        depth: Some(2),
+        ..Settings::default()
+    },
+    fixed: &[
+        "--depth",
+        "--width",
+        "--classes",
+        "--activation",
+        "--init",
+        "--std",
+        "--bn",
+        "--residual",
+    ],
+    metrics: &[Metric::GradNorm, Metric::ActStd],
+    plan,
+    conclude,
+};
+
+fn model(s: &Settings, init: Init, output_init: Init) -> Result<ProbeConfig> {
+    let base = s.probe_config()?;
+    Ok(ProbeConfig {
+        input: 784,
+        hidden: vec![256, 128],
+        classes: 10,
+        activation: Activation::Relu,
+        init,
+        output_init,
+        ..base
+    })
+}
+
+fn plan(s: &Settings) -> Result<Vec<Planned>> {
+    Ok(vec![
+        Planned::main(
+            "he (keras)",
+            model(s, Init::KerasHeNormal, Init::XavierUniform)?,
+        ),
+        Planned::main("xavier", model(s, Init::XavierNormal, Init::XavierNormal)?),
+        Planned::main("torch", model(s, Init::TorchDefault, Init::TorchDefault)?),
+    ])
+}
+
+/// `200960` → `200,960`.
+fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn conclude(_: &Settings, report: &mut Report) {
+    let he = &report.runs[0];
+    let names = ["dense (Dense)", "dense_1 (Dense)", "dense_2 (Dense)"];
+    let mut rows = Vec::new();
+    let mut total = 0;
+    for (name, l) in names.iter().zip(&he.layers) {
+        let f = &l.figures;
+        let params = f.fan_in * f.fan_out + f.fan_out;
+        total += params;
+        rows.push(vec![
+            name.to_string(),
+            format!("(None, {})", f.fan_out),
+            thousands(params),
+        ]);
+    }
+    rows.push(vec!["Total params".into(), String::new(), thousands(total)]);
+    report.tables.push(Table {
+        title: "Model summary (as Keras prints it)".into(),
+        headers: ["Layer (type)", "Output Shape", "Param #"]
+            .map(String::from)
+            .to_vec(),
+        rows,
+    });
+    let mut rows = Vec::new();
+    for l in &he.layers {
+        let f = &l.figures;
+        let (rule, name) = if f.layer <= 2 {
+            ((2.0 / f.fan_in as f64).sqrt(), "√(2/fan_in)")
+        } else {
+            (
+                (2.0 / (f.fan_in + f.fan_out) as f64).sqrt(),
+                "√(2/(fan_in+fan_out))",
+            )
+        };
+        rows.push(vec![
+            f.layer.to_string(),
+            format!("{} × {}", f.fan_in, f.fan_out),
+            format!("{:.5}", f.weight_std),
+            format!("{rule:.5} = {name}"),
+            format!("{:.3}", f.weight_std / rule),
+        ]);
+    }
+    report.tables.push(Table {
+        title: "Sampled weight std against the rule (he (keras) run)".into(),
+        headers: ["layer", "kernel", "sampled std", "rule", "ratio"]
+            .map(String::from)
+            .to_vec(),
+        rows,
+    });
+    for run in &report.runs {
+        let stds: Vec<String> = run.layers[..2]
+            .iter()
+            .map(|l| num(l.figures.act_std))
+            .collect();
+        report.verdicts.push(format!(
+            "{}: std of the ReLU outputs {} (layer 1 → 2); ‖∂L/∂W‖ layer 1 vs 3: {}.",
+            run.label,
+            stds.join(" → "),
+            run.grad_orders()
+                .map_or("·".into(), |o| format!("{o:+.2} orders"))
+        ));
+    }
+}

@@ -1,0 +1,126 @@
+//! One activation, several initializers: forward activations and gradients side by side.
+
+use super::{Experiment, Planned, pretty};
+use crate::nn::{Activation, Init};
+use crate::report::{Metric, Report, Table, text::num};
+use crate::settings::Settings;
+use anyhow::Result;
+
+pub const EXPERIMENT: Experiment = Experiment {
+    name: "init",
+    summary: "constant, too small, too large, Xavier and He initialization side by side",
+    description: "One tanh network under five initializers: constant 0.05 (every weight \
+                  equal), N(0, 0.01²) (too small), N(0, 1) (too large), Xavier-normal and \
+                  He-normal. Watch the activations' spread as well as the gradients: a good \
+                  initializer keeps both steady from layer to layer.",
+    defaults: || Settings {
+        depth: Some(20),
+        activation: Some(Activation::Tanh),
+        ..Settings::default()
+    },
+    fixed: &["--init", "--std"],
+    metrics: &[Metric::GradNorm, Metric::ActStd],
+    plan,
+    conclude,
+};
+
+const INITS: [(&str, Init); 5] = [
+    ("constant", Init::Constant(Some(0.05))),
+    ("small", Init::Normal(Some(0.01))),
+    ("large", Init::Normal(Some(1.0))),
+    ("xavier", Init::XavierNormal),
+    ("he", Init::HeNormal),
+];
+
+fn plan(s: &Settings) -> Result<Vec<Planned>> {
+    INITS
+        .iter()
+        .map(|&(label, init)| {
+            let mut cfg = s.probe_config()?;
+            cfg.init = init;
+            cfg.output_init = init;
+            Ok(Planned::main(label, cfg))
+        })
+        .collect()
+}
+
+fn conclude(_: &Settings, report: &mut Report) {
+    let mut rows = Vec::new();
+    for run in &report.runs {
+        let hidden = &run.layers[..run.layers.len() - 1];
+        let (first, last) = (&hidden[0].figures, &hidden[hidden.len() - 1].figures);
+        let spread = hidden
+            .iter()
+            .filter_map(|l| l.figures.unit_spread)
+            .fold(0.0, f64::max);
+        let sat = hidden
+            .iter()
+            .filter_map(|l| l.figures.saturated)
+            .sum::<f64>()
+            / hidden.len() as f64;
+        rows.push(vec![
+            run.label.clone(),
+            run.config.init.to_string(),
+            format!("{} → {}", num(first.act_std), num(last.act_std)),
+            format!("{:.0}%", 100.0 * sat),
+            pretty(spread),
+            run.grad_orders().map_or("·".into(), |o| format!("{o:+.1}")),
+            run.signal_orders()
+                .map_or("·".into(), |o| format!("{o:+.1}")),
+        ]);
+        if run.config.init.is_constant() && spread < 1e-6 {
+            let largest = hidden
+                .iter()
+                .map(|l| l.figures.grad_norm)
+                .fold(0.0, f64::max);
+            let output = run.layers[run.layers.len() - 1].figures.grad_norm;
+            report.verdicts.push(format!(
+                "{}: within each hidden layer every unit receives the same gradient (largest \
+                 spread {}), so after any number of updates the units remain copies of one \
+                 another: a layer of {} units behaves like a single unit. The hidden layers' \
+                 largest ‖∂L/∂W‖ is {} against the output layer's {}: with equal output \
+                 weights, ∂L/∂a = Σ_k (p_k − y_k)·c = 0 up to rounding.",
+                run.label,
+                pretty(spread),
+                run.config.hidden[0],
+                pretty(largest),
+                pretty(output)
+            ));
+        }
+    }
+    report.tables.push(Table {
+        title: "Per initializer (hidden layers)".into(),
+        headers: [
+            "run",
+            "init",
+            "std(a) 1 → last",
+            "saturated",
+            "unit spread",
+            "‖∂L/∂W‖",
+            "‖∂L/∂h‖",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows,
+    });
+    let steady: Vec<&str> = report
+        .runs
+        .iter()
+        .filter(|r| {
+            let steady = |o: Option<f64>| o.is_some_and(|o| o.abs() <= 1.0);
+            !r.config.init.is_constant() && steady(r.grad_orders()) && steady(r.signal_orders())
+        })
+        .map(|r| r.label.as_str())
+        .collect();
+    report.verdicts.push(if steady.is_empty() {
+        "No initializer kept both ‖∂L/∂W‖ and the signal ‖∂L/∂h‖ within one order of magnitude \
+         from the last layer to the first."
+            .into()
+    } else {
+        format!(
+            "Both ‖∂L/∂W‖ and the signal ‖∂L/∂h‖ stay within one order of magnitude from the last \
+             layer to the first with: {}.",
+            steady.join(", ")
+        )
+    });
+}

@@ -1,0 +1,270 @@
+//! The catalogue: each experiment plans one or more probe runs, and turns their figures
+//! into a [`Report`] with verdicts computed from those same figures.
+
+mod activations;
+mod batchnorm;
+mod clipping;
+mod exploding;
+mod he;
+mod init;
+mod residual;
+mod vanishing;
+
+use crate::probe::{self, ProbeConfig};
+use crate::report::{Metric, Report, Run};
+use crate::settings::Settings;
+use anyhow::{Result, bail};
+
+/// A run an experiment asks for.
+pub struct Planned {
+    pub label: String,
+    pub config: ProbeConfig,
+    /// Shown in the layer × run matrix (or only in a summary table).
+    pub main: bool,
+}
+
+impl Planned {
+    pub fn main(label: impl Into<String>, config: ProbeConfig) -> Self {
+        Planned {
+            label: label.into(),
+            config,
+            main: true,
+        }
+    }
+    pub fn side(label: impl Into<String>, config: ProbeConfig) -> Self {
+        Planned {
+            label: label.into(),
+            config,
+            main: false,
+        }
+    }
+}
+
+/// An entry of the catalogue.
+pub struct Experiment {
+    pub name: &'static str,
+    /// One line for `gradtutor demos`.
+    pub summary: &'static str,
+    /// What it shows and its default setting, printed above its output.
+    pub description: &'static str,
+    pub defaults: fn() -> Settings,
+    /// Flags the experiment sets itself, so they cannot be given.
+    pub fixed: &'static [&'static str],
+    pub metrics: &'static [Metric],
+    pub plan: fn(&Settings) -> Result<Vec<Planned>>,
+    /// Adds verdicts and tables, computed from the runs.
+    pub conclude: fn(&Settings, &mut Report),
+}
+
+/// Every experiment, in the order `demos` lists them.
+pub const ALL: &[&Experiment] = &[
+    &vanishing::EXPERIMENT,
+    &exploding::EXPERIMENT,
+    &activations::EXPERIMENT,
+    &init::EXPERIMENT,
+    &batchnorm::EXPERIMENT,
+    &he::EXPERIMENT,
+    &residual::EXPERIMENT,
+    &clipping::EXPERIMENT,
+];
+
+/// Looks an experiment up by name; an unknown name lists the valid ones.
+pub fn find(name: &str) -> Result<&'static Experiment> {
+    if let Some(e) = ALL.iter().find(|e| e.name.eq_ignore_ascii_case(name)) {
+        return Ok(e);
+    }
+    let names: Vec<&str> = ALL.iter().map(|e| e.name).collect();
+    let close = names
+        .iter()
+        .map(|n| (strsim::jaro_winkler(n, &name.to_ascii_lowercase()), n))
+        .filter(|(s, _)| *s > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    let hint = close
+        .map(|(_, n)| format!(" Did you mean '{n}'?"))
+        .unwrap_or_default();
+    bail!(
+        "unknown experiment '{name}'.{hint} Valid experiments: {}. See `gradtutor demos`.",
+        names.join(", ")
+    )
+}
+
+impl Experiment {
+    /// The experiment's defaults under `settings`, refusing flags it sets itself.
+    fn resolve(&self, settings: &Settings) -> Result<Settings> {
+        let clash: Vec<&str> = settings
+            .given()
+            .into_iter()
+            .filter(|f| self.fixed.contains(f))
+            .collect();
+        if !clash.is_empty() {
+            bail!(
+                "demo {} sets {} itself (it compares them); drop {} or use `demo vanishing` to \
+                 choose them freely",
+                self.name,
+                self.fixed.join(", "),
+                clash.join(", ")
+            );
+        }
+        Ok((self.defaults)().overlay(settings))
+    }
+
+    /// Checks that `settings` give runs that can happen, without running them.
+    pub fn validate(&self, settings: &Settings, max_bytes: u64) -> Result<()> {
+        let s = self.resolve(settings)?;
+        s.seed_list()?;
+        for p in (self.plan)(&s)? {
+            p.config.check(max_bytes)?;
+        }
+        Ok(())
+    }
+
+    /// Runs every planned probe (over every seed) and builds the report.
+    pub fn run(&self, settings: &Settings, max_bytes: u64) -> Result<Report> {
+        let s = self.resolve(settings)?;
+        let seeds = s.seed_list()?;
+        let plans = (self.plan)(&s)?;
+        for p in &plans {
+            p.config.check(max_bytes)?;
+        }
+        let mut runs = Vec::with_capacity(plans.len());
+        let mut side = Vec::new();
+        for p in &plans {
+            let results = seeds
+                .iter()
+                .map(|&seed| {
+                    let cfg = ProbeConfig {
+                        seed,
+                        ..p.config.clone()
+                    };
+                    probe::probe(&cfg, max_bytes)
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let run = Run::from_results(&p.label, &p.config, &seeds, &results);
+            if p.main {
+                runs.push(run)
+            } else {
+                side.push(run)
+            }
+        }
+        let mut report = Report {
+            experiment: self.name.to_string(),
+            description: self.description.to_string(),
+            runs,
+            side_runs: side,
+            metrics: self.metrics.to_vec(),
+            tables: Vec::new(),
+            verdicts: Vec::new(),
+            notes: Vec::new(),
+        };
+        if seeds.len() > 1 {
+            report.notes.push(format!(
+                "Figures are medians over {} seeds ({}–{}); --json has each layer's min and max.",
+                seeds.len(),
+                seeds[0],
+                seeds[seeds.len() - 1]
+            ));
+        }
+        (self.conclude)(&s, &mut report);
+        Ok(report)
+    }
+}
+
+/// `1.2e−13` with a real minus sign, for prose.
+pub fn pretty(v: f64) -> String {
+    crate::report::text::sci(v).replace('-', "−")
+}
+
+/// A sentence on how the gradient changes from the last layer to the first.
+pub fn flow_verdict(run: &Run) -> String {
+    let layers = &run.layers;
+    let last = layers.last().map_or(0, |l| l.figures.layer);
+    if let Some(n) = run.nonfinite {
+        let what = if n.nan {
+            "became NaN"
+        } else {
+            "overflowed to inf"
+        };
+        let pass = if n.pass == probe::Pass::Forward {
+            "forward"
+        } else {
+            "backward"
+        };
+        return format!(
+            "{}: a value {what} at layer {} in the {pass} pass; every gradient computed from \
+             it is garbage, and one SGD step would turn the weights into NaN.",
+            run.label, n.layer
+        );
+    }
+    let zeros = run.zero_layers();
+    if !zeros.is_empty() {
+        let lowest_live = layers.iter().find(|l| l.figures.grad_norm > 0.0);
+        let span = span_of(&zeros);
+        let live = lowest_live
+            .map(|l| {
+                format!(
+                    "; the first layer with a non-zero gradient is {}, at {}",
+                    l.figures.layer,
+                    pretty(l.figures.grad_norm)
+                )
+            })
+            .unwrap_or_default();
+        return format!(
+            "{}: layers {span} receive a gradient of exactly 0 ({} underflow): no update at \
+             all{live}.",
+            run.label, run.config.precision
+        );
+    }
+    let Some(orders) = run.grad_orders() else {
+        return format!("{}: the gradient norms are not finite.", run.label);
+    };
+    let ratio = 10f64.powf(orders);
+    let signal = match run.signal_orders() {
+        Some(h) if (h - orders).abs() > 1.0 => format!(
+            " The backprop signal ‖∂L/∂h‖ itself changes by {h:+.1} orders; the layer inputs in \
+             ∂L/∂W_l = a_(l−1)ᵀ ∂L/∂h_l make up the difference."
+        ),
+        _ => String::new(),
+    };
+    let text = if orders < -1.0 {
+        format!(
+            "{}: layer 1 receives {} of layer {last}'s gradient: {:.1} orders of magnitude smaller.",
+            run.label,
+            pretty(ratio),
+            -orders
+        )
+    } else if orders > 1.0 {
+        format!(
+            "{}: layer 1's gradient is {}× layer {last}'s: {:.1} orders of magnitude larger.",
+            run.label,
+            pretty(ratio),
+            orders
+        )
+    } else {
+        format!(
+            "{}: layer 1's gradient is {:.2}× layer {last}'s: within one order of magnitude.",
+            run.label, ratio
+        )
+    };
+    text + &signal
+}
+
+/// `3`, `1–17`, or `1–3, 7`.
+pub fn span_of(layers: &[usize]) -> String {
+    let mut parts = Vec::new();
+    let mut i = 0;
+    while i < layers.len() {
+        let start = layers[i];
+        let mut end = start;
+        while i + 1 < layers.len() && layers[i + 1] == end + 1 {
+            i += 1;
+            end = layers[i];
+        }
+        parts.push(if start == end {
+            start.to_string()
+        } else {
+            format!("{start}–{end}")
+        });
+        i += 1;
+    }
+    parts.join(", ")
+}

@@ -1,0 +1,250 @@
+//! What an experiment found, as plain data; `text` and `json` render it.
+
+pub mod json;
+pub mod text;
+
+use crate::probe::{LayerFigures, NonFinite, ProbeConfig, ProbeResult};
+use crate::theory;
+use serde::Serialize;
+
+/// A per-layer quantity that a side-by-side view can show as a layer × run matrix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// ‖∂L/∂W_l‖_F.
+    GradNorm,
+    /// ‖∂L/∂h_l‖_F.
+    SignalNorm,
+    /// std of a_l.
+    ActStd,
+    /// Saturated fraction.
+    Saturated,
+    /// Spread between the units' gradients.
+    UnitSpread,
+}
+
+impl Metric {
+    pub fn title(self) -> &'static str {
+        match self {
+            Metric::GradNorm => "‖∂L/∂W‖ per layer",
+            Metric::SignalNorm => "‖∂L/∂h‖ per layer (the backprop signal)",
+            Metric::ActStd => "std of the activations a_l",
+            Metric::Saturated => "saturated fraction: units with φ′(h) < 0.1·max φ′",
+            Metric::UnitSpread => "spread between units' gradients (0: all units identical)",
+        }
+    }
+
+    pub fn value(self, f: &LayerFigures) -> Option<f64> {
+        match self {
+            Metric::GradNorm => Some(f.grad_norm),
+            Metric::SignalNorm => Some(f.signal_norm),
+            Metric::ActStd => Some(f.act_std),
+            Metric::Saturated => f.saturated,
+            Metric::UnitSpread => f.unit_spread,
+        }
+    }
+}
+
+/// Mean-field prediction beside the measurement, or why there is none.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum TheoryLine {
+    Compared {
+        /// Predicted per-layer factor of the backprop signal norm, geometric mean of √χ_l.
+        predicted_factor: f64,
+        /// Predicted log₁₀(‖∂L/∂h_1‖ / ‖∂L/∂h_(depth+1)‖).
+        predicted_orders: f64,
+        /// The same two, measured (null where a norm is 0 or not finite).
+        measured_factor: Option<f64>,
+        measured_orders: Option<f64>,
+    },
+    NotApplicable {
+        not_applicable: String,
+    },
+}
+
+/// One probe run (or the median over several seeds) with everything the renderers need.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Run {
+    pub label: String,
+    pub config: ProbeConfig,
+    pub seeds: Vec<u64>,
+    pub loss: f64,
+    pub global_grad_norm: f64,
+    /// The layer where a value first overflowed or became NaN (the forward pass counts
+    /// first), or null.
+    pub first_nonfinite_layer: Option<usize>,
+    pub nonfinite: Option<NonFinite>,
+    pub theory: TheoryLine,
+    pub layers: Vec<LayerRow>,
+}
+
+/// One layer's figures; with several seeds, medians plus the range of the gradient norm.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LayerRow {
+    #[serde(flatten)]
+    pub figures: LayerFigures,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grad_norm_min: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grad_norm_max: Option<f64>,
+}
+
+/// A small table an experiment adds (a model summary, a sweep).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Table {
+    pub title: String,
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// Everything an experiment reports.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Report {
+    pub experiment: String,
+    pub description: String,
+    pub runs: Vec<Run>,
+    /// Further runs summarized in a table (a sweep), not shown layer by layer.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub side_runs: Vec<Run>,
+    /// Which per-layer quantities a side-by-side view shows.
+    pub metrics: Vec<Metric>,
+    pub tables: Vec<Table>,
+    /// Verdict lines, each computed from the runs above.
+    pub verdicts: Vec<String>,
+    pub notes: Vec<String>,
+}
+
+impl Run {
+    /// Builds a run from the probe results of one config over one or more seeds.
+    pub fn from_results(
+        label: &str,
+        config: &ProbeConfig,
+        seeds: &[u64],
+        results: &[ProbeResult],
+    ) -> Run {
+        let first = &results[0];
+        let overall = |f: &dyn Fn(&ProbeResult) -> f64| median(results.iter().map(f).collect());
+        let layers = (0..first.layers.len())
+            .map(|l| {
+                let pick = |g: &dyn Fn(&LayerFigures) -> f64| {
+                    median(results.iter().map(|r| g(&r.layers[l])).collect())
+                };
+                let pick_opt = |g: &dyn Fn(&LayerFigures) -> Option<f64>| {
+                    g(&first.layers[l]).map(|_| pick(&|f| g(f).unwrap_or(f64::NAN)))
+                };
+                let norms: Vec<f64> = results.iter().map(|r| r.layers[l].grad_norm).collect();
+                let many = results.len() > 1;
+                LayerRow {
+                    figures: LayerFigures {
+                        grad_norm: pick(&|f| f.grad_norm),
+                        signal_norm: pick(&|f| f.signal_norm),
+                        weight_norm: pick(&|f| f.weight_norm),
+                        weight_std: pick(&|f| f.weight_std),
+                        act_mean: pick(&|f| f.act_mean),
+                        act_std: pick(&|f| f.act_std),
+                        saturated: pick_opt(&|f| f.saturated),
+                        dead: pick_opt(&|f| f.dead),
+                        unit_spread: pick_opt(&|f| f.unit_spread),
+                        ..first.layers[l].clone()
+                    },
+                    grad_norm_min: many.then(|| norms.iter().copied().fold(f64::INFINITY, nan_min)),
+                    grad_norm_max: many
+                        .then(|| norms.iter().copied().fold(f64::NEG_INFINITY, nan_max)),
+                }
+            })
+            .collect::<Vec<_>>();
+        let nonfinite = results.iter().find_map(|r| r.nonfinite);
+        let theory = theory_line(config, &layers);
+        Run {
+            label: label.to_string(),
+            config: config.clone(),
+            seeds: seeds.to_vec(),
+            loss: overall(&|r| r.loss),
+            global_grad_norm: overall(&|r| r.global_grad_norm),
+            first_nonfinite_layer: nonfinite.map(|n| n.layer),
+            nonfinite,
+            theory,
+            layers,
+        }
+    }
+
+    /// log₁₀(‖∂L/∂W_1‖ / ‖∂L/∂W_last‖), when both are positive and finite.
+    pub fn grad_orders(&self) -> Option<f64> {
+        let first = self.layers.first()?.figures.grad_norm;
+        let last = self.layers.last()?.figures.grad_norm;
+        log_ratio(first, last)
+    }
+
+    /// log₁₀(‖∂L/∂h_1‖ / ‖∂L/∂h_last‖): how much the backprop signal itself shrank or grew.
+    pub fn signal_orders(&self) -> Option<f64> {
+        let first = self.layers.first()?.figures.signal_norm;
+        let last = self.layers.last()?.figures.signal_norm;
+        log_ratio(first, last)
+    }
+
+    /// Hidden layers whose gradient is exactly zero: underflow (or a dead network).
+    pub fn zero_layers(&self) -> Vec<usize> {
+        self.layers
+            .iter()
+            .filter(|l| l.figures.grad_norm == 0.0)
+            .map(|l| l.figures.layer)
+            .collect()
+    }
+}
+
+/// log₁₀(a / b) when both are positive and finite.
+pub fn log_ratio(a: f64, b: f64) -> Option<f64> {
+    (a > 0.0 && b > 0.0 && a.is_finite() && b.is_finite()).then(|| (a / b).log10())
+}
+
+fn theory_line(config: &ProbeConfig, layers: &[LayerRow]) -> TheoryLine {
+    match theory::predict(config) {
+        Err(reason) => TheoryLine::NotApplicable {
+            not_applicable: reason,
+        },
+        Ok(p) => {
+            let depth = config.depth() as f64;
+            let measured = log_ratio(
+                layers[0].figures.signal_norm,
+                layers[layers.len() - 1].figures.signal_norm,
+            );
+            TheoryLine::Compared {
+                predicted_factor: p.factor,
+                predicted_orders: p.orders,
+                measured_factor: measured.map(|o| 10f64.powf(o / depth)),
+                measured_orders: measured,
+            }
+        }
+    }
+}
+
+/// The median, NaN-aware (a NaN anywhere gives NaN: a failed run is not averaged away).
+fn median(mut v: Vec<f64>) -> f64 {
+    if v.iter().any(|x| x.is_nan()) {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    }
+}
+
+fn nan_min(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else {
+        a.min(b)
+    }
+}
+
+fn nan_max(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else {
+        a.max(b)
+    }
+}

@@ -1,0 +1,416 @@
+//! The report for a terminal or a projector: per-layer tables with log-scale bars, a
+//! layer × run matrix for side-by-side runs, and the verdict lines.
+
+use super::{LayerRow, Metric, Report, Run, TheoryLine};
+use crate::probe::{Pass, ProbeConfig};
+use crate::style::Style;
+use std::fmt::Write;
+
+/// Renders `report` within `width` columns.
+pub fn render(report: &Report, style: &Style, width: usize) -> String {
+    let mut out = String::new();
+    let rule = "─".repeat(width.min(80));
+    let _ = writeln!(
+        out,
+        "{}",
+        style.bold(&format!("demo {}", report.experiment))
+    );
+    for line in textwrap::wrap(&report.description, width) {
+        let _ = writeln!(out, "{}", style.dim(&line));
+    }
+    let scale = BarScale::new(&report.runs);
+    if let [run] = report.runs.as_slice() {
+        let _ = writeln!(out, "\n{}", style.bold(&describe(&run.config)));
+        single(&mut out, run, &scale, style, width);
+        summary(&mut out, run, style, width, None);
+    } else {
+        side_by_side(&mut out, report, &scale, style, width);
+    }
+    for table in &report.tables {
+        let _ = writeln!(out, "\n{}", style.bold(&table.title));
+        render_table(&mut out, &table.headers, &table.rows);
+    }
+    if !report.verdicts.is_empty() {
+        let _ = writeln!(out, "{rule}");
+        for v in &report.verdicts {
+            for (i, line) in textwrap::wrap(v, width - 2).iter().enumerate() {
+                let mark = if i == 0 { "▶ " } else { "  " };
+                let _ = writeln!(out, "{mark}{}", style.bold(line));
+            }
+        }
+    }
+    for n in &report.notes {
+        for line in textwrap::wrap(n, width) {
+            let _ = writeln!(out, "{}", style.dim(&line));
+        }
+    }
+    out
+}
+
+/// `sigmoid · xavier-normal · depth 20 × width 128 → 10 · batch 64 · f32 · seed 42`.
+pub fn describe(cfg: &ProbeConfig) -> String {
+    parts(cfg)
+        .into_iter()
+        .map(|(_, v)| v)
+        .filter(|v| !v.is_empty())
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+/// The pieces of [`describe`], keyed so that runs can be compared piece by piece.
+fn parts(cfg: &ProbeConfig) -> Vec<(&'static str, String)> {
+    vec![
+        ("activation", cfg.activation.to_string()),
+        ("init", init_label(cfg)),
+        ("shape", shape(cfg)),
+        ("batch", format!("batch {}", cfg.batch)),
+        (
+            "bn",
+            if cfg.batch_norm {
+                "batch norm".into()
+            } else {
+                String::new()
+            },
+        ),
+        (
+            "residual",
+            if cfg.residual {
+                "residual".into()
+            } else {
+                String::new()
+            },
+        ),
+        (
+            "clip",
+            cfg.clip_norm
+                .map(|c| format!("clip-norm {c}"))
+                .unwrap_or_default(),
+        ),
+        ("precision", cfg.precision.to_string()),
+        ("seed", format!("seed {}", cfg.seed)),
+    ]
+}
+
+fn init_label(cfg: &ProbeConfig) -> String {
+    if cfg.init == cfg.output_init {
+        cfg.init.to_string()
+    } else {
+        format!("{} (output {})", cfg.init, cfg.output_init)
+    }
+}
+
+fn shape(cfg: &ProbeConfig) -> String {
+    let w = cfg.hidden[0];
+    if cfg.hidden.iter().all(|&h| h == w) && cfg.input == w {
+        format!("depth {} × width {w} → {}", cfg.depth(), cfg.classes)
+    } else {
+        let mut s = cfg.input.to_string();
+        for h in cfg.hidden.iter().chain([&cfg.classes]) {
+            let _ = write!(s, " → {h}");
+        }
+        s
+    }
+}
+
+/// `3.1e-14`, `0`, `inf`, `NaN`.
+pub fn sci(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v.is_infinite() {
+        if v > 0.0 { "inf".into() } else { "-inf".into() }
+    } else if v == 0.0 {
+        "0".into()
+    } else {
+        format!("{v:.1e}")
+    }
+}
+
+/// A value of moderate size: `0.207`, `12.3`, or scientific when tiny or huge.
+pub fn num(v: f64) -> String {
+    let a = v.abs();
+    if !v.is_finite() || (a != 0.0 && !(1e-3..1e4).contains(&a)) {
+        sci(v)
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+fn percent(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else {
+        format!("{:.0}%", 100.0 * v)
+    }
+}
+
+fn cell(metric: Metric, v: Option<f64>) -> String {
+    match (metric, v) {
+        (_, None) => "·".into(),
+        (Metric::Saturated, Some(v)) => percent(v),
+        (Metric::ActStd, Some(v)) => num(v),
+        (_, Some(v)) => sci(v),
+    }
+}
+
+/// Maps log₁₀ of a gradient norm to a bar, one scale for the whole report.
+struct BarScale {
+    lo: f64,
+    hi: f64,
+}
+
+impl BarScale {
+    fn new(runs: &[Run]) -> Self {
+        let logs: Vec<f64> = runs
+            .iter()
+            .flat_map(|r| &r.layers)
+            .map(|l| l.figures.grad_norm)
+            .filter(|v| *v > 0.0 && v.is_finite())
+            .map(f64::log10)
+            .collect();
+        let lo = logs.iter().copied().fold(f64::INFINITY, f64::min).floor();
+        let hi = logs
+            .iter()
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max)
+            .ceil();
+        BarScale { lo, hi }
+    }
+
+    /// Orders of magnitude per character.
+    fn per_char(&self, width: usize) -> f64 {
+        ((self.hi - self.lo) / width as f64).max(1.0).ceil()
+    }
+
+    fn bar(&self, v: f64, width: usize, style: &Style) -> String {
+        if v.is_nan() {
+            return style.red("NaN");
+        }
+        if v.is_infinite() {
+            return style.red("▲ overflow to inf");
+        }
+        if v == 0.0 {
+            return style.yellow("· exactly 0 (underflow)");
+        }
+        let len = (v.log10() - self.lo + 1.0) / self.per_char(width);
+        let full = len.floor() as usize;
+        let eighths = ((len - full as f64) * 8.0).round() as usize;
+        let mut s = "█".repeat(full.min(width));
+        if eighths > 0 && full < width {
+            s.push(['▏', '▎', '▍', '▌', '▋', '▊', '▉', '█'][eighths - 1]);
+        }
+        style.cyan(&s)
+    }
+}
+
+fn single(out: &mut String, run: &Run, scale: &BarScale, style: &Style, width: usize) {
+    let many = run.seeds.len() > 1;
+    let fixed = if many { 47 } else { 39 };
+    let bar_width = width.saturating_sub(fixed).max(10);
+    let per = scale.per_char(bar_width);
+    let unit = if per == 1.0 {
+        "one █ per order of magnitude".to_string()
+    } else {
+        format!("one █ per {per} orders of magnitude")
+    };
+    let range = if many { "  range×" } else { "" };
+    let _ = writeln!(
+        out,
+        "{}",
+        style.dim(&format!(
+            "layer   ‖∂L/∂W‖   ‖∂L/∂h‖  std(a)   sat{range}  {unit}"
+        ))
+    );
+    for row in &run.layers {
+        let f = &row.figures;
+        let sat = f.saturated.map(percent).unwrap_or_else(|| "·".into());
+        let range = if many { spread(row) } else { String::new() };
+        let _ = writeln!(
+            out,
+            "{:>5} {:>9} {:>9} {:>7} {:>5}{range}  {}",
+            f.layer,
+            sci(f.grad_norm),
+            sci(f.signal_norm),
+            num(f.act_std),
+            sat,
+            scale.bar(f.grad_norm, bar_width, style)
+        );
+    }
+}
+
+fn spread(row: &LayerRow) -> String {
+    match (row.grad_norm_min, row.grad_norm_max) {
+        (Some(lo), Some(hi)) if lo > 0.0 && hi.is_finite() => {
+            format!("{:>8}", format!("×{:.2}", hi / lo))
+        }
+        _ => format!("{:>8}", "·"),
+    }
+}
+
+fn side_by_side(out: &mut String, report: &Report, scale: &BarScale, style: &Style, width: usize) {
+    let all: Vec<Vec<(&str, String)>> = report.runs.iter().map(|r| parts(&r.config)).collect();
+    let same = |k: usize| all.iter().all(|p| p[k].1 == all[0][k].1);
+    let shared: Vec<&str> = (0..all[0].len())
+        .filter(|&k| same(k) && !all[0][k].1.is_empty())
+        .map(|k| all[0][k].1.as_str())
+        .collect();
+    let _ = writeln!(out, "\n{}", style.bold(&shared.join(" · ")));
+    for (i, run) in report.runs.iter().enumerate() {
+        let own: Vec<&str> = (0..all[i].len())
+            .filter(|&k| !same(k) && !all[i][k].1.is_empty())
+            .map(|k| all[i][k].1.as_str())
+            .collect();
+        let _ = writeln!(out, "  [{}] {:<10} {}", i + 1, run.label, own.join(" · "));
+    }
+    let col = 10;
+    let per_block = ((width.saturating_sub(6)) / col).max(1);
+    for &metric in &report.metrics {
+        for chunk in report
+            .runs
+            .chunks(per_block)
+            .enumerate()
+            .map(|(k, c)| (k * per_block, c))
+        {
+            let (offset, runs) = chunk;
+            let _ = writeln!(out, "\n{}", style.bold(metric.title()));
+            let mut head = format!("{:>5} ", "layer");
+            for (j, run) in runs.iter().enumerate() {
+                let label: String = run.label.chars().take(col - 1).collect();
+                let _ = write!(head, "{:>col$}", format!("{label}"));
+                let _ = j + offset;
+            }
+            let _ = writeln!(out, "{}", style.dim(&head));
+            let rows = runs.iter().map(|r| r.layers.len()).max().unwrap_or(0);
+            for l in 0..rows {
+                let mut line = format!("{:>5} ", l + 1);
+                for run in runs {
+                    let v = run.layers.get(l).and_then(|r| metric.value(&r.figures));
+                    let text = cell(metric, v);
+                    let painted = match v {
+                        Some(x) if x.is_nan() || x.is_infinite() => style.red(&text),
+                        Some(x) if x == 0.0 && metric == Metric::GradNorm => style.yellow(&text),
+                        _ => text.clone(),
+                    };
+                    let pad = col.saturating_sub(text.chars().count());
+                    let _ = write!(line, "{}{painted}", " ".repeat(pad));
+                }
+                let _ = writeln!(out, "{line}");
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\n{}",
+        style.bold("layer 1 vs last: ‖∂L/∂W‖ ratio, loss, theory for the signal ‖∂L/∂h‖")
+    );
+    for run in &report.runs {
+        summary(out, run, style, width, Some(scale));
+    }
+}
+
+/// The loss, the first/last ratio, the theory line and any overflow, for one run.
+fn summary(out: &mut String, run: &Run, style: &Style, width: usize, scale: Option<&BarScale>) {
+    let ratio = match run.grad_orders() {
+        Some(o) => format!("{o:+.1} orders"),
+        None => {
+            let zeros = run.zero_layers();
+            if !zeros.is_empty() {
+                "underflow: some layers get exactly 0".to_string()
+            } else {
+                "not finite".to_string()
+            }
+        }
+    };
+    let theory = match &run.theory {
+        TheoryLine::Compared {
+            predicted_factor,
+            predicted_orders,
+            measured_factor,
+            measured_orders,
+        } => {
+            let measured = match (measured_factor, measured_orders) {
+                (Some(f), Some(o)) => format!("measured ×{} per layer, {:+.1} orders", num(*f), o),
+                _ => "measured: not finite or zero".into(),
+            };
+            format!(
+                "mean-field ‖∂L/∂h‖ ×{} per layer, {:+.1} orders over {} layers; {measured}",
+                num(*predicted_factor),
+                predicted_orders,
+                run.config.depth()
+            )
+        }
+        TheoryLine::NotApplicable { not_applicable } => {
+            format!("mean-field theory does not apply: {not_applicable}")
+        }
+    };
+    let overflow = run.nonfinite.map(|n| {
+        let what = if n.nan { "NaN" } else { "inf" };
+        let pass = match n.pass {
+            Pass::Forward => "forward pass",
+            Pass::Backward => "backward pass",
+        };
+        style.red(&format!(
+            "first non-finite value ({what}) at layer {} in the {pass}",
+            n.layer
+        ))
+    });
+    match scale {
+        None => {
+            let _ = writeln!(
+                out,
+                "loss {}   ‖∂L/∂W‖ layer 1 vs last: {ratio}",
+                num(run.loss)
+            );
+            for line in textwrap::wrap(&format!("theory: {theory}"), width) {
+                let _ = writeln!(out, "{}", style.dim(&line));
+            }
+        }
+        Some(_) => {
+            let label: String = run.label.chars().take(12).collect();
+            let _ = writeln!(out, "  {label:<12} {ratio:<18} loss {}", num(run.loss));
+            for line in textwrap::wrap(&theory, width.saturating_sub(15)) {
+                let _ = writeln!(out, "{}{}", " ".repeat(15), style.dim(&line));
+            }
+        }
+    }
+    if let Some(o) = overflow {
+        let _ = writeln!(
+            out,
+            "{}{o}",
+            if scale.is_some() {
+                " ".repeat(15)
+            } else {
+                String::new()
+            }
+        );
+    }
+}
+
+fn render_table(out: &mut String, headers: &[String], rows: &[Vec<String>]) {
+    let cols = headers.len();
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| {
+            rows.iter()
+                .map(|r| r.get(c).map_or(0, |s| s.chars().count()))
+                .chain([headers[c].chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: &[String]| {
+        let mut s = String::new();
+        for (c, w) in widths.iter().enumerate() {
+            let text = cells.get(c).map_or("", |s| s.as_str());
+            let pad = w - text.chars().count();
+            if c == 0 {
+                let _ = write!(s, "  {text}{}", " ".repeat(pad));
+            } else {
+                let _ = write!(s, "  {}{text}", " ".repeat(pad));
+            }
+        }
+        s.trim_end().to_string()
+    };
+    let _ = writeln!(out, "{}", line(headers));
+    for r in rows {
+        let _ = writeln!(out, "{}", line(r));
+    }
+}

@@ -1,0 +1,204 @@
+//! One experiment configuration with two front doors: `demo` flags (clap) and a question's
+//! `[experiment]` preset (serde). Every field is optional so that layers can be stacked:
+//! experiment defaults, then the preset, then the flags.
+
+use crate::nn::{Activation, Init};
+use crate::probe::{Precision, ProbeConfig};
+use anyhow::{Result, bail};
+use clap::Args;
+use serde::{Deserialize, Serialize};
+
+/// Settings of an experiment; any left unset take the experiment's defaults.
+#[derive(Args, Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[command(next_help_heading = "Experiment settings")]
+pub struct Settings {
+    /// Number of hidden layers.
+    #[arg(long, value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub depth: Option<usize>,
+
+    /// Units per hidden layer (and width of the input).
+    #[arg(long, value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub width: Option<usize>,
+
+    /// Examples in the batch.
+    #[arg(long, value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch: Option<usize>,
+
+    /// Number of classes (output units).
+    #[arg(long, value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub classes: Option<usize>,
+
+    /// Activation: sigmoid, tanh, relu, leaky-relu[:slope], elu[:alpha], gelu, selu, linear.
+    #[arg(long, value_name = "NAME")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activation: Option<Activation>,
+
+    /// Initializer: xavier-normal, xavier-uniform, he-normal, he-uniform, keras-he-normal,
+    /// lecun-normal, torch-default, normal:STD, uniform:LIMIT, zeros, constant:VALUE.
+    #[arg(long, value_name = "NAME")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub init: Option<Init>,
+
+    /// Scale for `--init normal`, `uniform` or `constant` (σ, limit or value).
+    #[arg(long, value_name = "X")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub std: Option<f64>,
+
+    /// Batch normalization before each activation (`--bn` or `--bn false`).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bn: Option<bool>,
+
+    /// Residual connections a_l = a_(l−1) + φ(h_l) (`--residual` or `--residual false`).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub residual: Option<bool>,
+
+    /// Floating-point precision.
+    #[arg(long, value_name = "P")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub precision: Option<Precision>,
+
+    /// Random seed for weights, inputs and labels.
+    #[arg(long, value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+
+    /// Repeat over K seeds (seed, seed+1, …) and report the median with its min–max.
+    #[arg(long, value_name = "K")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seeds: Option<usize>,
+
+    /// Clip gradients to this global norm (PyTorch's clip_grad_norm_) before measuring them.
+    #[arg(long, value_name = "X")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clip_norm: Option<f64>,
+}
+
+/// The class-sized defaults of DESIGN.md.
+pub const DEFAULT_WIDTH: usize = 128;
+pub const DEFAULT_BATCH: usize = 64;
+pub const DEFAULT_CLASSES: usize = 10;
+pub const DEFAULT_SEED: u64 = 42;
+/// `--seeds` above this is refused: the point is a spread, not a census.
+pub const MAX_SEEDS: usize = 100;
+
+macro_rules! overlay_fields {
+    ($base:expr, $top:expr, $($f:ident),*) => {
+        Settings { $($f: $top.$f.or($base.$f)),* }
+    };
+}
+
+impl Settings {
+    /// `top`'s values where it has them, `self`'s elsewhere.
+    pub fn overlay(&self, top: &Settings) -> Settings {
+        overlay_fields!(
+            self, top, depth, width, batch, classes, activation, init, std, bn, residual,
+            precision, seed, seeds, clip_norm
+        )
+    }
+
+    /// The names of the settings that are set, as flags (`--depth`).
+    pub fn given(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        let mut mark = |set: bool, name| {
+            if set {
+                out.push(name)
+            }
+        };
+        mark(self.depth.is_some(), "--depth");
+        mark(self.width.is_some(), "--width");
+        mark(self.batch.is_some(), "--batch");
+        mark(self.classes.is_some(), "--classes");
+        mark(self.activation.is_some(), "--activation");
+        mark(self.init.is_some(), "--init");
+        mark(self.std.is_some(), "--std");
+        mark(self.bn.is_some(), "--bn");
+        mark(self.residual.is_some(), "--residual");
+        mark(self.precision.is_some(), "--precision");
+        mark(self.seed.is_some(), "--seed");
+        mark(self.seeds.is_some(), "--seeds");
+        mark(self.clip_norm.is_some(), "--clip-norm");
+        out
+    }
+
+    /// The flags that reproduce these settings on the command line.
+    pub fn to_args(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut push = |flag: &str, v: Option<String>| {
+            if let Some(v) = v {
+                out.push(format!("--{flag}"));
+                out.push(v);
+            }
+        };
+        push("depth", self.depth.map(|v| v.to_string()));
+        push("width", self.width.map(|v| v.to_string()));
+        push("batch", self.batch.map(|v| v.to_string()));
+        push("classes", self.classes.map(|v| v.to_string()));
+        push("activation", self.activation.map(|v| v.to_string()));
+        push("init", self.init.map(|v| v.to_string()));
+        push("std", self.std.map(|v| v.to_string()));
+        push("bn", self.bn.map(|v| v.to_string()));
+        push("residual", self.residual.map(|v| v.to_string()));
+        push("precision", self.precision.map(|v| v.to_string()));
+        push("seed", self.seed.map(|v| v.to_string()));
+        push("seeds", self.seeds.map(|v| v.to_string()));
+        push("clip-norm", self.clip_norm.map(|v| v.to_string()));
+        out
+    }
+
+    /// The canonical probe these settings describe; unset fields take DESIGN.md's defaults
+    /// (depth must come from the experiment's defaults).
+    pub fn probe_config(&self) -> Result<ProbeConfig> {
+        let Some(depth) = self.depth else {
+            bail!("no depth given: add --depth N");
+        };
+        let width = self.width.unwrap_or(DEFAULT_WIDTH);
+        let mut cfg = ProbeConfig::canonical(
+            depth,
+            width,
+            self.batch.unwrap_or(DEFAULT_BATCH),
+            self.classes.unwrap_or(DEFAULT_CLASSES),
+        );
+        cfg.activation = self.activation.unwrap_or(Activation::Sigmoid);
+        let init = self
+            .init
+            .unwrap_or(Init::XavierNormal)
+            .with_scale(self.std)
+            .map_err(anyhow::Error::msg)?;
+        cfg.init = init;
+        cfg.output_init = init;
+        cfg.batch_norm = self.bn.unwrap_or(false);
+        cfg.residual = self.residual.unwrap_or(false);
+        cfg.precision = self.precision.unwrap_or_default();
+        cfg.seed = self.seed.unwrap_or(DEFAULT_SEED);
+        if let Some(c) = self.clip_norm
+            && !(c > 0.0 && c.is_finite())
+        {
+            bail!("--clip-norm must be a positive number (got {c})");
+        }
+        cfg.clip_norm = self.clip_norm;
+        Ok(cfg)
+    }
+
+    /// The seeds to run: `seed`, `seed + 1`, … (`--seeds` of them).
+    pub fn seed_list(&self) -> Result<Vec<u64>> {
+        let k = self.seeds.unwrap_or(1);
+        if k == 0 || k > MAX_SEEDS {
+            bail!("--seeds must be between 1 and {MAX_SEEDS} (got {k})");
+        }
+        let first = self.seed.unwrap_or(DEFAULT_SEED);
+        Ok((0..k as u64).map(|i| first.wrapping_add(i)).collect())
+    }
+}
+
+/// Help footer listing the valid names.
+pub const NAMES_HELP: &str =
+    "Activations: sigmoid, tanh, relu, leaky-relu[:slope], elu[:alpha], gelu, selu, linear
+Initializers: xavier-normal, xavier-uniform, he-normal, he-uniform, keras-he-normal,
+  lecun-normal, torch-default, normal:STD, uniform:LIMIT, zeros, constant:VALUE";
