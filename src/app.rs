@@ -36,7 +36,7 @@ fn load(cli: &Cli) -> Result<Bank> {
 }
 
 fn list(bank: &Bank, out: &mut dyn Write) -> Result<()> {
-    writeln!(out, "{:>3}  {:<58} {}", "id", "title", "experiment")?;
+    writeln!(out, "{:>3}  {:<58} experiment", "id", "title")?;
     for q in &bank.questions {
         let title: String = if q.title.chars().count() > 58 {
             q.title.chars().take(57).chain(['…']).collect()

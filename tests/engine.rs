@@ -104,14 +104,32 @@ fn the_question_7_model_has_235146_parameters() {
 
 #[test]
 fn a_constant_initializer_gives_every_unit_the_same_gradient() {
-    let mut cfg = ProbeConfig::canonical(3, 16, 8, 4);
-    cfg.activation = Activation::Tanh;
-    cfg.init = Init::Constant(Some(0.1));
-    cfg.output_init = Init::Constant(Some(0.1));
-    cfg.precision = Precision::F64;
-    let r = probe::probe(&cfg, GIB).unwrap();
-    for f in &r.layers[..3] {
-        assert!(f.grad_norm > 0.0, "layer {} gets a gradient", f.layer);
+    // Constant hidden kernels; an output kernel whose rows are equal (a random vector v
+    // repeated), so ∂L/∂a is the same non-zero value for every hidden unit.
+    let spec = Spec {
+        input: 5,
+        hidden: vec![6, 6],
+        outputs: 3,
+        activation: Activation::Tanh,
+        init: Init::Constant(Some(0.1)),
+        output_init: Init::XavierNormal,
+        batch_norm: false,
+        residual: false,
+    };
+    let mut net = Network::<f64>::build(&spec, 9).unwrap();
+    let v = net.output.w.row(0).to_owned();
+    for mut row in net.output.w.rows_mut() {
+        row.assign(&v);
+    }
+    let (x, labels) = gaussian_batch::<f64>(8, 5, 3, 9);
+    let r = probe::measure(&net, x, &labels, None);
+    for f in &r.layers[..2] {
+        assert!(
+            f.grad_norm > 1e-4,
+            "layer {} gets a real gradient: {}",
+            f.layer,
+            f.grad_norm
+        );
         let spread = f.unit_spread.unwrap();
         assert!(
             spread < 1e-12,
@@ -120,10 +138,17 @@ fn a_constant_initializer_gives_every_unit_the_same_gradient() {
         );
     }
     // A random initializer breaks the symmetry.
-    cfg.init = Init::XavierNormal;
-    cfg.output_init = Init::XavierNormal;
-    let r = probe::probe(&cfg, GIB).unwrap();
-    assert!(r.layers[..3].iter().all(|f| f.unit_spread.unwrap() > 0.1));
+    let random = Network::<f64>::build(
+        &Spec {
+            init: Init::XavierNormal,
+            ..spec
+        },
+        9,
+    )
+    .unwrap();
+    let (x, labels) = gaussian_batch::<f64>(8, 5, 3, 9);
+    let r = probe::measure(&random, x, &labels, None);
+    assert!(r.layers[..2].iter().all(|f| f.unit_spread.unwrap() > 0.1));
 }
 
 #[test]

@@ -103,8 +103,9 @@ fn conclude(_: &Settings, report: &mut Report) {
     sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
     if let (Some(worst), Some(best)) = (sorted.first(), sorted.last()) {
         report.verdicts.push(format!(
-            "On identical weights the backprop signal ‖∂L/∂h‖ shrinks most under {} ({:+.1} \
-             orders from the output to layer 1) and least under {} ({:+.1}).",
+            "On identical weights, the backprop signal ‖∂L/∂h‖ from the output to layer 1 \
+             changes by {1:+.1} orders under {0} (the lowest) up to {3:+.1} under {2} (the \
+             highest).",
             worst.1, worst.0, best.1, best.0
         ));
     }

@@ -60,7 +60,6 @@ fn conclude(_: &Settings, report: &mut Report) {
             / hidden.len() as f64;
         rows.push(vec![
             run.label.clone(),
-            run.config.init.to_string(),
             format!("{} → {}", num(first.act_std), num(last.act_std)),
             format!("{:.0}%", 100.0 * sat),
             pretty(spread),
@@ -92,7 +91,6 @@ fn conclude(_: &Settings, report: &mut Report) {
         title: "Per initializer (hidden layers)".into(),
         headers: [
             "run",
-            "init",
             "std(a) 1 → last",
             "saturated",
             "unit spread",

@@ -165,7 +165,7 @@ impl Activation {
 
     /// ∂L/∂h = ∂L/∂a ⊙ φ′(h), written over `da` in place.
     pub fn backward<F: Real>(self, h: &Array2<F>, da: &mut Array2<F>) {
-        Zip::from(da).and(h).for_each(|d, &x| *d = *d * self.df(x));
+        Zip::from(da).and(h).for_each(|d, &x| *d *= self.df(x));
     }
 
     /// Whether a unit at pre-activation `x` is saturated: φ′(x) < 0.1 · sup φ′

@@ -62,7 +62,7 @@ impl<F: Real> BatchNorm<F> {
         Zip::from(&mut dx)
             .and(&cache.xhat)
             .and_broadcast(&gx_sum)
-            .for_each(|d, &xh, &gxs| *d = *d - xh * gxs);
+            .for_each(|d, &xh, &gxs| *d -= xh * gxs);
         dx *= &(&cache.inv_std / n);
         (dx, BnGrad { dgamma, dbeta })
     }

@@ -15,7 +15,7 @@ pub fn softmax_cross_entropy<F: Real>(z: ArrayView2<F>, labels: &[usize]) -> (F,
         let lse = m + sum.ln_p();
         total = total + lse - row[y];
         row.mapv_inplace(|v| (v - lse).exp_p() / b);
-        row[y] = row[y] - F::one() / b;
+        row[y] -= F::one() / b;
     }
     (total / b, dz)
 }
@@ -30,7 +30,7 @@ pub fn mean_squared_error<F: Real>(pred: ArrayView2<F>, target: ArrayView2<F>) -
         .and(&target)
         .for_each(|g, &p, &t| {
             let d = p - t;
-            total = total + d * d;
+            total += d * d;
             *g = F::of(2.0) * d / n;
         });
     (total / n, grad)

@@ -70,7 +70,7 @@ impl<F: Real> OptimizerState<F> {
             match kind {
                 Optimizer::Sgd { lr } => {
                     let lr = F::of(lr);
-                    Zip::from(&mut p).and(&g).for_each(|p, &g| *p = *p - lr * g);
+                    Zip::from(&mut p).and(&g).for_each(|p, &g| *p -= lr * g);
                 }
                 Optimizer::Momentum { lr, momentum } => {
                     let (lr, mu) = (F::of(lr), F::of(momentum));
@@ -79,7 +79,7 @@ impl<F: Real> OptimizerState<F> {
                         .and(&mut m[i])
                         .for_each(|p, &g, v| {
                             *v = mu * *v + g;
-                            *p = *p - lr * *v;
+                            *p -= lr * *v;
                         });
                 }
                 Optimizer::Adam {
@@ -101,7 +101,7 @@ impl<F: Real> OptimizerState<F> {
                             *v = b2 * *v + (one - b2) * g * g;
                             let mhat = *m / c1;
                             let vhat = *v / c2;
-                            *p = *p - lr * mhat / (vhat.sqrt_p() + eps);
+                            *p -= lr * mhat / (vhat.sqrt_p() + eps);
                         });
                 }
             }

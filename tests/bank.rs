@@ -1,0 +1,108 @@
+//! The built-in bank and the validation rules.
+
+use gradtutor::bank::Bank;
+
+const GIB: u64 = 1 << 30;
+
+fn file(body: &str) -> (String, Result<String, String>) {
+    ("q.toml".to_string(), Ok(body.to_string()))
+}
+
+const GOOD: &str = "format_version = 1\nid = 1\nslug = \"s\"\ntitle = \"T\"\nquestion = \"Q\"\n\
+                    answer = \"A\"\nkey_points = [\"k\"]\n[experiment]\ndemo = \"vanishing\"\n\
+                    takeaway = \"t\"\n";
+
+#[test]
+fn the_embedded_bank_is_valid_with_contiguous_unique_ids() {
+    let bank = Bank::embedded(4 * GIB).unwrap();
+    let ids: Vec<u32> = bank.questions.iter().map(|q| q.id).collect();
+    assert!(ids.len() >= 12);
+    assert_eq!(ids, (1..=ids.len() as u32).collect::<Vec<_>>());
+    for q in &bank.questions {
+        let words = q.answer.split_whitespace().count();
+        assert!(
+            (150..=500).contains(&words),
+            "question {}: {words} words",
+            q.id
+        );
+        assert!(!q.key_points.is_empty());
+    }
+}
+
+#[test]
+fn every_embedded_question_runs_its_experiment_at_small_size() {
+    let bank = Bank::embedded(4 * GIB).unwrap();
+    for q in &bank.questions {
+        let exp = gradtutor::experiments::find(&q.experiment.demo).unwrap();
+        let mut small = q.experiment.settings.clone();
+        if !exp.fixed.contains(&"--width") {
+            small.width = Some(16);
+            small.depth = Some(small.depth.unwrap_or(20).min(6));
+        }
+        small.batch = Some(8);
+        small.seeds = Some(1);
+        let report = exp.run(&small, GIB).unwrap();
+        assert!(!report.verdicts.is_empty(), "question {}: no verdict", q.id);
+    }
+}
+
+#[test]
+fn a_valid_file_loads() {
+    let bank = Bank::from_files(vec![file(GOOD)], "test".into(), GIB).unwrap();
+    assert_eq!(bank.questions[0].slug, "s");
+}
+
+#[test]
+fn each_rule_is_enforced_and_every_problem_listed() {
+    let cases = [
+        (
+            GOOD.replace("format_version = 1", "format_version = 2"),
+            "format_version 2 is not supported",
+        ),
+        (
+            GOOD.replace("answer = \"A\"", "answer = \"  \""),
+            "q.toml:6: answer is empty",
+        ),
+        (
+            GOOD.replace("key_points = [\"k\"]", "key_points = []"),
+            "key_points needs",
+        ),
+        (
+            GOOD.replace("demo = \"vanishing\"", "demo = \"vanish\""),
+            "unknown experiment 'vanish'",
+        ),
+        (
+            GOOD.replace("takeaway = \"t\"", "takeaway = \"t\"\ndepth = 0"),
+            "depth must be at least 1",
+        ),
+        (
+            GOOD.replace(
+                "takeaway = \"t\"",
+                "takeaway = \"t\"\nactivation = \"nope\"",
+            ),
+            "unknown activation",
+        ),
+        (
+            GOOD.replace("slug = \"s\"", "slug = \"Has Spaces\""),
+            "slug 'Has Spaces'",
+        ),
+        (GOOD.replace("title = \"T\"\n", ""), "missing field `title`"),
+    ];
+    for (text, want) in cases {
+        let err = Bank::from_files(vec![file(&text)], "test".into(), GIB)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(want), "wanted {want:?} in {err}");
+    }
+    let two = vec![
+        file(&GOOD.replace("answer = \"A\"", "answer = \"\"")),
+        ("r.toml".to_string(), Ok("id = [".to_string())),
+    ];
+    let err = Bank::from_files(two, "test".into(), GIB)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("2 problems") && err.contains("r.toml:1:"),
+        "{err}"
+    );
+}

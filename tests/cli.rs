@@ -1,0 +1,308 @@
+//! The binary, end to end.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::fs;
+
+fn gradtutor() -> Command {
+    let mut c = Command::cargo_bin("gradtutor").unwrap();
+    c.env_remove("GRADTUTOR_QUESTIONS")
+        .env_remove("GRADTUTOR_MAX_MEMORY")
+        .env("COLUMNS", "80")
+        .env_remove("NO_COLOR");
+    c
+}
+
+#[test]
+fn clap_command_is_well_formed() {
+    use clap::CommandFactory;
+    gradtutor::cli::Cli::command().debug_assert();
+}
+
+#[test]
+fn list_shows_the_bank_within_80_columns() {
+    let out = gradtutor()
+        .arg("list")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.lines()
+            .filter(|l| l.trim_start().starts_with(char::is_numeric))
+            .count()
+            >= 12
+    );
+    assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+    assert!(text.contains("vanishing"));
+}
+
+#[test]
+fn ask_by_id_and_by_slug() {
+    gradtutor()
+        .args(["ask", "3", "--no-demo"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("σ′(x) = σ(x) · (1 − σ(x))"))
+        .stdout(predicate::str::contains(
+            "gradtutor demo activations --depth 20",
+        ));
+    gradtutor()
+        .args(["ask", "saturating-activations", "--no-demo"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Question 3"));
+}
+
+#[test]
+fn ask_runs_the_experiment_and_flags_override_the_preset() {
+    gradtutor()
+        .args(["ask", "1", "--depth", "6", "--width", "16", "--batch", "8"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("depth 6 × width 16"))
+        .stdout(predicate::str::contains("▶"));
+}
+
+#[test]
+fn unknown_question_lists_ids_and_points_to_list() {
+    gradtutor().args(["ask", "99"]).assert().failure().stderr(
+        predicate::str::contains("ids 1–12").and(predicate::str::contains("gradtutor list")),
+    );
+    gradtutor()
+        .args(["ask", "saturating-activation"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "Did you mean 'saturating-activations'",
+        ));
+}
+
+#[test]
+fn bad_demo_inputs_fail_with_a_message() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["demo", "vanish"], "Did you mean 'vanishing'"),
+        (
+            &["demo", "vanishing", "--activation", "swish"],
+            "valid: sigmoid",
+        ),
+        (
+            &["demo", "vanishing", "--init", "glorot-weird"],
+            "valid: xavier-normal",
+        ),
+        (
+            &["demo", "vanishing", "--depth", "0"],
+            "depth must be at least 1",
+        ),
+        (
+            &["demo", "vanishing", "--batch", "1", "--bn"],
+            "batch norm needs a batch of at least 2",
+        ),
+        (
+            &["demo", "vanishing", "--width", "100000", "--depth", "100"],
+            "--max-memory",
+        ),
+        (
+            &["demo", "vanishing", "--init", "normal"],
+            "needs a standard deviation",
+        ),
+        (
+            &["demo", "activations", "--activation", "relu"],
+            "drop --activation",
+        ),
+        (
+            &["demo", "vanishing", "--seeds", "0"],
+            "--seeds must be between",
+        ),
+        (&["demo", "vanishing", "--depth=-3"], "invalid value"),
+        (&["--max-memory", "lots", "list"], "not a size"),
+    ];
+    for (args, msg) in cases {
+        gradtutor()
+            .args(*args)
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains(*msg).and(predicate::str::contains("panicked").not()));
+    }
+}
+
+#[test]
+fn demos_lists_every_experiment() {
+    let out = gradtutor()
+        .arg("demos")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    for name in gradtutor::experiments::ALL.iter().map(|e| e.name) {
+        assert!(text.contains(name));
+    }
+    gradtutor()
+        .args(["demo", "--list"])
+        .assert()
+        .success()
+        .stdout(text);
+}
+
+#[test]
+fn color_only_when_asked_or_on_a_terminal() {
+    let plain = gradtutor()
+        .args(["demo", "vanishing", "--depth", "3", "--width", "8"])
+        .assert()
+        .success();
+    assert!(!String::from_utf8_lossy(&plain.get_output().stdout).contains('\x1b'));
+    let always = gradtutor()
+        .args([
+            "--color",
+            "always",
+            "demo",
+            "vanishing",
+            "--depth",
+            "3",
+            "--width",
+            "8",
+        ])
+        .assert()
+        .success();
+    assert!(String::from_utf8_lossy(&always.get_output().stdout).contains('\x1b'));
+}
+
+#[test]
+fn completions_and_version() {
+    gradtutor()
+        .args(["completions", "bash"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("gradtutor"));
+    gradtutor()
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("gradtutor"));
+}
+
+#[test]
+fn json_is_valid_and_has_the_documented_fields() {
+    let out = gradtutor()
+        .args([
+            "demo",
+            "exploding",
+            "--depth",
+            "120",
+            "--width",
+            "32",
+            "--json",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["experiment"], "exploding");
+    let run = &v["runs"][0];
+    for key in [
+        "label",
+        "config",
+        "loss",
+        "first_nonfinite_layer",
+        "theory",
+        "layers",
+    ] {
+        assert!(run.get(key).is_some(), "missing {key}");
+    }
+    for key in [
+        "layer",
+        "fan_in",
+        "fan_out",
+        "grad_norm",
+        "signal_norm",
+        "act_mean",
+        "act_std",
+        "saturated",
+    ] {
+        assert!(
+            run["layers"][0].get(key).is_some(),
+            "missing layers[].{key}"
+        );
+    }
+}
+
+fn write_question(dir: &std::path::Path, file: &str, id: u32, slug: &str) {
+    let text = format!(
+        "format_version = 1\nid = {id}\nslug = \"{slug}\"\ntitle = \"T\"\nquestion = \"Q?\"\n\
+         answer = \"A.\"\nkey_points = [\"k\"]\n\n[experiment]\ndemo = \"vanishing\"\n\
+         depth = 3\nwidth = 8\ntakeaway = \"look\"\n"
+    );
+    fs::write(dir.join(file), text).unwrap();
+}
+
+#[test]
+fn a_questions_folder_replaces_the_built_in_bank() {
+    let dir = tempfile::tempdir().unwrap();
+    write_question(dir.path(), "a.toml", 1, "first");
+    write_question(dir.path(), "b.toml", 2, "second");
+    gradtutor()
+        .args(["--questions", dir.path().to_str().unwrap(), "list"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("  2  T"));
+    gradtutor()
+        .env("GRADTUTOR_QUESTIONS", dir.path())
+        .args(["ask", "second"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("depth 3 × width 8"));
+}
+
+#[test]
+fn broken_banks_are_reported_with_path_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    write_question(dir.path(), "a.toml", 1, "first");
+    fs::write(
+        dir.path().join("broken.toml"),
+        "format_version = 1\nid = = 2\n",
+    )
+    .unwrap();
+    let q = dir.path().to_str().unwrap();
+    gradtutor()
+        .args(["--questions", q, "list"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("broken.toml:2:6"));
+
+    let dup = tempfile::tempdir().unwrap();
+    write_question(dup.path(), "a.toml", 1, "first");
+    write_question(dup.path(), "b.toml", 1, "other");
+    gradtutor()
+        .args(["--questions", dup.path().to_str().unwrap(), "list"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("duplicate id 1"));
+
+    let bad = tempfile::tempdir().unwrap();
+    fs::write(bad.path().join("x.toml"), b"title = \"\xff\xfe\"\n").unwrap();
+    gradtutor()
+        .args(["--questions", bad.path().to_str().unwrap(), "list"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("x.toml: it is not UTF-8"));
+
+    let empty = tempfile::tempdir().unwrap();
+    gradtutor()
+        .args(["--questions", empty.path().to_str().unwrap(), "list"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("has no .toml files"));
+    gradtutor()
+        .args(["--questions", "/nonexistent/bank", "list"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "cannot read the question folder /nonexistent/bank",
+        ));
+}

@@ -1,0 +1,134 @@
+//! Experiments: the acceptance figures, depth sensitivity, and a fixed-seed snapshot.
+
+use gradtutor::experiments::find;
+use gradtutor::report::TheoryLine;
+use gradtutor::settings::Settings;
+
+const GIB: u64 = 1 << 30;
+
+fn settings(depth: usize) -> Settings {
+    Settings {
+        depth: Some(depth),
+        ..Settings::default()
+    }
+}
+
+#[test]
+fn vanishing_at_defaults_matches_the_lesson_and_the_theory() {
+    let r = find("vanishing").unwrap().run(&settings(20), GIB).unwrap();
+    let run = &r.runs[0];
+    let orders = -run.grad_orders().unwrap();
+    assert!(
+        (11.0..=14.0).contains(&orders),
+        "first layer {orders} orders below the last"
+    );
+    let TheoryLine::Compared {
+        predicted_orders,
+        measured_orders: Some(m),
+        ..
+    } = run.theory
+    else {
+        panic!("theory applies to sigmoid + Xavier");
+    };
+    assert!(
+        (predicted_orders - m).abs() <= 1.0,
+        "predicted {predicted_orders}, measured {m}"
+    );
+}
+
+#[test]
+fn relu_with_he_stays_within_one_order() {
+    let s = Settings {
+        activation: Some("relu".parse().unwrap()),
+        init: Some("he-normal".parse().unwrap()),
+        ..settings(20)
+    };
+    let r = find("vanishing").unwrap().run(&s, GIB).unwrap();
+    let o = r.runs[0].grad_orders().unwrap();
+    assert!(o.abs() <= 1.0, "{o} orders");
+    assert!(r.runs[0].signal_orders().unwrap().abs() <= 1.0);
+}
+
+#[test]
+fn the_verdict_changes_with_depth() {
+    let small = Settings {
+        width: Some(32),
+        batch: Some(16),
+        ..settings(4)
+    };
+    let deep = Settings {
+        depth: Some(12),
+        ..small.clone()
+    };
+    let a = find("vanishing").unwrap().run(&small, GIB).unwrap();
+    let b = find("vanishing").unwrap().run(&deep, GIB).unwrap();
+    assert_ne!(a.verdicts[0], b.verdicts[0]);
+    assert!(b.runs[0].grad_orders().unwrap() < a.runs[0].grad_orders().unwrap() - 3.0);
+}
+
+#[test]
+fn f32_underflow_is_named() {
+    let s = Settings {
+        width: Some(32),
+        batch: Some(16),
+        ..settings(80)
+    };
+    let r = find("vanishing").unwrap().run(&s, GIB).unwrap();
+    assert!(!r.runs[0].zero_layers().is_empty());
+    assert!(
+        r.verdicts[0].contains("exactly 0 (f32 underflow)"),
+        "{}",
+        r.verdicts[0]
+    );
+}
+
+#[test]
+fn exploding_overflows_in_f32_at_depth() {
+    let s = Settings {
+        width: Some(64),
+        batch: Some(16),
+        ..settings(150)
+    };
+    let r = find("exploding").unwrap().run(&s, GIB).unwrap();
+    assert!(r.runs[0].first_nonfinite_layer.is_some());
+    assert!(r.verdicts[0].contains("overflowed to inf") || r.verdicts[0].contains("became NaN"));
+}
+
+#[test]
+fn every_experiment_runs_at_small_size() {
+    for exp in gradtutor::experiments::ALL {
+        let mut s = Settings {
+            batch: Some(8),
+            ..Settings::default()
+        };
+        if !exp.fixed.contains(&"--width") {
+            s.width = Some(16);
+            s.depth = Some(5);
+        }
+        let r = exp.run(&s, GIB).unwrap();
+        assert!(!r.verdicts.is_empty(), "{}", exp.name);
+        let json = gradtutor::report::json::render(&r);
+        serde_json::from_str::<serde_json::Value>(&json).unwrap();
+    }
+}
+
+#[test]
+fn fixed_seed_text_output_matches_the_snapshot() {
+    let s = Settings {
+        width: Some(32),
+        batch: Some(16),
+        ..settings(8)
+    };
+    let r = find("vanishing").unwrap().run(&s, GIB).unwrap();
+    let text = gradtutor::report::text::render(&r, &gradtutor::style::Style::plain(), 80);
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/snapshots/vanishing-depth8.txt"
+    );
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(path, &text).unwrap();
+    }
+    let want =
+        std::fs::read_to_string(path).expect("snapshot exists (UPDATE_SNAPSHOTS=1 writes it)");
+    assert_eq!(text, want);
+}
