@@ -375,21 +375,15 @@ fn unit_spread<F: Real>(dw: &Array2<F>, total: f64) -> f64 {
     if total == 0.0 || !total.is_finite() {
         return if total == 0.0 { 0.0 } else { f64::NAN };
     }
+    // Row by row (the kernel is row-major): Σ_i (g_ij − ḡ_i)² accumulated per column j.
     let cols = dw.ncols() as f64;
-    let mean: Vec<f64> = dw
-        .rows()
-        .into_iter()
-        .map(|r| r.iter().map(|v| v.as_f64()).sum::<f64>() / cols)
-        .collect();
-    let worst = dw
-        .axis_iter(Axis(1))
-        .map(|col| {
-            col.iter()
-                .zip(&mean)
-                .map(|(v, m)| (v.as_f64() - m).powi(2))
-                .sum::<f64>()
-                .sqrt()
-        })
-        .fold(0.0, f64::max);
+    let mut sq = vec![0.0f64; dw.ncols()];
+    for row in dw.rows() {
+        let mean = row.iter().map(|v| v.as_f64()).sum::<f64>() / cols;
+        for (acc, v) in sq.iter_mut().zip(row.iter()) {
+            *acc += (v.as_f64() - mean).powi(2);
+        }
+    }
+    let worst = sq.into_iter().fold(0.0, f64::max).sqrt();
     worst / total
 }
