@@ -305,3 +305,17 @@ fn clipping_by_value_clamps_every_entry() {
             .any(|t| t.iter().any(|v| v.abs() == 1e-3))
     );
 }
+
+#[test]
+fn gaussian_expectations_match_closed_forms() {
+    use gradtutor::theory::gaussian_mean;
+    let relu = Activation::Relu;
+    // E[ReLU′(h)²] = P(h > 0) = ½ and E[ReLU(h)²] = q/2, for any variance q.
+    for q in [0.3, 1.0, 7.5] {
+        let e = gaussian_mean(q, |h| relu.df(h).powi(2));
+        assert!((e - 0.5).abs() < 1e-12, "q {q}: {e}");
+        assert!((gaussian_mean(q, |h| relu.f(h).powi(2)) - q / 2.0).abs() < 1e-12 * q);
+        assert!((gaussian_mean(q, |h| h * h) - q).abs() < 1e-12 * q);
+    }
+    assert_eq!(gaussian_mean(0.0, |h| Activation::Sigmoid.df(h)), 0.25);
+}
