@@ -1,6 +1,6 @@
 //! What each command does; `main` only parses and reports errors.
 
-use crate::bank::{Bank, Origin};
+use crate::bank::Bank;
 use crate::cli::{AskArgs, Cli, Command, DemoArgs};
 use crate::experiments::{self, ALL};
 use crate::lesson;
@@ -30,8 +30,8 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<()> {
 
 fn load(cli: &Cli) -> Result<Bank> {
     match &cli.questions {
-        Some(dir) => Bank::load(Origin::Dir(dir), cli.max_memory),
-        None => Bank::load(Origin::Embedded, cli.max_memory),
+        Some(dir) => Bank::from_dir(dir, cli.max_memory),
+        None => Bank::embedded(cli.max_memory),
     }
 }
 

@@ -70,12 +70,6 @@ pub struct Bank {
     pub origin: String,
 }
 
-/// Where to read a bank from.
-pub enum Origin<'a> {
-    Embedded,
-    Dir(&'a Path),
-}
-
 impl Bank {
     /// The built-in bank.
     pub fn embedded(max_bytes: u64) -> Result<Bank> {
@@ -124,14 +118,6 @@ impl Bank {
             })
             .collect();
         Self::from_files(files, dir.display().to_string(), max_bytes)
-    }
-
-    /// Loads from `origin`.
-    pub fn load(origin: Origin<'_>, max_bytes: u64) -> Result<Bank> {
-        match origin {
-            Origin::Embedded => Self::embedded(max_bytes),
-            Origin::Dir(d) => Self::from_dir(d, max_bytes),
-        }
     }
 
     /// Parses and validates every file; any problem in any file fails the whole bank, with

@@ -73,7 +73,7 @@ pub struct AskArgs {
 }
 
 #[derive(Args, Debug)]
-#[command(after_help = crate::settings::NAMES_HELP)]
+#[command(after_help = crate::settings::names_help())]
 pub struct DemoArgs {
     /// The experiment to run (see `gradtutor demos`).
     #[arg(value_name = "NAME", required_unless_present = "list")]

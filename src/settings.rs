@@ -2,6 +2,8 @@
 //! `[experiment]` preset (serde). Every field is optional so that layers can be stacked:
 //! experiment defaults, then the preset, then the flags.
 
+use crate::nn::activation::ACTIVATION_NAMES;
+use crate::nn::init::INIT_NAMES;
 use crate::nn::{Activation, Init};
 use crate::probe::{Precision, ProbeConfig};
 use anyhow::{Result, bail};
@@ -103,28 +105,9 @@ impl Settings {
         )
     }
 
-    /// The names of the settings that are set, as flags (`--depth`).
-    pub fn given(&self) -> Vec<&'static str> {
-        let mut out = Vec::new();
-        let mut mark = |set: bool, name| {
-            if set {
-                out.push(name)
-            }
-        };
-        mark(self.depth.is_some(), "--depth");
-        mark(self.width.is_some(), "--width");
-        mark(self.batch.is_some(), "--batch");
-        mark(self.classes.is_some(), "--classes");
-        mark(self.activation.is_some(), "--activation");
-        mark(self.init.is_some(), "--init");
-        mark(self.std.is_some(), "--std");
-        mark(self.bn.is_some(), "--bn");
-        mark(self.residual.is_some(), "--residual");
-        mark(self.precision.is_some(), "--precision");
-        mark(self.seed.is_some(), "--seed");
-        mark(self.seeds.is_some(), "--seeds");
-        mark(self.clip_norm.is_some(), "--clip-norm");
-        out
+    /// The flags of the settings that are set (`--depth`), in `to_args` order.
+    pub fn given(&self) -> Vec<String> {
+        self.to_args().into_iter().step_by(2).collect()
     }
 
     /// The flags that reproduce these settings on the command line.
@@ -197,8 +180,11 @@ impl Settings {
     }
 }
 
-/// Help footer listing the valid names.
-pub const NAMES_HELP: &str =
-    "Activations: sigmoid, tanh, relu, leaky-relu[:slope], elu[:alpha], gelu, selu, linear
-Initializers: xavier-normal, xavier-uniform, he-normal, he-uniform, keras-he-normal,
-  lecun-normal, torch-default, normal:STD, uniform:LIMIT, zeros, constant:VALUE";
+/// Help footer listing the valid activation and initializer names.
+pub fn names_help() -> String {
+    format!(
+        "Activations: {}\nInitializers: {}",
+        ACTIVATION_NAMES.join(", "),
+        INIT_NAMES.join(", ")
+    )
+}

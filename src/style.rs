@@ -52,9 +52,6 @@ impl Style {
     pub fn red(&self, t: &str) -> String {
         self.paint("31", t)
     }
-    pub fn green(&self, t: &str) -> String {
-        self.paint("32", t)
-    }
     pub fn yellow(&self, t: &str) -> String {
         self.paint("33", t)
     }

@@ -13,6 +13,18 @@ fn gradtutor() -> Command {
     c
 }
 
+/// Runs gradtutor with `args`, expects success, returns its stdout.
+fn stdout_of(args: &[&str]) -> String {
+    let out = gradtutor()
+        .args(args)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    String::from_utf8(out).unwrap()
+}
+
 #[test]
 fn clap_command_is_well_formed() {
     use clap::CommandFactory;
@@ -21,14 +33,7 @@ fn clap_command_is_well_formed() {
 
 #[test]
 fn list_shows_the_bank_within_80_columns() {
-    let out = gradtutor()
-        .arg("list")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8(out).unwrap();
+    let text = stdout_of(&["list"]);
     assert!(
         text.lines()
             .filter(|l| l.trim_start().starts_with(char::is_numeric))
@@ -130,14 +135,7 @@ fn bad_demo_inputs_fail_with_a_message() {
 
 #[test]
 fn demos_lists_every_experiment() {
-    let out = gradtutor()
-        .arg("demos")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8(out).unwrap();
+    let text = stdout_of(&["demos"]);
     for name in gradtutor::experiments::ALL.iter().map(|e| e.name) {
         assert!(text.contains(name));
     }
@@ -150,25 +148,10 @@ fn demos_lists_every_experiment() {
 
 #[test]
 fn color_only_when_asked_or_on_a_terminal() {
-    let plain = gradtutor()
-        .args(["demo", "vanishing", "--depth", "3", "--width", "8"])
-        .assert()
-        .success();
-    assert!(!String::from_utf8_lossy(&plain.get_output().stdout).contains('\x1b'));
-    let always = gradtutor()
-        .args([
-            "--color",
-            "always",
-            "demo",
-            "vanishing",
-            "--depth",
-            "3",
-            "--width",
-            "8",
-        ])
-        .assert()
-        .success();
-    assert!(String::from_utf8_lossy(&always.get_output().stdout).contains('\x1b'));
+    let small = ["demo", "vanishing", "--depth", "3", "--width", "8"];
+    assert!(!stdout_of(&small).contains('\x1b'));
+    let always = [&["--color", "always"][..], &small].concat();
+    assert!(stdout_of(&always).contains('\x1b'));
 }
 
 #[test]
@@ -187,22 +170,16 @@ fn completions_and_version() {
 
 #[test]
 fn json_is_valid_and_has_the_documented_fields() {
-    let out = gradtutor()
-        .args([
-            "demo",
-            "exploding",
-            "--depth",
-            "120",
-            "--width",
-            "32",
-            "--json",
-        ])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let out = stdout_of(&[
+        "demo",
+        "exploding",
+        "--depth",
+        "120",
+        "--width",
+        "32",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["experiment"], "exploding");
     let run = &v["runs"][0];
     for key in [

@@ -81,20 +81,18 @@ fn conclude(_: &Settings, report: &mut Report) {
                 .map_or("·".into(), |o| format!("{o:+.1}")),
         ]);
     }
-    report.tables.push(Table {
-        title: "Per activation".into(),
-        headers: [
+    report.tables.push(Table::new(
+        "Per activation",
+        &[
             "activation",
             "max φ′",
             "saturated",
             "dead (worst)",
             "‖∂L/∂W‖ 1 vs last",
             "‖∂L/∂h‖",
-        ]
-        .map(String::from)
-        .to_vec(),
+        ],
         rows,
-    });
+    ));
     let mut sorted: Vec<_> = report
         .runs
         .iter()

@@ -79,13 +79,11 @@ fn conclude(_: &Settings, report: &mut Report) {
             vec![format!("{sigma}"), orders(&pair[0]), orders(&pair[1])]
         })
         .collect();
-    report.tables.push(Table {
-        title: "Init scale sweep: orders of magnitude, ‖∂L/∂W_1‖ vs ‖∂L/∂W_last‖".into(),
-        headers: ["σ of W", "without batch norm", "with batch norm"]
-            .map(String::from)
-            .to_vec(),
+    report.tables.push(Table::new(
+        "Init scale sweep: orders of magnitude, ‖∂L/∂W_1‖ vs ‖∂L/∂W_last‖",
+        &["σ of W", "without batch norm", "with batch norm"],
         rows,
-    });
+    ));
     let range = |bn: bool| -> Option<f64> {
         let o: Vec<f64> = report
             .side_runs

@@ -1,7 +1,6 @@
 //! Gradient clipping by global norm on an exploding network.
 
 use super::{Experiment, Planned, pretty};
-use crate::nn::{Activation, Init};
 use crate::report::{Metric, Report};
 use crate::settings::Settings;
 use anyhow::Result;
@@ -14,11 +13,8 @@ pub const EXPERIMENT: Experiment = Experiment {
                   gradients together exceeds --clip-norm (default 1), every gradient is \
                   multiplied by clip-norm / (norm + 1e−6).",
     defaults: || Settings {
-        depth: Some(20),
-        activation: Some(Activation::Tanh),
-        init: Some(Init::Normal(Some(1.0))),
         clip_norm: Some(1.0),
-        ..Settings::default()
+        ..super::exploding::network()
     },
     fixed: &[],
     metrics: &[Metric::GradNorm],

@@ -87,13 +87,11 @@ fn conclude(_: &Settings, report: &mut Report) {
         ]);
     }
     rows.push(vec!["Total params".into(), String::new(), thousands(total)]);
-    report.tables.push(Table {
-        title: "Model summary (as Keras prints it)".into(),
-        headers: ["Layer (type)", "Output Shape", "Param #"]
-            .map(String::from)
-            .to_vec(),
+    report.tables.push(Table::new(
+        "Model summary (as Keras prints it)",
+        &["Layer (type)", "Output Shape", "Param #"],
         rows,
-    });
+    ));
     let mut rows = Vec::new();
     for l in &he.layers {
         let f = &l.figures;
@@ -113,13 +111,11 @@ fn conclude(_: &Settings, report: &mut Report) {
             format!("{:.3}", f.weight_std / rule),
         ]);
     }
-    report.tables.push(Table {
-        title: "Sampled weight std against the rule (he (keras) run)".into(),
-        headers: ["layer", "kernel", "sampled std", "rule", "ratio"]
-            .map(String::from)
-            .to_vec(),
+    report.tables.push(Table::new(
+        "Sampled weight std against the rule (he (keras) run)",
+        &["layer", "kernel", "sampled std", "rule", "ratio"],
         rows,
-    });
+    ));
     for run in &report.runs {
         let stds: Vec<String> = run.layers[..2]
             .iter()

@@ -87,20 +87,18 @@ fn conclude(_: &Settings, report: &mut Report) {
             ));
         }
     }
-    report.tables.push(Table {
-        title: "Per initializer (hidden layers)".into(),
-        headers: [
+    report.tables.push(Table::new(
+        "Per initializer (hidden layers)",
+        &[
             "run",
             "std(a) 1 → last",
             "saturated",
             "unit spread",
             "‖∂L/∂W‖",
             "‖∂L/∂h‖",
-        ]
-        .map(String::from)
-        .to_vec(),
+        ],
         rows,
-    });
+    ));
     let steady: Vec<&str> = report
         .runs
         .iter()

@@ -40,6 +40,12 @@ impl Planned {
     }
 }
 
+/// The plan of a single-run experiment: the settings' network, labelled by its activation.
+pub fn single_run(s: &Settings) -> Result<Vec<Planned>> {
+    let cfg = s.probe_config()?;
+    Ok(vec![Planned::main(cfg.activation.to_string(), cfg)])
+}
+
 /// An entry of the catalogue.
 pub struct Experiment {
     pub name: &'static str,
@@ -91,10 +97,10 @@ pub fn find(name: &str) -> Result<&'static Experiment> {
 impl Experiment {
     /// The experiment's defaults under `settings`, refusing flags it sets itself.
     fn resolve(&self, settings: &Settings) -> Result<Settings> {
-        let clash: Vec<&str> = settings
+        let clash: Vec<String> = settings
             .given()
             .into_iter()
-            .filter(|f| self.fixed.contains(f))
+            .filter(|f| self.fixed.contains(&f.as_str()))
             .collect();
         if !clash.is_empty() {
             bail!(

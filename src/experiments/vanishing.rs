@@ -1,10 +1,9 @@
 //! Sigmoid with Xavier init: the gradient shrinks layer by layer toward the input.
 
-use super::{Experiment, Planned, flow_verdict};
+use super::{Experiment, flow_verdict, single_run};
 use crate::nn::{Activation, Init};
 use crate::report::{Metric, Report, TheoryLine};
 use crate::settings::Settings;
-use anyhow::Result;
 
 pub const EXPERIMENT: Experiment = Experiment {
     name: "vanishing",
@@ -21,14 +20,9 @@ pub const EXPERIMENT: Experiment = Experiment {
     },
     fixed: &[],
     metrics: &[Metric::GradNorm],
-    plan,
+    plan: single_run,
     conclude,
 };
-
-fn plan(s: &Settings) -> Result<Vec<Planned>> {
-    let cfg = s.probe_config()?;
-    Ok(vec![Planned::main(cfg.activation.to_string(), cfg)])
-}
 
 fn conclude(_: &Settings, report: &mut Report) {
     for run in &report.runs {

@@ -6,7 +6,6 @@ use rand_chacha::ChaCha8Rng;
 
 const DATA: u64 = 0;
 const LABELS: u64 = 1;
-const EXTRA: u64 = 2;
 const LAYERS: u64 = 1 << 32;
 
 fn stream(seed: u64, stream: u64) -> ChaCha8Rng {
@@ -23,11 +22,6 @@ pub fn data(seed: u64) -> ChaCha8Rng {
 /// The stream for labels.
 pub fn labels(seed: u64) -> ChaCha8Rng {
     stream(seed, LABELS)
-}
-
-/// A stream for anything else a caller needs (shuffling, dropout, …), numbered by `k`.
-pub fn extra(seed: u64, k: u32) -> ChaCha8Rng {
-    stream(seed, EXTRA + k as u64)
 }
 
 /// The stream for the kernel of dense layer `l` (0-based, the output layer last).

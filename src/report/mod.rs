@@ -98,6 +98,16 @@ pub struct Table {
     pub rows: Vec<Vec<String>>,
 }
 
+impl Table {
+    pub fn new(title: &str, headers: &[&str], rows: Vec<Vec<String>>) -> Table {
+        Table {
+            title: title.to_string(),
+            headers: headers.iter().map(|h| h.to_string()).collect(),
+            rows,
+        }
+    }
+}
+
 /// Everything an experiment reports.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Report {

@@ -18,13 +18,12 @@ pub fn render(report: &Report, style: &Style, width: usize) -> String {
     for line in textwrap::wrap(&report.description, width) {
         let _ = writeln!(out, "{}", style.dim(&line));
     }
-    let scale = BarScale::new(&report.runs);
     if let [run] = report.runs.as_slice() {
         let _ = writeln!(out, "\n{}", style.bold(&describe(&run.config)));
-        single(&mut out, run, &scale, style, width);
-        summary(&mut out, run, style, width, None);
+        single(&mut out, run, &BarScale::new(&report.runs), style, width);
+        summary(&mut out, run, style, width, false);
     } else {
-        side_by_side(&mut out, report, &scale, style, width);
+        side_by_side(&mut out, report, style, width);
     }
     for table in &report.tables {
         let _ = writeln!(out, "\n{}", style.bold(&table.title));
@@ -246,7 +245,7 @@ fn spread(row: &LayerRow) -> String {
     }
 }
 
-fn side_by_side(out: &mut String, report: &Report, scale: &BarScale, style: &Style, width: usize) {
+fn side_by_side(out: &mut String, report: &Report, style: &Style, width: usize) {
     let all: Vec<Vec<(&str, String)>> = report.runs.iter().map(|r| parts(&r.config)).collect();
     let same = |k: usize| all.iter().all(|p| p[k].1 == all[0][k].1);
     let shared: Vec<&str> = (0..all[0].len())
@@ -264,19 +263,12 @@ fn side_by_side(out: &mut String, report: &Report, scale: &BarScale, style: &Sty
     let col = 10;
     let per_block = ((width.saturating_sub(6)) / col).max(1);
     for &metric in &report.metrics {
-        for chunk in report
-            .runs
-            .chunks(per_block)
-            .enumerate()
-            .map(|(k, c)| (k * per_block, c))
-        {
-            let (offset, runs) = chunk;
+        for runs in report.runs.chunks(per_block) {
             let _ = writeln!(out, "\n{}", style.bold(metric.title()));
             let mut head = format!("{:>5} ", "layer");
-            for (j, run) in runs.iter().enumerate() {
+            for run in runs {
                 let label: String = run.label.chars().take(col - 1).collect();
-                let _ = write!(head, "{:>col$}", format!("{label}"));
-                let _ = j + offset;
+                let _ = write!(head, "{label:>col$}");
             }
             let _ = writeln!(out, "{}", style.dim(&head));
             let rows = runs.iter().map(|r| r.layers.len()).max().unwrap_or(0);
@@ -303,12 +295,13 @@ fn side_by_side(out: &mut String, report: &Report, scale: &BarScale, style: &Sty
         style.bold("layer 1 vs last: ‖∂L/∂W‖ ratio, loss, theory for the signal ‖∂L/∂h‖")
     );
     for run in &report.runs {
-        summary(out, run, style, width, Some(scale));
+        summary(out, run, style, width, true);
     }
 }
 
 /// The loss, the first/last ratio, the theory line and any overflow, for one run.
-fn summary(out: &mut String, run: &Run, style: &Style, width: usize, scale: Option<&BarScale>) {
+/// `compact`: one indented block per run, for the side-by-side view.
+fn summary(out: &mut String, run: &Run, style: &Style, width: usize, compact: bool) {
     let ratio = match run.grad_orders() {
         Some(o) => format!("{o:+.1} orders"),
         None => {
@@ -353,30 +346,27 @@ fn summary(out: &mut String, run: &Run, style: &Style, width: usize, scale: Opti
             n.layer
         ))
     });
-    match scale {
-        None => {
-            let _ = writeln!(
-                out,
-                "loss {}   ‖∂L/∂W‖ layer 1 vs last: {ratio}",
-                num(run.loss)
-            );
-            for line in textwrap::wrap(&format!("theory: {theory}"), width) {
-                let _ = writeln!(out, "{}", style.dim(&line));
-            }
+    if !compact {
+        let _ = writeln!(
+            out,
+            "loss {}   ‖∂L/∂W‖ layer 1 vs last: {ratio}",
+            num(run.loss)
+        );
+        for line in textwrap::wrap(&format!("theory: {theory}"), width) {
+            let _ = writeln!(out, "{}", style.dim(&line));
         }
-        Some(_) => {
-            let label: String = run.label.chars().take(12).collect();
-            let _ = writeln!(out, "  {label:<12} {ratio:<18} loss {}", num(run.loss));
-            for line in textwrap::wrap(&theory, width.saturating_sub(15)) {
-                let _ = writeln!(out, "{}{}", " ".repeat(15), style.dim(&line));
-            }
+    } else {
+        let label: String = run.label.chars().take(12).collect();
+        let _ = writeln!(out, "  {label:<12} {ratio:<18} loss {}", num(run.loss));
+        for line in textwrap::wrap(&theory, width.saturating_sub(15)) {
+            let _ = writeln!(out, "{}{}", " ".repeat(15), style.dim(&line));
         }
     }
     if let Some(o) = overflow {
         let _ = writeln!(
             out,
             "{}{o}",
-            if scale.is_some() {
+            if compact {
                 " ".repeat(15)
             } else {
                 String::new()
