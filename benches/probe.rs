@@ -1,9 +1,13 @@
 //! Probe throughput against bare ndarray matrix multiplication of the same shapes, and the
-//! `demo vanishing` path end to end. Throughput is in FLOP: 6·batch·fan_in·fan_out per dense
+//! `demo vanishing` path end to end. Each probe size is measured twice: `probe` draws the
+//! network too; `pass` is the forward and backward pass with its figures on a network drawn
+//! once. Throughput is in FLOP: 6·batch·fan_in·fan_out per dense
 //! layer (forward, ∂L/∂W and ∂L/∂x), so criterion's "elem/s" reads as FLOP/s.
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use gradtutor::probe::{Precision, ProbeConfig, probe};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
+use gradtutor::nn::{Network, Real};
+use gradtutor::probe::{Precision, ProbeConfig, gaussian_batch, measure, probe};
 use gradtutor::report::text;
 use gradtutor::settings::Settings;
 use gradtutor::style::Style;
@@ -34,6 +38,16 @@ fn matmuls<F: ndarray::LinalgScalar>(depth: usize, width: usize, batch: usize) -
     acc
 }
 
+/// The probe's forward and backward pass and its per-layer figures on a network drawn once.
+fn bench_pass<F: Real>(group: &mut BenchmarkGroup<'_, WallTime>, cfg: &ProbeConfig) {
+    let net = Network::<F>::build(&cfg.spec(), cfg.seed).unwrap();
+    let (x, labels) = gaussian_batch::<F>(cfg.batch, cfg.input, cfg.classes, cfg.seed);
+    group.bench_function(
+        format!("pass {} (forward, backward, figures)", F::NAME),
+        |b| b.iter(|| measure(&net, black_box(x.clone()), &labels, None)),
+    );
+}
+
 fn bench_probe(c: &mut Criterion) {
     for (depth, width, batch, samples, secs) in [(20, 128, 64, 50, 3), (50, 1024, 256, 10, 20)] {
         let mut group = c.benchmark_group(format!("probe {depth}x{width}x{batch}"));
@@ -46,9 +60,14 @@ fn bench_probe(c: &mut Criterion) {
             // The output layer (width → 10) is left out of the bare-matmul count.
             let hidden = 6 * (depth * batch * width * width) as u64;
             group.throughput(Throughput::Elements(flops(&cfg)));
-            group.bench_function(format!("probe {precision}"), |b| {
-                b.iter(|| probe(black_box(&cfg), LIMIT).unwrap())
-            });
+            group.bench_function(
+                format!("probe {precision} (draw network, pass, figures)"),
+                |b| b.iter(|| probe(black_box(&cfg), LIMIT).unwrap()),
+            );
+            match precision {
+                Precision::F32 => bench_pass::<f32>(&mut group, &cfg),
+                Precision::F64 => bench_pass::<f64>(&mut group, &cfg),
+            }
             group.throughput(Throughput::Elements(hidden));
             match precision {
                 Precision::F32 => group.bench_function("bare matmul f32", |b| {

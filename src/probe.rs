@@ -2,10 +2,11 @@
 //! network on a Gaussian batch, measured layer by layer. Every per-layer figure that
 //! gradtutor prints comes from here.
 
-use crate::nn::{self, Activation, Init, Network, Real, Spec, loss, norm, optim};
+use crate::nn::network::{Backward, Tape};
+use crate::nn::{self, Activation, Init, Network, Real, Spec, loss, mean_std, norm, optim};
 use anyhow::{Result, bail};
 use clap::ValueEnum;
-use ndarray::{Array2, Axis};
+use ndarray::Array2;
 use rand::RngExt;
 use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
@@ -266,7 +267,6 @@ pub fn measure<F: Real>(
     labels: &[usize],
     clip_norm: Option<f64>,
 ) -> ProbeResult {
-    let depth = net.depth();
     let tape = net.forward(x);
     let (loss, dlogits) = loss::softmax_cross_entropy(tape.logits.view(), labels);
     let mut back = net.backward(&tape, dlogits, false);
@@ -274,7 +274,18 @@ pub fn measure<F: Real>(
         Some(max) => optim::clip_grad_norm(&mut back.grads, max),
         None => optim::global_norm(&back.grads),
     };
+    figures(net, &tape, &back, loss.as_f64(), global_grad_norm)
+}
 
+/// The per-layer figures of one pass whose record is `tape` and `back`.
+pub fn figures<F: Real>(
+    net: &Network<F>,
+    tape: &Tape<F>,
+    back: &Backward<F>,
+    loss: f64,
+    global_grad_norm: f64,
+) -> ProbeResult {
+    let depth = net.depth();
     let mut nonfinite = None;
     let mut layers = Vec::with_capacity(depth + 1);
     for l in 0..=depth {
@@ -288,7 +299,7 @@ pub fn measure<F: Real>(
         } else {
             &tape.logits
         };
-        let (act_mean, act_std) = mean_std(out.iter());
+        let (act_mean, act_std) = mean_std(out);
         if nonfinite.is_none()
             && let Some(nan) = first_nonfinite(out.iter())
         {
@@ -298,35 +309,40 @@ pub fn measure<F: Real>(
                 nan,
             });
         }
-        let hidden = (l < depth).then(|| &tape.hidden[l].h);
-        let saturated = hidden.map(|h| {
-            let n = h
+        let dphi = (l < depth).then(|| &tape.hidden[l].dphi);
+        let saturated = dphi.map(|d| {
+            let n = d
                 .iter()
                 .filter(|&&v| net.activation.is_saturated(v))
                 .count();
-            n as f64 / h.len().max(1) as f64
+            n as f64 / d.len().max(1) as f64
         });
-        let dead = hidden.filter(|_| net.activation.can_die()).map(|h| {
-            let dead = h
-                .axis_iter(Axis(1))
-                .filter(|unit| unit.iter().all(|&v| v <= F::zero()))
-                .count();
-            dead as f64 / h.ncols() as f64
+        // A ReLU unit is dead when φ′ = 0 for every example of the batch.
+        let dead = dphi.filter(|_| net.activation.can_die()).map(|d| {
+            let mut alive = vec![false; d.ncols()];
+            for row in d.rows() {
+                for (a, &v) in alive.iter_mut().zip(row) {
+                    *a |= v != F::zero();
+                }
+            }
+            alive.iter().filter(|&&a| !a).count() as f64 / d.ncols() as f64
         });
-        let grad_norm = norm(grad.dw.iter());
+        let (grad_norm, spread) = kernel_grad_figures(&grad.dw);
+        // ‖W‖² = n·(σ² + μ²), taken through hypot so that it cannot overflow.
+        let (weight_mean, weight_std) = mean_std(&dense.w);
         layers.push(LayerFigures {
             layer: l + 1,
             fan_in: dense.fan_in(),
             fan_out: dense.fan_out(),
             grad_norm,
             signal_norm: back.signal_norms[l],
-            weight_norm: norm(dense.w.iter()),
-            weight_std: mean_std(dense.w.iter()).1,
+            weight_norm: (dense.w.len() as f64).sqrt() * weight_mean.hypot(weight_std),
+            weight_std,
             act_mean,
             act_std,
             saturated,
             dead,
-            unit_spread: (l < depth).then(|| unit_spread(&grad.dw, grad_norm)),
+            unit_spread: (l < depth).then_some(spread),
         });
     }
     if nonfinite.is_none() {
@@ -343,26 +359,11 @@ pub fn measure<F: Real>(
         });
     }
     ProbeResult {
-        loss: loss.as_f64(),
+        loss,
         global_grad_norm,
         layers,
         nonfinite,
     }
-}
-
-/// Mean and population standard deviation, accumulated in f64.
-fn mean_std<'a, F: Real>(values: impl Iterator<Item = &'a F> + Clone) -> (f64, f64) {
-    let (mut n, mut sum) = (0usize, 0.0);
-    for v in values.clone() {
-        sum += v.as_f64();
-        n += 1;
-    }
-    if n == 0 {
-        return (0.0, 0.0);
-    }
-    let mean = sum / n as f64;
-    let var = values.map(|v| (v.as_f64() - mean).powi(2)).sum::<f64>() / n as f64;
-    (mean, var.sqrt())
 }
 
 /// `Some(true)` at the first NaN, `Some(false)` at the first ±∞, `None` if all are finite.
@@ -370,20 +371,31 @@ fn first_nonfinite<'a, F: Real>(mut values: impl Iterator<Item = &'a F>) -> Opti
     values.find(|v| !v.is_finite()).map(|v| v.is_nan())
 }
 
-/// max_j ‖g_j − ḡ‖ / ‖g‖ over the columns g_j of a kernel gradient.
-fn unit_spread<F: Real>(dw: &Array2<F>, total: f64) -> f64 {
-    if total == 0.0 || !total.is_finite() {
-        return if total == 0.0 { 0.0 } else { f64::NAN };
-    }
+/// ‖∂L/∂W‖ and the units' spread max_j ‖g_j − ḡ‖ / ‖∂L/∂W‖ over the columns g_j of the
+/// kernel gradient, in one pass over its rows.
+fn kernel_grad_figures<F: Real>(dw: &Array2<F>) -> (f64, f64) {
     // Row by row (the kernel is row-major): Σ_i (g_ij − ḡ_i)² accumulated per column j.
     let cols = dw.ncols() as f64;
     let mut sq = vec![0.0f64; dw.ncols()];
+    let mut squares = 0.0;
     for row in dw.rows() {
-        let mean = row.iter().map(|v| v.as_f64()).sum::<f64>() / cols;
+        let row = nn::stats::entries(&row);
+        let [sum, sum_sq] = nn::stats::lane_sums(&row, |v| [v, v * v]);
+        squares += sum_sq;
+        let mean = sum / cols;
         for (acc, v) in sq.iter_mut().zip(row.iter()) {
             *acc += (v.as_f64() - mean).powi(2);
         }
     }
-    let worst = sq.into_iter().fold(0.0, f64::max).sqrt();
-    worst / total
+    let total = if squares.is_finite() && squares > 1e-280 {
+        squares.sqrt()
+    } else {
+        norm(dw) // out of f64's range when squared: the scaled, careful norm
+    };
+    let spread = match total {
+        0.0 => 0.0,
+        t if t.is_finite() => sq.into_iter().fold(0.0, f64::max).sqrt() / t,
+        _ => f64::NAN,
+    };
+    (total, spread)
 }

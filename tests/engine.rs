@@ -319,3 +319,51 @@ fn gaussian_expectations_match_closed_forms() {
     }
     assert_eq!(gaussian_mean(0.0, |h| Activation::Sigmoid.df(h)), 0.25);
 }
+
+#[test]
+fn one_pass_statistics_match_the_two_pass_definitions() {
+    // 1003 entries (not a multiple of the 8 lanes), far from 0 so a naive E[x²] − E[x]²
+    // would cancel badly: mean 1e6, std about 0.29.
+    let x = Array2::from_shape_fn((17, 59), |(i, j)| 1e6 + ((i * 59 + j) % 101) as f64 / 100.0);
+    let n = x.len() as f64;
+    let mean = x.sum() / n;
+    let std = std_of(&x);
+    let (m, s) = gradtutor::nn::mean_std(&x);
+    assert!((m - mean).abs() <= 1e-9 * mean, "mean {m} vs {mean}");
+    assert!((s - std).abs() <= 1e-9 * std, "std {s} vs {std}");
+    let norm = x.mapv(|v| v * v).sum().sqrt();
+    let got = gradtutor::nn::norm(&x);
+    assert!((got - norm).abs() <= 1e-12 * norm, "norm {got} vs {norm}");
+    // Entries whose squares leave f64's range still give the right norm.
+    let huge = Array2::from_elem((3, 3), 1e200f64);
+    assert!((gradtutor::nn::norm(&huge) / 3e200 - 1.0).abs() < 1e-12);
+    let tiny = Array2::from_elem((3, 3), 1e-200f64);
+    assert!((gradtutor::nn::norm(&tiny) / 3e-200 - 1.0).abs() < 1e-12);
+    assert!(
+        gradtutor::nn::mean_std(&Array2::from_elem((2, 2), f64::NAN))
+            .1
+            .is_nan()
+    );
+}
+
+#[test]
+fn the_fused_forward_gives_the_same_bits_as_f_and_df() {
+    let acts = [
+        Activation::Sigmoid,
+        Activation::Tanh,
+        Activation::Relu,
+        Activation::LeakyRelu(0.1),
+        Activation::Elu(1.5),
+        Activation::Gelu,
+        Activation::Selu,
+        Activation::Linear,
+    ];
+    for act in acts {
+        for i in -400..=400 {
+            let x = i as f32 * 0.05;
+            let (f, df) = act.f_df(x);
+            assert_eq!(f.to_bits(), act.f(x).to_bits(), "{act} φ({x})");
+            assert_eq!(df.to_bits(), act.df(x).to_bits(), "{act} φ′({x})");
+        }
+    }
+}

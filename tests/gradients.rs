@@ -173,6 +173,21 @@ fn unequal_widths_match_finite_differences() {
 }
 
 #[test]
+fn residual_networks_skip_only_where_the_width_is_kept() {
+    // 2 → 4 has no skip; 4 → 4 → 4 have one each, as in `train` on 2-D data.
+    let s = Spec {
+        input: 2,
+        hidden: vec![4, 4, 4],
+        ..spec(Activation::Sigmoid, false, true)
+    };
+    let err = worst_relative_error(&s, Loss::CrossEntropy, 29);
+    assert!(err < 1e-6, "worst relative error {err:e}");
+    let net = gradtutor::nn::Network::<f64>::build(&s, 29).unwrap();
+    let skips: Vec<bool> = net.hidden.iter().map(|l| net.skips(l)).collect();
+    assert_eq!(skips, [false, true, true]);
+}
+
+#[test]
 fn a_gradient_computed_by_hand() {
     // x = [1, 2], W₁ = [0.5, −0.25]ᵀ → h = 0, a = σ(0) = ½; W_out = [1, −1] → z = [½, −½];
     // label 0: p₀ = σ(1), L = ln(1 + e^(−1)), ∂L/∂z = [p₀ − 1, 1 − p₀];

@@ -158,21 +158,61 @@ impl Activation {
         }
     }
 
-    /// a = φ(h), element-wise.
-    pub fn forward<F: Real>(self, h: &Array2<F>) -> Array2<F> {
-        h.mapv(|x| self.f(x))
+    /// (φ(x), φ′(x)) together, sharing the one transcendental call; equal to `(f(x), df(x))`.
+    #[inline]
+    pub fn f_df<F: Real>(self, x: F) -> (F, F) {
+        let one = F::one();
+        match self {
+            Activation::Sigmoid => {
+                let s = self.f(x);
+                (s, s * (one - s))
+            }
+            Activation::Tanh => {
+                let t = x.tanh_p();
+                (t, one - t * t)
+            }
+            Activation::Elu(a) if x <= F::zero() => {
+                let e = x.exp_p();
+                (F::of(a) * (e - one), F::of(a) * e)
+            }
+            Activation::Selu if x <= F::zero() => {
+                let e = x.exp_p();
+                let l = F::of(SELU_LAMBDA);
+                (
+                    l * F::of(SELU_ALPHA) * (e - one),
+                    F::of(SELU_LAMBDA * SELU_ALPHA) * e,
+                )
+            }
+            Activation::Gelu => {
+                let cdf = normal_cdf(x);
+                (x * cdf, cdf + x * normal_pdf(x))
+            }
+            _ => (self.f(x), self.df(x)),
+        }
     }
 
-    /// ∂L/∂h = ∂L/∂a ⊙ φ′(h), written over `da` in place.
-    pub fn backward<F: Real>(self, h: &Array2<F>, da: &mut Array2<F>) {
-        Zip::from(da).and(h).for_each(|d, &x| *d *= self.df(x));
+    /// a = φ(h) and φ′(h), element-wise, in one pass; the backward pass needs only φ′(h).
+    pub fn forward<F: Real>(self, h: &Array2<F>) -> (Array2<F>, Array2<F>) {
+        let mut a = Array2::zeros(h.raw_dim());
+        let mut d = Array2::zeros(h.raw_dim());
+        Zip::from(&mut a)
+            .and(&mut d)
+            .and(h)
+            .for_each(|a, d, &x| (*a, *d) = self.f_df(x));
+        (a, d)
     }
 
-    /// Whether a unit at pre-activation `x` is saturated: φ′(x) < 0.1 · sup φ′
+    /// ∂L/∂h = ∂L/∂a ⊙ φ′(h), written over `da` in place, from the φ′(h) that
+    /// [`forward`](Self::forward) returned.
+    pub fn backward<F: Real>(dphi: &Array2<F>, da: &mut Array2<F>) {
+        *da *= dphi;
+    }
+
+    /// Whether a unit whose derivative is `dphi` = φ′(x) is saturated: φ′(x) < 0.1 · sup φ′
     /// (for ReLU: inactive, x ≤ 0).
     #[inline]
-    pub fn is_saturated<F: Real>(self, x: F) -> bool {
-        self.df(x).as_f64().abs() < 0.1 * self.max_derivative()
+    pub fn is_saturated<F: Real>(self, dphi: F) -> bool {
+        dphi.as_f64().abs() < 0.1 * self.max_derivative()
     }
 
     /// Whether ReLU-style zero derivatives are possible (so "dead units" are meaningful).

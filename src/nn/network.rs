@@ -1,6 +1,6 @@
 //! A multilayer perceptron: hidden layers `h_l = a_(l−1) W_l + b_l`, optional batch norm on
-//! `h_l`, `a_l = φ(h_l)` (or `a_(l−1) + φ(h_l)` with residual connections), then a linear
-//! output layer producing logits.
+//! `h_l`, `a_l = φ(h_l)` (or `a_(l−1) + φ(h_l)` with residual connections, on every hidden
+//! layer that keeps the width), then a linear output layer producing logits.
 
 use super::activation::Activation;
 use super::batchnorm::{BatchNorm, BnCache, BnGrad};
@@ -55,18 +55,6 @@ impl Spec {
         if self.input == 0 || self.outputs == 0 || self.hidden.contains(&0) {
             return Err("every layer needs at least one unit".into());
         }
-        if self.residual {
-            let mut prev = self.input;
-            for (l, &w) in self.hidden.iter().enumerate() {
-                if w != prev {
-                    return Err(format!(
-                        "a residual connection needs equal widths, but layer {} maps {prev} → {w}",
-                        l + 1
-                    ));
-                }
-                prev = w;
-            }
-        }
         Ok(())
     }
 }
@@ -92,8 +80,8 @@ pub struct Network<F> {
 pub struct HiddenTape<F> {
     /// a_(l−1), the layer's input.
     pub input: Array2<F>,
-    /// The pre-activation that φ receives (after batch norm, when there is one).
-    pub h: Array2<F>,
+    /// φ′(h_l) at the pre-activation that φ received (after batch norm, when there is one).
+    pub dphi: Array2<F>,
     pub bn: Option<BnCache<F>>,
 }
 
@@ -147,18 +135,17 @@ impl<F: Real> Network<F> {
     /// as they were.
     pub fn build(spec: &Spec, seed: u64) -> Result<Self, String> {
         spec.validate()?;
-        let fans = spec.fans();
         let depth = spec.hidden.len();
-        let hidden = fans[..depth]
+        let mut kernels = draw_kernels(spec, seed).into_iter();
+        let hidden = spec.hidden[..depth]
             .iter()
-            .enumerate()
-            .map(|(l, &(i, o))| Hidden {
-                dense: Dense::new(spec.init.kernel(i, o, &mut rng::layer(seed, l))),
+            .zip(kernels.by_ref())
+            .map(|(&o, w)| Hidden {
+                dense: Dense::new(w),
                 bn: spec.batch_norm.then(|| BatchNorm::new(o)),
             })
             .collect();
-        let (i, o) = fans[depth];
-        let output = Dense::new(spec.output_init.kernel(i, o, &mut rng::layer(seed, depth)));
+        let output = Dense::new(kernels.next().expect("one kernel per dense layer"));
         Ok(Network {
             hidden,
             output,
@@ -169,6 +156,12 @@ impl<F: Real> Network<F> {
 
     pub fn depth(&self) -> usize {
         self.hidden.len()
+    }
+
+    /// Whether `layer` has a skip connection: residual networks skip around every hidden
+    /// layer that keeps the width (one that changes it has nothing to add the input to).
+    pub fn skips(&self, layer: &Hidden<F>) -> bool {
+        self.residual && layer.dense.fan_in() == layer.dense.fan_out()
     }
 
     /// Runs `x` (`batch × input`) through the network, keeping what backprop needs.
@@ -184,11 +177,11 @@ impl<F: Real> Network<F> {
                 }
                 None => (z, None),
             };
-            let mut next = self.activation.forward(&h);
-            if self.residual {
+            let (mut next, dphi) = self.activation.forward(&h);
+            if self.skips(layer) {
                 next += &a;
             }
-            hidden.push(HiddenTape { input: a, h, bn });
+            hidden.push(HiddenTape { input: a, dphi, bn });
             a = next;
         }
         let logits = self.output.forward(a.view());
@@ -208,7 +201,7 @@ impl<F: Real> Network<F> {
     ) -> Backward<F> {
         let depth = self.depth();
         let mut signal_norms = vec![0.0; depth + 1];
-        signal_norms[depth] = norm(dlogits.iter());
+        signal_norms[depth] = norm(&dlogits);
         let want = depth > 0 || want_input_grad;
         let (output, da) = self.output.backward(tape.last.view(), dlogits.view(), want);
         let mut da = da;
@@ -217,12 +210,13 @@ impl<F: Real> Network<F> {
             let (layer, rec) = (&self.hidden[l], &tape.hidden[l]);
             let upstream = da.take().expect("gradient flows to every hidden layer");
             // With a skip connection ∂L/∂a_(l−1) also receives ∂L/∂a_l unchanged.
-            let (mut dh, skip) = if self.residual {
-                (upstream.clone(), Some(upstream))
+            let (dh, skip) = if self.skips(layer) {
+                (&upstream * &rec.dphi, Some(upstream))
             } else {
-                (upstream, None)
+                let mut dh = upstream;
+                Activation::backward(&rec.dphi, &mut dh);
+                (dh, None)
             };
-            self.activation.backward(&rec.h, &mut dh);
             let (dz, bn) = match (&layer.bn, &rec.bn) {
                 (Some(bn), Some(cache)) => {
                     let (dz, g) = bn.backward(cache, dh.view());
@@ -230,7 +224,7 @@ impl<F: Real> Network<F> {
                 }
                 _ => (dh, None),
             };
-            signal_norms[l] = norm(dz.iter());
+            signal_norms[l] = norm(&dz);
             let (dense, dx) =
                 layer
                     .dense
@@ -268,6 +262,53 @@ impl<F: Real> Network<F> {
         out.push(self.output.b.view_mut().into_dyn());
         out
     }
+}
+
+/// Every dense layer's kernel, the output layer's last. Each layer draws from its own stream,
+/// so large networks are drawn on several threads and still come out bit for bit the same.
+fn draw_kernels<F: Real>(spec: &Spec, seed: u64) -> Vec<Array2<F>> {
+    let fans = spec.fans();
+    let depth = spec.hidden.len();
+    let draw = |l: usize| {
+        let (i, o) = fans[l];
+        let init = if l < depth {
+            spec.init
+        } else {
+            spec.output_init
+        };
+        init.kernel(i, o, &mut rng::layer(seed, l))
+    };
+    let weights: usize = fans.iter().map(|(i, o)| i * o).sum();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Below a million weights a thread costs more than it saves.
+    let layers = fans.len();
+    let threads = if weights < 1 << 20 {
+        1
+    } else {
+        threads.min(layers)
+    };
+    if threads == 1 {
+        return (0..layers).map(draw).collect();
+    }
+    let mut drawn: Vec<(usize, Array2<F>)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                let draw = &draw;
+                s.spawn(move || {
+                    (t..layers)
+                        .step_by(threads)
+                        .map(|l| (l, draw(l)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("drawing a kernel does not panic"))
+            .collect()
+    });
+    drawn.sort_by_key(|&(l, _)| l);
+    drawn.into_iter().map(|(_, w)| w).collect()
 }
 
 impl<F: Real> Grads<F> {

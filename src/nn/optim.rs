@@ -111,12 +111,8 @@ impl<F: Real> OptimizerState<F> {
 
 /// The global L2 norm over every gradient tensor, √(Σ‖g‖²), measured in f64.
 pub fn global_norm<F: Real>(grads: &Grads<F>) -> f64 {
-    let parts: Vec<f64> = grads
-        .tensors()
-        .iter()
-        .map(|t| super::norm(t.iter()))
-        .collect();
-    super::norm(parts.iter())
+    let parts: Vec<f64> = grads.tensors().iter().map(super::norm).collect();
+    super::stats::norm_of(&parts)
 }
 
 /// Clips by global norm with PyTorch's rule: coef = max_norm / (total + 1e−6), applied only

@@ -1,0 +1,98 @@
+//! Reductions over tensors, accumulated in f64: the norm ‖x‖₂, and mean and standard
+//! deviation in one pass. Sums run over eight fixed lanes, so they vectorize and still add
+//! in the same order on every run and every machine.
+
+use super::real::Real;
+use ndarray::{ArrayBase, Data, Dimension};
+use std::borrow::Cow;
+
+const LANES: usize = 8;
+
+/// The tensor's entries as one slice (in memory order; a copy only if it is not contiguous).
+pub(crate) fn entries<F: Real, S: Data<Elem = F>, D: Dimension>(
+    a: &ArrayBase<S, D>,
+) -> Cow<'_, [F]> {
+    match a.as_slice_memory_order() {
+        Some(s) => Cow::Borrowed(s),
+        None => Cow::Owned(a.iter().copied().collect()),
+    }
+}
+
+/// N sums Σ f(x)ᵢ over `xs` in one pass, lane by lane, the lanes added in a fixed order.
+pub(crate) fn lane_sums<F: Real, const N: usize>(
+    xs: &[F],
+    f: impl Fn(f64) -> [f64; N],
+) -> [f64; N] {
+    let mut acc = [[0.0f64; LANES]; N];
+    let chunks = xs.chunks_exact(LANES);
+    let mut out = [0.0f64; N];
+    for x in chunks.remainder() {
+        for (o, v) in out.iter_mut().zip(f(x.as_f64())) {
+            *o += v;
+        }
+    }
+    for chunk in chunks {
+        for (lane, x) in chunk.iter().enumerate() {
+            for (a, v) in acc.iter_mut().zip(f(x.as_f64())) {
+                a[lane] += v;
+            }
+        }
+    }
+    for (o, a) in out.iter_mut().zip(acc) {
+        *o += a.iter().sum::<f64>();
+    }
+    out
+}
+
+/// ‖x‖₂ of any tensor, scaled where needed so that neither tiny nor huge entries underflow
+/// or overflow when squared. NaN if any entry is NaN, ∞ if any is infinite.
+pub fn norm<F: Real, S: Data<Elem = F>, D: Dimension>(a: &ArrayBase<S, D>) -> f64 {
+    norm_of(&entries(a))
+}
+
+/// [`norm`] of a slice.
+pub fn norm_of<F: Real>(xs: &[F]) -> f64 {
+    // One pass suffices unless the squares left f64's comfortable range (never for f32).
+    let [squares] = lane_sums(xs, |x| [x * x]);
+    if squares.is_nan() {
+        return f64::NAN;
+    }
+    if squares.is_finite() && squares > 1e-280 {
+        return squares.sqrt();
+    }
+    let mut scale = 0.0f64;
+    for x in xs {
+        let a = x.as_f64().abs();
+        if a.is_nan() {
+            return f64::NAN;
+        }
+        scale = scale.max(a);
+    }
+    if scale == 0.0 || scale.is_infinite() {
+        return scale;
+    }
+    let [sum] = lane_sums(xs, |x| [(x / scale).powi(2)]);
+    scale * sum.sqrt()
+}
+
+/// Mean and population standard deviation of a tensor's entries, (0, 0) when it is empty.
+/// One pass over d = x − K with K the first entry (the shifted-data algorithm):
+/// Var = E[d²] − (E[d])², which loses nothing to cancellation as K lies within the data.
+pub fn mean_std<F: Real, S: Data<Elem = F>, D: Dimension>(a: &ArrayBase<S, D>) -> (f64, f64) {
+    let xs = entries(a);
+    let Some(first) = xs.first() else {
+        return (0.0, 0.0);
+    };
+    let k = Some(first.as_f64())
+        .filter(|k| k.is_finite())
+        .unwrap_or(0.0);
+    let [s1, s2] = lane_sums(&xs, |x| {
+        let d = x - k;
+        [d, d * d]
+    });
+    let n = xs.len() as f64;
+    let shift = s1 / n;
+    let var = s2 / n - shift * shift;
+    // Rounding can leave a tiny negative variance; NaN (from ∞ − ∞) stays NaN.
+    (k + shift, if var < 0.0 { 0.0 } else { var.sqrt() })
+}
