@@ -19,10 +19,10 @@ fn main() {
     let mut code = String::from(
         "/// The question files built into the binary: (file name, contents).\npub const EMBEDDED: &[(&str, &str)] = &[\n",
     );
+    // Read at run time: `env!` would bake in the folder the build script was compiled in.
+    let root = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
     for n in &names {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("questions")
-            .join(n);
+        let path = Path::new(&root).join("questions").join(n);
         let _ = writeln!(
             code,
             "    ({n:?}, include_str!({:?})),",
