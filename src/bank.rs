@@ -3,6 +3,7 @@
 
 use crate::experiments;
 use crate::settings::Settings;
+use crate::train::settings::TrainSettings;
 use anyhow::{Result, bail};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -25,14 +26,44 @@ pub struct CodeBlock {
 
 /// The experiment a question pairs with.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(try_from = "toml::Table")]
 pub struct Preset {
     /// The experiment's name, as in `gradtutor demo NAME`.
     pub demo: String,
     /// One line: what to look for in the output.
     pub takeaway: String,
     /// Settings, named as the `demo` flags (`depth = 20`, `activation = "relu"`).
-    #[serde(flatten)]
     pub settings: Settings,
+}
+
+// serde's `flatten` lets unknown keys through unnoticed, so a preset table is split by hand:
+// its own keys first, then the rest must all be settings.
+impl TryFrom<toml::Table> for Preset {
+    type Error = String;
+    fn try_from(mut t: toml::Table) -> Result<Self, String> {
+        Ok(Preset {
+            demo: take_string(&mut t, "demo", "[experiment]")?,
+            takeaway: take_string(&mut t, "takeaway", "[experiment]")?,
+            settings: settings_from(t, "[experiment]")?,
+        })
+    }
+}
+
+/// Removes `key` from a preset table; it must be a string.
+fn take_string(t: &mut toml::Table, key: &str, table: &str) -> Result<String, String> {
+    match t.remove(key) {
+        Some(toml::Value::String(s)) => Ok(s),
+        Some(other) => Err(format!(
+            "`{key}` in {table} must be a string, not {}",
+            other.type_str()
+        )),
+        None => Err(format!("{table} is missing `{key}`")),
+    }
+}
+
+/// The rest of a preset table as settings, unknown keys refused.
+fn settings_from<T: serde::de::DeserializeOwned>(t: toml::Table, table: &str) -> Result<T, String> {
+    T::deserialize(toml::Value::Table(t)).map_err(|e| format!("in {table}: {}", e.message()))
 }
 
 impl Preset {
@@ -40,6 +71,41 @@ impl Preset {
     pub fn command(&self) -> String {
         let mut parts = vec!["gradtutor".to_string(), "demo".into(), self.demo.clone()];
         parts.extend(self.settings.to_args());
+        parts.join(" ")
+    }
+}
+
+/// The training comparison a question pairs with, run by `ask` after the experiment.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(try_from = "toml::Table")]
+pub struct TrainPreset {
+    /// One line: what to look for in the output.
+    pub takeaway: String,
+    /// Settings, named as the `train` flags (`compare = "…"`, `steps = 600`).
+    pub settings: TrainSettings,
+}
+
+impl TryFrom<toml::Table> for TrainPreset {
+    type Error = String;
+    fn try_from(mut t: toml::Table) -> Result<Self, String> {
+        Ok(TrainPreset {
+            takeaway: take_string(&mut t, "takeaway", "[train]")?,
+            settings: settings_from(t, "[train]")?,
+        })
+    }
+}
+
+impl TrainPreset {
+    /// `gradtutor train --flag value …`.
+    pub fn command(&self) -> String {
+        let mut parts = vec!["gradtutor".to_string(), "train".into()];
+        parts.extend(self.settings.to_args().into_iter().map(|a| {
+            if a.contains(char::is_whitespace) {
+                format!("\"{a}\"")
+            } else {
+                a
+            }
+        }));
         parts.join(" ")
     }
 }
@@ -58,6 +124,8 @@ pub struct Question {
     #[serde(default)]
     pub code: Vec<CodeBlock>,
     pub experiment: Preset,
+    #[serde(default)]
+    pub train: Option<TrainPreset>,
     /// Where the question came from (file path, or `embedded:NAME`).
     #[serde(skip)]
     pub source: String,
@@ -207,11 +275,35 @@ fn toml_error(path: &str, text: &str, e: &toml::de::Error) -> String {
     let msg = e.message().trim();
     match e.span() {
         Some(span) => {
-            let (line, col) = line_col(text, span.start);
+            let (line, col) = line_col(text, unknown_key_offset(text, span.start, msg));
             format!("{path}:{line}:{col}: {msg}")
         }
         None => format!("{path}: {msg}"),
     }
+}
+
+/// For "unknown field `k`" inside a table that starts at `start`, the offset of the line
+/// `k = …` itself; `start` otherwise.
+fn unknown_key_offset(text: &str, start: usize, msg: &str) -> usize {
+    let Some(key) = msg
+        .split_once("unknown field `")
+        .and_then(|(_, rest)| rest.split_once('`'))
+        .map(|(k, _)| k)
+    else {
+        return start;
+    };
+    let mut offset = start.min(text.len());
+    for line in text[offset..].split_inclusive('\n') {
+        let rest = line.trim_start();
+        if rest
+            .strip_prefix(key)
+            .is_some_and(|r| r.trim_start().starts_with('='))
+        {
+            return offset + (line.len() - rest.len());
+        }
+        offset += line.len();
+    }
+    start
 }
 
 /// 1-based line and column (in characters) of a byte offset.
@@ -295,6 +387,16 @@ fn check(q: &Question, text: &str, problems: &mut Vec<String>, max_bytes: u64) {
             if let Err(e) = exp.validate(&q.experiment.settings, max_bytes) {
                 fail("demo", format!("the [experiment] preset cannot run: {e}"));
             }
+        }
+    }
+    if let Some(t) = &q.train {
+        let line = text.lines().position(|l| l.trim() == "[train]");
+        let place = line.map_or(q.source.clone(), |n| format!("{}:{}", q.source, n + 1));
+        if t.takeaway.trim().is_empty() {
+            problems.push(format!("{place}: the [train] takeaway is empty"));
+        }
+        if let Err(e) = t.settings.config().and_then(|c| c.check(max_bytes)) {
+            problems.push(format!("{place}: the [train] preset cannot run: {e}"));
         }
     }
 }

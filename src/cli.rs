@@ -10,7 +10,8 @@ const AFTER_HELP: &str = "Examples:
   gradtutor ask 3                         question 3: explanation, then its experiment
   gradtutor ask vanishing-gradients --depth 50
   gradtutor demo vanishing --depth 20     an experiment directly
-  gradtutor demos                         every experiment, one line each";
+  gradtutor demos                         every experiment, one line each
+  gradtutor train                         train four networks side by side";
 
 /// A command-line tutor for gradient dynamics in deep neural networks: read why gradients
 /// vanish or explode, then watch it happen, layer by layer, on a real network.
@@ -50,6 +51,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// List the experiments (same as `demo --list`).
     Demos,
+    /// Train networks on a generated dataset and watch gradient flow decide how they learn.
+    Train(TrainArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         #[arg(value_name = "SHELL")]
@@ -63,9 +66,13 @@ pub struct AskArgs {
     #[arg(value_name = "ID|SLUG")]
     pub question: String,
 
-    /// Show the explanation only, without running the experiment.
+    /// Show the explanation only, without running the experiment or the training run.
     #[arg(long)]
     pub no_demo: bool,
+
+    /// Run the experiment but not the question's training comparison (if it has one).
+    #[arg(long)]
+    pub no_train: bool,
 
     /// Flags given here override the question's preset.
     #[command(flatten)]
@@ -87,8 +94,27 @@ pub struct DemoArgs {
     #[arg(long)]
     pub json: bool,
 
+    /// Also write the per-layer gradient norms as an SVG chart to FILE.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
+
     #[command(flatten)]
     pub settings: Settings,
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = crate::train::settings::train_help())]
+pub struct TrainArgs {
+    /// Print the whole history as JSON (non-finite numbers as null); no progress bar.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Also write the loss curves and per-layer gradient norms as an SVG chart to FILE.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub settings: crate::train::settings::TrainSettings,
 }
 
 /// `4GiB`, `512MiB`, `100000` (bytes).

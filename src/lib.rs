@@ -7,11 +7,14 @@
 pub mod app;
 pub mod bank;
 pub mod cli;
+pub mod data;
 pub mod experiments;
 pub mod lesson;
 pub mod nn;
+pub mod plot;
 pub mod probe;
 pub mod report;
 pub mod settings;
 pub mod style;
 pub mod theory;
+pub mod train;

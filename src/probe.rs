@@ -180,6 +180,15 @@ pub enum Pass {
     Backward,
 }
 
+impl fmt::Display for Pass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Pass::Forward => "forward",
+            Pass::Backward => "backward",
+        })
+    }
+}
+
 /// Where a value first overflowed to ±∞ or became NaN.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct NonFinite {

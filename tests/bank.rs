@@ -106,3 +106,50 @@ fn each_rule_is_enforced_and_every_problem_listed() {
         "{err}"
     );
 }
+
+#[test]
+fn train_presets_are_validated_and_the_paired_questions_have_one() {
+    let bank = Bank::embedded(4 * GIB).unwrap();
+    for id in [1, 4, 6, 9] {
+        let q = bank.find(&id.to_string()).unwrap();
+        let t = q
+            .train
+            .as_ref()
+            .expect("questions 1, 4, 6 and 9 pair with a training run");
+        assert!(t.command().starts_with("gradtutor train"));
+        t.settings.config().unwrap().check(GIB).unwrap();
+        // And it trains, at a small size.
+        let mut small = t.settings.clone();
+        (small.steps, small.depth, small.width, small.samples) =
+            (Some(10), Some(3), Some(8), Some(100));
+        let report = gradtutor::train::train(&small.config().unwrap(), GIB, &mut |_| {}).unwrap();
+        assert!(!report.runs.is_empty());
+    }
+    let with = |train: &str| format!("{GOOD}[train]\ntakeaway = \"t\"\n{train}");
+    assert!(Bank::from_files(vec![file(&with("steps = 50\n"))], "t".into(), GIB).is_ok());
+    for (bad, says) in [
+        ("stepz = 50\n", "unknown field `stepz`"),
+        (
+            "compare = \"relu/nope\"\n",
+            "q.toml:11: the [train] preset cannot run",
+        ),
+        ("steps = 0\n", "--steps must be"),
+    ] {
+        let err = Bank::from_files(vec![file(&with(bad))], "t".into(), GIB)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(says), "{bad}: {err}");
+    }
+}
+
+#[test]
+fn unknown_preset_keys_are_errors_at_their_own_line() {
+    let text = format!("{GOOD}foo = 1\n");
+    let err = Bank::from_files(vec![file(&text)], "t".into(), GIB)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("q.toml:11:1: in [experiment]: unknown field `foo`"),
+        "{err}"
+    );
+}

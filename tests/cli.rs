@@ -64,11 +64,40 @@ fn ask_by_id_and_by_slug() {
 #[test]
 fn ask_runs_the_experiment_and_flags_override_the_preset() {
     gradtutor()
-        .args(["ask", "1", "--depth", "6", "--width", "16", "--batch", "8"])
+        .args([
+            "ask",
+            "1",
+            "--depth",
+            "6",
+            "--width",
+            "16",
+            "--batch",
+            "8",
+            "--no-train",
+        ])
         .assert()
         .success()
         .stdout(predicate::str::contains("depth 6 × width 16"))
-        .stdout(predicate::str::contains("▶"));
+        .stdout(predicate::str::contains("▶"))
+        .stdout(predicate::str::contains("$ gradtutor train").not());
+}
+
+#[test]
+fn ask_runs_the_questions_training_preset_after_the_experiment() {
+    let dir = tempfile::tempdir().unwrap();
+    write_question(dir.path(), "a.toml", 1, "first");
+    let mut text = fs::read_to_string(dir.path().join("a.toml")).unwrap();
+    text.push_str(
+        "\n[train]\ncompare = \"tanh,relu+bn\"\nsteps = 20\ndepth = 3\nwidth = 8\n\
+         samples = 200\ntakeaway = \"watch\"\n",
+    );
+    fs::write(dir.path().join("a.toml"), text).unwrap();
+    let out = stdout_of(&["--questions", dir.path().to_str().unwrap(), "ask", "1"]);
+    let (demo, training) = out.split_once("Training").expect("a Training section");
+    assert!(demo.contains("depth 3 × width 8"));
+    assert!(training.contains("Look for: watch"));
+    assert!(training.contains("$ gradtutor train --compare tanh,relu+bn --samples 200"));
+    assert!(training.contains("tanh/xavier-normal") && training.contains("relu/he-normal+bn"));
 }
 
 #[test]
@@ -281,5 +310,81 @@ fn broken_banks_are_reported_with_path_line_and_column() {
         .failure()
         .stderr(predicate::str::contains(
             "cannot read the question folder /nonexistent/bank",
+        ));
+}
+
+#[test]
+fn train_prints_a_comparison_and_its_verdicts() {
+    let text = stdout_of(&[
+        "train",
+        "--steps",
+        "40",
+        "--depth",
+        "4",
+        "--width",
+        "16",
+        "--samples",
+        "200",
+    ]);
+    for label in [
+        "sigmoid/xavier-normal",
+        "relu/he-normal",
+        "sigmoid/xavier-normal+bn",
+        "sigmoid/xavier-normal+residual",
+    ] {
+        assert!(text.contains(label), "{label} missing:\n{text}");
+    }
+    assert_eq!(
+        text.matches("▶ ").count(),
+        4,
+        "one verdict per configuration"
+    );
+    assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+}
+
+#[test]
+fn train_json_has_the_history_and_plot_writes_svg() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("loss.svg");
+    let text = stdout_of(&[
+        "train",
+        "--compare",
+        "relu/he-normal,tanh",
+        "--samples",
+        "200",
+        "--steps",
+        "30",
+        "--json",
+        "--plot",
+        svg.to_str().unwrap(),
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let runs = v["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[1]["label"], "tanh/xavier-normal");
+    assert_eq!(runs[0]["losses"].as_array().unwrap().len(), 30);
+    assert!(runs[0]["checkpoints"][0]["grad_norms"].is_array());
+    assert!(runs[0]["checkpoints"][0]["update_ratios"].is_array());
+    assert!(fs::read_to_string(&svg).unwrap().starts_with("<svg"));
+}
+
+#[test]
+fn train_rejects_bad_input_with_a_message() {
+    gradtutor()
+        .args(["train", "--compare", "relu/he"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("unknown initializer 'he'"));
+    gradtutor()
+        .args(["train", "--dataset", "moons"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("spiral"));
+    gradtutor()
+        .args(["train", "--plot", "/nonexistent-dir/x.svg", "--steps", "5"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "cannot write /nonexistent-dir/x.svg",
         ));
 }

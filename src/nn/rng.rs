@@ -6,6 +6,8 @@ use rand_chacha::ChaCha8Rng;
 
 const DATA: u64 = 0;
 const LABELS: u64 = 1;
+const DATASET: u64 = 2;
+const BATCHES: u64 = 3;
 const LAYERS: u64 = 1 << 32;
 
 fn stream(seed: u64, stream: u64) -> ChaCha8Rng {
@@ -22,6 +24,16 @@ pub fn data(seed: u64) -> ChaCha8Rng {
 /// The stream for labels.
 pub fn labels(seed: u64) -> ChaCha8Rng {
     stream(seed, LABELS)
+}
+
+/// The stream for generating a training dataset.
+pub fn dataset(seed: u64) -> ChaCha8Rng {
+    stream(seed, DATASET)
+}
+
+/// The stream that picks training minibatches.
+pub fn batches(seed: u64) -> ChaCha8Rng {
+    stream(seed, BATCHES)
 }
 
 /// The stream for the kernel of dense layer `l` (0-based, the output layer last).

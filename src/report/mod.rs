@@ -2,6 +2,7 @@
 
 pub mod json;
 pub mod text;
+pub mod training;
 
 use crate::probe::{LayerFigures, NonFinite, ProbeConfig, ProbeResult};
 use crate::theory;
@@ -229,9 +230,10 @@ fn theory_line(config: &ProbeConfig, layers: &[LayerRow]) -> TheoryLine {
     }
 }
 
-/// The median, NaN-aware (a NaN anywhere gives NaN: a failed run is not averaged away).
-fn median(mut v: Vec<f64>) -> f64 {
-    if v.iter().any(|x| x.is_nan()) {
+/// The median, NaN-aware (a NaN anywhere gives NaN: a failed run is not averaged away);
+/// NaN for no values.
+pub fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() || v.iter().any(|x| x.is_nan()) {
         return f64::NAN;
     }
     v.sort_by(f64::total_cmp);

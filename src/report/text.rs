@@ -2,7 +2,7 @@
 //! layer × run matrix for side-by-side runs, and the verdict lines.
 
 use super::{LayerRow, Metric, Report, Run, TheoryLine};
-use crate::probe::{Pass, ProbeConfig};
+use crate::probe::ProbeConfig;
 use crate::style::Style;
 use std::fmt::Write;
 
@@ -337,13 +337,9 @@ fn summary(out: &mut String, run: &Run, style: &Style, width: usize, compact: bo
     };
     let overflow = run.nonfinite.map(|n| {
         let what = if n.nan { "NaN" } else { "inf" };
-        let pass = match n.pass {
-            Pass::Forward => "forward pass",
-            Pass::Backward => "backward pass",
-        };
         style.red(&format!(
-            "first non-finite value ({what}) at layer {} in the {pass}",
-            n.layer
+            "first non-finite value ({what}) at layer {} in the {} pass",
+            n.layer, n.pass
         ))
     });
     if !compact {
@@ -375,7 +371,7 @@ fn summary(out: &mut String, run: &Run, style: &Style, width: usize, compact: bo
     }
 }
 
-fn render_table(out: &mut String, headers: &[String], rows: &[Vec<String>]) {
+pub(crate) fn render_table(out: &mut String, headers: &[String], rows: &[Vec<String>]) {
     let cols = headers.len();
     let widths: Vec<usize> = (0..cols)
         .map(|c| {

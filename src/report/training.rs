@@ -1,0 +1,259 @@
+//! The `train` report for a terminal: a summary table, then per configuration a loss strip
+//! and a layer × time strip of ‖∂L/∂W‖, both on log scales shared by every configuration,
+//! and the verdicts.
+
+use super::text::{num, render_table, sci};
+use crate::style::Style;
+use crate::train::{self, History, TrainReport};
+use std::fmt::Write;
+
+/// Eight heights, low to high.
+const LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// Maps positive values onto [`LEVELS`] by log10 between a shared low and high.
+struct LogScale {
+    lo: f64,
+    hi: f64,
+}
+
+impl LogScale {
+    fn over(values: impl Iterator<Item = f64>) -> Option<LogScale> {
+        let logs: Vec<f64> = values
+            .filter(|v| v.is_finite() && *v > 0.0)
+            .map(f64::log10)
+            .collect();
+        let lo = logs.iter().copied().reduce(f64::min)?;
+        let hi = logs.iter().copied().reduce(f64::max)?;
+        Some(LogScale { lo, hi })
+    }
+
+    /// The block for `v`: a space for 0, `×` for NaN or ±∞.
+    fn glyph(&self, v: f64) -> char {
+        if !v.is_finite() {
+            return '×';
+        }
+        if v <= 0.0 {
+            return ' ';
+        }
+        let t = if self.hi > self.lo {
+            (v.log10() - self.lo) / (self.hi - self.lo)
+        } else {
+            1.0
+        };
+        LEVELS[((t.max(0.0) * LEVELS.len() as f64) as usize).min(LEVELS.len() - 1)]
+    }
+}
+
+/// `n` indices spread evenly over `0..len` (all of them when `len ≤ n`).
+fn columns(len: usize, n: usize) -> Vec<usize> {
+    if len <= n {
+        return (0..len).collect();
+    }
+    (0..n).map(|i| i * (len - 1) / (n - 1).max(1)).collect()
+}
+
+/// Renders a training comparison within `width` columns.
+pub fn render(report: &TrainReport, style: &Style, width: usize) -> String {
+    let cfg = &report.config;
+    let mut out = String::new();
+    let d = &cfg.data;
+    let _ = writeln!(out, "{}", style.bold("train"));
+    let data = format!(
+        "Data: {}, {} classes, {} inputs, noise {} · {} train / {} test examples",
+        d.kind,
+        d.kind.classes(),
+        d.kind.inputs(),
+        d.noise,
+        report.train_examples,
+        report.test_examples,
+    );
+    for line in textwrap::wrap(&data, width) {
+        let _ = writeln!(out, "{line}");
+    }
+    let _ = writeln!(
+        out,
+        "Network: depth {} × width {} · {} · seed {}",
+        cfg.depth, cfg.width, cfg.precision, cfg.seed
+    );
+    let mut how = format!(
+        "Training: {} steps of {} (η {}) · batch {}",
+        cfg.steps, cfg.optimizer, cfg.lr, cfg.batch
+    );
+    if let Some(c) = cfg.clip_norm {
+        let _ = write!(how, " · clip-norm {c}");
+    }
+    if let Some(c) = cfg.clip_value {
+        let _ = write!(how, " · clip-value {c}");
+    }
+    for line in textwrap::wrap(&how, width) {
+        let _ = writeln!(out, "{line}");
+    }
+    let _ = writeln!(out);
+    let headers: Vec<String> = [
+        "configuration",
+        "loss",
+        "train",
+        "test",
+        &format!("loss ≤ {}", cfg.target_loss),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let rows: Vec<Vec<String>> = report
+        .runs
+        .iter()
+        .map(|h| {
+            let (_, train, test) = h.last();
+            vec![
+                h.label.clone(),
+                format!("{} → {}", num(h.initial.train.loss), num(train.loss)),
+                format!("{:.1}%", 100.0 * train.accuracy),
+                format!("{:.1}%", 100.0 * test.accuracy),
+                match (h.steps_to_target, h.diverged) {
+                    (Some(s), _) => format!("step {s}"),
+                    (None, Some(d)) => format!("diverged at {}", d.step),
+                    (None, None) => "not reached".into(),
+                },
+            ]
+        })
+        .collect();
+    render_table(&mut out, &headers, &rows);
+    let _ = writeln!(
+        out,
+        "{}",
+        style.dim("  loss: on the whole training set, before → after; train, test: accuracy")
+    );
+
+    let strip = width.saturating_sub(42).clamp(10, train::CHECKPOINTS);
+    // A diverging run's loss would flatten every other strip: the loss scale tops out at the
+    // highest starting loss of the runs that did not diverge (higher values show as full).
+    let loss_scale = LogScale::over(
+        report
+            .runs
+            .iter()
+            .flat_map(|h| h.checkpoints.iter().map(|c| c.train.loss)),
+    )
+    .map(|mut scale| {
+        let top = report
+            .runs
+            .iter()
+            .filter(|h| h.diverged.is_none())
+            .map(|h| h.initial.train.loss.log10())
+            .filter(|v| v.is_finite())
+            .reduce(f64::max);
+        if let Some(top) = top {
+            scale.hi = scale.hi.min(top.max(scale.lo));
+        }
+        scale
+    });
+    let grad_scale = LogScale::over(
+        report
+            .runs
+            .iter()
+            .flat_map(|h| h.checkpoints.iter().flat_map(|c| c.grad_norms.clone())),
+    );
+    let mut legend = format!(
+        "Strips run from step 1 to the last step, one column per checkpoint (every {} \
+         steps); heights are on log scales shared by all configurations.",
+        cfg.every()
+    );
+    if let Some(g) = &grad_scale {
+        let _ = write!(
+            legend,
+            " ‖∂L/∂W‖: {} = {}, {} = {}; blank = exactly 0, × = NaN or ∞. update = median \
+             ‖ΔW‖/‖W‖ per step.",
+            LEVELS[0],
+            sci(10f64.powf(g.lo)),
+            LEVELS[7],
+            sci(10f64.powf(g.hi))
+        );
+    }
+    let _ = writeln!(out);
+    for line in textwrap::wrap(&legend, width) {
+        let _ = writeln!(out, "{}", style.dim(&line));
+    }
+    for h in &report.runs {
+        block(
+            &mut out,
+            cfg,
+            h,
+            loss_scale.as_ref(),
+            grad_scale.as_ref(),
+            strip,
+            style,
+            width,
+        );
+    }
+    let lines = train::comparison(report);
+    if !lines.is_empty() {
+        let _ = writeln!(out, "{}", "─".repeat(width.min(80)));
+        for l in lines {
+            for line in textwrap::wrap(&l, width) {
+                let _ = writeln!(out, "{}", style.bold(&line));
+            }
+        }
+    }
+    out
+}
+
+/// One configuration: its loss strip, its layer × time strip and its verdict.
+#[allow(clippy::too_many_arguments)]
+fn block(
+    out: &mut String,
+    cfg: &train::TrainConfig,
+    h: &History,
+    loss_scale: Option<&LogScale>,
+    grad_scale: Option<&LogScale>,
+    strip: usize,
+    style: &Style,
+    width: usize,
+) {
+    let _ = writeln!(out, "\n{}", style.bold(&h.label));
+    let cols = columns(h.checkpoints.len(), strip);
+    if let Some(scale) = loss_scale {
+        let s: String = cols
+            .iter()
+            .map(|&i| scale.glyph(h.checkpoints[i].train.loss))
+            .collect();
+        let _ = writeln!(out, "  {:<10}{s}", "loss");
+    }
+    if let Some(scale) = grad_scale {
+        let _ = writeln!(
+            out,
+            "  {:<10}{:<strip$}  {:<19}  update",
+            "layer", "‖∂L/∂W‖ over training", "first → last",
+        );
+        let ratios = h.median_update_ratios();
+        let layers = cfg.depth + 1;
+        for l in (0..layers).rev() {
+            let s: String = cols
+                .iter()
+                .map(|&i| scale.glyph(h.checkpoints[i].grad_norms[l]))
+                .collect();
+            let first = h.checkpoints.first().map_or(f64::NAN, |c| c.grad_norms[l]);
+            let last = h.checkpoints.last().map_or(f64::NAN, |c| c.grad_norms[l]);
+            let name = if l == cfg.depth {
+                format!("{} out", l + 1)
+            } else {
+                (l + 1).to_string()
+            };
+            let _ = writeln!(
+                out,
+                "  {name:>6}    {s:<strip$}  {:>8} → {:<8}  {}",
+                sci(first),
+                sci(last),
+                sci(ratios.get(l).copied().unwrap_or(f64::NAN))
+            );
+        }
+    }
+    let verdict = train::verdict(cfg, h);
+    for (i, line) in textwrap::wrap(&verdict, width - 2).iter().enumerate() {
+        let mark = if i == 0 { "▶ " } else { "  " };
+        let painted = if h.diverged.is_some() {
+            style.red(line)
+        } else {
+            line.to_string()
+        };
+        let _ = writeln!(out, "{mark}{painted}");
+    }
+}

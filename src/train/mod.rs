@@ -1,0 +1,522 @@
+//! Training runs: minibatch gradient descent on a generated dataset, recording the loss every
+//! step and, at checkpoints, accuracy, per-layer gradient norms and how far each layer's
+//! weights moved. Several configurations train on identical data, batches and seeds.
+
+pub mod settings;
+pub mod variant;
+
+use crate::data::{DataSpec, Dataset};
+use crate::nn::network::Grads;
+use crate::nn::optim::{self, Optimizer, OptimizerState};
+use crate::nn::{Network, Real, loss, norm};
+use crate::probe::{self, NonFinite, Precision, ProbeConfig};
+use anyhow::{Result, bail};
+use clap::ValueEnum;
+use ndarray::{Array2, Axis};
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+pub use variant::Variant;
+
+/// Which update rule to train with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ValueEnum, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimizerName {
+    /// Plain SGD: p ← p − η g.
+    Sgd,
+    /// SGD with momentum 0.9: v ← 0.9 v + g, p ← p − η v.
+    #[default]
+    Momentum,
+    /// Adam (β₁ 0.9, β₂ 0.999, ε 1e−8).
+    Adam,
+}
+
+impl fmt::Display for OptimizerName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let v = self.to_possible_value().expect("no skipped variants");
+        f.write_str(v.get_name())
+    }
+}
+
+impl OptimizerName {
+    pub fn with_lr(self, lr: f64) -> Optimizer {
+        match self {
+            OptimizerName::Sgd => Optimizer::Sgd { lr },
+            OptimizerName::Momentum => Optimizer::Momentum { lr, momentum: 0.9 },
+            OptimizerName::Adam => Optimizer::adam(lr),
+        }
+    }
+}
+
+/// Everything a comparison shares, and the configurations it compares.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TrainConfig {
+    pub data: DataSpec,
+    pub depth: usize,
+    pub width: usize,
+    pub batch: usize,
+    pub steps: usize,
+    pub lr: f64,
+    pub optimizer: OptimizerName,
+    pub clip_norm: Option<f64>,
+    pub clip_value: Option<f64>,
+    pub target_loss: f64,
+    pub precision: Precision,
+    pub seed: u64,
+    pub variants: Vec<Variant>,
+}
+
+/// At most this many checkpoints per run (the columns of the layer × time view).
+pub const CHECKPOINTS: usize = 40;
+/// Longest run accepted.
+pub const MAX_STEPS: usize = 1_000_000;
+
+impl TrainConfig {
+    /// Steps between checkpoints.
+    pub fn every(&self) -> usize {
+        self.steps.div_ceil(CHECKPOINTS).max(1)
+    }
+
+    /// The probe config of one variant, which checks shapes and memory.
+    fn probe_config(&self, v: &Variant) -> ProbeConfig {
+        let mut cfg = ProbeConfig::canonical(self.depth, self.width, self.batch, 10);
+        cfg.input = self.data.kind.inputs();
+        cfg.classes = self.data.kind.classes();
+        cfg.activation = v.activation;
+        cfg.init = v.init;
+        cfg.output_init = v.init;
+        cfg.batch_norm = v.batch_norm;
+        cfg.residual = v.residual;
+        cfg.precision = self.precision;
+        cfg.seed = self.seed;
+        cfg
+    }
+
+    /// Rejects settings that cannot train, and runs larger than `max_bytes`.
+    pub fn check(&self, max_bytes: u64) -> Result<()> {
+        self.data.check()?;
+        if self.steps == 0 || self.steps > MAX_STEPS {
+            bail!(
+                "--steps must be between 1 and {MAX_STEPS} (got {})",
+                self.steps
+            );
+        }
+        if !(self.lr > 0.0 && self.lr.is_finite()) {
+            bail!("--lr must be a positive number (got {})", self.lr);
+        }
+        for (flag, v) in [
+            ("--clip-norm", self.clip_norm),
+            ("--clip-value", self.clip_value),
+        ] {
+            if let Some(v) = v
+                && !(v > 0.0 && v.is_finite())
+            {
+                bail!("{flag} must be a positive number (got {v})");
+            }
+        }
+        if !self.target_loss.is_finite() || self.target_loss < 0.0 {
+            bail!(
+                "--target-loss must be a number ≥ 0 (got {})",
+                self.target_loss
+            );
+        }
+        let train = self.data.samples - self.data.test_count();
+        if self.batch > train {
+            bail!(
+                "--batch {} is larger than the {train} training examples; lower --batch or \
+                 raise --samples",
+                self.batch
+            );
+        }
+        for v in &self.variants {
+            // Evaluation runs the whole training set as one batch, so that is what must fit.
+            let mut cfg = self.probe_config(v);
+            cfg.batch = self.batch.max(train);
+            cfg.check(max_bytes)
+                .map_err(|e| anyhow::anyhow!("{v}: {e}"))?;
+        }
+        Ok(())
+    }
+}
+
+/// Loss and accuracy on a whole set.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Eval {
+    pub loss: f64,
+    pub accuracy: f64,
+}
+
+/// The state of a run after `step` updates.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Checkpoint {
+    pub step: usize,
+    pub train: Eval,
+    pub test: Eval,
+    /// ‖∂L/∂W_l‖ of this step's minibatch, per dense layer (the output layer last), before
+    /// clipping.
+    pub grad_norms: Vec<f64>,
+    /// ‖ΔW_l‖ / ‖W_l‖ of this step's update, per dense layer.
+    pub update_ratios: Vec<f64>,
+}
+
+/// Where a run stopped because a value stopped being finite.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Divergence {
+    /// The update (1-based) whose forward or backward pass produced it.
+    pub step: usize,
+    /// The minibatch loss at that step (NaN or ±∞ unless the gradients overflowed first).
+    pub loss: f64,
+    /// Where the first non-finite value appeared.
+    pub first: Option<NonFinite>,
+}
+
+/// One configuration's whole run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct History {
+    pub label: String,
+    pub variant: Variant,
+    /// Before the first update.
+    pub initial: Checkpoint0,
+    /// Minibatch loss of every step, in order.
+    pub losses: Vec<f64>,
+    /// Global gradient norm of every step, before clipping.
+    pub global_grad_norms: Vec<f64>,
+    /// Global gradient norm of every step after clipping (empty when nothing is clipped).
+    pub clipped_grad_norms: Vec<f64>,
+    pub checkpoints: Vec<Checkpoint>,
+    pub diverged: Option<Divergence>,
+    /// The first checkpoint at which the training loss was at most the target.
+    pub steps_to_target: Option<usize>,
+}
+
+/// The state before training.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Checkpoint0 {
+    pub train: Eval,
+    pub test: Eval,
+}
+
+impl History {
+    /// The last evaluation: the final checkpoint, or the initial state if none was reached.
+    pub fn last(&self) -> (usize, Eval, Eval) {
+        match self.checkpoints.last() {
+            Some(c) => (c.step, c.train, c.test),
+            None => (0, self.initial.train, self.initial.test),
+        }
+    }
+
+    /// Median over checkpoints of each layer's update ratio (finite values only).
+    pub fn median_update_ratios(&self) -> Vec<f64> {
+        let layers = self
+            .checkpoints
+            .first()
+            .map_or(0, |c| c.update_ratios.len());
+        (0..layers)
+            .map(|l| {
+                let v: Vec<f64> = self
+                    .checkpoints
+                    .iter()
+                    .map(|c| c.update_ratios[l])
+                    .filter(|r| r.is_finite())
+                    .collect();
+                crate::report::median(v)
+            })
+            .collect()
+    }
+}
+
+/// What a comparison produced.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TrainReport {
+    pub config: TrainConfig,
+    pub train_examples: usize,
+    pub test_examples: usize,
+    pub runs: Vec<History>,
+}
+
+/// Trains every configuration of `cfg` in turn. `progress` is told each finished step.
+pub fn train(
+    cfg: &TrainConfig,
+    max_bytes: u64,
+    progress: &mut dyn FnMut(usize),
+) -> Result<TrainReport> {
+    cfg.check(max_bytes)?;
+    match cfg.precision {
+        Precision::F32 => run_all::<f32>(cfg, progress),
+        Precision::F64 => run_all::<f64>(cfg, progress),
+    }
+}
+
+fn run_all<F: Real>(cfg: &TrainConfig, progress: &mut dyn FnMut(usize)) -> Result<TrainReport> {
+    let data = Dataset::<F>::generate(cfg.data)?;
+    let runs = cfg
+        .variants
+        .iter()
+        .map(|v| run_one(cfg, v, &data, progress))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(TrainReport {
+        config: cfg.clone(),
+        train_examples: data.y_train.len(),
+        test_examples: data.y_test.len(),
+        runs,
+    })
+}
+
+/// Loss and accuracy of `net` on a whole set, as one batch.
+pub fn evaluate<F: Real>(net: &Network<F>, x: &Array2<F>, y: &[usize]) -> Eval {
+    let logits = net.forward(x.clone()).logits;
+    let (l, _) = loss::softmax_cross_entropy(logits.view(), y);
+    let correct = logits
+        .rows()
+        .into_iter()
+        .zip(y)
+        .filter(|(row, label)| crate::data::argmax(row.iter().map(|v| v.as_f64())) == **label)
+        .count();
+    Eval {
+        loss: l.as_f64(),
+        accuracy: correct as f64 / y.len().max(1) as f64,
+    }
+}
+
+/// One configuration: `steps` updates on minibatches drawn, epoch by epoch, from the seed's
+/// batch stream (the same batches for every configuration).
+fn run_one<F: Real>(
+    cfg: &TrainConfig,
+    v: &Variant,
+    data: &Dataset<F>,
+    progress: &mut dyn FnMut(usize),
+) -> Result<History> {
+    let pcfg = cfg.probe_config(v);
+    let mut net = Network::<F>::build(&pcfg.spec(), cfg.seed).map_err(anyhow::Error::msg)?;
+    let mut opt = OptimizerState::new(cfg.optimizer.with_lr(cfg.lr));
+    let mut order_rng = crate::nn::rng::batches(cfg.seed);
+    let n = data.y_train.len();
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut cursor = n; // forces a shuffle before the first batch
+    let every = cfg.every();
+    let initial = Checkpoint0 {
+        train: evaluate(&net, &data.x_train, &data.y_train),
+        test: evaluate(&net, &data.x_test, &data.y_test),
+    };
+    let mut h = History {
+        label: v.to_string(),
+        variant: *v,
+        initial,
+        losses: Vec::with_capacity(cfg.steps),
+        global_grad_norms: Vec::with_capacity(cfg.steps),
+        clipped_grad_norms: Vec::new(),
+        checkpoints: Vec::new(),
+        diverged: None,
+        steps_to_target: None,
+    };
+    for step in 1..=cfg.steps {
+        if cursor + cfg.batch > n {
+            order.shuffle(&mut order_rng);
+            cursor = 0;
+        }
+        let rows = &order[cursor..cursor + cfg.batch];
+        cursor += cfg.batch;
+        let x = data.x_train.select(Axis(0), rows);
+        let labels: Vec<usize> = rows.iter().map(|&r| data.y_train[r]).collect();
+
+        let tape = net.forward(x);
+        let (l, dlogits) = loss::softmax_cross_entropy(tape.logits.view(), &labels);
+        let mut back = net.backward(&tape, dlogits, false);
+        let global = optim::global_norm(&back.grads);
+        let l = l.as_f64();
+        h.losses.push(l);
+        h.global_grad_norms.push(global);
+        let checkpoint = step % every == 0 || step == cfg.steps || step == 1;
+        if !l.is_finite() || !global.is_finite() {
+            let figures = probe::figures(&net, &tape, &back, l, global);
+            h.diverged = Some(Divergence {
+                step,
+                loss: l,
+                first: figures.nonfinite,
+            });
+            progress(cfg.steps - step + 1);
+            break;
+        }
+        let grad_norms = if checkpoint {
+            kernels_of(&back.grads).map(|dw| norm(dw)).collect()
+        } else {
+            Vec::new()
+        };
+        if let Some(max) = cfg.clip_norm {
+            optim::clip_grad_norm(&mut back.grads, max);
+        }
+        if let Some(limit) = cfg.clip_value {
+            optim::clip_grad_value(&mut back.grads, limit);
+        }
+        if cfg.clip_norm.is_some() || cfg.clip_value.is_some() {
+            h.clipped_grad_norms.push(optim::global_norm(&back.grads));
+        }
+        let before: Option<Vec<Array2<F>>> = checkpoint.then(|| kernels(&net).cloned().collect());
+        opt.step(&mut net, &back.grads);
+        if let Some(before) = before {
+            let update_ratios = kernels(&net)
+                .zip(&before)
+                .map(|(after, before)| norm(&(after - before)) / norm(before))
+                .collect();
+            let c = Checkpoint {
+                step,
+                train: evaluate(&net, &data.x_train, &data.y_train),
+                test: evaluate(&net, &data.x_test, &data.y_test),
+                grad_norms,
+                update_ratios,
+            };
+            if h.steps_to_target.is_none() && c.train.loss <= cfg.target_loss {
+                h.steps_to_target = Some(step);
+            }
+            h.checkpoints.push(c);
+        }
+        progress(1);
+    }
+    Ok(h)
+}
+
+/// Every kernel gradient ∂L/∂W_l, the output layer's last.
+fn kernels_of<F: Real>(grads: &Grads<F>) -> impl Iterator<Item = &Array2<F>> {
+    grads
+        .hidden
+        .iter()
+        .map(|g| &g.dense.dw)
+        .chain([&grads.output.dw])
+}
+
+/// Every dense kernel W_l, the output layer's last.
+fn kernels<F: Real>(net: &Network<F>) -> impl Iterator<Item = &Array2<F>> {
+    net.hidden.iter().map(|l| &l.dense.w).chain([&net.output.w])
+}
+
+/// `3e−9`: one significant digit, for verdicts.
+fn short(v: f64) -> String {
+    crate::experiments::pretty(v)
+}
+
+/// One line on what happened to a configuration, computed from its run.
+pub fn verdict(cfg: &TrainConfig, h: &History) -> String {
+    if let Some(d) = h.diverged {
+        let what = if d.loss.is_nan() {
+            "the loss became NaN".to_string()
+        } else if d.loss.is_infinite() {
+            "the loss became infinite".to_string()
+        } else {
+            "the gradients overflowed".to_string()
+        };
+        let place = match d.first {
+            Some(f) => format!(
+                "; the first non-finite value ({}) appeared in layer {} during the {} pass",
+                if f.nan { "NaN" } else { "±∞" },
+                f.layer,
+                f.pass
+            ),
+            None => String::new(),
+        };
+        let fix = if cfg.clip_norm.is_none() {
+            " Try --clip-norm 1, a smaller --lr, or a variance-preserving init."
+        } else {
+            " Clipping did not prevent it: lower --lr or change the init."
+        };
+        return format!("diverged at step {}: {what}{place}.{fix}", d.step);
+    }
+    let (step, train, test) = h.last();
+    let mut parts = vec![format!(
+        "loss {} → {} in {step} steps, test accuracy {:.0}%",
+        crate::report::text::num(h.initial.train.loss),
+        crate::report::text::num(train.loss),
+        100.0 * test.accuracy
+    )];
+    parts.push(match h.steps_to_target {
+        Some(s) => format!("loss ≤ {} by step {s}", cfg.target_loss),
+        None => format!("loss never reached {}", cfg.target_loss),
+    });
+    let ratios = h.median_update_ratios();
+    let finite: Vec<(usize, f64)> = ratios
+        .iter()
+        .copied()
+        .enumerate()
+        .filter(|(_, r)| r.is_finite())
+        .collect();
+    let low = finite.iter().copied().min_by(|a, b| a.1.total_cmp(&b.1));
+    let high = finite.iter().copied().max_by(|a, b| a.1.total_cmp(&b.1));
+    if let (Some((lo, r_lo)), Some((hi, r_hi))) = (low, high) {
+        parts.push(if r_lo < 1e-6 {
+            format!(
+                "layer {} moved {} of its weights per step: effectively frozen",
+                lo + 1,
+                short(r_lo)
+            )
+        } else if r_hi > 100.0 * r_lo {
+            format!(
+                "layer {} moved {} of its weights per step, {} times less than layer {}",
+                lo + 1,
+                short(r_lo),
+                short(r_hi / r_lo),
+                hi + 1
+            )
+        } else {
+            format!(
+                "every layer moved {}–{} of its weights per step",
+                short(r_lo),
+                short(r_hi)
+            )
+        });
+    }
+    parts.join("; ")
+}
+
+/// Lines comparing the configurations of a report (none for a single run).
+pub fn comparison(report: &TrainReport) -> Vec<String> {
+    if report.runs.len() < 2 {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let reached: Vec<(&History, usize)> = report
+        .runs
+        .iter()
+        .filter_map(|h| h.steps_to_target.map(|s| (h, s)))
+        .collect();
+    let target = report.config.target_loss;
+    match reached.iter().min_by_key(|(_, s)| *s) {
+        Some((h, s)) => out.push(format!(
+            "First to loss ≤ {target}: {} at step {s}; {} of {} configurations got there.",
+            h.label,
+            reached.len(),
+            report.runs.len()
+        )),
+        None => out.push(format!(
+            "No configuration reached loss ≤ {target} in {} steps.",
+            report.config.steps
+        )),
+    }
+    let finals: Vec<(&History, f64)> = report
+        .runs
+        .iter()
+        .filter(|h| h.diverged.is_none())
+        .map(|h| (h, h.last().1.loss))
+        .collect();
+    let best = finals.iter().min_by(|a, b| a.1.total_cmp(&b.1));
+    let worst = finals.iter().max_by(|a, b| a.1.total_cmp(&b.1));
+    if let (Some(best), Some(worst)) = (best, worst)
+        && best.0.label != worst.0.label
+    {
+        out.push(format!(
+            "Final training loss: lowest {} ({}), highest {} ({}).",
+            best.0.label,
+            crate::report::text::num(best.1),
+            worst.0.label,
+            crate::report::text::num(worst.1)
+        ));
+    }
+    let diverged: Vec<&str> = report
+        .runs
+        .iter()
+        .filter(|h| h.diverged.is_some())
+        .map(|h| h.label.as_str())
+        .collect();
+    if !diverged.is_empty() {
+        out.push(format!("Diverged: {}.", diverged.join(", ")));
+    }
+    out
+}

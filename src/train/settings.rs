@@ -1,0 +1,245 @@
+//! `train` settings with two front doors, like the experiments' settings: command-line flags
+//! and a question's `[train]` preset. Unset fields take the defaults below.
+
+use super::variant::{DEFAULT_PRESET, Variant, preset_names};
+use super::{OptimizerName, TrainConfig};
+use crate::data::{DataSpec, Kind};
+use crate::nn::{Activation, Init};
+use crate::probe::Precision;
+use crate::settings::DEFAULT_SEED;
+use anyhow::{Result, bail};
+use clap::Args;
+use serde::{Deserialize, Serialize};
+
+pub const DEFAULT_SAMPLES: usize = 1000;
+pub const DEFAULT_TEST_FRACTION: f64 = 0.25;
+pub const DEFAULT_DEPTH: usize = 10;
+pub const DEFAULT_WIDTH: usize = 32;
+pub const DEFAULT_BATCH: usize = 32;
+pub const DEFAULT_STEPS: usize = 1000;
+pub const DEFAULT_LR: f64 = 0.01;
+pub const DEFAULT_TARGET_LOSS: f64 = 0.1;
+
+/// Settings of a training run; any left unset take the defaults.
+#[derive(Args, Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[command(next_help_heading = "Training settings")]
+pub struct TrainSettings {
+    /// Configurations to train side by side on the same data, batches and seed:
+    /// ACTIVATION[/INIT][+bn][+residual], comma-separated, or a preset name
+    /// (gradient-flow, activations, init). Default: gradient-flow, unless --activation,
+    /// --init, --bn or --residual describe a single configuration.
+    #[arg(long, value_name = "LIST")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compare: Option<String>,
+
+    /// The task to learn.
+    #[arg(long, value_name = "NAME")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<Kind>,
+
+    /// Examples generated in all; a quarter are held out for testing [default: 1000].
+    #[arg(long, value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub samples: Option<usize>,
+
+    /// Dataset noise (its meaning and default depend on the dataset; see --dataset).
+    #[arg(long, value_name = "X")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub noise: Option<f64>,
+
+    /// Number of hidden layers [default: 10].
+    #[arg(long, value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub depth: Option<usize>,
+
+    /// Units per hidden layer [default: 32].
+    #[arg(long, value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub width: Option<usize>,
+
+    /// Examples per minibatch [default: 32].
+    #[arg(long, value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch: Option<usize>,
+
+    /// Activation of a single configuration (as `demo --activation`).
+    #[arg(long, value_name = "NAME")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activation: Option<Activation>,
+
+    /// Initializer of a single configuration (default: He for the ReLU family, Xavier else).
+    #[arg(long, value_name = "NAME")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub init: Option<Init>,
+
+    /// Batch normalization in a single configuration.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bn: Option<bool>,
+
+    /// Residual connections in a single configuration.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub residual: Option<bool>,
+
+    /// Parameter updates per configuration [default: 1000].
+    #[arg(long, value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub steps: Option<usize>,
+
+    /// Learning rate η [default: 0.01].
+    #[arg(long, value_name = "X")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lr: Option<f64>,
+
+    /// Update rule [default: momentum].
+    #[arg(long, value_name = "NAME")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub optimizer: Option<OptimizerName>,
+
+    /// Clip the gradients to this global norm before each update (PyTorch's rule).
+    #[arg(long, value_name = "X")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clip_norm: Option<f64>,
+
+    /// Clamp every gradient entry to [−X, X] before each update.
+    #[arg(long, value_name = "X")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clip_value: Option<f64>,
+
+    /// Training loss that counts as "learned" for the steps-to-target figure [default: 0.1].
+    #[arg(long, value_name = "X")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_loss: Option<f64>,
+
+    /// Floating-point precision.
+    #[arg(long, value_name = "P")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub precision: Option<Precision>,
+
+    /// Random seed for the data, the weights and the batch order [default: 42].
+    #[arg(long, value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+}
+
+macro_rules! fields {
+    ($m:ident) => {
+        $m!(
+            compare,
+            dataset,
+            samples,
+            noise,
+            depth,
+            width,
+            batch,
+            activation,
+            init,
+            bn,
+            residual,
+            steps,
+            lr,
+            optimizer,
+            clip_norm,
+            clip_value,
+            target_loss,
+            precision,
+            seed
+        )
+    };
+}
+
+impl TrainSettings {
+    /// `top`'s values where it has them, `self`'s elsewhere.
+    pub fn overlay(&self, top: &TrainSettings) -> TrainSettings {
+        macro_rules! pick {
+            ($($f:ident),*) => { TrainSettings { $($f: top.$f.clone().or(self.$f.clone())),* } };
+        }
+        fields!(pick)
+    }
+
+    /// The flags that reproduce these settings on the command line.
+    pub fn to_args(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        macro_rules! push {
+            ($($f:ident),*) => {$(
+                if let Some(v) = &self.$f {
+                    out.push(format!("--{}", stringify!($f).replace('_', "-")));
+                    out.push(v.to_string());
+                }
+            )*};
+        }
+        fields!(push);
+        out
+    }
+
+    /// The comparison these settings describe, with every default filled in.
+    pub fn config(&self) -> Result<TrainConfig> {
+        let single = self.activation.is_some()
+            || self.init.is_some()
+            || self.bn.is_some()
+            || self.residual.is_some();
+        let variants = match &self.compare {
+            Some(_) if single => bail!(
+                "--compare sets each configuration's activation, initializer, batch norm and \
+                 residual connections; drop --activation, --init, --bn and --residual, or drop \
+                 --compare to train that one configuration"
+            ),
+            Some(list) => Variant::parse_list(list)?,
+            None if single => {
+                let activation = self.activation.unwrap_or(Activation::Relu);
+                vec![Variant {
+                    activation,
+                    init: self
+                        .init
+                        .unwrap_or_else(|| Variant::default_init(activation)),
+                    batch_norm: self.bn.unwrap_or(false),
+                    residual: self.residual.unwrap_or(false),
+                }]
+            }
+            None => Variant::parse_list(DEFAULT_PRESET)?,
+        };
+        let kind = self.dataset.unwrap_or_default();
+        let depth = self.depth.unwrap_or(DEFAULT_DEPTH);
+        if depth == 0 {
+            bail!("--depth must be at least 1 (got 0)");
+        }
+        Ok(TrainConfig {
+            data: DataSpec {
+                kind,
+                samples: self.samples.unwrap_or(DEFAULT_SAMPLES),
+                noise: self.noise.unwrap_or(kind.default_noise()),
+                test_fraction: DEFAULT_TEST_FRACTION,
+                seed: self.seed.unwrap_or(DEFAULT_SEED),
+            },
+            depth,
+            width: self.width.unwrap_or(DEFAULT_WIDTH),
+            batch: self.batch.unwrap_or(DEFAULT_BATCH),
+            steps: self.steps.unwrap_or(DEFAULT_STEPS),
+            lr: self.lr.unwrap_or(DEFAULT_LR),
+            optimizer: self.optimizer.unwrap_or_default(),
+            clip_norm: self.clip_norm,
+            clip_value: self.clip_value,
+            target_loss: self.target_loss.unwrap_or(DEFAULT_TARGET_LOSS),
+            precision: self.precision.unwrap_or_default(),
+            seed: self.seed.unwrap_or(DEFAULT_SEED),
+            variants,
+        })
+    }
+}
+
+/// Help footer for `train`: the datasets and the comparison presets.
+pub fn train_help() -> String {
+    let presets: Vec<String> = super::variant::PRESETS
+        .iter()
+        .map(|(name, list, what)| format!("  {name}: {what}\n      {list}"))
+        .collect();
+    format!(
+        "Comparison presets ({}):\n{}\n\nExamples:\n  gradtutor train\n  gradtutor train \
+         --compare \"tanh/xavier-normal,tanh/xavier-normal+bn\" --dataset circles\n  gradtutor \
+         train --activation tanh --init normal:1 --lr 0.1 --clip-norm 1",
+        preset_names(),
+        presets.join("\n")
+    )
+}

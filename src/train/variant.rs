@@ -1,0 +1,138 @@
+//! The configurations `train --compare` sets side by side: `ACTIVATION[/INIT][+bn][+residual]`,
+//! separated by commas, or the name of a preset list.
+
+use crate::nn::{Activation, Init};
+use anyhow::{Result, anyhow, bail};
+use serde::Serialize;
+use std::fmt;
+
+/// One configuration of a comparison; everything else is shared.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Variant {
+    pub activation: Activation,
+    pub init: Init,
+    pub batch_norm: bool,
+    pub residual: bool,
+}
+
+/// Named comparisons: (name, list, what it shows).
+pub const PRESETS: &[(&str, &str, &str)] = &[
+    (
+        "gradient-flow",
+        "sigmoid/xavier-normal,relu/he-normal,sigmoid/xavier-normal+bn,sigmoid/xavier-normal+residual",
+        "a deep sigmoid network against ReLU with He init, and against itself with batch norm \
+         or with skip connections (the default)",
+    ),
+    (
+        "activations",
+        "sigmoid/xavier-normal,tanh/xavier-normal,relu/he-normal,gelu/he-normal",
+        "four activations, each with its usual initializer",
+    ),
+    (
+        "init",
+        "relu/normal:0.01,relu/xavier-normal,relu/he-normal,relu/normal:1",
+        "ReLU with weights too small, Xavier, He, and weights far too large",
+    ),
+];
+
+/// The default comparison's name.
+pub const DEFAULT_PRESET: &str = "gradient-flow";
+
+impl Variant {
+    /// The initializer a variant gets when its entry names none.
+    pub fn default_init(activation: Activation) -> Init {
+        match activation {
+            Activation::Relu | Activation::LeakyRelu(_) | Activation::Elu(_) | Activation::Gelu => {
+                Init::HeNormal
+            }
+            Activation::Selu => Init::LecunNormal,
+            _ => Init::XavierNormal,
+        }
+    }
+
+    /// Parses a list (`sigmoid/xavier-normal,relu+bn`) or a preset name.
+    pub fn parse_list(text: &str) -> Result<Vec<Variant>> {
+        let text = text.trim();
+        let list = PRESETS
+            .iter()
+            .find(|(name, _, _)| name.eq_ignore_ascii_case(text))
+            .map_or(text, |(_, list, _)| list);
+        let variants = list
+            .split(',')
+            .map(|entry| entry.parse::<Variant>())
+            .collect::<Result<Vec<_>>>()?;
+        if variants.is_empty() {
+            bail!("--compare lists no configuration");
+        }
+        Ok(variants)
+    }
+}
+
+impl std::str::FromStr for Variant {
+    type Err = anyhow::Error;
+
+    fn from_str(entry: &str) -> Result<Self> {
+        let entry = entry.trim();
+        let mut parts = entry.split('+');
+        let head = parts.next().unwrap_or_default().trim();
+        if head.is_empty() {
+            bail!(
+                "'{entry}' in --compare names no activation; write ACTIVATION[/INIT][+bn]\
+                 [+residual] (e.g. relu/he-normal+bn), or a preset: {}",
+                preset_names()
+            );
+        }
+        let (act, init) = match head.split_once('/') {
+            Some((a, i)) => (a, Some(i)),
+            None => (head, None),
+        };
+        let activation: Activation = act
+            .parse()
+            .map_err(|e: String| anyhow!("in --compare entry '{entry}': {e}"))?;
+        let init = match init {
+            Some(i) => i
+                .parse()
+                .map_err(|e: String| anyhow!("in --compare entry '{entry}': {e}"))?,
+            None => Variant::default_init(activation),
+        };
+        let mut v = Variant {
+            activation,
+            init,
+            batch_norm: false,
+            residual: false,
+        };
+        for flag in parts {
+            match flag.trim().to_ascii_lowercase().as_str() {
+                "bn" | "batchnorm" | "batch-norm" => v.batch_norm = true,
+                "residual" | "res" | "skip" => v.residual = true,
+                other => bail!(
+                    "unknown option '+{other}' in --compare entry '{entry}'; the options are \
+                     +bn and +residual"
+                ),
+            }
+        }
+        Ok(v)
+    }
+}
+
+impl fmt::Display for Variant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.activation, self.init)?;
+        if self.batch_norm {
+            f.write_str("+bn")?;
+        }
+        if self.residual {
+            f.write_str("+residual")?;
+        }
+        Ok(())
+    }
+}
+
+/// The preset names, for messages.
+pub fn preset_names() -> String {
+    PRESETS
+        .iter()
+        .map(|(n, _, _)| *n)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
