@@ -1,10 +1,12 @@
 //! What each command does; `main` only parses and reports errors.
 
 use crate::bank::Bank;
-use crate::cli::{AskArgs, Cli, Command, DemoArgs, TrainArgs};
+use crate::class;
+use crate::cli::{AskArgs, Cli, Command, DemoArgs, ExportArgs, QuizArgs, TourArgs, TrainArgs};
 use crate::experiments::{self, ALL};
 use crate::lesson;
 use crate::plot;
+use crate::progress::{Progress, Store};
 use crate::report::{json, text, training};
 use crate::style::{self, Style};
 use crate::train::{self, settings::TrainSettings};
@@ -24,6 +26,11 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<()> {
         Command::Demo(args) => demo(cli, args, &style, out),
         Command::Demos => demos(out),
         Command::Train(args) => train(cli, args, &style, out),
+        Command::Quiz(args) => quiz(cli, args, &style, out),
+        Command::Tour(args) => tour(cli, args, &style, out),
+        Command::Progress => progress(cli, &style, out),
+        Command::Check { dir } => check(cli, dir, out),
+        Command::Export(args) => export(cli, args, out),
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "gradtutor", out);
             Ok(())
@@ -66,6 +73,7 @@ fn ask(cli: &Cli, args: &AskArgs, style: &Style, out: &mut dyn Write) -> Result<
         exp.validate(&settings, cli.max_memory)?;
     }
     write!(out, "{}", lesson::render(q, style, width))?;
+    record(cli, |p| p.studied(&q.slug));
     let preset = crate::bank::Preset {
         settings: settings.clone(),
         ..q.experiment.clone()
@@ -182,4 +190,227 @@ fn run_training(
     let report = train::train(&cfg, max_bytes, &mut |n| bar.inc(n as u64))?;
     bar.finish_and_clear();
     Ok(report)
+}
+
+/// Prints a warning on stderr; progress problems never stop a lesson.
+fn warn(msg: String) {
+    eprintln!("warning: {msg}");
+}
+
+/// Applies `f` to the stored progress, warning (not failing) if it cannot be kept.
+fn record(cli: &Cli, f: impl FnOnce(&mut Progress)) {
+    let saved = Store::locate(cli.progress.as_deref()).and_then(|s| s.update(&mut warn, f));
+    if let Err(e) = saved {
+        warn(format!("{e:#}; progress was not recorded"));
+    }
+}
+
+fn quiz(cli: &Cli, args: &QuizArgs, style: &Style, out: &mut dyn Write) -> Result<()> {
+    let bank = load(cli)?;
+    let seed = args.seed.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    });
+    let items = class::select(
+        &bank,
+        &class::Selection {
+            question: args.question.clone(),
+            count: args.count,
+            seed,
+        },
+    )?;
+    let width = style::text_width(MAX_WIDTH);
+    let how = match &args.question {
+        Some(_) => "in order".to_string(),
+        None => format!("shuffled with --seed {seed}"),
+    };
+    writeln!(
+        out,
+        "{}",
+        style.bold(&format!(
+            "Quiz: {} item{}, {how}",
+            items.len(),
+            if items.len() == 1 { "" } else { "s" }
+        ))
+    )?;
+    let stdin = std::io::stdin();
+    let mut lock = stdin.lock();
+    let mut answers = match &args.answers {
+        Some(list) => {
+            class::Answers::Given(list.split(',').map(|a| a.trim().to_string()).collect())
+        }
+        None => {
+            let interactive = std::io::stdin().is_terminal();
+            if interactive {
+                writeln!(
+                    out,
+                    "{}",
+                    style.dim("Type a letter or a number and press Enter; q stops.")
+                )?;
+            }
+            class::Answers::Lines {
+                input: &mut lock,
+                interactive,
+            }
+        }
+    };
+    let score = class::run_quiz(&items, &mut answers, style, width, cli.max_memory, out)?;
+    let attempt = class::summary(&score, &bank, style, out)?;
+    if !attempt.items.is_empty() {
+        record(cli, |p| p.quizzes.push(attempt));
+    }
+    Ok(())
+}
+
+fn tour(cli: &Cli, args: &TourArgs, style: &Style, out: &mut dyn Write) -> Result<()> {
+    let bank = load(cli)?;
+    let from = match &args.from {
+        Some(key) => {
+            let q = bank.find(key)?;
+            bank.questions
+                .iter()
+                .position(|x| x.id == q.id)
+                .expect("found in this bank")
+        }
+        None => 0,
+    };
+    let store = Store::locate(cli.progress.as_deref());
+    let mut progress = match &store {
+        Ok(s) => s.load(&mut warn).unwrap_or_else(|e| {
+            warn(format!("{e:#}"));
+            Progress::default()
+        }),
+        Err(_) => Progress::default(),
+    };
+    let stdin = std::io::stdin();
+    let interactive = stdin.is_terminal();
+    let result = class::tour(
+        &bank,
+        from,
+        &mut stdin.lock(),
+        interactive,
+        style,
+        style::text_width(MAX_WIDTH),
+        cli.max_memory,
+        &mut progress,
+        out,
+    );
+    // What was studied is kept even if the tour stopped early.
+    match store.and_then(|s| s.save(&progress)) {
+        Ok(()) => {}
+        Err(e) => warn(format!("{e:#}; progress was not recorded")),
+    }
+    result
+}
+
+fn progress(cli: &Cli, style: &Style, out: &mut dyn Write) -> Result<()> {
+    let store = Store::locate(cli.progress.as_deref())?;
+    let p = store.load(&mut warn)?;
+    let bank = load(cli)?;
+    writeln!(
+        out,
+        "{}",
+        style.bold(&format!("Progress ({})", store.path.display()))
+    )?;
+    let studied = bank
+        .questions
+        .iter()
+        .filter(|q| p.studied.contains_key(&q.slug))
+        .count();
+    writeln!(
+        out,
+        "Studied {studied} of {} questions; {} quiz{} taken.\n",
+        bank.questions.len(),
+        p.quizzes.len(),
+        if p.quizzes.len() == 1 { "" } else { "zes" }
+    )?;
+    let scores = p.scores();
+    writeln!(
+        out,
+        "{:>3}  {:<44} {:>7}  {:>10}",
+        "id", "question", "studied", "quiz"
+    )?;
+    for q in &bank.questions {
+        let title: String = if q.title.chars().count() > 44 {
+            q.title.chars().take(43).chain(['…']).collect()
+        } else {
+            q.title.clone()
+        };
+        let times = p
+            .studied
+            .get(&q.slug)
+            .map_or("—".to_string(), |s| format!("{}×", s.times));
+        let quiz = scores
+            .get(q.slug.as_str())
+            .map_or("—".to_string(), |(r, n)| format!("{r}/{n} right"));
+        writeln!(out, "{:>3}  {title:<44} {times:>7}  {quiz:>10}", q.id)?;
+    }
+    if let Some(next) = bank
+        .questions
+        .iter()
+        .find(|q| !p.studied.contains_key(&q.slug))
+    {
+        writeln!(out, "\nNext: gradtutor ask {} ({})", next.id, next.title)?;
+    }
+    let weak: Vec<String> = bank
+        .questions
+        .iter()
+        .filter(|q| scores.get(q.slug.as_str()).is_some_and(|(r, n)| 2 * r < *n))
+        .map(|q| q.id.to_string())
+        .collect();
+    if !weak.is_empty() {
+        writeln!(
+            out,
+            "Under half right so far: question{} {} (gradtutor quiz --question N).",
+            if weak.len() == 1 { "" } else { "s" },
+            weak.join(", ")
+        )?;
+    }
+    Ok(())
+}
+
+fn check(cli: &Cli, dir: &std::path::Path, out: &mut dyn Write) -> Result<()> {
+    let (questions, mut problems) =
+        crate::bank::Bank::parse(crate::bank::read_dir(dir)?, cli.max_memory);
+    // Numeric quiz items are run, so a wrong run label or figure shows here, not in class.
+    for q in &questions {
+        for item in q.quiz.iter().filter(|i| i.figure.is_some()) {
+            if let Err(e) = item.measure(q, cli.max_memory) {
+                problems.push(format!("{}: numeric quiz item: {e:#}", q.source));
+            }
+        }
+    }
+    let items: usize = questions.iter().map(|q| q.quiz.len()).sum();
+    if problems.is_empty() {
+        let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+        writeln!(
+            out,
+            "{}: {}, {}, no problems.",
+            dir.display(),
+            plural(questions.len(), "question"),
+            plural(items, "quiz item")
+        )?;
+        return Ok(());
+    }
+    for p in &problems {
+        writeln!(out, "{p}")?;
+    }
+    anyhow::bail!(
+        "{} problem{} in {}",
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" },
+        dir.display()
+    )
+}
+
+fn export(cli: &Cli, args: &ExportArgs, out: &mut dyn Write) -> Result<()> {
+    let bank = load(cli)?;
+    let crate::cli::ExportFormat::Markdown = args.format;
+    let md = crate::export::markdown(&bank, cli.max_memory)?;
+    match &args.output {
+        Some(path) => std::fs::write(path, md)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display())),
+        None => Ok(write!(out, "{md}")?),
+    }
 }

@@ -2,6 +2,7 @@
 //! validated as a whole before anything is shown.
 
 use crate::experiments;
+use crate::quiz::{Kind, QuizItem};
 use crate::settings::Settings;
 use crate::train::settings::TrainSettings;
 use anyhow::{Result, bail};
@@ -126,6 +127,9 @@ pub struct Question {
     pub experiment: Preset,
     #[serde(default)]
     pub train: Option<TrainPreset>,
+    /// Self-test items (`[[quiz]]`), asked by `quiz` and `tour`.
+    #[serde(default)]
+    pub quiz: Vec<QuizItem>,
     /// Where the question came from (file path, or `embedded:NAME`).
     #[serde(skip)]
     pub source: String,
@@ -150,41 +154,9 @@ impl Bank {
 
     /// Every `*.toml` file in `dir`.
     pub fn from_dir(dir: &Path, max_bytes: u64) -> Result<Bank> {
-        let entries = std::fs::read_dir(dir).map_err(|e| {
-            anyhow::anyhow!(
-                "cannot read the question folder {}: {e}. Give --questions a folder of .toml \
-                 question files (or unset GRADTUTOR_QUESTIONS to use the built-in bank).",
-                dir.display()
-            )
+        let files = read_dir(dir).map_err(|e| {
+            anyhow::anyhow!("{e} (Or unset GRADTUTOR_QUESTIONS to use the built-in bank.)")
         })?;
-        let mut paths: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
-            .collect();
-        paths.sort();
-        if paths.is_empty() {
-            bail!(
-                "the question folder {} has no .toml files. A bank is one file per question; see \
-                 the README's \"Question files\" section for the format.",
-                dir.display()
-            );
-        }
-        let files = paths
-            .iter()
-            .map(|p| {
-                let text = std::fs::read(p)
-                    .map_err(|e| format!("cannot read it: {e}"))
-                    .and_then(|b| {
-                        String::from_utf8(b).map_err(|e| {
-                            format!(
-                                "it is not UTF-8 text (invalid byte at offset {})",
-                                e.utf8_error().valid_up_to()
-                            )
-                        })
-                    });
-                (p.display().to_string(), text)
-            })
-            .collect();
         Self::from_files(files, dir.display().to_string(), max_bytes)
     }
 
@@ -195,6 +167,24 @@ impl Bank {
         origin: String,
         max_bytes: u64,
     ) -> Result<Bank> {
+        let (questions, problems) = Self::parse(files, max_bytes);
+        if !problems.is_empty() {
+            let n = problems.len();
+            bail!(
+                "the question bank ({origin}) has {n} problem{}:\n  {}",
+                if n == 1 { "" } else { "s" },
+                problems.join("\n  ")
+            );
+        }
+        Ok(Bank { questions, origin })
+    }
+
+    /// The questions that parsed and passed every check (sorted by id), and every problem
+    /// found, each as `path[:line[:column]]: what is wrong`.
+    pub fn parse(
+        files: Vec<(String, Result<String, String>)>,
+        max_bytes: u64,
+    ) -> (Vec<Question>, Vec<String>) {
         let mut problems = Vec::new();
         let mut questions = Vec::new();
         for (path, text) in files {
@@ -219,16 +209,8 @@ impl Bank {
         }
         duplicates(&questions, |q| q.id.to_string(), "id", &mut problems);
         duplicates(&questions, |q| q.slug.clone(), "slug", &mut problems);
-        if !problems.is_empty() {
-            let n = problems.len();
-            bail!(
-                "the question bank ({origin}) has {n} problem{}:\n  {}",
-                if n == 1 { "" } else { "s" },
-                problems.join("\n  ")
-            );
-        }
         questions.sort_by_key(|q| q.id);
-        Ok(Bank { questions, origin })
+        (questions, problems)
     }
 
     /// A question by id (`3`) or slug (`saturating-activations`).
@@ -269,6 +251,44 @@ impl Bank {
         let ids: Vec<usize> = self.questions.iter().map(|q| q.id as usize).collect();
         format!("ids {}", crate::experiments::span_of(&ids))
     }
+}
+
+/// Every `*.toml` file in `dir`, sorted by name, each with its text or why it cannot be read.
+pub fn read_dir(dir: &Path) -> Result<Vec<(String, Result<String, String>)>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot read the question folder {}: {e}. Give a folder of .toml question files.",
+            dir.display()
+        )
+    })?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
+        .collect();
+    paths.sort();
+    if paths.is_empty() {
+        bail!(
+            "the question folder {} has no .toml files. A bank is one file per question; see \
+             the README's \"Question files\" section for the format.",
+            dir.display()
+        );
+    }
+    Ok(paths
+        .iter()
+        .map(|p| {
+            let text = std::fs::read(p)
+                .map_err(|e| format!("cannot read it: {e}"))
+                .and_then(|b| {
+                    String::from_utf8(b).map_err(|e| {
+                        format!(
+                            "it is not UTF-8 text (invalid byte at offset {})",
+                            e.utf8_error().valid_up_to()
+                        )
+                    })
+                });
+            (p.display().to_string(), text)
+        })
+        .collect())
 }
 
 fn toml_error(path: &str, text: &str, e: &toml::de::Error) -> String {
@@ -389,6 +409,23 @@ fn check(q: &Question, text: &str, problems: &mut Vec<String>, max_bytes: u64) {
             }
         }
     }
+    for item in &q.quiz {
+        let line = text.lines().position(|l| {
+            l.trim_start().starts_with("prompt") && l.contains(first_words(&item.prompt))
+        });
+        let place = line.map_or(q.source.clone(), |n| format!("{}:{}", q.source, n + 1));
+        match item.kind() {
+            Err(e) => problems.push(format!("{place}: {e}")),
+            Ok(Kind::Numeric { .. }) => {
+                if let Ok(exp) = experiments::find(&q.experiment.demo)
+                    && let Err(e) = exp.validate(&item.settings(q), max_bytes)
+                {
+                    problems.push(format!("{place}: this numeric quiz item cannot run: {e}"));
+                }
+            }
+            Ok(Kind::Choice { .. }) => {}
+        }
+    }
     if let Some(t) = &q.train {
         let line = text.lines().position(|l| l.trim() == "[train]");
         let place = line.map_or(q.source.clone(), |n| format!("{}:{}", q.source, n + 1));
@@ -399,6 +436,16 @@ fn check(q: &Question, text: &str, problems: &mut Vec<String>, max_bytes: u64) {
             problems.push(format!("{place}: the [train] preset cannot run: {e}"));
         }
     }
+}
+
+/// The first few words of a prompt, to find its line in the file.
+fn first_words(prompt: &str) -> &str {
+    let end = prompt
+        .char_indices()
+        .filter(|(_, c)| c.is_whitespace())
+        .nth(3)
+        .map_or(prompt.len(), |(i, _)| i);
+    &prompt[..end]
 }
 
 fn duplicates(

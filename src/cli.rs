@@ -11,7 +11,10 @@ const AFTER_HELP: &str = "Examples:
   gradtutor ask vanishing-gradients --depth 50
   gradtutor demo vanishing --depth 20     an experiment directly
   gradtutor demos                         every experiment, one line each
-  gradtutor train                         train four networks side by side";
+  gradtutor train                         train four networks side by side
+  gradtutor quiz --question 1             test yourself on question 1
+  gradtutor tour                          the whole bank, one question at a time
+  gradtutor check my-questions/           validate an instructor's bank";
 
 /// A command-line tutor for gradient dynamics in deep neural networks: read why gradients
 /// vanish or explode, then watch it happen, layer by layer, on a real network.
@@ -37,6 +40,10 @@ pub struct Cli {
     )]
     pub max_memory: u64,
 
+    /// Keep study progress in this file [default: gradtutor/progress.json in your data folder].
+    #[arg(long, global = true, value_name = "FILE", env = "GRADTUTOR_PROGRESS")]
+    pub progress: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -53,6 +60,20 @@ pub enum Command {
     Demos,
     /// Train networks on a generated dataset and watch gradient flow decide how they learn.
     Train(TrainArgs),
+    /// Test yourself: multiple-choice items, and numeric items answered by running experiments.
+    Quiz(QuizArgs),
+    /// Walk through the bank in order: question, explanation, experiment, one quiz item.
+    Tour(TourArgs),
+    /// Show what you have studied and how your quizzes went.
+    Progress,
+    /// Validate a folder of question files, listing every problem (for instructors).
+    Check {
+        /// The folder of .toml question files.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
+    /// Write the bank as a handout: questions, answers, experiment outputs, quizzes.
+    Export(ExportArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         #[arg(value_name = "SHELL")]
@@ -115,6 +136,50 @@ pub struct TrainArgs {
 
     #[command(flatten)]
     pub settings: crate::train::settings::TrainSettings,
+}
+
+#[derive(Args, Debug)]
+pub struct QuizArgs {
+    /// Only this question's items, in order (id or slug); otherwise the whole bank, shuffled.
+    #[arg(long, value_name = "ID|SLUG")]
+    pub question: Option<String>,
+
+    /// Ask at most K items.
+    #[arg(long, value_name = "K")]
+    pub count: Option<usize>,
+
+    /// Seed for the shuffle [default: from the clock; the quiz prints it].
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+
+    /// Answer without prompting, one answer per item, comma-separated: letters for multiple
+    /// choice, numbers for numeric items (e.g. "b,a,12.3").
+    #[arg(long, value_name = "LIST")]
+    pub answers: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct TourArgs {
+    /// Start at this question (id or slug).
+    #[arg(long, value_name = "ID|SLUG")]
+    pub from: Option<String>,
+}
+
+/// Handout formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    Markdown,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// The handout's format.
+    #[arg(long, value_name = "FORMAT", default_value = "markdown")]
+    pub format: ExportFormat,
+
+    /// Write to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// `4GiB`, `512MiB`, `100000` (bytes).

@@ -6,13 +6,17 @@
 
 pub mod app;
 pub mod bank;
+pub mod class;
 pub mod cli;
 pub mod data;
 pub mod experiments;
+pub mod export;
 pub mod lesson;
 pub mod nn;
 pub mod plot;
 pub mod probe;
+pub mod progress;
+pub mod quiz;
 pub mod report;
 pub mod settings;
 pub mod style;

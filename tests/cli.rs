@@ -6,8 +6,11 @@ use std::fs;
 
 fn gradtutor() -> Command {
     let mut c = Command::cargo_bin("gradtutor").unwrap();
+    // `ask` records progress: keep it out of the user's data folder.
+    let progress = std::env::temp_dir().join(format!("gradtutor-cli-{}.json", std::process::id()));
     c.env_remove("GRADTUTOR_QUESTIONS")
         .env_remove("GRADTUTOR_MAX_MEMORY")
+        .env("GRADTUTOR_PROGRESS", progress)
         .env("COLUMNS", "80")
         .env_remove("NO_COLOR");
     c

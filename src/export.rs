@@ -1,0 +1,168 @@
+//! The bank as a Markdown handout: each question with its answer, key points, code, the
+//! output of its experiment (run now, so every figure is measured) and its quiz, with an
+//! answer key at the end.
+
+use crate::bank::{Bank, Question};
+use crate::experiments;
+use crate::quiz::{self, Kind};
+use crate::report::text;
+use crate::style::Style;
+use anyhow::Result;
+use std::fmt::Write;
+
+/// The whole bank as Markdown.
+pub fn markdown(bank: &Bank, max_bytes: u64) -> Result<String> {
+    let mut md = String::new();
+    let _ = writeln!(md, "# gradtutor: gradient dynamics in deep networks\n");
+    let _ = writeln!(
+        md,
+        "{} questions from {}. Every experiment output below was produced by \
+         `gradtutor {}` when this handout was made; rerun the command shown to see it live.\n",
+        bank.questions.len(),
+        bank.origin,
+        env!("CARGO_PKG_VERSION")
+    );
+    let _ = writeln!(md, "## Contents\n");
+    for q in &bank.questions {
+        let _ = writeln!(md, "{}. [{}](#{})", q.id, q.title, anchor(q));
+    }
+    let _ = writeln!(md);
+    for q in &bank.questions {
+        question(&mut md, q, max_bytes)?;
+    }
+    answer_key(&mut md, bank, max_bytes)?;
+    Ok(md)
+}
+
+/// The heading's anchor, as GitHub and most renderers build it.
+fn anchor(q: &Question) -> String {
+    heading(q)
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+fn heading(q: &Question) -> String {
+    format!("{}. {}", q.id, q.title)
+}
+
+fn question(md: &mut String, q: &Question, max_bytes: u64) -> Result<()> {
+    let _ = writeln!(md, "## {}\n", heading(q));
+    let _ = writeln!(md, "> {}\n", q.question.trim());
+    answer_text(md, &q.answer);
+    let _ = writeln!(md, "**Key points**\n");
+    for k in &q.key_points {
+        let _ = writeln!(md, "- {}", k.trim());
+    }
+    let _ = writeln!(md);
+    for c in &q.code {
+        let _ = writeln!(md, "*{}*\n", c.caption.trim());
+        fenced(md, &c.language, c.source.trim_end());
+    }
+    let exp = experiments::find(&q.experiment.demo)?;
+    let report = exp.run(&q.experiment.settings, max_bytes)?;
+    let _ = writeln!(md, "**Experiment** — {}\n", q.experiment.takeaway.trim());
+    fenced(
+        md,
+        "text",
+        &format!(
+            "$ {}\n\n{}",
+            q.experiment.command(),
+            text::render(&report, &Style::plain(), 80).trim_end()
+        ),
+    );
+    if let Some(t) = &q.train {
+        let _ = writeln!(
+            md,
+            "**Training** — {} Run it with `{}`.\n",
+            t.takeaway.trim(),
+            t.command()
+        );
+    }
+    if !q.quiz.is_empty() {
+        let _ = writeln!(md, "**Check yourself** (answers at the end)\n");
+        for (i, item) in q.quiz.iter().enumerate() {
+            let _ = writeln!(md, "{}. {}", i + 1, item.prompt.trim());
+            match item.kind().map_err(anyhow::Error::msg)? {
+                Kind::Choice { choices, .. } => {
+                    for (j, c) in choices.iter().enumerate() {
+                        let _ = writeln!(md, "   - ({}) {}", quiz::letter(j), c.trim());
+                    }
+                }
+                Kind::Numeric { tolerance, .. } => {
+                    let _ = writeln!(
+                        md,
+                        "   Run `{}` and answer with a number (±{tolerance}).",
+                        item.command(q)
+                    );
+                }
+            }
+        }
+        let _ = writeln!(md);
+    }
+    Ok(())
+}
+
+/// The answer's paragraphs: lines indented by two spaces (formulas) become code blocks,
+/// `- ` lines stay bullets, the rest is prose.
+fn answer_text(md: &mut String, answer: &str) {
+    let mut in_formula = false;
+    for line in answer.trim().lines() {
+        let formula = line.starts_with("  ") && !line.trim().is_empty();
+        if formula && !in_formula {
+            let _ = writeln!(md, "```text");
+        }
+        if !formula && in_formula {
+            let _ = writeln!(md, "```");
+        }
+        in_formula = formula;
+        let _ = writeln!(md, "{}", if formula { line.trim() } else { line });
+    }
+    if in_formula {
+        let _ = writeln!(md, "```");
+    }
+    let _ = writeln!(md);
+}
+
+/// A fenced block whose fence is longer than any backtick run inside it.
+fn fenced(md: &mut String, lang: &str, body: &str) {
+    let longest = body.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest.max(2) + 1);
+    let _ = writeln!(md, "{fence}{lang}\n{body}\n{fence}\n");
+}
+
+fn answer_key(md: &mut String, bank: &Bank, max_bytes: u64) -> Result<()> {
+    if bank.questions.iter().all(|q| q.quiz.is_empty()) {
+        return Ok(());
+    }
+    let _ = writeln!(md, "## Answer key\n");
+    for q in bank.questions.iter().filter(|q| !q.quiz.is_empty()) {
+        let _ = writeln!(md, "**{}**\n", heading(q));
+        for (i, item) in q.quiz.iter().enumerate() {
+            let line = match item.kind().map_err(anyhow::Error::msg)? {
+                Kind::Choice {
+                    correct,
+                    explanations,
+                    ..
+                } => format!(
+                    "({}) {}",
+                    quiz::letter(correct),
+                    explanations[correct].trim()
+                ),
+                Kind::Numeric { explanation, .. } => format!(
+                    "{} (measured when this handout was made). {}",
+                    quiz::format_figure(item.measure(q, max_bytes)?),
+                    explanation.trim()
+                ),
+            };
+            let _ = writeln!(md, "{}. {line}", i + 1);
+        }
+        let _ = writeln!(md);
+    }
+    Ok(())
+}
