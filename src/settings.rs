@@ -47,7 +47,7 @@ pub struct Settings {
     pub init: Option<Init>,
 
     /// Scale for `--init normal`, `uniform` or `constant` (σ, limit or value).
-    #[arg(long, value_name = "X")]
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub std: Option<f64>,
 
@@ -77,7 +77,7 @@ pub struct Settings {
     pub seeds: Option<usize>,
 
     /// Clip gradients to this global norm (PyTorch's clip_grad_norm_) before measuring them.
-    #[arg(long, value_name = "X")]
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clip_norm: Option<f64>,
 }

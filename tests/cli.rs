@@ -383,6 +383,27 @@ fn train_rejects_bad_input_with_a_message() {
         .assert()
         .failure()
         .stderr(predicate::str::contains("spiral"));
+    for (args, says) in [
+        (&["train", "--batch", "0"][..], "--batch must be at least 1"),
+        (
+            &["train", "--noise", "-1"],
+            "--noise must be a finite number ≥ 0",
+        ),
+        (
+            &["train", "--compare", "relu+bn", "--batch", "1"],
+            "at least 2 examples",
+        ),
+        (
+            &["demo", "vanishing", "--init", "normal", "--std", "-1"],
+            "must be a positive",
+        ),
+    ] {
+        gradtutor()
+            .args(args)
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains(says));
+    }
     gradtutor()
         .args(["train", "--plot", "/nonexistent-dir/x.svg", "--steps", "5"])
         .assert()

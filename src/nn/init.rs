@@ -70,10 +70,28 @@ impl Init {
                 )
             })
         };
+        let positive = |v: f64, what: &str| {
+            if v > 0.0 && v.is_finite() {
+                Ok(v)
+            } else {
+                Err(format!("the {what} must be a positive number (got {v})"))
+            }
+        };
         Ok(match self {
-            Init::Normal(s) => Init::Normal(Some(pick(s, "standard deviation", "normal")?)),
-            Init::Uniform(a) => Init::Uniform(Some(pick(a, "limit", "uniform")?)),
-            Init::Constant(c) => Init::Constant(Some(pick(c, "value", "constant")?)),
+            Init::Normal(s) => Init::Normal(Some(positive(
+                pick(s, "standard deviation", "normal")?,
+                "standard deviation",
+            )?)),
+            Init::Uniform(a) => {
+                Init::Uniform(Some(positive(pick(a, "limit", "uniform")?, "limit")?))
+            }
+            Init::Constant(c) => {
+                let c = pick(c, "value", "constant")?;
+                if !c.is_finite() {
+                    return Err(format!("the constant must be a finite number (got {c})"));
+                }
+                Init::Constant(Some(c))
+            }
             other => other,
         })
     }

@@ -120,6 +120,15 @@ impl TrainConfig {
                 self.target_loss
             );
         }
+        if self.width == 0 {
+            bail!("--width must be at least 1 (got 0)");
+        }
+        if self.batch == 0 {
+            bail!("--batch must be at least 1 (got 0)");
+        }
+        if self.batch == 1 && self.variants.iter().any(|v| v.batch_norm) {
+            bail!("batch norm needs at least 2 examples per batch; use --batch 2 or more");
+        }
         let train = self.data.samples - self.data.test_count();
         if self.batch > train {
             bail!(
@@ -132,8 +141,10 @@ impl TrainConfig {
             // Evaluation runs the whole training set as one batch, so that is what must fit.
             let mut cfg = self.probe_config(v);
             cfg.batch = self.batch.max(train);
-            cfg.check(max_bytes)
-                .map_err(|e| anyhow::anyhow!("{v}: {e}"))?;
+            // Evaluation makes the whole training set one batch, so --samples counts too.
+            cfg.check(max_bytes).map_err(|e| {
+                anyhow::anyhow!("{v}: {e} (in training, --samples counts like --batch)")
+            })?;
         }
         Ok(())
     }

@@ -44,7 +44,7 @@ pub struct TrainSettings {
     pub samples: Option<usize>,
 
     /// Dataset noise (its meaning and default depend on the dataset; see --dataset).
-    #[arg(long, value_name = "X")]
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub noise: Option<f64>,
 
@@ -89,7 +89,7 @@ pub struct TrainSettings {
     pub steps: Option<usize>,
 
     /// Learning rate η [default: 0.01].
-    #[arg(long, value_name = "X")]
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lr: Option<f64>,
 
@@ -99,17 +99,17 @@ pub struct TrainSettings {
     pub optimizer: Option<OptimizerName>,
 
     /// Clip the gradients to this global norm before each update (PyTorch's rule).
-    #[arg(long, value_name = "X")]
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clip_norm: Option<f64>,
 
     /// Clamp every gradient entry to [−X, X] before each update.
-    #[arg(long, value_name = "X")]
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clip_value: Option<f64>,
 
     /// Training loss that counts as "learned" for the steps-to-target figure [default: 0.1].
-    #[arg(long, value_name = "X")]
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target_loss: Option<f64>,
 
