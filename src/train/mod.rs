@@ -66,7 +66,8 @@ pub struct TrainConfig {
     pub variants: Vec<Variant>,
 }
 
-/// At most this many checkpoints per run (the columns of the layer × time view).
+/// Checkpoints per run besides step 1: one every ⌈steps / 40⌉ steps (the columns of the
+/// layer × time view).
 pub const CHECKPOINTS: usize = 40;
 /// Longest run accepted.
 pub const MAX_STEPS: usize = 1_000_000;
@@ -187,7 +188,7 @@ pub struct History {
     pub label: String,
     pub variant: Variant,
     /// Before the first update.
-    pub initial: Checkpoint0,
+    pub initial: Initial,
     /// Minibatch loss of every step, in order.
     pub losses: Vec<f64>,
     /// Global gradient norm of every step, before clipping.
@@ -202,7 +203,7 @@ pub struct History {
 
 /// The state before training.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-pub struct Checkpoint0 {
+pub struct Initial {
     pub train: Eval,
     pub test: Eval,
 }
@@ -305,7 +306,7 @@ fn run_one<F: Real>(
     let mut order: Vec<usize> = (0..n).collect();
     let mut cursor = n; // forces a shuffle before the first batch
     let every = cfg.every();
-    let initial = Checkpoint0 {
+    let initial = Initial {
         train: evaluate(&net, &data.x_train, &data.y_train),
         test: evaluate(&net, &data.x_test, &data.y_test),
     };
