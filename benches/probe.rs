@@ -1,7 +1,9 @@
 //! Probe throughput against bare ndarray matrix multiplication of the same shapes, and the
 //! `demo vanishing` path end to end. Each probe size is measured twice: `probe` draws the
 //! network too; `pass` is the forward and backward pass with its figures on a network drawn
-//! once. Throughput is in FLOP: 6·batch·fan_in·fan_out per dense
+//! once. The bare-matmul baseline comes twice: the same zero matrices reused and each result
+//! dropped at once (the ideal), and distinct kernels with every result kept (what a network's
+//! forward and backward products cost). Throughput is in FLOP: 6·batch·fan_in·fan_out per dense
 //! layer (forward, ∂L/∂W and ∂L/∂x), so criterion's "elem/s" reads as FLOP/s.
 
 use criterion::measurement::WallTime;
@@ -23,6 +25,32 @@ fn flops(cfg: &ProbeConfig) -> u64 {
         .iter()
         .map(|&(i, o)| 6 * (cfg.batch * i * o) as u64)
         .sum()
+}
+
+/// The same products as a network makes them: a distinct non-zero kernel per layer, and
+/// every result kept until the end (as the tape and the gradients are), so each one lands
+/// in fresh memory. The kernels are made once, outside the timing.
+fn kernels<F: ndarray::LinalgScalar + num_traits::FromPrimitive>(
+    depth: usize,
+    width: usize,
+) -> Vec<Array2<F>> {
+    (0..depth)
+        .map(|l| {
+            Array2::from_shape_fn((width, width), |(i, j)| {
+                F::from_f64((((i * 31 + j * 17 + l * 7) % 97) as f64 - 48.0) * 1e-3).unwrap()
+            })
+        })
+        .collect()
+}
+
+fn network_matmuls<F: ndarray::LinalgScalar>(ws: &[Array2<F>], a: &Array2<F>) -> usize {
+    let forward: Vec<Array2<F>> = ws.iter().map(|w| a.dot(w)).collect();
+    let backward: Vec<(Array2<F>, Array2<F>)> = ws
+        .iter()
+        .zip(&forward)
+        .map(|(w, z)| (a.t().dot(z), z.dot(&w.t())))
+        .collect();
+    forward.len() + backward.len()
 }
 
 fn matmuls<F: ndarray::LinalgScalar>(depth: usize, width: usize, batch: usize) -> F {
@@ -70,12 +98,24 @@ fn bench_probe(c: &mut Criterion) {
             }
             group.throughput(Throughput::Elements(hidden));
             match precision {
-                Precision::F32 => group.bench_function("bare matmul f32", |b| {
-                    b.iter(|| matmuls::<f32>(depth, width, batch))
-                }),
-                Precision::F64 => group.bench_function("bare matmul f64", |b| {
-                    b.iter(|| matmuls::<f64>(depth, width, batch))
-                }),
+                Precision::F32 => {
+                    group.bench_function("bare matmul f32", |b| {
+                        b.iter(|| matmuls::<f32>(depth, width, batch))
+                    });
+                    let (ws, a) = (kernels::<f32>(depth, width), Array2::ones((batch, width)));
+                    group.bench_function("bare matmul f32, distinct kernels, results kept", |b| {
+                        b.iter(|| network_matmuls(black_box(&ws), &a))
+                    });
+                }
+                Precision::F64 => {
+                    group.bench_function("bare matmul f64", |b| {
+                        b.iter(|| matmuls::<f64>(depth, width, batch))
+                    });
+                    let (ws, a) = (kernels::<f64>(depth, width), Array2::ones((batch, width)));
+                    group.bench_function("bare matmul f64, distinct kernels, results kept", |b| {
+                        b.iter(|| network_matmuls(black_box(&ws), &a))
+                    });
+                }
             };
         }
         group.finish();

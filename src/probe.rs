@@ -295,65 +295,18 @@ pub fn figures<F: Real>(
     global_grad_norm: f64,
 ) -> ProbeResult {
     let depth = net.depth();
-    let mut nonfinite = None;
-    let mut layers = Vec::with_capacity(depth + 1);
-    for l in 0..=depth {
-        let (dense, grad) = if l < depth {
-            (&net.hidden[l].dense, &back.grads.hidden[l].dense)
-        } else {
-            (&net.output, &back.grads.output)
-        };
-        let out = if l < depth {
-            tape.activation(l + 1)
-        } else {
-            &tape.logits
-        };
-        let (act_mean, act_std) = mean_std(out);
-        if nonfinite.is_none()
-            && let Some(nan) = first_nonfinite(out.iter())
-        {
-            nonfinite = Some(NonFinite {
-                layer: l + 1,
-                pass: Pass::Forward,
-                nan,
-            });
-        }
-        let dphi = (l < depth).then(|| &tape.hidden[l].dphi);
-        let saturated = dphi.map(|d| {
-            let n = d
-                .iter()
-                .filter(|&&v| net.activation.is_saturated(v))
-                .count();
-            n as f64 / d.len().max(1) as f64
-        });
-        // A ReLU unit is dead when φ′ = 0 for every example of the batch.
-        let dead = dphi.filter(|_| net.activation.can_die()).map(|d| {
-            let mut alive = vec![false; d.ncols()];
-            for row in d.rows() {
-                for (a, &v) in alive.iter_mut().zip(row) {
-                    *a |= v != F::zero();
-                }
-            }
-            alive.iter().filter(|&&a| !a).count() as f64 / d.ncols() as f64
-        });
-        let (grad_norm, spread) = kernel_grad_figures(&grad.dw);
-        // ‖W‖² = n·(σ² + μ²), taken through hypot so that it cannot overflow.
-        let (weight_mean, weight_std) = mean_std(&dense.w);
-        layers.push(LayerFigures {
-            layer: l + 1,
-            fan_in: dense.fan_in(),
-            fan_out: dense.fan_out(),
-            grad_norm,
-            signal_norm: back.signal_norms[l],
-            weight_norm: (dense.w.len() as f64).sqrt() * weight_mean.hypot(weight_std),
-            weight_std,
-            act_mean,
-            act_std,
-            saturated,
-            dead,
-            unit_spread: (l < depth).then_some(spread),
-        });
-    }
+    // Layers are measured independently, on every core for large networks.
+    let work = net.hidden.iter().map(|h| h.dense.w.len()).sum::<usize>() + net.output.w.len();
+    let measured = nn::parallel::map(depth + 1, work, |l| layer_figures(net, tape, back, l));
+    // The forward pass runs from the input up: the lowest layer with a bad value is first.
+    let mut nonfinite = measured.iter().find_map(|(_, bad)| {
+        bad.map(|(layer, nan)| NonFinite {
+            layer,
+            pass: Pass::Forward,
+            nan,
+        })
+    });
+    let layers: Vec<LayerFigures> = measured.into_iter().map(|(f, _)| f).collect();
     if nonfinite.is_none() {
         // Backprop runs from the output down: the highest layer with a bad value is first.
         nonfinite = layers.iter().rev().find_map(|f| {
@@ -373,6 +326,65 @@ pub fn figures<F: Real>(
         layers,
         nonfinite,
     }
+}
+
+/// Layer `l`'s figures (0-based, the output layer last), and `(layer, is NaN)` if its output
+/// holds a value that is not finite.
+fn layer_figures<F: Real>(
+    net: &Network<F>,
+    tape: &Tape<F>,
+    back: &Backward<F>,
+    l: usize,
+) -> (LayerFigures, Option<(usize, bool)>) {
+    let depth = net.depth();
+    let (dense, grad) = if l < depth {
+        (&net.hidden[l].dense, &back.grads.hidden[l].dense)
+    } else {
+        (&net.output, &back.grads.output)
+    };
+    let out = if l < depth {
+        tape.activation(l + 1)
+    } else {
+        &tape.logits
+    };
+    let (act_mean, act_std) = mean_std(out);
+    let bad = first_nonfinite(out.iter()).map(|nan| (l + 1, nan));
+    let dphi = (l < depth).then(|| &tape.hidden[l].dphi);
+    let saturated = dphi.map(|d| {
+        let n = d
+            .iter()
+            .filter(|&&v| net.activation.is_saturated(v))
+            .count();
+        n as f64 / d.len().max(1) as f64
+    });
+    // A ReLU unit is dead when φ′ = 0 for every example of the batch.
+    let dead = dphi.filter(|_| net.activation.can_die()).map(|d| {
+        let mut alive = vec![false; d.ncols()];
+        for row in d.rows() {
+            for (a, &v) in alive.iter_mut().zip(row) {
+                *a |= v != F::zero();
+            }
+        }
+        alive.iter().filter(|&&a| !a).count() as f64 / d.ncols() as f64
+    });
+    let (grad_norm, spread) = kernel_grad_figures(&grad.dw);
+    // ‖W‖² = n·(σ² + μ²), taken through hypot so that it cannot overflow.
+    let (weight_mean, weight_std) = mean_std(&dense.w);
+    let figures = LayerFigures {
+        layer: l + 1,
+        fan_in: dense.fan_in(),
+        fan_out: dense.fan_out(),
+        grad_norm,
+        signal_norm: back.signal_norms[l],
+        weight_norm: (dense.w.len() as f64).sqrt() * weight_mean.hypot(weight_std),
+        weight_std,
+        act_mean,
+        act_std,
+        saturated,
+        dead,
+        unit_spread: (l < depth).then_some(spread),
+    };
+    (figures, bad)
 }
 
 /// `Some(true)` at the first NaN, `Some(false)` at the first ±∞, `None` if all are finite.

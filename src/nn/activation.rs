@@ -191,15 +191,14 @@ impl Activation {
         }
     }
 
-    /// a = φ(h) and φ′(h), element-wise, in one pass; the backward pass needs only φ′(h).
-    pub fn forward<F: Real>(self, h: &Array2<F>) -> (Array2<F>, Array2<F>) {
-        let mut a = Array2::zeros(h.raw_dim());
+    /// a = φ(h), written over `h`, and φ′(h) returned: one pass, and the backward pass needs
+    /// only φ′(h).
+    pub fn forward<F: Real>(self, h: &mut Array2<F>) -> Array2<F> {
         let mut d = Array2::zeros(h.raw_dim());
-        Zip::from(&mut a)
+        Zip::from(h)
             .and(&mut d)
-            .and(h)
-            .for_each(|a, d, &x| (*a, *d) = self.f_df(x));
-        (a, d)
+            .for_each(|x, d| (*x, *d) = self.f_df(*x));
+        d
     }
 
     /// ∂L/∂h = ∂L/∂a ⊙ φ′(h), written over `da` in place, from the φ′(h) that

@@ -8,6 +8,7 @@ pub mod init;
 pub mod loss;
 pub mod network;
 pub mod optim;
+pub mod parallel;
 pub mod real;
 pub mod rng;
 pub mod stats;

@@ -170,14 +170,15 @@ impl<F: Real> Network<F> {
         let mut hidden = Vec::with_capacity(self.hidden.len());
         for layer in &self.hidden {
             let z = layer.dense.forward(a.view());
-            let (h, bn) = match &layer.bn {
+            let (mut next, bn) = match &layer.bn {
                 Some(bn) => {
                     let (y, cache) = bn.forward(z.view());
                     (y, Some(cache))
                 }
                 None => (z, None),
             };
-            let (mut next, dphi) = self.activation.forward(&h);
+            // h_l becomes a_l in place; only φ′(h_l) is kept.
+            let dphi = self.activation.forward(&mut next);
             if self.skips(layer) {
                 next += &a;
             }
@@ -279,36 +280,7 @@ fn draw_kernels<F: Real>(spec: &Spec, seed: u64) -> Vec<Array2<F>> {
         init.kernel(i, o, &mut rng::layer(seed, l))
     };
     let weights: usize = fans.iter().map(|(i, o)| i * o).sum();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    // Below a million weights a thread costs more than it saves.
-    let layers = fans.len();
-    let threads = if weights < 1 << 20 {
-        1
-    } else {
-        threads.min(layers)
-    };
-    if threads == 1 {
-        return (0..layers).map(draw).collect();
-    }
-    let mut drawn: Vec<(usize, Array2<F>)> = std::thread::scope(|s| {
-        let workers: Vec<_> = (0..threads)
-            .map(|t| {
-                let draw = &draw;
-                s.spawn(move || {
-                    (t..layers)
-                        .step_by(threads)
-                        .map(|l| (l, draw(l)))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().expect("drawing a kernel does not panic"))
-            .collect()
-    });
-    drawn.sort_by_key(|&(l, _)| l);
-    drawn.into_iter().map(|(_, w)| w).collect()
+    super::parallel::map(fans.len(), weights, draw)
 }
 
 impl<F: Real> Grads<F> {
