@@ -3,7 +3,7 @@
 //! gradtutor prints comes from here.
 
 use crate::nn::network::{Backward, Tape};
-use crate::nn::{self, Activation, Init, Network, Real, Spec, loss, mean_std, norm, optim};
+use crate::nn::{self, Activation, Init, Network, Real, Spec, loss, mean_std, optim};
 use anyhow::{Result, bail};
 use clap::ValueEnum;
 use ndarray::Array2;
@@ -408,11 +408,7 @@ fn kernel_grad_figures<F: Real>(dw: &Array2<F>) -> (f64, f64) {
             *acc += (v.as_f64() - mean).powi(2);
         }
     }
-    let total = if squares.is_finite() && squares > 1e-280 {
-        squares.sqrt()
-    } else {
-        norm(dw) // out of f64's range when squared: the scaled, careful norm
-    };
+    let total = nn::stats::norm_from_squares(&nn::stats::entries(dw), squares);
     let spread = match total {
         0.0 => 0.0,
         t if t.is_finite() => sq.into_iter().fold(0.0, f64::max).sqrt() / t,

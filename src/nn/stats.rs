@@ -52,8 +52,13 @@ pub fn norm<F: Real, S: Data<Elem = F>, D: Dimension>(a: &ArrayBase<S, D>) -> f6
 
 /// [`norm`] of a slice.
 pub fn norm_of<F: Real>(xs: &[F]) -> f64 {
-    // One pass suffices unless the squares left f64's comfortable range (never for f32).
     let [squares] = lane_sums(xs, |x| [x * x]);
+    norm_from_squares(xs, squares)
+}
+
+/// ‖x‖₂ given `squares` = Σx² already summed over `xs`: its root while that sum is safely
+/// inside f64's range (always for f32), else a second, scaled pass over `xs`.
+pub(crate) fn norm_from_squares<F: Real>(xs: &[F], squares: f64) -> f64 {
     if squares.is_nan() {
         return f64::NAN;
     }
