@@ -255,8 +255,8 @@ fn quiz(cli: &Cli, args: &QuizArgs, style: &Style, out: &mut dyn Write) -> Resul
             }
         }
     };
-    let score = class::run_quiz(&items, &mut answers, style, width, cli.max_memory, out)?;
-    let attempt = class::summary(&score, &bank, style, out)?;
+    let results = class::run_quiz(&items, &mut answers, style, width, cli.max_memory, out)?;
+    let attempt = class::summary(results, &bank, style, out)?;
     if !attempt.items.is_empty() {
         record(cli, |p| p.quizzes.push(attempt));
     }
@@ -376,7 +376,7 @@ fn check(cli: &Cli, dir: &std::path::Path, out: &mut dyn Write) -> Result<()> {
     // Numeric quiz items are run, so a wrong run label or figure shows here, not in class.
     for q in &questions {
         for item in q.quiz.iter().filter(|i| i.figure.is_some()) {
-            if let Err(e) = item.measure(q, cli.max_memory) {
+            if let Err(e) = item.measure(q, None, cli.max_memory) {
                 problems.push(format!("{}: numeric quiz item: {e:#}", q.source));
             }
         }

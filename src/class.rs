@@ -6,7 +6,7 @@ use crate::experiments;
 use crate::lesson;
 use crate::progress::{Attempt, ItemResult, Progress};
 use crate::quiz::{self, Kind, Outcome, QuizItem};
-use crate::report::text;
+use crate::report::{Report, text};
 use crate::style::Style;
 use anyhow::{Result, bail};
 use rand::SeedableRng;
@@ -83,7 +83,12 @@ pub fn select<'a>(bank: &'a Bank, sel: &Selection) -> Result<Vec<quiz::Asked<'a>
             }
             q.quiz
                 .iter()
-                .map(|item| quiz::Asked { question: q, item })
+                .enumerate()
+                .map(|(index, item)| quiz::Asked {
+                    question: q,
+                    index,
+                    item,
+                })
                 .collect()
         }
         None => {
@@ -93,7 +98,12 @@ pub fn select<'a>(bank: &'a Bank, sel: &Selection) -> Result<Vec<quiz::Asked<'a>
                 .flat_map(|q| {
                     q.quiz
                         .iter()
-                        .map(move |item| quiz::Asked { question: q, item })
+                        .enumerate()
+                        .map(move |(index, item)| quiz::Asked {
+                            question: q,
+                            index,
+                            item,
+                        })
                 })
                 .collect();
             all.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(sel.seed));
@@ -112,12 +122,7 @@ pub fn select<'a>(bank: &'a Bank, sel: &Selection) -> Result<Vec<quiz::Asked<'a>
     Ok(items)
 }
 
-/// How a quiz went.
-pub struct Score {
-    pub results: Vec<(String, usize, bool)>,
-}
-
-/// Asks `items`, grading each answer at once; returns what was answered.
+/// Asks `items`, grading each answer at once; returns how each answered item went.
 pub fn run_quiz(
     items: &[quiz::Asked<'_>],
     answers: &mut Answers<'_>,
@@ -125,7 +130,7 @@ pub fn run_quiz(
     width: usize,
     max_bytes: u64,
     out: &mut dyn Write,
-) -> Result<Score> {
+) -> Result<Vec<ItemResult>> {
     if let Answers::Given(list) = answers {
         if list.len() != items.len() {
             bail!(
@@ -141,9 +146,7 @@ pub fn run_quiz(
             check_format(asked.item, a).map_err(|e| anyhow::anyhow!("answer {}: {e}", i + 1))?;
         }
     }
-    let mut score = Score {
-        results: Vec::new(),
-    };
+    let mut results = Vec::with_capacity(items.len());
     for (i, asked) in items.iter().enumerate() {
         let q = asked.question;
         writeln!(
@@ -162,16 +165,15 @@ pub fn run_quiz(
             writeln!(out, "(stopping here)")?;
             break;
         };
-        let outcome = grade(asked, &answer, max_bytes)?;
+        let outcome = grade(asked, &answer, None, max_bytes)?;
         feedback(&outcome, style, width, out)?;
-        let index = q
-            .quiz
-            .iter()
-            .position(|x| std::ptr::eq(x, asked.item))
-            .unwrap_or(0);
-        score.results.push((q.slug.clone(), index, outcome.correct));
+        results.push(ItemResult {
+            question: q.slug.clone(),
+            item: asked.index,
+            correct: outcome.correct,
+        });
     }
-    Ok(score)
+    Ok(results)
 }
 
 /// Prints an item's prompt and, for choices, the options; for numbers, the command to run.
@@ -211,10 +213,16 @@ fn show_item(
     Ok(())
 }
 
-/// Grades an answer, running the experiment for a numeric item.
-fn grade(asked: &quiz::Asked<'_>, answer: &str, max_bytes: u64) -> Result<Outcome> {
+/// Grades an answer, measuring a numeric item's figure (from `preset`, the question's own
+/// experiment report, when it was already run and serves the item).
+fn grade(
+    asked: &quiz::Asked<'_>,
+    answer: &str,
+    preset: Option<&Report>,
+    max_bytes: u64,
+) -> Result<Outcome> {
     let measured = match asked.item.kind().map_err(anyhow::Error::msg)? {
-        Kind::Numeric { .. } => Some(asked.item.measure(asked.question, max_bytes)?),
+        Kind::Numeric { .. } => Some(asked.item.measure(asked.question, preset, max_bytes)?),
         Kind::Choice { .. } => None,
     };
     quiz::grade(asked.item, answer, measured).map_err(anyhow::Error::msg)
@@ -237,9 +245,14 @@ fn feedback(outcome: &Outcome, style: &Style, width: usize, out: &mut dyn Write)
 }
 
 /// Prints the closing score and what to review; returns the attempt to record.
-pub fn summary(score: &Score, bank: &Bank, style: &Style, out: &mut dyn Write) -> Result<Attempt> {
-    let asked = score.results.len();
-    let right = score.results.iter().filter(|r| r.2).count();
+pub fn summary(
+    results: Vec<ItemResult>,
+    bank: &Bank,
+    style: &Style,
+    out: &mut dyn Write,
+) -> Result<Attempt> {
+    let asked = results.len();
+    let right = results.iter().filter(|r| r.correct).count();
     writeln!(out, "\n{}", "─".repeat(60))?;
     if asked == 0 {
         writeln!(out, "No answers given.")?;
@@ -254,9 +267,9 @@ pub fn summary(score: &Score, bank: &Bank, style: &Style, out: &mut dyn Write) -
         )?;
     }
     let mut review: Vec<&Question> = Vec::new();
-    for (slug, _, ok) in &score.results {
-        if !ok
-            && let Some(q) = bank.questions.iter().find(|q| &q.slug == slug)
+    for r in &results {
+        if !r.correct
+            && let Some(q) = bank.questions.iter().find(|q| q.slug == r.question)
             && !review.iter().any(|r| r.slug == q.slug)
         {
             review.push(q);
@@ -272,15 +285,7 @@ pub fn summary(score: &Score, bank: &Bank, style: &Style, out: &mut dyn Write) -
     }
     Ok(Attempt {
         at: crate::progress::now(),
-        items: score
-            .results
-            .iter()
-            .map(|(question, item, correct)| ItemResult {
-                question: question.clone(),
-                item: *item,
-                correct: *correct,
-            })
-            .collect(),
+        items: results,
     })
 }
 
@@ -317,7 +322,11 @@ pub fn tour(
         write!(out, "{}", text::render(&report, style, width))?;
         progress.studied(&q.slug);
         if let Some(item) = q.quiz.first() {
-            let asked = quiz::Asked { question: q, item };
+            let asked = quiz::Asked {
+                question: q,
+                index: 0,
+                item,
+            };
             writeln!(out, "\n{}", style.bold("Check yourself"))?;
             show_item(&asked, style, width, out)?;
             if interactive {
@@ -327,7 +336,7 @@ pub fn tour(
                 };
                 match answers.next(item, 0, out)? {
                     Some(a) => {
-                        let outcome = grade(&asked, &a, max_bytes)?;
+                        let outcome = grade(&asked, &a, Some(&report), max_bytes)?;
                         feedback(&outcome, style, width, out)?;
                         progress.quizzes.push(Attempt {
                             at: crate::progress::now(),
@@ -341,7 +350,7 @@ pub fn tour(
                     None => return Ok(()),
                 }
             } else {
-                reveal(&asked, style, width, max_bytes, out)?;
+                reveal(&asked, &report, style, width, max_bytes, out)?;
             }
         }
         let last = n + 1 == questions.len();
@@ -367,6 +376,7 @@ pub fn tour(
 /// Shows an item's answer without asking (a tour printed to a pipe or a file).
 fn reveal(
     asked: &quiz::Asked<'_>,
+    preset: &Report,
     style: &Style,
     width: usize,
     max_bytes: u64,
@@ -383,7 +393,9 @@ fn reveal(
             explanations[correct]
         ),
         Kind::Numeric { explanation, .. } => {
-            let m = asked.item.measure(asked.question, max_bytes)?;
+            let m = asked
+                .item
+                .measure(asked.question, Some(preset), max_bytes)?;
             format!(
                 "Answer: the run measures {}. {explanation}",
                 quiz::format_figure(m)

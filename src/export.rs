@@ -5,7 +5,7 @@
 use crate::bank::{Bank, Question};
 use crate::experiments;
 use crate::quiz::{self, Kind};
-use crate::report::text;
+use crate::report::{Report, text};
 use crate::style::Style;
 use anyhow::Result;
 use std::fmt::Write;
@@ -27,10 +27,13 @@ pub fn markdown(bank: &Bank, max_bytes: u64) -> Result<String> {
         let _ = writeln!(md, "{}. [{}](#{})", q.id, q.title, anchor(q));
     }
     let _ = writeln!(md);
-    for q in &bank.questions {
-        question(&mut md, q, max_bytes)?;
-    }
-    answer_key(&mut md, bank, max_bytes)?;
+    // Each experiment runs once; the answer key reads its numeric figures from these reports.
+    let reports = bank
+        .questions
+        .iter()
+        .map(|q| question(&mut md, q, max_bytes))
+        .collect::<Result<Vec<_>>>()?;
+    answer_key(&mut md, bank, &reports, max_bytes)?;
     Ok(md)
 }
 
@@ -51,7 +54,8 @@ fn heading(q: &Question) -> String {
     format!("{}. {}", q.id, q.title)
 }
 
-fn question(md: &mut String, q: &Question, max_bytes: u64) -> Result<()> {
+/// Writes one question's section; returns its experiment's report.
+fn question(md: &mut String, q: &Question, max_bytes: u64) -> Result<Report> {
     let _ = writeln!(md, "## {}\n", heading(q));
     let _ = writeln!(md, "> {}\n", q.question.trim());
     answer_text(md, &q.answer);
@@ -105,7 +109,7 @@ fn question(md: &mut String, q: &Question, max_bytes: u64) -> Result<()> {
         }
         let _ = writeln!(md);
     }
-    Ok(())
+    Ok(report)
 }
 
 /// The answer's paragraphs: lines indented by two spaces (formulas) become code blocks,
@@ -136,12 +140,15 @@ fn fenced(md: &mut String, lang: &str, body: &str) {
     let _ = writeln!(md, "{fence}{lang}\n{body}\n{fence}\n");
 }
 
-fn answer_key(md: &mut String, bank: &Bank, max_bytes: u64) -> Result<()> {
+fn answer_key(md: &mut String, bank: &Bank, reports: &[Report], max_bytes: u64) -> Result<()> {
     if bank.questions.iter().all(|q| q.quiz.is_empty()) {
         return Ok(());
     }
     let _ = writeln!(md, "## Answer key\n");
-    for q in bank.questions.iter().filter(|q| !q.quiz.is_empty()) {
+    for (q, report) in bank.questions.iter().zip(reports) {
+        if q.quiz.is_empty() {
+            continue;
+        }
         let _ = writeln!(md, "**{}**\n", heading(q));
         for (i, item) in q.quiz.iter().enumerate() {
             let line = match item.kind().map_err(anyhow::Error::msg)? {
@@ -156,7 +163,7 @@ fn answer_key(md: &mut String, bank: &Bank, max_bytes: u64) -> Result<()> {
                 ),
                 Kind::Numeric { explanation, .. } => format!(
                     "{} (measured when this handout was made). {}",
-                    quiz::format_figure(item.measure(q, max_bytes)?),
+                    quiz::format_figure(item.measure(q, Some(report), max_bytes)?),
                     explanation.trim()
                 ),
             };

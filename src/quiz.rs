@@ -3,9 +3,10 @@
 
 use crate::bank::Question;
 use crate::experiments;
-use crate::report::{Run, TheoryLine};
+use crate::report::{Report, Run, TheoryLine};
 use crate::settings::Settings;
 use anyhow::{Result, anyhow, bail};
+use clap::ValueEnum;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -50,7 +51,7 @@ pub enum Kind<'a> {
 }
 
 /// Figures a numeric item can ask for, each read from one run of the experiment.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Figure {
     /// log₁₀(‖∂L/∂W_last‖ / ‖∂L/∂W_1‖): orders of magnitude the gradient loses from the output
@@ -73,18 +74,6 @@ pub enum Figure {
     /// The loss of the probe batch.
     Loss,
 }
-
-pub const FIGURE_NAMES: &[&str] = &[
-    "grad-orders-drop",
-    "signal-orders-drop",
-    "measured-factor",
-    "predicted-factor",
-    "first-nonfinite-layer",
-    "parameters",
-    "saturated-percent",
-    "dead-percent",
-    "loss",
-];
 
 impl Figure {
     /// The figure's value in `run`, if the run has one.
@@ -120,8 +109,8 @@ impl Figure {
 
 impl fmt::Display for Figure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let i = *self as usize;
-        f.write_str(FIGURE_NAMES[i])
+        let v = self.to_possible_value().expect("no skipped variants");
+        f.write_str(v.get_name())
     }
 }
 
@@ -225,12 +214,24 @@ impl QuizItem {
     }
 
     /// Runs the question's experiment and reads the item's figure: the expected answer.
-    pub fn measure(&self, q: &Question, max_bytes: u64) -> Result<f64> {
+    /// `preset` is a report of the question's own preset, if one was already run; it serves
+    /// an item that has no settings of its own, so the experiment does not run twice.
+    pub fn measure(&self, q: &Question, preset: Option<&Report>, max_bytes: u64) -> Result<f64> {
+        match preset.filter(|_| self.settings.is_none()) {
+            Some(report) => self.read(report),
+            None => {
+                let exp = experiments::find(&q.experiment.demo)?;
+                self.read(&exp.run(&self.settings(q), max_bytes)?)
+            }
+        }
+    }
+
+    /// The item's figure in `report`, a run of its experiment with the item's settings.
+    pub fn read(&self, report: &Report) -> Result<f64> {
         let Kind::Numeric { figure, run, .. } = self.kind().map_err(anyhow::Error::msg)? else {
             bail!("a multiple-choice item has no measured figure");
         };
-        let exp = experiments::find(&q.experiment.demo)?;
-        let report = exp.run(&self.settings(q), max_bytes)?;
+        let name = &report.experiment;
         let chosen = match run {
             Some(label) => report
                 .runs
@@ -238,8 +239,7 @@ impl QuizItem {
                 .find(|r| r.label == label)
                 .ok_or_else(|| {
                     anyhow!(
-                        "the {} experiment has no run '{label}'; its runs are {}",
-                        exp.name,
+                        "the {name} experiment has no run '{label}'; its runs are {}",
                         report
                             .runs
                             .iter()
@@ -255,9 +255,8 @@ impl QuizItem {
         };
         figure.of(chosen).ok_or_else(|| {
             anyhow!(
-                "the figure {figure} is not defined for run '{}' of the {} experiment",
-                chosen.label,
-                exp.name
+                "the figure {figure} is not defined for run '{}' of the {name} experiment",
+                chosen.label
             )
         })
     }
@@ -318,6 +317,8 @@ fn short(prompt: &str) -> String {
 #[derive(Clone, Debug)]
 pub struct Asked<'a> {
     pub question: &'a Question,
+    /// The item's index among the question's items (as progress records it).
+    pub index: usize,
     pub item: &'a QuizItem,
 }
 

@@ -30,7 +30,7 @@ fn stdout(c: &mut Command) -> String {
 fn q1_figure() -> f64 {
     let bank = Bank::embedded(4 * GIB).unwrap();
     let q = bank.find("1").unwrap();
-    q.quiz[0].measure(q, 4 * GIB).unwrap()
+    q.quiz[0].measure(q, None, 4 * GIB).unwrap()
 }
 
 #[test]
