@@ -10,9 +10,9 @@ use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
 use gradtutor::nn::{Network, Real};
 use gradtutor::probe::{Precision, ProbeConfig, gaussian_batch, measure, probe};
-use gradtutor::report::text;
+use gradtutor::render::text;
 use gradtutor::settings::Settings;
-use gradtutor::style::Style;
+use gradtutor::ui::Ui;
 use ndarray::Array2;
 use std::hint::black_box;
 use std::time::Duration;
@@ -131,7 +131,7 @@ fn bench_demo(c: &mut Criterion) {
     c.bench_function("demo vanishing --depth 20 (build, probe, render)", |b| {
         b.iter(|| {
             let report = exp.run(black_box(&settings), LIMIT).unwrap();
-            text::render(&report, &Style::plain(), 80)
+            text::render(&report, &Ui::plain(80))
         })
     });
 }

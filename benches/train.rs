@@ -2,9 +2,9 @@
 //! networks, training with its checkpoints, and the rendered report.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use gradtutor::report::training;
-use gradtutor::style::Style;
+use gradtutor::render::training;
 use gradtutor::train::{self, settings::TrainSettings};
+use gradtutor::ui::Ui;
 use std::time::Duration;
 
 fn bench_default_comparison(c: &mut Criterion) {
@@ -16,7 +16,7 @@ fn bench_default_comparison(c: &mut Criterion) {
     group.bench_function("default comparison (4 × 1000 steps, render)", |b| {
         b.iter(|| {
             let report = train::train(&cfg, 16 << 30, &mut |_| {}).unwrap();
-            training::render(&report, &Style::plain(), 80)
+            training::render(&report, &Ui::plain(80))
         })
     });
     group.finish();

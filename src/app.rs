@@ -1,34 +1,30 @@
 //! What each command does; `main` only parses and reports errors.
 
 use crate::bank::Bank;
-use crate::class;
+use crate::classroom;
 use crate::cli::{AskArgs, Cli, Command, DemoArgs, ExportArgs, QuizArgs, TourArgs, TrainArgs};
 use crate::experiments::{self, ALL};
-use crate::lesson;
-use crate::plot;
+use crate::format::count;
 use crate::progress::{Progress, Store};
-use crate::report::{json, text, training};
-use crate::style::{self, Style};
+use crate::render::{json, lesson, svg, text, training};
 use crate::train::{self, settings::TrainSettings};
+use crate::ui::Ui;
 use anyhow::Result;
 use clap::CommandFactory;
 use std::io::{IsTerminal, Write};
 
-/// The widest the text gets, even on a wide terminal.
-const MAX_WIDTH: usize = 100;
-
 /// Runs a parsed command, writing its output to `out`.
 pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<()> {
-    let style = Style::detect(cli.color);
+    let ui = Ui::detect(cli.color);
     match &cli.command {
         Command::List => list(&load(cli)?, out),
-        Command::Ask(args) => ask(cli, args, &style, out),
-        Command::Demo(args) => demo(cli, args, &style, out),
+        Command::Ask(args) => ask(cli, args, &ui, out),
+        Command::Demo(args) => demo(cli, args, &ui, out),
         Command::Demos => demos(out),
-        Command::Train(args) => train(cli, args, &style, out),
-        Command::Quiz(args) => quiz(cli, args, &style, out),
-        Command::Tour(args) => tour(cli, args, &style, out),
-        Command::Progress => progress(cli, &style, out),
+        Command::Train(args) => train(cli, args, &ui, out),
+        Command::Quiz(args) => quiz(cli, args, &ui, out),
+        Command::Tour(args) => tour(cli, args, &ui, out),
+        Command::Progress => progress(cli, &ui, out),
         Command::Check { dir } => check(cli, dir, out),
         Command::Export(args) => export(cli, args, out),
         Command::Completions { shell } => {
@@ -62,22 +58,18 @@ fn list(bank: &Bank, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
-fn ask(cli: &Cli, args: &AskArgs, style: &Style, out: &mut dyn Write) -> Result<()> {
+fn ask(cli: &Cli, args: &AskArgs, ui: &Ui, out: &mut dyn Write) -> Result<()> {
     let bank = load(cli)?;
     let q = bank.find(&args.question)?;
-    let width = style::text_width(MAX_WIDTH);
+    let (style, width) = (&ui.style, ui.width);
     // The experiment is checked before anything is printed, so bad flags fail cleanly.
     let settings = q.experiment.settings.overlay(&args.settings);
     let exp = experiments::find(&q.experiment.demo)?;
     if !args.no_demo {
         exp.validate(&settings, cli.max_memory)?;
     }
-    write!(out, "{}", lesson::render(q, style, width))?;
+    write!(out, "{}", lesson::render(q, ui))?;
     record(cli, |p| p.studied(&q.slug));
-    let preset = crate::bank::Preset {
-        settings: settings.clone(),
-        ..q.experiment.clone()
-    };
     writeln!(
         out,
         "\n{}",
@@ -86,13 +78,13 @@ fn ask(cli: &Cli, args: &AskArgs, style: &Style, out: &mut dyn Write) -> Result<
     for line in textwrap::wrap(&format!("Look for: {}", q.experiment.takeaway), width) {
         writeln!(out, "{line}")?;
     }
-    writeln!(out, "  $ {}", preset.command())?;
+    writeln!(out, "  $ {}", q.experiment.command_with(&settings))?;
     if args.no_demo {
         return Ok(());
     }
     writeln!(out)?;
     let report = exp.run(&settings, cli.max_memory)?;
-    write!(out, "{}", text::render(&report, style, width))?;
+    write!(out, "{}", text::render(&report, ui))?;
     if let Some(t) = q.train.as_ref().filter(|_| !args.no_train) {
         writeln!(out, "\n{}", style.bold("Training"))?;
         for line in textwrap::wrap(&format!("Look for: {}", t.takeaway), width) {
@@ -100,27 +92,22 @@ fn ask(cli: &Cli, args: &AskArgs, style: &Style, out: &mut dyn Write) -> Result<
         }
         writeln!(out, "  $ {}\n", t.command())?;
         let report = run_training(&t.settings, cli.max_memory, false)?;
-        write!(out, "{}", training::render(&report, style, width))?;
+        write!(out, "{}", training::render(&report, ui))?;
     }
     Ok(())
 }
 
-fn demo(cli: &Cli, args: &DemoArgs, style: &Style, out: &mut dyn Write) -> Result<()> {
+fn demo(cli: &Cli, args: &DemoArgs, ui: &Ui, out: &mut dyn Write) -> Result<()> {
     let Some(name) = args.name.as_deref().filter(|_| !args.list) else {
         return demos(out);
     };
     let exp = experiments::find(name)?;
     if let Some(path) = &args.plot {
-        plot::check_writable(path)?;
+        svg::check_writable(path)?;
     }
     let report = exp.run(&args.settings, cli.max_memory)?;
-    let plot = args
-        .plot
-        .as_deref()
-        .map(|p| (p, plot::demo_charts(&report)));
-    emit(out, &report, args.json, plot, |w| {
-        text::render(&report, style, w)
-    })
+    let plot = args.plot.as_deref().map(|p| (p, svg::demo_charts(&report)));
+    emit(out, &report, args.json, plot, || text::render(&report, ui))
 }
 
 /// Writes a finished report: its chart if one was asked for, then JSON or the text view.
@@ -128,16 +115,16 @@ fn emit<R: serde::Serialize>(
     out: &mut dyn Write,
     report: &R,
     as_json: bool,
-    plot: Option<(&std::path::Path, Vec<plot::Chart>)>,
-    render: impl Fn(usize) -> String,
+    plot: Option<(&std::path::Path, Vec<svg::Chart>)>,
+    render: impl Fn() -> String,
 ) -> Result<()> {
     if let Some((path, charts)) = plot {
-        plot::write_svg(path, &charts)?;
+        svg::write_svg(path, &charts)?;
     }
     if as_json {
         writeln!(out, "{}", json::render(report))?;
     } else {
-        write!(out, "{}", render(style::text_width(MAX_WIDTH)))?;
+        write!(out, "{}", render())?;
     }
     Ok(())
 }
@@ -154,17 +141,17 @@ fn demos(out: &mut dyn Write) -> Result<()> {
 }
 
 /// Trains the comparison `settings` describes, with a progress bar on a terminal's stderr.
-fn train(cli: &Cli, args: &TrainArgs, style: &Style, out: &mut dyn Write) -> Result<()> {
+fn train(cli: &Cli, args: &TrainArgs, ui: &Ui, out: &mut dyn Write) -> Result<()> {
     if let Some(path) = &args.plot {
-        plot::check_writable(path)?;
+        svg::check_writable(path)?;
     }
     let report = run_training(&args.settings, cli.max_memory, args.json)?;
     let plot = args
         .plot
         .as_deref()
-        .map(|p| (p, plot::train_charts(&report)));
-    emit(out, &report, args.json, plot, |w| {
-        training::render(&report, style, w)
+        .map(|p| (p, svg::train_charts(&report)));
+    emit(out, &report, args.json, plot, || {
+        training::render(&report, ui)
     })
 }
 
@@ -205,65 +192,54 @@ fn record(cli: &Cli, f: impl FnOnce(&mut Progress)) {
     }
 }
 
-fn quiz(cli: &Cli, args: &QuizArgs, style: &Style, out: &mut dyn Write) -> Result<()> {
+fn quiz(cli: &Cli, args: &QuizArgs, ui: &Ui, out: &mut dyn Write) -> Result<()> {
     let bank = load(cli)?;
     let seed = args.seed.unwrap_or_else(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs())
     });
-    let items = class::select(
+    let items = classroom::select(
         &bank,
-        &class::Selection {
+        &classroom::Selection {
             question: args.question.clone(),
             count: args.count,
             seed,
         },
     )?;
-    let width = style::text_width(MAX_WIDTH);
     let how = match &args.question {
         Some(_) => "in order".to_string(),
         None => format!("shuffled with --seed {seed}"),
     };
-    writeln!(
-        out,
-        "{}",
-        style.bold(&format!(
-            "Quiz: {} item{}, {how}",
-            items.len(),
-            if items.len() == 1 { "" } else { "s" }
-        ))
-    )?;
+    let head = format!("Quiz: {}, {how}", count(items.len(), "item", "items"));
+    writeln!(out, "{}", ui.style.bold(&head))?;
     let stdin = std::io::stdin();
     let mut lock = stdin.lock();
     let mut answers = match &args.answers {
         Some(list) => {
-            class::Answers::Given(list.split(',').map(|a| a.trim().to_string()).collect())
+            classroom::Answers::Given(list.split(',').map(|a| a.trim().to_string()).collect())
         }
         None => {
             let interactive = std::io::stdin().is_terminal();
             if interactive {
-                writeln!(
-                    out,
-                    "{}",
-                    style.dim("Type a letter or a number and press Enter; q stops.")
-                )?;
+                let hint = "Type a letter or a number and press Enter; q stops.";
+                writeln!(out, "{}", ui.style.dim(hint))?;
             }
-            class::Answers::Lines {
+            classroom::Answers::Lines {
                 input: &mut lock,
                 interactive,
             }
         }
     };
-    let results = class::run_quiz(&items, &mut answers, style, width, cli.max_memory, out)?;
-    let attempt = class::summary(results, &bank, style, out)?;
+    let results = classroom::run_quiz(&items, &mut answers, ui, cli.max_memory, out)?;
+    let attempt = classroom::summary(results, &bank, ui, out)?;
     if !attempt.items.is_empty() {
         record(cli, |p| p.quizzes.push(attempt));
     }
     Ok(())
 }
 
-fn tour(cli: &Cli, args: &TourArgs, style: &Style, out: &mut dyn Write) -> Result<()> {
+fn tour(cli: &Cli, args: &TourArgs, ui: &Ui, out: &mut dyn Write) -> Result<()> {
     let bank = load(cli)?;
     let from = match &args.from {
         Some(key) => {
@@ -285,17 +261,14 @@ fn tour(cli: &Cli, args: &TourArgs, style: &Style, out: &mut dyn Write) -> Resul
     };
     let stdin = std::io::stdin();
     let interactive = stdin.is_terminal();
-    let result = class::tour(
-        &bank,
-        from,
-        &mut stdin.lock(),
+    let result = classroom::Tour {
+        input: &mut stdin.lock(),
         interactive,
-        style,
-        style::text_width(MAX_WIDTH),
-        cli.max_memory,
-        &mut progress,
-        out,
-    );
+        ui: *ui,
+        max_bytes: cli.max_memory,
+        progress: &mut progress,
+    }
+    .run(&bank, from, out);
     // What was studied is kept even if the tour stopped early.
     match store.and_then(|s| s.save(&progress)) {
         Ok(()) => {}
@@ -304,14 +277,15 @@ fn tour(cli: &Cli, args: &TourArgs, style: &Style, out: &mut dyn Write) -> Resul
     result
 }
 
-fn progress(cli: &Cli, style: &Style, out: &mut dyn Write) -> Result<()> {
+fn progress(cli: &Cli, ui: &Ui, out: &mut dyn Write) -> Result<()> {
     let store = Store::locate(cli.progress.as_deref())?;
     let p = store.load(&mut warn)?;
     let bank = load(cli)?;
     writeln!(
         out,
         "{}",
-        style.bold(&format!("Progress ({})", store.path.display()))
+        ui.style
+            .bold(&format!("Progress ({})", store.path.display()))
     )?;
     let studied = bank
         .questions
@@ -371,35 +345,17 @@ fn progress(cli: &Cli, style: &Style, out: &mut dyn Write) -> Result<()> {
 }
 
 fn check(cli: &Cli, dir: &std::path::Path, out: &mut dyn Write) -> Result<()> {
-    let (questions, mut problems) =
-        crate::bank::Bank::parse(crate::bank::read_dir(dir)?, cli.max_memory);
-    // Numeric quiz items are run, so a wrong run label or figure shows here, not in class.
-    for q in &questions {
-        for item in q.quiz.iter().filter(|i| i.figure.is_some()) {
-            if let Err(e) = item.measure(q, None, cli.max_memory) {
-                problems.push(format!("{}: numeric quiz item: {e:#}", q.source));
-            }
-        }
-    }
-    let items: usize = questions.iter().map(|q| q.quiz.len()).sum();
-    if problems.is_empty() {
-        let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-        writeln!(
-            out,
-            "{}: {}, {}, no problems.",
-            dir.display(),
-            plural(questions.len(), "question"),
-            plural(items, "quiz item")
-        )?;
+    let found = crate::bank::check::check(dir, cli.max_memory)?;
+    if found.problems.is_empty() {
+        writeln!(out, "{}: {}, no problems.", dir.display(), found.summary())?;
         return Ok(());
     }
-    for p in &problems {
+    for p in &found.problems {
         writeln!(out, "{p}")?;
     }
     anyhow::bail!(
-        "{} problem{} in {}",
-        problems.len(),
-        if problems.len() == 1 { "" } else { "s" },
+        "{} in {}",
+        count(found.problems.len(), "problem", "problems"),
         dir.display()
     )
 }
@@ -407,7 +363,7 @@ fn check(cli: &Cli, dir: &std::path::Path, out: &mut dyn Write) -> Result<()> {
 fn export(cli: &Cli, args: &ExportArgs, out: &mut dyn Write) -> Result<()> {
     let bank = load(cli)?;
     let crate::cli::ExportFormat::Markdown = args.format;
-    let md = crate::export::markdown(&bank, cli.max_memory)?;
+    let md = crate::render::markdown::markdown(&bank, cli.max_memory)?;
     match &args.output {
         Some(path) => std::fs::write(path, md)
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display())),

@@ -1,7 +1,7 @@
 //! The command line: clap types only.
 
 use crate::settings::Settings;
-use crate::style::ColorChoice;
+use crate::ui::ColorChoice;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 

@@ -2,6 +2,7 @@
 //! network on a Gaussian batch, measured layer by layer. Every per-layer figure that
 //! gradtutor prints comes from here.
 
+use crate::format::human_bytes;
 use crate::nn::network::{Backward, Tape};
 use crate::nn::{self, Activation, Init, Network, Real, Spec, loss, mean_std, optim};
 use anyhow::{Result, bail};
@@ -151,24 +152,6 @@ impl ProbeConfig {
             );
         }
         Ok(())
-    }
-}
-
-/// `1.5 GiB`, `640 MiB`, `12 KiB`.
-pub fn human_bytes(n: u128) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u + 1 < units.len() {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else if v >= 1e6 {
-        format!("{v:.2e} {}", units[u])
-    } else {
-        format!("{v:.1} {}", units[u])
     }
 }
 

@@ -157,7 +157,7 @@ fn unknown_preset_keys_are_errors_at_their_own_line() {
 #[test]
 fn figure_names_read_the_same_in_files_and_messages() {
     use clap::ValueEnum;
-    for f in gradtutor::quiz::Figure::value_variants() {
+    for f in gradtutor::report::Figure::value_variants() {
         assert_eq!(serde_json::to_value(f).unwrap(), f.to_string());
     }
 }

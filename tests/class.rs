@@ -30,7 +30,7 @@ fn stdout(c: &mut Command) -> String {
 fn q1_figure() -> f64 {
     let bank = Bank::embedded(4 * GIB).unwrap();
     let q = bank.find("1").unwrap();
-    q.quiz[0].measure(q, None, 4 * GIB).unwrap()
+    q.quiz[0].measure(&q.experiment, None, 4 * GIB).unwrap()
 }
 
 #[test]
@@ -56,7 +56,7 @@ fn the_quiz_scores_choices_and_checks_numbers_against_a_real_run() {
     assert!(text.contains("gradtutor ask 1"));
     assert!(text.contains(&format!(
         "the run measured {}",
-        gradtutor::quiz::format_figure(m)
+        gradtutor::format::figure(m)
     )));
     // Both attempts are in the progress file.
     let p: serde_json::Value =

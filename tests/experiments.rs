@@ -107,7 +107,7 @@ fn every_experiment_runs_at_small_size() {
         }
         let r = exp.run(&s, GIB).unwrap();
         assert!(!r.verdicts.is_empty(), "{}", exp.name);
-        let json = gradtutor::report::json::render(&r);
+        let json = gradtutor::render::json::render(&r);
         serde_json::from_str::<serde_json::Value>(&json).unwrap();
     }
 }
@@ -120,7 +120,7 @@ fn fixed_seed_text_output_matches_the_snapshot() {
         ..settings(8)
     };
     let r = find("vanishing").unwrap().run(&s, GIB).unwrap();
-    let text = gradtutor::report::text::render(&r, &gradtutor::style::Style::plain(), 80);
+    let text = gradtutor::render::text::render(&r, &gradtutor::ui::Ui::plain(80));
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/snapshots/vanishing-depth8.txt"

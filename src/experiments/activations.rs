@@ -1,8 +1,9 @@
 //! The same network and weights under each activation, side by side.
 
 use super::{Experiment, Planned};
+use crate::format::num;
 use crate::nn::{Activation, Init};
-use crate::report::{Metric, Report, Table, text::num};
+use crate::report::{Figure, Metric, Report, Table};
 use crate::settings::Settings;
 use anyhow::Result;
 
@@ -58,11 +59,7 @@ fn conclude(_: &Settings, report: &mut Report) {
     for run in &report.runs {
         let a = run.config.activation;
         let hidden = &run.layers[..run.layers.len() - 1];
-        let sat = hidden
-            .iter()
-            .filter_map(|l| l.figures.saturated)
-            .sum::<f64>()
-            / hidden.len() as f64;
+        let sat = Figure::SaturatedPercent.of(run).unwrap_or(f64::NAN);
         let dead = hidden
             .iter()
             .filter_map(|l| l.figures.dead)
@@ -70,7 +67,7 @@ fn conclude(_: &Settings, report: &mut Report) {
         rows.push(vec![
             a.to_string(),
             num(a.max_derivative()),
-            format!("{:.0}%", 100.0 * sat),
+            format!("{sat:.0}%"),
             if a.can_die() {
                 format!("{:.0}%", 100.0 * dead)
             } else {

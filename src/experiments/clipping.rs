@@ -1,6 +1,7 @@
 //! Gradient clipping by global norm on an exploding network.
 
-use super::{Experiment, Planned, pretty};
+use super::{Experiment, Planned};
+use crate::format::pretty;
 use crate::report::{Metric, Report};
 use crate::settings::Settings;
 use anyhow::Result;

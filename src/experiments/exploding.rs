@@ -42,8 +42,8 @@ fn conclude(_: &Settings, report: &mut Report) {
             report.verdicts.push(format!(
                 "The largest ‖∂L/∂W‖ / ‖W‖ is {}: one SGD step with learning rate 0.01 would \
                  change that layer's weights by {}× their own size.",
-                super::pretty(worst),
-                super::pretty(0.01 * worst)
+                crate::format::pretty(worst),
+                crate::format::pretty(0.01 * worst)
             ));
         }
         let fixes = "Fixes to try: --init xavier-normal (σ_w² = 1, the edge between vanishing and \

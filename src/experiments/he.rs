@@ -1,9 +1,10 @@
 //! The seed notebook's question-7 model with Keras's He normal initializer.
 
 use super::{Experiment, Planned};
+use crate::format::{num, thousands};
 use crate::nn::{Activation, Init};
 use crate::probe::ProbeConfig;
-use crate::report::{Metric, Report, Table, text::num};
+use crate::report::{Metric, Report, Table};
 use crate::settings::Settings;
 use anyhow::Result;
 
@@ -56,19 +57,6 @@ fn plan(s: &Settings) -> Result<Vec<Planned>> {
         Planned::main("xavier", model(s, Init::XavierNormal, Init::XavierNormal)?),
         Planned::main("torch", model(s, Init::TorchDefault, Init::TorchDefault)?),
     ])
-}
-
-/// `200960` → `200,960`.
-fn thousands(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn conclude(_: &Settings, report: &mut Report) {

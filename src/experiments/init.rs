@@ -1,8 +1,10 @@
 //! One activation, several initializers: forward activations and gradients side by side.
 
-use super::{Experiment, Planned, pretty};
+use super::{Experiment, Planned};
+use crate::format::num;
+use crate::format::pretty;
 use crate::nn::{Activation, Init};
-use crate::report::{Metric, Report, Table, text::num};
+use crate::report::{Figure, Metric, Report, Table};
 use crate::settings::Settings;
 use anyhow::Result;
 
@@ -53,15 +55,11 @@ fn conclude(_: &Settings, report: &mut Report) {
             .iter()
             .filter_map(|l| l.figures.unit_spread)
             .fold(0.0, f64::max);
-        let sat = hidden
-            .iter()
-            .filter_map(|l| l.figures.saturated)
-            .sum::<f64>()
-            / hidden.len() as f64;
+        let sat = Figure::SaturatedPercent.of(run).unwrap_or(f64::NAN);
         rows.push(vec![
             run.label.clone(),
             format!("{} → {}", num(first.act_std), num(last.act_std)),
-            format!("{:.0}%", 100.0 * sat),
+            format!("{sat:.0}%"),
             pretty(spread),
             run.grad_orders().map_or("·".into(), |o| format!("{o:+.1}")),
             run.signal_orders()

@@ -10,6 +10,7 @@ mod init;
 mod residual;
 mod vanishing;
 
+use crate::format::{pretty, span_of};
 use crate::probe::{self, ProbeConfig};
 use crate::report::{Metric, Report, Run};
 use crate::settings::Settings;
@@ -175,11 +176,6 @@ impl Experiment {
     }
 }
 
-/// `1.2e−13` with a real minus sign, for prose.
-pub fn pretty(v: f64) -> String {
-    crate::report::text::sci(v).replace('-', "−")
-}
-
 /// A sentence on how the gradient changes from the last layer to the first.
 pub fn flow_verdict(run: &Run) -> String {
     let layers = &run.layers;
@@ -252,25 +248,4 @@ pub fn flow_verdict(run: &Run) -> String {
         )
     };
     text + &signal
-}
-
-/// `3`, `1–17`, or `1–3, 7`.
-pub fn span_of(layers: &[usize]) -> String {
-    let mut parts = Vec::new();
-    let mut i = 0;
-    while i < layers.len() {
-        let start = layers[i];
-        let mut end = start;
-        while i + 1 < layers.len() && layers[i + 1] == end + 1 {
-            i += 1;
-            end = layers[i];
-        }
-        parts.push(if start == end {
-            start.to_string()
-        } else {
-            format!("{start}–{end}")
-        });
-        i += 1;
-    }
-    parts.join(", ")
 }

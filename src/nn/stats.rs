@@ -101,3 +101,32 @@ pub fn mean_std<F: Real, S: Data<Elem = F>, D: Dimension>(a: &ArrayBase<S, D>) -
     // Rounding can leave a tiny negative variance; NaN (from ∞ − ∞) stays NaN.
     (k + shift, if var < 0.0 { 0.0 } else { var.sqrt() })
 }
+
+/// The median, NaN-aware (a NaN anywhere gives NaN: a failed run is not averaged away);
+/// NaN for no values.
+pub fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() || v.iter().any(|x| x.is_nan()) {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median;
+
+    #[test]
+    fn median_of_odd_even_empty_and_nan() {
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert!(median(vec![]).is_nan());
+        assert!(median(vec![1.0, f64::NAN, 2.0]).is_nan());
+        assert_eq!(median(vec![f64::INFINITY, 1.0, 2.0]), 2.0);
+    }
+}

@@ -185,7 +185,7 @@ pub fn train_charts(report: &TrainReport) -> Vec<Chart> {
                 points: (0..layers)
                     .map(|l| {
                         let v: Vec<f64> = h.checkpoints.iter().map(|c| c.grad_norms[l]).collect();
-                        ((l + 1) as f64, crate::report::median(v))
+                        ((l + 1) as f64, crate::nn::stats::median(v))
                     })
                     .collect(),
             }

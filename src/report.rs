@@ -1,12 +1,13 @@
-//! What an experiment found, as plain data; `text` and `json` render it.
+//! What an experiment found, as plain data: the runs, their per-layer figures, tables and
+//! verdicts. Experiments fill a [`Report`]; `render` prints it. [`Figure`] is the one place a
+//! summary figure of a run is computed, for tables, quiz items and claims alike.
 
-pub mod json;
-pub mod text;
-pub mod training;
-
+use crate::nn::stats::median;
 use crate::probe::{LayerFigures, NonFinite, ProbeConfig, ProbeResult};
 use crate::theory;
-use serde::Serialize;
+use clap::ValueEnum;
+use serde::{Deserialize, Serialize};
+use std::fmt;
 
 /// A per-layer quantity that a side-by-side view can show as a layer × run matrix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -194,6 +195,13 @@ impl Run {
         log_ratio(first, last)
     }
 
+    /// The hidden layers' mean of a per-layer fraction, over the layers that have it.
+    pub fn hidden_mean(&self, pick: impl Fn(&LayerFigures) -> Option<f64>) -> Option<f64> {
+        let hidden = &self.layers[..self.layers.len().saturating_sub(1)];
+        let v: Vec<f64> = hidden.iter().filter_map(|l| pick(&l.figures)).collect();
+        (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+    }
+
     /// Hidden layers whose gradient is exactly zero: underflow (or a dead network).
     pub fn zero_layers(&self) -> Vec<usize> {
         self.layers
@@ -230,21 +238,6 @@ fn theory_line(config: &ProbeConfig, layers: &[LayerRow]) -> TheoryLine {
     }
 }
 
-/// The median, NaN-aware (a NaN anywhere gives NaN: a failed run is not averaged away);
-/// NaN for no values.
-pub fn median(mut v: Vec<f64>) -> f64 {
-    if v.is_empty() || v.iter().any(|x| x.is_nan()) {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        0.5 * (v[n / 2 - 1] + v[n / 2])
-    }
-}
-
 fn nan_min(a: f64, b: f64) -> f64 {
     if a.is_nan() || b.is_nan() {
         f64::NAN
@@ -258,5 +251,64 @@ fn nan_max(a: f64, b: f64) -> f64 {
         f64::NAN
     } else {
         a.max(b)
+    }
+}
+
+/// Figures a numeric quiz item can ask for, each read from one run of an experiment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Figure {
+    /// log₁₀(‖∂L/∂W_last‖ / ‖∂L/∂W_1‖): orders of magnitude the gradient loses from the output
+    /// layer down to layer 1 (negative when it grows).
+    GradOrdersDrop,
+    /// The same for the backprop signal ‖∂L/∂h‖.
+    SignalOrdersDrop,
+    /// The measured per-layer factor of ‖∂L/∂h‖ (geometric mean).
+    MeasuredFactor,
+    /// Mean-field theory's predicted per-layer factor √χ.
+    PredictedFactor,
+    /// The layer where a value first overflowed or became NaN.
+    FirstNonfiniteLayer,
+    /// Trainable parameters of the network.
+    Parameters,
+    /// Saturated units, percent, averaged over the hidden layers.
+    SaturatedPercent,
+    /// Units with φ′ = 0 for every example, percent, averaged over the hidden layers.
+    DeadPercent,
+    /// The loss of the probe batch.
+    Loss,
+}
+
+impl Figure {
+    /// The figure's value in `run`, if the run has one.
+    pub fn of(self, run: &Run) -> Option<f64> {
+        match self {
+            Figure::GradOrdersDrop => run.grad_orders().map(|o| -o),
+            Figure::SignalOrdersDrop => run.signal_orders().map(|o| -o),
+            Figure::MeasuredFactor => match run.theory {
+                TheoryLine::Compared {
+                    measured_factor, ..
+                } => measured_factor,
+                TheoryLine::NotApplicable { .. } => None,
+            },
+            Figure::PredictedFactor => match run.theory {
+                TheoryLine::Compared {
+                    predicted_factor, ..
+                } => Some(predicted_factor),
+                TheoryLine::NotApplicable { .. } => None,
+            },
+            Figure::FirstNonfiniteLayer => run.first_nonfinite_layer.map(|l| l as f64),
+            Figure::Parameters => Some(run.config.spec().parameters() as f64),
+            Figure::SaturatedPercent => run.hidden_mean(|f| f.saturated).map(|v| 100.0 * v),
+            Figure::DeadPercent => run.hidden_mean(|f| f.dead).map(|v| 100.0 * v),
+            Figure::Loss => run.loss.is_finite().then_some(run.loss),
+        }
+    }
+}
+
+impl fmt::Display for Figure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let v = self.to_possible_value().expect("no skipped variants");
+        f.write_str(v.get_name())
     }
 }

@@ -1,4 +1,5 @@
-//! Colour policy and terminal width: colour only on a terminal, never with NO_COLOR.
+//! What the terminal allows, resolved once per command: colour (only on a terminal, never
+//! with NO_COLOR) and the width text is laid out in. Renderers take a [`Ui`].
 
 use clap::ValueEnum;
 use std::io::IsTerminal;
@@ -57,6 +58,35 @@ impl Style {
     }
     pub fn cyan(&self, t: &str) -> String {
         self.paint("36", t)
+    }
+}
+
+/// How output is laid out: colour or not, and the width in columns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ui {
+    pub style: Style,
+    pub width: usize,
+}
+
+/// The widest the text gets, even on a wide terminal.
+pub const MAX_WIDTH: usize = 100;
+
+impl Ui {
+    /// Colour from the user's choice and the terminal; width from the terminal (or
+    /// COLUMNS), within 60–[`MAX_WIDTH`].
+    pub fn detect(choice: ColorChoice) -> Ui {
+        Ui {
+            style: Style::detect(choice),
+            width: text_width(MAX_WIDTH),
+        }
+    }
+
+    /// No colour, `width` columns: for files and tests.
+    pub fn plain(width: usize) -> Ui {
+        Ui {
+            style: Style::plain(),
+            width,
+        }
     }
 }
 

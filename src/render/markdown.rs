@@ -2,11 +2,11 @@
 //! output of its experiment (run now, so every figure is measured) and its quiz, with an
 //! answer key at the end.
 
+use super::markup::{self, Line};
+use super::{item, text};
 use crate::bank::{Bank, Question};
-use crate::experiments;
-use crate::quiz::{self, Kind};
-use crate::report::{Report, text};
-use crate::style::Style;
+use crate::report::Report;
+use crate::ui::Ui;
 use anyhow::Result;
 use std::fmt::Write;
 
@@ -68,8 +68,7 @@ fn question(md: &mut String, q: &Question, max_bytes: u64) -> Result<Report> {
         let _ = writeln!(md, "*{}*\n", c.caption.trim());
         fenced(md, &c.language, c.source.trim_end());
     }
-    let exp = experiments::find(&q.experiment.demo)?;
-    let report = exp.run(&q.experiment.settings, max_bytes)?;
+    let report = q.experiment.run(&q.experiment.settings, max_bytes)?;
     let _ = writeln!(md, "**Experiment** — {}\n", q.experiment.takeaway.trim());
     fenced(
         md,
@@ -77,7 +76,7 @@ fn question(md: &mut String, q: &Question, max_bytes: u64) -> Result<Report> {
         &format!(
             "$ {}\n\n{}",
             q.experiment.command(),
-            text::render(&report, &Style::plain(), 80).trim_end()
+            text::render(&report, &Ui::plain(80)).trim_end()
         ),
     );
     if let Some(t) = &q.train {
@@ -90,42 +89,29 @@ fn question(md: &mut String, q: &Question, max_bytes: u64) -> Result<Report> {
     }
     if !q.quiz.is_empty() {
         let _ = writeln!(md, "**Check yourself** (answers at the end)\n");
-        for (i, item) in q.quiz.iter().enumerate() {
-            let _ = writeln!(md, "{}. {}", i + 1, item.prompt.trim());
-            match item.kind().map_err(anyhow::Error::msg)? {
-                Kind::Choice { choices, .. } => {
-                    for (j, c) in choices.iter().enumerate() {
-                        let _ = writeln!(md, "   - ({}) {}", quiz::letter(j), c.trim());
-                    }
-                }
-                Kind::Numeric { tolerance, .. } => {
-                    let _ = writeln!(
-                        md,
-                        "   Run `{}` and answer with a number (±{tolerance}).",
-                        item.command(q)
-                    );
-                }
-            }
+        for (i, it) in q.quiz.iter().enumerate() {
+            md.push_str(&item::markdown_prompt(i + 1, it, &q.experiment));
         }
         let _ = writeln!(md);
     }
     Ok(report)
 }
 
-/// The answer's paragraphs: lines indented by two spaces (formulas) become code blocks,
-/// `- ` lines stay bullets, the rest is prose.
+/// The answer's markup: formula lines become `text` code blocks, the rest stays as written.
 fn answer_text(md: &mut String, answer: &str) {
     let mut in_formula = false;
-    for line in answer.trim().lines() {
-        let formula = line.starts_with("  ") && !line.trim().is_empty();
-        if formula && !in_formula {
-            let _ = writeln!(md, "```text");
-        }
-        if !formula && in_formula {
-            let _ = writeln!(md, "```");
+    for line in markup::parse(answer) {
+        let formula = matches!(line, Line::Formula(_));
+        if formula != in_formula {
+            let _ = writeln!(md, "{}", if formula { "```text" } else { "```" });
         }
         in_formula = formula;
-        let _ = writeln!(md, "{}", if formula { line.trim() } else { line });
+        let _ = match line {
+            Line::Formula(f) => writeln!(md, "{}", f.trim()),
+            Line::Text(t) => writeln!(md, "{t}"),
+            Line::Bullet(b) => writeln!(md, "- {b}"),
+            Line::Break => writeln!(md),
+        };
     }
     if in_formula {
         let _ = writeln!(md, "```");
@@ -150,24 +136,13 @@ fn answer_key(md: &mut String, bank: &Bank, reports: &[Report], max_bytes: u64) 
             continue;
         }
         let _ = writeln!(md, "**{}**\n", heading(q));
-        for (i, item) in q.quiz.iter().enumerate() {
-            let line = match item.kind().map_err(anyhow::Error::msg)? {
-                Kind::Choice {
-                    correct,
-                    explanations,
-                    ..
-                } => format!(
-                    "({}) {}",
-                    quiz::letter(correct),
-                    explanations[correct].trim()
-                ),
-                Kind::Numeric { explanation, .. } => format!(
-                    "{} (measured when this handout was made). {}",
-                    quiz::format_figure(item.measure(q, Some(report), max_bytes)?),
-                    explanation.trim()
-                ),
+        for (i, it) in q.quiz.iter().enumerate() {
+            let measured = if it.is_choice() {
+                None
+            } else {
+                Some(it.measure(&q.experiment, Some(report), max_bytes)?)
             };
-            let _ = writeln!(md, "{}. {line}", i + 1);
+            md.push_str(&item::markdown_key(i + 1, it, measured));
         }
         let _ = writeln!(md);
     }

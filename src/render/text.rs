@@ -1,13 +1,15 @@
 //! The report for a terminal or a projector: per-layer tables with log-scale bars, a
 //! layer × run matrix for side-by-side runs, and the verdict lines.
 
-use super::{LayerRow, Metric, Report, Run, TheoryLine};
+use crate::format::{num, percent, sci};
 use crate::probe::ProbeConfig;
-use crate::style::Style;
+use crate::report::{LayerRow, Metric, Report, Run, TheoryLine};
+use crate::ui::{Style, Ui};
 use std::fmt::Write;
 
 /// Renders `report` within `width` columns.
-pub fn render(report: &Report, style: &Style, width: usize) -> String {
+pub fn render(report: &Report, ui: &Ui) -> String {
+    let (style, width) = (&ui.style, ui.width);
     let mut out = String::new();
     let rule = "─".repeat(width.min(80));
     let _ = writeln!(
@@ -108,37 +110,6 @@ fn shape(cfg: &ProbeConfig) -> String {
             let _ = write!(s, " → {h}");
         }
         s
-    }
-}
-
-/// `3.1e-14`, `0`, `inf`, `NaN`.
-pub fn sci(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".into()
-    } else if v.is_infinite() {
-        if v > 0.0 { "inf".into() } else { "-inf".into() }
-    } else if v == 0.0 {
-        "0".into()
-    } else {
-        format!("{v:.1e}")
-    }
-}
-
-/// A value of moderate size: `0.207`, `12.3`, or scientific when tiny or huge.
-pub fn num(v: f64) -> String {
-    let a = v.abs();
-    if !v.is_finite() || (a != 0.0 && !(1e-3..1e4).contains(&a)) {
-        sci(v)
-    } else {
-        format!("{v:.3}")
-    }
-}
-
-fn percent(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".into()
-    } else {
-        format!("{:.0}%", 100.0 * v)
     }
 }
 

@@ -2,9 +2,10 @@
 //! and a layer × time strip of ‖∂L/∂W‖, both on log scales shared by every configuration,
 //! and the verdicts.
 
-use super::text::{num, render_table, sci};
-use crate::style::Style;
+use super::text::render_table;
+use crate::format::{num, sci};
 use crate::train::{self, History, TrainReport};
+use crate::ui::{Style, Ui};
 use std::fmt::Write;
 
 /// Eight heights, low to high.
@@ -53,7 +54,8 @@ fn columns(len: usize, n: usize) -> Vec<usize> {
 }
 
 /// Renders a training comparison within `width` columns.
-pub fn render(report: &TrainReport, style: &Style, width: usize) -> String {
+pub fn render(report: &TrainReport, ui: &Ui) -> String {
+    let (style, width) = (&ui.style, ui.width);
     let cfg = &report.config;
     let mut out = String::new();
     let d = &cfg.data;

@@ -1,11 +1,13 @@
 //! A question laid out for reading: wrapped answer, key points, code listings.
 
+use super::markup::{self, Line};
 use crate::bank::Question;
-use crate::style::Style;
+use crate::ui::Ui;
 use std::fmt::Write;
 
 /// The question, its answer wrapped to `width`, its key points and code blocks.
-pub fn render(q: &Question, style: &Style, width: usize) -> String {
+pub fn render(q: &Question, ui: &Ui) -> String {
+    let (style, width) = (&ui.style, ui.width);
     let mut out = String::new();
     let head = format!("Question {} · {}", q.id, q.title);
     let _ = writeln!(out, "{}", style.bold(&head));
@@ -37,41 +39,42 @@ pub fn render(q: &Question, style: &Style, width: usize) -> String {
     out
 }
 
-/// Paragraphs separated by blank lines are wrapped; lines starting with two spaces (formulas)
-/// are kept as they are; lines starting with `- ` become wrapped bullets.
+/// The answer's markup laid out: paragraphs wrapped, formulas as written, bullets wrapped
+/// with a hanging indent, a blank line between paragraphs.
 fn prose(out: &mut String, text: &str, width: usize) {
-    for (i, para) in text.trim().split("\n\n").enumerate() {
-        if i > 0 {
-            let _ = writeln!(out);
-        }
-        let mut buffer = String::new();
-        let flush = |buffer: &mut String, out: &mut String| {
-            if !buffer.trim().is_empty() {
-                for line in textwrap::wrap(buffer.trim(), width) {
-                    let _ = writeln!(out, "{line}");
-                }
+    let mut buffer = String::new();
+    let flush = |buffer: &mut String, out: &mut String| {
+        if !buffer.trim().is_empty() {
+            for line in textwrap::wrap(buffer.trim(), width) {
+                let _ = writeln!(out, "{line}");
             }
-            buffer.clear();
-        };
-        for line in para.lines() {
-            if line.starts_with("  ") {
+        }
+        buffer.clear();
+    };
+    for line in markup::parse(text) {
+        match line {
+            Line::Text(t) => {
+                buffer.push(' ');
+                buffer.push_str(t.trim());
+            }
+            Line::Formula(f) => {
                 flush(&mut buffer, out);
-                let _ = writeln!(out, "{}", line.trim_end());
-            } else if let Some(item) = line.strip_prefix("- ") {
+                let _ = writeln!(out, "{}", f.trim_end());
+            }
+            Line::Bullet(b) => {
                 flush(&mut buffer, out);
-                buffer.push_str(item);
                 let opts = textwrap::Options::new(width)
                     .initial_indent("  • ")
                     .subsequent_indent("    ");
-                for l in textwrap::wrap(buffer.trim(), opts) {
+                for l in textwrap::wrap(b.trim(), opts) {
                     let _ = writeln!(out, "{l}");
                 }
-                buffer.clear();
-            } else {
-                buffer.push(' ');
-                buffer.push_str(line.trim());
+            }
+            Line::Break => {
+                flush(&mut buffer, out);
+                let _ = writeln!(out);
             }
         }
-        flush(&mut buffer, out);
     }
+    flush(&mut buffer, out);
 }

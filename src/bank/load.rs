@@ -1,0 +1,592 @@
+//! Reading question files: the text is parsed once into a table that keeps every key's
+//! position, then each key is read into its final type, checking the file's rules as it
+//! goes. Every problem is collected with `path:line[:column]`; nothing stops at the first.
+
+use super::format::{
+    CodeBlock, FORMAT_VERSION, ItemKind, Preset, Question, QuizItem, TrainPreset, parse_choice,
+};
+use crate::experiments;
+use crate::report::Figure;
+use crate::settings::Settings;
+use serde::de::DeserializeOwned;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+/// Where problems go: the file's path and text, to turn byte offsets into lines.
+pub struct Problems<'a> {
+    path: &'a str,
+    text: &'a str,
+    pub list: &'a mut Vec<String>,
+}
+
+impl Problems<'_> {
+    /// `path:line:column: msg`.
+    fn at(&mut self, offset: usize, msg: impl std::fmt::Display) {
+        let (line, col) = line_col(self.text, offset);
+        self.list.push(format!("{}:{line}:{col}: {msg}", self.path));
+    }
+
+    /// `path:line: msg`, for a rule about a whole value.
+    fn at_line(&mut self, offset: usize, msg: impl std::fmt::Display) {
+        let (line, _) = line_col(self.text, offset);
+        self.list.push(format!("{}:{line}: {msg}", self.path));
+    }
+
+    /// A deserialization error, at its own position when it has one, else at `fallback`.
+    fn toml(&mut self, e: &toml::de::Error, fallback: usize, context: &str) {
+        let at = e.span().map_or(fallback, |s| s.start);
+        self.at(at, format_args!("{context}{}", e.message().trim()));
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+type Entry<'i> = (Spanned<std::borrow::Cow<'i, str>>, Spanned<DeValue<'i>>);
+
+/// A table read key by key: each key taken is removed, so what is left is unknown.
+struct Fields<'i> {
+    entries: Vec<Entry<'i>>,
+    /// Where the table starts, for a missing key.
+    start: usize,
+    /// How messages name the table: `""` for the top level, `"in [experiment]: "`.
+    context: &'static str,
+}
+
+impl<'i> Fields<'i> {
+    fn new(table: DeTable<'i>, start: usize, context: &'static str) -> Self {
+        Fields {
+            entries: table.into_iter().collect(),
+            start,
+            context,
+        }
+    }
+
+    /// The key's entry, removed from the table.
+    fn take(&mut self, key: &str) -> Option<Entry<'i>> {
+        let i = self.entries.iter().position(|(k, _)| k.get_ref() == key)?;
+        Some(self.entries.remove(i))
+    }
+
+    /// The key's value as `T` and the key's offset; a problem if it does not read as `T`.
+    fn get<T: DeserializeOwned>(&mut self, key: &str, p: &mut Problems) -> Option<(T, usize)> {
+        let (k, v) = self.take(key)?;
+        let at = k.span().start;
+        match T::deserialize(toml::de::ValueDeserializer::from(v)) {
+            Ok(t) => Some((t, at)),
+            Err(e) => {
+                p.toml(&e, at, self.context);
+                None
+            }
+        }
+    }
+
+    /// As [`Fields::get`], and a problem if the key is missing.
+    fn need<T: DeserializeOwned>(&mut self, key: &str, p: &mut Problems) -> Option<(T, usize)> {
+        if !self.entries.iter().any(|(k, _)| k.get_ref() == key) {
+            p.at(
+                self.start,
+                format_args!("{}missing field `{key}`", self.context),
+            );
+            return None;
+        }
+        self.get(key, p)
+    }
+
+    /// Reports every key left, suggesting the nearest of `known`.
+    fn finish(self, known: &[&str], p: &mut Problems) {
+        for (k, _) in self.entries {
+            let hint = did_you_mean(k.get_ref(), known.iter().copied())
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default();
+            p.at(
+                k.span().start,
+                format_args!(
+                    "{}unknown field `{}`{hint} (expected one of {})",
+                    self.context,
+                    k.get_ref(),
+                    known
+                        .iter()
+                        .map(|s| format!("`{s}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+        }
+    }
+
+    /// What is left, as a table that serde can read into a settings struct (whose own
+    /// `deny_unknown_fields` then names any key it does not know, at that key).
+    fn into_settings<T: DeserializeOwned + Default>(self, p: &mut Problems) -> Option<T> {
+        let start = self.start;
+        let context = self.context;
+        let table: DeTable<'i> = self.entries.into_iter().collect();
+        match T::deserialize(toml::de::Deserializer::from(Spanned::new(
+            start..start,
+            table,
+        ))) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                p.toml(&e, start, context);
+                None
+            }
+        }
+    }
+}
+
+/// The closest of `candidates` to `word`, if any is close.
+pub fn did_you_mean<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .map(|c| (strsim::jaro_winkler(c, word), c))
+        .filter(|(s, _)| *s > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+/// The value of a key as a table, with where it starts; a problem if it is not one.
+fn table<'i>(
+    (key, value): Entry<'i>,
+    context: &'static str,
+    p: &mut Problems,
+) -> Option<Fields<'i>> {
+    let start = key.span().start;
+    match value.into_inner() {
+        DeValue::Table(t) => Some(Fields::new(t, start, context)),
+        other => {
+            p.at(
+                start,
+                format_args!(
+                    "`{}` must be a table, not {}",
+                    key.get_ref(),
+                    other.type_str()
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// The entries of an array of tables (`[[quiz]]`), each with where it starts.
+fn tables<'i>((key, value): Entry<'i>, p: &mut Problems) -> Vec<(DeTable<'i>, usize)> {
+    let start = key.span().start;
+    match value.into_inner() {
+        DeValue::Array(items) => items
+            .into_iter()
+            .filter_map(|item| {
+                let at = item.span().start;
+                match item.into_inner() {
+                    DeValue::Table(t) => Some((t, at)),
+                    other => {
+                        p.at(
+                            at,
+                            format_args!(
+                                "every `{}` entry must be a table, not {}",
+                                key.get_ref(),
+                                other.type_str()
+                            ),
+                        );
+                        None
+                    }
+                }
+            })
+            .collect(),
+        other => {
+            p.at(
+                start,
+                format_args!(
+                    "`{}` must be an array of tables ([[{0}]]), not {}",
+                    key.get_ref(),
+                    other.type_str()
+                ),
+            );
+            Vec::new()
+        }
+    }
+}
+
+const QUESTION_KEYS: &[&str] = &[
+    "format_version",
+    "id",
+    "slug",
+    "title",
+    "question",
+    "answer",
+    "key_points",
+    "code",
+    "experiment",
+    "train",
+    "quiz",
+];
+
+/// Reads one question file; `None` if it has any problem (each one added to `problems`).
+pub fn question(
+    path: &str,
+    text: &str,
+    max_bytes: u64,
+    problems: &mut Vec<String>,
+) -> Option<Question> {
+    let before = problems.len();
+    let mut p = Problems {
+        path,
+        text,
+        list: problems,
+    };
+    // A syntax error's followers are mostly echoes of it: the first one is reported.
+    let doc = match DeTable::parse(text) {
+        Ok(doc) => doc,
+        Err(e) => {
+            p.toml(&e, 0, "");
+            return None;
+        }
+    };
+    let mut f = Fields::new(doc.into_inner(), 0, "");
+    let version = f.need::<u32>("format_version", &mut p);
+    if let Some((v, at)) = version
+        && v != FORMAT_VERSION
+    {
+        p.at_line(
+            at,
+            format_args!(
+                "format_version {v} is not supported; this gradtutor reads format_version = \
+                 {FORMAT_VERSION}"
+            ),
+        );
+    }
+    let id = f.need::<u32>("id", &mut p);
+    if let Some((0, at)) = id {
+        p.at_line(at, "id must be a positive whole number");
+    }
+    let slug = f.need::<String>("slug", &mut p);
+    if let Some((s, at)) = &slug
+        && (s.is_empty()
+            || !s
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
+    {
+        p.at_line(
+            *at,
+            format_args!("slug '{s}' must be lowercase letters, digits and hyphens"),
+        );
+    }
+    let text_field = |f: &mut Fields, key: &str, p: &mut Problems| {
+        let v = f.need::<String>(key, p);
+        if let Some((s, at)) = &v
+            && s.trim().is_empty()
+        {
+            p.at_line(*at, format_args!("{key} is empty"));
+        }
+        v.map(|(s, _)| s)
+    };
+    let title = text_field(&mut f, "title", &mut p);
+    let question_text = text_field(&mut f, "question", &mut p);
+    let answer = text_field(&mut f, "answer", &mut p);
+    let key_points = f.need::<Vec<String>>("key_points", &mut p);
+    if let Some((k, at)) = &key_points
+        && (k.is_empty() || k.iter().any(|k| k.trim().is_empty()))
+    {
+        p.at_line(
+            *at,
+            "key_points needs at least one point, and no empty ones",
+        );
+    }
+    let code = f
+        .take("code")
+        .map(|e| code_blocks(e, &mut p))
+        .unwrap_or_default();
+    let experiment = match f.take("experiment") {
+        Some(e) => table(e, "in [experiment]: ", &mut p).and_then(|t| preset(t, max_bytes, &mut p)),
+        None => {
+            p.at(0, "missing field `experiment`");
+            None
+        }
+    };
+    let train = f
+        .take("train")
+        .map(|e| table(e, "in [train]: ", &mut p).and_then(|t| train_preset(t, max_bytes, &mut p)));
+    let quiz: Vec<Option<QuizItem>> = f
+        .take("quiz")
+        .map(|e| tables(e, &mut p))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(t, at)| {
+            quiz_item(
+                Fields::new(t, at, "in [[quiz]]: "),
+                experiment.as_ref(),
+                max_bytes,
+                &mut p,
+            )
+        })
+        .collect();
+    f.finish(QUESTION_KEYS, &mut p);
+    if p.list.len() > before {
+        return None;
+    }
+    Some(Question {
+        id: id?.0,
+        slug: slug?.0,
+        title: title?,
+        question: question_text?,
+        answer: answer?,
+        key_points: key_points?.0,
+        code: code.into_iter().collect::<Option<_>>()?,
+        experiment: experiment?,
+        train: train.map(|t| t.ok_or(())).transpose().ok()?,
+        quiz: quiz.into_iter().collect::<Option<_>>()?,
+        source: path.to_string(),
+    })
+}
+
+fn code_blocks(entry: Entry<'_>, p: &mut Problems) -> Vec<Option<CodeBlock>> {
+    tables(entry, p)
+        .into_iter()
+        .map(|(t, at)| {
+            let mut f = Fields::new(t, at, "in [[code]]: ");
+            let caption = f.need::<String>("caption", p);
+            let language = f.need::<String>("language", p);
+            let source = f.need::<String>("source", p);
+            f.finish(&["caption", "language", "source"], p);
+            let (caption, language, source) = (caption?, language?, source?);
+            if source.0.trim().is_empty() || caption.0.trim().is_empty() {
+                p.at_line(
+                    caption.1,
+                    "every [[code]] block needs a caption and a non-empty source",
+                );
+                return None;
+            }
+            Some(CodeBlock {
+                caption: caption.0,
+                language: language.0,
+                source: source.0,
+            })
+        })
+        .collect()
+}
+
+/// `[experiment]`: the demo's name and takeaway, then its settings; the preset must run.
+fn preset(mut f: Fields<'_>, max_bytes: u64, p: &mut Problems) -> Option<Preset> {
+    let start = f.start;
+    let demo = f.need::<String>("demo", p);
+    let takeaway = f.need::<String>("takeaway", p);
+    let settings = f.into_settings::<Settings>(p);
+    if let Some((t, at)) = &takeaway
+        && t.trim().is_empty()
+    {
+        p.at_line(*at, "the experiment's takeaway is empty");
+    }
+    let (demo, at) = demo?;
+    let settings = settings?;
+    match experiments::find(&demo) {
+        Err(e) => p.at_line(at, e),
+        Ok(exp) => {
+            if let Err(e) = exp.validate(&settings, max_bytes) {
+                p.at_line(at, format_args!("the [experiment] preset cannot run: {e}"));
+            }
+        }
+    }
+    let _ = start;
+    Some(Preset {
+        demo,
+        takeaway: takeaway?.0,
+        settings,
+    })
+}
+
+/// `[train]`: the takeaway, then `train` settings; the comparison must be able to run.
+fn train_preset(mut f: Fields<'_>, max_bytes: u64, p: &mut Problems) -> Option<TrainPreset> {
+    let start = f.start;
+    let takeaway = f.need::<String>("takeaway", p);
+    let settings = f.into_settings::<crate::train::settings::TrainSettings>(p)?;
+    let (takeaway, _) = takeaway?;
+    if takeaway.trim().is_empty() {
+        p.at_line(start, "the [train] takeaway is empty");
+    }
+    if let Err(e) = settings.config().and_then(|c| c.check(max_bytes)) {
+        p.at_line(start, format_args!("the [train] preset cannot run: {e}"));
+    }
+    Some(TrainPreset { takeaway, settings })
+}
+
+const ITEM_KEYS: &[&str] = &[
+    "prompt",
+    "choices",
+    "answer",
+    "explanations",
+    "figure",
+    "run",
+    "tolerance",
+    "explanation",
+    "settings",
+];
+
+/// One `[[quiz]]` entry: multiple choice or numeric, complete, and (numeric) runnable.
+fn quiz_item(
+    mut f: Fields<'_>,
+    experiment: Option<&Preset>,
+    max_bytes: u64,
+    p: &mut Problems,
+) -> Option<QuizItem> {
+    let (prompt, at) = f.need::<String>("prompt", p).unwrap_or_default();
+    let line = line_col(p.text, at).0;
+    let choices = f.get::<Vec<String>>("choices", p).map(|v| v.0);
+    let answer = f.get::<String>("answer", p).map(|v| v.0);
+    let explanations = f.get::<Vec<String>>("explanations", p).map(|v| v.0);
+    let figure = f.get::<Figure>("figure", p).map(|v| v.0);
+    let run = f.get::<String>("run", p).map(|v| v.0);
+    let tolerance = f.get::<f64>("tolerance", p).map(|v| v.0);
+    let explanation = f.get::<String>("explanation", p).map(|v| v.0);
+    let settings = f.get::<Settings>("settings", p).map(|v| v.0);
+    f.finish(ITEM_KEYS, p);
+    let fields = RawItem {
+        prompt: &prompt,
+        choices,
+        answer,
+        explanations,
+        figure,
+        run,
+        tolerance,
+        explanation,
+        settings,
+    };
+    let kind = match ItemKind::try_from(fields) {
+        Ok(kind) => kind,
+        Err(e) => {
+            p.at_line(at, e);
+            return None;
+        }
+    };
+    let item = QuizItem { prompt, line, kind };
+    if let (ItemKind::Numeric { .. }, Some(preset)) = (&item.kind, experiment)
+        && let Ok(exp) = experiments::find(&preset.demo)
+        && let Err(e) = exp.validate(&item.settings(preset), max_bytes)
+    {
+        p.at_line(at, format_args!("this numeric quiz item cannot run: {e}"));
+    }
+    Some(item)
+}
+
+/// A quiz entry's keys as written, before its kind is known.
+struct RawItem<'a> {
+    prompt: &'a str,
+    choices: Option<Vec<String>>,
+    answer: Option<String>,
+    explanations: Option<Vec<String>>,
+    figure: Option<Figure>,
+    run: Option<String>,
+    tolerance: Option<f64>,
+    explanation: Option<String>,
+    settings: Option<Settings>,
+}
+
+impl TryFrom<RawItem<'_>> for ItemKind {
+    type Error = String;
+
+    /// Either `choices` (with `answer` and one explanation per choice) or `figure` (with
+    /// `tolerance` and `explanation`), complete and nothing of the other kind.
+    fn try_from(r: RawItem<'_>) -> Result<Self, String> {
+        let name = short(r.prompt);
+        if r.prompt.trim().is_empty() {
+            return Err("a quiz item has an empty prompt".into());
+        }
+        let choices = r.choices.unwrap_or_default();
+        let explanations = r.explanations.unwrap_or_default();
+        match (r.figure, choices.is_empty()) {
+            (None, true) => Err(format!(
+                "quiz item \"{name}\" needs either choices (multiple choice) or a figure (numeric)"
+            )),
+            (Some(_), false) => Err(format!(
+                "quiz item \"{name}\" has both choices and a figure; it must be one kind"
+            )),
+            (None, false) => {
+                let n = choices.len();
+                if !(2..=6).contains(&n) {
+                    return Err(format!("quiz item \"{name}\" has {n} choices; give 2 to 6"));
+                }
+                if explanations.len() != n {
+                    return Err(format!(
+                        "quiz item \"{name}\" has {n} choices but {} explanations; explain every \
+                         choice",
+                        explanations.len()
+                    ));
+                }
+                let answer = r.answer.as_deref().unwrap_or("").trim();
+                let correct = parse_choice(answer, n)
+                    .map_err(|e| format!("quiz item \"{name}\": its answer {e}"))?;
+                if r.tolerance.is_some() || r.explanation.is_some() || r.run.is_some() {
+                    return Err(format!(
+                        "quiz item \"{name}\" is multiple choice: tolerance, explanation and run \
+                         belong to numeric items (use explanations = [...])"
+                    ));
+                }
+                Ok(ItemKind::Choice {
+                    choices,
+                    correct,
+                    explanations,
+                })
+            }
+            (Some(figure), true) => {
+                let tolerance = r
+                    .tolerance
+                    .ok_or_else(|| format!("numeric quiz item \"{name}\" needs a tolerance"))?;
+                if !(tolerance >= 0.0 && tolerance.is_finite()) {
+                    return Err(format!(
+                        "quiz item \"{name}\": tolerance must be a number ≥ 0"
+                    ));
+                }
+                let explanation = r.explanation.unwrap_or_default();
+                if explanation.trim().is_empty() {
+                    return Err(format!("numeric quiz item \"{name}\" needs an explanation"));
+                }
+                if r.answer.is_some() || !explanations.is_empty() {
+                    return Err(format!(
+                        "quiz item \"{name}\" is numeric: its answer is measured, so it takes no \
+                         answer or explanations"
+                    ));
+                }
+                Ok(ItemKind::Numeric {
+                    figure,
+                    run: r.run,
+                    tolerance,
+                    explanation: explanation.trim().to_string(),
+                    settings: r.settings,
+                })
+            }
+        }
+    }
+}
+
+/// The first words of a prompt, for messages.
+fn short(prompt: &str) -> String {
+    let words: Vec<&str> = prompt.split_whitespace().take(8).collect();
+    let mut s = words.join(" ");
+    if prompt.split_whitespace().count() > 8 {
+        s.push('…');
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_column_count_characters() {
+        let text = "a = 1\nβγ = 2\n";
+        assert_eq!(line_col(text, 0), (1, 1));
+        assert_eq!(line_col(text, 6), (2, 1));
+        // Byte 10 is after "βγ " (two 2-byte characters and a space): column 4.
+        assert_eq!(line_col(text, 11), (2, 4));
+        assert_eq!(line_col(text, 999), (3, 1));
+    }
+
+    #[test]
+    fn suggestions_only_when_close() {
+        let known = ["depth", "width", "batch"];
+        assert_eq!(did_you_mean("dpeth", known.iter().copied()), Some("depth"));
+        assert_eq!(did_you_mean("zzz", known.iter().copied()), None);
+    }
+}

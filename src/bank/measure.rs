@@ -1,0 +1,66 @@
+//! Running a question's experiment, and a numeric quiz item's expected answer: its figure, read from a run of the question's
+//! experiment with the item's settings.
+
+use super::format::{ItemKind, Preset, QuizItem};
+use crate::experiments;
+use crate::report::Report;
+use crate::settings::Settings;
+use anyhow::{Result, anyhow, bail};
+
+impl Preset {
+    /// Runs the question's experiment with `settings` (the preset's own, or an overlay).
+    pub fn run(&self, settings: &Settings, max_bytes: u64) -> Result<Report> {
+        experiments::find(&self.demo)?.run(settings, max_bytes)
+    }
+}
+
+impl QuizItem {
+    /// Runs the experiment and reads the item's figure. `preset_run` is a report of the
+    /// preset itself, if one was already run; it serves an item without settings of its own.
+    pub fn measure(
+        &self,
+        preset: &Preset,
+        preset_run: Option<&Report>,
+        max_bytes: u64,
+    ) -> Result<f64> {
+        match preset_run.filter(|_| self.uses_preset()) {
+            Some(report) => self.read(report),
+            None => self.read(&preset.run(&self.settings(preset), max_bytes)?),
+        }
+    }
+
+    /// The item's figure in `report`, a run of its experiment with the item's settings.
+    pub fn read(&self, report: &Report) -> Result<f64> {
+        let ItemKind::Numeric { figure, run, .. } = &self.kind else {
+            bail!("a multiple-choice item has no measured figure");
+        };
+        let name = &report.experiment;
+        let chosen = match run {
+            Some(label) => report
+                .runs
+                .iter()
+                .find(|r| &r.label == label)
+                .ok_or_else(|| {
+                    anyhow!(
+                        "the {name} experiment has no run '{label}'; its runs are {}",
+                        report
+                            .runs
+                            .iter()
+                            .map(|r| r.label.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                })?,
+            None => report
+                .runs
+                .first()
+                .ok_or_else(|| anyhow!("the run produced nothing"))?,
+        };
+        figure.of(chosen).ok_or_else(|| {
+            anyhow!(
+                "the figure {figure} is not defined for run '{}' of the {name} experiment",
+                chosen.label
+            )
+        })
+    }
+}

@@ -1,0 +1,308 @@
+//! Class mode: the quiz and the guided tour. Both read answers line by line from `input`
+//! (a terminal, a pipe, or `--answers`), so they behave the same under test as in class.
+
+use crate::bank::{Bank, Question, QuizItem};
+use crate::progress::{Attempt, ItemResult, Progress};
+use crate::quiz::{self, Outcome};
+use crate::render::{item, lesson, text};
+use crate::report::Report;
+use crate::ui::Ui;
+use anyhow::{Result, bail};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use std::io::{BufRead, Write};
+
+/// One item of a quiz, with where it comes from.
+#[derive(Clone, Debug)]
+pub struct Asked<'a> {
+    pub question: &'a Question,
+    /// The item's index among the question's items (as progress records it).
+    pub index: usize,
+    pub item: &'a QuizItem,
+}
+
+impl Asked<'_> {
+    /// Grades `answer`, measuring a numeric item's figure (from `preset_run`, the question's
+    /// own experiment report, when it was already run and serves the item).
+    fn grade(&self, answer: &str, preset_run: Option<&Report>, max_bytes: u64) -> Result<Outcome> {
+        let measured = self.measured(preset_run, max_bytes)?;
+        quiz::grade(self.item, answer, measured).map_err(anyhow::Error::msg)
+    }
+
+    /// A numeric item's figure, measured; none for a choice item.
+    fn measured(&self, preset_run: Option<&Report>, max_bytes: u64) -> Result<Option<f64>> {
+        if self.item.is_choice() {
+            return Ok(None);
+        }
+        let m = self
+            .item
+            .measure(&self.question.experiment, preset_run, max_bytes)?;
+        Ok(Some(m))
+    }
+
+    fn record(&self, outcome: &Outcome) -> ItemResult {
+        ItemResult {
+            question: self.question.slug.clone(),
+            item: self.index,
+            correct: outcome.correct,
+        }
+    }
+}
+
+/// Where answers come from.
+pub enum Answers<'a> {
+    /// Given up front (`--answers "b,a,3.5"`), one per item.
+    Given(Vec<String>),
+    /// Read a line at a time; `interactive` when a person is typing at a terminal.
+    Lines {
+        input: &'a mut dyn BufRead,
+        interactive: bool,
+    },
+}
+
+impl Answers<'_> {
+    /// The next answer to `item`, or None when input ran out (or the student typed `q`).
+    /// At a terminal an unusable answer is asked again; elsewhere it is an error.
+    fn next(
+        &mut self,
+        item: &QuizItem,
+        index: usize,
+        out: &mut dyn Write,
+    ) -> Result<Option<String>> {
+        match self {
+            Answers::Given(list) => Ok(list.get(index).cloned()),
+            Answers::Lines { input, interactive } => loop {
+                write!(out, "> ")?;
+                out.flush()?;
+                let mut line = String::new();
+                if input.read_line(&mut line)? == 0 {
+                    writeln!(out)?;
+                    return Ok(None);
+                }
+                let line = line.trim().to_string();
+                if line.eq_ignore_ascii_case("q") || line.eq_ignore_ascii_case("quit") {
+                    return Ok(None);
+                }
+                match quiz::check_format(item, &line) {
+                    Ok(()) => return Ok(Some(line)),
+                    Err(e) if *interactive => writeln!(out, "{e}; try again (q quits)")?,
+                    Err(e) => bail!("answer {}: {e}", index + 1),
+                }
+            },
+        }
+    }
+
+    /// Refuses a `--answers` list of the wrong length or with an answer of the wrong form.
+    fn check(&self, items: &[Asked<'_>]) -> Result<()> {
+        let Answers::Given(list) = self else {
+            return Ok(());
+        };
+        if list.len() != items.len() {
+            bail!(
+                "--answers gives {} for {}; give one per item, comma-separated",
+                crate::format::count(list.len(), "answer", "answers"),
+                crate::format::count(items.len(), "quiz item", "quiz items"),
+            );
+        }
+        for (i, (a, asked)) in list.iter().zip(items).enumerate() {
+            quiz::check_format(asked.item, a)
+                .map_err(|e| anyhow::anyhow!("answer {}: {e}", i + 1))?;
+        }
+        Ok(())
+    }
+}
+
+/// Which items a quiz asks.
+pub struct Selection {
+    pub question: Option<String>,
+    pub count: Option<usize>,
+    pub seed: u64,
+}
+
+/// The items of `q`, in file order.
+fn items_of(q: &Question) -> impl Iterator<Item = Asked<'_>> {
+    q.quiz.iter().enumerate().map(move |(index, item)| Asked {
+        question: q,
+        index,
+        item,
+    })
+}
+
+/// The items to ask: one question's in file order, or the whole bank's shuffled by the seed;
+/// then the first `count`.
+pub fn select<'a>(bank: &'a Bank, sel: &Selection) -> Result<Vec<Asked<'a>>> {
+    let mut items: Vec<Asked<'a>> = match &sel.question {
+        Some(key) => {
+            let q = bank.find(key)?;
+            if q.quiz.is_empty() {
+                bail!("question {} has no quiz items", q.id);
+            }
+            items_of(q).collect()
+        }
+        None => {
+            let mut all: Vec<_> = bank.questions.iter().flat_map(items_of).collect();
+            all.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(sel.seed));
+            all
+        }
+    };
+    if items.is_empty() {
+        bail!("this question bank has no quiz items");
+    }
+    if let Some(k) = sel.count {
+        if k == 0 {
+            bail!("--count must be at least 1");
+        }
+        items.truncate(k);
+    }
+    Ok(items)
+}
+
+/// Asks `items`, grading each answer at once; returns how each answered item went.
+pub fn run_quiz(
+    items: &[Asked<'_>],
+    answers: &mut Answers<'_>,
+    ui: &Ui,
+    max_bytes: u64,
+    out: &mut dyn Write,
+) -> Result<Vec<ItemResult>> {
+    answers.check(items)?;
+    let mut results = Vec::with_capacity(items.len());
+    for (i, asked) in items.iter().enumerate() {
+        let q = asked.question;
+        let head = format!("{}/{} · question {}: {}", i + 1, items.len(), q.id, q.title);
+        writeln!(out, "\n{}", ui.style.bold(&head))?;
+        write!(out, "{}", item::prompt(asked.item, &q.experiment, ui))?;
+        let Some(answer) = answers.next(asked.item, i, out)? else {
+            writeln!(out, "(stopping here)")?;
+            break;
+        };
+        let outcome = asked.grade(&answer, None, max_bytes)?;
+        write!(out, "{}", item::feedback(&outcome, ui))?;
+        results.push(asked.record(&outcome));
+    }
+    Ok(results)
+}
+
+/// Prints the closing score and what to review; returns the attempt to record.
+pub fn summary(
+    results: Vec<ItemResult>,
+    bank: &Bank,
+    ui: &Ui,
+    out: &mut dyn Write,
+) -> Result<Attempt> {
+    let asked = results.len();
+    let right = results.iter().filter(|r| r.correct).count();
+    writeln!(out, "\n{}", "─".repeat(60))?;
+    if asked == 0 {
+        writeln!(out, "No answers given.")?;
+    } else {
+        writeln!(
+            out,
+            "{}",
+            ui.style.bold(&format!(
+                "Score: {right} of {asked} ({:.0}%)",
+                100.0 * right as f64 / asked as f64
+            ))
+        )?;
+    }
+    let mut review: Vec<&Question> = Vec::new();
+    for r in &results {
+        if !r.correct
+            && let Some(q) = bank.questions.iter().find(|q| q.slug == r.question)
+            && !review.iter().any(|r| r.slug == q.slug)
+        {
+            review.push(q);
+        }
+    }
+    if !review.is_empty() {
+        writeln!(out, "Worth reviewing:")?;
+        for q in review {
+            writeln!(out, "  gradtutor ask {:<3} {}", q.id, q.title)?;
+        }
+    } else if asked > 0 {
+        writeln!(out, "Nothing to review: every answer was right.")?;
+    }
+    Ok(Attempt {
+        at: crate::progress::now(),
+        items: results,
+    })
+}
+
+/// A guided tour in progress: where it reads from and what it records.
+pub struct Tour<'a> {
+    pub input: &'a mut dyn BufRead,
+    /// A person at a terminal: ask and wait. Otherwise print straight through.
+    pub interactive: bool,
+    pub ui: Ui,
+    pub max_bytes: u64,
+    pub progress: &'a mut Progress,
+}
+
+impl Tour<'_> {
+    /// Every question from `from` on, with its explanation, its experiment and one quiz
+    /// item; at a terminal it waits for Enter between questions.
+    pub fn run(&mut self, bank: &Bank, from: usize, out: &mut dyn Write) -> Result<()> {
+        let total = bank.questions.len();
+        for (n, q) in bank.questions.iter().enumerate().skip(from) {
+            let head = format!("── tour: {} of {total} ──", n + 1);
+            writeln!(out, "{}", self.ui.style.dim(&head))?;
+            if !self.stop(q, out)? {
+                return Ok(());
+            }
+            if self.interactive && n + 1 < total && !self.wait(out)? {
+                return Ok(());
+            }
+            writeln!(out)?;
+        }
+        writeln!(out, "{}", self.ui.style.bold("End of the tour."))?;
+        Ok(())
+    }
+
+    /// One question: lesson, experiment, first quiz item. False when the student stopped.
+    fn stop(&mut self, q: &Question, out: &mut dyn Write) -> Result<bool> {
+        let ui = self.ui;
+        write!(out, "{}", lesson::render(q, &ui))?;
+        let report = q.experiment.run(&q.experiment.settings, self.max_bytes)?;
+        let head = format!("Experiment: {}", report.experiment);
+        writeln!(out, "\n{}", ui.style.bold(&head))?;
+        write!(out, "{}", text::render(&report, &ui))?;
+        self.progress.studied(&q.slug);
+        let Some(asked) = items_of(q).next() else {
+            return Ok(true);
+        };
+        writeln!(out, "\n{}", ui.style.bold("Check yourself"))?;
+        write!(out, "{}", item::prompt(asked.item, &q.experiment, &ui))?;
+        if !self.interactive {
+            let measured = asked.measured(Some(&report), self.max_bytes)?;
+            write!(out, "{}", item::reveal(asked.item, measured, &ui))?;
+            return Ok(true);
+        }
+        let mut answers = Answers::Lines {
+            input: &mut *self.input,
+            interactive: true,
+        };
+        let Some(answer) = answers.next(asked.item, 0, out)? else {
+            return Ok(false);
+        };
+        let outcome = asked.grade(&answer, Some(&report), self.max_bytes)?;
+        write!(out, "{}", item::feedback(&outcome, &ui))?;
+        self.progress.quizzes.push(Attempt {
+            at: crate::progress::now(),
+            items: vec![asked.record(&outcome)],
+        });
+        Ok(true)
+    }
+
+    /// Waits for Enter; false when the student typed q or input ended.
+    fn wait(&mut self, out: &mut dyn Write) -> Result<bool> {
+        let prompt = "Enter: next question · q: stop the tour ";
+        write!(out, "\n{}", self.ui.style.dim(prompt))?;
+        out.flush()?;
+        let mut line = String::new();
+        if self.input.read_line(&mut line)? == 0 || line.trim().eq_ignore_ascii_case("q") {
+            writeln!(out)?;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+}

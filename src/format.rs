@@ -1,0 +1,159 @@
+//! Numbers as gradtutor prints them: one place for every table, verdict and message, so that
+//! a figure reads the same wherever it appears.
+
+/// `3.1e-14`, `0`, `inf`, `NaN`: one significant decimal, for tables.
+pub fn sci(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v.is_infinite() {
+        if v > 0.0 { "inf".into() } else { "-inf".into() }
+    } else if v == 0.0 {
+        "0".into()
+    } else {
+        format!("{v:.1e}")
+    }
+}
+
+/// `1.2e−13` with a real minus sign, for prose.
+pub fn pretty(v: f64) -> String {
+    sci(v).replace('-', "−")
+}
+
+/// A value of moderate size: `0.207`, `12.3`, or scientific when tiny or huge.
+pub fn num(v: f64) -> String {
+    let a = v.abs();
+    if !v.is_finite() || (a != 0.0 && !(1e-3..1e4).contains(&a)) {
+        sci(v)
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+/// A fraction as a whole percentage: `0.125` → `13%`.
+pub fn percent(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else {
+        format!("{:.0}%", 100.0 * v)
+    }
+}
+
+/// A measured figure as shown to students: three significant digits, whole numbers plain.
+pub fn figure(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else if v.abs() >= 0.01 && v.abs() < 1e5 {
+        let digits = (2 - v.abs().log10().floor() as i32).max(0) as usize;
+        format!("{v:.digits$}")
+    } else {
+        format!("{v:.2e}")
+    }
+}
+
+/// `3`, `1–17`, or `1–3, 7` for a sorted list of whole numbers.
+pub fn span_of(values: &[usize]) -> String {
+    let mut parts = Vec::new();
+    let mut i = 0;
+    while i < values.len() {
+        let start = values[i];
+        let mut end = start;
+        while i + 1 < values.len() && values[i + 1] == end + 1 {
+            i += 1;
+            end = values[i];
+        }
+        parts.push(if start == end {
+            start.to_string()
+        } else {
+            format!("{start}–{end}")
+        });
+        i += 1;
+    }
+    parts.join(", ")
+}
+
+/// `1.5 GiB`, `640.0 MiB`, `12 B`.
+pub fn human_bytes(n: u128) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < units.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else if v >= 1e6 {
+        format!("{v:.2e} {}", units[u])
+    } else {
+        format!("{v:.1} {}", units[u])
+    }
+}
+
+/// `200960` → `200,960`.
+pub fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `1 question`, `3 questions`: a count with its noun, plural unless the count is 1.
+pub fn count(n: usize, singular: &str, plural: &str) -> String {
+    format!("{n} {}", if n == 1 { singular } else { plural })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sci_and_pretty() {
+        assert_eq!(sci(3.14e-14), "3.1e-14");
+        assert_eq!(sci(0.0), "0");
+        assert_eq!(sci(f64::INFINITY), "inf");
+        assert_eq!(sci(f64::NEG_INFINITY), "-inf");
+        assert_eq!(sci(f64::NAN), "NaN");
+        assert_eq!(pretty(5.3e-13), "5.3e−13");
+    }
+
+    #[test]
+    fn num_switches_to_scientific_outside_a_thousandth_to_ten_thousand() {
+        assert_eq!(num(0.2068), "0.207");
+        assert_eq!(num(0.0), "0.000");
+        assert_eq!(num(9999.0), "9999.000");
+        assert_eq!(num(1e4), "1.0e4");
+        assert_eq!(num(9e-4), "9.0e-4");
+    }
+
+    #[test]
+    fn figures_keep_three_significant_digits() {
+        assert_eq!(figure(12.0), "12");
+        assert_eq!(figure(12.345), "12.3");
+        assert_eq!(figure(0.2384), "0.238");
+        assert_eq!(figure(0.001234), "1.23e-3");
+        assert_eq!(figure(-5.64), "-5.64");
+    }
+
+    #[test]
+    fn spans_join_runs() {
+        assert_eq!(span_of(&[]), "");
+        assert_eq!(span_of(&[3]), "3");
+        assert_eq!(span_of(&[1, 2, 3, 7, 9, 10]), "1–3, 7, 9–10");
+    }
+
+    #[test]
+    fn bytes_thousands_and_counts() {
+        assert_eq!(human_bytes(12), "12 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(4 << 30), "4.0 GiB");
+        assert_eq!(thousands(235_146), "235,146");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(count(1, "question", "questions"), "1 question");
+        assert_eq!(count(0, "quiz", "quizzes"), "0 quizzes");
+    }
+}

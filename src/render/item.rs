@@ -1,0 +1,114 @@
+//! A quiz item for the reader, in every form it is shown: the prompt with its choices (or the
+//! command whose output holds the figure), the answer key, and the feedback on an answer.
+
+use crate::bank::format::{ItemKind, Preset, QuizItem, letter};
+use crate::format::figure;
+use crate::quiz::Outcome;
+use crate::ui::Ui;
+use std::fmt::Write;
+
+/// The prompt and its choices, or the command to run and how to answer, for a terminal.
+pub fn prompt(item: &QuizItem, preset: &Preset, ui: &Ui) -> String {
+    let mut out = String::new();
+    for line in textwrap::wrap(item.prompt.trim(), ui.width) {
+        let _ = writeln!(out, "{line}");
+    }
+    match &item.kind {
+        ItemKind::Choice { choices, .. } => {
+            for (i, c) in choices.iter().enumerate() {
+                let opts = textwrap::Options::new(ui.width)
+                    .initial_indent("")
+                    .subsequent_indent("     ");
+                let text = format!("  {}) {}", letter(i), c.trim());
+                for line in textwrap::wrap(&text, opts) {
+                    let _ = writeln!(out, "{line}");
+                }
+            }
+        }
+        ItemKind::Numeric { tolerance, .. } => {
+            let _ = writeln!(out, "  $ {}", item.command(preset));
+            let hint = format!("Answer with a number (within ±{tolerance} counts).");
+            let _ = writeln!(out, "{}", ui.style.dim(&hint));
+        }
+    }
+    out
+}
+
+/// The answer without asking (a tour printed to a pipe): the right choice and why, or the
+/// measured figure and what it means.
+pub fn reveal(item: &QuizItem, measured: Option<f64>, ui: &Ui) -> String {
+    let text = match (&item.kind, measured) {
+        (
+            ItemKind::Choice {
+                correct,
+                explanations,
+                ..
+            },
+            _,
+        ) => format!("Answer: ({}) {}", letter(*correct), explanations[*correct]),
+        (ItemKind::Numeric { explanation, .. }, m) => format!(
+            "Answer: the run measures {}. {explanation}",
+            m.map_or("nothing".into(), figure)
+        ),
+    };
+    let mut out = String::new();
+    for line in textwrap::wrap(&text, ui.width) {
+        let _ = writeln!(out, "{}", ui.style.dim(&line));
+    }
+    out
+}
+
+/// Right or wrong, and why: the verdict line coloured, the explanation plain.
+pub fn feedback(outcome: &Outcome, ui: &Ui) -> String {
+    let mut out = String::new();
+    for (n, para) in outcome.feedback.lines().enumerate() {
+        for line in textwrap::wrap(para, ui.width) {
+            let painted = if n == 0 && outcome.correct {
+                ui.style.cyan(&line)
+            } else if n == 0 {
+                ui.style.yellow(&line)
+            } else {
+                line.to_string()
+            };
+            let _ = writeln!(out, "{painted}");
+        }
+    }
+    out
+}
+
+/// Item `n` of a handout's "Check yourself" list.
+pub fn markdown_prompt(n: usize, item: &QuizItem, preset: &Preset) -> String {
+    let mut md = format!("{n}. {}\n", item.prompt.trim());
+    match &item.kind {
+        ItemKind::Choice { choices, .. } => {
+            for (j, c) in choices.iter().enumerate() {
+                let _ = writeln!(md, "   - ({}) {}", letter(j), c.trim());
+            }
+        }
+        ItemKind::Numeric { tolerance, .. } => {
+            let _ = writeln!(
+                md,
+                "   Run `{}` and answer with a number (±{tolerance}).",
+                item.command(preset)
+            );
+        }
+    }
+    md
+}
+
+/// Item `n` of a handout's answer key; `measured` is a numeric item's figure.
+pub fn markdown_key(n: usize, item: &QuizItem, measured: Option<f64>) -> String {
+    let line = match &item.kind {
+        ItemKind::Choice {
+            correct,
+            explanations,
+            ..
+        } => format!("({}) {}", letter(*correct), explanations[*correct].trim()),
+        ItemKind::Numeric { explanation, .. } => format!(
+            "{} (measured when this handout was made). {}",
+            measured.map_or("nothing".into(), figure),
+            explanation.trim()
+        ),
+    };
+    format!("{n}. {line}\n")
+}

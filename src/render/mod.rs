@@ -1,0 +1,12 @@
+//! Renderers: reports, lessons and quiz items as terminal text, JSON, SVG charts and a
+//! Markdown handout. They read the plain data that `report`, `train` and `bank` hold and
+//! compute nothing of their own.
+
+pub mod item;
+pub mod json;
+pub mod lesson;
+pub mod markdown;
+pub mod markup;
+pub mod svg;
+pub mod text;
+pub mod training;
