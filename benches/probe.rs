@@ -20,7 +20,7 @@ use std::time::Duration;
 const LIMIT: u64 = 16 << 30;
 
 fn flops(cfg: &ProbeConfig) -> u64 {
-    cfg.spec()
+    cfg.spec
         .fans()
         .iter()
         .map(|&(i, o)| 6 * (cfg.batch * i * o) as u64)
@@ -68,8 +68,8 @@ fn matmuls<F: ndarray::LinalgScalar>(depth: usize, width: usize, batch: usize) -
 
 /// The probe's forward and backward pass and its per-layer figures on a network drawn once.
 fn bench_pass<F: Real>(group: &mut BenchmarkGroup<'_, WallTime>, cfg: &ProbeConfig) {
-    let net = Network::<F>::build(&cfg.spec(), cfg.seed).unwrap();
-    let (x, labels) = gaussian_batch::<F>(cfg.batch, cfg.input, cfg.classes, cfg.seed);
+    let net = Network::<F>::build(&cfg.spec, cfg.seed).unwrap();
+    let (x, labels) = gaussian_batch::<F>(cfg.batch, cfg.spec.input, cfg.spec.outputs, cfg.seed);
     group.bench_function(
         format!("pass {} (forward, backward, figures)", F::NAME),
         |b| b.iter(|| measure(&net, black_box(x.clone()), &labels, None)),

@@ -61,39 +61,39 @@ fn list(bank: &Bank, out: &mut dyn Write) -> Result<()> {
 fn ask(cli: &Cli, args: &AskArgs, ui: &Ui, out: &mut dyn Write) -> Result<()> {
     let bank = load(cli)?;
     let q = bank.find(&args.question)?;
-    let (style, width) = (&ui.style, ui.width);
-    // The experiment is checked before anything is printed, so bad flags fail cleanly.
-    let settings = q.experiment.settings.overlay(&args.settings);
     let exp = experiments::find(&q.experiment.demo)?;
-    if !args.no_demo {
-        exp.validate(&settings, cli.max_memory)?;
-    }
+    // Planned (and so checked) before anything is printed, so bad flags fail cleanly.
+    let settings = q.experiment.settings.overlay(&args.settings);
+    let plan = match args.no_demo {
+        true => None,
+        false => Some(exp.plan(&settings, cli.max_memory)?),
+    };
     write!(out, "{}", lesson::render(q, ui))?;
     record(cli, |p| p.studied(&q.slug));
-    writeln!(
-        out,
-        "\n{}",
-        style.bold(&format!("Experiment: {}", exp.name))
-    )?;
-    for line in textwrap::wrap(&format!("Look for: {}", q.experiment.takeaway), width) {
-        writeln!(out, "{line}")?;
-    }
-    writeln!(out, "  $ {}", q.experiment.command_with(&settings))?;
-    if args.no_demo {
+    let command = q.experiment.command_with(&settings);
+    let title = format!("Experiment: {}", exp.name);
+    look_for(out, ui, &title, &q.experiment.takeaway, &command)?;
+    let Some(plan) = plan else {
         return Ok(());
-    }
+    };
     writeln!(out)?;
-    let report = exp.run(&settings, cli.max_memory)?;
-    write!(out, "{}", text::render(&report, ui))?;
+    write!(out, "{}", text::render(&plan.run(), ui))?;
     if let Some(t) = q.train.as_ref().filter(|_| !args.no_train) {
-        writeln!(out, "\n{}", style.bold("Training"))?;
-        for line in textwrap::wrap(&format!("Look for: {}", t.takeaway), width) {
-            writeln!(out, "{line}")?;
-        }
-        writeln!(out, "  $ {}\n", t.command())?;
+        look_for(out, ui, "Training", &t.takeaway, &t.command())?;
+        writeln!(out)?;
         let report = run_training(&t.settings, cli.max_memory, false)?;
         write!(out, "{}", training::render(&report, ui))?;
     }
+    Ok(())
+}
+
+/// A section's head: its title, what to look for, and the command that runs it.
+fn look_for(out: &mut dyn Write, ui: &Ui, title: &str, takeaway: &str, cmd: &str) -> Result<()> {
+    writeln!(out, "\n{}", ui.style.bold(title))?;
+    for line in textwrap::wrap(&format!("Look for: {takeaway}"), ui.width) {
+        writeln!(out, "{line}")?;
+    }
+    writeln!(out, "  $ {cmd}")?;
     Ok(())
 }
 
@@ -161,8 +161,8 @@ fn run_training(
     max_bytes: u64,
     quiet: bool,
 ) -> Result<train::TrainReport> {
-    let cfg = settings.config()?;
-    cfg.check(max_bytes)?;
+    let checked = settings.config()?.check(max_bytes)?;
+    let cfg = checked.config();
     let total = (cfg.steps * cfg.variants.len()) as u64;
     let bar = if quiet || !std::io::stderr().is_terminal() {
         indicatif::ProgressBar::hidden()
@@ -174,7 +174,7 @@ fn run_training(
         );
         bar
     };
-    let report = train::train(&cfg, max_bytes, &mut |n| bar.inc(n as u64))?;
+    let report = checked.run(&mut |n| bar.inc(n as u64))?;
     bar.finish_and_clear();
     Ok(report)
 }

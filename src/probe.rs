@@ -33,41 +33,71 @@ impl fmt::Display for Precision {
     }
 }
 
-/// Everything that determines a probe's result.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// Everything that determines a probe's result: the network, and how it is measured.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProbeConfig {
-    /// Width of the input `X`.
-    pub input: usize,
-    /// Width of each hidden layer.
-    pub hidden: Vec<usize>,
-    pub classes: usize,
+    /// The network measured.
+    pub spec: Spec,
     pub batch: usize,
-    pub activation: Activation,
-    pub init: Init,
-    /// Initializer of the output layer.
-    pub output_init: Init,
-    pub batch_norm: bool,
-    pub residual: bool,
     pub precision: Precision,
     pub seed: u64,
     /// Clip the gradients to this global norm (PyTorch's rule) before measuring them.
     pub clip_norm: Option<f64>,
 }
 
+/// JSON keeps the flat shape it always had: the network's fields beside the probe's own.
+impl Serialize for ProbeConfig {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Flat<'a> {
+            input: usize,
+            hidden: &'a [usize],
+            classes: usize,
+            batch: usize,
+            activation: Activation,
+            init: Init,
+            output_init: Init,
+            batch_norm: bool,
+            residual: bool,
+            precision: Precision,
+            seed: u64,
+            clip_norm: Option<f64>,
+        }
+        let n = &self.spec;
+        Flat {
+            input: n.input,
+            hidden: &n.hidden,
+            classes: n.outputs,
+            batch: self.batch,
+            activation: n.activation,
+            init: n.init,
+            output_init: n.output_init,
+            batch_norm: n.batch_norm,
+            residual: n.residual,
+            precision: self.precision,
+            seed: self.seed,
+            clip_norm: self.clip_norm,
+        }
+        .serialize(s)
+    }
+}
+
 impl ProbeConfig {
-    /// The canonical probe network: `depth` hidden layers of `width` units on a
-    /// `batch × width` input, every kernel from `init`.
+    /// The canonical probe network: `depth` hidden sigmoid layers of `width` units on a
+    /// `batch × width` input, every kernel Xavier-normal, f32, seed 42.
     pub fn canonical(depth: usize, width: usize, batch: usize, classes: usize) -> Self {
         ProbeConfig {
-            input: width,
-            hidden: vec![width; depth],
-            classes,
+            spec: Spec {
+                input: width,
+                hidden: vec![width; depth],
+                outputs: classes,
+                activation: Activation::Sigmoid,
+                init: Init::XavierNormal,
+                output_init: Init::XavierNormal,
+                batch_norm: false,
+                residual: false,
+            },
             batch,
-            activation: Activation::Sigmoid,
-            init: Init::XavierNormal,
-            output_init: Init::XavierNormal,
-            batch_norm: false,
-            residual: false,
             precision: Precision::F32,
             seed: 42,
             clip_norm: None,
@@ -75,21 +105,14 @@ impl ProbeConfig {
     }
 
     pub fn depth(&self) -> usize {
-        self.hidden.len()
+        self.spec.hidden.len()
     }
 
-    /// The network this probe measures.
-    pub fn spec(&self) -> Spec {
-        Spec {
-            input: self.input,
-            hidden: self.hidden.clone(),
-            outputs: self.classes,
-            activation: self.activation,
-            init: self.init,
-            output_init: self.output_init,
-            batch_norm: self.batch_norm,
-            residual: self.residual,
-        }
+    /// Sets one initializer for every kernel, the output layer's too.
+    pub fn with_init(mut self, init: Init) -> Self {
+        self.spec.init = init;
+        self.spec.output_init = init;
+        self
     }
 
     /// Bytes the probe holds at its peak: parameters and their gradients, the forward
@@ -99,48 +122,45 @@ impl ProbeConfig {
             Precision::F32 => 4u128,
             Precision::F64 => 8,
         };
+        let n = &self.spec;
         let b = self.batch as u128;
-        let params = self.spec().parameters() as u128;
-        let per_layer = if self.batch_norm { 3 } else { 2 };
-        let tape: u128 = self
+        let params = n.parameters() as u128;
+        let per_layer = if n.batch_norm { 3 } else { 2 };
+        let tape: u128 = n
             .hidden
             .iter()
             .map(|&w| w as u128 * per_layer)
             .sum::<u128>()
-            + self.input as u128
-            + self.classes as u128;
-        let widest = self
-            .hidden
-            .iter()
-            .chain([&self.input, &self.classes])
-            .max()
-            .copied();
+            + n.input as u128
+            + n.outputs as u128;
+        let widest = n.hidden.iter().chain([&n.input, &n.outputs]).max().copied();
         let temporaries = 4 * widest.unwrap_or(0) as u128;
         size * (2 * params + b * (tape + temporaries))
     }
 
-    /// Rejects shapes that cannot run, and runs larger than `max_bytes`.
-    pub fn check(&self, max_bytes: u64) -> Result<()> {
-        if self.hidden.is_empty() {
+    /// Rejects shapes that cannot run, and runs larger than `max_bytes`; what passes can run.
+    pub fn check(&self, max_bytes: u64) -> Result<CheckedProbe> {
+        let n = &self.spec;
+        if n.hidden.is_empty() {
             bail!("depth must be at least 1 (got 0)");
         }
-        if self.input == 0 || self.hidden.contains(&0) {
+        if n.input == 0 || n.hidden.contains(&0) {
             bail!("width must be at least 1 (got 0)");
         }
-        if self.classes < 2 {
-            bail!("classes must be at least 2 (got {})", self.classes);
+        if n.outputs < 2 {
+            bail!("classes must be at least 2 (got {})", n.outputs);
         }
         if self.batch == 0 {
             bail!("batch must be at least 1 (got 0)");
         }
-        if self.batch_norm && self.batch < 2 {
+        if n.batch_norm && self.batch < 2 {
             bail!(
                 "batch norm needs a batch of at least 2: with one example every unit equals its \
                  batch mean and normalizes to 0 (got --batch {})",
                 self.batch
             );
         }
-        self.spec().validate().map_err(anyhow::Error::msg)?;
+        n.validate().map_err(anyhow::Error::msg)?;
         let need = self.memory_estimate();
         if need > max_bytes as u128 {
             bail!(
@@ -151,7 +171,33 @@ impl ProbeConfig {
                 human_bytes(max_bytes as u128)
             );
         }
-        Ok(())
+        Ok(CheckedProbe(self.clone()))
+    }
+}
+
+/// A probe configuration that passed [`ProbeConfig::check`]: it runs without checking again.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckedProbe(ProbeConfig);
+
+impl CheckedProbe {
+    pub fn config(&self) -> &ProbeConfig {
+        &self.0
+    }
+
+    /// The same probe with another seed (the seed changes no size, so it stays checked).
+    pub fn with_seed(&self, seed: u64) -> CheckedProbe {
+        CheckedProbe(ProbeConfig {
+            seed,
+            ..self.0.clone()
+        })
+    }
+
+    /// One forward and backward pass, measured.
+    pub fn run(&self) -> ProbeResult {
+        match self.0.precision {
+            Precision::F32 => run::<f32>(&self.0),
+            Precision::F64 => run::<f64>(&self.0),
+        }
     }
 }
 
@@ -220,18 +266,14 @@ pub struct ProbeResult {
     pub nonfinite: Option<NonFinite>,
 }
 
-/// Runs the probe for `cfg` after checking it against `max_bytes`.
+/// Checks `cfg` against `max_bytes`, then runs it.
 pub fn probe(cfg: &ProbeConfig, max_bytes: u64) -> Result<ProbeResult> {
-    cfg.check(max_bytes)?;
-    Ok(match cfg.precision {
-        Precision::F32 => run::<f32>(cfg),
-        Precision::F64 => run::<f64>(cfg),
-    })
+    Ok(cfg.check(max_bytes)?.run())
 }
 
 fn run<F: Real>(cfg: &ProbeConfig) -> ProbeResult {
-    let net = Network::<F>::build(&cfg.spec(), cfg.seed).expect("checked by ProbeConfig::check");
-    let (x, labels) = gaussian_batch::<F>(cfg.batch, cfg.input, cfg.classes, cfg.seed);
+    let net = Network::<F>::build(&cfg.spec, cfg.seed).expect("checked by ProbeConfig::check");
+    let (x, labels) = gaussian_batch::<F>(cfg.batch, cfg.spec.input, cfg.spec.outputs, cfg.seed);
     measure(&net, x, &labels, cfg.clip_norm)
 }
 

@@ -298,7 +298,7 @@ impl Figure {
                 TheoryLine::NotApplicable { .. } => None,
             },
             Figure::FirstNonfiniteLayer => run.first_nonfinite_layer.map(|l| l as f64),
-            Figure::Parameters => Some(run.config.spec().parameters() as f64),
+            Figure::Parameters => Some(run.config.spec.parameters() as f64),
             Figure::SaturatedPercent => run.hidden_mean(|f| f.saturated).map(|v| 100.0 * v),
             Figure::DeadPercent => run.hidden_mean(|f| f.dead).map(|v| 100.0 * v),
             Figure::Loss => run.loss.is_finite().then_some(run.loss),

@@ -82,6 +82,62 @@ pub struct Settings {
     pub clip_norm: Option<f64>,
 }
 
+/// One experiment setting, named as its flag: what an experiment can fix for itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Knob {
+    Depth,
+    Width,
+    Batch,
+    Classes,
+    Activation,
+    Init,
+    Std,
+    Bn,
+    Residual,
+    Precision,
+    Seed,
+    Seeds,
+    ClipNorm,
+}
+
+impl Knob {
+    /// Every setting, in the order commands print their flags.
+    pub const ALL: [Knob; 13] = [
+        Knob::Depth,
+        Knob::Width,
+        Knob::Batch,
+        Knob::Classes,
+        Knob::Activation,
+        Knob::Init,
+        Knob::Std,
+        Knob::Bn,
+        Knob::Residual,
+        Knob::Precision,
+        Knob::Seed,
+        Knob::Seeds,
+        Knob::ClipNorm,
+    ];
+
+    /// `--depth`, `--clip-norm`.
+    pub fn flag(self) -> &'static str {
+        match self {
+            Knob::Depth => "--depth",
+            Knob::Width => "--width",
+            Knob::Batch => "--batch",
+            Knob::Classes => "--classes",
+            Knob::Activation => "--activation",
+            Knob::Init => "--init",
+            Knob::Std => "--std",
+            Knob::Bn => "--bn",
+            Knob::Residual => "--residual",
+            Knob::Precision => "--precision",
+            Knob::Seed => "--seed",
+            Knob::Seeds => "--seeds",
+            Knob::ClipNorm => "--clip-norm",
+        }
+    }
+}
+
 /// The class-sized defaults of DESIGN.md.
 pub const DEFAULT_WIDTH: usize = 128;
 pub const DEFAULT_BATCH: usize = 64;
@@ -105,34 +161,43 @@ impl Settings {
         )
     }
 
-    /// The flags of the settings that are set (`--depth`), in `to_args` order.
-    pub fn given(&self) -> Vec<String> {
-        self.to_args().into_iter().step_by(2).collect()
+    /// The settings that are set, in flag order.
+    pub fn given(&self) -> Vec<Knob> {
+        Knob::ALL
+            .into_iter()
+            .filter(|&k| self.value(k).is_some())
+            .collect()
+    }
+
+    /// A setting's value as its flag takes it, if set.
+    pub fn value(&self, knob: Knob) -> Option<String> {
+        fn show<T: ToString>(v: &Option<T>) -> Option<String> {
+            v.as_ref().map(T::to_string)
+        }
+        match knob {
+            Knob::Depth => show(&self.depth),
+            Knob::Width => show(&self.width),
+            Knob::Batch => show(&self.batch),
+            Knob::Classes => show(&self.classes),
+            Knob::Activation => show(&self.activation),
+            Knob::Init => show(&self.init),
+            Knob::Std => show(&self.std),
+            Knob::Bn => show(&self.bn),
+            Knob::Residual => show(&self.residual),
+            Knob::Precision => show(&self.precision),
+            Knob::Seed => show(&self.seed),
+            Knob::Seeds => show(&self.seeds),
+            Knob::ClipNorm => show(&self.clip_norm),
+        }
     }
 
     /// The flags that reproduce these settings on the command line.
     pub fn to_args(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        let mut push = |flag: &str, v: Option<String>| {
-            if let Some(v) = v {
-                out.push(format!("--{flag}"));
-                out.push(v);
-            }
-        };
-        push("depth", self.depth.map(|v| v.to_string()));
-        push("width", self.width.map(|v| v.to_string()));
-        push("batch", self.batch.map(|v| v.to_string()));
-        push("classes", self.classes.map(|v| v.to_string()));
-        push("activation", self.activation.map(|v| v.to_string()));
-        push("init", self.init.map(|v| v.to_string()));
-        push("std", self.std.map(|v| v.to_string()));
-        push("bn", self.bn.map(|v| v.to_string()));
-        push("residual", self.residual.map(|v| v.to_string()));
-        push("precision", self.precision.map(|v| v.to_string()));
-        push("seed", self.seed.map(|v| v.to_string()));
-        push("seeds", self.seeds.map(|v| v.to_string()));
-        push("clip-norm", self.clip_norm.map(|v| v.to_string()));
-        out
+        Knob::ALL
+            .into_iter()
+            .filter_map(|k| Some([k.flag().to_string(), self.value(k)?]))
+            .flatten()
+            .collect()
     }
 
     /// The canonical probe these settings describe; unset fields take DESIGN.md's defaults
@@ -148,16 +213,16 @@ impl Settings {
             self.batch.unwrap_or(DEFAULT_BATCH),
             self.classes.unwrap_or(DEFAULT_CLASSES),
         );
-        cfg.activation = self.activation.unwrap_or(Activation::Sigmoid);
+        cfg.spec.activation = self.activation.unwrap_or(Activation::Sigmoid);
         let init = self
             .init
             .unwrap_or(Init::XavierNormal)
             .with_scale(self.std)
             .map_err(anyhow::Error::msg)?;
-        cfg.init = init;
-        cfg.output_init = init;
-        cfg.batch_norm = self.bn.unwrap_or(false);
-        cfg.residual = self.residual.unwrap_or(false);
+        cfg.spec.init = init;
+        cfg.spec.output_init = init;
+        cfg.spec.batch_norm = self.bn.unwrap_or(false);
+        cfg.spec.residual = self.residual.unwrap_or(false);
         cfg.precision = self.precision.unwrap_or_default();
         cfg.seed = self.seed.unwrap_or(DEFAULT_SEED);
         if let Some(c) = self.clip_norm

@@ -22,16 +22,16 @@ pub struct Prediction {
 
 /// The prediction, or why the theory does not apply to this configuration.
 pub fn predict(cfg: &ProbeConfig) -> Result<Prediction, String> {
-    if cfg.batch_norm {
+    if cfg.spec.batch_norm {
         return Err("batch norm rescales every layer by batch statistics".into());
     }
-    if cfg.residual {
+    if cfg.spec.residual {
         return Err("skip connections add an identity path the i.i.d. theory leaves out".into());
     }
-    if cfg.init.is_constant() || cfg.output_init.is_constant() {
+    if cfg.spec.init.is_constant() || cfg.spec.output_init.is_constant() {
         return Err("a constant kernel is not random: every unit computes the same thing".into());
     }
-    let fans = cfg.spec().fans();
+    let fans = cfg.spec.fans();
     let var = |l: usize, init: crate::nn::Init| -> f64 {
         let (i, o) = fans[l];
         i as f64 * init.variance(i, o).unwrap_or(0.0)
@@ -39,12 +39,12 @@ pub fn predict(cfg: &ProbeConfig) -> Result<Prediction, String> {
     let depth = cfg.depth();
     let sigma2 = |l: usize| {
         if l < depth {
-            var(l, cfg.init)
+            var(l, cfg.spec.init)
         } else {
-            var(l, cfg.output_init)
+            var(l, cfg.spec.output_init)
         }
     };
-    let phi = cfg.activation;
+    let phi = cfg.spec.activation;
     let mut q = Vec::with_capacity(depth);
     // X has unit-variance entries, so E[x²] = 1 for the first layer.
     let mut q_l = sigma2(0);

@@ -35,7 +35,7 @@ fn every_embedded_question_runs_its_experiment_at_small_size() {
     for q in &bank.questions {
         let exp = gradtutor::experiments::find(&q.experiment.demo).unwrap();
         let mut small = q.experiment.settings.clone();
-        if !exp.fixed.contains(&"--width") {
+        if !exp.fixed.contains(&gradtutor::settings::Knob::Width) {
             small.width = Some(16);
             small.depth = Some(small.depth.unwrap_or(20).min(6));
         }

@@ -156,7 +156,7 @@ fn same_seed_same_bits_different_seed_different_output() {
     for precision in [Precision::F32, Precision::F64] {
         let mut cfg = ProbeConfig::canonical(6, 32, 16, 10);
         cfg.precision = precision;
-        cfg.batch_norm = true;
+        cfg.spec.batch_norm = true;
         let a = probe::probe(&cfg, GIB).unwrap();
         let b = probe::probe(&cfg, GIB).unwrap();
         let bits = |r: &probe::ProbeResult| -> Vec<u64> {
@@ -197,8 +197,8 @@ fn probe_reports_each_layer_and_its_shape() {
 #[test]
 fn overflow_is_recorded_not_a_panic() {
     let mut cfg = ProbeConfig::canonical(80, 32, 8, 10);
-    cfg.activation = Activation::Relu;
-    cfg.init = Init::Normal(Some(1.0));
+    cfg.spec.activation = Activation::Relu;
+    cfg.spec.init = Init::Normal(Some(1.0));
     let r = probe::probe(&cfg, GIB).unwrap();
     let nf = r
         .nonfinite
@@ -219,7 +219,7 @@ fn impossible_sizes_and_huge_runs_are_refused() {
     assert!(check(ProbeConfig::canonical(2, 0, 8, 10)).contains("width"));
     assert!(check(ProbeConfig::canonical(2, 8, 0, 10)).contains("batch"));
     let mut bn = ProbeConfig::canonical(2, 8, 1, 10);
-    bn.batch_norm = true;
+    bn.spec.batch_norm = true;
     assert!(check(bn).contains("batch norm"));
     let msg = check(ProbeConfig::canonical(100, 100_000, 64, 10));
     assert!(msg.contains("GiB") && msg.contains("--width"), "{msg}");

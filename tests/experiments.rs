@@ -101,7 +101,7 @@ fn every_experiment_runs_at_small_size() {
             batch: Some(8),
             ..Settings::default()
         };
-        if !exp.fixed.contains(&"--width") {
+        if !exp.fixed.contains(&gradtutor::settings::Knob::Width) {
             s.width = Some(16);
             s.depth = Some(5);
         }

@@ -4,7 +4,7 @@ use super::{Experiment, Planned};
 use crate::format::num;
 use crate::nn::{Activation, Init};
 use crate::report::{Figure, Metric, Report, Table};
-use crate::settings::Settings;
+use crate::settings::{Knob, Settings};
 use anyhow::Result;
 
 pub const EXPERIMENT: Experiment = Experiment {
@@ -20,7 +20,7 @@ pub const EXPERIMENT: Experiment = Experiment {
         init: Some(Init::XavierNormal),
         ..Settings::default()
     },
-    fixed: &["--activation"],
+    fixed: &[Knob::Activation],
     metrics: &[Metric::GradNorm, Metric::Saturated],
     plan,
     conclude,
@@ -48,7 +48,7 @@ fn plan(s: &Settings) -> Result<Vec<Planned>> {
     ALL.iter()
         .map(|&a| {
             let mut cfg = s.probe_config()?;
-            cfg.activation = a;
+            cfg.spec.activation = a;
             Ok(Planned::main(label(a), cfg))
         })
         .collect()
@@ -57,7 +57,7 @@ fn plan(s: &Settings) -> Result<Vec<Planned>> {
 fn conclude(_: &Settings, report: &mut Report) {
     let mut rows = Vec::new();
     for run in &report.runs {
-        let a = run.config.activation;
+        let a = run.config.spec.activation;
         let hidden = &run.layers[..run.layers.len() - 1];
         let sat = Figure::SaturatedPercent.of(run).unwrap_or(f64::NAN);
         let dead = hidden
@@ -107,7 +107,7 @@ fn conclude(_: &Settings, report: &mut Report) {
     if let Some(relu) = report
         .runs
         .iter()
-        .find(|r| r.config.activation == Activation::Relu)
+        .find(|r| r.config.spec.activation == Activation::Relu)
         && let (Some(w), Some(h)) = (relu.grad_orders(), relu.signal_orders())
         && w - h > 1.0
     {

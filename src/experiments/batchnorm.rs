@@ -2,9 +2,8 @@
 
 use super::{Experiment, Planned, flow_verdict};
 use crate::nn::{Activation, Init};
-use crate::probe::ProbeConfig;
 use crate::report::{Metric, Report, Run, Table};
-use crate::settings::Settings;
+use crate::settings::{Knob, Settings};
 use anyhow::Result;
 
 pub const EXPERIMENT: Experiment = Experiment {
@@ -20,7 +19,7 @@ pub const EXPERIMENT: Experiment = Experiment {
         init: Some(Init::XavierNormal),
         ..Settings::default()
     },
-    fixed: &["--bn"],
+    fixed: &[Knob::Bn],
     metrics: &[Metric::GradNorm, Metric::ActStd],
     plan,
     conclude,
@@ -30,10 +29,8 @@ const SCALES: [f64; 3] = [0.01, 0.1, 1.0];
 
 fn plan(s: &Settings) -> Result<Vec<Planned>> {
     let plain = s.probe_config()?;
-    let with = ProbeConfig {
-        batch_norm: true,
-        ..plain.clone()
-    };
+    let mut with = plain.clone();
+    with.spec.batch_norm = true;
     let mut out = vec![
         Planned::main("plain", plain.clone()),
         Planned::main("bn", with),
@@ -41,12 +38,8 @@ fn plan(s: &Settings) -> Result<Vec<Planned>> {
     for sigma in SCALES {
         let init = Init::Normal(Some(sigma));
         for bn in [false, true] {
-            let cfg = ProbeConfig {
-                init,
-                output_init: init,
-                batch_norm: bn,
-                ..plain.clone()
-            };
+            let mut cfg = plain.clone().with_init(init);
+            cfg.spec.batch_norm = bn;
             out.push(Planned::side(
                 format!("σ={sigma}{}", if bn { " bn" } else { "" }),
                 cfg,
@@ -72,7 +65,7 @@ fn conclude(_: &Settings, report: &mut Report) {
         .side_runs
         .chunks(2)
         .map(|pair| {
-            let sigma = match pair[0].config.init {
+            let sigma = match pair[0].config.spec.init {
                 Init::Normal(Some(s)) => s,
                 _ => f64::NAN,
             };
@@ -88,7 +81,7 @@ fn conclude(_: &Settings, report: &mut Report) {
         let o: Vec<f64> = report
             .side_runs
             .iter()
-            .filter(|r| r.config.batch_norm == bn)
+            .filter(|r| r.config.spec.batch_norm == bn)
             .map(|r| r.grad_orders())
             .collect::<Option<_>>()?;
         let lo = o.iter().copied().fold(f64::INFINITY, f64::min);

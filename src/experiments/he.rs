@@ -2,10 +2,10 @@
 
 use super::{Experiment, Planned};
 use crate::format::{num, thousands};
-use crate::nn::{Activation, Init};
+use crate::nn::{Activation, Init, Spec};
 use crate::probe::ProbeConfig;
 use crate::report::{Metric, Report, Table};
-use crate::settings::Settings;
+use crate::settings::{Knob, Settings};
 use anyhow::Result;
 
 pub const EXPERIMENT: Experiment = Experiment {
@@ -21,14 +21,14 @@ pub const EXPERIMENT: Experiment = Experiment {
         ..Settings::default()
     },
     fixed: &[
-        "--depth",
-        "--width",
-        "--classes",
-        "--activation",
-        "--init",
-        "--std",
-        "--bn",
-        "--residual",
+        Knob::Depth,
+        Knob::Width,
+        Knob::Classes,
+        Knob::Activation,
+        Knob::Init,
+        Knob::Std,
+        Knob::Bn,
+        Knob::Residual,
     ],
     metrics: &[Metric::GradNorm, Metric::ActStd],
     plan,
@@ -36,16 +36,18 @@ pub const EXPERIMENT: Experiment = Experiment {
 };
 
 fn model(s: &Settings, init: Init, output_init: Init) -> Result<ProbeConfig> {
-    let base = s.probe_config()?;
-    Ok(ProbeConfig {
+    let mut cfg = s.probe_config()?;
+    cfg.spec = Spec {
         input: 784,
         hidden: vec![256, 128],
-        classes: 10,
+        outputs: 10,
         activation: Activation::Relu,
         init,
         output_init,
-        ..base
-    })
+        batch_norm: false,
+        residual: false,
+    };
+    Ok(cfg)
 }
 
 fn plan(s: &Settings) -> Result<Vec<Planned>> {

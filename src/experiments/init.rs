@@ -5,7 +5,7 @@ use crate::format::num;
 use crate::format::pretty;
 use crate::nn::{Activation, Init};
 use crate::report::{Figure, Metric, Report, Table};
-use crate::settings::Settings;
+use crate::settings::{Knob, Settings};
 use anyhow::Result;
 
 pub const EXPERIMENT: Experiment = Experiment {
@@ -20,7 +20,7 @@ pub const EXPERIMENT: Experiment = Experiment {
         activation: Some(Activation::Tanh),
         ..Settings::default()
     },
-    fixed: &["--init", "--std"],
+    fixed: &[Knob::Init, Knob::Std],
     metrics: &[Metric::GradNorm, Metric::ActStd],
     plan,
     conclude,
@@ -39,8 +39,8 @@ fn plan(s: &Settings) -> Result<Vec<Planned>> {
         .iter()
         .map(|&(label, init)| {
             let mut cfg = s.probe_config()?;
-            cfg.init = init;
-            cfg.output_init = init;
+            cfg.spec.init = init;
+            cfg.spec.output_init = init;
             Ok(Planned::main(label, cfg))
         })
         .collect()
@@ -65,7 +65,7 @@ fn conclude(_: &Settings, report: &mut Report) {
             run.signal_orders()
                 .map_or("·".into(), |o| format!("{o:+.1}")),
         ]);
-        if run.config.init.is_constant() && spread < 1e-6 {
+        if run.config.spec.init.is_constant() && spread < 1e-6 {
             let largest = hidden
                 .iter()
                 .map(|l| l.figures.grad_norm)
@@ -79,7 +79,7 @@ fn conclude(_: &Settings, report: &mut Report) {
                  weights, ∂L/∂a = Σ_k (p_k − y_k)·c = 0 up to rounding.",
                 run.label,
                 pretty(spread),
-                run.config.hidden[0],
+                run.config.spec.hidden[0],
                 pretty(largest),
                 pretty(output)
             ));
@@ -102,7 +102,9 @@ fn conclude(_: &Settings, report: &mut Report) {
         .iter()
         .filter(|r| {
             let steady = |o: Option<f64>| o.is_some_and(|o| o.abs() <= 1.0);
-            !r.config.init.is_constant() && steady(r.grad_orders()) && steady(r.signal_orders())
+            !r.config.spec.init.is_constant()
+                && steady(r.grad_orders())
+                && steady(r.signal_orders())
         })
         .map(|r| r.label.as_str())
         .collect();

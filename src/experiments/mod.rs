@@ -11,9 +11,9 @@ mod residual;
 mod vanishing;
 
 use crate::format::{pretty, span_of};
-use crate::probe::{self, ProbeConfig};
+use crate::probe::{self, CheckedProbe, ProbeConfig};
 use crate::report::{Metric, Report, Run};
-use crate::settings::Settings;
+use crate::settings::{Knob, Settings};
 use anyhow::{Result, bail};
 
 /// A run an experiment asks for.
@@ -44,7 +44,7 @@ impl Planned {
 /// The plan of a single-run experiment: the settings' network, labelled by its activation.
 pub fn single_run(s: &Settings) -> Result<Vec<Planned>> {
     let cfg = s.probe_config()?;
-    Ok(vec![Planned::main(cfg.activation.to_string(), cfg)])
+    Ok(vec![Planned::main(cfg.spec.activation.to_string(), cfg)])
 }
 
 /// An entry of the catalogue.
@@ -55,8 +55,8 @@ pub struct Experiment {
     /// What it shows and its default setting, printed above its output.
     pub description: &'static str,
     pub defaults: fn() -> Settings,
-    /// Flags the experiment sets itself, so they cannot be given.
-    pub fixed: &'static [&'static str],
+    /// Settings the experiment sets itself, so they cannot be given.
+    pub fixed: &'static [Knob],
     pub metrics: &'static [Metric],
     pub plan: fn(&Settings) -> Result<Vec<Planned>>,
     /// Adds verdicts and tables, computed from the runs.
@@ -95,58 +95,82 @@ pub fn find(name: &str) -> Result<&'static Experiment> {
     )
 }
 
+/// An experiment's runs, resolved and checked: running it cannot fail.
+pub struct Plan {
+    experiment: &'static Experiment,
+    /// The experiment's defaults under the given settings.
+    settings: Settings,
+    seeds: Vec<u64>,
+    runs: Vec<(Planned, CheckedProbe)>,
+}
+
 impl Experiment {
     /// The experiment's defaults under `settings`, refusing flags it sets itself.
     fn resolve(&self, settings: &Settings) -> Result<Settings> {
-        let clash: Vec<String> = settings
+        let clash: Vec<Knob> = settings
             .given()
             .into_iter()
-            .filter(|f| self.fixed.contains(&f.as_str()))
+            .filter(|k| self.fixed.contains(k))
             .collect();
         if !clash.is_empty() {
+            let flags = |knobs: &[Knob]| {
+                knobs
+                    .iter()
+                    .map(|k| k.flag())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
             bail!(
                 "demo {} sets {} itself (it compares them); drop {} or use `demo vanishing` to \
                  choose them freely",
                 self.name,
-                self.fixed.join(", "),
-                clash.join(", ")
+                flags(self.fixed),
+                flags(&clash)
             );
         }
         Ok((self.defaults)().overlay(settings))
     }
 
-    /// Checks that `settings` give runs that can happen, without running them.
-    pub fn validate(&self, settings: &Settings, max_bytes: u64) -> Result<()> {
-        let s = self.resolve(settings)?;
-        s.seed_list()?;
-        for p in (self.plan)(&s)? {
-            p.config.check(max_bytes)?;
-        }
-        Ok(())
+    /// Resolves `settings` and checks every run they give against `max_bytes`.
+    pub fn plan(&'static self, settings: &Settings, max_bytes: u64) -> Result<Plan> {
+        let settings = self.resolve(settings)?;
+        let seeds = settings.seed_list()?;
+        let runs = (self.plan)(&settings)?
+            .into_iter()
+            .map(|p| {
+                let checked = p.config.check(max_bytes)?;
+                Ok((p, checked))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Plan {
+            experiment: self,
+            settings,
+            seeds,
+            runs,
+        })
     }
 
-    /// Runs every planned probe (over every seed) and builds the report.
-    pub fn run(&self, settings: &Settings, max_bytes: u64) -> Result<Report> {
-        let s = self.resolve(settings)?;
-        let seeds = s.seed_list()?;
-        let plans = (self.plan)(&s)?;
-        for p in &plans {
-            p.config.check(max_bytes)?;
-        }
-        let mut runs = Vec::with_capacity(plans.len());
+    /// Checks that `settings` give runs that can happen, without running them.
+    pub fn validate(&'static self, settings: &Settings, max_bytes: u64) -> Result<()> {
+        self.plan(settings, max_bytes).map(|_| ())
+    }
+
+    /// Plans and runs: the report of `settings`.
+    pub fn run(&'static self, settings: &Settings, max_bytes: u64) -> Result<Report> {
+        Ok(self.plan(settings, max_bytes)?.run())
+    }
+}
+
+impl Plan {
+    /// Runs every planned probe over every seed and builds the report.
+    pub fn run(&self) -> Report {
+        let exp = self.experiment;
+        let seeds = &self.seeds;
+        let mut runs = Vec::with_capacity(self.runs.len());
         let mut side = Vec::new();
-        for p in &plans {
-            let results = seeds
-                .iter()
-                .map(|&seed| {
-                    let cfg = ProbeConfig {
-                        seed,
-                        ..p.config.clone()
-                    };
-                    probe::probe(&cfg, max_bytes)
-                })
-                .collect::<Result<Vec<_>>>()?;
-            let run = Run::from_results(&p.label, &p.config, &seeds, &results);
+        for (p, checked) in &self.runs {
+            let results: Vec<_> = seeds.iter().map(|&s| checked.with_seed(s).run()).collect();
+            let run = Run::from_results(&p.label, &p.config, seeds, &results);
             if p.main {
                 runs.push(run)
             } else {
@@ -154,11 +178,11 @@ impl Experiment {
             }
         }
         let mut report = Report {
-            experiment: self.name.to_string(),
-            description: self.description.to_string(),
+            experiment: exp.name.to_string(),
+            description: exp.description.to_string(),
             runs,
             side_runs: side,
-            metrics: self.metrics.to_vec(),
+            metrics: exp.metrics.to_vec(),
             tables: Vec::new(),
             verdicts: Vec::new(),
             notes: Vec::new(),
@@ -171,8 +195,8 @@ impl Experiment {
                 seeds[seeds.len() - 1]
             ));
         }
-        (self.conclude)(&s, &mut report);
-        Ok(report)
+        (exp.conclude)(&self.settings, &mut report);
+        report
     }
 }
 

@@ -3,7 +3,7 @@
 use super::{Experiment, Planned, flow_verdict};
 use crate::nn::{Activation, Init};
 use crate::report::{Metric, Report};
-use crate::settings::Settings;
+use crate::settings::{Knob, Settings};
 use anyhow::Result;
 
 pub const EXPERIMENT: Experiment = Experiment {
@@ -19,7 +19,7 @@ pub const EXPERIMENT: Experiment = Experiment {
         init: Some(Init::XavierNormal),
         ..Settings::default()
     },
-    fixed: &["--residual"],
+    fixed: &[Knob::Residual],
     metrics: &[Metric::GradNorm],
     plan,
     conclude,
@@ -27,10 +27,8 @@ pub const EXPERIMENT: Experiment = Experiment {
 
 fn plan(s: &Settings) -> Result<Vec<Planned>> {
     let plain = s.probe_config()?;
-    let residual = crate::probe::ProbeConfig {
-        residual: true,
-        ..plain.clone()
-    };
+    let mut residual = plain.clone();
+    residual.spec.residual = true;
     Ok(vec![
         Planned::main("plain", plain),
         Planned::main("residual", residual),

@@ -61,13 +61,13 @@ pub fn describe(cfg: &ProbeConfig) -> String {
 /// The pieces of [`describe`], keyed so that runs can be compared piece by piece.
 fn parts(cfg: &ProbeConfig) -> Vec<(&'static str, String)> {
     vec![
-        ("activation", cfg.activation.to_string()),
+        ("activation", cfg.spec.activation.to_string()),
         ("init", init_label(cfg)),
         ("shape", shape(cfg)),
         ("batch", format!("batch {}", cfg.batch)),
         (
             "bn",
-            if cfg.batch_norm {
+            if cfg.spec.batch_norm {
                 "batch norm".into()
             } else {
                 String::new()
@@ -75,7 +75,7 @@ fn parts(cfg: &ProbeConfig) -> Vec<(&'static str, String)> {
         ),
         (
             "residual",
-            if cfg.residual {
+            if cfg.spec.residual {
                 "residual".into()
             } else {
                 String::new()
@@ -93,20 +93,20 @@ fn parts(cfg: &ProbeConfig) -> Vec<(&'static str, String)> {
 }
 
 fn init_label(cfg: &ProbeConfig) -> String {
-    if cfg.init == cfg.output_init {
-        cfg.init.to_string()
+    if cfg.spec.init == cfg.spec.output_init {
+        cfg.spec.init.to_string()
     } else {
-        format!("{} (output {})", cfg.init, cfg.output_init)
+        format!("{} (output {})", cfg.spec.init, cfg.spec.output_init)
     }
 }
 
 fn shape(cfg: &ProbeConfig) -> String {
-    let w = cfg.hidden[0];
-    if cfg.hidden.iter().all(|&h| h == w) && cfg.input == w {
-        format!("depth {} × width {w} → {}", cfg.depth(), cfg.classes)
+    let w = cfg.spec.hidden[0];
+    if cfg.spec.hidden.iter().all(|&h| h == w) && cfg.spec.input == w {
+        format!("depth {} × width {w} → {}", cfg.depth(), cfg.spec.outputs)
     } else {
-        let mut s = cfg.input.to_string();
-        for h in cfg.hidden.iter().chain([&cfg.classes]) {
+        let mut s = cfg.spec.input.to_string();
+        for h in cfg.spec.hidden.iter().chain([&cfg.spec.outputs]) {
             let _ = write!(s, " → {h}");
         }
         s

@@ -83,20 +83,21 @@ impl TrainConfig {
     /// The probe config of one variant, which checks shapes and memory.
     fn probe_config(&self, v: &Variant) -> ProbeConfig {
         let mut cfg = ProbeConfig::canonical(self.depth, self.width, self.batch, 10);
-        cfg.input = self.data.kind.inputs();
-        cfg.classes = self.data.kind.classes();
-        cfg.activation = v.activation;
-        cfg.init = v.init;
-        cfg.output_init = v.init;
-        cfg.batch_norm = v.batch_norm;
-        cfg.residual = v.residual;
+        cfg.spec.input = self.data.kind.inputs();
+        cfg.spec.outputs = self.data.kind.classes();
+        cfg.spec.activation = v.activation;
+        cfg.spec.init = v.init;
+        cfg.spec.output_init = v.init;
+        cfg.spec.batch_norm = v.batch_norm;
+        cfg.spec.residual = v.residual;
         cfg.precision = self.precision;
         cfg.seed = self.seed;
         cfg
     }
 
-    /// Rejects settings that cannot train, and runs larger than `max_bytes`.
-    pub fn check(&self, max_bytes: u64) -> Result<()> {
+    /// Rejects settings that cannot train, and runs larger than `max_bytes`; what passes
+    /// can train.
+    pub fn check(&self, max_bytes: u64) -> Result<CheckedTrain> {
         self.data.check()?;
         if self.steps == 0 || self.steps > MAX_STEPS {
             bail!(
@@ -149,7 +150,25 @@ impl TrainConfig {
                 anyhow::anyhow!("{v}: {e} (in training, --samples counts like --batch)")
             })?;
         }
-        Ok(())
+        Ok(CheckedTrain(self.clone()))
+    }
+}
+
+/// A comparison that passed [`TrainConfig::check`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckedTrain(TrainConfig);
+
+impl CheckedTrain {
+    pub fn config(&self) -> &TrainConfig {
+        &self.0
+    }
+
+    /// Trains every configuration in turn. `progress` is told each finished step.
+    pub fn run(&self, progress: &mut dyn FnMut(usize)) -> Result<TrainReport> {
+        match self.0.precision {
+            Precision::F32 => run_all::<f32>(&self.0, progress),
+            Precision::F64 => run_all::<f64>(&self.0, progress),
+        }
     }
 }
 
@@ -248,17 +267,13 @@ pub struct TrainReport {
     pub runs: Vec<History>,
 }
 
-/// Trains every configuration of `cfg` in turn. `progress` is told each finished step.
+/// Checks `cfg` against `max_bytes`, then trains it.
 pub fn train(
     cfg: &TrainConfig,
     max_bytes: u64,
     progress: &mut dyn FnMut(usize),
 ) -> Result<TrainReport> {
-    cfg.check(max_bytes)?;
-    match cfg.precision {
-        Precision::F32 => run_all::<f32>(cfg, progress),
-        Precision::F64 => run_all::<f64>(cfg, progress),
-    }
+    cfg.check(max_bytes)?.run(progress)
 }
 
 fn run_all<F: Real>(cfg: &TrainConfig, progress: &mut dyn FnMut(usize)) -> Result<TrainReport> {
@@ -301,7 +316,7 @@ fn run_one<F: Real>(
     progress: &mut dyn FnMut(usize),
 ) -> Result<History> {
     let pcfg = cfg.probe_config(v);
-    let mut net = Network::<F>::build(&pcfg.spec(), cfg.seed).map_err(anyhow::Error::msg)?;
+    let mut net = Network::<F>::build(&pcfg.spec, cfg.seed).map_err(anyhow::Error::msg)?;
     let mut opt = OptimizerState::new(cfg.optimizer.with_lr(cfg.lr));
     let mut order_rng = crate::nn::rng::batches(cfg.seed);
     let n = data.y_train.len();
