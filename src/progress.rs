@@ -449,3 +449,31 @@ pub fn utc(secs: u64) -> String {
         rem % 60
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::utc;
+
+    /// Seconds from Python's `calendar.timegm`, an independent implementation.
+    #[test]
+    fn utc_matches_the_calendar() {
+        for (secs, text) in [
+            (0, "1970-01-01 00:00:00 UTC"),
+            // Leap day in an ordinary leap year, and the second before it.
+            (1_709_164_799, "2024-02-28 23:59:59 UTC"),
+            (1_709_210_096, "2024-02-29 12:34:56 UTC"),
+            // 2000 is a leap year (divisible by 400): 29 February, then 1 March.
+            (951_782_400, "2000-02-29 00:00:00 UTC"),
+            (951_868_800, "2000-03-01 00:00:00 UTC"),
+            // 2100 is not (divisible by 100): 28 February runs straight into 1 March.
+            (4_107_542_399, "2100-02-28 23:59:59 UTC"),
+            (4_107_542_400, "2100-03-01 00:00:00 UTC"),
+            (13_574_563_200, "2400-02-29 00:00:00 UTC"),
+            // The last second of a year and the first of the next.
+            (946_684_799, "1999-12-31 23:59:59 UTC"),
+            (946_684_800, "2000-01-01 00:00:00 UTC"),
+        ] {
+            assert_eq!(utc(secs), text, "{secs}");
+        }
+    }
+}
