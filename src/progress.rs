@@ -1,15 +1,17 @@
 //! A student's progress: questions studied, quiz attempts and scores, in one JSON file under
 //! the user's data folder. Every write goes to a temporary file that is then renamed over the
-//! old one, so a crash or a kill mid-write leaves the previous file whole. A file that is not
-//! ours, or is damaged, is moved aside with a backup name, never overwritten.
+//! old one, so a crash or a kill mid-write leaves the previous file whole; a lock file makes
+//! runs at the same time take turns. A file that is not ours, or is damaged, is moved aside
+//! with a backup name, never overwritten; one that is not a regular file, or is too large, is
+//! refused.
 
 use anyhow::{Context, Result, anyhow};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::fs;
-use std::io::Write;
+use std::fs::{self, TryLockError};
+use std::io::{ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Marks a file as ours.
 const FORMAT: &str = "gradtutor-progress";
@@ -17,6 +19,13 @@ const VERSION: u32 = 1;
 /// Test hook: sleep this many milliseconds halfway through writing the temporary file, so
 /// that a test can kill the process mid-write.
 const SLOW_WRITE_ENV: &str = "GRADTUTOR_SLOW_WRITE_MS";
+/// The most a progress file may hold. A quiz adds well under 1 KiB, so a real record stays
+/// far below it; anything larger is refused rather than read into memory.
+pub const MAX_BYTES: u64 = 16 << 20;
+/// How long a run waits for another to finish writing before it gives up on its record.
+const LOCK_WAIT: Duration = Duration::from_secs(10);
+/// A temporary this old was left by a killed run: live writes take well under a second.
+const STALE_TMP: Duration = Duration::from_secs(15 * 60);
 
 /// Everything recorded.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -116,10 +125,58 @@ impl Store {
     /// Reads the progress; none yet is an empty record. A damaged or foreign file is moved
     /// aside (the message says where) and an empty record returned.
     pub fn load(&self, warn: &mut dyn FnMut(String)) -> Result<Progress> {
-        let text = match fs::read(&self.path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Progress::default()),
-            Err(e) => return Err(anyhow!("cannot read {}: {e}", self.path.display())),
+        self.load_from(&self.target()?, warn)
+    }
+
+    /// Writes `p` atomically (temporary file, then rename), holding the lock so that it never
+    /// lands in the middle of another run's [`Store::update`].
+    pub fn save(&self, p: &Progress) -> Result<()> {
+        let target = self.target()?;
+        let _lock = self.lock(&target)?;
+        self.write(&target, p)
+    }
+
+    /// Loads, changes and saves the progress under one lock, so that runs at the same time
+    /// each add their record instead of the last one's rename winning.
+    pub fn update(
+        &self,
+        warn: &mut dyn FnMut(String),
+        f: impl FnOnce(&mut Progress),
+    ) -> Result<()> {
+        let target = self.target()?;
+        let _lock = self.lock(&target)?;
+        let mut p = self.load_from(&target, warn)?;
+        f(&mut p);
+        self.write(&target, &p)
+    }
+
+    /// The file to read and replace: `path` with symbolic links followed, so that a save
+    /// writes through a link to where it points instead of replacing the link.
+    fn target(&self) -> Result<PathBuf> {
+        let mut p = self.path.clone();
+        // As many hops as Linux follows before ELOOP.
+        for _ in 0..40 {
+            match fs::symlink_metadata(&p) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    let to = fs::read_link(&p)
+                        .with_context(|| format!("cannot follow the link {}", p.display()))?;
+                    p = match p.parent() {
+                        Some(dir) if to.is_relative() => dir.join(to),
+                        _ => to,
+                    };
+                }
+                _ => return Ok(p),
+            }
+        }
+        Err(anyhow!(
+            "{} is a loop of symbolic links",
+            self.path.display()
+        ))
+    }
+
+    fn load_from(&self, target: &Path, warn: &mut dyn FnMut(String)) -> Result<Progress> {
+        let Some(text) = self.read(target)? else {
+            return Ok(Progress::default());
         };
         let problem = match serde_json::from_slice::<Progress>(&text) {
             Ok(p) if p.format == FORMAT && p.version == VERSION => return Ok(p),
@@ -127,8 +184,8 @@ impl Store {
             Ok(_) => "it is not a gradtutor progress file".to_string(),
             Err(e) => format!("it is damaged or not a gradtutor progress file ({e})"),
         };
-        let backup = self.backup_path();
-        fs::rename(&self.path, &backup).with_context(|| {
+        let backup = backup_path(target);
+        fs::rename(target, &backup).with_context(|| {
             format!(
                 "{} cannot be used ({problem}) and cannot be moved aside",
                 self.path.display()
@@ -142,74 +199,226 @@ impl Store {
         Ok(Progress::default())
     }
 
-    /// Writes `p` atomically: a temporary file in the same folder, flushed to disk, then
-    /// renamed over the old file.
-    pub fn save(&self, p: &Progress) -> Result<()> {
-        let dir = self
-            .path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
+    /// The file's bytes, or `None` if there is none yet. Its type is checked before it is
+    /// opened (a FIFO would block the open) and again on the open file; at most
+    /// [`MAX_BYTES`] + 1 bytes are read, so `/dev/zero`-like inputs cannot fill memory.
+    fn read(&self, target: &Path) -> Result<Option<Vec<u8>>> {
+        let cannot = |e: std::io::Error| anyhow!("cannot read {}: {e}", self.path.display());
+        match fs::metadata(target) {
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(cannot(e)),
+            Ok(m) => self.regular(&m)?,
+        }
+        let file = match fs::File::open(target) {
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            r => r.map_err(cannot)?,
+        };
+        self.regular(&file.metadata().map_err(cannot)?)?;
+        let mut bytes = Vec::new();
+        file.take(MAX_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(cannot)?;
+        if bytes.len() as u64 > MAX_BYTES {
+            return Err(anyhow!(
+                "{} is larger than {} MiB, the most a progress file may hold; move it aside \
+                 to begin a new record",
+                self.path.display(),
+                MAX_BYTES >> 20
+            ));
+        }
+        Ok(Some(bytes))
+    }
+
+    /// Refuses anything but a regular file: progress is replaced by rename, which would put a
+    /// regular file in place of a FIFO or device, and reading those can block or never end.
+    fn regular(&self, m: &fs::Metadata) -> Result<()> {
+        if m.is_file() {
+            return Ok(());
+        }
+        let ft = m.file_type();
+        #[cfg(unix)]
+        let kind = {
+            use std::os::unix::fs::FileTypeExt;
+            if ft.is_fifo() {
+                "a FIFO"
+            } else if ft.is_char_device() || ft.is_block_device() {
+                "a device"
+            } else if ft.is_socket() {
+                "a socket"
+            } else if ft.is_dir() {
+                "a folder"
+            } else {
+                "something else"
+            }
+        };
+        #[cfg(not(unix))]
+        let kind = if ft.is_dir() {
+            "a folder"
+        } else {
+            "something else"
+        };
+        Err(anyhow!(
+            "{} is not a regular file (it is {kind}); give a file to keep progress in with \
+             --progress FILE",
+            self.path.display()
+        ))
+    }
+
+    /// Takes the lock `<target>.lock`, a sibling that is never replaced (the data file is,
+    /// by rename, so a lock on it would be lost). Waits at most [`LOCK_WAIT`]: a stuck run
+    /// costs the others their record, never their lesson. Released when the file is dropped.
+    fn lock(&self, target: &Path) -> Result<Option<fs::File>> {
+        // Refuse a FIFO or device before making `/dev/zero.lock` and the like beside it.
+        match fs::metadata(target) {
+            Ok(m) => self.regular(&m)?,
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            Err(e) => return Err(anyhow!("cannot read {}: {e}", self.path.display())),
+        }
+        let dir = folder(target);
         fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        let name = self
-            .path
+        let mut path = target.as_os_str().to_owned();
+        path.push(".lock");
+        let path = PathBuf::from(path);
+        let file = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .with_context(|| format!("cannot open the lock file {}", path.display()))?;
+        let start = Instant::now();
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(Some(file)),
+                Err(TryLockError::WouldBlock) if start.elapsed() < LOCK_WAIT => {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Err(TryLockError::WouldBlock) => {
+                    return Err(anyhow!(
+                        "another gradtutor has held {} for {} s; gave up waiting",
+                        path.display(),
+                        LOCK_WAIT.as_secs()
+                    ));
+                }
+                // A file system without locks: carry on as before locking existed.
+                Err(TryLockError::Error(e)) if e.kind() == ErrorKind::Unsupported => {
+                    return Ok(None);
+                }
+                Err(TryLockError::Error(e)) => {
+                    return Err(anyhow!("cannot lock {}: {e}", path.display()));
+                }
+            }
+        }
+    }
+
+    /// Writes `p` to `target` atomically: a new temporary file in the same folder (random
+    /// name, O_EXCL, so a planted symlink is never followed) with the old file's permissions,
+    /// flushed to disk, then renamed over the old file. Call with the lock held.
+    fn write(&self, target: &Path, p: &Progress) -> Result<()> {
+        let text = serde_json::to_string_pretty(p).expect("progress always serializes") + "\n";
+        if text.len() as u64 > MAX_BYTES {
+            return Err(anyhow!(
+                "the progress would be larger than {} MiB, the most a progress file may hold",
+                MAX_BYTES >> 20
+            ));
+        }
+        let old = match fs::metadata(target) {
+            Ok(m) => {
+                self.regular(&m)?;
+                Some(m.permissions())
+            }
+            Err(e) if e.kind() == ErrorKind::NotFound => None,
+            Err(e) => {
+                return Err(anyhow!(
+                    "cannot save progress to {}: {e}",
+                    self.path.display()
+                ));
+            }
+        };
+        let dir = folder(target);
+        fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let name = target
             .file_name()
             .ok_or_else(|| anyhow!("{} is not a file name", self.path.display()))?;
-        let tmp = dir.join(format!(
-            ".{}.tmp-{}",
-            name.to_string_lossy(),
-            std::process::id()
-        ));
-        let text = serde_json::to_string_pretty(p).expect("progress always serializes") + "\n";
+        let prefix = format!(".{}.tmp-", name.to_string_lossy());
+        remove_stale(dir, &prefix);
         let write = || -> std::io::Result<()> {
-            let mut f = fs::File::create(&tmp)?;
+            let mut builder = tempfile::Builder::new();
+            builder.prefix(&prefix);
+            // Created no wider than the old file (or than the umask allows), then set exactly.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = old.as_ref().map_or(0o666, |p| p.mode() & 0o777);
+                builder.permissions(fs::Permissions::from_mode(mode));
+            }
+            let mut tmp = builder.tempfile_in(dir)?;
+            #[cfg(unix)]
+            if let Some(perm) = &old {
+                tmp.as_file().set_permissions(perm.clone())?;
+            }
             let (head, tail) = text.as_bytes().split_at(text.len() / 2);
-            f.write_all(head)?;
+            tmp.write_all(head)?;
             if let Some(ms) = std::env::var(SLOW_WRITE_ENV)
                 .ok()
                 .and_then(|v| v.parse().ok())
             {
-                f.flush()?;
-                std::thread::sleep(std::time::Duration::from_millis(ms));
+                tmp.flush()?;
+                std::thread::sleep(Duration::from_millis(ms));
             }
-            f.write_all(tail)?;
-            f.sync_all()?;
-            fs::rename(&tmp, &self.path)?;
+            tmp.write_all(tail)?;
+            tmp.as_file().sync_all()?;
+            // On failure the temporary is dropped, which deletes it.
+            tmp.persist(target).map_err(|e| e.error)?;
             // Make the rename itself durable.
             if let Ok(d) = fs::File::open(dir) {
                 let _ = d.sync_all();
             }
             Ok(())
         };
-        write().map_err(|e| {
-            let _ = fs::remove_file(&tmp);
-            anyhow!("cannot save progress to {}: {e}", self.path.display())
-        })
+        write().map_err(|e| anyhow!("cannot save progress to {}: {e}", self.path.display()))
     }
+}
 
-    /// Loads, changes and saves the progress.
-    pub fn update(
-        &self,
-        warn: &mut dyn FnMut(String),
-        f: impl FnOnce(&mut Progress),
-    ) -> Result<()> {
-        let mut p = self.load(warn)?;
-        f(&mut p);
-        self.save(&p)
-    }
+/// The folder `path` is in (`.` for a bare file name).
+fn folder(path: &Path) -> &Path {
+    path.parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
 
-    /// `progress.json.bak-20261129081500` (with a counter if that exists too).
-    fn backup_path(&self) -> PathBuf {
-        let stamp: String = now().chars().filter(char::is_ascii_digit).collect();
-        let base = format!("{}.bak-{stamp}", self.path.display());
-        let mut candidate = PathBuf::from(&base);
-        let mut n = 1;
-        while candidate.exists() {
-            candidate = PathBuf::from(format!("{base}-{n}"));
-            n += 1;
+/// Deletes temporaries named `prefix…` older than [`STALE_TMP`]: left by runs killed
+/// mid-write. Best effort; a young one may still be another (unlocked, older) run's.
+fn remove_stale(dir: &Path, prefix: &str) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        if !e.file_name().to_string_lossy().starts_with(prefix) {
+            continue;
         }
-        candidate
+        let old = fs::symlink_metadata(e.path())
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > STALE_TMP);
+        if old {
+            let _ = fs::remove_file(e.path());
+        }
     }
+}
+
+/// `progress.json.bak-20261129081500` (with a counter if that exists too).
+fn backup_path(path: &Path) -> PathBuf {
+    let stamp: String = now().chars().filter(char::is_ascii_digit).collect();
+    let base = format!("{}.bak-{stamp}", path.display());
+    let mut candidate = PathBuf::from(&base);
+    let mut n = 1;
+    while candidate.exists() {
+        candidate = PathBuf::from(format!("{base}-{n}"));
+        n += 1;
+    }
+    candidate
 }
 
 /// The current time as `2026-11-29 08:15:00 UTC`.
@@ -239,4 +448,32 @@ pub fn utc(secs: u64) -> String {
         rem / 60 % 60,
         rem % 60
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::utc;
+
+    /// Seconds from Python's `calendar.timegm`, an independent implementation.
+    #[test]
+    fn utc_matches_the_calendar() {
+        for (secs, text) in [
+            (0, "1970-01-01 00:00:00 UTC"),
+            // Leap day in an ordinary leap year, and the second before it.
+            (1_709_164_799, "2024-02-28 23:59:59 UTC"),
+            (1_709_210_096, "2024-02-29 12:34:56 UTC"),
+            // 2000 is a leap year (divisible by 400): 29 February, then 1 March.
+            (951_782_400, "2000-02-29 00:00:00 UTC"),
+            (951_868_800, "2000-03-01 00:00:00 UTC"),
+            // 2100 is not (divisible by 100): 28 February runs straight into 1 March.
+            (4_107_542_399, "2100-02-28 23:59:59 UTC"),
+            (4_107_542_400, "2100-03-01 00:00:00 UTC"),
+            (13_574_563_200, "2400-02-29 00:00:00 UTC"),
+            // The last second of a year and the first of the next.
+            (946_684_799, "1999-12-31 23:59:59 UTC"),
+            (946_684_800, "2000-01-01 00:00:00 UTC"),
+        ] {
+            assert_eq!(utc(secs), text, "{secs}");
+        }
+    }
 }
