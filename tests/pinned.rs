@@ -218,9 +218,9 @@ fn momentum_steps_follow_v_equals_mu_v_plus_g() {
 
 fn config(activation: Activation, init: Init, depth: usize, width: usize) -> ProbeConfig {
     let mut cfg = ProbeConfig::canonical(depth, width, 8, 10);
-    cfg.activation = activation;
-    cfg.init = init;
-    cfg.output_init = init;
+    cfg.spec.activation = activation;
+    cfg.spec.init = init;
+    cfg.spec.output_init = init;
     cfg
 }
 
@@ -263,8 +263,8 @@ fn linear_units_with_lecun_weights_keep_every_variance_at_one() {
 fn linear_variance_recursion_and_the_last_chi_uses_the_output_init() {
     let std = 0.4;
     let mut cfg = config(Activation::Linear, Init::Normal(Some(std)), 5, 8);
-    cfg.input = 5; // σ_w,1² = 5·0.16 = 0.8; the hidden layers have 8·0.16 = 1.28.
-    cfg.output_init = Init::Normal(Some(0.25)); // σ_w,out² = 8·0.0625 = 0.5.
+    cfg.spec.input = 5; // σ_w,1² = 5·0.16 = 0.8; the hidden layers have 8·0.16 = 1.28.
+    cfg.spec.output_init = Init::Normal(Some(0.25)); // σ_w,out² = 8·0.0625 = 0.5.
     let p = predict(&cfg).unwrap();
     let (first, hidden, out) = (5.0 * std * std, 8.0 * std * std, 8.0 * 0.25 * 0.25);
     let q: Vec<f64> = (0..5).map(|l| first * hidden.powi(l)).collect();
@@ -354,9 +354,9 @@ fn sigmoid_with_xavier_matches_an_independent_integration() {
     let depth = 6;
     // classes = width: every layer, the output layer included, is square, so σ_w² = 1.
     let mut cfg = ProbeConfig::canonical(depth, 32, 8, 32);
-    cfg.activation = Activation::Sigmoid;
-    cfg.init = Init::XavierNormal;
-    cfg.output_init = Init::XavierNormal;
+    cfg.spec.activation = Activation::Sigmoid;
+    cfg.spec.init = Init::XavierNormal;
+    cfg.spec.output_init = Init::XavierNormal;
     let p = predict(&cfg).unwrap();
     let [q, chi] = reference(1.0, depth, sigmoid, |x| sigmoid(x) * (1.0 - sigmoid(x)));
     assert_all("sigmoid q", &p.q, &q, 1e-6);
