@@ -251,14 +251,9 @@ fn tour(cli: &Cli, args: &TourArgs, ui: &Ui, out: &mut dyn Write) -> Result<()> 
         }
         None => 0,
     };
-    let store = Store::locate(cli.progress.as_deref());
-    let mut progress = match &store {
-        Ok(s) => s.load(&mut warn).unwrap_or_else(|e| {
-            warn(format!("{e:#}"));
-            Progress::default()
-        }),
-        Err(_) => Progress::default(),
-    };
+    // The tour records into a record of its own, added to the stored one under its lock at
+    // the end, so a quiz taken elsewhere meanwhile is not overwritten.
+    let mut progress = Progress::default();
     let stdin = std::io::stdin();
     let interactive = stdin.is_terminal();
     let result = classroom::Tour {
@@ -270,10 +265,7 @@ fn tour(cli: &Cli, args: &TourArgs, ui: &Ui, out: &mut dyn Write) -> Result<()> 
     }
     .run(&bank, from, out);
     // What was studied is kept even if the tour stopped early.
-    match store.and_then(|s| s.save(&progress)) {
-        Ok(()) => {}
-        Err(e) => warn(format!("{e:#}; progress was not recorded")),
-    }
+    record(cli, |p| p.merge(progress));
     result
 }
 

@@ -29,6 +29,11 @@ pub fn num(v: f64) -> String {
     }
 }
 
+/// A change in orders of magnitude with its sign, `+1.3`, or `·` where there is none.
+pub fn orders(o: Option<f64>) -> String {
+    o.map_or("·".into(), |o| format!("{o:+.1}"))
+}
+
 /// A fraction as a whole percentage: `0.125` → `13%`.
 pub fn percent(v: f64) -> String {
     if v.is_nan() {
@@ -119,6 +124,9 @@ mod tests {
         assert_eq!(sci(f64::NEG_INFINITY), "-inf");
         assert_eq!(sci(f64::NAN), "NaN");
         assert_eq!(pretty(5.3e-13), "5.3e−13");
+        assert_eq!(orders(Some(-12.34)), "-12.3");
+        assert_eq!(orders(Some(0.04)), "+0.0");
+        assert_eq!(orders(None), "·");
     }
 
     #[test]

@@ -85,6 +85,19 @@ impl Progress {
         e.last = now();
     }
 
+    /// Adds what `new` recorded (a session's own record, begun empty) to this one.
+    pub fn merge(&mut self, new: Progress) {
+        for (slug, s) in new.studied {
+            let e = self.studied.entry(slug).or_insert(Studied {
+                times: 0,
+                last: String::new(),
+            });
+            e.times += s.times;
+            e.last = s.last;
+        }
+        self.quizzes.extend(new.quizzes);
+    }
+
     /// Per question slug: (right, asked) over every quiz.
     pub fn scores(&self) -> BTreeMap<&str, (usize, usize)> {
         let mut out: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
@@ -452,9 +465,54 @@ pub fn utc(secs: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::utc;
+    use super::{Attempt, Progress, Studied, utc};
 
     /// Seconds from Python's `calendar.timegm`, an independent implementation.
+    #[test]
+    fn merging_adds_study_counts_and_appends_quizzes() {
+        let mut old = Progress::default();
+        old.studied.insert(
+            "a".into(),
+            Studied {
+                times: 2,
+                last: "t1".into(),
+            },
+        );
+        old.quizzes.push(Attempt {
+            at: "t1".into(),
+            items: vec![],
+        });
+        let mut new = Progress::default();
+        new.studied.insert(
+            "a".into(),
+            Studied {
+                times: 1,
+                last: "t2".into(),
+            },
+        );
+        new.studied.insert(
+            "b".into(),
+            Studied {
+                times: 1,
+                last: "t2".into(),
+            },
+        );
+        new.quizzes.push(Attempt {
+            at: "t2".into(),
+            items: vec![],
+        });
+        old.merge(new);
+        assert_eq!(
+            old.studied["a"],
+            Studied {
+                times: 3,
+                last: "t2".into()
+            }
+        );
+        assert_eq!(old.studied["b"].times, 1);
+        assert_eq!(old.quizzes.len(), 2);
+    }
+
     #[test]
     fn utc_matches_the_calendar() {
         for (secs, text) in [

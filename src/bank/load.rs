@@ -245,55 +245,7 @@ pub fn question(
         }
     };
     let mut f = Fields::new(doc.into_inner(), 0, "");
-    let version = f.need::<u32>("format_version", &mut p);
-    if let Some((v, at)) = version
-        && v != FORMAT_VERSION
-    {
-        p.at_line(
-            at,
-            format_args!(
-                "format_version {v} is not supported; this gradtutor reads format_version = \
-                 {FORMAT_VERSION}"
-            ),
-        );
-    }
-    let id = f.need::<u32>("id", &mut p);
-    if let Some((0, at)) = id {
-        p.at_line(at, "id must be a positive whole number");
-    }
-    let slug = f.need::<String>("slug", &mut p);
-    if let Some((s, at)) = &slug
-        && (s.is_empty()
-            || !s
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
-    {
-        p.at_line(
-            *at,
-            format_args!("slug '{s}' must be lowercase letters, digits and hyphens"),
-        );
-    }
-    let text_field = |f: &mut Fields, key: &str, p: &mut Problems| {
-        let v = f.need::<String>(key, p);
-        if let Some((s, at)) = &v
-            && s.trim().is_empty()
-        {
-            p.at_line(*at, format_args!("{key} is empty"));
-        }
-        v.map(|(s, _)| s)
-    };
-    let title = text_field(&mut f, "title", &mut p);
-    let question_text = text_field(&mut f, "question", &mut p);
-    let answer = text_field(&mut f, "answer", &mut p);
-    let key_points = f.need::<Vec<String>>("key_points", &mut p);
-    if let Some((k, at)) = &key_points
-        && (k.is_empty() || k.iter().any(|k| k.trim().is_empty()))
-    {
-        p.at_line(
-            *at,
-            "key_points needs at least one point, and no empty ones",
-        );
-    }
+    let head = head(&mut f, &mut p);
     let code = f
         .take("code")
         .map(|e| code_blocks(e, &mut p))
@@ -326,18 +278,90 @@ pub fn question(
     if p.list.len() > before {
         return None;
     }
+    let head = head?;
     Some(Question {
+        id: head.id,
+        slug: head.slug,
+        title: head.title,
+        question: head.question,
+        answer: head.answer,
+        key_points: head.key_points,
+        code: code.into_iter().collect::<Option<_>>()?,
+        experiment: experiment?,
+        train: train.map(|t| t.ok_or(())).transpose().ok()?,
+        quiz: quiz.into_iter().collect::<Option<_>>()?,
+        source: path.to_string(),
+    })
+}
+
+/// The question's own keys: format version, id, slug, and its texts.
+struct Head {
+    id: u32,
+    slug: String,
+    title: String,
+    question: String,
+    answer: String,
+    key_points: Vec<String>,
+}
+
+/// Reads and checks the question's own keys; `None` if any is missing or wrong.
+fn head(f: &mut Fields<'_>, p: &mut Problems) -> Option<Head> {
+    let version = f.need::<u32>("format_version", p);
+    if let Some((v, at)) = version
+        && v != FORMAT_VERSION
+    {
+        p.at_line(
+            at,
+            format_args!(
+                "format_version {v} is not supported; this gradtutor reads format_version = \
+                 {FORMAT_VERSION}"
+            ),
+        );
+    }
+    let id = f.need::<u32>("id", p);
+    if let Some((0, at)) = id {
+        p.at_line(at, "id must be a positive whole number");
+    }
+    let slug = f.need::<String>("slug", p);
+    if let Some((s, at)) = &slug
+        && (s.is_empty()
+            || !s
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
+    {
+        p.at_line(
+            *at,
+            format_args!("slug '{s}' must be lowercase letters, digits and hyphens"),
+        );
+    }
+    let text_field = |f: &mut Fields, key: &str, p: &mut Problems| {
+        let v = f.need::<String>(key, p);
+        if let Some((s, at)) = &v
+            && s.trim().is_empty()
+        {
+            p.at_line(*at, format_args!("{key} is empty"));
+        }
+        v.map(|(s, _)| s)
+    };
+    let title = text_field(f, "title", p);
+    let question_text = text_field(f, "question", p);
+    let answer = text_field(f, "answer", p);
+    let key_points = f.need::<Vec<String>>("key_points", p);
+    if let Some((k, at)) = &key_points
+        && (k.is_empty() || k.iter().any(|k| k.trim().is_empty()))
+    {
+        p.at_line(
+            *at,
+            "key_points needs at least one point, and no empty ones",
+        );
+    }
+    Some(Head {
         id: id?.0,
         slug: slug?.0,
         title: title?,
         question: question_text?,
         answer: answer?,
         key_points: key_points?.0,
-        code: code.into_iter().collect::<Option<_>>()?,
-        experiment: experiment?,
-        train: train.map(|t| t.ok_or(())).transpose().ok()?,
-        quiz: quiz.into_iter().collect::<Option<_>>()?,
-        source: path.to_string(),
     })
 }
 
@@ -369,7 +393,6 @@ fn code_blocks(entry: Entry<'_>, p: &mut Problems) -> Vec<Option<CodeBlock>> {
 
 /// `[experiment]`: the demo's name and takeaway, then its settings; the preset must run.
 fn preset(mut f: Fields<'_>, max_bytes: u64, p: &mut Problems) -> Option<Preset> {
-    let start = f.start;
     let demo = f.need::<String>("demo", p);
     let takeaway = f.need::<String>("takeaway", p);
     let settings = f.into_settings::<Settings>(p);
@@ -388,7 +411,6 @@ fn preset(mut f: Fields<'_>, max_bytes: u64, p: &mut Problems) -> Option<Preset>
             }
         }
     }
-    let _ = start;
     Some(Preset {
         demo,
         takeaway: takeaway?.0,
@@ -492,71 +514,77 @@ impl TryFrom<RawItem<'_>> for ItemKind {
         if r.prompt.trim().is_empty() {
             return Err("a quiz item has an empty prompt".into());
         }
-        let choices = r.choices.unwrap_or_default();
-        let explanations = r.explanations.unwrap_or_default();
-        match (r.figure, choices.is_empty()) {
-            (None, true) => Err(format!(
+        let has_choices = r.choices.as_ref().is_some_and(|c| !c.is_empty());
+        match (r.figure, has_choices) {
+            (None, false) => Err(format!(
                 "quiz item \"{name}\" needs either choices (multiple choice) or a figure (numeric)"
             )),
-            (Some(_), false) => Err(format!(
+            (Some(_), true) => Err(format!(
                 "quiz item \"{name}\" has both choices and a figure; it must be one kind"
             )),
-            (None, false) => {
-                let n = choices.len();
-                if !(2..=6).contains(&n) {
-                    return Err(format!("quiz item \"{name}\" has {n} choices; give 2 to 6"));
-                }
-                if explanations.len() != n {
-                    return Err(format!(
-                        "quiz item \"{name}\" has {n} choices but {} explanations; explain every \
-                         choice",
-                        explanations.len()
-                    ));
-                }
-                let answer = r.answer.as_deref().unwrap_or("").trim();
-                let correct = parse_choice(answer, n)
-                    .map_err(|e| format!("quiz item \"{name}\": its answer {e}"))?;
-                if r.tolerance.is_some() || r.explanation.is_some() || r.run.is_some() {
-                    return Err(format!(
-                        "quiz item \"{name}\" is multiple choice: tolerance, explanation and run \
-                         belong to numeric items (use explanations = [...])"
-                    ));
-                }
-                Ok(ItemKind::Choice {
-                    choices,
-                    correct,
-                    explanations,
-                })
-            }
-            (Some(figure), true) => {
-                let tolerance = r
-                    .tolerance
-                    .ok_or_else(|| format!("numeric quiz item \"{name}\" needs a tolerance"))?;
-                if !(tolerance >= 0.0 && tolerance.is_finite()) {
-                    return Err(format!(
-                        "quiz item \"{name}\": tolerance must be a number ≥ 0"
-                    ));
-                }
-                let explanation = r.explanation.unwrap_or_default();
-                if explanation.trim().is_empty() {
-                    return Err(format!("numeric quiz item \"{name}\" needs an explanation"));
-                }
-                if r.answer.is_some() || !explanations.is_empty() {
-                    return Err(format!(
-                        "quiz item \"{name}\" is numeric: its answer is measured, so it takes no \
-                         answer or explanations"
-                    ));
-                }
-                Ok(ItemKind::Numeric {
-                    figure,
-                    run: r.run,
-                    tolerance,
-                    explanation: explanation.trim().to_string(),
-                    settings: r.settings,
-                })
-            }
+            (None, true) => choice(r, &name),
+            (Some(figure), false) => numeric(r, figure, &name),
         }
     }
+}
+
+/// A multiple-choice item: 2–6 choices, each explained, and an answer among them.
+fn choice(r: RawItem<'_>, name: &str) -> Result<ItemKind, String> {
+    let choices = r.choices.unwrap_or_default();
+    let explanations = r.explanations.unwrap_or_default();
+    let n = choices.len();
+    if !(2..=6).contains(&n) {
+        return Err(format!("quiz item \"{name}\" has {n} choices; give 2 to 6"));
+    }
+    if explanations.len() != n {
+        return Err(format!(
+            "quiz item \"{name}\" has {n} choices but {} explanations; explain every choice",
+            explanations.len()
+        ));
+    }
+    let answer = r.answer.as_deref().unwrap_or("").trim();
+    let correct =
+        parse_choice(answer, n).map_err(|e| format!("quiz item \"{name}\": its answer {e}"))?;
+    if r.tolerance.is_some() || r.explanation.is_some() || r.run.is_some() {
+        return Err(format!(
+            "quiz item \"{name}\" is multiple choice: tolerance, explanation and run belong to \
+             numeric items (use explanations = [...])"
+        ));
+    }
+    Ok(ItemKind::Choice {
+        choices,
+        correct,
+        explanations,
+    })
+}
+
+/// A numeric item: a figure, a tolerance ≥ 0 and an explanation; no answer of its own.
+fn numeric(r: RawItem<'_>, figure: Figure, name: &str) -> Result<ItemKind, String> {
+    let tolerance = r
+        .tolerance
+        .ok_or_else(|| format!("numeric quiz item \"{name}\" needs a tolerance"))?;
+    if !(tolerance >= 0.0 && tolerance.is_finite()) {
+        return Err(format!(
+            "quiz item \"{name}\": tolerance must be a number ≥ 0"
+        ));
+    }
+    let explanation = r.explanation.unwrap_or_default();
+    if explanation.trim().is_empty() {
+        return Err(format!("numeric quiz item \"{name}\" needs an explanation"));
+    }
+    if r.answer.is_some() || r.explanations.is_some_and(|e| !e.is_empty()) {
+        return Err(format!(
+            "quiz item \"{name}\" is numeric: its answer is measured, so it takes no answer or \
+             explanations"
+        ));
+    }
+    Ok(ItemKind::Numeric {
+        figure,
+        run: r.run,
+        tolerance,
+        explanation: explanation.trim().to_string(),
+        settings: r.settings,
+    })
 }
 
 /// The first words of a prompt, for messages.

@@ -1,9 +1,9 @@
 //! The same network and weights under each activation, side by side.
 
 use super::{Experiment, Planned};
-use crate::format::num;
+use crate::format::{num, orders};
 use crate::nn::{Activation, Init};
-use crate::report::{Figure, Metric, Report, Table};
+use crate::report::{Figure, Metric, Report, Run, Table};
 use crate::settings::{Knob, Settings};
 use anyhow::Result;
 
@@ -55,8 +55,18 @@ fn plan(s: &Settings) -> Result<Vec<Planned>> {
 }
 
 fn conclude(_: &Settings, report: &mut Report) {
+    report.tables.push(per_activation(&report.runs));
+    report.verdicts.extend(verdicts(&report.runs));
+    report.notes.push(
+        "Xavier init suits tanh; ReLU-family activations keep more gradient with --init he-normal."
+            .into(),
+    );
+}
+
+/// Max φ′, saturation, dead units and the first/last ratios, one row per activation.
+fn per_activation(runs: &[Run]) -> Table {
     let mut rows = Vec::new();
-    for run in &report.runs {
+    for run in runs {
         let a = run.config.spec.activation;
         let hidden = &run.layers[..run.layers.len() - 1];
         let sat = Figure::SaturatedPercent.of(run).unwrap_or(f64::NAN);
@@ -73,12 +83,11 @@ fn conclude(_: &Settings, report: &mut Report) {
             } else {
                 "never".into()
             },
-            run.grad_orders().map_or("·".into(), |o| format!("{o:+.1}")),
-            run.signal_orders()
-                .map_or("·".into(), |o| format!("{o:+.1}")),
+            orders(run.grad_orders()),
+            orders(run.signal_orders()),
         ]);
     }
-    report.tables.push(Table::new(
+    Table::new(
         "Per activation",
         &[
             "activation",
@@ -89,36 +98,36 @@ fn conclude(_: &Settings, report: &mut Report) {
             "‖∂L/∂h‖",
         ],
         rows,
-    ));
-    let mut sorted: Vec<_> = report
-        .runs
+    )
+}
+
+/// The spread of the signal's change across activations, and ReLU's uniform smallness.
+fn verdicts(runs: &[Run]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut sorted: Vec<_> = runs
         .iter()
         .filter_map(|r| Some((r.signal_orders()?, &r.label)))
         .collect();
     sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
     if let (Some(worst), Some(best)) = (sorted.first(), sorted.last()) {
-        report.verdicts.push(format!(
+        out.push(format!(
             "On identical weights, the backprop signal ‖∂L/∂h‖ from the output to layer 1 \
              changes by {1:+.1} orders under {0} (the lowest) up to {3:+.1} under {2} (the \
              highest).",
             worst.1, worst.0, best.1, best.0
         ));
     }
-    if let Some(relu) = report
-        .runs
+    if let Some(relu) = runs
         .iter()
         .find(|r| r.config.spec.activation == Activation::Relu)
         && let (Some(w), Some(h)) = (relu.grad_orders(), relu.signal_orders())
         && w - h > 1.0
     {
-        report.verdicts.push(format!(
+        out.push(format!(
             "relu: ‖∂L/∂W‖ changes by only {w:+.1} orders while the signal changes by {h:+.1}: \
              ∂L/∂W_l = a_(l−1)ᵀ ∂L/∂h_l, and the activations shrink going forward as fast as \
              the signal shrinks going back, so every layer's gradient is uniformly small."
         ));
     }
-    report.notes.push(
-        "Xavier init suits tanh; ReLU-family activations keep more gradient with --init he-normal."
-            .into(),
-    );
+    out
 }

@@ -1,10 +1,9 @@
 //! One activation, several initializers: forward activations and gradients side by side.
 
 use super::{Experiment, Planned};
-use crate::format::num;
-use crate::format::pretty;
+use crate::format::{num, orders, pretty};
 use crate::nn::{Activation, Init};
-use crate::report::{Figure, Metric, Report, Table};
+use crate::report::{Figure, Metric, Report, Run, Table};
 use crate::settings::{Knob, Settings};
 use anyhow::Result;
 
@@ -47,44 +46,7 @@ fn plan(s: &Settings) -> Result<Vec<Planned>> {
 }
 
 fn conclude(_: &Settings, report: &mut Report) {
-    let mut rows = Vec::new();
-    for run in &report.runs {
-        let hidden = &run.layers[..run.layers.len() - 1];
-        let (first, last) = (&hidden[0].figures, &hidden[hidden.len() - 1].figures);
-        let spread = hidden
-            .iter()
-            .filter_map(|l| l.figures.unit_spread)
-            .fold(0.0, f64::max);
-        let sat = Figure::SaturatedPercent.of(run).unwrap_or(f64::NAN);
-        rows.push(vec![
-            run.label.clone(),
-            format!("{} → {}", num(first.act_std), num(last.act_std)),
-            format!("{sat:.0}%"),
-            pretty(spread),
-            run.grad_orders().map_or("·".into(), |o| format!("{o:+.1}")),
-            run.signal_orders()
-                .map_or("·".into(), |o| format!("{o:+.1}")),
-        ]);
-        if run.config.spec.init.is_constant() && spread < 1e-6 {
-            let largest = hidden
-                .iter()
-                .map(|l| l.figures.grad_norm)
-                .fold(0.0, f64::max);
-            let output = run.layers[run.layers.len() - 1].figures.grad_norm;
-            report.verdicts.push(format!(
-                "{}: within each hidden layer every unit receives the same gradient (largest \
-                 spread {}), so after any number of updates the units remain copies of one \
-                 another: a layer of {} units behaves like a single unit. The hidden layers' \
-                 largest ‖∂L/∂W‖ is {} against the output layer's {}: with equal output \
-                 weights, ∂L/∂a = Σ_k (p_k − y_k)·c = 0 up to rounding.",
-                run.label,
-                pretty(spread),
-                run.config.spec.hidden[0],
-                pretty(largest),
-                pretty(output)
-            ));
-        }
-    }
+    let rows = report.runs.iter().map(row).collect();
     report.tables.push(Table::new(
         "Per initializer (hidden layers)",
         &[
@@ -97,18 +59,73 @@ fn conclude(_: &Settings, report: &mut Report) {
         ],
         rows,
     ));
-    let steady: Vec<&str> = report
-        .runs
+    let symmetric: Vec<String> = report.runs.iter().filter_map(symmetry).collect();
+    report.verdicts.extend(symmetric);
+    report.verdicts.push(steady(&report.runs));
+}
+
+/// The hidden layers' largest unit spread: 0 when every unit gets the same gradient.
+fn spread(run: &Run) -> f64 {
+    run.layers[..run.layers.len() - 1]
+        .iter()
+        .filter_map(|l| l.figures.unit_spread)
+        .fold(0.0, f64::max)
+}
+
+/// A run's row: activation spread first to last, saturation, unit spread, ratios.
+fn row(run: &Run) -> Vec<String> {
+    let hidden = &run.layers[..run.layers.len() - 1];
+    let (first, last) = (&hidden[0].figures, &hidden[hidden.len() - 1].figures);
+    let sat = Figure::SaturatedPercent.of(run).unwrap_or(f64::NAN);
+    vec![
+        run.label.clone(),
+        format!("{} → {}", num(first.act_std), num(last.act_std)),
+        format!("{sat:.0}%"),
+        pretty(spread(run)),
+        orders(run.grad_orders()),
+        orders(run.signal_orders()),
+    ]
+}
+
+/// For a constant kernel whose units all got the same gradient: why they stay copies.
+fn symmetry(run: &Run) -> Option<String> {
+    let spread = spread(run);
+    if !(run.config.spec.init.is_constant() && spread < 1e-6) {
+        return None;
+    }
+    let hidden = &run.layers[..run.layers.len() - 1];
+    let largest = hidden
+        .iter()
+        .map(|l| l.figures.grad_norm)
+        .fold(0.0, f64::max);
+    let output = run.layers[run.layers.len() - 1].figures.grad_norm;
+    Some(format!(
+        "{}: within each hidden layer every unit receives the same gradient (largest \
+         spread {}), so after any number of updates the units remain copies of one \
+         another: a layer of {} units behaves like a single unit. The hidden layers' \
+         largest ‖∂L/∂W‖ is {} against the output layer's {}: with equal output \
+         weights, ∂L/∂a = Σ_k (p_k − y_k)·c = 0 up to rounding.",
+        run.label,
+        pretty(spread),
+        run.config.spec.hidden[0],
+        pretty(largest),
+        pretty(output)
+    ))
+}
+
+/// Which random initializers kept both ratios within one order of magnitude.
+fn steady(runs: &[Run]) -> String {
+    let within = |o: Option<f64>| o.is_some_and(|o| o.abs() <= 1.0);
+    let steady: Vec<&str> = runs
         .iter()
         .filter(|r| {
-            let steady = |o: Option<f64>| o.is_some_and(|o| o.abs() <= 1.0);
             !r.config.spec.init.is_constant()
-                && steady(r.grad_orders())
-                && steady(r.signal_orders())
+                && within(r.grad_orders())
+                && within(r.signal_orders())
         })
         .map(|r| r.label.as_str())
         .collect();
-    report.verdicts.push(if steady.is_empty() {
+    if steady.is_empty() {
         "No initializer kept both ‖∂L/∂W‖ and the signal ‖∂L/∂h‖ within one order of magnitude \
          from the last layer to the first."
             .into()
@@ -118,5 +135,5 @@ fn conclude(_: &Settings, report: &mut Report) {
              layer to the first with: {}.",
             steady.join(", ")
         )
-    });
+    }
 }

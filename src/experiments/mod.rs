@@ -202,44 +202,14 @@ impl Plan {
 
 /// A sentence on how the gradient changes from the last layer to the first.
 pub fn flow_verdict(run: &Run) -> String {
-    let layers = &run.layers;
-    let last = layers.last().map_or(0, |l| l.figures.layer);
     if let Some(n) = run.nonfinite {
-        let what = if n.nan {
-            "became NaN"
-        } else {
-            "overflowed to inf"
-        };
-        let pass = if n.pass == probe::Pass::Forward {
-            "forward"
-        } else {
-            "backward"
-        };
-        return format!(
-            "{}: a value {what} at layer {} in the {pass} pass; every gradient computed from \
-             it is garbage, and one SGD step would turn the weights into NaN.",
-            run.label, n.layer
-        );
+        return overflow_verdict(run, n);
     }
     let zeros = run.zero_layers();
     if !zeros.is_empty() {
-        let lowest_live = layers.iter().find(|l| l.figures.grad_norm > 0.0);
-        let span = span_of(&zeros);
-        let live = lowest_live
-            .map(|l| {
-                format!(
-                    "; the first layer with a non-zero gradient is {}, at {}",
-                    l.figures.layer,
-                    pretty(l.figures.grad_norm)
-                )
-            })
-            .unwrap_or_default();
-        return format!(
-            "{}: layers {span} receive a gradient of exactly 0 ({} underflow): no update at \
-             all{live}.",
-            run.label, run.config.precision
-        );
+        return underflow_verdict(run, &zeros);
     }
+    let last = run.layers.last().map_or(0, |l| l.figures.layer);
     let Some(orders) = run.grad_orders() else {
         return format!("{}: the gradient norms are not finite.", run.label);
     };
@@ -272,4 +242,40 @@ pub fn flow_verdict(run: &Run) -> String {
         )
     };
     text + &signal
+}
+
+/// Where a value stopped being finite, and what that does to a step.
+fn overflow_verdict(run: &Run, n: probe::NonFinite) -> String {
+    let what = if n.nan {
+        "became NaN"
+    } else {
+        "overflowed to inf"
+    };
+    format!(
+        "{}: a value {what} at layer {} in the {} pass; every gradient computed from it is \
+         garbage, and one SGD step would turn the weights into NaN.",
+        run.label, n.layer, n.pass
+    )
+}
+
+/// Which layers got exactly 0, and the lowest layer that still got something.
+fn underflow_verdict(run: &Run, zeros: &[usize]) -> String {
+    let live = run
+        .layers
+        .iter()
+        .find(|l| l.figures.grad_norm > 0.0)
+        .map(|l| {
+            format!(
+                "; the first layer with a non-zero gradient is {}, at {}",
+                l.figures.layer,
+                pretty(l.figures.grad_norm)
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "{}: layers {} receive a gradient of exactly 0 ({} underflow): no update at all{live}.",
+        run.label,
+        span_of(zeros),
+        run.config.precision
+    )
 }

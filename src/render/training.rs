@@ -4,8 +4,8 @@
 
 use super::text::render_table;
 use crate::format::{num, sci};
-use crate::train::{self, History, TrainReport};
-use crate::ui::{Style, Ui};
+use crate::train::{self, History, TrainConfig, TrainReport};
+use crate::ui::Ui;
 use std::fmt::Write;
 
 /// Eight heights, low to high.
@@ -53,13 +53,36 @@ fn columns(len: usize, n: usize) -> Vec<usize> {
     (0..n).map(|i| i * (len - 1) / (n - 1).max(1)).collect()
 }
 
-/// Renders a training comparison within `width` columns.
+/// Renders a training comparison within the width of `ui`.
 pub fn render(report: &TrainReport, ui: &Ui) -> String {
     let (style, width) = (&ui.style, ui.width);
-    let cfg = &report.config;
     let mut out = String::new();
+    header(&mut out, report, ui);
+    summary_table(&mut out, report, ui);
+    let strip = width.saturating_sub(42).clamp(10, train::CHECKPOINTS);
+    let (loss_scale, grad_scale) = scales(report);
+    legend(&mut out, &report.config, grad_scale.as_ref(), ui);
+    for h in &report.runs {
+        let scales = (loss_scale.as_ref(), grad_scale.as_ref());
+        block(&mut out, &report.config, h, scales, strip, ui);
+    }
+    let lines = train::comparison(report);
+    if !lines.is_empty() {
+        let _ = writeln!(out, "{}", "─".repeat(width.min(80)));
+        for l in lines {
+            for line in textwrap::wrap(&l, width) {
+                let _ = writeln!(out, "{}", style.bold(&line));
+            }
+        }
+    }
+    out
+}
+
+/// What was trained on what: the data, the network, the optimizer.
+fn header(out: &mut String, report: &TrainReport, ui: &Ui) {
+    let cfg = &report.config;
     let d = &cfg.data;
-    let _ = writeln!(out, "{}", style.bold("train"));
+    let _ = writeln!(out, "{}", ui.style.bold("train"));
     let data = format!(
         "Data: {}, {} classes, {} inputs, noise {} · {} train / {} test examples",
         d.kind,
@@ -69,7 +92,7 @@ pub fn render(report: &TrainReport, ui: &Ui) -> String {
         report.train_examples,
         report.test_examples,
     );
-    for line in textwrap::wrap(&data, width) {
+    for line in textwrap::wrap(&data, ui.width) {
         let _ = writeln!(out, "{line}");
     }
     let _ = writeln!(
@@ -87,20 +110,19 @@ pub fn render(report: &TrainReport, ui: &Ui) -> String {
     if let Some(c) = cfg.clip_value {
         let _ = write!(how, " · clip-value {c}");
     }
-    for line in textwrap::wrap(&how, width) {
+    for line in textwrap::wrap(&how, ui.width) {
         let _ = writeln!(out, "{line}");
     }
     let _ = writeln!(out);
-    let headers: Vec<String> = [
-        "configuration",
-        "loss",
-        "train",
-        "test",
-        &format!("loss ≤ {}", cfg.target_loss),
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+}
+
+/// One row per configuration: loss before → after, accuracies, when the target was reached.
+fn summary_table(out: &mut String, report: &TrainReport, ui: &Ui) {
+    let target = format!("loss ≤ {}", report.config.target_loss);
+    let headers: Vec<String> = ["configuration", "loss", "train", "test", &target]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     let rows: Vec<Vec<String>> = report
         .runs
         .iter()
@@ -119,14 +141,13 @@ pub fn render(report: &TrainReport, ui: &Ui) -> String {
             ]
         })
         .collect();
-    render_table(&mut out, &headers, &rows);
-    let _ = writeln!(
-        out,
-        "{}",
-        style.dim("  loss: on the whole training set, before → after; train, test: accuracy")
-    );
+    render_table(out, &headers, &rows);
+    let note = "  loss: on the whole training set, before → after; train, test: accuracy";
+    let _ = writeln!(out, "{}", ui.style.dim(note));
+}
 
-    let strip = width.saturating_sub(42).clamp(10, train::CHECKPOINTS);
+/// The log scales every configuration's strips share: the loss's and ‖∂L/∂W‖'s.
+fn scales(report: &TrainReport) -> (Option<LogScale>, Option<LogScale>) {
     // A diverging run's loss would flatten every other strip: the loss scale tops out at the
     // highest starting loss of the runs that did not diverge (higher values show as full).
     let loss_scale = LogScale::over(
@@ -154,12 +175,17 @@ pub fn render(report: &TrainReport, ui: &Ui) -> String {
             .iter()
             .flat_map(|h| h.checkpoints.iter().flat_map(|c| c.grad_norms.clone())),
     );
+    (loss_scale, grad_scale)
+}
+
+/// How to read the strips.
+fn legend(out: &mut String, cfg: &TrainConfig, grad_scale: Option<&LogScale>, ui: &Ui) {
     let mut legend = format!(
         "Strips run from step 1 to the last step, one column per checkpoint (every {} \
          steps); heights are on log scales shared by all configurations.",
         cfg.every()
     );
-    if let Some(g) = &grad_scale {
+    if let Some(g) = grad_scale {
         let _ = write!(
             legend,
             " ‖∂L/∂W‖: {} = {}, {} = {}; blank = exactly 0, × = NaN or ∞. update = median \
@@ -171,45 +197,21 @@ pub fn render(report: &TrainReport, ui: &Ui) -> String {
         );
     }
     let _ = writeln!(out);
-    for line in textwrap::wrap(&legend, width) {
-        let _ = writeln!(out, "{}", style.dim(&line));
+    for line in textwrap::wrap(&legend, ui.width) {
+        let _ = writeln!(out, "{}", ui.style.dim(&line));
     }
-    for h in &report.runs {
-        block(
-            &mut out,
-            cfg,
-            h,
-            loss_scale.as_ref(),
-            grad_scale.as_ref(),
-            strip,
-            style,
-            width,
-        );
-    }
-    let lines = train::comparison(report);
-    if !lines.is_empty() {
-        let _ = writeln!(out, "{}", "─".repeat(width.min(80)));
-        for l in lines {
-            for line in textwrap::wrap(&l, width) {
-                let _ = writeln!(out, "{}", style.bold(&line));
-            }
-        }
-    }
-    out
 }
 
 /// One configuration: its loss strip, its layer × time strip and its verdict.
-#[allow(clippy::too_many_arguments)]
 fn block(
     out: &mut String,
-    cfg: &train::TrainConfig,
+    cfg: &TrainConfig,
     h: &History,
-    loss_scale: Option<&LogScale>,
-    grad_scale: Option<&LogScale>,
+    (loss_scale, grad_scale): (Option<&LogScale>, Option<&LogScale>),
     strip: usize,
-    style: &Style,
-    width: usize,
+    ui: &Ui,
 ) {
+    let (style, width) = (&ui.style, ui.width);
     let _ = writeln!(out, "\n{}", style.bold(&h.label));
     let cols = columns(h.checkpoints.len(), strip);
     if let Some(scale) = loss_scale {

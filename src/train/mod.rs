@@ -307,8 +307,37 @@ pub fn evaluate<F: Real>(net: &Network<F>, x: &Array2<F>, y: &[usize]) -> Eval {
     }
 }
 
-/// One configuration: `steps` updates on minibatches drawn, epoch by epoch, from the seed's
-/// batch stream (the same batches for every configuration).
+/// Minibatches drawn epoch by epoch from the seed's batch stream: the same batches, in the
+/// same order, for every configuration.
+struct Batches {
+    order: Vec<usize>,
+    cursor: usize,
+    rng: rand_chacha::ChaCha8Rng,
+    size: usize,
+}
+
+impl Batches {
+    fn new(n: usize, size: usize, seed: u64) -> Self {
+        Batches {
+            order: (0..n).collect(),
+            cursor: n, // forces a shuffle before the first batch
+            rng: crate::nn::rng::batches(seed),
+            size,
+        }
+    }
+
+    /// The rows of the next minibatch, reshuffling when an epoch runs out.
+    fn next(&mut self) -> &[usize] {
+        if self.cursor + self.size > self.order.len() {
+            self.order.shuffle(&mut self.rng);
+            self.cursor = 0;
+        }
+        self.cursor += self.size;
+        &self.order[self.cursor - self.size..self.cursor]
+    }
+}
+
+/// One configuration: `steps` updates, a checkpoint every [`TrainConfig::every`] steps.
 fn run_one<F: Real>(
     cfg: &TrainConfig,
     v: &Variant,
@@ -318,19 +347,15 @@ fn run_one<F: Real>(
     let pcfg = cfg.probe_config(v);
     let mut net = Network::<F>::build(&pcfg.spec, cfg.seed).map_err(anyhow::Error::msg)?;
     let mut opt = OptimizerState::new(cfg.optimizer.with_lr(cfg.lr));
-    let mut order_rng = crate::nn::rng::batches(cfg.seed);
-    let n = data.y_train.len();
-    let mut order: Vec<usize> = (0..n).collect();
-    let mut cursor = n; // forces a shuffle before the first batch
+    let mut batches = Batches::new(data.y_train.len(), cfg.batch, cfg.seed);
     let every = cfg.every();
-    let initial = Initial {
-        train: evaluate(&net, &data.x_train, &data.y_train),
-        test: evaluate(&net, &data.x_test, &data.y_test),
-    };
     let mut h = History {
         label: v.to_string(),
         variant: *v,
-        initial,
+        initial: Initial {
+            train: evaluate(&net, &data.x_train, &data.y_train),
+            test: evaluate(&net, &data.x_test, &data.y_test),
+        },
         losses: Vec::with_capacity(cfg.steps),
         global_grad_norms: Vec::with_capacity(cfg.steps),
         clipped_grad_norms: Vec::new(),
@@ -339,12 +364,7 @@ fn run_one<F: Real>(
         steps_to_target: None,
     };
     for step in 1..=cfg.steps {
-        if cursor + cfg.batch > n {
-            order.shuffle(&mut order_rng);
-            cursor = 0;
-        }
-        let rows = &order[cursor..cursor + cfg.batch];
-        cursor += cfg.batch;
+        let rows = batches.next();
         let x = data.x_train.select(Axis(0), rows);
         let labels: Vec<usize> = rows.iter().map(|&r| data.y_train[r]).collect();
 
@@ -355,7 +375,6 @@ fn run_one<F: Real>(
         let l = l.as_f64();
         h.losses.push(l);
         h.global_grad_norms.push(global);
-        let checkpoint = step % every == 0 || step == cfg.steps || step == 1;
         if !l.is_finite() || !global.is_finite() {
             let figures = probe::figures(&net, &tape, &back, l, global);
             h.diverged = Some(Divergence {
@@ -366,33 +385,24 @@ fn run_one<F: Real>(
             progress(cfg.steps - step + 1);
             break;
         }
-        let grad_norms = if checkpoint {
-            kernels_of(&back.grads).map(|dw| norm(dw)).collect()
-        } else {
-            Vec::new()
+        let checkpoint = step % every == 0 || step == cfg.steps || step == 1;
+        let grad_norms: Vec<f64> = match checkpoint {
+            true => kernels_of(&back.grads).map(|dw| norm(dw)).collect(),
+            false => Vec::new(),
         };
-        if let Some(max) = cfg.clip_norm {
-            optim::clip_grad_norm(&mut back.grads, max);
-        }
-        if let Some(limit) = cfg.clip_value {
-            optim::clip_grad_value(&mut back.grads, limit);
-        }
-        if cfg.clip_norm.is_some() || cfg.clip_value.is_some() {
-            h.clipped_grad_norms.push(optim::global_norm(&back.grads));
-        }
+        clip(cfg, &mut back.grads, &mut h);
         let before: Option<Vec<Array2<F>>> = checkpoint.then(|| kernels(&net).cloned().collect());
         opt.step(&mut net, &back.grads);
         if let Some(before) = before {
-            let update_ratios = kernels(&net)
-                .zip(&before)
-                .map(|(after, before)| norm(&(after - before)) / norm(before))
-                .collect();
             let c = Checkpoint {
                 step,
                 train: evaluate(&net, &data.x_train, &data.y_train),
                 test: evaluate(&net, &data.x_test, &data.y_test),
                 grad_norms,
-                update_ratios,
+                update_ratios: kernels(&net)
+                    .zip(&before)
+                    .map(|(after, before)| norm(&(after - before)) / norm(before))
+                    .collect(),
             };
             if h.steps_to_target.is_none() && c.train.loss <= cfg.target_loss {
                 h.steps_to_target = Some(step);
@@ -402,6 +412,19 @@ fn run_one<F: Real>(
         progress(1);
     }
     Ok(h)
+}
+
+/// Clips the step's gradients as `cfg` says, recording the global norm after clipping.
+fn clip<F: Real>(cfg: &TrainConfig, grads: &mut Grads<F>, h: &mut History) {
+    if let Some(max) = cfg.clip_norm {
+        optim::clip_grad_norm(grads, max);
+    }
+    if let Some(limit) = cfg.clip_value {
+        optim::clip_grad_value(grads, limit);
+    }
+    if cfg.clip_norm.is_some() || cfg.clip_value.is_some() {
+        h.clipped_grad_norms.push(optim::global_norm(grads));
+    }
 }
 
 /// Every kernel gradient ∂L/∂W_l, the output layer's last.

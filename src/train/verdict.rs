@@ -1,34 +1,13 @@
 //! What a training run concluded, in words computed from its history: one verdict per
 //! configuration and a few lines comparing them.
 
-use super::{History, TrainConfig, TrainReport};
+use super::{Divergence, History, TrainConfig, TrainReport};
 use crate::format::{num, pretty};
 
 /// One line on what happened to a configuration, computed from its run.
 pub fn verdict(cfg: &TrainConfig, h: &History) -> String {
     if let Some(d) = h.diverged {
-        let what = if d.loss.is_nan() {
-            "the loss became NaN".to_string()
-        } else if d.loss.is_infinite() {
-            "the loss became infinite".to_string()
-        } else {
-            "the gradients overflowed".to_string()
-        };
-        let place = match d.first {
-            Some(f) => format!(
-                "; the first non-finite value ({}) appeared in layer {} during the {} pass",
-                if f.nan { "NaN" } else { "±∞" },
-                f.layer,
-                f.pass
-            ),
-            None => String::new(),
-        };
-        let fix = if cfg.clip_norm.is_none() {
-            " Try --clip-norm 1, a smaller --lr, or a variance-preserving init."
-        } else {
-            " Clipping did not prevent it: lower --lr or change the init."
-        };
-        return format!("diverged at step {}: {what}{place}.{fix}", d.step);
+        return divergence(cfg, d);
     }
     let (step, train, test) = h.last();
     let mut parts = vec![format!(
@@ -41,6 +20,38 @@ pub fn verdict(cfg: &TrainConfig, h: &History) -> String {
         Some(s) => format!("loss ≤ {} by step {s}", cfg.target_loss),
         None => format!("loss never reached {}", cfg.target_loss),
     });
+    parts.extend(update_ratios(h));
+    parts.join("; ")
+}
+
+/// What went non-finite, where, and what to try.
+fn divergence(cfg: &TrainConfig, d: Divergence) -> String {
+    let what = if d.loss.is_nan() {
+        "the loss became NaN".to_string()
+    } else if d.loss.is_infinite() {
+        "the loss became infinite".to_string()
+    } else {
+        "the gradients overflowed".to_string()
+    };
+    let place = match d.first {
+        Some(f) => format!(
+            "; the first non-finite value ({}) appeared in layer {} during the {} pass",
+            if f.nan { "NaN" } else { "±∞" },
+            f.layer,
+            f.pass
+        ),
+        None => String::new(),
+    };
+    let fix = if cfg.clip_norm.is_none() {
+        " Try --clip-norm 1, a smaller --lr, or a variance-preserving init."
+    } else {
+        " Clipping did not prevent it: lower --lr or change the init."
+    };
+    format!("diverged at step {}: {what}{place}.{fix}", d.step)
+}
+
+/// How far the least- and most-moving layers' weights moved per step (median ‖ΔW‖/‖W‖).
+fn update_ratios(h: &History) -> Option<String> {
     let ratios = h.median_update_ratios();
     let finite: Vec<(usize, f64)> = ratios
         .iter()
@@ -50,30 +61,28 @@ pub fn verdict(cfg: &TrainConfig, h: &History) -> String {
         .collect();
     let low = finite.iter().copied().min_by(|a, b| a.1.total_cmp(&b.1));
     let high = finite.iter().copied().max_by(|a, b| a.1.total_cmp(&b.1));
-    if let (Some((lo, r_lo)), Some((hi, r_hi))) = (low, high) {
-        parts.push(if r_lo < 1e-6 {
-            format!(
-                "layer {} moved {} of its weights per step: effectively frozen",
-                lo + 1,
-                pretty(r_lo)
-            )
-        } else if r_hi > 100.0 * r_lo {
-            format!(
-                "layer {} moved {} of its weights per step, {} times less than layer {}",
-                lo + 1,
-                pretty(r_lo),
-                pretty(r_hi / r_lo),
-                hi + 1
-            )
-        } else {
-            format!(
-                "every layer moved {}–{} of its weights per step",
-                pretty(r_lo),
-                pretty(r_hi)
-            )
-        });
-    }
-    parts.join("; ")
+    let ((lo, r_lo), (hi, r_hi)) = (low?, high?);
+    Some(if r_lo < 1e-6 {
+        format!(
+            "layer {} moved {} of its weights per step: effectively frozen",
+            lo + 1,
+            pretty(r_lo)
+        )
+    } else if r_hi > 100.0 * r_lo {
+        format!(
+            "layer {} moved {} of its weights per step, {} times less than layer {}",
+            lo + 1,
+            pretty(r_lo),
+            pretty(r_hi / r_lo),
+            hi + 1
+        )
+    } else {
+        format!(
+            "every layer moved {}–{} of its weights per step",
+            pretty(r_lo),
+            pretty(r_hi)
+        )
+    })
 }
 
 /// Lines comparing the configurations of a report (none for a single run).
