@@ -8,11 +8,11 @@
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
+use gradtutor::Settings;
+use gradtutor::Ui;
 use gradtutor::nn::{Network, Real};
-use gradtutor::probe::{Precision, ProbeConfig, gaussian_batch, measure, probe};
-use gradtutor::render::text;
-use gradtutor::settings::Settings;
-use gradtutor::ui::Ui;
+use gradtutor::render_text;
+use gradtutor::{Precision, ProbeConfig, gaussian_batch, measure_pass, probe};
 use ndarray::Array2;
 use std::hint::black_box;
 use std::time::Duration;
@@ -72,7 +72,7 @@ fn bench_pass<F: Real>(group: &mut BenchmarkGroup<'_, WallTime>, cfg: &ProbeConf
     let (x, labels) = gaussian_batch::<F>(cfg.batch, cfg.spec.input, cfg.spec.outputs, cfg.seed);
     group.bench_function(
         format!("pass {} (forward, backward, figures)", F::NAME),
-        |b| b.iter(|| measure(&net, black_box(x.clone()), &labels, None)),
+        |b| b.iter(|| measure_pass(&net, black_box(x.clone()), &labels, None)),
     );
 }
 
@@ -123,7 +123,7 @@ fn bench_probe(c: &mut Criterion) {
 }
 
 fn bench_demo(c: &mut Criterion) {
-    let exp = gradtutor::experiments::find("vanishing").unwrap();
+    let exp = gradtutor::find_experiment("vanishing").unwrap();
     let settings = Settings {
         depth: Some(20),
         ..Settings::default()
@@ -131,7 +131,7 @@ fn bench_demo(c: &mut Criterion) {
     c.bench_function("demo vanishing --depth 20 (build, probe, render)", |b| {
         b.iter(|| {
             let report = exp.run(black_box(&settings), LIMIT).unwrap();
-            text::render(&report, &Ui::plain(80))
+            render_text(&report, &Ui::plain(80))
         })
     });
 }

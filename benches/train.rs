@@ -2,9 +2,9 @@
 //! networks, training with its checkpoints, and the rendered report.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use gradtutor::render::training;
-use gradtutor::train::{self, settings::TrainSettings};
-use gradtutor::ui::Ui;
+use gradtutor::Ui;
+use gradtutor::render_training;
+use gradtutor::{TrainSettings, train};
 use std::time::Duration;
 
 fn bench_default_comparison(c: &mut Criterion) {
@@ -15,8 +15,8 @@ fn bench_default_comparison(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(20));
     group.bench_function("default comparison (4 × 1000 steps, render)", |b| {
         b.iter(|| {
-            let report = train::train(&cfg, 16 << 30, &mut |_| {}).unwrap();
-            training::render(&report, &Ui::plain(80))
+            let report = train(&cfg, 16 << 30, &mut |_| {}).unwrap();
+            render_training(&report, &Ui::plain(80))
         })
     });
     group.finish();

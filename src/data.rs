@@ -15,7 +15,7 @@ use std::fmt;
 /// Which task to generate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ValueEnum, Default)]
 #[serde(rename_all = "kebab-case")]
-pub enum Kind {
+pub enum Task {
     /// 3 interleaved spiral arms in 2-D, one class per arm (noise: angle jitter, default 0.2).
     #[default]
     Spiral,
@@ -31,37 +31,37 @@ pub enum Kind {
     Teacher,
 }
 
-impl fmt::Display for Kind {
+impl fmt::Display for Task {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let v = self.to_possible_value().expect("no skipped variants");
         f.write_str(v.get_name())
     }
 }
 
-impl Kind {
+impl Task {
     pub fn inputs(self) -> usize {
         match self {
-            Kind::Teacher => 784,
+            Task::Teacher => 784,
             _ => 2,
         }
     }
 
     pub fn classes(self) -> usize {
         match self {
-            Kind::Spiral => 3,
-            Kind::Circles | Kind::Xor => 2,
-            Kind::Blobs => 4,
-            Kind::Teacher => 10,
+            Task::Spiral => 3,
+            Task::Circles | Task::Xor => 2,
+            Task::Blobs => 4,
+            Task::Teacher => 10,
         }
     }
 
     pub fn default_noise(self) -> f64 {
         match self {
-            Kind::Spiral => 0.2,
-            Kind::Circles => 0.1,
-            Kind::Xor => 0.05,
-            Kind::Blobs => 0.5,
-            Kind::Teacher => 0.0,
+            Task::Spiral => 0.2,
+            Task::Circles => 0.1,
+            Task::Xor => 0.05,
+            Task::Blobs => 0.5,
+            Task::Teacher => 0.0,
         }
     }
 }
@@ -69,7 +69,7 @@ impl Kind {
 /// Everything that decides a dataset's contents.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct DataSpec {
-    pub kind: Kind,
+    pub kind: Task,
     /// Examples in all, before the split.
     pub samples: usize,
     pub noise: f64,
@@ -84,7 +84,7 @@ impl DataSpec {
         if !self.noise.is_finite() || self.noise < 0.0 {
             bail!("--noise must be a finite number ≥ 0 (got {})", self.noise);
         }
-        if self.kind == Kind::Teacher && self.noise > 1.0 {
+        if self.kind == Task::Teacher && self.noise > 1.0 {
             bail!(
                 "for the teacher dataset --noise is the fraction of labels replaced at random, \
                  so it must lie in [0, 1] (got {})",
@@ -124,7 +124,7 @@ impl<F: Real> Dataset<F> {
         spec.check()?;
         let mut rng = nn::rng::dataset(spec.seed);
         let (x, y) = match spec.kind {
-            Kind::Teacher => teacher(&spec, &mut rng),
+            Task::Teacher => teacher(&spec, &mut rng),
             kind => {
                 let points: Vec<([f64; 2], usize)> = (0..spec.samples)
                     .map(|i| point(kind, i, spec.samples, spec.noise, &mut rng))
@@ -163,7 +163,7 @@ impl<F: Real> Dataset<F> {
 
 /// Example `i` of `n` of a 2-D task: its point and its class.
 fn point(
-    kind: Kind,
+    kind: Task,
     i: usize,
     n: usize,
     noise: f64,
@@ -171,20 +171,20 @@ fn point(
 ) -> ([f64; 2], usize) {
     let mut gauss = || rng.sample::<f64, _>(StandardNormal);
     match kind {
-        Kind::Spiral => {
+        Task::Spiral => {
             // Arm k: radius r ∈ [0, 1] grows with the angle, which turns 1.25 times round.
             let class = i % 3;
             let r = (i / 3) as f64 / (n / 3).max(1) as f64;
             let angle = class as f64 * TAU / 3.0 + 1.25 * TAU * r + noise * gauss();
             ([r * angle.cos(), r * angle.sin()], class)
         }
-        Kind::Circles => {
+        Task::Circles => {
             let class = i % 2;
             let r = if class == 0 { 0.5 } else { 1.0 } + noise * gauss();
             let angle = TAU * rng.random::<f64>();
             ([r * angle.cos(), r * angle.sin()], class)
         }
-        Kind::Xor => {
+        Task::Xor => {
             let (a, b) = (
                 2.0 * rng.random::<f64>() - 1.0,
                 2.0 * rng.random::<f64>() - 1.0,
@@ -193,7 +193,7 @@ fn point(
             let mut gauss = || rng.sample::<f64, _>(StandardNormal);
             ([a + noise * gauss(), b + noise * gauss()], class)
         }
-        Kind::Blobs => {
+        Task::Blobs => {
             // Centres on a circle of radius 2.
             let class = i % 4;
             let angle = class as f64 * TAU / 4.0;
@@ -205,14 +205,14 @@ fn point(
                 class,
             )
         }
-        Kind::Teacher => unreachable!("the teacher task is not 2-D"),
+        Task::Teacher => unreachable!("the teacher task is not 2-D"),
     }
 }
 
 /// Inputs x ~ N(0, I₇₈₄) and labels argmax teacher(x) for a random tanh network
 /// 784 → 64 → 10 drawn from the seed, a fraction `noise` of them replaced at random.
 fn teacher(spec: &DataSpec, rng: &mut impl rand::Rng) -> (Array2<f64>, Vec<usize>) {
-    let (inputs, classes) = (Kind::Teacher.inputs(), Kind::Teacher.classes());
+    let (inputs, classes) = (Task::Teacher.inputs(), Task::Teacher.classes());
     let x = Array2::from_shape_simple_fn((spec.samples, inputs), || {
         rng.sample::<f64, _>(StandardNormal)
     });
@@ -254,4 +254,17 @@ pub fn argmax(values: impl Iterator<Item = f64>) -> usize {
         }
     }
     best.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::argmax;
+
+    #[test]
+    fn argmax_takes_the_first_of_ties_and_never_nan() {
+        assert_eq!(argmax([0.1, 0.7, 0.2].into_iter()), 1);
+        assert_eq!(argmax([0.5, 0.5].into_iter()), 0);
+        assert_eq!(argmax([f64::NAN, 0.1].into_iter()), 1);
+        assert_eq!(argmax([f64::NEG_INFINITY, -1.0].into_iter()), 1);
+    }
 }

@@ -1,23 +1,67 @@
 //! gradtutor: a command-line tutor for gradient dynamics in deep networks.
 //!
-//! `nn` computes, `probe` measures, `theory` predicts, `experiments` turn measurements into a
-//! `report`, which `render` prints. `bank` holds the questions;
-//! `cli` and `app` are the command line.
+//! Dependencies run one way, top to bottom:
+//!
+//! - `format`, `ui`: number formatting and terminal facts (leaves).
+//! - [`nn`]: the numerical engine: layers, initializers, losses, optimizers, exact backprop.
+//! - `probe`: the canonical gradient probe; `theory`: mean-field predictions;
+//!   `data`: generated training sets.
+//! - `report`: what an experiment found, as plain data (runs, figures, tables, verdicts).
+//! - `settings`: an experiment's settings (the `demo` flags and a question's preset).
+//! - `experiments`: the catalogue, each experiment's runs and conclusions in one file;
+//!   `train`: training comparisons and their verdicts.
+//! - `bank`: question files (format, loading, `check`); `quiz`: grading answers.
+//! - `render`: text, JSON, SVG and Markdown views of reports, lessons and quiz items.
+//! - `classroom`: the quiz and the guided tour; `progress`: the student's record.
+//! - `cli`, `app`: the command line.
+//!
+//! The engine is public as a module; the rest is reached through the items below.
 
-pub mod app;
-pub mod bank;
-pub mod classroom;
-pub mod cli;
-pub mod data;
-pub mod experiments;
-pub mod format;
+// Only the engine must avoid platform math (clippy.toml); src/nn turns the lint back on.
+#![allow(clippy::disallowed_methods)]
+
 pub mod nn;
-pub mod probe;
-pub mod progress;
-pub mod quiz;
-pub mod render;
-pub mod report;
-pub mod settings;
-pub mod theory;
-pub mod train;
-pub mod ui;
+
+mod app;
+mod bank;
+mod classroom;
+mod cli;
+mod data;
+mod experiments;
+mod format;
+mod probe;
+mod progress;
+mod quiz;
+mod render;
+mod report;
+mod settings;
+mod theory;
+mod train;
+mod ui;
+
+pub use app::run;
+pub use bank::check::{Findings, check as check_bank};
+pub use bank::{Bank, CodeBlock, ItemKind, Preset, Question, QuizItem, TrainPreset};
+pub use cli::Cli;
+pub use data::{DataSpec, Dataset, Task};
+pub use experiments::{ALL as EXPERIMENTS, Experiment, Plan, find as find_experiment};
+pub use format::figure as format_figure;
+pub use probe::{
+    CheckedProbe, LayerFigures, NonFinite, Pass, Precision, ProbeConfig, ProbeResult,
+    gaussian_batch, measure as measure_pass, probe,
+};
+pub use progress::{Attempt, ItemResult, Progress, Store};
+pub use quiz::{Outcome, grade};
+pub use render::json::render as render_json;
+pub use render::svg::{Chart, demo_charts, train_charts, write_svg};
+pub use render::text::render as render_text;
+pub use render::training::render as render_training;
+pub use report::{Figure, LayerRow, Metric, Report, Run, Table, TheoryLine};
+pub use settings::{Knob, Settings};
+pub use theory::{Prediction, gaussian_mean, predict};
+pub use train::settings::TrainSettings;
+pub use train::{
+    CheckedTrain, Checkpoint, Divergence, Eval, History, OptimizerName, TrainConfig, TrainReport,
+    Variant, train,
+};
+pub use ui::{ColorChoice, Style, Ui};

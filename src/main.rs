@@ -1,14 +1,14 @@
 //! gradtutor's entry point: parse, run, report errors, exit code.
 
 use clap::Parser;
-use gradtutor::{app, cli::Cli};
+use gradtutor::Cli;
 use std::io::{ErrorKind, Write};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut out = std::io::stdout().lock();
-    let result = app::run(&cli, &mut out).and_then(|()| Ok(out.flush()?));
+    let result = gradtutor::run(&cli, &mut out).and_then(|()| Ok(out.flush()?));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         // `gradtutor list | head` closes the pipe early: not an error.

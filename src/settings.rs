@@ -138,7 +138,7 @@ impl Knob {
     }
 }
 
-/// The class-sized defaults of DESIGN.md.
+/// The canonical probe's class-sized defaults (README, "What is measured").
 pub const DEFAULT_WIDTH: usize = 128;
 pub const DEFAULT_BATCH: usize = 64;
 pub const DEFAULT_CLASSES: usize = 10;
@@ -200,27 +200,26 @@ impl Settings {
             .collect()
     }
 
-    /// The canonical probe these settings describe; unset fields take DESIGN.md's defaults
+    /// The canonical probe these settings describe; unset fields take the defaults above
     /// (depth must come from the experiment's defaults).
     pub fn probe_config(&self) -> Result<ProbeConfig> {
         let Some(depth) = self.depth else {
             bail!("no depth given: add --depth N");
         };
         let width = self.width.unwrap_or(DEFAULT_WIDTH);
-        let mut cfg = ProbeConfig::canonical(
-            depth,
-            width,
-            self.batch.unwrap_or(DEFAULT_BATCH),
-            self.classes.unwrap_or(DEFAULT_CLASSES),
-        );
-        cfg.spec.activation = self.activation.unwrap_or(Activation::Sigmoid);
         let init = self
             .init
             .unwrap_or(Init::XavierNormal)
             .with_scale(self.std)
             .map_err(anyhow::Error::msg)?;
-        cfg.spec.init = init;
-        cfg.spec.output_init = init;
+        let mut cfg = ProbeConfig::canonical(
+            depth,
+            width,
+            self.batch.unwrap_or(DEFAULT_BATCH),
+            self.classes.unwrap_or(DEFAULT_CLASSES),
+        )
+        .with_init(init);
+        cfg.spec.activation = self.activation.unwrap_or(Activation::Sigmoid);
         cfg.spec.batch_norm = self.bn.unwrap_or(false);
         cfg.spec.residual = self.residual.unwrap_or(false);
         cfg.precision = self.precision.unwrap_or_default();

@@ -1,6 +1,6 @@
 //! The built-in bank and the validation rules.
 
-use gradtutor::bank::Bank;
+use gradtutor::Bank;
 
 const GIB: u64 = 1 << 30;
 
@@ -33,9 +33,9 @@ fn the_embedded_bank_is_valid_with_contiguous_unique_ids() {
 fn every_embedded_question_runs_its_experiment_at_small_size() {
     let bank = Bank::embedded(4 * GIB).unwrap();
     for q in &bank.questions {
-        let exp = gradtutor::experiments::find(&q.experiment.demo).unwrap();
+        let exp = gradtutor::find_experiment(&q.experiment.demo).unwrap();
         let mut small = q.experiment.settings.clone();
-        if !exp.fixed.contains(&gradtutor::settings::Knob::Width) {
+        if !exp.fixed.contains(&gradtutor::Knob::Width) {
             small.width = Some(16);
             small.depth = Some(small.depth.unwrap_or(20).min(6));
         }
@@ -122,7 +122,7 @@ fn train_presets_are_validated_and_the_paired_questions_have_one() {
         let mut small = t.settings.clone();
         (small.steps, small.depth, small.width, small.samples) =
             (Some(10), Some(3), Some(8), Some(100));
-        let report = gradtutor::train::train(&small.config().unwrap(), GIB, &mut |_| {}).unwrap();
+        let report = gradtutor::train(&small.config().unwrap(), GIB, &mut |_| {}).unwrap();
         assert!(!report.runs.is_empty());
     }
     let with = |train: &str| format!("{GOOD}[train]\ntakeaway = \"t\"\n{train}");
@@ -157,7 +157,7 @@ fn unknown_preset_keys_are_errors_at_their_own_line() {
 #[test]
 fn figure_names_read_the_same_in_files_and_messages() {
     use clap::ValueEnum;
-    for f in gradtutor::report::Figure::value_variants() {
+    for f in gradtutor::Figure::value_variants() {
         assert_eq!(serde_json::to_value(f).unwrap(), f.to_string());
     }
 }

@@ -3,7 +3,7 @@
 //! `check` on a broken bank, and the Markdown handout.
 
 use assert_cmd::Command;
-use gradtutor::bank::Bank;
+use gradtutor::Bank;
 use predicates::prelude::*;
 use std::fs;
 use std::path::Path;
@@ -54,10 +54,7 @@ fn the_quiz_scores_choices_and_checks_numbers_against_a_real_run() {
         stdout(gradtutor(&progress).args(["quiz", "--question", "1", "--answers", &all_wrong]));
     assert!(text.contains("Score: 0 of 3 (0%)"), "{text}");
     assert!(text.contains("gradtutor ask 1"));
-    assert!(text.contains(&format!(
-        "the run measured {}",
-        gradtutor::format::figure(m)
-    )));
+    assert!(text.contains(&format!("the run measured {}", gradtutor::format_figure(m))));
     // Both attempts are in the progress file.
     let p: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(&progress).unwrap()).unwrap();

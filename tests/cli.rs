@@ -31,7 +31,7 @@ fn stdout_of(args: &[&str]) -> String {
 #[test]
 fn clap_command_is_well_formed() {
     use clap::CommandFactory;
-    gradtutor::cli::Cli::command().debug_assert();
+    gradtutor::Cli::command().debug_assert();
 }
 
 #[test]
@@ -168,7 +168,7 @@ fn bad_demo_inputs_fail_with_a_message() {
 #[test]
 fn demos_lists_every_experiment() {
     let text = stdout_of(&["demos"]);
-    for name in gradtutor::experiments::ALL.iter().map(|e| e.name) {
+    for name in gradtutor::EXPERIMENTS.iter().map(|e| e.name) {
         assert!(text.contains(name));
     }
     gradtutor()

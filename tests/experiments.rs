@@ -1,8 +1,8 @@
 //! Experiments: the acceptance figures, depth sensitivity, and a fixed-seed snapshot.
 
-use gradtutor::experiments::find;
-use gradtutor::report::TheoryLine;
-use gradtutor::settings::Settings;
+use gradtutor::Settings;
+use gradtutor::TheoryLine;
+use gradtutor::find_experiment;
 
 const GIB: u64 = 1 << 30;
 
@@ -15,7 +15,10 @@ fn settings(depth: usize) -> Settings {
 
 #[test]
 fn vanishing_at_defaults_matches_the_lesson_and_the_theory() {
-    let r = find("vanishing").unwrap().run(&settings(20), GIB).unwrap();
+    let r = find_experiment("vanishing")
+        .unwrap()
+        .run(&settings(20), GIB)
+        .unwrap();
     let run = &r.runs[0];
     let orders = -run.grad_orders().unwrap();
     assert!(
@@ -43,7 +46,7 @@ fn relu_with_he_stays_within_one_order() {
         init: Some("he-normal".parse().unwrap()),
         ..settings(20)
     };
-    let r = find("vanishing").unwrap().run(&s, GIB).unwrap();
+    let r = find_experiment("vanishing").unwrap().run(&s, GIB).unwrap();
     let o = r.runs[0].grad_orders().unwrap();
     assert!(o.abs() <= 1.0, "{o} orders");
     assert!(r.runs[0].signal_orders().unwrap().abs() <= 1.0);
@@ -60,8 +63,14 @@ fn the_verdict_changes_with_depth() {
         depth: Some(12),
         ..small.clone()
     };
-    let a = find("vanishing").unwrap().run(&small, GIB).unwrap();
-    let b = find("vanishing").unwrap().run(&deep, GIB).unwrap();
+    let a = find_experiment("vanishing")
+        .unwrap()
+        .run(&small, GIB)
+        .unwrap();
+    let b = find_experiment("vanishing")
+        .unwrap()
+        .run(&deep, GIB)
+        .unwrap();
     assert_ne!(a.verdicts[0], b.verdicts[0]);
     assert!(b.runs[0].grad_orders().unwrap() < a.runs[0].grad_orders().unwrap() - 3.0);
 }
@@ -73,7 +82,7 @@ fn f32_underflow_is_named() {
         batch: Some(16),
         ..settings(80)
     };
-    let r = find("vanishing").unwrap().run(&s, GIB).unwrap();
+    let r = find_experiment("vanishing").unwrap().run(&s, GIB).unwrap();
     assert!(!r.runs[0].zero_layers().is_empty());
     assert!(
         r.verdicts[0].contains("exactly 0 (f32 underflow)"),
@@ -89,25 +98,25 @@ fn exploding_overflows_in_f32_at_depth() {
         batch: Some(16),
         ..settings(150)
     };
-    let r = find("exploding").unwrap().run(&s, GIB).unwrap();
+    let r = find_experiment("exploding").unwrap().run(&s, GIB).unwrap();
     assert!(r.runs[0].first_nonfinite_layer.is_some());
     assert!(r.verdicts[0].contains("overflowed to inf") || r.verdicts[0].contains("became NaN"));
 }
 
 #[test]
 fn every_experiment_runs_at_small_size() {
-    for exp in gradtutor::experiments::ALL {
+    for exp in gradtutor::EXPERIMENTS {
         let mut s = Settings {
             batch: Some(8),
             ..Settings::default()
         };
-        if !exp.fixed.contains(&gradtutor::settings::Knob::Width) {
+        if !exp.fixed.contains(&gradtutor::Knob::Width) {
             s.width = Some(16);
             s.depth = Some(5);
         }
         let r = exp.run(&s, GIB).unwrap();
         assert!(!r.verdicts.is_empty(), "{}", exp.name);
-        let json = gradtutor::render::json::render(&r);
+        let json = gradtutor::render_json(&r);
         serde_json::from_str::<serde_json::Value>(&json).unwrap();
     }
 }
@@ -119,8 +128,8 @@ fn fixed_seed_text_output_matches_the_snapshot() {
         batch: Some(16),
         ..settings(8)
     };
-    let r = find("vanishing").unwrap().run(&s, GIB).unwrap();
-    let text = gradtutor::render::text::render(&r, &gradtutor::ui::Ui::plain(80));
+    let r = find_experiment("vanishing").unwrap().run(&s, GIB).unwrap();
+    let text = gradtutor::render_text(&r, &gradtutor::Ui::plain(80));
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/snapshots/vanishing-depth8.txt"

@@ -1,11 +1,11 @@
 //! Analytic backprop against central finite differences, in f64 on tiny networks.
 
+use gradtutor::gaussian_batch;
 use gradtutor::nn::batchnorm::BatchNorm;
 use gradtutor::nn::dense::Dense;
 use gradtutor::nn::loss;
 use gradtutor::nn::network::Hidden;
 use gradtutor::nn::{Activation, Init, Network, Spec};
-use gradtutor::probe::gaussian_batch;
 use ndarray::{Array2, array};
 
 /// Which loss the check differentiates.

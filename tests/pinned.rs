@@ -1,13 +1,15 @@
 //! Engine results pinned to hand-computed values: optimizer steps, mean-field closed forms,
 //! and gradient clipping inside training. Each test states the wrong code it is there to catch.
+// Tests compare against std math; only src/nn must avoid it (clippy.toml).
+#![allow(clippy::disallowed_methods)]
 
+use gradtutor::TrainSettings;
 use gradtutor::nn::network::Grads;
 use gradtutor::nn::optim::{self, Optimizer, OptimizerState};
 use gradtutor::nn::{Activation, Init, Network, Spec, loss};
-use gradtutor::probe::{ProbeConfig, gaussian_batch};
-use gradtutor::theory::{Prediction, predict};
-use gradtutor::train::settings::TrainSettings;
-use gradtutor::train::{History, TrainConfig, train};
+use gradtutor::{History, TrainConfig, train};
+use gradtutor::{Prediction, predict};
+use gradtutor::{ProbeConfig, gaussian_batch};
 use ndarray::{Array2, ArrayD, Zip};
 
 const GIB: u64 = 1 << 30;

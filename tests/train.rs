@@ -1,8 +1,8 @@
 //! Training runs: datasets, optimizers, clipping, divergence, reproducibility and the SVG.
 
-use gradtutor::data::{DataSpec, Dataset, Kind};
-use gradtutor::train::settings::TrainSettings;
-use gradtutor::train::{OptimizerName, TrainConfig, TrainReport, train};
+use gradtutor::TrainSettings;
+use gradtutor::{DataSpec, Dataset, Task};
+use gradtutor::{OptimizerName, TrainConfig, TrainReport, train};
 
 const GIB: u64 = 1 << 30;
 
@@ -36,11 +36,11 @@ fn small(extra: &[(&str, &str)]) -> TrainConfig {
 #[test]
 fn datasets_are_deterministic_balanced_and_split() {
     for kind in [
-        Kind::Spiral,
-        Kind::Circles,
-        Kind::Xor,
-        Kind::Blobs,
-        Kind::Teacher,
+        Task::Spiral,
+        Task::Circles,
+        Task::Xor,
+        Task::Blobs,
+        Task::Teacher,
     ] {
         let spec = DataSpec {
             kind,
@@ -61,7 +61,7 @@ fn datasets_are_deterministic_balanced_and_split() {
         }
         // Every class is present; the 2-D sets are balanced by construction.
         assert!(counts.iter().all(|&c| c > 0), "{kind}: {counts:?}");
-        if kind != Kind::Teacher && kind != Kind::Xor {
+        if kind != Task::Teacher && kind != Task::Xor {
             assert!(
                 counts
                     .iter()
@@ -172,8 +172,7 @@ fn the_svg_is_written_and_well_formed() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("train.svg");
     let report = run(&small(&[("steps", "40")]));
-    gradtutor::render::svg::write_svg(&path, &gradtutor::render::svg::train_charts(&report))
-        .unwrap();
+    gradtutor::write_svg(&path, &gradtutor::train_charts(&report)).unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
     let doc = roxmltree::Document::parse(&text).expect("well-formed XML");
     assert_eq!(doc.root_element().tag_name().name(), "svg");

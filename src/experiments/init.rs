@@ -36,12 +36,7 @@ const INITS: [(&str, Init); 5] = [
 fn plan(s: &Settings) -> Result<Vec<Planned>> {
     INITS
         .iter()
-        .map(|&(label, init)| {
-            let mut cfg = s.probe_config()?;
-            cfg.spec.init = init;
-            cfg.spec.output_init = init;
-            Ok(Planned::main(label, cfg))
-        })
+        .map(|&(label, init)| Ok(Planned::main(label, s.probe_config()?.with_init(init))))
         .collect()
 }
 

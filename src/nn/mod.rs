@@ -1,5 +1,9 @@
 //! The numerical engine: layers, initializers, losses and a multilayer perceptron with an
 //! exact backward pass, generic over f32 and f64. Knows nothing of the terminal.
+//!
+//! Transcendental functions go through [`Real`] (libm), so a seed gives the same bits on
+//! every machine; clippy refuses std's `exp`, `tanh`, `ln` and `powf` here.
+#![warn(clippy::disallowed_methods)]
 
 pub mod activation;
 pub mod batchnorm;

@@ -3,7 +3,7 @@
 
 use super::variant::{DEFAULT_PRESET, Variant, preset_names};
 use super::{OptimizerName, TrainConfig};
-use crate::data::{DataSpec, Kind};
+use crate::data::{DataSpec, Task};
 use crate::nn::{Activation, Init};
 use crate::probe::Precision;
 use crate::settings::DEFAULT_SEED;
@@ -36,7 +36,7 @@ pub struct TrainSettings {
     /// The task to learn.
     #[arg(long, value_name = "NAME")]
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub dataset: Option<Kind>,
+    pub dataset: Option<Task>,
 
     /// Examples generated in all; a quarter are held out for testing [default: 1000].
     #[arg(long, value_name = "N")]
