@@ -28,14 +28,16 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<()> {
         Command::Check { dir } => check(cli, dir, out),
         Command::Export(args) => export(cli, args, out),
         Command::Completions { shell } => {
-            clap_complete::generate(*shell, &mut Cli::command(), "gradtutor", out);
-            Ok(())
+            // clap_complete panics when its writer fails: it writes to memory, we write out.
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "gradtutor", &mut script);
+            Ok(out.write_all(&script)?)
         }
     }
 }
 
 fn load(cli: &Cli) -> Result<Bank> {
-    match &cli.questions {
+    match cli.questions() {
         Some(dir) => Bank::from_dir(dir, cli.max_memory),
         None => Bank::embedded(cli.max_memory),
     }
@@ -186,7 +188,7 @@ fn warn(msg: String) {
 
 /// Applies `f` to the stored progress, warning (not failing) if it cannot be kept.
 fn record(cli: &Cli, f: impl FnOnce(&mut Progress)) {
-    let saved = Store::locate(cli.progress.as_deref()).and_then(|s| s.update(&mut warn, f));
+    let saved = Store::locate(cli.progress()).and_then(|s| s.update(&mut warn, f));
     if let Err(e) = saved {
         warn(format!("{e:#}; progress was not recorded"));
     }
@@ -270,7 +272,7 @@ fn tour(cli: &Cli, args: &TourArgs, ui: &Ui, out: &mut dyn Write) -> Result<()> 
 }
 
 fn progress(cli: &Cli, ui: &Ui, out: &mut dyn Write) -> Result<()> {
-    let store = Store::locate(cli.progress.as_deref())?;
+    let store = Store::locate(cli.progress())?;
     let p = store.load(&mut warn)?;
     let bank = load(cli)?;
     writeln!(

@@ -3,7 +3,7 @@
 use crate::settings::Settings;
 use crate::ui::ColorChoice;
 use clap::{Args, Parser, Subcommand};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 const AFTER_HELP: &str = "Examples:
   gradtutor list                          the question bank
@@ -26,8 +26,8 @@ pub struct Cli {
     pub color: ColorChoice,
 
     /// Read the question bank from this folder of .toml files instead of the built-in one.
-    #[arg(long, global = true, value_name = "DIR", env = "GRADTUTOR_QUESTIONS")]
-    pub questions: Option<PathBuf>,
+    #[arg(long, global = true, value_name = "DIR", env = "GRADTUTOR_QUESTIONS", value_parser = any_path)]
+    questions: Option<PathBuf>,
 
     /// Refuse runs that would need more memory than this (e.g. 512MiB, 4GiB).
     #[arg(
@@ -41,11 +41,33 @@ pub struct Cli {
     pub max_memory: u64,
 
     /// Keep study progress in this file [default: gradtutor/progress.json in your data folder].
-    #[arg(long, global = true, value_name = "FILE", env = "GRADTUTOR_PROGRESS")]
-    pub progress: Option<PathBuf>,
+    #[arg(long, global = true, value_name = "FILE", env = "GRADTUTOR_PROGRESS", value_parser = any_path)]
+    progress: Option<PathBuf>,
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// The question folder, if one was given (an empty GRADTUTOR_QUESTIONS counts as unset).
+    pub fn questions(&self) -> Option<&Path> {
+        self.questions
+            .as_deref()
+            .filter(|p| !p.as_os_str().is_empty())
+    }
+
+    /// The progress file, if one was given (an empty GRADTUTOR_PROGRESS counts as unset).
+    pub fn progress(&self) -> Option<&Path> {
+        self.progress
+            .as_deref()
+            .filter(|p| !p.as_os_str().is_empty())
+    }
+}
+
+/// A path as given, the empty one included: an empty variable in the environment means
+/// "not set", which [`Cli::questions`] and [`Cli::progress`] read it as.
+fn any_path(s: &str) -> Result<PathBuf, String> {
+    Ok(PathBuf::from(s))
 }
 
 #[derive(Subcommand, Debug)]
@@ -145,11 +167,11 @@ pub struct QuizArgs {
     pub question: Option<String>,
 
     /// Ask at most K items.
-    #[arg(long, value_name = "K")]
+    #[arg(long, value_name = "K", allow_negative_numbers = true)]
     pub count: Option<usize>,
 
     /// Seed for the shuffle [default: from the clock; the quiz prints it].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub seed: Option<u64>,
 
     /// Answer without prompting, one answer per item, comma-separated: letters for multiple
@@ -182,9 +204,15 @@ pub struct ExportArgs {
     pub output: Option<PathBuf>,
 }
 
-/// `4GiB`, `512MiB`, `100000` (bytes).
+/// The memory limit when none is given.
+pub const DEFAULT_MAX_MEMORY: u64 = 4 << 30;
+
+/// `4GiB`, `512MiB`, `100000` (bytes); empty (an empty GRADTUTOR_MAX_MEMORY) is the default.
 pub fn parse_bytes(s: &str) -> Result<u64, String> {
     let t = s.trim();
+    if t.is_empty() {
+        return Ok(DEFAULT_MAX_MEMORY);
+    }
     let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
     let n: f64 = num

@@ -104,7 +104,7 @@ impl DataSpec {
 
     /// Examples held out for testing: `test_fraction` of them, rounded, at least one.
     pub fn test_count(&self) -> usize {
-        ((self.samples as f64 * self.test_fraction).round() as usize).clamp(1, self.samples)
+        ((self.samples as f64 * self.test_fraction).round() as usize).clamp(1, self.samples.max(1))
     }
 }
 

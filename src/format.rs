@@ -112,6 +112,24 @@ pub fn count(n: usize, singular: &str, plural: &str) -> String {
     format!("{n} {}", if n == 1 { singular } else { plural })
 }
 
+/// Text from input, safe to print: control characters (escape sequences, bells, newlines)
+/// shown as `\u{1b}`, and at most `max` characters kept (then `…`).
+pub fn escape(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == max {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,6 +163,13 @@ mod tests {
         assert_eq!(figure(0.2384), "0.238");
         assert_eq!(figure(0.001234), "1.23e-3");
         assert_eq!(figure(-5.64), "-5.64");
+    }
+
+    #[test]
+    fn escaping_neutralizes_control_characters_and_shortens() {
+        assert_eq!(escape("a\x1b[31mb\nc", 100), "a\\u{1b}[31mb\\nc");
+        assert_eq!(escape("abcdef", 3), "abc…");
+        assert_eq!(escape("σ′ ≤ ¼", 100), "σ′ ≤ ¼");
     }
 
     #[test]

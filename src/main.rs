@@ -6,7 +6,19 @@ use std::io::{ErrorKind, Write};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Help and version go to stdout as clap lays them out; errors echo input, so their
+        // control characters are escaped first.
+        Err(e) if !e.use_stderr() => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprint!("{}", printable(&e.render().to_string()));
+            return ExitCode::from(e.exit_code().clamp(1, 255) as u8);
+        }
+    };
     let mut out = std::io::stdout().lock();
     let result = gradtutor::run(&cli, &mut out).and_then(|()| Ok(out.flush()?));
     match result {
@@ -14,9 +26,9 @@ fn main() -> ExitCode {
         // `gradtutor list | head` closes the pipe early: not an error.
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", printable(&e.to_string()));
             for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                eprintln!("  caused by: {}", printable(&cause.to_string()));
             }
             ExitCode::FAILURE
         }
@@ -26,4 +38,16 @@ fn main() -> ExitCode {
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.downcast_ref::<std::io::Error>()
         .is_some_and(|io| io.kind() == ErrorKind::BrokenPipe)
+}
+
+/// A message with every control character but the newline escaped: input it quotes cannot
+/// drive the terminal.
+fn printable(msg: &str) -> String {
+    msg.chars()
+        .flat_map(|c| match c {
+            '\n' => vec![c],
+            c if c.is_control() => c.escape_default().collect(),
+            c => vec![c],
+        })
+        .collect()
 }

@@ -11,7 +11,7 @@ use ndarray::Array2;
 use rand::RngExt;
 use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 /// Floating-point precision of a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ValueEnum, Default)]
@@ -115,27 +115,24 @@ impl ProbeConfig {
         self
     }
 
-    /// Bytes the probe holds at its peak: parameters and their gradients, the forward
-    /// tape (inputs, pre-activations, batch-norm caches) and a few layer-sized temporaries.
+    /// Bytes the probe holds at its peak (see [`peak_bytes`]).
     pub fn memory_estimate(&self) -> u128 {
-        let size = match self.precision {
-            Precision::F32 => 4u128,
-            Precision::F64 => 8,
-        };
         let n = &self.spec;
-        let b = self.batch as u128;
-        let params = n.parameters() as u128;
-        let per_layer = if n.batch_norm { 3 } else { 2 };
-        let tape: u128 = n
-            .hidden
-            .iter()
-            .map(|&w| w as u128 * per_layer)
-            .sum::<u128>()
-            + n.input as u128
-            + n.outputs as u128;
-        let widest = n.hidden.iter().chain([&n.input, &n.outputs]).max().copied();
-        let temporaries = 4 * widest.unwrap_or(0) as u128;
-        size * (2 * params + b * (tape + temporaries))
+        let mut runs: Vec<(usize, usize)> = Vec::new();
+        for &w in &n.hidden {
+            match runs.last_mut() {
+                Some((last, count)) if *last == w => *count += 1,
+                _ => runs.push((w, 1)),
+            }
+        }
+        let shape = Shape {
+            input: n.input,
+            hidden: &runs,
+            classes: n.outputs,
+            batch: self.batch,
+            batch_norm: n.batch_norm,
+        };
+        peak_bytes(&shape, self.precision).unwrap_or(u128::MAX)
     }
 
     /// Rejects shapes that cannot run, and runs larger than `max_bytes`; what passes can run.
@@ -161,18 +158,145 @@ impl ProbeConfig {
             );
         }
         n.validate().map_err(anyhow::Error::msg)?;
-        let need = self.memory_estimate();
-        if need > max_bytes as u128 {
-            bail!(
-                "this run needs about {} but the memory limit is {}; reduce --width (memory \
-                 grows with its square), --depth or --batch, or raise the limit with \
-                 --max-memory",
-                human_bytes(need),
-                human_bytes(max_bytes as u128)
-            );
-        }
+        check_memory(self.memory_estimate(), max_bytes)?;
         Ok(CheckedProbe(self.clone()))
     }
+}
+
+impl ProbeConfig {
+    /// `sigmoid · xavier-normal · depth 20 × width 128 → 10 · batch 64 · f32 · seed 42`.
+    pub fn describe(&self) -> String {
+        self.parts()
+            .into_iter()
+            .map(|(_, v)| v)
+            .filter(|v| !v.is_empty())
+            .collect::<Vec<_>>()
+            .join(" · ")
+    }
+
+    /// The pieces of [`describe`], keyed so that runs can be compared piece by piece.
+    pub fn parts(&self) -> Vec<(&'static str, String)> {
+        let cfg = self;
+        vec![
+            ("activation", cfg.spec.activation.to_string()),
+            ("init", cfg.init_label()),
+            ("shape", cfg.shape()),
+            ("batch", format!("batch {}", cfg.batch)),
+            (
+                "bn",
+                if cfg.spec.batch_norm {
+                    "batch norm".into()
+                } else {
+                    String::new()
+                },
+            ),
+            (
+                "residual",
+                if cfg.spec.residual {
+                    "residual".into()
+                } else {
+                    String::new()
+                },
+            ),
+            (
+                "clip",
+                cfg.clip_norm
+                    .map(|c| format!("clip-norm {c}"))
+                    .unwrap_or_default(),
+            ),
+            ("precision", cfg.precision.to_string()),
+            ("seed", format!("seed {}", cfg.seed)),
+        ]
+    }
+
+    fn init_label(&self) -> String {
+        let cfg = self;
+        if cfg.spec.init == cfg.spec.output_init {
+            cfg.spec.init.to_string()
+        } else {
+            format!("{} (output {})", cfg.spec.init, cfg.spec.output_init)
+        }
+    }
+
+    fn shape(&self) -> String {
+        let cfg = self;
+        let w = cfg.spec.hidden[0];
+        if cfg.spec.hidden.iter().all(|&h| h == w) && cfg.spec.input == w {
+            format!("depth {} × width {w} → {}", cfg.depth(), cfg.spec.outputs)
+        } else {
+            let mut s = cfg.spec.input.to_string();
+            for h in cfg.spec.hidden.iter().chain([&cfg.spec.outputs]) {
+                let _ = write!(s, " → {h}");
+            }
+            s
+        }
+    }
+}
+
+/// A network's size in numbers alone: hidden widths as (width, how many layers in a row).
+pub struct Shape<'a> {
+    pub input: usize,
+    pub hidden: &'a [(usize, usize)],
+    pub classes: usize,
+    pub batch: usize,
+    pub batch_norm: bool,
+}
+
+/// Bytes a probe holds at its peak: parameters and their gradients, the forward tape
+/// (inputs, pre-activations, batch-norm caches) and a few layer-sized temporaries. Computed
+/// from the numbers alone, in checked arithmetic, so a size can be refused before anything
+/// of that size is allocated; `None` when it does not even fit in 128 bits.
+pub fn peak_bytes(shape: &Shape, precision: Precision) -> Option<u128> {
+    let size: u128 = match precision {
+        Precision::F32 => 4,
+        Precision::F64 => 8,
+    };
+    let u = |v: usize| v as u128;
+    let per_layer = if shape.batch_norm { 3 } else { 2 };
+    let (mut params, mut tape) = (0u128, u(shape.input) + u(shape.classes));
+    let mut widest = shape.input.max(shape.classes);
+    let mut prev = u(shape.input);
+    for &(w, n) in shape.hidden.iter().filter(|(_, n)| *n > 0) {
+        let (w, n128) = (u(w), u(n));
+        // The run's first layer reads the previous width; the other n − 1 read w.
+        let first = prev.checked_mul(w)?.checked_add(w)?;
+        let rest = w.checked_mul(w)?.checked_add(w)?.checked_mul(n128 - 1)?;
+        let bn = if shape.batch_norm {
+            w.checked_mul(2)?.checked_mul(n128)?
+        } else {
+            0
+        };
+        params = params
+            .checked_add(first)?
+            .checked_add(rest)?
+            .checked_add(bn)?;
+        tape = tape.checked_add(w.checked_mul(per_layer)?.checked_mul(n128)?)?;
+        widest = widest.max(w as usize);
+        prev = w;
+    }
+    params = params.checked_add(
+        prev.checked_mul(u(shape.classes))?
+            .checked_add(u(shape.classes))?,
+    )?;
+    let per_example = tape.checked_add(u(widest).checked_mul(4)?)?;
+    let total = params
+        .checked_mul(2)?
+        .checked_add(u(shape.batch).checked_mul(per_example)?)?;
+    total.checked_mul(size)
+}
+
+/// Refuses `need` bytes over `max_bytes`, saying what to reduce.
+pub fn check_memory(need: u128, max_bytes: u64) -> Result<()> {
+    if need > max_bytes as u128 {
+        bail!(
+            "this run needs about {} but the memory limit is {}; reduce --width (memory \
+             grows with its square), --depth or --batch, or raise the limit with \
+             --max-memory",
+            human_bytes(need),
+            human_bytes(max_bytes as u128)
+        );
+    }
+    Ok(())
 }
 
 /// A probe configuration that passed [`ProbeConfig::check`]: it runs without checking again.

@@ -306,6 +306,36 @@ impl Figure {
     }
 }
 
+impl Figure {
+    /// Whether a run of `config` can have the figure at all (whether it does can depend on
+    /// the values the run meets: a norm can underflow to 0).
+    pub fn possible(self, config: &ProbeConfig) -> bool {
+        match self {
+            Figure::DeadPercent => config.spec.activation.can_die(),
+            Figure::MeasuredFactor | Figure::PredictedFactor => theory::predict(config).is_ok(),
+            _ => true,
+        }
+    }
+
+    /// What a run must be for the figure to exist, for a message when it does not.
+    pub fn needs(self) -> &'static str {
+        match self {
+            Figure::GradOrdersDrop | Figure::SignalOrdersDrop => {
+                "finite, non-zero norms at layer 1 and at the output layer"
+            }
+            Figure::MeasuredFactor | Figure::PredictedFactor => {
+                "a run mean-field theory applies to (random weights, no batch norm, no skip \
+                 connections) with finite, non-zero signal norms"
+            }
+            Figure::FirstNonfiniteLayer => "a run in which some value overflowed or became NaN",
+            Figure::Parameters => "nothing: every run has it",
+            Figure::SaturatedPercent => "hidden layers",
+            Figure::DeadPercent => "a ReLU run (units with φ′ = 0 for every example)",
+            Figure::Loss => "a finite loss",
+        }
+    }
+}
+
 impl fmt::Display for Figure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let v = self.to_possible_value().expect("no skipped variants");

@@ -5,7 +5,7 @@
 use crate::nn::activation::ACTIVATION_NAMES;
 use crate::nn::init::INIT_NAMES;
 use crate::nn::{Activation, Init};
-use crate::probe::{Precision, ProbeConfig};
+use crate::probe::{self, Precision, ProbeConfig};
 use anyhow::{Result, bail};
 use clap::Args;
 use serde::{Deserialize, Serialize};
@@ -16,22 +16,22 @@ use serde::{Deserialize, Serialize};
 #[command(next_help_heading = "Experiment settings")]
 pub struct Settings {
     /// Number of hidden layers.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub depth: Option<usize>,
 
     /// Units per hidden layer (and width of the input).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub width: Option<usize>,
 
     /// Examples in the batch.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub batch: Option<usize>,
 
     /// Number of classes (output units).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub classes: Option<usize>,
 
@@ -67,12 +67,12 @@ pub struct Settings {
     pub precision: Option<Precision>,
 
     /// Random seed for weights, inputs and labels.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
 
     /// Repeat over K seeds (seed, seed+1, …) and report the median with its min–max.
-    #[arg(long, value_name = "K")]
+    #[arg(long, value_name = "K", allow_negative_numbers = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seeds: Option<usize>,
 
@@ -169,6 +169,11 @@ impl Settings {
             .collect()
     }
 
+    /// The keys of an `[experiment]` preset: the flags' names.
+    pub fn keys() -> Vec<&'static str> {
+        Knob::ALL.map(|k| &k.flag()[2..]).to_vec()
+    }
+
     /// A setting's value as its flag takes it, if set.
     pub fn value(&self, knob: Knob) -> Option<String> {
         fn show<T: ToString>(v: &Option<T>) -> Option<String> {
@@ -231,6 +236,24 @@ impl Settings {
         }
         cfg.clip_norm = self.clip_norm;
         Ok(cfg)
+    }
+
+    /// Refuses a canonical network too large for `max_bytes` from its numbers alone, before
+    /// anything of its size is allocated (the plan's own check is exact; this one is early).
+    pub fn check_size(&self, max_bytes: u64) -> Result<()> {
+        let Some(depth) = self.depth else {
+            return Ok(());
+        };
+        let width = self.width.unwrap_or(DEFAULT_WIDTH);
+        let shape = probe::Shape {
+            input: width,
+            hidden: &[(width, depth)],
+            classes: self.classes.unwrap_or(DEFAULT_CLASSES),
+            batch: self.batch.unwrap_or(DEFAULT_BATCH),
+            batch_norm: self.bn.unwrap_or(false),
+        };
+        let need = probe::peak_bytes(&shape, self.precision.unwrap_or_default());
+        probe::check_memory(need.unwrap_or(u128::MAX), max_bytes)
     }
 
     /// The seeds to run: `seed`, `seed + 1`, … (`--seeds` of them).

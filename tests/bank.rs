@@ -61,7 +61,7 @@ fn each_rule_is_enforced_and_every_problem_listed() {
         ),
         (
             GOOD.replace("answer = \"A\"", "answer = \"  \""),
-            "q.toml:6: answer is empty",
+            "q.toml:6:1: answer is empty",
         ),
         (
             GOOD.replace("key_points = [\"k\"]", "key_points = []"),
@@ -131,7 +131,7 @@ fn train_presets_are_validated_and_the_paired_questions_have_one() {
         ("stepz = 50\n", "unknown field `stepz`"),
         (
             "compare = \"relu/nope\"\n",
-            "q.toml:11: the [train] preset cannot run",
+            "q.toml:11:2: the [train] preset cannot run",
         ),
         ("steps = 0\n", "--steps must be"),
     ] {

@@ -6,8 +6,10 @@ use super::format::{
     CodeBlock, FORMAT_VERSION, ItemKind, Preset, Question, QuizItem, TrainPreset, parse_choice,
 };
 use crate::experiments;
+use crate::format::escape;
 use crate::report::Figure;
 use crate::settings::Settings;
+use crate::train::settings::TrainSettings;
 use serde::de::DeserializeOwned;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
@@ -24,12 +26,6 @@ impl Problems<'_> {
     fn at(&mut self, offset: usize, msg: impl std::fmt::Display) {
         let (line, col) = line_col(self.text, offset);
         self.list.push(format!("{}:{line}:{col}: {msg}", self.path));
-    }
-
-    /// `path:line: msg`, for a rule about a whole value.
-    fn at_line(&mut self, offset: usize, msg: impl std::fmt::Display) {
-        let (line, _) = line_col(self.text, offset);
-        self.list.push(format!("{}:{line}: {msg}", self.path));
     }
 
     /// A deserialization error, at its own position when it has one, else at `fallback`.
@@ -109,7 +105,7 @@ impl<'i> Fields<'i> {
                 format_args!(
                     "{}unknown field `{}`{hint} (expected one of {})",
                     self.context,
-                    k.get_ref(),
+                    escape(k.get_ref(), 40),
                     known
                         .iter()
                         .map(|s| format!("`{s}`"))
@@ -120,22 +116,115 @@ impl<'i> Fields<'i> {
         }
     }
 
-    /// What is left, as a table that serde can read into a settings struct (whose own
-    /// `deny_unknown_fields` then names any key it does not know, at that key).
-    fn into_settings<T: DeserializeOwned + Default>(self, p: &mut Problems) -> Option<T> {
-        let start = self.start;
-        let context = self.context;
-        let table: DeTable<'i> = self.entries.into_iter().collect();
-        match T::deserialize(toml::de::Deserializer::from(Spanned::new(
-            start..start,
-            table,
-        ))) {
-            Ok(t) => Some(t),
+    /// Reports every key left that is not one of `known`, suggesting the nearest of `own`
+    /// and `known` and listing them all.
+    fn unknown(&self, own: &[&str], known: &[&str], p: &mut Problems) -> bool {
+        let all: Vec<&str> = own.iter().chain(known).copied().collect();
+        let mut found = false;
+        for (k, _) in self
+            .entries
+            .iter()
+            .filter(|(k, _)| !known.contains(&k.get_ref().as_ref()))
+        {
+            found = true;
+            let hint = did_you_mean(k.get_ref(), all.iter().copied())
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default();
+            let list: Vec<String> = all.iter().map(|s| format!("`{s}`")).collect();
+            p.at(
+                k.span().start,
+                format_args!(
+                    "{}unknown field `{}`{hint} (expected one of {})",
+                    self.context,
+                    escape(k.get_ref(), 40),
+                    list.join(", ")
+                ),
+            );
+        }
+        found
+    }
+
+    /// What is left, as a settings struct whose keys are `known` (after `own`, the table's
+    /// other keys, already taken). Every unknown key and every bad value is reported, each
+    /// at its own position.
+    fn into_settings<T: DeserializeOwned>(
+        self,
+        own: &[&str],
+        known: &[&str],
+        p: &mut Problems,
+    ) -> Option<T> {
+        let mut ok = !self.unknown(own, known, p);
+        let read = |entries: Vec<Entry<'i>>| {
+            let table: DeTable<'i> = entries.into_iter().collect();
+            T::deserialize(toml::de::Deserializer::from(Spanned::new(
+                self.start..self.start,
+                table,
+            )))
+        };
+        let mut good = Vec::new();
+        for (k, v) in self.entries.iter().cloned() {
+            if !known.contains(&k.get_ref().as_ref()) {
+                continue;
+            }
+            match read(vec![(k.clone(), v.clone())]) {
+                Ok(_) => good.push((k, v)),
+                Err(e) => {
+                    p.toml(&e, k.span().start, self.context);
+                    ok = false;
+                }
+            }
+        }
+        match read(good) {
+            Ok(t) if ok => Some(t),
+            Ok(_) => None,
             Err(e) => {
-                p.toml(&e, start, context);
+                p.toml(&e, self.start, self.context);
                 None
             }
         }
+    }
+}
+
+/// Reports every key and string that holds a control character other than a newline or a
+/// tab: escape sequences in a bank would otherwise reach the student's terminal raw.
+fn controls(table: &DeTable<'_>, p: &mut Problems) {
+    fn bad(text: &str) -> Option<char> {
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            let crlf = c == '\r' && chars.peek() == Some(&'\n');
+            if c.is_control() && c != '\n' && c != '\t' && !crlf {
+                return Some(c);
+            }
+        }
+        None
+    }
+    fn value(v: &Spanned<DeValue<'_>>, p: &mut Problems) {
+        match v.get_ref() {
+            DeValue::String(text) => {
+                if let Some(c) = bad(text) {
+                    p.at(
+                        v.span().start,
+                        format_args!(
+                            "this text holds the control character U+{:04X}; only newlines and \
+                             tabs may appear in text",
+                            c as u32
+                        ),
+                    );
+                }
+            }
+            DeValue::Array(items) => items.iter().for_each(|i| value(i, p)),
+            DeValue::Table(t) => controls(t, p),
+            _ => {}
+        }
+    }
+    for (k, v) in table.iter() {
+        if let Some(c) = bad(k.get_ref()) {
+            p.at(
+                k.span().start,
+                format_args!("a key holds the control character U+{:04X}", c as u32),
+            );
+        }
+        value(v, p);
     }
 }
 
@@ -236,14 +325,17 @@ pub fn question(
         text,
         list: problems,
     };
-    // A syntax error's followers are mostly echoes of it: the first one is reported.
-    let doc = match DeTable::parse(text) {
-        Ok(doc) => doc,
-        Err(e) => {
-            p.toml(&e, 0, "");
-            return None;
-        }
-    };
+    // A syntax error's followers are mostly echoes of it: the earliest one in the file is
+    // reported (an unterminated string at the line it starts on, not where parsing gave up).
+    let (doc, errors) = DeTable::parse_recoverable(text);
+    if let Some(e) = errors
+        .iter()
+        .min_by_key(|e| e.span().map_or(usize::MAX, |s| s.start))
+    {
+        p.toml(e, 0, "");
+        return None;
+    }
+    controls(doc.get_ref(), &mut p);
     let mut f = Fields::new(doc.into_inner(), 0, "");
     let head = head(&mut f, &mut p);
     let code = f
@@ -310,7 +402,7 @@ fn head(f: &mut Fields<'_>, p: &mut Problems) -> Option<Head> {
     if let Some((v, at)) = version
         && v != FORMAT_VERSION
     {
-        p.at_line(
+        p.at(
             at,
             format_args!(
                 "format_version {v} is not supported; this gradtutor reads format_version = \
@@ -320,7 +412,7 @@ fn head(f: &mut Fields<'_>, p: &mut Problems) -> Option<Head> {
     }
     let id = f.need::<u32>("id", p);
     if let Some((0, at)) = id {
-        p.at_line(at, "id must be a positive whole number");
+        p.at(at, "id must be a positive whole number");
     }
     let slug = f.need::<String>("slug", p);
     if let Some((s, at)) = &slug
@@ -329,7 +421,7 @@ fn head(f: &mut Fields<'_>, p: &mut Problems) -> Option<Head> {
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
     {
-        p.at_line(
+        p.at(
             *at,
             format_args!("slug '{s}' must be lowercase letters, digits and hyphens"),
         );
@@ -339,7 +431,7 @@ fn head(f: &mut Fields<'_>, p: &mut Problems) -> Option<Head> {
         if let Some((s, at)) = &v
             && s.trim().is_empty()
         {
-            p.at_line(*at, format_args!("{key} is empty"));
+            p.at(*at, format_args!("{key} is empty"));
         }
         v.map(|(s, _)| s)
     };
@@ -350,7 +442,7 @@ fn head(f: &mut Fields<'_>, p: &mut Problems) -> Option<Head> {
     if let Some((k, at)) = &key_points
         && (k.is_empty() || k.iter().any(|k| k.trim().is_empty()))
     {
-        p.at_line(
+        p.at(
             *at,
             "key_points needs at least one point, and no empty ones",
         );
@@ -376,7 +468,7 @@ fn code_blocks(entry: Entry<'_>, p: &mut Problems) -> Vec<Option<CodeBlock>> {
             f.finish(&["caption", "language", "source"], p);
             let (caption, language, source) = (caption?, language?, source?);
             if source.0.trim().is_empty() || caption.0.trim().is_empty() {
-                p.at_line(
+                p.at(
                     caption.1,
                     "every [[code]] block needs a caption and a non-empty source",
                 );
@@ -395,19 +487,19 @@ fn code_blocks(entry: Entry<'_>, p: &mut Problems) -> Vec<Option<CodeBlock>> {
 fn preset(mut f: Fields<'_>, max_bytes: u64, p: &mut Problems) -> Option<Preset> {
     let demo = f.need::<String>("demo", p);
     let takeaway = f.need::<String>("takeaway", p);
-    let settings = f.into_settings::<Settings>(p);
+    let settings = f.into_settings::<Settings>(&["demo", "takeaway"], &Settings::keys(), p);
     if let Some((t, at)) = &takeaway
         && t.trim().is_empty()
     {
-        p.at_line(*at, "the experiment's takeaway is empty");
+        p.at(*at, "the experiment's takeaway is empty");
     }
     let (demo, at) = demo?;
     let settings = settings?;
     match experiments::find(&demo) {
-        Err(e) => p.at_line(at, e),
+        Err(e) => p.at(at, e),
         Ok(exp) => {
             if let Err(e) = exp.validate(&settings, max_bytes) {
-                p.at_line(at, format_args!("the [experiment] preset cannot run: {e}"));
+                p.at(at, format_args!("the [experiment] preset cannot run: {e}"));
             }
         }
     }
@@ -422,13 +514,15 @@ fn preset(mut f: Fields<'_>, max_bytes: u64, p: &mut Problems) -> Option<Preset>
 fn train_preset(mut f: Fields<'_>, max_bytes: u64, p: &mut Problems) -> Option<TrainPreset> {
     let start = f.start;
     let takeaway = f.need::<String>("takeaway", p);
-    let settings = f.into_settings::<crate::train::settings::TrainSettings>(p)?;
+    let keys = TrainSettings::keys();
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let settings = f.into_settings::<TrainSettings>(&["takeaway"], &keys, p)?;
     let (takeaway, _) = takeaway?;
     if takeaway.trim().is_empty() {
-        p.at_line(start, "the [train] takeaway is empty");
+        p.at(start, "the [train] takeaway is empty");
     }
     if let Err(e) = settings.config().and_then(|c| c.check(max_bytes)) {
-        p.at_line(start, format_args!("the [train] preset cannot run: {e}"));
+        p.at(start, format_args!("the [train] preset cannot run: {e}"));
     }
     Some(TrainPreset { takeaway, settings })
 }
@@ -477,18 +571,56 @@ fn quiz_item(
     let kind = match ItemKind::try_from(fields) {
         Ok(kind) => kind,
         Err(e) => {
-            p.at_line(at, e);
+            p.at(at, e);
             return None;
         }
     };
     let item = QuizItem { prompt, line, kind };
-    if let (ItemKind::Numeric { .. }, Some(preset)) = (&item.kind, experiment)
+    if let (ItemKind::Numeric { figure, run, .. }, Some(preset)) = (&item.kind, experiment)
         && let Ok(exp) = experiments::find(&preset.demo)
-        && let Err(e) = exp.validate(&item.settings(preset), max_bytes)
     {
-        p.at_line(at, format_args!("this numeric quiz item cannot run: {e}"));
+        match exp.plan(&item.settings(preset), max_bytes) {
+            Err(e) => p.at(at, format_args!("this numeric quiz item cannot run: {e}")),
+            Ok(plan) => {
+                if let Err(e) = can_measure(&plan, *figure, run.as_deref()) {
+                    p.at(at, e);
+                }
+            }
+        }
     }
     Some(item)
+}
+
+/// Whether `plan` has the run a numeric item names and that run can have its figure, as far
+/// as can be told without running it.
+fn can_measure(plan: &experiments::Plan, figure: Figure, run: Option<&str>) -> Result<(), String> {
+    let mut runs = plan.main_runs();
+    let name = plan.experiment().name;
+    let (label, config) = match run {
+        None => runs.next().ok_or("the experiment plans no run")?,
+        Some(label) => match plan.main_runs().find(|(l, _)| *l == label) {
+            Some(found) => found,
+            None => {
+                let labels: Vec<&str> = plan.main_runs().map(|(l, _)| l).collect();
+                let hint = did_you_mean(label, labels.iter().copied())
+                    .map(|l| format!("; did you mean '{l}'?"))
+                    .unwrap_or_default();
+                return Err(format!(
+                    "the {name} experiment has no run '{}'{hint} (its runs: {})",
+                    escape(label, 40),
+                    labels.join(", ")
+                ));
+            }
+        },
+    };
+    if figure.possible(config) {
+        return Ok(());
+    }
+    Err(format!(
+        "the figure {figure} needs {}; run '{label}' of the {name} experiment is {}",
+        figure.needs(),
+        config.describe()
+    ))
 }
 
 /// A quiz entry's keys as written, before its kind is known.

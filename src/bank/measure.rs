@@ -3,6 +3,7 @@
 
 use super::format::{ItemKind, Preset, QuizItem};
 use crate::experiments;
+use crate::format::escape;
 use crate::report::Report;
 use crate::settings::Settings;
 use anyhow::{Result, anyhow, bail};
@@ -41,14 +42,14 @@ impl QuizItem {
                 .iter()
                 .find(|r| &r.label == label)
                 .ok_or_else(|| {
+                    let labels = report.runs.iter().map(|r| r.label.as_str());
+                    let hint = super::load::did_you_mean(label, labels.clone())
+                        .map(|l| format!(" Did you mean '{l}'?"))
+                        .unwrap_or_default();
                     anyhow!(
-                        "the {name} experiment has no run '{label}'; its runs are {}",
-                        report
-                            .runs
-                            .iter()
-                            .map(|r| r.label.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        "the {name} experiment has no run '{}'.{hint} Its runs are {}",
+                        escape(label, 40),
+                        labels.collect::<Vec<_>>().join(", ")
                     )
                 })?,
             None => report
@@ -58,8 +59,11 @@ impl QuizItem {
         };
         figure.of(chosen).ok_or_else(|| {
             anyhow!(
-                "the figure {figure} is not defined for run '{}' of the {name} experiment",
-                chosen.label
+                "the figure {figure} is not defined for run '{}' of the {name} experiment: it \
+                 needs {}; run '{0}' is {}",
+                chosen.label,
+                figure.needs(),
+                chosen.config.describe()
             )
         })
     }

@@ -111,7 +111,10 @@ impl Bank {
             }
             _ => String::new(),
         };
-        bail!("there is no question '{key}'.{hint} Run `gradtutor list` to see every id and slug.")
+        bail!(
+            "there is no question '{}'.{hint} Run `gradtutor list` to see every id and slug.",
+            crate::format::escape(key, 40)
+        )
     }
 
     /// `ids 1–12` or `ids 1–3, 7`.
@@ -121,42 +124,72 @@ impl Bank {
     }
 }
 
-/// Every `*.toml` file in `dir`, sorted by name, each with its text or why it cannot be read.
+/// The most a question file may hold: a long question is a few tens of KiB.
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
+
+/// Every `*.toml` entry of `dir`, sorted by name, each with its text or why it cannot be
+/// read (a link that dangles or loops, something that is not a regular file, a file over
+/// [`MAX_FILE_BYTES`] or not UTF-8). Names are escaped for messages.
 pub fn read_dir(dir: &Path) -> Result<Vec<(String, Result<String, String>)>> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
         anyhow::anyhow!(
             "cannot read the question folder {}: {e}. Give a folder of .toml question files.",
-            dir.display()
+            escape_path(dir)
         )
     })?;
     let mut paths: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml") && !p.is_dir())
         .collect();
     paths.sort();
     if paths.is_empty() {
         bail!(
             "the question folder {} has no .toml files. A bank is one file per question; see \
              the README's \"Question files\" section for the format.",
-            dir.display()
+            escape_path(dir)
         );
     }
     Ok(paths
         .iter()
-        .map(|p| {
-            let text = std::fs::read(p)
-                .map_err(|e| format!("cannot read it: {e}"))
-                .and_then(|b| {
-                    String::from_utf8(b).map_err(|e| {
-                        format!(
-                            "it is not UTF-8 text (invalid byte at offset {})",
-                            e.utf8_error().valid_up_to()
-                        )
-                    })
-                });
-            (p.display().to_string(), text)
-        })
+        .map(|p| (escape_path(p), read_file(p)))
         .collect())
+}
+
+/// A path as messages show it: control characters escaped, so a name cannot forge a line.
+fn escape_path(p: &Path) -> String {
+    crate::format::escape(&p.display().to_string(), usize::MAX)
+}
+
+/// One question file's text, refusing what is not a regular file, too large, or not UTF-8.
+fn read_file(p: &Path) -> Result<String, String> {
+    use std::io::Read;
+    // Follows links: a link that dangles or loops fails here, with the reason.
+    let meta = std::fs::metadata(p).map_err(|e| format!("cannot read it: {e}"))?;
+    if !meta.is_file() {
+        return Err("it is not a regular file".into());
+    }
+    let too_big = || {
+        format!(
+            "it is larger than {}, the most a question file may hold",
+            crate::format::human_bytes(MAX_FILE_BYTES.into())
+        )
+    };
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(p)
+        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| format!("cannot read it: {e}"))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_big());
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "it is not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
 }
 
 fn duplicates(

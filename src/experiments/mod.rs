@@ -10,7 +10,7 @@ mod init;
 mod residual;
 mod vanishing;
 
-use crate::format::{pretty, span_of};
+use crate::format::{escape, pretty, span_of};
 use crate::probe::{self, CheckedProbe, ProbeConfig};
 use crate::report::{Metric, Report, Run};
 use crate::settings::{Knob, Settings};
@@ -90,7 +90,8 @@ pub fn find(name: &str) -> Result<&'static Experiment> {
         .map(|(_, n)| format!(" Did you mean '{n}'?"))
         .unwrap_or_default();
     bail!(
-        "unknown experiment '{name}'.{hint} Valid experiments: {}. See `gradtutor demos`.",
+        "unknown experiment '{}'.{hint} Valid experiments: {}. See `gradtutor demos`.",
+        escape(name, 40),
         names.join(", ")
     )
 }
@@ -134,6 +135,7 @@ impl Experiment {
     /// Resolves `settings` and checks every run they give against `max_bytes`.
     pub fn plan(&'static self, settings: &Settings, max_bytes: u64) -> Result<Plan> {
         let settings = self.resolve(settings)?;
+        settings.check_size(max_bytes)?;
         let seeds = settings.seed_list()?;
         let runs = (self.plan)(&settings)?
             .into_iter()
@@ -162,6 +164,18 @@ impl Experiment {
 }
 
 impl Plan {
+    pub fn experiment(&self) -> &'static Experiment {
+        self.experiment
+    }
+
+    /// The runs shown layer by layer (those a quiz item can name), with their labels.
+    pub fn main_runs(&self) -> impl Iterator<Item = (&str, &ProbeConfig)> {
+        self.runs
+            .iter()
+            .filter(|(p, _)| p.main)
+            .map(|(p, _)| (p.label.as_str(), &p.config))
+    }
+
     /// Runs every planned probe over every seed and builds the report.
     pub fn run(&self) -> Report {
         let exp = self.experiment;

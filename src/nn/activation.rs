@@ -253,7 +253,7 @@ impl FromStr for Activation {
         let (name, param) = split_param(s)?;
         let plain = |a: Activation| match param {
             None => Ok(a),
-            Some(_) => Err(format!("activation '{name}' takes no parameter")),
+            Some(_) => Err(format!("activation {} takes no parameter", quote(name))),
         };
         match name.to_ascii_lowercase().as_str() {
             "sigmoid" => plain(Activation::Sigmoid),
@@ -267,11 +267,21 @@ impl FromStr for Activation {
             "selu" => plain(Activation::Selu),
             "linear" | "identity" => plain(Activation::Linear),
             _ => Err(format!(
-                "unknown activation '{name}'; valid: {}",
+                "unknown activation {}; valid: {}",
+                quote(name),
                 ACTIVATION_NAMES.join(", ")
             )),
         }
     }
+}
+
+/// A name from input, quoted for a message: control characters escaped, at most 40 kept.
+pub(crate) fn quote(s: &str) -> String {
+    let mut q: String = s.chars().take(40).flat_map(char::escape_debug).collect();
+    if s.chars().count() > 40 {
+        q.push('…');
+    }
+    format!("'{q}'")
 }
 
 /// Splits `name:value` into the name and a finite parameter.
@@ -282,9 +292,9 @@ pub(crate) fn split_param(s: &str) -> Result<(&str, Option<f64>), String> {
             let v: f64 = value
                 .trim()
                 .parse()
-                .map_err(|_| format!("'{value}' in '{s}' is not a number"))?;
+                .map_err(|_| format!("{} in {} is not a number", quote(value), quote(s)))?;
             if !v.is_finite() {
-                return Err(format!("the parameter in '{s}' must be finite"));
+                return Err(format!("the parameter in {} must be finite", quote(s)));
             }
             Ok((name.trim(), Some(v)))
         }

@@ -3,7 +3,7 @@
 //! A dense kernel is `fan_in × fan_out`. Samples are drawn in f64 and rounded to the run's
 //! precision, so an f32 and an f64 run with one seed start from the same weights.
 
-use super::activation::split_param;
+use super::activation::{quote, split_param};
 use super::real::Real;
 use ndarray::Array2;
 use rand::{Rng, RngExt};
@@ -77,6 +77,18 @@ impl Init {
                 Err(format!("the {what} must be a positive number (got {v})"))
             }
         };
+        if let (Some(given), Some(own)) = (scale, self.own_scale()) {
+            return Err(format!(
+                "'{self}' already sets its scale ({own}); drop --std {given} or write the \
+                 initializer's name alone"
+            ));
+        }
+        if let (Some(given), false) = (scale, self.takes_scale()) {
+            return Err(format!(
+                "--std {given} sets the scale of --init normal, uniform or constant; '{self}' \
+                 sets its own from the layer's fans, so drop --std"
+            ));
+        }
         Ok(match self {
             Init::Normal(s) => Init::Normal(Some(positive(
                 pick(s, "standard deviation", "normal")?,
@@ -94,6 +106,19 @@ impl Init {
             }
             other => other,
         })
+    }
+
+    /// Whether the initializer is scaled by `--std` (normal, uniform, constant).
+    fn takes_scale(self) -> bool {
+        matches!(self, Init::Normal(_) | Init::Uniform(_) | Init::Constant(_))
+    }
+
+    /// The scale written into the name (`normal:0.05`), if any.
+    fn own_scale(self) -> Option<f64> {
+        match self {
+            Init::Normal(s) | Init::Uniform(s) | Init::Constant(s) => s,
+            _ => None,
+        }
     }
 
     /// Var(W) the rule aims for, or `None` for a constant kernel (not random at all).
@@ -181,10 +206,10 @@ impl FromStr for Init {
         let (name, param) = split_param(s)?;
         let plain = |i: Init| match param {
             None => Ok(i),
-            Some(_) => Err(format!("initializer '{name}' takes no parameter")),
+            Some(_) => Err(format!("initializer {} takes no parameter", quote(name))),
         };
         let positive = |what: &str| match param {
-            Some(p) if p <= 0.0 => Err(format!("the {what} in '{s}' must be positive")),
+            Some(p) if p <= 0.0 => Err(format!("the {what} in {} must be positive", quote(s))),
             _ => Ok(param),
         };
         match name.to_ascii_lowercase().as_str() {
@@ -200,7 +225,8 @@ impl FromStr for Init {
             "zeros" | "zero" => plain(Init::Zeros),
             "constant" => Ok(Init::Constant(param)),
             _ => Err(format!(
-                "unknown initializer '{name}'; valid: {}",
+                "unknown initializer {}; valid: {}",
+                quote(name),
                 INIT_NAMES.join(", ")
             )),
         }

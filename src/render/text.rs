@@ -2,7 +2,6 @@
 //! layer × run matrix for side-by-side runs, and the verdict lines.
 
 use crate::format::{num, percent, sci};
-use crate::probe::ProbeConfig;
 use crate::report::{LayerRow, Metric, Report, Run, TheoryLine};
 use crate::ui::{Style, Ui};
 use std::fmt::Write;
@@ -21,7 +20,7 @@ pub fn render(report: &Report, ui: &Ui) -> String {
         let _ = writeln!(out, "{}", style.dim(&line));
     }
     if let [run] = report.runs.as_slice() {
-        let _ = writeln!(out, "\n{}", style.bold(&describe(&run.config)));
+        let _ = writeln!(out, "\n{}", style.bold(&run.config.describe()));
         single(&mut out, run, &BarScale::new(&report.runs), style, width);
         summary(&mut out, run, style, width, false);
     } else {
@@ -46,71 +45,6 @@ pub fn render(report: &Report, ui: &Ui) -> String {
         }
     }
     out
-}
-
-/// `sigmoid · xavier-normal · depth 20 × width 128 → 10 · batch 64 · f32 · seed 42`.
-pub fn describe(cfg: &ProbeConfig) -> String {
-    parts(cfg)
-        .into_iter()
-        .map(|(_, v)| v)
-        .filter(|v| !v.is_empty())
-        .collect::<Vec<_>>()
-        .join(" · ")
-}
-
-/// The pieces of [`describe`], keyed so that runs can be compared piece by piece.
-fn parts(cfg: &ProbeConfig) -> Vec<(&'static str, String)> {
-    vec![
-        ("activation", cfg.spec.activation.to_string()),
-        ("init", init_label(cfg)),
-        ("shape", shape(cfg)),
-        ("batch", format!("batch {}", cfg.batch)),
-        (
-            "bn",
-            if cfg.spec.batch_norm {
-                "batch norm".into()
-            } else {
-                String::new()
-            },
-        ),
-        (
-            "residual",
-            if cfg.spec.residual {
-                "residual".into()
-            } else {
-                String::new()
-            },
-        ),
-        (
-            "clip",
-            cfg.clip_norm
-                .map(|c| format!("clip-norm {c}"))
-                .unwrap_or_default(),
-        ),
-        ("precision", cfg.precision.to_string()),
-        ("seed", format!("seed {}", cfg.seed)),
-    ]
-}
-
-fn init_label(cfg: &ProbeConfig) -> String {
-    if cfg.spec.init == cfg.spec.output_init {
-        cfg.spec.init.to_string()
-    } else {
-        format!("{} (output {})", cfg.spec.init, cfg.spec.output_init)
-    }
-}
-
-fn shape(cfg: &ProbeConfig) -> String {
-    let w = cfg.spec.hidden[0];
-    if cfg.spec.hidden.iter().all(|&h| h == w) && cfg.spec.input == w {
-        format!("depth {} × width {w} → {}", cfg.depth(), cfg.spec.outputs)
-    } else {
-        let mut s = cfg.spec.input.to_string();
-        for h in cfg.spec.hidden.iter().chain([&cfg.spec.outputs]) {
-            let _ = write!(s, " → {h}");
-        }
-        s
-    }
 }
 
 fn cell(metric: Metric, v: Option<f64>) -> String {
@@ -217,7 +151,7 @@ fn spread(row: &LayerRow) -> String {
 }
 
 fn side_by_side(out: &mut String, report: &Report, style: &Style, width: usize) {
-    let all: Vec<Vec<(&str, String)>> = report.runs.iter().map(|r| parts(&r.config)).collect();
+    let all: Vec<Vec<(&str, String)>> = report.runs.iter().map(|r| r.config.parts()).collect();
     let same = |k: usize| all.iter().all(|p| p[k].1 == all[0][k].1);
     let shared: Vec<&str> = (0..all[0].len())
         .filter(|&k| same(k) && !all[0][k].1.is_empty())

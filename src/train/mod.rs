@@ -141,6 +141,18 @@ impl TrainConfig {
                 self.batch
             );
         }
+        // From the numbers alone first, so that no depth-sized list is built for a run that
+        // could never fit.
+        let shape = crate::probe::Shape {
+            input: self.data.kind.inputs(),
+            hidden: &[(self.width, self.depth)],
+            classes: self.data.kind.classes(),
+            batch: self.batch.max(train),
+            batch_norm: self.variants.iter().any(|v| v.batch_norm),
+        };
+        let need = crate::probe::peak_bytes(&shape, self.precision).unwrap_or(u128::MAX);
+        crate::probe::check_memory(need, max_bytes)
+            .map_err(|e| anyhow::anyhow!("{e} (in training, --samples counts like --batch)"))?;
         for v in &self.variants {
             // Evaluation runs the whole training set as one batch, so that is what must fit.
             let mut cfg = self.probe_config(v);

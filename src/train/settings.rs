@@ -39,7 +39,7 @@ pub struct TrainSettings {
     pub dataset: Option<Task>,
 
     /// Examples generated in all; a quarter are held out for testing [default: 1000].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub samples: Option<usize>,
 
@@ -49,17 +49,17 @@ pub struct TrainSettings {
     pub noise: Option<f64>,
 
     /// Number of hidden layers [default: 10].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub depth: Option<usize>,
 
     /// Units per hidden layer [default: 32].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub width: Option<usize>,
 
     /// Examples per minibatch [default: 32].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub batch: Option<usize>,
 
@@ -84,7 +84,7 @@ pub struct TrainSettings {
     pub residual: Option<bool>,
 
     /// Parameter updates per configuration [default: 1000].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub steps: Option<usize>,
 
@@ -119,7 +119,7 @@ pub struct TrainSettings {
     pub precision: Option<Precision>,
 
     /// Random seed for the data, the weights and the batch order [default: 42].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
 }
@@ -157,6 +157,14 @@ impl TrainSettings {
             ($($f:ident),*) => { TrainSettings { $($f: top.$f.clone().or(self.$f.clone())),* } };
         }
         fields!(pick)
+    }
+
+    /// The keys of a `[train]` preset: the flags' names.
+    pub fn keys() -> Vec<String> {
+        macro_rules! names {
+            ($($f:ident),*) => { vec![$(stringify!($f).replace('_', "-")),*] };
+        }
+        fields!(names)
     }
 
     /// The flags that reproduce these settings on the command line.

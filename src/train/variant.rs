@@ -1,6 +1,7 @@
 //! The configurations `train --compare` sets side by side: `ACTIVATION[/INIT][+bn][+residual]`,
 //! separated by commas, or the name of a preset list.
 
+use crate::format::escape;
 use crate::nn::{Activation, Init};
 use anyhow::{Result, anyhow, bail};
 use serde::Serialize;
@@ -71,9 +72,11 @@ impl Variant {
 impl std::str::FromStr for Variant {
     type Err = anyhow::Error;
 
-    fn from_str(entry: &str) -> Result<Self> {
-        let entry = entry.trim();
-        let mut parts = entry.split('+');
+    fn from_str(text: &str) -> Result<Self> {
+        let text = text.trim();
+        // Quoted for messages: control characters escaped, a long entry shortened.
+        let entry = escape(text, 60);
+        let mut parts = text.split('+');
         let head = parts.next().unwrap_or_default().trim();
         if head.is_empty() {
             bail!(
@@ -102,12 +105,22 @@ impl std::str::FromStr for Variant {
             residual: false,
         };
         for flag in parts {
+            let already = |on: bool| {
+                if on {
+                    bail!(
+                        "'+{}' appears twice in --compare entry '{entry}'",
+                        escape(flag.trim(), 20)
+                    );
+                }
+                Ok(true)
+            };
             match flag.trim().to_ascii_lowercase().as_str() {
-                "bn" | "batchnorm" | "batch-norm" => v.batch_norm = true,
-                "residual" | "res" | "skip" => v.residual = true,
+                "bn" | "batchnorm" | "batch-norm" => v.batch_norm = already(v.batch_norm)?,
+                "residual" | "res" | "skip" => v.residual = already(v.residual)?,
                 other => bail!(
-                    "unknown option '+{other}' in --compare entry '{entry}'; the options are \
-                     +bn and +residual"
+                    "unknown option '+{}' in --compare entry '{entry}'; the options are +bn \
+                     and +residual",
+                    escape(other, 20)
                 ),
             }
         }
