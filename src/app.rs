@@ -7,6 +7,7 @@ use crate::experiments::{self, ALL};
 use crate::format::count;
 use crate::progress::{Progress, Store};
 use crate::render::{json, lesson, svg, text, training};
+use crate::report::Report;
 use crate::train::{self, settings::TrainSettings};
 use crate::ui::Ui;
 use anyhow::Result;
@@ -64,22 +65,26 @@ fn ask(cli: &Cli, args: &AskArgs, ui: &Ui, out: &mut dyn Write) -> Result<()> {
     let bank = load(cli)?;
     let q = bank.find(&args.question)?;
     let exp = experiments::find(&q.experiment.demo)?;
-    // Planned (and so checked) before anything is printed, so bad flags fail cleanly.
+    // Planned (and so checked) before anything is printed, so bad flags fail cleanly. Run
+    // before the lesson is shown: its placeholders are filled from this run.
     let settings = q.experiment.settings.overlay(&args.settings);
-    let plan = match args.no_demo {
-        true => None,
-        false => Some(exp.plan(&settings, cli.max_memory)?),
+    let report = match args.no_demo {
+        false => exp.plan(&settings, cli.max_memory)?.run(),
+        // Only the figures the text quotes are needed: from the preset as the file has it.
+        true if q.quotes_figures() => q.experiment.run(&q.experiment.settings, cli.max_memory)?,
+        true => Report::empty(exp.name),
     };
-    write!(out, "{}", lesson::render(q, ui))?;
+    write!(out, "{}", lesson::render(q, &report, ui))?;
     record(cli, |p| p.studied(&q.slug));
     let command = q.experiment.command_with(&settings);
     let title = format!("Experiment: {}", exp.name);
-    look_for(out, ui, &title, &q.experiment.takeaway, &command)?;
-    let Some(plan) = plan else {
+    let takeaway = crate::bank::fill(&q.experiment.takeaway, &report);
+    look_for(out, ui, &title, &takeaway, &command)?;
+    if args.no_demo {
         return Ok(());
-    };
+    }
     writeln!(out)?;
-    write!(out, "{}", text::render(&plan.run(), ui))?;
+    write!(out, "{}", text::render(&report, ui))?;
     if let Some(t) = q.train.as_ref().filter(|_| !args.no_train) {
         look_for(out, ui, "Training", &t.takeaway, &t.command())?;
         writeln!(out)?;
@@ -339,7 +344,7 @@ fn progress(cli: &Cli, ui: &Ui, out: &mut dyn Write) -> Result<()> {
 }
 
 fn check(cli: &Cli, dir: &std::path::Path, out: &mut dyn Write) -> Result<()> {
-    let found = crate::bank::check::check(dir, cli.max_memory)?;
+    let found = crate::check::check(dir, cli.max_memory)?;
     if found.problems.is_empty() {
         writeln!(out, "{}: {}, no problems.", dir.display(), found.summary())?;
         return Ok(());

@@ -261,8 +261,8 @@ impl Tour<'_> {
     /// One question: lesson, experiment, first quiz item. False when the student stopped.
     fn stop(&mut self, q: &Question, out: &mut dyn Write) -> Result<bool> {
         let ui = self.ui;
-        write!(out, "{}", lesson::render(q, &ui))?;
         let report = q.experiment.run(&q.experiment.settings, self.max_bytes)?;
+        write!(out, "{}", lesson::render(q, &report, &ui))?;
         let head = format!("Experiment: {}", report.experiment);
         writeln!(out, "\n{}", ui.style.bold(&head))?;
         write!(out, "{}", text::render(&report, &ui))?;

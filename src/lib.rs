@@ -12,7 +12,8 @@
 //!   `train`: training comparisons and their verdicts.
 //! - `bank`: question files (format, loading, `check`); `quiz`: grading answers.
 //! - `render`: text, JSON, SVG and Markdown views of reports, lessons and quiz items.
-//! - `classroom`: the quiz and the guided tour; `progress`: the student's record.
+//! - `check`: `gradtutor check`, running every claim and numeric item of a bank;
+//!   `classroom`: the quiz and the guided tour; `progress`: the student's record.
 //! - `cli`, `app`: the command line.
 //!
 //! The engine is public as a module; the rest is reached through the items below.
@@ -24,6 +25,7 @@ pub mod nn;
 
 mod app;
 mod bank;
+mod check;
 mod classroom;
 mod cli;
 mod data;
@@ -40,8 +42,8 @@ mod train;
 mod ui;
 
 pub use app::run;
-pub use bank::check::{Findings, check as check_bank};
-pub use bank::{Bank, CodeBlock, ItemKind, Preset, Question, QuizItem, TrainPreset};
+pub use bank::{Bank, Claim, CodeBlock, ItemKind, Preset, Question, QuizItem, TrainPreset};
+pub use check::{Findings, check as check_bank};
 pub use cli::Cli;
 pub use data::{DataSpec, Dataset, Task};
 pub use experiments::{ALL as EXPERIMENTS, Experiment, Plan, find as find_experiment};

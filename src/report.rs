@@ -127,6 +127,22 @@ pub struct Report {
     pub notes: Vec<String>,
 }
 
+impl Report {
+    /// A report of no runs, for text that quotes no figure and an experiment not run.
+    pub fn empty(experiment: &str) -> Report {
+        Report {
+            experiment: experiment.to_string(),
+            description: String::new(),
+            runs: Vec::new(),
+            side_runs: Vec::new(),
+            metrics: Vec::new(),
+            tables: Vec::new(),
+            verdicts: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+}
+
 impl Run {
     /// Builds a run from the probe results of one config over one or more seeds.
     pub fn from_results(

@@ -15,7 +15,7 @@ const LAYERS: &[&[&str]] = &[
     &["bank"],
     &["quiz"],
     &["render"],
-    &["classroom"],
+    &["check", "classroom"],
     &["cli"],
     &["app"],
 ];

@@ -29,6 +29,8 @@ pub struct Question {
     pub train: Option<TrainPreset>,
     /// Self-test items (`[[quiz]]`), asked by `quiz` and `tour`.
     pub quiz: Vec<QuizItem>,
+    /// Figures the text states about runs (`[[claim]]`), verified by `gradtutor check`.
+    pub claims: Vec<Claim>,
     /// Where the question came from (file path, or `embedded:NAME`).
     pub source: String,
 }
@@ -158,6 +160,74 @@ impl QuizItem {
     }
 }
 
+/// A figure the question's text states about a run, with the range it must fall in:
+/// `gradtutor check` runs the experiment and fails if the figure leaves the range.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Claim {
+    pub figure: Figure,
+    /// The run's label; the first run if none.
+    pub run: Option<String>,
+    pub min: f64,
+    pub max: f64,
+    /// Settings laid over the question's experiment preset for this claim.
+    pub settings: Option<Settings>,
+    /// The sentence the claim backs, as it stands in the text.
+    pub text: String,
+    /// Where the claim stands: line and column.
+    pub at: (usize, usize),
+}
+
+impl Claim {
+    /// The settings the claim is measured with: the preset's, then the claim's own.
+    pub fn settings(&self, preset: &Preset) -> Settings {
+        match &self.settings {
+            Some(s) => preset.settings.overlay(s),
+            None => preset.settings.clone(),
+        }
+    }
+}
+
+/// `{figure}` or `{figure@run}` in an answer, a key point or a takeaway: the figure of the
+/// run printed beside the text, filled in when the text is shown.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Placeholder {
+    pub figure: Figure,
+    pub run: Option<String>,
+}
+
+/// Every `{name}` or `{name@run}` of `text` whose name looks like a figure's (lowercase
+/// letters and hyphens), with its byte range: `Err(name)` where no figure has that name.
+/// Other braces (code, sets) are left alone.
+pub fn placeholders(text: &str) -> Vec<(std::ops::Range<usize>, Result<Placeholder, String>)> {
+    use clap::ValueEnum;
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(open) = text[from..].find('{').map(|i| from + i) {
+        let Some(close) = text[open..].find('}').map(|i| open + i) else {
+            break;
+        };
+        let inner = &text[open + 1..close];
+        let (name, run) = match inner.split_once('@') {
+            Some((n, r)) => (n, Some(r)),
+            None => (inner, None),
+        };
+        let figure_like = !name.is_empty()
+            && name.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+            && run.is_none_or(|r| !r.trim().is_empty() && !r.contains('{'));
+        if figure_like {
+            let parsed = Figure::from_str(name, false)
+                .map(|figure| Placeholder {
+                    figure,
+                    run: run.map(str::to_string),
+                })
+                .map_err(|_| name.to_string());
+            out.push((open..close + 1, parsed));
+        }
+        from = close + 1;
+    }
+    out
+}
+
 /// The letter of choice `i`: a, b, c, …
 pub fn letter(i: usize) -> char {
     (b'a' + i as u8) as char
@@ -189,6 +259,28 @@ pub fn parse_choice(text: &str, n: usize) -> Result<usize, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_are_figure_names_in_braces() {
+        let found = placeholders("lost {grad-orders-drop} orders, {loss@relu}; {x: 1} {nope}");
+        assert_eq!(found.len(), 3);
+        assert_eq!(found[0].0, 5..23);
+        assert_eq!(
+            found[0].1,
+            Ok(Placeholder {
+                figure: Figure::GradOrdersDrop,
+                run: None
+            })
+        );
+        assert_eq!(
+            found[1].1,
+            Ok(Placeholder {
+                figure: Figure::Loss,
+                run: Some("relu".into())
+            })
+        );
+        assert_eq!(found[2].1, Err("nope".into()));
+    }
 
     #[test]
     fn choices_parse_as_letters_or_numbers() {

@@ -3,13 +3,15 @@
 //! goes. Every problem is collected with `path:line[:column]`; nothing stops at the first.
 
 use super::format::{
-    CodeBlock, FORMAT_VERSION, ItemKind, Preset, Question, QuizItem, TrainPreset, parse_choice,
+    Claim, CodeBlock, FORMAT_VERSION, ItemKind, Preset, Question, QuizItem, TrainPreset,
+    parse_choice, placeholders,
 };
 use crate::experiments;
 use crate::format::escape;
 use crate::report::Figure;
 use crate::settings::Settings;
 use crate::train::settings::TrainSettings;
+use clap::ValueEnum;
 use serde::de::DeserializeOwned;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
@@ -310,6 +312,7 @@ const QUESTION_KEYS: &[&str] = &[
     "experiment",
     "train",
     "quiz",
+    "claim",
 ];
 
 /// Reads one question file; `None` if it has any problem (each one added to `problems`).
@@ -358,14 +361,35 @@ pub fn question(
         .unwrap_or_default()
         .into_iter()
         .map(|(t, at)| {
+            let preset = experiment.as_ref().map(|r| &r.preset);
             quiz_item(
                 Fields::new(t, at, "in [[quiz]]: "),
-                experiment.as_ref(),
+                preset,
                 max_bytes,
                 &mut p,
             )
         })
         .collect();
+    let claims: Vec<Option<Claim>> = f
+        .take("claim")
+        .map(|e| tables(e, &mut p))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(t, at)| {
+            let fields = Fields::new(t, at, "in [[claim]]: ");
+            claim(fields, experiment.as_ref(), max_bytes, &mut p)
+        })
+        .collect();
+    if let Some(read) = &experiment {
+        let plan = read.plan.as_ref();
+        fills(&read.preset.takeaway, read.takeaway_at, plan, &mut p);
+        if let Some(h) = &head {
+            fills(&h.answer, h.answer_at, plan, &mut p);
+            for k in &h.key_points {
+                fills(k, h.key_points_at, plan, &mut p);
+            }
+        }
+    }
     f.finish(QUESTION_KEYS, &mut p);
     if p.list.len() > before {
         return None;
@@ -379,9 +403,10 @@ pub fn question(
         answer: head.answer,
         key_points: head.key_points,
         code: code.into_iter().collect::<Option<_>>()?,
-        experiment: experiment?,
+        experiment: experiment?.preset,
         train: train.map(|t| t.ok_or(())).transpose().ok()?,
         quiz: quiz.into_iter().collect::<Option<_>>()?,
+        claims: claims.into_iter().collect::<Option<_>>()?,
         source: path.to_string(),
     })
 }
@@ -394,6 +419,9 @@ struct Head {
     question: String,
     answer: String,
     key_points: Vec<String>,
+    /// Where the answer and the key points stand, for messages about their placeholders.
+    answer_at: usize,
+    key_points_at: usize,
 }
 
 /// Reads and checks the question's own keys; `None` if any is missing or wrong.
@@ -433,10 +461,10 @@ fn head(f: &mut Fields<'_>, p: &mut Problems) -> Option<Head> {
         {
             p.at(*at, format_args!("{key} is empty"));
         }
-        v.map(|(s, _)| s)
+        v
     };
-    let title = text_field(f, "title", p);
-    let question_text = text_field(f, "question", p);
+    let title = text_field(f, "title", p).map(|v| v.0);
+    let question_text = text_field(f, "question", p).map(|v| v.0);
     let answer = text_field(f, "answer", p);
     let key_points = f.need::<Vec<String>>("key_points", p);
     if let Some((k, at)) = &key_points
@@ -452,7 +480,9 @@ fn head(f: &mut Fields<'_>, p: &mut Problems) -> Option<Head> {
         slug: slug?.0,
         title: title?,
         question: question_text?,
-        answer: answer?,
+        answer: answer.as_ref()?.0.clone(),
+        answer_at: answer?.1,
+        key_points_at: key_points.as_ref()?.1,
         key_points: key_points?.0,
     })
 }
@@ -483,8 +513,15 @@ fn code_blocks(entry: Entry<'_>, p: &mut Problems) -> Vec<Option<CodeBlock>> {
         .collect()
 }
 
+/// `[experiment]` as read: the preset, its plan (if it can run) and where its takeaway is.
+struct PresetRead {
+    preset: Preset,
+    plan: Option<experiments::Plan>,
+    takeaway_at: usize,
+}
+
 /// `[experiment]`: the demo's name and takeaway, then its settings; the preset must run.
-fn preset(mut f: Fields<'_>, max_bytes: u64, p: &mut Problems) -> Option<Preset> {
+fn preset(mut f: Fields<'_>, max_bytes: u64, p: &mut Problems) -> Option<PresetRead> {
     let demo = f.need::<String>("demo", p);
     let takeaway = f.need::<String>("takeaway", p);
     let settings = f.into_settings::<Settings>(&["demo", "takeaway"], &Settings::keys(), p);
@@ -495,19 +532,113 @@ fn preset(mut f: Fields<'_>, max_bytes: u64, p: &mut Problems) -> Option<Preset>
     }
     let (demo, at) = demo?;
     let settings = settings?;
-    match experiments::find(&demo) {
-        Err(e) => p.at(at, e),
-        Ok(exp) => {
-            if let Err(e) = exp.validate(&settings, max_bytes) {
+    let plan = match experiments::find(&demo) {
+        Err(e) => {
+            p.at(at, e);
+            None
+        }
+        Ok(exp) => match exp.plan(&settings, max_bytes) {
+            Ok(plan) => Some(plan),
+            Err(e) => {
                 p.at(at, format_args!("the [experiment] preset cannot run: {e}"));
+                None
+            }
+        },
+    };
+    let (takeaway, takeaway_at) = takeaway?;
+    Some(PresetRead {
+        preset: Preset {
+            demo,
+            takeaway,
+            settings,
+        },
+        plan,
+        takeaway_at,
+    })
+}
+
+/// Checks every placeholder of `text` (at `at`) against the preset's runs.
+fn fills(text: &str, at: usize, plan: Option<&experiments::Plan>, p: &mut Problems) {
+    for (_, found) in placeholders(text) {
+        match (found, plan) {
+            (Err(name), _) => {
+                let names = Figure::value_variants().iter().map(|f| f.to_string());
+                let names: Vec<String> = names.collect();
+                let hint = did_you_mean(&name, names.iter().map(String::as_str))
+                    .map(|n| format!("; did you mean {{{n}}}?"))
+                    .unwrap_or_default();
+                p.at(
+                    at,
+                    format_args!(
+                        "{{{}}} is not a figure{hint} (figures: {})",
+                        escape(&name, 40),
+                        names.join(", ")
+                    ),
+                );
+            }
+            (Ok(ph), Some(plan)) => {
+                if let Err(e) = can_measure(plan, ph.figure, ph.run.as_deref()) {
+                    p.at(at, format_args!("placeholder {{{}}}: {e}", ph.figure));
+                }
+            }
+            (Ok(_), None) => {}
+        }
+    }
+}
+
+const CLAIM_KEYS: &[&str] = &["figure", "run", "min", "max", "settings", "text"];
+
+/// One `[[claim]]`: a figure of a run, the range it must fall in and the sentence it backs;
+/// the run must exist and be able to have the figure.
+fn claim(
+    mut f: Fields<'_>,
+    experiment: Option<&PresetRead>,
+    max_bytes: u64,
+    p: &mut Problems,
+) -> Option<Claim> {
+    let at = f.start;
+    let figure = f.need::<Figure>("figure", p);
+    let run = f.get::<String>("run", p).map(|v| v.0);
+    let min = f.need::<f64>("min", p);
+    let max = f.need::<f64>("max", p);
+    let settings = f.get::<Settings>("settings", p).map(|v| v.0);
+    let text = f.need::<String>("text", p);
+    f.finish(CLAIM_KEYS, p);
+    let (figure, (min, _), (max, _), (text, text_at)) = (figure?.0, min?, max?, text?);
+    if !(min.is_finite() && max.is_finite() && min <= max) {
+        p.at(
+            at,
+            format_args!("a claim needs finite min ≤ max (got {min} and {max})"),
+        );
+    }
+    if text.trim().is_empty() {
+        p.at(
+            text_at,
+            "a claim's text is empty: quote the sentence it backs",
+        );
+    }
+    let claim = Claim {
+        figure,
+        run,
+        min,
+        max,
+        settings,
+        text,
+        at: line_col(p.text, at),
+    };
+    if let Some(read) = experiment
+        && let Ok(exp) = experiments::find(&read.preset.demo)
+    {
+        match exp.plan(&claim.settings(&read.preset), max_bytes) {
+            Err(e) => p.at(at, format_args!("this claim cannot run: {e}")),
+            Ok(plan) => {
+                if let Err(e) = can_measure(&plan, claim.figure, claim.run.as_deref()) {
+                    p.at(at, e);
+                }
             }
         }
     }
-    Some(Preset {
-        demo,
-        takeaway: takeaway?.0,
-        settings,
-    })
+    Some(claim)
 }
 
 /// `[train]`: the takeaway, then `train` settings; the comparison must be able to run.

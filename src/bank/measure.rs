@@ -1,12 +1,23 @@
 //! Running a question's experiment, and a numeric quiz item's expected answer: its figure, read from a run of the question's
 //! experiment with the item's settings.
 
-use super::format::{ItemKind, Preset, QuizItem};
+use super::format::{Claim, ItemKind, Preset, Question, QuizItem, placeholders};
 use crate::experiments;
 use crate::format::escape;
+use crate::report::Figure;
 use crate::report::Report;
 use crate::settings::Settings;
 use anyhow::{Result, anyhow, bail};
+
+impl Question {
+    /// Whether the answer, a key point or the takeaway quotes a figure of the run.
+    pub fn quotes_figures(&self) -> bool {
+        std::iter::once(&self.answer)
+            .chain(&self.key_points)
+            .chain([&self.experiment.takeaway])
+            .any(|t| !placeholders(t).is_empty())
+    }
+}
 
 impl Preset {
     /// Runs the question's experiment with `settings` (the preset's own, or an overlay).
@@ -35,36 +46,66 @@ impl QuizItem {
         let ItemKind::Numeric { figure, run, .. } = &self.kind else {
             bail!("a multiple-choice item has no measured figure");
         };
-        let name = &report.experiment;
-        let chosen = match run {
-            Some(label) => report
-                .runs
-                .iter()
-                .find(|r| &r.label == label)
-                .ok_or_else(|| {
-                    let labels = report.runs.iter().map(|r| r.label.as_str());
-                    let hint = super::load::did_you_mean(label, labels.clone())
-                        .map(|l| format!(" Did you mean '{l}'?"))
-                        .unwrap_or_default();
-                    anyhow!(
-                        "the {name} experiment has no run '{}'.{hint} Its runs are {}",
-                        escape(label, 40),
-                        labels.collect::<Vec<_>>().join(", ")
-                    )
-                })?,
-            None => report
-                .runs
-                .first()
-                .ok_or_else(|| anyhow!("the run produced nothing"))?,
-        };
-        figure.of(chosen).ok_or_else(|| {
-            anyhow!(
-                "the figure {figure} is not defined for run '{}' of the {name} experiment: it \
-                 needs {}; run '{0}' is {}",
-                chosen.label,
-                figure.needs(),
-                chosen.config.describe()
-            )
-        })
+        read_figure(report, *figure, run.as_deref())
     }
+}
+
+impl Claim {
+    /// The claim's figure, measured by running the experiment with the claim's settings.
+    pub fn measure(&self, preset: &Preset, max_bytes: u64) -> Result<f64> {
+        let report = preset.run(&self.settings(preset), max_bytes)?;
+        read_figure(&report, self.figure, self.run.as_deref())
+    }
+}
+
+/// `figure` in the run labelled `run` of `report` (the first run if none).
+pub fn read_figure(report: &Report, figure: Figure, run: Option<&str>) -> Result<f64> {
+    let name = &report.experiment;
+    let chosen = match run {
+        Some(label) => report
+            .runs
+            .iter()
+            .find(|r| r.label == label)
+            .ok_or_else(|| {
+                let labels = report.runs.iter().map(|r| r.label.as_str());
+                let hint = super::load::did_you_mean(label, labels.clone())
+                    .map(|l| format!(" Did you mean '{l}'?"))
+                    .unwrap_or_default();
+                anyhow!(
+                    "the {name} experiment has no run '{}'.{hint} Its runs are {}",
+                    escape(label, 40),
+                    labels.collect::<Vec<_>>().join(", ")
+                )
+            })?,
+        None => report
+            .runs
+            .first()
+            .ok_or_else(|| anyhow!("the run produced nothing"))?,
+    };
+    figure.of(chosen).ok_or_else(|| {
+        anyhow!(
+            "the figure {figure} is not defined for run '{}' of the {name} experiment: it \
+             needs {}; run '{0}' is {}",
+            chosen.label,
+            figure.needs(),
+            chosen.config.describe()
+        )
+    })
+}
+
+/// `text` with each placeholder replaced by its figure in `report`, as students see
+/// figures; `n/a` where the run shown has no such figure.
+pub fn fill(text: &str, report: &Report) -> String {
+    let mut out = String::new();
+    let mut last = 0;
+    for (range, p) in placeholders(text) {
+        out.push_str(&text[last..range.start]);
+        let value = p
+            .ok()
+            .and_then(|p| read_figure(report, p.figure, p.run.as_deref()).ok());
+        out.push_str(&value.map_or("n/a".into(), crate::format::figure));
+        last = range.end;
+    }
+    out.push_str(&text[last..]);
+    out
 }

@@ -1,13 +1,13 @@
 //! The question bank: question files, embedded at build time or read from a folder, and
 //! validated as a whole before anything is shown. `format` is the file format, `load` reads
-//! one file into it, `check` is the instructor's `gradtutor check`.
+//! one file into it (`gradtutor check`, in `crate::check`, runs what loading cannot).
 
-pub mod check;
 pub mod format;
 pub mod load;
 mod measure;
 
-pub use format::{CodeBlock, ItemKind, Preset, Question, QuizItem, TrainPreset};
+pub use format::{Claim, CodeBlock, ItemKind, Preset, Question, QuizItem, TrainPreset};
+pub use measure::{fill, read_figure};
 
 use anyhow::{Result, bail};
 use std::collections::HashMap;

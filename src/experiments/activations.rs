@@ -56,6 +56,11 @@ fn plan(s: &Settings) -> Result<Vec<Planned>> {
 
 fn conclude(_: &Settings, report: &mut Report) {
     report.tables.push(per_activation(&report.runs));
+    report.notes.push(
+        "dead: units with φ′ = 0 for every example, averaged over the hidden layers (in \
+         brackets, the worst layer); ReLU only, the others never have φ′ = 0 everywhere."
+            .into(),
+    );
     report.verdicts.extend(verdicts(&report.runs));
     report.notes.push(
         "Xavier init suits tanh; ReLU-family activations keep more gradient with --init he-normal."
@@ -63,25 +68,26 @@ fn conclude(_: &Settings, report: &mut Report) {
     );
 }
 
-/// Max φ′, saturation, dead units and the first/last ratios, one row per activation.
+/// Max φ′, saturation, dead units (mean over hidden layers, and the worst layer) and the
+/// first/last ratios, one row per activation.
 fn per_activation(runs: &[Run]) -> Table {
     let mut rows = Vec::new();
     for run in runs {
         let a = run.config.spec.activation;
         let hidden = &run.layers[..run.layers.len() - 1];
         let sat = Figure::SaturatedPercent.of(run).unwrap_or(f64::NAN);
-        let dead = hidden
+        let worst = hidden
             .iter()
             .filter_map(|l| l.figures.dead)
             .fold(0.0, f64::max);
+        let mean = Figure::DeadPercent.of(run);
         rows.push(vec![
             a.to_string(),
             num(a.max_derivative()),
             format!("{sat:.0}%"),
-            if a.can_die() {
-                format!("{:.0}%", 100.0 * dead)
-            } else {
-                "never".into()
+            match mean {
+                Some(mean) => format!("{mean:.0}% ({:.0}%)", 100.0 * worst),
+                None => "never".into(),
             },
             orders(run.grad_orders()),
             orders(run.signal_orders()),
@@ -93,7 +99,7 @@ fn per_activation(runs: &[Run]) -> Table {
             "activation",
             "max φ′",
             "saturated",
-            "dead (worst)",
+            "dead (max)",
             "‖∂L/∂W‖ 1 vs last",
             "‖∂L/∂h‖",
         ],

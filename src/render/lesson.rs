@@ -1,12 +1,14 @@
 //! A question laid out for reading: wrapped answer, key points, code listings.
 
 use super::markup::{self, Line};
-use crate::bank::Question;
+use crate::bank::{Question, fill};
+use crate::report::Report;
 use crate::ui::Ui;
 use std::fmt::Write;
 
-/// The question, its answer wrapped to `width`, its key points and code blocks.
-pub fn render(q: &Question, ui: &Ui) -> String {
+/// The question, its answer wrapped to the width of `ui`, its key points and code blocks;
+/// placeholders are filled from `run`, the report of the experiment shown beside it.
+pub fn render(q: &Question, run: &Report, ui: &Ui) -> String {
     let (style, width) = (&ui.style, ui.width);
     let mut out = String::new();
     let head = format!("Question {} · {}", q.id, q.title);
@@ -16,9 +18,9 @@ pub fn render(q: &Question, ui: &Ui) -> String {
         let _ = writeln!(out, "{}", style.bold(&line));
     }
     let _ = writeln!(out);
-    prose(&mut out, &q.answer, width);
+    prose(&mut out, &fill(&q.answer, run), width);
     let _ = writeln!(out, "\n{}", style.bold("Key points"));
-    for p in &q.key_points {
+    for p in q.key_points.iter().map(|k| fill(k, run)) {
         let opts = textwrap::Options::new(width)
             .initial_indent("  • ")
             .subsequent_indent("    ");

@@ -4,7 +4,7 @@
 
 use super::markup::{self, Line};
 use super::{item, text};
-use crate::bank::{Bank, Question};
+use crate::bank::{Bank, Question, fill};
 use crate::report::Report;
 use crate::ui::Ui;
 use anyhow::Result;
@@ -58,18 +58,19 @@ fn heading(q: &Question) -> String {
 fn question(md: &mut String, q: &Question, max_bytes: u64) -> Result<Report> {
     let _ = writeln!(md, "## {}\n", heading(q));
     let _ = writeln!(md, "> {}\n", q.question.trim());
-    answer_text(md, &q.answer);
+    let report = q.experiment.run(&q.experiment.settings, max_bytes)?;
+    answer_text(md, &fill(&q.answer, &report));
     let _ = writeln!(md, "**Key points**\n");
     for k in &q.key_points {
-        let _ = writeln!(md, "- {}", k.trim());
+        let _ = writeln!(md, "- {}", fill(k, &report).trim());
     }
     let _ = writeln!(md);
     for c in &q.code {
         let _ = writeln!(md, "*{}*\n", c.caption.trim());
         fenced(md, &c.language, c.source.trim_end());
     }
-    let report = q.experiment.run(&q.experiment.settings, max_bytes)?;
-    let _ = writeln!(md, "**Experiment** — {}\n", q.experiment.takeaway.trim());
+    let takeaway = fill(&q.experiment.takeaway, &report);
+    let _ = writeln!(md, "**Experiment** — {}\n", takeaway.trim());
     fenced(
         md,
         "text",

@@ -1,0 +1,163 @@
+//! `gradtutor check DIR`: every rule of every file (loading checks those), then what only a
+//! run can tell: every numeric quiz item is measured and its figure must appear in the text
+//! output of the command it tells the student to run, and every claim's figure must fall in
+//! its stated range.
+
+use crate::bank::{Bank, Preset, Question, read_dir};
+use crate::format::{count, num, thousands};
+use crate::render::text;
+use crate::report::{Figure, Report};
+use crate::settings::Settings;
+use crate::ui::Ui;
+use anyhow::Result;
+use std::path::Path;
+
+/// What `check` found: how much it read, and every problem.
+pub struct Findings {
+    pub questions: usize,
+    pub quiz_items: usize,
+    pub claims: usize,
+    pub problems: Vec<String>,
+}
+
+/// Reads and checks every file in `dir`, runs every numeric quiz item and every claim.
+pub fn check(dir: &Path, max_bytes: u64) -> Result<Findings> {
+    let (questions, mut problems) = Bank::parse(read_dir(dir)?, max_bytes);
+    for q in &questions {
+        run_question(q, max_bytes, &mut problems);
+    }
+    Ok(Findings {
+        questions: questions.len(),
+        quiz_items: questions.iter().map(|q| q.quiz.len()).sum(),
+        claims: questions.iter().map(|q| q.claims.len()).sum(),
+        problems,
+    })
+}
+
+/// Runs one question's numeric items and claims, each experiment configuration once.
+fn run_question(q: &Question, max_bytes: u64, problems: &mut Vec<String>) {
+    let mut runs = Runs {
+        preset: &q.experiment,
+        max_bytes,
+        done: Vec::new(),
+    };
+    for item in q.quiz.iter().filter(|i| !i.is_choice()) {
+        let place = format!("{}:{}", q.source, item.line);
+        let measured = runs
+            .get(&item.settings(&q.experiment))
+            .and_then(|r| Ok((item.read(r)?, r)));
+        match measured {
+            Err(e) => problems.push(format!("{place}: numeric quiz item: {e:#}")),
+            Ok((value, report)) => {
+                let crate::bank::ItemKind::Numeric { figure, .. } = item.kind else {
+                    continue;
+                };
+                let run = item_run(item).unwrap_or_else(|| report.runs[0].label.as_str());
+                let shown = text::render(&view_of(report, run), &Ui::plain(80));
+                if !shows(&shown, figure, value) {
+                    problems.push(format!(
+                        "{place}: numeric quiz item: its figure {figure} ({}) does not appear \
+                         in the output of `{}`, so a student who reads it cannot answer",
+                        crate::format::figure(value),
+                        item.command(&q.experiment)
+                    ));
+                }
+            }
+        }
+    }
+    for claim in &q.claims {
+        let (line, col) = claim.at;
+        let place = format!("{}:{line}:{col}", q.source);
+        let value = runs
+            .get(&claim.settings(&q.experiment))
+            .and_then(|r| crate::bank::read_figure(r, claim.figure, claim.run.as_deref()));
+        match value {
+            Err(e) => problems.push(format!("{place}: claim: {e:#}")),
+            Ok(v) if !(claim.min..=claim.max).contains(&v) => problems.push(format!(
+                "{place}: false claim: {} of run '{}' is {}, outside {}–{}: \"{}\"",
+                claim.figure,
+                claim.run.as_deref().unwrap_or("(first)"),
+                crate::format::figure(v),
+                claim.min,
+                claim.max,
+                claim.text.trim()
+            )),
+            Ok(_) => {}
+        }
+    }
+}
+
+/// The run a numeric item names, if it names one.
+fn item_run(item: &crate::bank::QuizItem) -> Option<&str> {
+    match &item.kind {
+        crate::bank::ItemKind::Numeric { run, .. } => run.as_deref(),
+        _ => None,
+    }
+}
+
+/// `report` as far as it concerns the run `label`: that run alone, and of each table the
+/// rows about that run (tables about something else, like a model summary, whole).
+fn view_of(report: &Report, label: &str) -> Report {
+    let labels: Vec<&str> = report.runs.iter().map(|r| r.label.as_str()).collect();
+    let mut view = report.clone();
+    view.runs.retain(|r| r.label == label);
+    view.side_runs.clear();
+    for t in &mut view.tables {
+        let per_run = t
+            .rows
+            .iter()
+            .any(|r| r.first().is_some_and(|c| labels.contains(&c.as_str())));
+        if per_run {
+            t.rows.retain(|r| r.first().is_some_and(|c| c == label));
+        }
+    }
+    view
+}
+
+/// A question's experiment runs, kept by settings so that each is run once.
+struct Runs<'a> {
+    preset: &'a Preset,
+    max_bytes: u64,
+    done: Vec<(Settings, Report)>,
+}
+
+impl Runs<'_> {
+    fn get(&mut self, settings: &Settings) -> Result<&Report> {
+        if let Some(i) = self.done.iter().position(|(s, _)| s == settings) {
+            return Ok(&self.done[i].1);
+        }
+        let report = self.preset.run(settings, self.max_bytes)?;
+        self.done.push((settings.clone(), report));
+        Ok(&self.done.last().expect("just pushed").1)
+    }
+}
+
+/// Whether `text`, a report as the terminal shows it, prints `value` of `figure` the way its
+/// tables and summary lines do.
+fn shows(text: &str, figure: Figure, value: f64) -> bool {
+    let candidates = match figure {
+        // Printed as the change from the last layer to the first: the drop's negative.
+        Figure::GradOrdersDrop | Figure::SignalOrdersDrop => vec![format!("{:+.1}", -value)],
+        Figure::MeasuredFactor | Figure::PredictedFactor => vec![format!("×{}", num(value))],
+        Figure::FirstNonfiniteLayer => vec![format!("layer {value}")],
+        Figure::Parameters => vec![thousands(value as usize)],
+        Figure::SaturatedPercent | Figure::DeadPercent => vec![format!("{value:.0}%")],
+        Figure::Loss => vec![format!("loss {}", num(value))],
+    };
+    candidates.iter().any(|c| text.contains(c.as_str()))
+}
+
+impl Findings {
+    /// `12 questions, 35 quiz items, 20 claims`.
+    pub fn summary(&self) -> String {
+        let mut s = format!(
+            "{}, {}",
+            count(self.questions, "question", "questions"),
+            count(self.quiz_items, "quiz item", "quiz items")
+        );
+        if self.claims > 0 {
+            s.push_str(&format!(", {}", count(self.claims, "claim", "claims")));
+        }
+        s
+    }
+}

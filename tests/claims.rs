@@ -1,0 +1,149 @@
+//! Words tied to numbers: placeholders filled from the run shown beside them, claims that
+//! `check` verifies by running them, and numeric items whose figure the output must print.
+
+use assert_cmd::Command;
+use gradtutor::{Figure, Settings, find_experiment};
+use std::fs;
+
+const HEAD: &str = "format_version = 1\nid = 1\nslug = \"s\"\ntitle = \"T\"\nquestion = \"Q\"\n";
+
+/// A one-question bank in a fresh folder: `answer` and the rest of the file after it.
+fn bank(answer: &str, rest: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "{HEAD}answer = \"{answer}\"\nkey_points = [\"k\"]\n[experiment]\ndemo = \"vanishing\"\n\
+         depth = 8\ntakeaway = \"t\"\n{rest}"
+    );
+    fs::write(dir.path().join("q.toml"), text).unwrap();
+    dir
+}
+
+fn gradtutor() -> Command {
+    let mut c = Command::cargo_bin("gradtutor").unwrap();
+    c.env_remove("GRADTUTOR_QUESTIONS")
+        .env_remove("GRADTUTOR_MAX_MEMORY")
+        .env(
+            "GRADTUTOR_PROGRESS",
+            std::env::temp_dir().join("gradtutor-claims.json"),
+        )
+        .env("COLUMNS", "80");
+    c
+}
+
+/// The depth-8 vanishing run's figure, measured by the library.
+fn measured(figure: Figure) -> f64 {
+    let settings = Settings {
+        depth: Some(8),
+        ..Settings::default()
+    };
+    let report = find_experiment("vanishing")
+        .unwrap()
+        .run(&settings, 1 << 30)
+        .unwrap();
+    figure.of(&report.runs[0]).unwrap()
+}
+
+#[test]
+fn placeholders_are_filled_from_the_run_shown() {
+    let dir = bank("Layer 1 gets {grad-orders-drop} orders less.", "");
+    let out = gradtutor()
+        .args(["--questions", dir.path().to_str().unwrap(), "ask", "1"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let want = gradtutor::format_figure(measured(Figure::GradOrdersDrop));
+    assert!(
+        text.contains(&format!("Layer 1 gets {want} orders less.")),
+        "{text}"
+    );
+    // With other flags the text follows the run that is shown.
+    let out = gradtutor()
+        .args([
+            "--questions",
+            dir.path().to_str().unwrap(),
+            "ask",
+            "1",
+            "--depth",
+            "4",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert!(
+        !String::from_utf8(out)
+            .unwrap()
+            .contains(&format!("gets {want} orders"))
+    );
+}
+
+#[test]
+fn an_unknown_placeholder_is_refused_with_a_suggestion() {
+    let dir = bank("Layer 1 gets {grad-order-drop} orders less.", "");
+    gradtutor()
+        .args(["check", dir.path().to_str().unwrap()])
+        .assert()
+        .failure()
+        .stdout(predicates::str::contains(
+            "q.toml:6:1: {grad-order-drop} is not a figure; did you mean {grad-orders-drop}?",
+        ));
+}
+
+#[test]
+fn a_true_claim_passes_and_a_false_one_fails_at_its_line() {
+    let v = measured(Figure::GradOrdersDrop);
+    let claim = |lo: f64, hi: f64| {
+        format!(
+            "[[claim]]\nfigure = \"grad-orders-drop\"\nmin = {lo}\nmax = {hi}\n\
+             text = \"eight layers cost about five orders\"\n"
+        )
+    };
+    let good = bank("A", &claim(v - 0.5, v + 0.5));
+    gradtutor()
+        .args(["check", good.path().to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains(
+            "1 question, 0 quiz items, 1 claim, no problems",
+        ));
+    let bad = bank("A", &claim(v + 1.0, v + 2.0));
+    gradtutor()
+        .args(["check", bad.path().to_str().unwrap()])
+        .assert()
+        .failure()
+        .stdout(predicates::str::contains(format!(
+            "q.toml:12:1: false claim: grad-orders-drop of run '(first)' is {}",
+            gradtutor::format_figure(v)
+        )))
+        .stdout(predicates::str::contains(
+            "\"eight layers cost about five orders\"",
+        ));
+}
+
+#[test]
+fn a_numeric_item_must_ask_for_a_figure_the_output_prints() {
+    // demo vanishing never prints the number of parameters (demo he does).
+    let item = "[[quiz]]\nprompt = \"How many parameters?\"\nfigure = \"parameters\"\n\
+                tolerance = 1.0\nexplanation = \"e\"\n";
+    let dir = bank("A", item);
+    gradtutor()
+        .args(["check", dir.path().to_str().unwrap()])
+        .assert()
+        .failure()
+        .stdout(predicates::str::contains(
+            "numeric quiz item: its figure parameters (133386)",
+        ))
+        .stdout(predicates::str::contains(
+            "does not appear in the output of `gradtutor demo vanishing --depth 8`",
+        ));
+    let printed = item.replace("parameters", "grad-orders-drop");
+    let dir = bank("A", &printed);
+    gradtutor()
+        .args(["check", dir.path().to_str().unwrap()])
+        .assert()
+        .success();
+}
