@@ -4,7 +4,7 @@ use crate::bank::Bank;
 use crate::classroom;
 use crate::cli::{AskArgs, Cli, Command, DemoArgs, ExportArgs, QuizArgs, TourArgs, TrainArgs};
 use crate::experiments::{self, ALL};
-use crate::format::count;
+use crate::format::{count, truncate};
 use crate::progress::{Progress, Store};
 use crate::render::{json, lesson, svg, text, training};
 use crate::report::Report;
@@ -47,11 +47,7 @@ fn load(cli: &Cli) -> Result<Bank> {
 fn list(bank: &Bank, out: &mut dyn Write) -> Result<()> {
     writeln!(out, "{:>3}  {:<58} experiment", "id", "title")?;
     for q in &bank.questions {
-        let title: String = if q.title.chars().count() > 58 {
-            q.title.chars().take(57).chain(['…']).collect()
-        } else {
-            q.title.clone()
-        };
+        let title = truncate(&q.title, 58);
         writeln!(out, "{:>3}  {:<58} {}", q.id, title, q.experiment.demo)?;
     }
     writeln!(
@@ -280,66 +276,12 @@ fn progress(cli: &Cli, ui: &Ui, out: &mut dyn Write) -> Result<()> {
     let store = Store::locate(cli.progress())?;
     let p = store.load(&mut warn)?;
     let bank = load(cli)?;
-    writeln!(
+    let title = format!("Progress ({})", store.path.display());
+    write!(
         out,
         "{}",
-        ui.style
-            .bold(&format!("Progress ({})", store.path.display()))
+        crate::render::progress::render(&p, &bank, &title, ui)
     )?;
-    let studied = bank
-        .questions
-        .iter()
-        .filter(|q| p.studied.contains_key(&q.slug))
-        .count();
-    writeln!(
-        out,
-        "Studied {studied} of {} questions; {} quiz{} taken.\n",
-        bank.questions.len(),
-        p.quizzes.len(),
-        if p.quizzes.len() == 1 { "" } else { "zes" }
-    )?;
-    let scores = p.scores();
-    writeln!(
-        out,
-        "{:>3}  {:<44} {:>7}  {:>10}",
-        "id", "question", "studied", "quiz"
-    )?;
-    for q in &bank.questions {
-        let title: String = if q.title.chars().count() > 44 {
-            q.title.chars().take(43).chain(['…']).collect()
-        } else {
-            q.title.clone()
-        };
-        let times = p
-            .studied
-            .get(&q.slug)
-            .map_or("—".to_string(), |s| format!("{}×", s.times));
-        let quiz = scores
-            .get(q.slug.as_str())
-            .map_or("—".to_string(), |(r, n)| format!("{r}/{n} right"));
-        writeln!(out, "{:>3}  {title:<44} {times:>7}  {quiz:>10}", q.id)?;
-    }
-    if let Some(next) = bank
-        .questions
-        .iter()
-        .find(|q| !p.studied.contains_key(&q.slug))
-    {
-        writeln!(out, "\nNext: gradtutor ask {} ({})", next.id, next.title)?;
-    }
-    let weak: Vec<String> = bank
-        .questions
-        .iter()
-        .filter(|q| scores.get(q.slug.as_str()).is_some_and(|(r, n)| 2 * r < *n))
-        .map(|q| q.id.to_string())
-        .collect();
-    if !weak.is_empty() {
-        writeln!(
-            out,
-            "Under half right so far: question{} {} (gradtutor quiz --question N).",
-            if weak.len() == 1 { "" } else { "s" },
-            weak.join(", ")
-        )?;
-    }
     Ok(())
 }
 

@@ -107,6 +107,15 @@ pub fn thousands(n: usize) -> String {
     out
 }
 
+/// At most `n` characters of `text`, the last one `…` when it was cut.
+pub fn truncate(text: &str, n: usize) -> String {
+    if text.chars().count() > n {
+        text.chars().take(n - 1).chain(['…']).collect()
+    } else {
+        text.to_string()
+    }
+}
+
 /// `1 question`, `3 questions`: a count with its noun, plural unless the count is 1.
 pub fn count(n: usize, singular: &str, plural: &str) -> String {
     format!("{n} {}", if n == 1 { singular } else { plural })
@@ -187,6 +196,8 @@ mod tests {
         assert_eq!(thousands(235_146), "235,146");
         assert_eq!(thousands(999), "999");
         assert_eq!(count(1, "question", "questions"), "1 question");
+        assert_eq!(truncate("abcdef", 4), "abc…");
+        assert_eq!(truncate("abcd", 4), "abcd");
         assert_eq!(count(0, "quiz", "quizzes"), "0 quizzes");
     }
 }

@@ -341,45 +341,13 @@ pub fn question(
     controls(doc.get_ref(), &mut p);
     let mut f = Fields::new(doc.into_inner(), 0, "");
     let head = head(&mut f, &mut p);
-    let code = f
-        .take("code")
-        .map(|e| code_blocks(e, &mut p))
-        .unwrap_or_default();
-    let experiment = match f.take("experiment") {
-        Some(e) => table(e, "in [experiment]: ", &mut p).and_then(|t| preset(t, max_bytes, &mut p)),
-        None => {
-            p.at(0, "missing field `experiment`");
-            None
-        }
-    };
-    let train = f
-        .take("train")
-        .map(|e| table(e, "in [train]: ", &mut p).and_then(|t| train_preset(t, max_bytes, &mut p)));
-    let quiz: Vec<Option<QuizItem>> = f
-        .take("quiz")
-        .map(|e| tables(e, &mut p))
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(t, at)| {
-            let preset = experiment.as_ref().map(|r| &r.preset);
-            quiz_item(
-                Fields::new(t, at, "in [[quiz]]: "),
-                preset,
-                max_bytes,
-                &mut p,
-            )
-        })
-        .collect();
-    let claims: Vec<Option<Claim>> = f
-        .take("claim")
-        .map(|e| tables(e, &mut p))
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(t, at)| {
-            let fields = Fields::new(t, at, "in [[claim]]: ");
-            claim(fields, experiment.as_ref(), max_bytes, &mut p)
-        })
-        .collect();
+    let Sections {
+        code,
+        experiment,
+        train,
+        quiz,
+        claims,
+    } = sections(&mut f, max_bytes, &mut p);
     if let Some(read) = &experiment {
         let plan = read.plan.as_ref();
         fills(&read.preset.takeaway, read.takeaway_at, plan, &mut p);
@@ -409,6 +377,60 @@ pub fn question(
         claims: claims.into_iter().collect::<Option<_>>()?,
         source: path.to_string(),
     })
+}
+
+/// The tables of a question file, each read as far as it goes (`None` where it failed).
+struct Sections {
+    code: Vec<Option<CodeBlock>>,
+    experiment: Option<PresetRead>,
+    train: Option<Option<TrainPreset>>,
+    quiz: Vec<Option<QuizItem>>,
+    claims: Vec<Option<Claim>>,
+}
+
+/// Reads `[[code]]`, `[experiment]`, `[train]`, `[[quiz]]` and `[[claim]]`.
+fn sections(f: &mut Fields<'_>, max_bytes: u64, p: &mut Problems) -> Sections {
+    let code = f
+        .take("code")
+        .map(|e| code_blocks(e, p))
+        .unwrap_or_default();
+    let experiment = match f.take("experiment") {
+        Some(e) => table(e, "in [experiment]: ", p).and_then(|t| preset(t, max_bytes, p)),
+        None => {
+            p.at(0, "missing field `experiment`");
+            None
+        }
+    };
+    let train = f
+        .take("train")
+        .map(|e| table(e, "in [train]: ", p).and_then(|t| train_preset(t, max_bytes, p)));
+    let quiz: Vec<Option<QuizItem>> = f
+        .take("quiz")
+        .map(|e| tables(e, p))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(t, at)| {
+            let preset = experiment.as_ref().map(|r| &r.preset);
+            quiz_item(Fields::new(t, at, "in [[quiz]]: "), preset, max_bytes, p)
+        })
+        .collect();
+    let claims: Vec<Option<Claim>> = f
+        .take("claim")
+        .map(|e| tables(e, p))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(t, at)| {
+            let fields = Fields::new(t, at, "in [[claim]]: ");
+            claim(fields, experiment.as_ref(), max_bytes, p)
+        })
+        .collect();
+    Sections {
+        code,
+        experiment,
+        train,
+        quiz,
+        claims,
+    }
 }
 
 /// The question's own keys: format version, id, slug, and its texts.

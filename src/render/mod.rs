@@ -7,6 +7,7 @@ pub mod json;
 pub mod lesson;
 pub mod markdown;
 pub mod markup;
+pub mod progress;
 pub mod svg;
 pub mod text;
 pub mod training;
