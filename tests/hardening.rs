@@ -383,3 +383,20 @@ fn a_completion_script_into_a_full_disk_is_an_error_not_a_panic() {
     assert!(!err.contains("panicked"), "{err}");
     assert!(err.contains("No space left on device"), "{err}");
 }
+
+#[test]
+fn a_message_quotes_only_a_short_prefix_of_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    bank_with(dir.path(), |q| {
+        q.replacen("id = 1", &format!("id = \"{}\"", "x".repeat(200_000)), 1)
+    });
+    let (code, out, _) = run(gradtutor().args(["check", dir.path().to_str().unwrap()]));
+    assert_eq!(code, 1);
+    let line = out.lines().find(|l| l.contains("01.toml:")).unwrap();
+    assert!(
+        line.chars().count() < 500,
+        "{} characters",
+        line.chars().count()
+    );
+    assert!(line.ends_with('…'), "{line}");
+}

@@ -24,9 +24,11 @@ pub struct Problems<'a> {
 }
 
 impl Problems<'_> {
-    /// `path:line:column: msg`.
+    /// `path:line:column: msg`; a message quoting long input is cut to a few hundred
+    /// characters, control characters escaped.
     fn at(&mut self, offset: usize, msg: impl std::fmt::Display) {
         let (line, col) = line_col(self.text, offset);
+        let msg = escape(&msg.to_string(), 400);
         self.list.push(format!("{}:{line}:{col}: {msg}", self.path));
     }
 
