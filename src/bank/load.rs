@@ -98,26 +98,9 @@ impl<'i> Fields<'i> {
         self.get(key, p)
     }
 
-    /// Reports every key left, suggesting the nearest of `known`.
+    /// Reports every key left: each table reader takes every key it knows first.
     fn finish(self, known: &[&str], p: &mut Problems) {
-        for (k, _) in self.entries {
-            let hint = did_you_mean(k.get_ref(), known.iter().copied())
-                .map(|s| format!("; did you mean `{s}`?"))
-                .unwrap_or_default();
-            p.at(
-                k.span().start,
-                format_args!(
-                    "{}unknown field `{}`{hint} (expected one of {})",
-                    self.context,
-                    escape(k.get_ref(), 40),
-                    known
-                        .iter()
-                        .map(|s| format!("`{s}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            );
-        }
+        self.unknown(&[], known, p);
     }
 
     /// Reports every key left that is not one of `known`, suggesting the nearest of `own`
