@@ -18,7 +18,7 @@ use std::io::{IsTerminal, Write};
 pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<()> {
     let ui = Ui::detect(cli.color);
     match &cli.command {
-        Command::List => list(&load(cli)?, out),
+        Command::List => list(&load(cli)?, &ui, out),
         Command::Ask(args) => ask(cli, args, &ui, out),
         Command::Demo(args) => demo(cli, args, &ui, out),
         Command::Demos => demos(out),
@@ -34,25 +34,59 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<()> {
             clap_complete::generate(*shell, &mut Cli::command(), "gradtutor", &mut script);
             Ok(out.write_all(&script)?)
         }
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+            Ok(out.write_all(&page)?)
+        }
     }
 }
 
 fn load(cli: &Cli) -> Result<Bank> {
     match cli.questions() {
+        // A folder that came from the environment may surprise: say where it came from.
+        Some(dir) if std::env::var_os("GRADTUTOR_QUESTIONS").is_some_and(|v| v == dir) => {
+            Bank::from_dir(dir, cli.max_memory).map_err(|e| {
+                anyhow::anyhow!(
+                    "{e:#}\n(The folder comes from GRADTUTOR_QUESTIONS: unset it to use the \
+                     built-in bank.)"
+                )
+            })
+        }
         Some(dir) => Bank::from_dir(dir, cli.max_memory),
         None => Bank::embedded(cli.max_memory),
     }
 }
 
-fn list(bank: &Bank, out: &mut dyn Write) -> Result<()> {
-    writeln!(out, "{:>3}  {:<58} experiment", "id", "title")?;
+/// The bank, one line a question: id, slug, title (as much as the width allows), experiment.
+fn list(bank: &Bank, ui: &Ui, out: &mut dyn Write) -> Result<()> {
+    let col = |f: &dyn Fn(&crate::bank::Question) -> usize, head: &str| {
+        bank.questions
+            .iter()
+            .map(f)
+            .chain([head.chars().count()])
+            .max()
+            .unwrap_or(0)
+    };
+    let slug = col(&|q| q.slug.chars().count(), "slug");
+    let demo = col(&|q| q.experiment.demo.chars().count(), "experiment");
+    let title = ui.width.saturating_sub(3 + 2 + slug + 2 + 1 + demo).max(20);
+    writeln!(
+        out,
+        "{:>3}  {:<slug$}  {:<title$} experiment",
+        "id", "slug", "title"
+    )?;
     for q in &bank.questions {
-        let title = truncate(&q.title, 58);
-        writeln!(out, "{:>3}  {:<58} {}", q.id, title, q.experiment.demo)?;
+        let t = truncate(&q.title, title);
+        writeln!(
+            out,
+            "{:>3}  {:<slug$}  {t:<title$} {}",
+            q.id, q.slug, q.experiment.demo
+        )?;
     }
     writeln!(
         out,
-        "\n`gradtutor ask ID` shows a question and runs its experiment."
+        "\n`gradtutor ask ID` (or SLUG) shows a question and runs its experiment."
     )?;
     Ok(())
 }
@@ -123,6 +157,7 @@ fn emit<R: serde::Serialize>(
 ) -> Result<()> {
     if let Some((path, charts)) = plot {
         svg::write_svg(path, &charts)?;
+        eprintln!("wrote the chart to {}", path.display());
     }
     if as_json {
         writeln!(out, "{}", json::render(report))?;

@@ -101,6 +101,8 @@ pub enum Command {
         #[arg(value_name = "SHELL")]
         shell: clap_complete::Shell,
     },
+    /// Print the manual page (roff): `gradtutor man | man -l -`, or save it as gradtutor.1.
+    Man,
 }
 
 #[derive(Args, Debug)]

@@ -198,6 +198,14 @@ fn completions_and_version() {
         .assert()
         .success()
         .stdout(predicate::str::contains("gradtutor"));
+    // The manual page is roff with every subcommand.
+    gradtutor()
+        .arg("man")
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with(".ie"))
+        .stdout(predicate::str::contains(".TH gradtutor 1"))
+        .stdout(predicate::str::contains("completions"));
 }
 
 #[test]
@@ -259,7 +267,7 @@ fn a_questions_folder_replaces_the_built_in_bank() {
         .args(["--questions", dir.path().to_str().unwrap(), "list"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("  2  T"));
+        .stdout(predicate::str::contains("  2  second  T"));
     gradtutor()
         .env("GRADTUTOR_QUESTIONS", dir.path())
         .args(["ask", "second"])

@@ -133,6 +133,14 @@ fn forty_bad_invocations_each_get_a_message_naming_what_is_wrong() {
             "does not exist",
         ),
         (
+            &["demo", "vanishing", "--plot", "chart.png"],
+            "ending in .svg (got chart.png)",
+        ),
+        (
+            &["train", "--plot", "chart.pdf"],
+            "ending in .svg (got chart.pdf)",
+        ),
+        (
             &["train", "--samples", "0"],
             "--samples 0 leaves no examples",
         ),

@@ -34,10 +34,7 @@ impl Bank {
 
     /// Every `*.toml` file in `dir`.
     pub fn from_dir(dir: &Path, max_bytes: u64) -> Result<Bank> {
-        let files = read_dir(dir).map_err(|e| {
-            anyhow::anyhow!("{e} (Or unset GRADTUTOR_QUESTIONS to use the built-in bank.)")
-        })?;
-        Self::from_files(files, dir.display().to_string(), max_bytes)
+        Self::from_files(read_dir(dir)?, escape_path(dir), max_bytes)
     }
 
     /// Parses and validates every file; any problem in any file fails the whole bank, with

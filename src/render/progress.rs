@@ -56,10 +56,13 @@ pub fn render(p: &Progress, bank: &Bank, title: &str, ui: &Ui) -> String {
     if !weak.is_empty() {
         let _ = writeln!(
             out,
-            "Under half right so far: question{} {} (gradtutor quiz --question N).",
+            "Under half right so far: question{} {}. To try again:",
             if weak.len() == 1 { "" } else { "s" },
             weak.join(", ")
         );
+        for id in &weak {
+            let _ = writeln!(out, "  gradtutor quiz --question {id}");
+        }
     }
     out
 }

@@ -44,8 +44,18 @@ pub fn write_svg(path: &Path, charts: &[Chart]) -> Result<()> {
     std::fs::write(path, svg).with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// Fails early, before a long run, if `path` cannot be written: its folder must exist.
+/// Fails early, before a long run, if `path` cannot be written: it must name an `.svg` file
+/// in a folder that exists.
 pub fn check_writable(path: &Path) -> Result<()> {
+    if !path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("svg"))
+    {
+        anyhow::bail!(
+            "--plot writes an SVG chart: give a file name ending in .svg (got {})",
+            crate::format::escape(&path.display().to_string(), 80)
+        );
+    }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
