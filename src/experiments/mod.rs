@@ -262,7 +262,7 @@ fn overflow_verdict(run: &Run, n: probe::NonFinite) -> String {
     };
     format!(
         "{}: a value {what} at layer {} in the {} pass; every gradient computed from it is \
-         garbage, and one SGD step would turn the weights into NaN.",
+         garbage, and one SGD step would write inf or NaN into the weights.",
         run.label, n.layer, n.pass
     )
 }

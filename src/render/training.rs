@@ -202,22 +202,32 @@ fn legend(
          steps); block heights are on log scales shared by all configurations.",
         cfg.every()
     );
+    // The two ends of a scale, or its one value when every point is the same.
+    let ends = |s: &LogScale, show: fn(f64) -> String, more: &str| {
+        if s.hi > s.lo {
+            format!(
+                "{low} = {}, {high} = {}{more}",
+                show(10f64.powf(s.lo)),
+                show(10f64.powf(s.hi))
+            )
+        } else {
+            format!("{high} = {}", show(10f64.powf(s.hi)))
+        }
+    };
     if let Some(l) = loss_scale {
         let _ = write!(
             legend,
-            " loss (whole training set): {low} = {}, {high} = {} or more.",
-            num(10f64.powf(l.lo)),
-            num(10f64.powf(l.hi))
+            " loss (whole training set): {}.",
+            ends(l, num, " or more")
         );
     }
     if let Some(g) = grad_scale {
         let _ = write!(
             legend,
-            " ‖∂L/∂W‖ (that step's minibatch, before clipping): {low} = {}, {high} = {}; \
-             blank = exactly 0, × = NaN or ∞. first → last: ‖∂L/∂W‖ at the first and last \
-             checkpoint. update: median ‖ΔW‖/‖W‖ per step over the checkpoints.",
-            sci(10f64.powf(g.lo)),
-            sci(10f64.powf(g.hi))
+            " ‖∂L/∂W‖ (that step's minibatch, before clipping): {}; blank = exactly 0, × = NaN \
+             or ∞. first → last: ‖∂L/∂W‖ at the first and last checkpoint. update: median \
+             ‖ΔW‖/‖W‖ per step over the checkpoints.",
+            ends(g, sci, "")
         );
     }
     let _ = writeln!(out);
