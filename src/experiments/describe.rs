@@ -73,7 +73,8 @@ pub fn mechanism(cfg: &ProbeConfig) -> String {
                    over many layers these factors multiply.";
     if cfg.spec.batch_norm || cfg.spec.residual {
         let what = if cfg.spec.batch_norm {
-            "batch norm also divides each layer by its batch statistics"
+            "batch norm also rescales each layer's pre-activations by their batch standard \
+             deviation"
         } else {
             "the skips also add an identity path around every layer"
         };

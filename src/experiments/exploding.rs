@@ -76,9 +76,7 @@ pub fn describe(cfg: &ProbeConfig) -> String {
             s.push_str(&format!(" {}", mechanism(cfg)));
             let default = try_flags(cfg, Some(Activation::Tanh), Some(Init::Normal(Some(1.0))));
             if let Some(t) = default {
-                s.push_str(&format!(
-                    " This demo's default network explodes: {t} to see it."
-                ));
+                s.push_str(&format!(" For the network this demo is built around, {t}."));
             }
         }
     }
@@ -102,7 +100,8 @@ fn conclude(_: &Settings, report: &mut Report) {
                 crate::format::pretty(0.01 * worst)
             ));
         }
-        if run.nonfinite.is_some() || run.grad_orders().is_some_and(|o| o > 1.0) {
+        let grows = |o: Option<f64>| o.is_some_and(|o| o > 1.0);
+        if run.nonfinite.is_some() || grows(run.grad_orders()) || grows(run.signal_orders()) {
             report.notes.push(fixes(&run.config));
         }
         // The depth at which this growth rate reaches the precision's largest value.
