@@ -63,7 +63,7 @@ pub use settings::{Knob, Settings};
 pub use theory::{Prediction, gaussian_mean, predict};
 pub use train::settings::TrainSettings;
 pub use train::{
-    CheckedTrain, Checkpoint, Divergence, Eval, History, OptimizerName, TrainConfig, TrainReport,
-    Variant, train,
+    Chance, CheckedTrain, Checkpoint, Divergence, Eval, History, OptimizerName, TrainConfig,
+    TrainReport, Variant, train, verdict as train_verdict,
 };
 pub use ui::{ColorChoice, Style, Ui};

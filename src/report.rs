@@ -98,6 +98,9 @@ pub struct Table {
     pub title: String,
     pub headers: Vec<String>,
     pub rows: Vec<Vec<String>>,
+    /// What the columns mean, where the headers alone do not say.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub legend: Option<String>,
 }
 
 impl Table {
@@ -106,7 +109,14 @@ impl Table {
             title: title.to_string(),
             headers: headers.iter().map(|h| h.to_string()).collect(),
             rows,
+            legend: None,
         }
+    }
+
+    /// The table with a line explaining its columns.
+    pub fn with_legend(mut self, legend: &str) -> Table {
+        self.legend = Some(legend.to_string());
+        self
     }
 }
 

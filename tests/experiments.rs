@@ -141,3 +141,148 @@ fn fixed_seed_text_output_matches_the_snapshot() {
         std::fs::read_to_string(path).expect("snapshot exists (UPDATE_SNAPSHOTS=1 writes it)");
     assert_eq!(text, want);
 }
+
+/// Words of a text as the checks below read them: lower case, without surrounding
+/// punctuation, each with the word before it (to tell `--init NAME` from prose).
+fn words(text: &str) -> Vec<(String, String)> {
+    let strip = |w: &str| {
+        w.trim_start_matches(['(', '['])
+            .trim_end_matches([',', '.', ';', ':', ')', ']', '′', '\''])
+            .to_lowercase()
+    };
+    let mut out = Vec::new();
+    let mut prev = String::new();
+    for w in text.split_whitespace() {
+        let w = strip(w);
+        out.push((prev.clone(), w.clone()));
+        prev = w;
+    }
+    out
+}
+
+const ACTIVATION_WORDS: [&str; 7] = [
+    "sigmoid",
+    "tanh",
+    "relu",
+    "leaky-relu",
+    "elu",
+    "gelu",
+    "selu",
+];
+const INIT_WORDS: [&str; 8] = [
+    "xavier-normal",
+    "xavier-uniform",
+    "he-normal",
+    "he-uniform",
+    "keras-he-normal",
+    "lecun-normal",
+    "torch-default",
+    "zeros",
+];
+
+/// The flag combinations the description test runs each experiment under.
+fn combinations() -> Vec<Settings> {
+    let parse = |a: &str, i: &str| Settings {
+        activation: Some(a.parse().unwrap()),
+        init: Some(i.parse().unwrap()),
+        ..Settings::default()
+    };
+    vec![
+        Settings::default(),
+        parse("relu", "he-normal"),
+        parse("tanh", "lecun-normal"),
+        parse("sigmoid", "normal:1"),
+        Settings {
+            activation: Some("relu".parse().unwrap()),
+            ..Settings::default()
+        },
+        Settings {
+            precision: Some(gradtutor::Precision::F64),
+            ..Settings::default()
+        },
+        Settings {
+            depth: Some(5),
+            ..Settings::default()
+        },
+    ]
+}
+
+#[test]
+fn every_description_names_what_ran_and_suggests_only_something_else() {
+    for exp in gradtutor::EXPERIMENTS {
+        for flags in combinations() {
+            if flags.given().iter().any(|k| exp.fixed.contains(k)) {
+                continue;
+            }
+            let mut s = Settings {
+                batch: Some(8),
+                ..flags.clone()
+            };
+            if !exp.fixed.contains(&gradtutor::Knob::Width) {
+                s.width = Some(16);
+            }
+            let r = exp.run(&s, GIB).unwrap();
+            let case = format!("demo {} {:?}", exp.name, flags.to_args());
+            let text = r.description.to_lowercase();
+            let runs: Vec<&gradtutor::Run> = r.runs.iter().chain(&r.side_runs).collect();
+            let mut activations = Vec::new();
+            let mut inits = Vec::new();
+            for run in &runs {
+                let spec = &run.config.spec;
+                activations.push(spec.activation.to_string());
+                inits.push(spec.init.to_string());
+                inits.push(spec.output_init.to_string());
+                let depth = format!("{} hidden layer", run.config.depth());
+                for name in [&activations[activations.len() - 1], &inits[inits.len() - 1]] {
+                    assert!(
+                        text.contains(name.as_str()),
+                        "{case}: no '{name}' in: {text}"
+                    );
+                }
+                assert!(text.contains(&depth), "{case}: no '{depth}' in: {text}");
+                let precision = run.config.precision.to_string();
+                assert!(
+                    text.contains(&precision),
+                    "{case}: no {precision} in: {text}"
+                );
+            }
+            let ran_activation = |w: &str| {
+                activations
+                    .iter()
+                    .any(|a| a == w || a.split(':').next() == Some(w))
+            };
+            let ran_init = |w: &str| inits.iter().any(|i| i == w);
+            for (prev, w) in words(&r.description) {
+                let base = w.split(':').next().unwrap_or("");
+                if ACTIVATION_WORDS.contains(&base) && prev != "--activation" {
+                    assert!(ran_activation(&w), "{case}: '{w}' did not run: {text}");
+                }
+                let is_init = INIT_WORDS.contains(&w.as_str())
+                    || ["normal:", "uniform:", "constant:"]
+                        .iter()
+                        .any(|p| w.starts_with(p));
+                if is_init && prev != "--init" {
+                    assert!(ran_init(&w), "{case}: '{w}' did not run: {text}");
+                }
+            }
+            // A suggestion names a setting other than the one that ran, in the description
+            // and in the notes alike.
+            let notes = r.notes.join(" ");
+            for (prev, w) in words(&r.description).into_iter().chain(words(&notes)) {
+                match prev.as_str() {
+                    "--activation" => assert!(!ran_activation(&w), "{case}: suggests {w}"),
+                    "--init" => assert!(!ran_init(&w), "{case}: suggests --init {w}"),
+                    "--depth" => assert!(
+                        runs.iter().all(|r| r.config.depth().to_string() != w),
+                        "{case}: suggests --depth {w}"
+                    ),
+                    "--precision" => assert!(
+                        runs.iter().all(|r| r.config.precision.to_string() != w),
+                        "{case}: suggests --precision {w}"
+                    ),
+                    _ => {}
+                }
+            }
+        }
+    }
+}

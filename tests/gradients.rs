@@ -231,3 +231,37 @@ fn batch_norm_output_is_normalized() {
         assert!((var - 1.0).abs() < 1e-4 && var < 1.0, "variance {var}");
     }
 }
+
+/// Question 4's quiz: one weight at −∞ in a tanh network. It feeds a single unit, whose
+/// pre-activation becomes ±∞ and whose output tanh(±∞) = ±1 stays finite, so the forward pass
+/// and the loss survive; the backward pass meets tanh′(±∞) = 0 times that weight, 0 · ∞ = NaN,
+/// and every gradient below it becomes NaN.
+#[test]
+fn an_infinite_weight_makes_nan_in_the_backward_pass_of_tanh() {
+    let spec = Spec {
+        input: 4,
+        hidden: vec![4, 4, 4],
+        outputs: 3,
+        activation: Activation::Tanh,
+        init: Init::XavierNormal,
+        output_init: Init::XavierNormal,
+        batch_norm: false,
+        residual: false,
+    };
+    let mut net = Network::<f32>::build(&spec, 3).unwrap();
+    net.hidden[1].dense.w[[2, 1]] = f32::NEG_INFINITY;
+    let (x, labels) = gaussian_batch::<f32>(6, spec.input, spec.outputs, 3);
+    let tape = net.forward(x);
+    assert!(tape.hidden[1].dphi.column(1).iter().all(|&d| d == 0.0));
+    let (l, dlogits) = loss::softmax_cross_entropy(tape.logits.view(), &labels);
+    assert!(l.is_finite(), "the forward pass stays finite: loss {l}");
+    let back = net.backward(&tape, dlogits, false);
+    let finite = |g: &Array2<f32>| g.iter().all(|v| v.is_finite());
+    // Above the infinite weight every gradient is finite; at and below it, NaN.
+    assert!(finite(&back.grads.output.dw) && finite(&back.grads.hidden[2].dense.dw));
+    assert!(
+        finite(&back.grads.hidden[1].dense.dw),
+        "∂L/∂W_ij = a_i · 0 stays finite"
+    );
+    assert!(back.grads.hidden[0].dense.dw.iter().any(|v| v.is_nan()));
+}

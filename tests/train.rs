@@ -210,3 +210,67 @@ fn impossible_settings_are_refused_with_the_reason() {
     assert!(err(&[("samples", "2")]).contains("--samples"));
     assert!(err(&[("width", "100000"), ("depth", "50")]).contains("memory limit"));
 }
+
+/// The verdict of every run of `report`, with the accuracies its summary table prints.
+fn verdicts(report: &TrainReport) -> Vec<(String, String, String)> {
+    let table = gradtutor::render_training(report, &gradtutor::Ui::plain(100));
+    report
+        .runs
+        .iter()
+        .map(|h| {
+            let row = table
+                .lines()
+                .find(|l| l.trim_start().starts_with(&format!("{} ", h.label)))
+                .expect("a table row per run");
+            let cells: Vec<&str> = row
+                .split_whitespace()
+                .filter(|c| c.ends_with('%'))
+                .collect();
+            let v = gradtutor::train_verdict(report, h);
+            (v, cells[0].to_string(), cells[1].to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn verdicts_name_overfitting_and_chance_with_the_tables_figures() {
+    // 784 inputs and 300 training examples: easy to memorize, hard to generalize.
+    let teacher = run(&small(&[
+        ("dataset", "\"teacher\""),
+        ("compare", "\"relu\""),
+    ]));
+    let h = &teacher.runs[0];
+    let (_, train, test) = h.last();
+    assert!(
+        train.accuracy - test.accuracy > 0.5,
+        "the case must overfit"
+    );
+    let [(v, train_cell, test_cell)] = verdicts(&teacher).try_into().unwrap();
+    assert!(v.contains("overfitting"), "{v}");
+    assert!(v.contains(&train_cell) && v.contains(&test_cell), "{v}");
+
+    // Three layers of sigmoid and a residual copy on the spiral: both stay at chance, the
+    // residual one with every layer moving.
+    let spiral = run(&small(&[(
+        "compare",
+        "\"sigmoid,sigmoid/xavier-normal+residual,relu\"",
+    )]));
+    let all = verdicts(&spiral);
+    for (h, (v, train_cell, test_cell)) in spiral.runs.iter().zip(&all) {
+        assert!(v.contains(train_cell) && v.contains(test_cell), "{v}");
+        let (_, train, _) = h.last();
+        // Within a tenth of the way from chance to 100%.
+        let chance = spiral.chance.train_accuracy;
+        let at_chance = train.accuracy < chance + 0.1 * (1.0 - chance);
+        assert_eq!(v.contains("chance level"), at_chance, "{v}");
+    }
+    assert!(all[0].0.contains("ln 3"), "{}", all[0].0);
+    assert!(
+        all[1]
+            .0
+            .contains("healthy gradient flow is not the same as learning"),
+        "{}",
+        all[1].0
+    );
+    assert!(!all[2].0.contains("chance") && !all[2].0.contains("overfitting"));
+}

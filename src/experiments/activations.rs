@@ -1,8 +1,10 @@
 //! The same network and weights under each activation, side by side.
 
+use super::describe::{init_phrase, shape, sigma_w2};
 use super::{Experiment, Planned};
-use crate::format::{num, orders};
+use crate::format::{figure, num, orders};
 use crate::nn::{Activation, Init};
+use crate::probe::ProbeConfig;
 use crate::report::{Figure, Metric, Report, Run, Table};
 use crate::settings::{Knob, Settings};
 use anyhow::Result;
@@ -10,17 +12,14 @@ use anyhow::Result;
 pub const EXPERIMENT: Experiment = Experiment {
     name: "activations",
     summary: "sigmoid, tanh, ReLU, leaky ReLU, ELU, GELU, SELU on the same weights",
-    description: "One network, one set of Xavier-normal weights, seven activations. The \
-                  largest derivative an activation can have bounds how much gradient each \
-                  layer can pass back: ¼ for sigmoid, 1 for tanh and ReLU. The saturated \
-                  fraction counts units whose φ′(h) is under a tenth of that maximum (for \
-                  ReLU: units switched off).",
+    describe,
     defaults: || Settings {
         depth: Some(20),
         init: Some(Init::XavierNormal),
         ..Settings::default()
     },
     fixed: &[Knob::Activation],
+    fixed_why: "it compares activations",
     metrics: &[Metric::GradNorm, Metric::Saturated],
     plan,
     conclude,
@@ -54,6 +53,27 @@ fn plan(s: &Settings) -> Result<Vec<Planned>> {
         .collect()
 }
 
+/// The shared network and weights, the seven activations, and what decides a layer's factor.
+fn describe(cfg: &ProbeConfig) -> String {
+    let names: Vec<String> = ALL.iter().map(|a| a.to_string()).collect();
+    let (last, rest) = names.split_last().expect("seven activations");
+    let sigma = sigma_w2(cfg)
+        .map(|s2| format!(" Here σ_w² = n_in·Var(W) = {}.", figure(s2)))
+        .unwrap_or_default();
+    format!(
+        "The same {} weights ({}) under {} activations: {} and {last}. An activation's largest derivative (max φ′ below) only caps what a unit can \
+         pass back: ¼ for sigmoid, 1 for tanh and ReLU. What a layer does to the backprop \
+         signal on average is √χ, χ = σ_w²·E[φ′(h)²], taken over the pre-activations at the \
+         scale they actually have: GELU′(0) is only ½, so where the pre-activations are small \
+         GELU passes back about half.{sigma} The saturated fraction counts units whose |φ′(h)| \
+         is under a tenth of the activation's maximum (for ReLU: units switched off).",
+        init_phrase(cfg.spec.init),
+        shape(cfg),
+        ["no", "one", "two", "three", "four", "five", "six", "seven"][ALL.len()],
+        rest.join(", "),
+    )
+}
+
 fn conclude(_: &Settings, report: &mut Report) {
     report.tables.push(per_activation(&report.runs));
     report.notes.push(
@@ -62,10 +82,21 @@ fn conclude(_: &Settings, report: &mut Report) {
             .into(),
     );
     report.verdicts.extend(verdicts(&report.runs));
-    report.notes.push(
-        "Xavier init suits tanh; ReLU-family activations keep more gradient with --init he-normal."
-            .into(),
-    );
+    let init = report.runs.first().map(|r| r.config.spec.init);
+    if init != Some(Init::HeNormal) {
+        report.notes.push(
+            "For the ReLU family, try --init he-normal: σ_w² = 2 makes up for the units ReLU \
+             switches off."
+                .into(),
+        );
+    }
+    if init != Some(Init::XavierNormal) {
+        report.notes.push(
+            "For tanh, try --init xavier-normal: σ_w² = 1, and since tanh′ ≤ 1 with tanh′(0) = 1, \
+             χ stays just under 1."
+                .into(),
+        );
+    }
 }
 
 /// Max φ′, saturation, dead units (mean over hidden layers, and the worst layer) and the
@@ -101,9 +132,16 @@ fn per_activation(runs: &[Run]) -> Table {
             "saturated",
             "dead (max)",
             "‖∂L/∂W‖ 1 vs last",
-            "‖∂L/∂h‖",
+            "‖∂L/∂h‖ 1 vs last",
         ],
         rows,
+    )
+    .with_legend(
+        "max φ′: the activation's largest slope; saturated: mean over the hidden layers; dead \
+         (worst): units switched off for every example of the batch, in the hidden layer with \
+         the most (never: the slope is not 0 over any range of inputs); 1 vs last: orders of \
+         magnitude from the output layer to layer 1, + where layer 1's is larger; · : not \
+         defined (a norm is 0 or not finite).",
     )
 }
 

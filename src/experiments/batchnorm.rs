@@ -1,7 +1,9 @@
 //! Batch norm on and off on identical weights, and a sweep of the initialization scale.
 
+use super::describe::network;
 use super::{Experiment, Planned, flow_verdict};
 use crate::nn::{Activation, Init};
+use crate::probe::ProbeConfig;
 use crate::report::{Metric, Report, Run, Table};
 use crate::settings::{Knob, Settings};
 use anyhow::Result;
@@ -9,10 +11,7 @@ use anyhow::Result;
 pub const EXPERIMENT: Experiment = Experiment {
     name: "batchnorm",
     summary: "with vs without batch norm, and how little the init scale matters with it",
-    description: "Identical weights with and without batch norm (batch statistics, γ = 1, \
-                  β = 0, ε = 1e−5, before each activation). Then the same comparison for \
-                  weights drawn from N(0, σ²) with σ = 0.01, 0.1 and 1: batch norm rescales \
-                  every layer's input, so the scale of W barely matters to it.",
+    describe,
     defaults: || Settings {
         depth: Some(20),
         activation: Some(Activation::Sigmoid),
@@ -20,12 +19,37 @@ pub const EXPERIMENT: Experiment = Experiment {
         ..Settings::default()
     },
     fixed: &[Knob::Bn],
+    fixed_why: "it runs every network with and without batch norm",
     metrics: &[Metric::GradNorm, Metric::ActStd],
     plan,
     conclude,
 };
 
 const SCALES: [f64; 3] = [0.01, 0.1, 1.0];
+
+/// The network that runs, what batch norm does, and the sweep's initializers.
+fn describe(cfg: &ProbeConfig) -> String {
+    let sweep: Vec<String> = SCALES
+        .iter()
+        .map(|&s| Init::Normal(Some(s)).to_string())
+        .collect();
+    let (last, rest) = sweep.split_last().expect("three scales");
+    format!(
+        "{} It runs twice on identical weights: without and with batch norm before each \
+         activation (batch statistics, γ = 1, β = 0, ε = {}, PyTorch's default). Then the \
+         same pair for weights drawn from {} and {last}, that is N(0, σ²) with σ = {}: batch \
+         norm divides each unit's pre-activation by its batch standard deviation, so scaling W \
+         by a constant leaves the forward pass unchanged.",
+        network(cfg),
+        format!("{:e}", crate::nn::batchnorm::BN_EPS).replace('-', "−"),
+        rest.join(", "),
+        SCALES
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+    )
+}
 
 fn plan(s: &Settings) -> Result<Vec<Planned>> {
     let plain = s.probe_config()?;

@@ -1,7 +1,10 @@
 //! Gradient clipping by global norm on an exploding network.
 
+use super::describe::network;
 use super::{Experiment, Planned};
 use crate::format::pretty;
+use crate::nn::{Activation, Init};
+use crate::probe::ProbeConfig;
 use crate::report::{Metric, Report};
 use crate::settings::Settings;
 use anyhow::Result;
@@ -9,19 +12,34 @@ use anyhow::Result;
 pub const EXPERIMENT: Experiment = Experiment {
     name: "clipping",
     summary: "clip_grad_norm_ on an exploding network: same direction, bounded size",
-    description: "The exploding network (tanh, weights ~ N(0, 1)) measured twice: raw, and \
-                  after clipping by global norm with PyTorch's rule — when the norm of all \
-                  gradients together exceeds --clip-norm (default 1), every gradient is \
-                  multiplied by clip-norm / (norm + 1e−6).",
+    describe,
     defaults: || Settings {
         clip_norm: Some(1.0),
         ..super::exploding::network()
     },
     fixed: &[],
+    fixed_why: "",
     metrics: &[Metric::GradNorm],
     plan,
     conclude,
 };
+
+/// The network that runs, and PyTorch's clipping rule with this run's threshold.
+fn describe(cfg: &ProbeConfig) -> String {
+    let which =
+        if cfg.spec.activation == Activation::Tanh && cfg.spec.init == Init::Normal(Some(1.0)) {
+            " (demo exploding's network)"
+        } else {
+            ""
+        };
+    let c = cfg.clip_norm.unwrap_or(1.0);
+    format!(
+        "{}{which}. It is measured twice: raw, and after clipping by global norm with PyTorch's \
+         rule: when the norm of all gradients together exceeds --clip-norm, here {c}, every \
+         gradient is multiplied by {c} / (norm + 1e−6).",
+        network(cfg).trim_end_matches('.'),
+    )
+}
 
 fn plan(s: &Settings) -> Result<Vec<Planned>> {
     let clipped = s.probe_config()?;
@@ -71,10 +89,31 @@ fn conclude(_: &Settings, report: &mut Report) {
             pretty(lo),
             pretty(hi)
         ));
-        report.notes.push(
-            "Clipping bounds the step, not the cause: the first layer still gets far more \
-             gradient than the last. The fix for that is the initialization (--init xavier-normal)."
-                .into(),
-        );
+        report.notes.push(cause(raw));
     }
+}
+
+/// What clipping leaves as it was: the layers' imbalance, if the raw run has one.
+fn cause(raw: &crate::report::Run) -> String {
+    let imbalance = match raw.grad_orders() {
+        Some(o) if o > 1.0 => format!(
+            " the first layer still gets {} times the gradient of the last.",
+            pretty(10f64.powf(o))
+        ),
+        Some(o) if o < -1.0 => format!(
+            " the first layer still gets {} of the gradient of the last.",
+            pretty(10f64.powf(o))
+        ),
+        _ => " the layers keep their relative sizes.".into(),
+    };
+    let uneven = raw.grad_orders().is_some_and(|o| o.abs() > 1.0);
+    let fix = match raw.config.spec.init {
+        _ if !uneven => String::new(),
+        Init::XavierNormal => String::new(),
+        _ if raw.config.spec.activation == Activation::Tanh => {
+            " The fix for that is the initialization: try --init xavier-normal.".into()
+        }
+        _ => " The fix for that is the initialization.".into(),
+    };
+    format!("Clipping bounds the step, not the cause:{imbalance}{fix}")
 }

@@ -1,7 +1,10 @@
 //! Weights drawn with σ = 1 (plain randn): the backprop signal grows toward the input.
 
+use super::describe::{self, mechanism, sigma_w2, try_flags};
 use super::{Experiment, flow_verdict, single_run};
+use crate::format::{figure, pretty};
 use crate::nn::{Activation, Init};
+use crate::probe::{Precision, ProbeConfig};
 use crate::report::{Metric, Report};
 use crate::settings::Settings;
 
@@ -17,17 +20,68 @@ pub fn network() -> Settings {
 
 pub const EXPERIMENT: Experiment = Experiment {
     name: "exploding",
-    summary: "gradients grow toward the input until f32 overflows (tanh, weights ~ N(0, 1))",
-    description: "A tanh network whose weights are drawn from N(0, 1), the unscaled randn a \
-                  first attempt often uses. With 128 inputs per unit, σ_w² = 128: tanh \
-                  saturates, yet each layer still multiplies the backprop signal by about \
-                  √χ ≈ 2.5. At --depth 100 in f32 the gradient overflows to inf, then NaN.",
+    summary: "gradients grow layer by layer toward the input (tanh, weights ~ N(0, 1))",
+    describe,
     defaults: network,
     fixed: &[],
+    fixed_why: "",
     metrics: &[Metric::GradNorm],
     plan: single_run,
     conclude,
 };
+
+/// log₁₀ of the largest finite value of a precision: where a growing gradient overflows.
+fn largest_log10(p: Precision) -> f64 {
+    match p {
+        Precision::F32 => f64::from(f32::MAX).log10(),
+        Precision::F64 => f64::MAX.log10(),
+    }
+}
+
+/// The network that runs; for tanh with unscaled weights, why it explodes.
+pub fn describe(cfg: &ProbeConfig) -> String {
+    let mut s = describe::network(cfg);
+    let plain = !cfg.spec.batch_norm && !cfg.spec.residual;
+    let unscaled = matches!(cfg.spec.init, Init::Normal(Some(_)));
+    match sigma_w2(cfg) {
+        Some(s2) if plain && unscaled && cfg.spec.activation == Activation::Tanh && s2 > 1.0 => {
+            let randn = if cfg.spec.init == Init::Normal(Some(1.0)) {
+                ", the unscaled randn a first attempt often uses"
+            } else {
+                ""
+            };
+            let grows = crate::theory::predict(cfg).is_ok_and(|p| p.factor > 1.0);
+            s.push_str(&format!(
+                " The weights ignore the fan-in{randn}: with {} inputs per unit, σ_w² = \
+                 n_in·Var(W) = {}. Most tanh units saturate, so E[tanh′(h)²] is small, but \
+                 χ = σ_w²·E[tanh′(h)²] {}",
+                cfg.spec.input,
+                figure(s2),
+                if grows {
+                    "stays above 1: the backprop signal grows at every layer on its way to \
+                     the input."
+                } else {
+                    "does not stay above 1 here, so the signal does not grow."
+                }
+            ));
+            if grows {
+                s.push_str(&format!(
+                    " Deep enough, it passes {}'s largest value, {}, and becomes inf, then NaN.",
+                    cfg.precision,
+                    pretty(10f64.powf(largest_log10(cfg.precision)))
+                ));
+            }
+        }
+        _ => {
+            s.push_str(&format!(" {}", mechanism(cfg)));
+            let default = try_flags(cfg, Some(Activation::Tanh), Some(Init::Normal(Some(1.0))));
+            if let Some(t) = default {
+                s.push_str(&format!(" For the network this demo is built around, {t}."));
+            }
+        }
+    }
+    s
+}
 
 fn conclude(_: &Settings, report: &mut Report) {
     for run in &report.runs {
@@ -46,27 +100,53 @@ fn conclude(_: &Settings, report: &mut Report) {
                 crate::format::pretty(0.01 * worst)
             ));
         }
-        let fixes = "Fixes to try: --init xavier-normal (σ_w² = 1, the edge between vanishing and \
-                     exploding for tanh), or demo clipping to cap the update's size.";
-        report.notes.push(fixes.to_string());
-        // The depth at which this growth rate reaches f32's largest value, 3.4e38.
+        let grows = |o: Option<f64>| o.is_some_and(|o| o > 1.0);
+        if run.nonfinite.is_some() || grows(run.grad_orders()) || grows(run.signal_orders()) {
+            report.notes.push(fixes(&run.config));
+        }
+        // The depth at which this growth rate reaches the precision's largest value.
         let top = run
             .layers
             .iter()
             .map(|l| l.figures.grad_norm)
             .fold(0.0, f64::max);
-        if let (None, Some(o), crate::probe::Precision::F32) =
-            (run.nonfinite, run.grad_orders(), run.config.precision)
+        if let (None, Some(o)) = (run.nonfinite, run.grad_orders())
             && o > 0.0
             && top > 0.0
         {
+            let precision = run.config.precision;
             let per_layer = o / run.config.depth() as f64;
-            let more = ((38.5 - top.log10()) / per_layer).ceil().max(1.0) as usize;
+            let more = ((largest_log10(precision) - top.log10()) / per_layer)
+                .ceil()
+                .max(1.0) as usize;
             let depth = (run.config.depth() + more).div_ceil(10) * 10 + 10;
             report.notes.push(format!(
-                "At this rate ({per_layer:.2} orders per layer) f32 overflows within about {more} \
-                 more layers: try --depth {depth} to watch the gradient become inf, then NaN."
+                "At this rate ({per_layer:.2} orders per layer) {precision} overflows within \
+                 about {more} more layers: try --depth {depth} to watch it happen."
             ));
         }
+    }
+}
+
+/// The initializer that suits the activation, unless it is already the one running, and
+/// clipping.
+fn fixes(cfg: &ProbeConfig) -> String {
+    let (init, why) = match cfg.spec.activation {
+        Activation::Relu | Activation::LeakyRelu(_) | Activation::Elu(_) | Activation::Gelu => (
+            Init::HeNormal,
+            " (σ_w² = 2, which makes up for the units ReLU switches off)",
+        ),
+        Activation::Selu => (Init::LecunNormal, " (σ_w² = 1, what SELU is built for)"),
+        Activation::Tanh => (
+            Init::XavierNormal,
+            " (σ_w² = 1 on equal widths: for tanh with zero biases, the edge between vanishing \
+             and exploding)",
+        ),
+        _ => (Init::XavierNormal, " (σ_w² = 1 on equal widths)"),
+    };
+    if cfg.spec.init == init {
+        "Fix to try: demo clipping, to cap the update's size.".into()
+    } else {
+        format!("Fixes to try: --init {init}{why}, or demo clipping to cap the update's size.")
     }
 }

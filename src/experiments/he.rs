@@ -1,4 +1,4 @@
-//! The seed notebook's question-7 model with Keras's He normal initializer.
+//! The Keras model 784 → 256 → 128 → 10 (question 7) with Keras's He normal initializer.
 
 use super::{Experiment, Planned};
 use crate::format::{num, thousands};
@@ -11,11 +11,7 @@ use anyhow::Result;
 pub const EXPERIMENT: Experiment = Experiment {
     name: "he",
     summary: "the 784 → 256 → 128 → 10 ReLU model with Keras's HeNormal, vs Xavier and PyTorch's default",
-    description: "The model of the seed's question 7: Dense(256, relu) and Dense(128, relu) \
-                  with Keras's HeNormal (a normal truncated at two standard deviations, \
-                  rescaled so its std is √(2/fan_in)), then Dense(10) with Keras's default \
-                  Glorot-uniform and softmax. Compared with Xavier-normal and with PyTorch's \
-                  nn.Linear default, U(±1/√fan_in), on every layer.",
+    describe,
     defaults: || Settings {
         depth: Some(2),
         ..Settings::default()
@@ -30,17 +26,41 @@ pub const EXPERIMENT: Experiment = Experiment {
         Knob::Bn,
         Knob::Residual,
     ],
+    fixed_why: "they define the Keras model it reproduces",
     metrics: &[Metric::GradNorm, Metric::ActStd],
     plan,
     conclude,
 };
 
+/// The model's widths: input, the two ReLU layers, the softmax output.
+const INPUT: usize = 784;
+const HIDDEN: [usize; 2] = [256, 128];
+const OUTPUTS: usize = 10;
+
+/// The Keras model and its three initializations, as they run.
+fn describe(cfg: &ProbeConfig) -> String {
+    let [h1, h2] = HIDDEN;
+    format!(
+        "The Keras model {INPUT} → {h1} → {h2} → {OUTPUTS}, {} hidden layers: Dense({h1}, \
+         relu) and Dense({h2}, relu) with {} (Keras's HeNormal: a normal truncated at two \
+         standard deviations, rescaled so that its std is √(2/fan_in)), then Dense({OUTPUTS}) \
+         with {} (Keras's default, Glorot uniform) and softmax; {}. Compared with {} and with \
+         {} (PyTorch's nn.Linear default, U(±1/√fan_in)) on every layer.",
+        HIDDEN.len(),
+        Init::KerasHeNormal,
+        Init::XavierUniform,
+        cfg.precision,
+        Init::XavierNormal,
+        Init::TorchDefault,
+    )
+}
+
 fn model(s: &Settings, init: Init, output_init: Init) -> Result<ProbeConfig> {
     let mut cfg = s.probe_config()?;
     cfg.spec = Spec {
-        input: 784,
-        hidden: vec![256, 128],
-        outputs: 10,
+        input: INPUT,
+        hidden: HIDDEN.to_vec(),
+        outputs: OUTPUTS,
         activation: Activation::Relu,
         init,
         output_init,
@@ -101,11 +121,14 @@ fn conclude(_: &Settings, report: &mut Report) {
             format!("{:.3}", f.weight_std / rule),
         ]);
     }
-    report.tables.push(Table::new(
-        "Sampled weight std against the rule (he (keras) run)",
-        &["layer", "kernel", "sampled std", "rule", "ratio"],
-        rows,
-    ));
+    report.tables.push(
+        Table::new(
+            "Sampled weight std against the rule (he (keras) run)",
+            &["layer", "kernel", "sampled std", "rule", "ratio"],
+            rows,
+        )
+        .with_legend("kernel: fan_in × fan_out; ratio: sampled std ÷ the rule's std."),
+    );
     for run in &report.runs {
         let stds: Vec<String> = run.layers[..2]
             .iter()

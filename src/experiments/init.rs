@@ -1,8 +1,10 @@
 //! One activation, several initializers: forward activations and gradients side by side.
 
+use super::describe::{shape, sigma_w2};
 use super::{Experiment, Planned};
-use crate::format::{num, orders, pretty};
+use crate::format::{figure, num, orders, pretty};
 use crate::nn::{Activation, Init};
+use crate::probe::ProbeConfig;
 use crate::report::{Figure, Metric, Report, Run, Table};
 use crate::settings::{Knob, Settings};
 use anyhow::Result;
@@ -10,16 +12,14 @@ use anyhow::Result;
 pub const EXPERIMENT: Experiment = Experiment {
     name: "init",
     summary: "constant, too small, too large, Xavier and He initialization side by side",
-    description: "One tanh network under five initializers: constant 0.05 (every weight \
-                  equal), N(0, 0.01²) (too small), N(0, 1) (too large), Xavier-normal and \
-                  He-normal. Watch the activations' spread as well as the gradients: a good \
-                  initializer keeps both steady from layer to layer.",
+    describe,
     defaults: || Settings {
         depth: Some(20),
         activation: Some(Activation::Tanh),
         ..Settings::default()
     },
     fixed: &[Knob::Init, Knob::Std],
+    fixed_why: "it compares initializers",
     metrics: &[Metric::GradNorm, Metric::ActStd],
     plan,
     conclude,
@@ -33,6 +33,38 @@ const INITS: [(&str, Init); 5] = [
     ("he", Init::HeNormal),
 ];
 
+/// The activation and shape that run, and each initializer with the σ_w² it gives here.
+fn describe(cfg: &ProbeConfig) -> String {
+    let inits: Vec<String> = INITS
+        .iter()
+        .map(|&(_, init)| {
+            let what = match init {
+                Init::Constant(Some(c)) => format!("every weight {c}"),
+                Init::Normal(Some(1.0)) => "N(0, 1)".into(),
+                Init::Normal(Some(s)) => format!("N(0, {s}²)"),
+                _ => String::new(),
+            };
+            let gain =
+                sigma_w2(&cfg.clone().with_init(init)).map(|s2| format!("σ_w² = {}", figure(s2)));
+            let inside: Vec<String> = [Some(what), gain]
+                .into_iter()
+                .flatten()
+                .filter(|p| !p.is_empty())
+                .collect();
+            format!("{init} ({})", inside.join(", "))
+        })
+        .collect();
+    let (last, rest) = inits.split_last().expect("five initializers");
+    format!(
+        "One {} network, {}, under five initializers, with the σ_w² = n_in·Var(W) each gives \
+         here: {} and {last}. Watch the spread of the activations as well as the gradients: a \
+         good initializer keeps both steady from layer to layer.",
+        cfg.spec.activation,
+        shape(cfg),
+        rest.join(", "),
+    )
+}
+
 fn plan(s: &Settings) -> Result<Vec<Planned>> {
     INITS
         .iter()
@@ -42,18 +74,27 @@ fn plan(s: &Settings) -> Result<Vec<Planned>> {
 
 fn conclude(_: &Settings, report: &mut Report) {
     let rows = report.runs.iter().map(row).collect();
-    report.tables.push(Table::new(
-        "Per initializer (hidden layers)",
-        &[
-            "run",
-            "std(a) 1 → last",
-            "saturated",
-            "unit spread",
-            "‖∂L/∂W‖",
-            "‖∂L/∂h‖",
-        ],
-        rows,
-    ));
+    report.tables.push(
+        Table::new(
+            "Per initializer",
+            &[
+                "run",
+                "std(a) 1 → last",
+                "saturated",
+                "unit spread",
+                "‖∂L/∂W‖ 1 vs last",
+                "‖∂L/∂h‖ 1 vs last",
+            ],
+            rows,
+        )
+        .with_legend(
+            "std(a): first and last hidden layer; saturated: mean over the hidden layers; unit \
+         spread: how far the units' gradients differ, max_j ‖g_j − ḡ‖ / ‖∂L/∂W‖ in the hidden \
+         layer where it is largest (0: every unit gets the same gradient); 1 vs last: orders \
+         of magnitude from the output layer to layer 1, + where layer 1's is larger; · : not \
+         defined (a norm is 0 or not finite).",
+        ),
+    );
     let symmetric: Vec<String> = report.runs.iter().filter_map(symmetry).collect();
     report.verdicts.extend(symmetric);
     report.verdicts.push(steady(&report.runs));

@@ -4,6 +4,7 @@
 mod activations;
 mod batchnorm;
 mod clipping;
+mod describe;
 mod exploding;
 mod he;
 mod init;
@@ -50,13 +51,16 @@ pub fn single_run(s: &Settings) -> Result<Vec<Planned>> {
 /// An entry of the catalogue.
 pub struct Experiment {
     pub name: &'static str,
-    /// One line for `gradtutor demos`.
+    /// One line for `gradtutor demos`: true of the experiment at its default settings.
     pub summary: &'static str,
-    /// What it shows and its default setting, printed above its output.
-    pub description: &'static str,
+    /// The opening paragraph, written for the network that actually runs: it is given the
+    /// probe config of the resolved settings (the experiment's defaults under the flags).
+    pub describe: fn(&ProbeConfig) -> String,
     pub defaults: fn() -> Settings,
     /// Settings the experiment sets itself, so they cannot be given.
     pub fixed: &'static [Knob],
+    /// Why it sets them, for the message that refuses them ("it compares activations").
+    pub fixed_why: &'static str,
     pub metrics: &'static [Metric],
     pub plan: fn(&Settings) -> Result<Vec<Planned>>,
     /// Adds verdicts and tables, computed from the runs.
@@ -101,6 +105,8 @@ pub struct Plan {
     experiment: &'static Experiment,
     /// The experiment's defaults under the given settings.
     settings: Settings,
+    /// Those settings' probe config, which the description is written for.
+    base: ProbeConfig,
     seeds: Vec<u64>,
     runs: Vec<(Planned, CheckedProbe)>,
 }
@@ -122,10 +128,11 @@ impl Experiment {
                     .join(", ")
             };
             bail!(
-                "demo {} sets {} itself (it compares them); drop {} or use `demo vanishing` to \
-                 choose them freely",
+                "demo {} sets {} itself ({}); drop {} or use `demo vanishing` to choose every \
+                 setting freely",
                 self.name,
                 flags(self.fixed),
+                self.fixed_why,
                 flags(&clash)
             );
         }
@@ -137,6 +144,7 @@ impl Experiment {
         let settings = self.resolve(settings)?;
         settings.check_size(max_bytes)?;
         let seeds = settings.seed_list()?;
+        let base = settings.probe_config()?;
         let runs = (self.plan)(&settings)?
             .into_iter()
             .map(|p| {
@@ -147,6 +155,7 @@ impl Experiment {
         Ok(Plan {
             experiment: self,
             settings,
+            base,
             seeds,
             runs,
         })
@@ -193,7 +202,7 @@ impl Plan {
         }
         let mut report = Report {
             experiment: exp.name.to_string(),
-            description: exp.description.to_string(),
+            description: (exp.describe)(&self.base),
             runs,
             side_runs: side,
             metrics: exp.metrics.to_vec(),
@@ -267,7 +276,7 @@ fn overflow_verdict(run: &Run, n: probe::NonFinite) -> String {
     };
     format!(
         "{}: a value {what} at layer {} in the {} pass; every gradient computed from it is \
-         garbage, and one SGD step would turn the weights into NaN.",
+         garbage, and one SGD step would write inf or NaN into the weights.",
         run.label, n.layer, n.pass
     )
 }

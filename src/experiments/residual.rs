@@ -1,7 +1,9 @@
 //! The same deep network with and without skip connections.
 
+use super::describe::network;
 use super::{Experiment, Planned, flow_verdict};
 use crate::nn::{Activation, Init};
+use crate::probe::ProbeConfig;
 use crate::report::{Metric, Report};
 use crate::settings::{Knob, Settings};
 use anyhow::Result;
@@ -9,10 +11,7 @@ use anyhow::Result;
 pub const EXPERIMENT: Experiment = Experiment {
     name: "residual",
     summary: "a 50-layer sigmoid network with and without skip connections",
-    description: "Identical weights, with and without residual connections a_l = a_(l−1) + \
-                  φ(h_l). The skip adds an identity term to every layer's Jacobian, so the \
-                  gradient reaching layer l is at least what arrived at layer l+1 plus what \
-                  flows through φ.",
+    describe,
     defaults: || Settings {
         depth: Some(50),
         activation: Some(Activation::Sigmoid),
@@ -20,10 +19,25 @@ pub const EXPERIMENT: Experiment = Experiment {
         ..Settings::default()
     },
     fixed: &[Knob::Residual],
+    fixed_why: "it runs the network with and without skips",
     metrics: &[Metric::GradNorm],
     plan,
     conclude,
 };
+
+/// The network that runs, and what the identity term does and does not guarantee.
+fn describe(cfg: &ProbeConfig) -> String {
+    format!(
+        "{} It runs twice on identical weights: plain, and with residual connections a_l = \
+         a_(l−1) + φ(h_l). A skip adds the identity to the layer's Jacobian, so backprop \
+         multiplies factors I + J_l instead of J_l, and the product over all layers contains \
+         the identity itself: a route that carries the gradient from the top of the stack to \
+         layer 1 unchanged, through no J_l at all. That is a path, not a floor: the other terms can partly \
+         cancel it, so a layer can receive less than the one above it, but the gradient no \
+         longer has to shrink by a factor per layer.",
+        network(cfg)
+    )
+}
 
 fn plan(s: &Settings) -> Result<Vec<Planned>> {
     let plain = s.probe_config()?;

@@ -1,17 +1,16 @@
 //! Sigmoid with Xavier init: the gradient shrinks layer by layer toward the input.
 
+use super::describe::{mechanism, network, try_flags};
 use super::{Experiment, flow_verdict, single_run};
 use crate::nn::{Activation, Init};
+use crate::probe::ProbeConfig;
 use crate::report::{Metric, Report, TheoryLine};
 use crate::settings::Settings;
 
 pub const EXPERIMENT: Experiment = Experiment {
     name: "vanishing",
     summary: "per-layer gradients collapse toward the input (sigmoid, Xavier init)",
-    description: "A deep sigmoid network with Xavier-normal init. σ′ is at most ¼, so each \
-                  layer passes back only a fraction of the gradient it receives; over many \
-                  layers the fractions multiply. Every flag can be changed: try --activation \
-                  relu --init he-normal.",
+    describe,
     defaults: || Settings {
         depth: Some(20),
         activation: Some(Activation::Sigmoid),
@@ -19,10 +18,31 @@ pub const EXPERIMENT: Experiment = Experiment {
         ..Settings::default()
     },
     fixed: &[],
+    fixed_why: "",
     metrics: &[Metric::GradNorm],
     plan: single_run,
     conclude,
 };
+
+/// The network that runs, why its gradient changes from layer to layer, and what to try.
+fn describe(cfg: &ProbeConfig) -> String {
+    let mut s = format!("{} {}", network(cfg), mechanism(cfg));
+    if let Some(c) = cfg.clip_norm {
+        s.push_str(&format!(
+            " The gradients are clipped to global norm {c} before they are measured."
+        ));
+    }
+    let next = try_flags(cfg, Some(Activation::Relu), Some(Init::HeNormal))
+        .map(|t| format!("{t}, for which mean-field theory gives χ = 1"))
+        .or_else(|| {
+            try_flags(cfg, Some(Activation::Sigmoid), Some(Init::XavierNormal))
+                .map(|t| format!("{t}, this demo's default"))
+        });
+    if let Some(next) = next {
+        s.push_str(&format!(" Every flag can be changed: {next}."));
+    }
+    s
+}
 
 fn conclude(_: &Settings, report: &mut Report) {
     for run in &report.runs {

@@ -3,7 +3,7 @@
 use super::real::Real;
 use ndarray::{Array1, Array2, ArrayView2, Axis, Zip};
 
-/// ε added to the batch variance, as PyTorch and Keras.
+/// ε added to the batch variance: PyTorch's default (Keras's BatchNormalization uses 1e−3).
 pub const BN_EPS: f64 = 1e-5;
 
 /// y = γ x̂ + β with x̂ = (x − μ_B) / √(σ²_B + ε), per unit over the batch.

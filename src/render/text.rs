@@ -29,6 +29,11 @@ pub fn render(report: &Report, ui: &Ui) -> String {
     for table in &report.tables {
         let _ = writeln!(out, "\n{}", style.bold(&table.title));
         render_table(&mut out, &table.headers, &table.rows);
+        if let Some(legend) = &table.legend {
+            for line in textwrap::wrap(legend, width.saturating_sub(2)) {
+                let _ = writeln!(out, "  {}", style.dim(&line));
+            }
+        }
     }
     if !report.verdicts.is_empty() {
         let _ = writeln!(out, "{rule}");
@@ -139,6 +144,17 @@ fn single(out: &mut String, run: &Run, scale: &BarScale, style: &Style, width: u
             scale.bar(f.grad_norm, bar_width, style)
         );
     }
+    let mut legend = "‖∂L/∂W‖: norm of the layer's weight gradient; ‖∂L/∂h‖: norm of the \
+                      backprop signal at its pre-activations; std(a): spread of its outputs (the \
+                      logits for the last layer); sat: share of units with |φ′(h)| < 0.1·max φ′ \
+                      (for ReLU, switched off); · : none (the output layer has no activation)."
+        .to_string();
+    if many {
+        legend.push_str(" range×: largest over smallest ‖∂L/∂W‖ across the seeds.");
+    }
+    for line in textwrap::wrap(&legend, width) {
+        let _ = writeln!(out, "{}", style.dim(&line));
+    }
 }
 
 fn spread(row: &LayerRow) -> String {
@@ -193,6 +209,20 @@ fn side_by_side(out: &mut String, report: &Report, style: &Style, width: usize) 
                 let _ = writeln!(out, "{line}");
             }
         }
+    }
+    let blank = report.metrics.iter().any(|&m| {
+        report
+            .runs
+            .iter()
+            .flat_map(|r| &r.layers)
+            .any(|l| m.value(&l.figures).is_none())
+    });
+    if blank {
+        let _ = writeln!(
+            out,
+            "{}",
+            style.dim("· : none (the output layer has no activation)")
+        );
     }
     let _ = writeln!(
         out,

@@ -61,10 +61,15 @@ pub fn render(report: &TrainReport, ui: &Ui) -> String {
     summary_table(&mut out, report, ui);
     let strip = width.saturating_sub(42).clamp(10, train::CHECKPOINTS);
     let (loss_scale, grad_scale) = scales(report);
-    legend(&mut out, &report.config, grad_scale.as_ref(), ui);
+    legend(
+        &mut out,
+        &report.config,
+        (loss_scale.as_ref(), grad_scale.as_ref()),
+        ui,
+    );
     for h in &report.runs {
         let scales = (loss_scale.as_ref(), grad_scale.as_ref());
-        block(&mut out, &report.config, h, scales, strip, ui);
+        block(&mut out, report, h, scales, strip, ui);
     }
     let lines = train::comparison(report);
     if !lines.is_empty() {
@@ -142,8 +147,14 @@ fn summary_table(out: &mut String, report: &TrainReport, ui: &Ui) {
         })
         .collect();
     render_table(out, &headers, &rows);
-    let note = "  loss: on the whole training set, before → after; train, test: accuracy";
-    let _ = writeln!(out, "{}", ui.style.dim(note));
+    let note = format!(
+        "loss: on the whole training set, before → after; train, test: accuracy on each set \
+         after the last step; {target}: the first checkpoint at which the training loss was \
+         that low."
+    );
+    for line in textwrap::wrap(&note, ui.width.saturating_sub(2)) {
+        let _ = writeln!(out, "  {}", ui.style.dim(&line));
+    }
 }
 
 /// The log scales every configuration's strips share: the loss's and ‖∂L/∂W‖'s.
@@ -178,22 +189,45 @@ fn scales(report: &TrainReport) -> (Option<LogScale>, Option<LogScale>) {
     (loss_scale, grad_scale)
 }
 
-/// How to read the strips.
-fn legend(out: &mut String, cfg: &TrainConfig, grad_scale: Option<&LogScale>, ui: &Ui) {
+/// How to read the strips: what a column is, and the value of the lowest and highest block.
+fn legend(
+    out: &mut String,
+    cfg: &TrainConfig,
+    (loss_scale, grad_scale): (Option<&LogScale>, Option<&LogScale>),
+    ui: &Ui,
+) {
+    let (low, high) = (LEVELS[0], LEVELS[LEVELS.len() - 1]);
     let mut legend = format!(
         "Strips run from step 1 to the last step, one column per checkpoint (every {} \
-         steps); heights are on log scales shared by all configurations.",
+         steps); block heights are on log scales shared by all configurations.",
         cfg.every()
     );
+    // The two ends of a scale, or its one value when every point is the same.
+    let ends = |s: &LogScale, show: fn(f64) -> String, more: &str| {
+        if s.hi > s.lo {
+            format!(
+                "{low} = {}, {high} = {}{more}",
+                show(10f64.powf(s.lo)),
+                show(10f64.powf(s.hi))
+            )
+        } else {
+            format!("{high} = {}", show(10f64.powf(s.hi)))
+        }
+    };
+    if let Some(l) = loss_scale {
+        let _ = write!(
+            legend,
+            " loss (whole training set): {}.",
+            ends(l, num, " or more")
+        );
+    }
     if let Some(g) = grad_scale {
         let _ = write!(
             legend,
-            " ‖∂L/∂W‖: {} = {}, {} = {}; blank = exactly 0, × = NaN or ∞. update = median \
-             ‖ΔW‖/‖W‖ per step.",
-            LEVELS[0],
-            sci(10f64.powf(g.lo)),
-            LEVELS[7],
-            sci(10f64.powf(g.hi))
+            " ‖∂L/∂W‖ (that step's minibatch, before clipping): {}; blank = exactly 0, × = NaN \
+             or ∞. first → last: ‖∂L/∂W‖ at the first and last checkpoint. update: median \
+             ‖ΔW‖/‖W‖ per step over the checkpoints.",
+            ends(g, sci, "")
         );
     }
     let _ = writeln!(out);
@@ -205,13 +239,14 @@ fn legend(out: &mut String, cfg: &TrainConfig, grad_scale: Option<&LogScale>, ui
 /// One configuration: its loss strip, its layer × time strip and its verdict.
 fn block(
     out: &mut String,
-    cfg: &TrainConfig,
+    report: &TrainReport,
     h: &History,
     (loss_scale, grad_scale): (Option<&LogScale>, Option<&LogScale>),
     strip: usize,
     ui: &Ui,
 ) {
     let (style, width) = (&ui.style, ui.width);
+    let cfg = &report.config;
     let _ = writeln!(out, "\n{}", style.bold(&h.label));
     let cols = columns(h.checkpoints.len(), strip);
     if let Some(scale) = loss_scale {
@@ -250,7 +285,7 @@ fn block(
             );
         }
     }
-    let verdict = train::verdict(cfg, h);
+    let verdict = train::verdict(report, h);
     for (i, line) in textwrap::wrap(&verdict, width - 2).iter().enumerate() {
         let mark = if i == 0 { "▶ " } else { "  " };
         let painted = if h.diverged.is_some() {

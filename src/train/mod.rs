@@ -270,12 +270,56 @@ impl History {
     }
 }
 
+/// What a network scores without looking at its input: the bar learning has to clear.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Chance {
+    /// Accuracy of always answering the training set's most common class, on the training
+    /// set and on the test set.
+    pub train_accuracy: f64,
+    pub test_accuracy: f64,
+    /// Cross-entropy on the training set of predicting its class frequencies for every
+    /// example (ln K for K balanced classes): the lowest loss a constant guess reaches.
+    pub loss: f64,
+}
+
+impl Chance {
+    /// The constant-guess scores of a dataset with `classes` classes.
+    pub fn of(y_train: &[usize], y_test: &[usize], classes: usize) -> Chance {
+        let mut counts = vec![0usize; classes.max(1)];
+        for &y in y_train {
+            if let Some(c) = counts.get_mut(y) {
+                *c += 1;
+            }
+        }
+        let n = y_train.len().max(1) as f64;
+        let majority = (0..counts.len()).max_by_key(|&c| counts[c]).unwrap_or(0);
+        let share = |ys: &[usize]| {
+            ys.iter().filter(|&&y| y == majority).count() as f64 / ys.len().max(1) as f64
+        };
+        let loss = counts
+            .iter()
+            .filter(|&&c| c > 0)
+            .map(|&c| {
+                let p = c as f64 / n;
+                -p * p.ln()
+            })
+            .sum();
+        Chance {
+            train_accuracy: share(y_train),
+            test_accuracy: share(y_test),
+            loss,
+        }
+    }
+}
+
 /// What a comparison produced.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TrainReport {
     pub config: TrainConfig,
     pub train_examples: usize,
     pub test_examples: usize,
+    /// What a constant guess scores on this data.
+    pub chance: Chance,
     pub runs: Vec<History>,
 }
 
@@ -299,6 +343,7 @@ fn run_all<F: Real>(cfg: &TrainConfig, progress: &mut dyn FnMut(usize)) -> Resul
         config: cfg.clone(),
         train_examples: data.y_train.len(),
         test_examples: data.y_test.len(),
+        chance: Chance::of(&data.y_train, &data.y_test, cfg.data.kind.classes()),
         runs,
     })
 }

@@ -1,27 +1,107 @@
 //! What a training run concluded, in words computed from its history: one verdict per
 //! configuration and a few lines comparing them.
 
-use super::{Divergence, History, TrainConfig, TrainReport};
+use super::{Chance, Divergence, History, TrainConfig, TrainReport};
 use crate::format::{num, pretty};
 
-/// One line on what happened to a configuration, computed from its run.
-pub fn verdict(cfg: &TrainConfig, h: &History) -> String {
+/// A layer whose median update moves less than this share of its weights is frozen.
+const FROZEN: f64 = 1e-6;
+/// Accuracy within this share of the way from chance to 100% still counts as chance level.
+const NEAR_CHANCE: f64 = 0.1;
+/// Train and test accuracy this far apart (in points of accuracy) are called overfitting.
+const OVERFIT_GAP: f64 = 0.1;
+
+/// An accuracy as the summary table prints it: `99.6%`.
+fn pct(v: f64) -> String {
+    format!("{:.1}%", 100.0 * v)
+}
+
+/// An accuracy in percent, rounded as [`pct`] prints it, so that differences agree with
+/// the table.
+fn rounded(v: f64) -> f64 {
+    (1000.0 * v).round() / 10.0
+}
+
+/// One line on what happened to a configuration, computed from its run: the loss, both
+/// accuracies against chance, the target, and how far each layer moved.
+pub fn verdict(report: &TrainReport, h: &History) -> String {
+    let cfg = &report.config;
     if let Some(d) = h.diverged {
         return divergence(cfg, d);
     }
     let (step, train, test) = h.last();
     let mut parts = vec![format!(
-        "loss {} → {} in {step} steps, test accuracy {:.0}%",
+        "loss {} → {} in {step} steps; accuracy {} on the training set, {} on the test set",
         num(h.initial.train.loss),
         num(train.loss),
-        100.0 * test.accuracy
+        pct(train.accuracy),
+        pct(test.accuracy)
     )];
     parts.push(match h.steps_to_target {
         Some(s) => format!("loss ≤ {} by step {s}", cfg.target_loss),
         None => format!("loss never reached {}", cfg.target_loss),
     });
-    parts.extend(update_ratios(h));
-    parts.join("; ")
+    let chance = report.chance;
+    let near = |acc: f64, base: f64| acc < base + NEAR_CHANCE * (1.0 - base);
+    // The training set is what the network fits: at chance there, it has learned nothing,
+    // whatever a small test set says by luck.
+    let learned_nothing = near(train.accuracy, chance.train_accuracy);
+    let ratios = update_ratios(h);
+    if learned_nothing {
+        parts.push(chance_level(train.loss, chance, cfg.data.kind.classes()));
+        if let Some(r) = &ratios
+            && !r.frozen
+        {
+            parts.push(format!(
+                "{}, so healthy gradient flow is not the same as learning: the gradients reach \
+                 every layer, but the updates have not found a better answer than a guess",
+                r.text
+            ));
+            return parts.join("; ") + ".";
+        }
+    } else if rounded(train.accuracy) - rounded(test.accuracy) >= 100.0 * OVERFIT_GAP {
+        let carried = if near(test.accuracy, chance.test_accuracy) {
+            format!(
+                ", and {} on the test set is close to the {} of always answering the most \
+                 common class",
+                pct(test.accuracy),
+                pct(chance.test_accuracy)
+            )
+        } else {
+            String::new()
+        };
+        parts.push(format!(
+            "train and test accuracy are {:.1} points apart: the network has fitted its \
+             training examples rather than the rule behind them (overfitting){carried}",
+            rounded(train.accuracy) - rounded(test.accuracy)
+        ));
+    }
+    parts.extend(ratios.map(|r| r.text));
+    parts.join("; ") + "."
+}
+
+/// What accuracy at chance level means, with the loss a constant guess has.
+fn chance_level(loss: f64, chance: Chance, classes: usize) -> String {
+    let mut s = format!(
+        "that is chance level: always answering the most common class scores {} on the \
+         training set ({} on the test set)",
+        pct(chance.train_accuracy),
+        pct(chance.test_accuracy)
+    );
+    if (loss - chance.loss).abs() <= 0.05 * chance.loss {
+        let k = classes as f64;
+        let reference = if (chance.loss - k.ln()).abs() < 0.005 {
+            format!("ln {classes} = {}", num(k.ln()))
+        } else {
+            num(chance.loss)
+        };
+        s.push_str(&format!(
+            ", and the loss, {}, is close to {reference}, the cross-entropy of predicting the \
+             class frequencies whatever the input",
+            num(loss)
+        ));
+    }
+    s
 }
 
 /// What went non-finite, where, and what to try.
@@ -50,8 +130,15 @@ fn divergence(cfg: &TrainConfig, d: Divergence) -> String {
     format!("diverged at step {}: {what}{place}.{fix}", d.step)
 }
 
+/// How far the layers' weights moved per step (median ‖ΔW‖/‖W‖), in words.
+struct Ratios {
+    text: String,
+    /// Some layer moved less than [`FROZEN`] of its weights per step.
+    frozen: bool,
+}
+
 /// How far the least- and most-moving layers' weights moved per step (median ‖ΔW‖/‖W‖).
-fn update_ratios(h: &History) -> Option<String> {
+fn update_ratios(h: &History) -> Option<Ratios> {
     let ratios = h.median_update_ratios();
     let finite: Vec<(usize, f64)> = ratios
         .iter()
@@ -62,7 +149,8 @@ fn update_ratios(h: &History) -> Option<String> {
     let low = finite.iter().copied().min_by(|a, b| a.1.total_cmp(&b.1));
     let high = finite.iter().copied().max_by(|a, b| a.1.total_cmp(&b.1));
     let ((lo, r_lo), (hi, r_hi)) = (low?, high?);
-    Some(if r_lo < 1e-6 {
+    let frozen = r_lo < FROZEN;
+    let text = if frozen {
         format!(
             "layer {} moved {} of its weights per step: effectively frozen",
             lo + 1,
@@ -82,7 +170,8 @@ fn update_ratios(h: &History) -> Option<String> {
             pretty(r_lo),
             pretty(r_hi)
         )
-    })
+    };
+    Some(Ratios { text, frozen })
 }
 
 /// Lines comparing the configurations of a report (none for a single run).
