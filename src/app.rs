@@ -21,7 +21,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<()> {
         Command::List => list(&load(cli)?, &ui, out),
         Command::Ask(args) => ask(cli, args, &ui, out),
         Command::Demo(args) => demo(cli, args, &ui, out),
-        Command::Demos => demos(out),
+        Command::Demos => demos(&ui, out),
         Command::Train(args) => train(cli, args, &ui, out),
         Command::Quiz(args) => quiz(cli, args, &ui, out),
         Command::Tour(args) => tour(cli, args, &ui, out),
@@ -130,13 +130,13 @@ fn look_for(out: &mut dyn Write, ui: &Ui, title: &str, takeaway: &str, cmd: &str
     for line in textwrap::wrap(&format!("Look for: {takeaway}"), ui.width) {
         writeln!(out, "{line}")?;
     }
-    writeln!(out, "  $ {cmd}")?;
+    write!(out, "{}", crate::ui::command(cmd, ui.width))?;
     Ok(())
 }
 
 fn demo(cli: &Cli, args: &DemoArgs, ui: &Ui, out: &mut dyn Write) -> Result<()> {
     let Some(name) = args.name.as_deref().filter(|_| !args.list) else {
-        return demos(out);
+        return demos(ui, out);
     };
     let exp = experiments::find(name)?;
     if let Some(path) = &args.plot {
@@ -167,9 +167,13 @@ fn emit<R: serde::Serialize>(
     Ok(())
 }
 
-fn demos(out: &mut dyn Write) -> Result<()> {
+fn demos(ui: &Ui, out: &mut dyn Write) -> Result<()> {
     for e in ALL {
-        writeln!(out, "{:<12} {}", e.name, e.summary)?;
+        let line = format!("{:<12} {}", e.name, e.summary);
+        let opts = textwrap::Options::new(ui.width).subsequent_indent("             ");
+        for l in textwrap::wrap(&line, opts) {
+            writeln!(out, "{l}")?;
+        }
     }
     writeln!(
         out,

@@ -98,3 +98,61 @@ pub fn text_width(max: usize) -> usize {
         .unwrap_or(80);
     detected.clamp(60, max)
 }
+
+/// A shell command as `  $ gradtutor …` lines within `width`: long ones continue on
+/// indented lines ending in ` \`, breaking only between a flag with its value and the next,
+/// never inside a name or a number.
+pub fn command(cmd: &str, width: usize) -> String {
+    let mut units: Vec<String> = Vec::new();
+    let mut quoted = false;
+    for token in cmd.split(' ') {
+        let joins_value = units
+            .last()
+            .is_some_and(|u| u.starts_with("--") && !u.contains(' ') && !token.starts_with("--"));
+        if quoted || joins_value {
+            let last = units.last_mut().expect("a unit to join");
+            last.push(' ');
+            last.push_str(token);
+        } else {
+            units.push(token.to_string());
+        }
+        quoted ^= token.matches('"').count() % 2 == 1;
+    }
+    let (first, next) = ("  $ ", "      ");
+    let mut lines = vec![first.to_string()];
+    for unit in units {
+        let line = lines.last_mut().expect("a line");
+        let fresh = line == first || line == next;
+        if !fresh && line.chars().count() + 1 + unit.chars().count() + 2 > width {
+            line.push_str(" \\");
+            lines.push(format!("{next}{unit}"));
+            continue;
+        }
+        if !fresh {
+            line.push(' ');
+        }
+        line.push_str(&unit);
+    }
+    lines.join("\n") + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::command;
+
+    #[test]
+    fn commands_wrap_between_flags_never_inside_them() {
+        let short = "gradtutor demo vanishing --depth 20";
+        assert_eq!(command(short, 80), format!("  $ {short}\n"));
+        let long =
+            "gradtutor demo vanishing --depth 30 --activation tanh --init lecun-normal --seeds 3";
+        let text = command(long, 60);
+        assert_eq!(
+            text,
+            "  $ gradtutor demo vanishing --depth 30 --activation tanh \\\n      --init lecun-normal --seeds 3\n"
+        );
+        assert!(text.lines().all(|l| l.chars().count() <= 60));
+        let quoted = "gradtutor train --compare \"relu, tanh\" --steps 50";
+        assert!(command(quoted, 30).contains("--compare \"relu, tanh\""));
+    }
+}

@@ -76,11 +76,6 @@ fn describe(cfg: &ProbeConfig) -> String {
 
 fn conclude(_: &Settings, report: &mut Report) {
     report.tables.push(per_activation(&report.runs));
-    report.notes.push(
-        "dead: units with φ′ = 0 for every example, averaged over the hidden layers (in \
-         brackets, the worst layer); ReLU only, the others never have φ′ = 0 everywhere."
-            .into(),
-    );
     report.verdicts.extend(verdicts(&report.runs));
     let init = report.runs.first().map(|r| r.config.spec.init);
     if init != Some(Init::HeNormal) {
@@ -131,16 +126,17 @@ fn per_activation(runs: &[Run]) -> Table {
             "max φ′",
             "saturated",
             "dead (max)",
-            "‖∂L/∂W‖ 1 vs last",
-            "‖∂L/∂h‖ 1 vs last",
+            "‖∂L/∂W‖",
+            "‖∂L/∂h‖",
         ],
         rows,
     )
     .with_legend(
-        "max φ′: the activation's largest slope; saturated: mean over the hidden layers; dead \
-         (worst): units switched off for every example of the batch, in the hidden layer with \
-         the most (never: the slope is not 0 over any range of inputs); 1 vs last: orders of \
-         magnitude from the output layer to layer 1, + where layer 1's is larger; · : not \
+        "max φ′: the activation's largest slope; saturated: mean over the hidden layers; dead: \
+         units switched off for every example of the batch, mean over the hidden layers (in \
+         brackets, the hidden layer with the most; never: the slope is not 0 over any range \
+         of inputs); ‖∂L/∂W‖, ‖∂L/∂h‖: \
+         orders of magnitude from the output layer to layer 1, + where layer 1's is larger; · : not \
          defined (a norm is 0 or not finite).",
     )
 }

@@ -82,16 +82,16 @@ fn conclude(_: &Settings, report: &mut Report) {
                 "std(a) 1 → last",
                 "saturated",
                 "unit spread",
-                "‖∂L/∂W‖ 1 vs last",
-                "‖∂L/∂h‖ 1 vs last",
+                "‖∂L/∂W‖",
+                "‖∂L/∂h‖",
             ],
             rows,
         )
         .with_legend(
             "std(a): first and last hidden layer; saturated: mean over the hidden layers; unit \
          spread: how far the units' gradients differ, max_j ‖g_j − ḡ‖ / ‖∂L/∂W‖ in the hidden \
-         layer where it is largest (0: every unit gets the same gradient); 1 vs last: orders \
-         of magnitude from the output layer to layer 1, + where layer 1's is larger; · : not \
+         layer where it is largest (0: every unit gets the same gradient); ‖∂L/∂W‖, ‖∂L/∂h‖: \
+         orders of magnitude from the output layer to layer 1, + where layer 1's is larger; · : not \
          defined (a norm is 0 or not finite).",
         ),
     );

@@ -26,7 +26,7 @@ pub fn prompt(item: &QuizItem, preset: &Preset, ui: &Ui) -> String {
             }
         }
         ItemKind::Numeric { tolerance, .. } => {
-            let _ = writeln!(out, "  $ {}", item.command(preset));
+            out.push_str(&crate::ui::command(&item.command(preset), ui.width));
             let hint = format!("Answer with a number (within ±{tolerance} counts).");
             let _ = writeln!(out, "{}", ui.style.dim(&hint));
         }
