@@ -4,7 +4,7 @@
 //! its stated range.
 
 use crate::bank::{Bank, Preset, Question, read_dir};
-use crate::format::{count, num, thousands};
+use crate::format::{count, num, pretty, sci, thousands};
 use crate::render::text;
 use crate::report::{Figure, Report};
 use crate::settings::Settings;
@@ -143,6 +143,11 @@ fn shows(text: &str, figure: Figure, value: f64) -> bool {
         Figure::Parameters => vec![thousands(value as usize)],
         Figure::SaturatedPercent | Figure::DeadPercent => vec![format!("{value:.0}%")],
         Figure::Loss => vec![format!("loss {}", num(value))],
+        Figure::GradFirst | Figure::GradLast | Figure::GlobalGradNorm => {
+            vec![sci(value), pretty(value)]
+        }
+        Figure::ActStdFirst | Figure::ActStdLast => vec![num(value)],
+        Figure::ZeroLayers => vec![format!("{value} layers")],
     };
     candidates.iter().any(|c| text.contains(c.as_str()))
 }

@@ -303,6 +303,18 @@ pub enum Figure {
     DeadPercent,
     /// The loss of the probe batch.
     Loss,
+    /// ‖∂L/∂W_1‖, the first layer's gradient norm.
+    GradFirst,
+    /// ‖∂L/∂W‖ of the output layer.
+    GradLast,
+    /// Standard deviation of the first hidden layer's activations a_1.
+    ActStdFirst,
+    /// Standard deviation of the last hidden layer's activations.
+    ActStdLast,
+    /// √(Σ‖g‖²) over every parameter's gradient, before any clipping.
+    GlobalGradNorm,
+    /// How many layers receive a gradient of exactly 0 (underflow).
+    ZeroLayers,
 }
 
 impl Figure {
@@ -328,6 +340,15 @@ impl Figure {
             Figure::SaturatedPercent => run.hidden_mean(|f| f.saturated).map(|v| 100.0 * v),
             Figure::DeadPercent => run.hidden_mean(|f| f.dead).map(|v| 100.0 * v),
             Figure::Loss => run.loss.is_finite().then_some(run.loss),
+            Figure::GradFirst => run.layers.first().map(|l| l.figures.grad_norm),
+            Figure::GradLast => run.layers.last().map(|l| l.figures.grad_norm),
+            Figure::ActStdFirst => run.layers.first().map(|l| l.figures.act_std),
+            Figure::ActStdLast => {
+                let hidden = run.layers.len().checked_sub(2)?;
+                Some(run.layers[hidden].figures.act_std)
+            }
+            Figure::GlobalGradNorm => Some(run.global_grad_norm),
+            Figure::ZeroLayers => Some(run.zero_layers().len() as f64),
         }
     }
 }
@@ -358,6 +379,12 @@ impl Figure {
             Figure::SaturatedPercent => "hidden layers",
             Figure::DeadPercent => "a ReLU run (units with φ′ = 0 for every example)",
             Figure::Loss => "a finite loss",
+            Figure::GradFirst
+            | Figure::GradLast
+            | Figure::ActStdFirst
+            | Figure::ActStdLast
+            | Figure::GlobalGradNorm
+            | Figure::ZeroLayers => "nothing: every run has it",
         }
     }
 }
