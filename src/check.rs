@@ -74,12 +74,15 @@ fn run_question(q: &Question, max_bytes: u64, problems: &mut Vec<String>) {
         match value {
             Err(e) => problems.push(format!("{place}: claim: {e:#}")),
             Ok(v) if !(claim.min..=claim.max).contains(&v) => problems.push(format!(
-                "{place}: false claim: {} of run '{}' is {}, outside {}–{}: \"{}\"",
+                "{place}: false claim: {} of {} is {}, outside {}–{}: \"{}\"",
                 claim.figure,
-                claim.run.as_deref().unwrap_or("(first)"),
+                claim
+                    .run
+                    .as_deref()
+                    .map_or("the first run".into(), |r| format!("run '{r}'")),
                 crate::format::figure(v),
-                claim.min,
-                claim.max,
+                crate::format::figure(claim.min),
+                crate::format::figure(claim.max),
                 claim.text.trim()
             )),
             Ok(_) => {}

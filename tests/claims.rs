@@ -116,7 +116,7 @@ fn a_true_claim_passes_and_a_false_one_fails_at_its_line() {
         .assert()
         .failure()
         .stdout(predicates::str::contains(format!(
-            "q.toml:12:1: false claim: grad-orders-drop of run '(first)' is {}",
+            "q.toml:12:1: false claim: grad-orders-drop of the first run is {}",
             gradtutor::format_figure(v)
         )))
         .stdout(predicates::str::contains(
@@ -146,4 +146,29 @@ fn a_numeric_item_must_ask_for_a_figure_the_output_prints() {
         .args(["check", dir.path().to_str().unwrap()])
         .assert()
         .success();
+}
+
+#[test]
+fn the_built_in_bank_with_one_claim_made_false_fails_at_that_claim() {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in fs::read_dir("questions").unwrap() {
+        let path = entry.unwrap().path();
+        fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+    }
+    let name = "01-vanishing-gradients.toml";
+    let text = fs::read_to_string(dir.path().join(name)).unwrap();
+    // The first claim: the f64 run's first-layer gradient is about 1e−50.
+    let line = text.lines().position(|l| l == "[[claim]]").unwrap() + 1;
+    let broken = text.replacen("min = 1e-52\nmax = 1e-49", "min = 1e-40\nmax = 1e-39", 1);
+    assert_ne!(broken, text);
+    fs::write(dir.path().join(name), broken).unwrap();
+    gradtutor()
+        .args(["check", dir.path().to_str().unwrap()])
+        .assert()
+        .failure()
+        .stdout(predicates::str::contains(format!(
+            "{name}:{line}:1: false claim: grad-first of the first run is 9.60e-51, outside \
+             1.00e-40–1.00e-39"
+        )))
+        .stderr(predicates::str::contains("1 problem in"));
 }
