@@ -127,7 +127,7 @@ fn ask(cli: &Cli, args: &AskArgs, ui: &Ui, out: &mut dyn Write) -> Result<()> {
 /// A section's head: its title, what to look for, and the command that runs it.
 fn look_for(out: &mut dyn Write, ui: &Ui, title: &str, takeaway: &str, cmd: &str) -> Result<()> {
     writeln!(out, "\n{}", ui.style.bold(title))?;
-    for line in textwrap::wrap(&format!("Look for: {takeaway}"), ui.width) {
+    for line in crate::ui::wrap(&format!("Look for: {takeaway}"), ui.width) {
         writeln!(out, "{line}")?;
     }
     write!(out, "{}", crate::ui::command(cmd, ui.width))?;
@@ -170,7 +170,7 @@ fn emit<R: serde::Serialize>(
 fn demos(ui: &Ui, out: &mut dyn Write) -> Result<()> {
     for e in ALL {
         let line = format!("{:<12} {}", e.name, e.summary);
-        let opts = textwrap::Options::new(ui.width).subsequent_indent("             ");
+        let opts = crate::ui::opts(ui.width).subsequent_indent("             ");
         for l in textwrap::wrap(&line, opts) {
             writeln!(out, "{l}")?;
         }

@@ -99,6 +99,20 @@ pub fn text_width(max: usize) -> usize {
     detected.clamp(60, max)
 }
 
+/// Layout for `width` columns that breaks lines only at spaces: a flag, a name or a number
+/// stays whole, even at a hyphen (`xavier-normal`, `--clip-norm`).
+pub fn opts(width: usize) -> textwrap::Options<'static> {
+    textwrap::Options::new(width)
+        .word_separator(textwrap::WordSeparator::AsciiSpace)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation)
+        .break_words(false)
+}
+
+/// `text` wrapped to `width` columns with [`opts`].
+pub fn wrap(text: &str, width: usize) -> Vec<std::borrow::Cow<'_, str>> {
+    textwrap::wrap(text, opts(width))
+}
+
 /// A shell command as `  $ gradtutor …` lines within `width`: long ones continue on
 /// indented lines ending in ` \`, breaking only between a flag with its value and the next,
 /// never inside a name or a number.
@@ -139,6 +153,17 @@ pub fn command(cmd: &str, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::command;
+
+    #[test]
+    fn prose_wraps_at_spaces_never_at_hyphens() {
+        let text = "train with sigmoid/xavier-normal and --clip-norm 1";
+        for width in 20..40 {
+            let lines = super::wrap(text, width);
+            let joined: Vec<&str> = lines.iter().flat_map(|l| l.split(' ')).collect();
+            assert!(joined.contains(&"sigmoid/xavier-normal"), "{lines:?}");
+            assert!(joined.contains(&"--clip-norm"), "{lines:?}");
+        }
+    }
 
     #[test]
     fn commands_wrap_between_flags_never_inside_them() {

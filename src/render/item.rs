@@ -10,13 +10,13 @@ use std::fmt::Write;
 /// The prompt and its choices, or the command to run and how to answer, for a terminal.
 pub fn prompt(item: &QuizItem, preset: &Preset, ui: &Ui) -> String {
     let mut out = String::new();
-    for line in textwrap::wrap(item.prompt.trim(), ui.width) {
+    for line in crate::ui::wrap(item.prompt.trim(), ui.width) {
         let _ = writeln!(out, "{line}");
     }
     match &item.kind {
         ItemKind::Choice { choices, .. } => {
             for (i, c) in choices.iter().enumerate() {
-                let opts = textwrap::Options::new(ui.width)
+                let opts = crate::ui::opts(ui.width)
                     .initial_indent("")
                     .subsequent_indent("     ");
                 let text = format!("  {}) {}", letter(i), c.trim());
@@ -52,7 +52,7 @@ pub fn reveal(item: &QuizItem, measured: Option<f64>, ui: &Ui) -> String {
         ),
     };
     let mut out = String::new();
-    for line in textwrap::wrap(&text, ui.width) {
+    for line in crate::ui::wrap(&text, ui.width) {
         let _ = writeln!(out, "{}", ui.style.dim(&line));
     }
     out
@@ -62,7 +62,7 @@ pub fn reveal(item: &QuizItem, measured: Option<f64>, ui: &Ui) -> String {
 pub fn feedback(outcome: &Outcome, ui: &Ui) -> String {
     let mut out = String::new();
     for (n, para) in outcome.feedback.lines().enumerate() {
-        for line in textwrap::wrap(para, ui.width) {
+        for line in crate::ui::wrap(para, ui.width) {
             let painted = if n == 0 && outcome.correct {
                 ui.style.cyan(&line)
             } else if n == 0 {

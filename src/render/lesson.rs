@@ -14,14 +14,14 @@ pub fn render(q: &Question, run: &Report, ui: &Ui) -> String {
     let head = format!("Question {} · {}", q.id, q.title);
     let _ = writeln!(out, "{}", style.bold(&head));
     let _ = writeln!(out, "{}", "─".repeat(head.chars().count().min(width)));
-    for line in textwrap::wrap(q.question.trim(), width) {
+    for line in crate::ui::wrap(q.question.trim(), width) {
         let _ = writeln!(out, "{}", style.bold(&line));
     }
     let _ = writeln!(out);
     prose(&mut out, &fill(&q.answer, run), width);
     let _ = writeln!(out, "\n{}", style.bold("Key points"));
     for p in q.key_points.iter().map(|k| fill(k, run)) {
-        let opts = textwrap::Options::new(width)
+        let opts = crate::ui::opts(width)
             .initial_indent("  • ")
             .subsequent_indent("    ");
         for line in textwrap::wrap(p.trim(), opts) {
@@ -47,7 +47,7 @@ fn prose(out: &mut String, text: &str, width: usize) {
     let mut buffer = String::new();
     let flush = |buffer: &mut String, out: &mut String| {
         if !buffer.trim().is_empty() {
-            for line in textwrap::wrap(buffer.trim(), width) {
+            for line in crate::ui::wrap(buffer.trim(), width) {
                 let _ = writeln!(out, "{line}");
             }
         }
@@ -65,7 +65,7 @@ fn prose(out: &mut String, text: &str, width: usize) {
             }
             Line::Bullet(b) => {
                 flush(&mut buffer, out);
-                let opts = textwrap::Options::new(width)
+                let opts = crate::ui::opts(width)
                     .initial_indent("  • ")
                     .subsequent_indent("    ");
                 for l in textwrap::wrap(b.trim(), opts) {

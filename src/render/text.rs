@@ -16,7 +16,7 @@ pub fn render(report: &Report, ui: &Ui) -> String {
         "{}",
         style.bold(&format!("demo {}", report.experiment))
     );
-    for line in textwrap::wrap(&report.description, width) {
+    for line in crate::ui::wrap(&report.description, width) {
         let _ = writeln!(out, "{}", style.dim(&line));
     }
     if let [run] = report.runs.as_slice() {
@@ -30,7 +30,7 @@ pub fn render(report: &Report, ui: &Ui) -> String {
         let _ = writeln!(out, "\n{}", style.bold(&table.title));
         render_table(&mut out, &table.headers, &table.rows);
         if let Some(legend) = &table.legend {
-            for line in textwrap::wrap(legend, width.saturating_sub(2)) {
+            for line in crate::ui::wrap(legend, width.saturating_sub(2)) {
                 let _ = writeln!(out, "  {}", style.dim(&line));
             }
         }
@@ -38,14 +38,14 @@ pub fn render(report: &Report, ui: &Ui) -> String {
     if !report.verdicts.is_empty() {
         let _ = writeln!(out, "{rule}");
         for v in &report.verdicts {
-            for (i, line) in textwrap::wrap(v, width - 2).iter().enumerate() {
+            for (i, line) in crate::ui::wrap(v, width - 2).iter().enumerate() {
                 let mark = if i == 0 { "▶ " } else { "  " };
                 let _ = writeln!(out, "{mark}{}", style.bold(line));
             }
         }
     }
     for n in &report.notes {
-        for line in textwrap::wrap(n, width) {
+        for line in crate::ui::wrap(n, width) {
             let _ = writeln!(out, "{}", style.dim(&line));
         }
     }
@@ -152,7 +152,7 @@ fn single(out: &mut String, run: &Run, scale: &BarScale, style: &Style, width: u
     if many {
         legend.push_str(" range×: largest over smallest ‖∂L/∂W‖ across the seeds.");
     }
-    for line in textwrap::wrap(&legend, width) {
+    for line in crate::ui::wrap(&legend, width) {
         let _ = writeln!(out, "{}", style.dim(&line));
     }
 }
@@ -283,13 +283,13 @@ fn summary(out: &mut String, run: &Run, style: &Style, width: usize, compact: bo
             "loss {}   ‖∂L/∂W‖ layer 1 vs last: {ratio}",
             num(run.loss)
         );
-        for line in textwrap::wrap(&format!("theory: {theory}"), width) {
+        for line in crate::ui::wrap(&format!("theory: {theory}"), width) {
             let _ = writeln!(out, "{}", style.dim(&line));
         }
     } else {
         let label: String = run.label.chars().take(12).collect();
         let _ = writeln!(out, "  {label:<12} {ratio:<18} loss {}", num(run.loss));
-        for line in textwrap::wrap(&theory, width.saturating_sub(15)) {
+        for line in crate::ui::wrap(&theory, width.saturating_sub(15)) {
             let _ = writeln!(out, "{}{}", " ".repeat(15), style.dim(&line));
         }
     }

@@ -75,7 +75,7 @@ pub fn render(report: &TrainReport, ui: &Ui) -> String {
     if !lines.is_empty() {
         let _ = writeln!(out, "{}", "─".repeat(width.min(80)));
         for l in lines {
-            for line in textwrap::wrap(&l, width) {
+            for line in crate::ui::wrap(&l, width) {
                 let _ = writeln!(out, "{}", style.bold(&line));
             }
         }
@@ -97,7 +97,7 @@ fn header(out: &mut String, report: &TrainReport, ui: &Ui) {
         report.train_examples,
         report.test_examples,
     );
-    for line in textwrap::wrap(&data, ui.width) {
+    for line in crate::ui::wrap(&data, ui.width) {
         let _ = writeln!(out, "{line}");
     }
     let _ = writeln!(
@@ -115,7 +115,7 @@ fn header(out: &mut String, report: &TrainReport, ui: &Ui) {
     if let Some(c) = cfg.clip_value {
         let _ = write!(how, " · clip-value {c}");
     }
-    for line in textwrap::wrap(&how, ui.width) {
+    for line in crate::ui::wrap(&how, ui.width) {
         let _ = writeln!(out, "{line}");
     }
     let _ = writeln!(out);
@@ -152,7 +152,7 @@ fn summary_table(out: &mut String, report: &TrainReport, ui: &Ui) {
          after the last step; {target}: the first checkpoint at which the training loss was \
          that low."
     );
-    for line in textwrap::wrap(&note, ui.width.saturating_sub(2)) {
+    for line in crate::ui::wrap(&note, ui.width.saturating_sub(2)) {
         let _ = writeln!(out, "  {}", ui.style.dim(&line));
     }
 }
@@ -231,7 +231,7 @@ fn legend(
         );
     }
     let _ = writeln!(out);
-    for line in textwrap::wrap(&legend, ui.width) {
+    for line in crate::ui::wrap(&legend, ui.width) {
         let _ = writeln!(out, "{}", ui.style.dim(&line));
     }
 }
@@ -286,7 +286,7 @@ fn block(
         }
     }
     let verdict = train::verdict(report, h);
-    for (i, line) in textwrap::wrap(&verdict, width - 2).iter().enumerate() {
+    for (i, line) in crate::ui::wrap(&verdict, width - 2).iter().enumerate() {
         let mark = if i == 0 { "▶ " } else { "  " };
         let painted = if h.diverged.is_some() {
             style.red(line)
