@@ -364,7 +364,7 @@ fn sigmoid_with_xavier_matches_an_independent_integration() {
     assert_all("sigmoid q", &p.q, &q, 1e-6);
     assert_all("sigmoid χ", &p.chi, &chi, 1e-6);
     assert_summary("sigmoid", &p, &p.chi.clone());
-    // What the criticality question tells the student: χ ≈ 0.056 once q settles.
+    // Sigmoid with σ_w² = 1 settles at χ ≈ 0.056 (a factor √χ ≈ 0.24 per layer).
     let last = *p.chi.last().unwrap();
     assert!((last - 0.056).abs() < 0.0005, "settled χ {last}");
 
