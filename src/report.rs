@@ -30,7 +30,7 @@ impl Metric {
         match self {
             Metric::GradNorm => "‖∂L/∂W‖ per layer",
             Metric::SignalNorm => "‖∂L/∂h‖ per layer (the backprop signal)",
-            Metric::ActStd => "std of the activations a_l",
+            Metric::ActStd => "std of the activations a_l (the logits for the output layer)",
             Metric::Saturated => "saturated fraction: units with φ′(h) < 0.1·max φ′",
             Metric::UnitSpread => "spread between units' gradients (0: all units identical)",
         }

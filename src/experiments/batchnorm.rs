@@ -39,7 +39,8 @@ fn describe(cfg: &ProbeConfig) -> String {
          activation (batch statistics, γ = 1, β = 0, ε = {}, PyTorch's default). Then the \
          same pair for weights drawn from {} and {last}, that is N(0, σ²) with σ = {}: batch \
          norm divides each unit's pre-activation by its batch standard deviation, so scaling W \
-         by a constant leaves the forward pass unchanged.",
+         by a constant leaves every normalized layer's output unchanged (the output layer is \
+         not normalized, so the logits still scale).",
         network(cfg),
         format!("{:e}", crate::nn::batchnorm::BN_EPS).replace('-', "−"),
         rest.join(", "),
@@ -112,15 +113,18 @@ fn conclude(_: &Settings, report: &mut Report) {
         let hi = o.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         Some(hi - lo)
     };
-    let without = match range(false) {
-        Some(r) => format!("moves by {r:.1} orders"),
-        None => "leaves the representable range (a gradient underflows or overflows)".into(),
-    };
     if let Some(with) = range(true) {
-        report.verdicts.push(format!(
-            "Across σ = 0.01 … 1 the first/last ratio {without} without batch norm and by \
-             {with:.1} with it."
-        ));
+        report.verdicts.push(match range(false) {
+            Some(without) => format!(
+                "Across σ = 0.01 … 1 the first/last ratio moves by {without:.1} orders without \
+                 batch norm and by {with:.1} with it."
+            ),
+            None => format!(
+                "Across σ = 0.01 … 1 a gradient leaves the representable range without batch \
+                 norm (it underflows or overflows); with it the first/last ratio moves by \
+                 {with:.1} orders."
+            ),
+        });
     }
     if let [_, bn] = report.runs.as_slice()
         && let Some(o) = bn.grad_orders()

@@ -89,8 +89,8 @@ pub fn mechanism(cfg: &ProbeConfig) -> String {
     let clause = match cfg.spec.activation {
         Activation::Sigmoid => format!(
             "σ′ is at most ¼, so χ = σ_w²·E[σ′(h)²] is at most σ_w²/16: with σ_w² = \
-             n_in·Var(W) = {s2t} here, χ ≤ {} and each layer keeps at most √χ ≤ {} of the \
-             signal's norm.",
+             n_in·Var(W) = {s2t} in the hidden layers here, χ ≤ {} and on average each hidden \
+             layer keeps at most √χ ≤ {} of the signal's norm.",
             figure(s2 / 16.0),
             figure(s2.sqrt() / 4.0)
         ),

@@ -68,7 +68,10 @@ pub fn describe(cfg: &ProbeConfig) -> String {
                 s.push_str(&format!(
                     " Deep enough, it passes {}'s largest value, {}, and becomes inf, then NaN.",
                     cfg.precision,
-                    pretty(10f64.powf(largest_log10(cfg.precision)))
+                    pretty(match cfg.precision {
+                        crate::probe::Precision::F32 => f32::MAX as f64,
+                        crate::probe::Precision::F64 => f64::MAX,
+                    })
                 ));
             }
         }
@@ -121,8 +124,9 @@ fn conclude(_: &Settings, report: &mut Report) {
                 .max(1.0) as usize;
             let depth = (run.config.depth() + more).div_ceil(10) * 10 + 10;
             report.notes.push(format!(
-                "At this rate ({per_layer:.2} orders per layer) {precision} overflows within \
-                 about {more} more layers: try --depth {depth} to watch it happen."
+                "At this rate ({per_layer:.2} orders per layer) the largest gradient norm passes \
+                 {precision}'s largest value in roughly {more} more layers, and single entries \
+                 overflow a few layers later: try --depth {depth} to watch it happen."
             ));
         }
     }

@@ -147,11 +147,17 @@ fn summary_table(out: &mut String, report: &TrainReport, ui: &Ui) {
         })
         .collect();
     render_table(out, &headers, &rows);
-    let note = format!(
+    let mut note = format!(
         "loss: on the whole training set, before → after; train, test: accuracy on each set \
          after the last step; {target}: the first checkpoint at which the training loss was \
          that low."
     );
+    if report.runs.iter().any(|h| h.diverged.is_some()) {
+        note.push_str(
+            " A run that diverged shows its last finite checkpoint as \"after\" (the step is in \
+             its verdict).",
+        );
+    }
     for line in crate::ui::wrap(&note, ui.width.saturating_sub(2)) {
         let _ = writeln!(out, "  {}", ui.style.dim(&line));
     }

@@ -53,8 +53,9 @@ pub fn verdict(report: &TrainReport, h: &History) -> String {
             && !r.frozen
         {
             parts.push(format!(
-                "{}, so healthy gradient flow is not the same as learning: the gradients reach \
-                 every layer, but the updates have not found a better answer than a guess",
+                "{}, so updates that reach every layer are not the same as learning: every \
+                 layer moves (with Adam that is its rescaling, not a healthy gradient), but the \
+                 updates have not found a better answer than a guess",
                 r.text
             ));
             return parts.join("; ") + ".";
