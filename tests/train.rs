@@ -268,7 +268,7 @@ fn verdicts_name_overfitting_and_chance_with_the_tables_figures() {
     assert!(
         all[1]
             .0
-            .contains("healthy gradient flow is not the same as learning"),
+            .contains("updates that reach every layer are not the same as learning"),
         "{}",
         all[1].0
     );

@@ -88,7 +88,7 @@ fn conclude(_: &Settings, report: &mut Report) {
     if init != Some(Init::XavierNormal) {
         report.notes.push(
             "For tanh, try --init xavier-normal: σ_w² = 1, and since tanh′ ≤ 1 with tanh′(0) = 1, \
-             χ stays just under 1."
+             χ stays below 1, close to it once the pre-activations are small."
                 .into(),
         );
     }

@@ -55,8 +55,8 @@ fn conclude(_: &Settings, report: &mut Report) {
         {
             let gap = (m - predicted_orders).abs();
             report.verdicts.push(format!(
-                "Mean-field theory predicted {predicted_orders:+.1} orders for the backprop \
-                 signal over {} layers and the network measured {m:+.1}: {}.",
+                "Mean-field theory predicted {predicted_orders:+.2} orders for the backprop \
+                 signal over {} layers and the network measured {m:+.2}: {}.",
                 run.config.depth(),
                 if gap <= 1.0 {
                     format!("{gap:.2} orders apart, within one order of magnitude")

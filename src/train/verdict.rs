@@ -84,7 +84,7 @@ pub fn verdict(report: &TrainReport, h: &History) -> String {
 /// What accuracy at chance level means, with the loss a constant guess has.
 fn chance_level(loss: f64, chance: Chance, classes: usize) -> String {
     let mut s = format!(
-        "that is chance level: always answering the most common class scores {} on the \
+        "that is at or near chance level: always answering the most common class scores {} on the \
          training set ({} on the test set)",
         pct(chance.train_accuracy),
         pct(chance.test_accuracy)
