@@ -34,6 +34,12 @@ pub fn orders(o: Option<f64>) -> String {
     o.map_or("·".into(), |o| format!("{o:+.1}"))
 }
 
+/// `lo–hi` in prose figures, or one figure when both print the same.
+pub fn range(lo: f64, hi: f64) -> String {
+    let (a, b) = (pretty(lo), pretty(hi));
+    if a == b { a } else { format!("{a}–{b}") }
+}
+
 /// A fraction as a whole percentage: `0.125` → `13%`.
 pub fn percent(v: f64) -> String {
     if v.is_nan() {
@@ -154,6 +160,8 @@ mod tests {
         assert_eq!(orders(Some(-12.34)), "-12.3");
         assert_eq!(orders(Some(0.04)), "+0.0");
         assert_eq!(orders(None), "·");
+        assert_eq!(range(6.41e-9, 6.44e-9), "6.4e−9");
+        assert_eq!(range(5.1e-4, 2.0e-2), "5.1e−4–2.0e−2");
     }
 
     #[test]

@@ -84,10 +84,9 @@ fn conclude(_: &Settings, report: &mut Report) {
     } else {
         report.verdicts.push(format!(
             "Global norm {} clipped to {max}: every layer was scaled by the same factor \
-             (measured {}–{}), so the gradient keeps its direction and only its length changes.",
+             (measured {}), so the gradient keeps its direction and only its length changes.",
             pretty(total),
-            pretty(lo),
-            pretty(hi)
+            crate::format::range(lo, hi)
         ));
         report.notes.push(cause(raw));
     }

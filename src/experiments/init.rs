@@ -2,7 +2,7 @@
 
 use super::describe::{shape, sigma_w2};
 use super::{Experiment, Planned};
-use crate::format::{figure, num, orders, pretty};
+use crate::format::{figure, num, orders, pretty, sci};
 use crate::nn::{Activation, Init};
 use crate::probe::ProbeConfig;
 use crate::report::{Figure, Metric, Report, Run, Table};
@@ -117,7 +117,7 @@ fn row(run: &Run) -> Vec<String> {
         run.label.clone(),
         format!("{} → {}", num(first.act_std), num(last.act_std)),
         format!("{sat:.0}%"),
-        pretty(spread(run)),
+        sci(spread(run)),
         orders(run.grad_orders()),
         orders(run.signal_orders()),
     ]

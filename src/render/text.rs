@@ -288,7 +288,7 @@ fn summary(out: &mut String, run: &Run, style: &Style, width: usize, compact: bo
         }
     } else {
         let label: String = run.label.chars().take(12).collect();
-        let _ = writeln!(out, "  {label:<12} {ratio:<18} loss {}", num(run.loss));
+        let _ = writeln!(out, "  {label:<12} {ratio:<18}  loss {}", num(run.loss));
         for line in crate::ui::wrap(&theory, width.saturating_sub(15)) {
             let _ = writeln!(out, "{}{}", " ".repeat(15), style.dim(&line));
         }

@@ -167,9 +167,8 @@ fn update_ratios(h: &History) -> Option<Ratios> {
         )
     } else {
         format!(
-            "every layer moved {}–{} of its weights per step",
-            pretty(r_lo),
-            pretty(r_hi)
+            "every layer moved {} of its weights per step",
+            crate::format::range(r_lo, r_hi)
         )
     };
     Some(Ratios { text, frozen })
