@@ -264,7 +264,7 @@ fn quiz(cli: &Cli, args: &QuizArgs, ui: &Ui, out: &mut dyn Write) -> Result<()> 
         None => {
             let interactive = std::io::stdin().is_terminal();
             if interactive {
-                let hint = "Type a letter or a number and press Enter; q stops.";
+                let hint = "Type a letter or a number and press Enter; s skips an item, q stops.";
                 writeln!(out, "{}", ui.style.dim(hint))?;
             }
             classroom::Answers::Lines {

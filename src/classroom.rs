@@ -60,8 +60,12 @@ pub enum Answers<'a> {
     },
 }
 
+/// The answer that skips an item: `-` in `--answers`, `s` (or `-`) at the prompt.
+const SKIP: &str = "-";
+
 impl Answers<'_> {
-    /// The next answer to `item`, or None when input ran out (or the student typed `q`).
+    /// The next answer to `item` ([`SKIP`] to pass it over), or None when input ran out (or
+    /// the student typed `q`).
     /// At a terminal an unusable answer is asked again; elsewhere it is an error.
     fn next(
         &mut self,
@@ -82,6 +86,12 @@ impl Answers<'_> {
                 let line = line.trim().to_string();
                 if line.eq_ignore_ascii_case("q") || line.eq_ignore_ascii_case("quit") {
                     return Ok(None);
+                }
+                if ["s", "skip", SKIP]
+                    .iter()
+                    .any(|s| line.eq_ignore_ascii_case(s))
+                {
+                    return Ok(Some(SKIP.into()));
                 }
                 match quiz::check_format(item, &line) {
                     Ok(()) => return Ok(Some(line)),
@@ -104,7 +114,12 @@ impl Answers<'_> {
                 crate::format::count(items.len(), "quiz item", "quiz items"),
             );
         }
-        for (i, (a, asked)) in list.iter().zip(items).enumerate() {
+        for (i, (a, asked)) in list
+            .iter()
+            .zip(items)
+            .enumerate()
+            .filter(|(_, (a, _))| *a != SKIP)
+        {
             quiz::check_format(asked.item, a)
                 .map_err(|e| anyhow::anyhow!("answer {}: {e}", i + 1))?;
         }
@@ -176,6 +191,10 @@ pub fn run_quiz(
             writeln!(out, "(stopping here)")?;
             break;
         };
+        if answer == SKIP {
+            writeln!(out, "(skipped)")?;
+            continue;
+        }
         let outcome = asked.grade(&answer, None, max_bytes)?;
         write!(out, "{}", item::feedback(&outcome, ui))?;
         results.push(asked.record(&outcome));
@@ -284,6 +303,10 @@ impl Tour<'_> {
         let Some(answer) = answers.next(asked.item, 0, out)? else {
             return Ok(false);
         };
+        if answer == SKIP {
+            writeln!(out, "(skipped)")?;
+            return Ok(true);
+        }
         let outcome = asked.grade(&answer, Some(&report), self.max_bytes)?;
         write!(out, "{}", item::feedback(&outcome, &ui))?;
         self.progress.quizzes.push(Attempt {

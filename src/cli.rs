@@ -177,7 +177,7 @@ pub struct QuizArgs {
     pub seed: Option<u64>,
 
     /// Answer without prompting, one answer per item, comma-separated: letters for multiple
-    /// choice, numbers for numeric items (e.g. "b,a,12.3").
+    /// choice, numbers for numeric items, - to skip one (e.g. "b,-,12.3").
     #[arg(long, value_name = "LIST")]
     pub answers: Option<String>,
 }

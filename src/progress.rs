@@ -191,6 +191,10 @@ impl Store {
         let Some(text) = self.read(target)? else {
             return Ok(Progress::default());
         };
+        // An empty file (made by `touch` or `mktemp` to choose the place) holds no record yet.
+        if text.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Progress::default());
+        }
         let problem = match serde_json::from_slice::<Progress>(&text) {
             Ok(p) if p.format == FORMAT && p.version == VERSION => return Ok(p),
             Ok(p) if p.format == FORMAT => format!("it is version {}, not {VERSION}", p.version),

@@ -365,3 +365,31 @@ fn the_markdown_handout_of_the_whole_bank_renders_cleanly() {
         "question 7's measured parameter count is in the handout"
     );
 }
+
+#[test]
+fn a_dash_skips_an_item_and_an_empty_progress_file_is_a_fresh_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let progress = dir.path().join("p.json");
+    fs::write(&progress, "").unwrap();
+    let m = q1_figure();
+    let answers = format!("{:.2},-,c", m);
+    let (text, err) = {
+        let out = gradtutor(&progress)
+            .args(["quiz", "--question", "1", "--answers", &answers])
+            .assert()
+            .success()
+            .get_output()
+            .clone();
+        (
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    assert!(text.contains("(skipped)"), "{text}");
+    assert!(text.contains("Score: 2 of 2 (100%)"), "{text}");
+    assert!(!err.contains("could not be used"), "{err}");
+    let record: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&progress).unwrap()).unwrap();
+    let items = record["quizzes"][0]["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "the skipped item is not recorded");
+}

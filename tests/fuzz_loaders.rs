@@ -692,7 +692,8 @@ fn parse_progress(bytes: &[u8]) {
 }
 
 /// Writes `bytes` as the progress file in `dir` and loads it through [`Store`]: a usable file
-/// loads as serde_json reads it; any other is moved aside whole and an empty record begun.
+/// loads as serde_json reads it; a blank one is an empty record; any other is moved aside
+/// whole and an empty record begun.
 fn load_store(dir: &Path, bytes: &[u8]) {
     let path = dir.join("progress.json");
     fs::write(&path, bytes).unwrap();
@@ -703,6 +704,12 @@ fn load_store(dir: &Path, bytes: &[u8]) {
         .ok()
         .filter(|p| p.format == "gradtutor-progress" && p.version == 1);
     match direct {
+        // A blank file holds no record yet: an empty one, left where it is.
+        None if bytes.iter().all(u8::is_ascii_whitespace) => {
+            assert_eq!(loaded, Progress::default());
+            assert!(warnings.is_empty(), "{warnings:?}");
+            assert_eq!(fs::read(&path).unwrap(), bytes, "a blank file was changed");
+        }
         Some(p) => {
             assert_eq!(loaded, p);
             assert!(warnings.is_empty(), "{warnings:?}");
