@@ -18,16 +18,10 @@ fn bank(answer: &str, rest: &str) -> tempfile::TempDir {
     dir
 }
 
+mod common;
+
 fn gradtutor() -> Command {
-    let mut c = Command::cargo_bin("gradtutor").unwrap();
-    c.env_remove("GRADTUTOR_QUESTIONS")
-        .env_remove("GRADTUTOR_MAX_MEMORY")
-        .env(
-            "GRADTUTOR_PROGRESS",
-            std::env::temp_dir().join("gradtutor-claims.json"),
-        )
-        .env("COLUMNS", "80");
-    c
+    common::gradtutor("claims")
 }
 
 /// The depth-8 vanishing run's figure, measured by the library.

@@ -5,16 +5,10 @@ use assert_cmd::Command;
 use std::fs;
 use std::path::Path;
 
+mod common;
+
 fn gradtutor() -> Command {
-    let mut c = Command::cargo_bin("gradtutor").unwrap();
-    c.env_remove("GRADTUTOR_QUESTIONS")
-        .env_remove("GRADTUTOR_MAX_MEMORY")
-        .env(
-            "GRADTUTOR_PROGRESS",
-            std::env::temp_dir().join("gradtutor-hardening.json"),
-        )
-        .env("COLUMNS", "80");
-    c
+    common::gradtutor("hardening")
 }
 
 /// Runs the binary and returns (exit code, stdout, stderr).
