@@ -160,25 +160,25 @@ fn words(text: &str) -> Vec<(String, String)> {
     out
 }
 
-const ACTIVATION_WORDS: [&str; 7] = [
-    "sigmoid",
-    "tanh",
-    "relu",
-    "leaky-relu",
-    "elu",
-    "gelu",
-    "selu",
-];
-const INIT_WORDS: [&str; 8] = [
-    "xavier-normal",
-    "xavier-uniform",
-    "he-normal",
-    "he-uniform",
-    "keras-he-normal",
-    "lecun-normal",
-    "torch-default",
-    "zeros",
-];
+/// The activation names a description may mention, from the library's own list (without the
+/// `[:slope]` parameter). `linear` is left out: it is also an ordinary word ("a linear map").
+fn activation_words() -> Vec<&'static str> {
+    gradtutor::nn::activation::ACTIVATION_NAMES
+        .iter()
+        .map(|n| n.split('[').next().unwrap_or(n))
+        .filter(|n| *n != "linear")
+        .collect()
+}
+
+/// The initializer names that take no parameter, from the library's own list; the ones that
+/// do (`normal:0.01`) are matched by their prefix below.
+fn init_words() -> Vec<&'static str> {
+    gradtutor::nn::init::INIT_NAMES
+        .iter()
+        .copied()
+        .filter(|n| !n.contains(':'))
+        .collect()
+}
 
 /// The flag combinations the description test runs each experiment under.
 fn combinations() -> Vec<Settings> {
@@ -254,10 +254,10 @@ fn every_description_names_what_ran_and_suggests_only_something_else() {
             let ran_init = |w: &str| inits.iter().any(|i| i == w);
             for (prev, w) in words(&r.description) {
                 let base = w.split(':').next().unwrap_or("");
-                if ACTIVATION_WORDS.contains(&base) && prev != "--activation" {
+                if activation_words().contains(&base) && prev != "--activation" {
                     assert!(ran_activation(&w), "{case}: '{w}' did not run: {text}");
                 }
-                let is_init = INIT_WORDS.contains(&w.as_str())
+                let is_init = init_words().contains(&w.as_str())
                     || ["normal:", "uniform:", "constant:"]
                         .iter()
                         .any(|p| w.starts_with(p));
