@@ -395,8 +395,8 @@ fn sections(f: &mut Fields<'_>, max_bytes: u64, p: &mut Problems) -> Sections {
         .unwrap_or_default()
         .into_iter()
         .map(|(t, at)| {
-            let preset = experiment.as_ref().map(|r| &r.preset);
-            quiz_item(Fields::new(t, at, "in [[quiz]]: "), preset, max_bytes, p)
+            let fields = Fields::new(t, at, "in [[quiz]]: ");
+            quiz_item(fields, experiment.as_ref(), max_bytes, p)
         })
         .collect();
     let claims: Vec<Option<Claim>> = f
@@ -564,6 +564,39 @@ fn preset(mut f: Fields<'_>, max_bytes: u64, p: &mut Problems) -> Option<PresetR
     })
 }
 
+impl PresetRead {
+    /// Whether `figure` of `run` can be measured with the preset's settings under `own`: the
+    /// preset's own plan serves when there are none, so it is not planned again. `what`
+    /// names the asker in the message when its settings cannot run.
+    fn measurable(
+        &self,
+        what: &str,
+        own: Option<&Settings>,
+        figure: Figure,
+        run: Option<&str>,
+        max_bytes: u64,
+    ) -> Result<(), String> {
+        let planned;
+        let plan = match (own, &self.plan) {
+            (None, Some(plan)) => plan,
+            _ => {
+                // Unknown experiment: reported at `demo`, nothing to add here.
+                let Ok(exp) = experiments::find(&self.preset.demo) else {
+                    return Ok(());
+                };
+                let settings = own.map_or(self.preset.settings.clone(), |o| {
+                    self.preset.settings.overlay(o)
+                });
+                planned = exp
+                    .plan(&settings, max_bytes)
+                    .map_err(|e| format!("{what} cannot run: {e}"))?;
+                &planned
+            }
+        };
+        can_measure(plan, figure, run)
+    }
+}
+
 /// Checks every placeholder of `text` (at `at`) against the preset's runs.
 fn fills(text: &str, at: usize, plan: Option<&experiments::Plan>, p: &mut Problems) {
     for (_, found) in placeholders(text) {
@@ -634,16 +667,15 @@ fn claim(
         at: line_col(p.text, at),
     };
     if let Some(read) = experiment
-        && let Ok(exp) = experiments::find(&read.preset.demo)
+        && let Err(e) = read.measurable(
+            "this claim",
+            claim.settings.as_ref(),
+            claim.figure,
+            claim.run.as_deref(),
+            max_bytes,
+        )
     {
-        match exp.plan(&claim.settings(&read.preset), max_bytes) {
-            Err(e) => p.at(at, format_args!("this claim cannot run: {e}")),
-            Ok(plan) => {
-                if let Err(e) = can_measure(&plan, claim.figure, claim.run.as_deref()) {
-                    p.at(at, e);
-                }
-            }
-        }
+        p.at(at, e);
     }
     Some(claim)
 }
@@ -680,7 +712,7 @@ const ITEM_KEYS: &[&str] = &[
 /// One `[[quiz]]` entry: multiple choice or numeric, complete, and (numeric) runnable.
 fn quiz_item(
     mut f: Fields<'_>,
-    experiment: Option<&Preset>,
+    experiment: Option<&PresetRead>,
     max_bytes: u64,
     p: &mut Problems,
 ) -> Option<QuizItem> {
@@ -714,17 +746,24 @@ fn quiz_item(
         }
     };
     let item = QuizItem { prompt, line, kind };
-    if let (ItemKind::Numeric { figure, run, .. }, Some(preset)) = (&item.kind, experiment)
-        && let Ok(exp) = experiments::find(&preset.demo)
+    if let (
+        ItemKind::Numeric {
+            figure,
+            run,
+            settings,
+            ..
+        },
+        Some(read),
+    ) = (&item.kind, experiment)
+        && let Err(e) = read.measurable(
+            "this numeric quiz item",
+            settings.as_ref(),
+            *figure,
+            run.as_deref(),
+            max_bytes,
+        )
     {
-        match exp.plan(&item.settings(preset), max_bytes) {
-            Err(e) => p.at(at, format_args!("this numeric quiz item cannot run: {e}")),
-            Ok(plan) => {
-                if let Err(e) = can_measure(&plan, *figure, run.as_deref()) {
-                    p.at(at, e);
-                }
-            }
-        }
+        p.at(at, e);
     }
     Some(item)
 }
