@@ -30,6 +30,12 @@ const PANEL_HEIGHT: u32 = 420;
 
 /// Writes `charts`, stacked top to bottom, to an SVG file at `path`.
 pub fn write_svg(path: &Path, charts: &[Chart]) -> Result<()> {
+    let svg = svg_string(charts)?;
+    std::fs::write(path, svg).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// `charts`, stacked top to bottom, as one SVG document.
+pub fn svg_string(charts: &[Chart]) -> Result<String> {
     let mut svg = String::new();
     {
         let height = PANEL_HEIGHT * charts.len().max(1) as u32;
@@ -41,7 +47,7 @@ pub fn write_svg(path: &Path, charts: &[Chart]) -> Result<()> {
         }
         root.present().map_err(plot_error)?;
     }
-    std::fs::write(path, svg).with_context(|| format!("cannot write {}", path.display()))
+    Ok(svg)
 }
 
 /// Fails early, before a long run, if `path` cannot be written: it must name an `.svg` file
