@@ -210,7 +210,7 @@ fn the_svg_is_written_and_well_formed() {
     for h in &report.runs {
         assert!(texts.contains(&h.label), "legend names {}", h.label);
     }
-    assert!(texts.contains("training loss"));
+    assert!(texts.contains("loss on the whole training set"));
     let lines = doc
         .descendants()
         .filter(|n| n.tag_name().name() == "polyline")

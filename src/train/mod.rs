@@ -295,6 +295,11 @@ pub struct Spread {
     pub max: f64,
 }
 
+/// The rule of thumb for a healthy step: each update moves a layer's weights by about a
+/// thousandth of their size, ‖ΔW‖/‖W‖ ≈ 10⁻³ (much less: the layer barely learns; much
+/// more: the step is too large for it).
+pub const RULE_OF_THUMB_UPDATE_RATIO: f64 = 1e-3;
+
 /// What a network scores without looking at its input: the bar learning has to clear.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Chance {
