@@ -19,6 +19,25 @@ pub fn pretty(v: f64) -> String {
     sci(v).replace('-', "−")
 }
 
+/// `10⁻¹⁴`: the power of ten 10^`exp`, with superscript digits and a real minus sign, for
+/// the decade labels of a log axis.
+pub fn power_of_ten(exp: i64) -> String {
+    const DIGITS: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
+    let mut out = String::from("10");
+    if exp < 0 {
+        out.push('⁻');
+    }
+    for d in exp.unsigned_abs().to_string().bytes() {
+        out.push(DIGITS[usize::from(d - b'0')]);
+    }
+    out
+}
+
+/// `2×10⁻³`: `m` times a power of ten, for the labels between two decades.
+pub fn times_power_of_ten(m: u32, exp: i64) -> String {
+    format!("{m}×{}", power_of_ten(exp))
+}
+
 /// A value of moderate size: `0.207`, `12.3`, or scientific when tiny or huge.
 pub fn num(v: f64) -> String {
     let a = v.abs();
@@ -162,6 +181,15 @@ mod tests {
         assert_eq!(orders(None), "·");
         assert_eq!(range(6.41e-9, 6.44e-9), "6.4e−9");
         assert_eq!(range(5.1e-4, 2.0e-2), "5.1e−4–2.0e−2");
+    }
+
+    #[test]
+    fn powers_of_ten_have_superscript_exponents() {
+        assert_eq!(power_of_ten(-14), "10⁻¹⁴");
+        assert_eq!(power_of_ten(0), "10⁰");
+        assert_eq!(power_of_ten(308), "10³⁰⁸");
+        assert_eq!(power_of_ten(i64::MIN), "10⁻⁹²²³³⁷²⁰³⁶⁸⁵⁴⁷⁷⁵⁸⁰⁸");
+        assert_eq!(times_power_of_ten(2, -3), "2×10⁻³");
     }
 
     #[test]

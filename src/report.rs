@@ -221,6 +221,40 @@ impl Run {
         log_ratio(first, last)
     }
 
+    /// Mean-field theory's ‖∂L/∂h_l‖ for every layer, as the theory line states it: the
+    /// measured norm at the output layer L = depth + 1, times the predicted per-layer factor
+    /// f once for each layer below, ‖∂L/∂h_l‖ = ‖∂L/∂h_L‖ · f^(L−l); layer 1 then lies
+    /// `predicted_orders` from the output. Computed through log₁₀, so a prediction beyond
+    /// f64's range is left out rather than shown as 0 or ∞. `None` where the theory does not
+    /// apply or the output layer's norm is 0 or not finite (nothing to anchor to).
+    pub fn theory_signal_norms(&self) -> Option<Vec<(usize, f64)>> {
+        let TheoryLine::Compared {
+            predicted_factor, ..
+        } = self.theory
+        else {
+            return None;
+        };
+        let output = &self.layers.last()?.figures;
+        let anchor = output.signal_norm;
+        if !(anchor > 0.0 && anchor.is_finite() && predicted_factor > 0.0) {
+            return None;
+        }
+        let (log_anchor, log_factor) = (libm::log10(anchor), libm::log10(predicted_factor));
+        let predicted = self
+            .layers
+            .iter()
+            .map(|row| {
+                let below = output.layer.saturating_sub(row.figures.layer) as f64;
+                (
+                    row.figures.layer,
+                    libm::pow(10.0, log_anchor + below * log_factor),
+                )
+            })
+            .filter(|&(_, v)| v > 0.0 && v.is_finite())
+            .collect();
+        Some(predicted)
+    }
+
     /// The hidden layers' mean of a per-layer fraction, over the layers that have it.
     pub fn hidden_mean(&self, pick: impl Fn(&LayerFigures) -> Option<f64>) -> Option<f64> {
         let hidden = &self.layers[..self.layers.len().saturating_sub(1)];

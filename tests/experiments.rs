@@ -40,6 +40,52 @@ fn vanishing_at_defaults_matches_the_lesson_and_the_theory() {
 }
 
 #[test]
+fn the_theory_curve_starts_at_the_output_and_ends_at_the_predicted_orders() {
+    let r = find_experiment("vanishing")
+        .unwrap()
+        .run(&settings(20), GIB)
+        .unwrap();
+    let run = &r.runs[0];
+    let TheoryLine::Compared {
+        predicted_factor,
+        predicted_orders,
+        ..
+    } = run.theory
+    else {
+        panic!("theory applies to sigmoid + Xavier");
+    };
+    let curve = run
+        .theory_signal_norms()
+        .expect("a finite output norm to anchor to");
+    assert_eq!(
+        curve.len(),
+        21,
+        "one point per layer, the output layer included"
+    );
+    let (first, last) = (curve[0], curve[20]);
+    assert_eq!((first.0, last.0), (1, 21));
+    // Anchored at the measurement where the backprop signal starts...
+    let output = run.layers[20].figures.signal_norm;
+    assert!(
+        (last.1 / output - 1.0).abs() < 1e-12,
+        "{} vs {output}",
+        last.1
+    );
+    // ...the text's ×factor per layer, step by step...
+    let step = curve[10].1 / curve[11].1;
+    assert!((step / predicted_factor - 1.0).abs() < 1e-9, "{step}");
+    // ...and the text's orders over the whole depth at layer 1.
+    let orders = libm::log10(first.1 / last.1);
+    assert!((orders - predicted_orders).abs() < 1e-9, "{orders}");
+    // A run the theory does not cover has no curve.
+    let bn = find_experiment("batchnorm")
+        .unwrap()
+        .run(&settings(20), GIB)
+        .unwrap();
+    assert!(bn.runs[1].theory_signal_norms().is_none(), "batch norm run");
+}
+
+#[test]
 fn relu_with_he_stays_within_one_order() {
     let s = Settings {
         activation: Some("relu".parse().unwrap()),

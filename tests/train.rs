@@ -168,6 +168,32 @@ fn every_configuration_trains_on_the_same_batches() {
 }
 
 #[test]
+fn layer_spread_is_each_layers_median_and_range_over_the_checkpoints() {
+    let report = run(&small(&[("steps", "40")]));
+    for h in &report.runs {
+        let spread = h.layer_spread(|c| &c.grad_norms);
+        assert_eq!(
+            spread.len(),
+            h.checkpoints[0].grad_norms.len(),
+            "one per layer"
+        );
+        for (l, s) in spread.iter().enumerate() {
+            let mut v: Vec<f64> = h.checkpoints.iter().map(|c| c.grad_norms[l]).collect();
+            v.sort_by(f64::total_cmp);
+            assert_eq!((s.min, s.max), (v[0], v[v.len() - 1]), "layer {}", l + 1);
+            assert!(s.min <= s.median && s.median <= s.max, "layer {}", l + 1);
+            assert!(v.len() > 2 && s.min < s.max, "the checkpoints differ");
+        }
+        let medians: Vec<f64> = h
+            .layer_spread(|c| &c.update_ratios)
+            .iter()
+            .map(|s| s.median)
+            .collect();
+        assert_eq!(h.median_update_ratios(), medians);
+    }
+}
+
+#[test]
 fn the_svg_is_written_and_well_formed() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("train.svg");
@@ -184,7 +210,7 @@ fn the_svg_is_written_and_well_formed() {
     for h in &report.runs {
         assert!(texts.contains(&h.label), "legend names {}", h.label);
     }
-    assert!(texts.contains("training loss"));
+    assert!(texts.contains("loss on the whole training set"));
     let lines = doc
         .descendants()
         .filter(|n| n.tag_name().name() == "polyline")

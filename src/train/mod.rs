@@ -252,23 +252,53 @@ impl History {
 
     /// Median over checkpoints of each layer's update ratio (finite values only).
     pub fn median_update_ratios(&self) -> Vec<f64> {
-        let layers = self
-            .checkpoints
-            .first()
-            .map_or(0, |c| c.update_ratios.len());
+        self.layer_spread(|c| &c.update_ratios)
+            .iter()
+            .map(|s| s.median)
+            .collect()
+    }
+
+    /// Each layer's figure `pick` (gradient norms, update ratios) over the checkpoints: the
+    /// median, smallest and largest of its finite values, NaN where there are none.
+    pub fn layer_spread(&self, pick: fn(&Checkpoint) -> &[f64]) -> Vec<Spread> {
+        let layers = self.checkpoints.first().map_or(0, |c| pick(c).len());
         (0..layers)
             .map(|l| {
                 let v: Vec<f64> = self
                     .checkpoints
                     .iter()
-                    .map(|c| c.update_ratios[l])
+                    .filter_map(|c| pick(c).get(l).copied())
                     .filter(|r| r.is_finite())
                     .collect();
-                crate::nn::stats::median(v)
+                let (min, max) = match v.is_empty() {
+                    true => (f64::NAN, f64::NAN),
+                    false => (
+                        v.iter().copied().fold(f64::INFINITY, f64::min),
+                        v.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                    ),
+                };
+                Spread {
+                    median: crate::nn::stats::median(v),
+                    min,
+                    max,
+                }
             })
             .collect()
     }
 }
+
+/// One layer's figure over a run's checkpoints.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Spread {
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+/// The rule of thumb for a healthy step: each update moves a layer's weights by about a
+/// thousandth of their size, ‖ΔW‖/‖W‖ ≈ 10⁻³ (much less: the layer barely learns; much
+/// more: the step is too large for it).
+pub const RULE_OF_THUMB_UPDATE_RATIO: f64 = 1e-3;
 
 /// What a network scores without looking at its input: the bar learning has to clear.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]

@@ -1,0 +1,286 @@
+//! What the charts of a `demo` and of a `train` comparison show, read from their reports.
+
+use super::{Chart, Guide, Kind, Series, XAxis};
+use crate::format::{num, power_of_ten};
+use crate::report::{Report, Run};
+use crate::train::{Checkpoint, History, RULE_OF_THUMB_UPDATE_RATIO, TrainReport};
+
+/// The x axis of per-layer charts: every layer, 1 to `layers`.
+fn layer_axis(layers: usize) -> XAxis {
+    XAxis {
+        label: "layer (1 = next to the input; the last is the output layer)".into(),
+        from: 1.0,
+        to: layers.max(1) as f64,
+        whole: true,
+    }
+}
+
+/// The settings every run shares, in the order the text view prints them; with several
+/// seeds, how many and that the lines are medians.
+fn shared_settings(runs: &[Run]) -> String {
+    let all: Vec<Vec<(&str, String)>> = runs.iter().map(|r| r.config.parts()).collect();
+    let Some(first) = all.first() else {
+        return String::new();
+    };
+    let seeds = &runs[0].seeds;
+    let many = seeds.len() > 1;
+    let mut parts: Vec<String> = first
+        .iter()
+        .enumerate()
+        .filter(|(k, (key, value))| {
+            // With several seeds, the seed of the first is not the runs' seed.
+            let seed = many && *key == "seed";
+            !value.is_empty()
+                && !seed
+                && all.iter().all(|p| p.get(*k).is_some_and(|o| o.1 == *value))
+        })
+        .map(|(_, (_, value))| value.clone())
+        .collect();
+    if let (true, Some(lo), Some(hi)) = (many, seeds.iter().min(), seeds.iter().max()) {
+        parts.push(format!("median of {} seeds ({lo}–{hi})", seeds.len()));
+    }
+    parts.join(" · ")
+}
+
+/// ‖∂L/∂W‖ of each run, with the seeds' min–max as a band when there are several seeds.
+fn grad_series(runs: &[Run]) -> Vec<Series> {
+    runs.iter()
+        .enumerate()
+        .map(|(i, run)| Series {
+            label: run.label.clone(),
+            color: i,
+            kind: Kind::Measured,
+            points: run
+                .layers
+                .iter()
+                .map(|l| (l.figures.layer as f64, l.figures.grad_norm))
+                .collect(),
+            band: run
+                .layers
+                .iter()
+                .filter_map(|l| Some((l.figures.layer as f64, l.grad_norm_min?, l.grad_norm_max?)))
+                .collect(),
+        })
+        .collect()
+}
+
+/// What a band across seeds means, if the runs have several seeds.
+fn seed_band(runs: &[Run]) -> Option<String> {
+    let seeds = runs.first()?.seeds.len();
+    (seeds > 1).then(|| format!("min–max over the {seeds} seeds"))
+}
+
+/// A demo's charts: per-layer ‖∂L/∂W‖ of its runs (with the seeds' range), per-layer
+/// ‖∂L/∂h‖ beside mean-field theory's prediction, and a sweep's runs when it has one.
+pub fn demo_charts(report: &Report) -> Vec<Chart> {
+    let runs = &report.runs;
+    let layers = |runs: &[Run]| runs.iter().map(|r| r.layers.len()).max().unwrap_or(1);
+    let settings = shared_settings(runs);
+    let mut charts = vec![Chart {
+        title: format!(
+            "demo {}: weight gradient ‖∂L/∂W‖ per layer",
+            report.experiment
+        ),
+        subtitle: settings.clone(),
+        x: layer_axis(layers(runs)),
+        y_label: "‖∂L/∂W‖ (Frobenius norm, log scale)".into(),
+        series: grad_series(runs),
+        guides: Vec::new(),
+        band_label: seed_band(runs),
+    }];
+    let mut signal = Vec::new();
+    for (i, run) in runs.iter().enumerate() {
+        signal.push(Series {
+            label: run.label.clone(),
+            color: i,
+            kind: Kind::Measured,
+            points: run
+                .layers
+                .iter()
+                .map(|l| (l.figures.layer as f64, l.figures.signal_norm))
+                .collect(),
+            band: Vec::new(),
+        });
+        if let Some(predicted) = run.theory_signal_norms() {
+            signal.push(Series {
+                label: format!("{} (theory)", run.label),
+                color: i,
+                kind: Kind::Theory,
+                points: predicted.into_iter().map(|(l, v)| (l as f64, v)).collect(),
+                band: Vec::new(),
+            });
+        }
+    }
+    let theory = signal.iter().any(|s| s.kind == Kind::Theory);
+    let mut subtitle = settings;
+    if theory {
+        subtitle.push_str(
+            ". Dashed: mean-field theory, the output layer's measured ‖∂L/∂h‖ times the \
+             predicted factor √χ once per layer down.",
+        );
+    }
+    charts.push(Chart {
+        title: format!(
+            "demo {}: backprop signal ‖∂L/∂h‖ per layer",
+            report.experiment
+        ),
+        subtitle,
+        x: layer_axis(layers(runs)),
+        y_label: "‖∂L/∂h‖ (Frobenius norm, log scale)".into(),
+        series: signal,
+        guides: Vec::new(),
+        band_label: None,
+    });
+    let side = &report.side_runs;
+    if !side.is_empty() {
+        charts.push(Chart {
+            title: format!("demo {}: sweep, ‖∂L/∂W‖ per layer", report.experiment),
+            subtitle: shared_settings(side),
+            x: layer_axis(layers(side)),
+            y_label: "‖∂L/∂W‖ (Frobenius norm, log scale)".into(),
+            series: grad_series(side),
+            guides: Vec::new(),
+            band_label: seed_band(side),
+        });
+    }
+    charts
+}
+
+/// One per-layer figure of each run over training: the median over the checkpoints, and
+/// their min–max as a band.
+fn over_training(report: &TrainReport, pick: fn(&Checkpoint) -> &[f64]) -> Vec<Series> {
+    report
+        .runs
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let spread = h.layer_spread(pick);
+            let layer = |l: usize| (l + 1) as f64;
+            Series {
+                label: h.label.clone(),
+                color: i,
+                kind: Kind::Measured,
+                points: spread
+                    .iter()
+                    .enumerate()
+                    .map(|(l, s)| (layer(l), s.median))
+                    .collect(),
+                band: spread
+                    .iter()
+                    .enumerate()
+                    .map(|(l, s)| (layer(l), s.min, s.max))
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// Each run's training loss: before training, then at every checkpoint; a run that
+/// diverged ends with a mark at the step where a value stopped being finite.
+fn loss_series(i: usize, h: &History) -> Series {
+    let mut points: Vec<(f64, f64)> = std::iter::once((0.0, h.initial.train.loss))
+        .chain(h.checkpoints.iter().map(|c| (c.step as f64, c.train.loss)))
+        .collect();
+    if let Some(d) = h.diverged {
+        // The run stopped because a value there was inf or NaN: the minibatch loss, or,
+        // when that is still finite, a gradient (the mark only says "not finite").
+        let stopped = if d.loss.is_finite() {
+            f64::INFINITY
+        } else {
+            d.loss
+        };
+        points.push((d.step as f64, stopped));
+    }
+    Series {
+        label: h.label.clone(),
+        color: i,
+        kind: Kind::Measured,
+        points,
+        band: Vec::new(),
+    }
+}
+
+/// A comparison's charts: the training loss of every run on one axis, then per layer the
+/// gradient norms and the update sizes ‖ΔW‖/‖W‖ over training.
+pub fn train_charts(report: &TrainReport) -> Vec<Chart> {
+    let cfg = &report.config;
+    let layers = cfg.depth + 1;
+    let checkpoints = report
+        .runs
+        .iter()
+        .map(|h| h.checkpoints.len())
+        .max()
+        .unwrap_or(0);
+    let setup = format!(
+        "{} data · depth {} × width {} · {} steps of {} (η {}) · batch {} · {} · seed {}",
+        cfg.data.kind,
+        cfg.depth,
+        cfg.width,
+        cfg.steps,
+        cfg.optimizer,
+        cfg.lr,
+        cfg.batch,
+        cfg.precision,
+        cfg.seed
+    );
+    let over = format!(
+        "Lines: the median over the {checkpoints} checkpoints (every {} steps); shaded: their \
+         min–max.",
+        cfg.every()
+    );
+    let mut guides = vec![Guide {
+        y: report.chance.loss,
+        label: format!("constant guess, loss {}", num(report.chance.loss)),
+    }];
+    if cfg.target_loss > 0.0 {
+        guides.push(Guide {
+            y: cfg.target_loss,
+            label: format!("target, loss {}", num(cfg.target_loss)),
+        });
+    }
+    vec![
+        Chart {
+            title: format!("train: loss on the whole training set ({})", cfg.data.kind),
+            subtitle: setup,
+            x: XAxis {
+                label: "training step (0 = before the first update)".into(),
+                from: 0.0,
+                to: cfg.steps as f64,
+                whole: false,
+            },
+            y_label: "cross-entropy loss (nats, log scale)".into(),
+            series: report
+                .runs
+                .iter()
+                .enumerate()
+                .map(|(i, h)| loss_series(i, h))
+                .collect(),
+            guides,
+            band_label: None,
+        },
+        Chart {
+            title: "train: weight gradient ‖∂L/∂W‖ per layer during training".into(),
+            subtitle: format!("{over} Gradients of one minibatch, before clipping."),
+            x: layer_axis(layers),
+            y_label: "‖∂L/∂W‖ (Frobenius norm, log scale)".into(),
+            series: over_training(report, |c| &c.grad_norms),
+            guides: Vec::new(),
+            band_label: Some("min–max over the checkpoints".into()),
+        },
+        Chart {
+            title: "train: update size ‖ΔW‖ / ‖W‖ per layer and step".into(),
+            subtitle: over,
+            x: layer_axis(layers),
+            y_label: "‖ΔW‖ / ‖W‖ of one step (log scale)".into(),
+            series: over_training(report, |c| &c.update_ratios),
+            guides: vec![Guide {
+                y: RULE_OF_THUMB_UPDATE_RATIO,
+                label: format!(
+                    "{}: rule of thumb for a healthy step",
+                    power_of_ten(libm::log10(RULE_OF_THUMB_UPDATE_RATIO).round() as i64)
+                ),
+            }],
+            band_label: Some("min–max over the checkpoints".into()),
+        },
+    ]
+}

@@ -1,0 +1,761 @@
+//! The SVG text of a stack of charts: layout, axes, lines, bands, marks and legends.
+//!
+//! Sizes are for a projector: the SVG is 1200 px wide, titles 30 px, tick labels and legend
+//! 20 px, lines 3 px. Values a log axis cannot show get lanes of their own outside the
+//! plot, like a broken axis: `0` below it, `∞, NaN` above it. Elements carry classes
+//! (`y-tick`, `x-tick`, `series`, `theory`, `band`, `mark-zero`, `mark-nonfinite`, `guide`)
+//! so that tests and style sheets can find them.
+
+use super::axis::{Ticks, linear_ticks, log_ticks};
+use super::{Chart, Kind, Series};
+use std::fmt::Write;
+
+const WIDTH: f64 = 1200.0;
+/// Room between a card's edge and its content, and between two cards.
+const PAD: f64 = 24.0;
+const TITLE: f64 = 30.0;
+const SUBTITLE: f64 = 19.0;
+const AXIS_NAME: f64 = 22.0;
+const TICK: f64 = 20.0;
+const LEGEND: f64 = 20.0;
+const PLOT_HEIGHT: f64 = 440.0;
+const LINE: f64 = 3.0;
+/// Between the plot and a lane of marks.
+const LANE_GAP: f64 = 12.0;
+/// The `i`-th guide line's style: grey dots, then grey dashes, unlike any series.
+fn guide_style(i: usize) -> String {
+    let dashes = ["1 7", "9 7", "1 5 9 5"][i % 3];
+    format!(
+        r#"stroke="{MUTED}" stroke-width="3" stroke-dasharray="{dashes}" stroke-linecap="round""#
+    )
+}
+/// Points get a dot of their own when there are at most this many (a few layers).
+const DOTS_UP_TO: usize = 30;
+/// A prediction's line: wide, pale dashes in its run's colour.
+const THEORY_STYLE: &str = r#"stroke-width="8" stroke-opacity="0.45" stroke-dasharray="16 9""#;
+
+const WHITE: &str = "#ffffff";
+const TEXT: &str = "#1a1a1a";
+const MUTED: &str = "#555555";
+const GRID: &str = "#c8c8c8";
+const GRID_MINOR: &str = "#ececec";
+const LANE: &str = "#f2f2f2";
+const FONT: &str = "DejaVu Sans, Verdana, Arial, Helvetica, sans-serif";
+
+/// Okabe–Ito without its yellow, which vanishes on white: colour-blind safe and apart on a
+/// projector.
+const PALETTE: [&str; 7] = [
+    "#0072B2", // blue
+    "#D55E00", // vermillion
+    "#009E73", // bluish green
+    "#CC79A7", // reddish purple
+    "#E69F00", // orange
+    "#56B4E9", // sky blue
+    "#000000", // black
+];
+
+fn color(i: usize) -> &'static str {
+    PALETTE[i % PALETTE.len()]
+}
+
+/// A rough width of `text` in a sans-serif face of `size` px: enough to lay out labels.
+fn text_width(text: &str, size: f64) -> f64 {
+    text.chars().count() as f64 * 0.6 * size
+}
+
+/// A coordinate as SVG text: one decimal, and never NaN.
+fn n(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:.1}")
+    } else {
+        "0".into()
+    }
+}
+
+/// `text` safe inside an XML element or attribute.
+fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // Characters XML 1.0 does not allow.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The whole document: each chart a white card, stacked top to bottom.
+pub fn document(charts: &[Chart]) -> String {
+    let mut top = 0.0;
+    let mut panels = Vec::new();
+    for chart in charts {
+        let panel = Panel::lay_out(chart, top);
+        top = panel.bottom + PAD;
+        panels.push(panel);
+    }
+    let height = (top - PAD).max(PAD);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="{FONT}">"#,
+        w = n(WIDTH),
+        h = n(height)
+    );
+    let titles: Vec<&str> = charts.iter().map(|c| c.title.as_str()).collect();
+    let _ = writeln!(out, "<title>{}</title>", esc(&titles.join(" · ")));
+    for (i, (chart, panel)) in charts.iter().zip(&panels).enumerate() {
+        panel.draw(&mut out, chart, i);
+    }
+    out.push_str("</svg>\n");
+    out
+}
+
+fn plottable(v: f64) -> bool {
+    v > 0.0 && v.is_finite()
+}
+
+/// What a log axis cannot show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Unplottable {
+    /// ≤ 0: for a norm, exactly 0.
+    Zero,
+    /// ±∞ or NaN.
+    NonFinite,
+}
+
+impl Unplottable {
+    fn of(v: f64) -> Option<Unplottable> {
+        if !v.is_finite() {
+            Some(Unplottable::NonFinite)
+        } else if v <= 0.0 {
+            Some(Unplottable::Zero)
+        } else {
+            None
+        }
+    }
+
+    fn legend(self) -> &'static str {
+        match self {
+            Unplottable::Zero => "exactly 0 (underflow)",
+            Unplottable::NonFinite => "inf or NaN",
+        }
+    }
+
+    fn lane_label(self) -> &'static str {
+        match self {
+            Unplottable::Zero => "0",
+            Unplottable::NonFinite => "∞, NaN",
+        }
+    }
+}
+
+/// The measured series with a value of `kind` somewhere: one row of marks each.
+fn marked(chart: &Chart, kind: Unplottable) -> Vec<&Series> {
+    chart
+        .series
+        .iter()
+        .filter(|s| s.kind == Kind::Measured)
+        .filter(|s| {
+            s.points
+                .iter()
+                .any(|p| p.0.is_finite() && Unplottable::of(p.1) == Some(kind))
+        })
+        .collect()
+}
+
+/// A strip outside the plot holding the marks of one kind, one row per series.
+struct Lane {
+    kind: Unplottable,
+    top: f64,
+    rows: usize,
+}
+
+/// Where a chart's parts go, in the document's pixels.
+struct Panel {
+    top: f64,
+    bottom: f64,
+    subtitle: Vec<String>,
+    y: Ticks,
+    x: Ticks,
+    /// The x range drawn, padded for whole units.
+    x_lo: f64,
+    x_hi: f64,
+    left: f64,
+    right: f64,
+    plot_top: f64,
+    plot_bottom: f64,
+    /// Half the width of a mark.
+    mark: f64,
+    lanes: Vec<Lane>,
+    /// Where the x axis's ticks hang: below the plot and any lane.
+    axis_bottom: f64,
+    legend: Vec<Vec<Entry>>,
+    legend_top: f64,
+}
+
+impl Panel {
+    fn lay_out(chart: &Chart, top: f64) -> Panel {
+        // The y range: every positive, finite value drawn, bands and guides included.
+        let values = chart
+            .series
+            .iter()
+            .flat_map(|s| {
+                s.points
+                    .iter()
+                    .map(|p| p.1)
+                    .chain(s.band.iter().flat_map(|b| [b.1, b.2]))
+            })
+            .chain(chart.guides.iter().map(|g| g.y))
+            .filter(|&v| plottable(v));
+        let (min, max) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+        let y = log_ticks(min, max, (PLOT_HEIGHT / (1.8 * TICK)) as usize);
+        // The x range: the chart's, stretched to any point outside it.
+        let xs = chart
+            .series
+            .iter()
+            .flat_map(|s| {
+                s.points
+                    .iter()
+                    .map(|p| p.0)
+                    .chain(s.band.iter().map(|b| b.0))
+            })
+            .filter(|x| x.is_finite());
+        let (from, to) = xs.fold((chart.x.from, chart.x.to), |(lo, hi), x| {
+            (lo.min(x), hi.max(x))
+        });
+        let zero = marked(chart, Unplottable::Zero).len();
+        let bad = marked(chart, Unplottable::NonFinite).len();
+        let labels = y.ticks.iter().filter_map(|t| t.label.as_deref());
+        let lane_labels = [(zero, Unplottable::Zero), (bad, Unplottable::NonFinite)]
+            .into_iter()
+            .filter(|&(rows, _)| rows > 0)
+            .map(|(_, kind)| kind.lane_label());
+        let label_width = labels
+            .chain(lane_labels)
+            .map(|l| text_width(l, TICK))
+            .fold(0.0, f64::max);
+        let left = PAD + 1.4 * AXIS_NAME + label_width + 14.0;
+        let right = WIDTH - PAD - 24.0;
+        let widest = text_width(&format!("{}", to.abs().round()), TICK).max(TICK);
+        let max_x_labels = ((right - left) / (widest + 3.0 * TICK)) as usize;
+        let min_step = if chart.x.whole { 1.0 } else { 0.0 };
+        let x = linear_ticks(from, to, max_x_labels.clamp(2, 12), min_step);
+        let pad = if chart.x.whole { 0.5 } else { 0.0 };
+        let (x_lo, x_hi) = (x.lo - pad, x.hi + pad);
+        let chars = ((WIDTH - 2.0 * PAD) / (0.6 * SUBTITLE)) as usize;
+        let subtitle: Vec<String> = textwrap::wrap(&chart.subtitle, chars.max(20))
+            .into_iter()
+            .map(|l| l.into_owned())
+            .collect();
+        // Marks as wide as a unit of x allows (a layer), within limits.
+        let unit = (right - left) / (x_hi - x_lo).max(f64::MIN_POSITIVE);
+        let mark = (0.45 * unit).clamp(4.0, 8.0);
+        let lane_height = |rows: usize| rows as f64 * (2.0 * mark + 4.0) + 6.0;
+        let mut lanes = Vec::new();
+        let mut y_now = top + PAD + TITLE + subtitle.len() as f64 * 1.45 * SUBTITLE + 24.0;
+        if bad > 0 {
+            lanes.push(Lane {
+                kind: Unplottable::NonFinite,
+                top: y_now,
+                rows: bad,
+            });
+            y_now += lane_height(bad) + LANE_GAP;
+        }
+        let plot_top = y_now;
+        let plot_bottom = plot_top + PLOT_HEIGHT;
+        let mut axis_bottom = plot_bottom;
+        if zero > 0 {
+            lanes.push(Lane {
+                kind: Unplottable::Zero,
+                top: plot_bottom + LANE_GAP,
+                rows: zero,
+            });
+            axis_bottom += LANE_GAP + lane_height(zero);
+        }
+        let legend_top = axis_bottom + 1.6 * TICK + 1.9 * AXIS_NAME + 12.0;
+        let legend = flow(entries(chart, zero > 0, bad > 0), WIDTH - 2.0 * PAD);
+        let bottom = legend_top + legend.len() as f64 * 1.7 * LEGEND + PAD;
+        Panel {
+            top,
+            bottom,
+            subtitle,
+            y,
+            x,
+            x_lo,
+            x_hi,
+            left,
+            right,
+            plot_top,
+            plot_bottom,
+            mark,
+            lanes,
+            axis_bottom,
+            legend,
+            legend_top,
+        }
+    }
+
+    fn px(&self, x: f64) -> f64 {
+        let t = (x - self.x_lo) / (self.x_hi - self.x_lo);
+        self.left + t * (self.right - self.left)
+    }
+
+    /// The y pixel of log₁₀ of a value, `at`, kept inside the plot.
+    fn py(&self, at: f64) -> f64 {
+        let t = (at - self.y.lo) / (self.y.hi - self.y.lo);
+        self.plot_bottom - t.clamp(0.0, 1.0) * PLOT_HEIGHT
+    }
+
+    fn lane_height(&self, rows: usize) -> f64 {
+        rows as f64 * (2.0 * self.mark + 4.0) + 6.0
+    }
+
+    fn draw(&self, out: &mut String, chart: &Chart, index: usize) {
+        let _ = writeln!(
+            out,
+            r#"<g class="panel" data-title="{}">"#,
+            esc(&chart.title)
+        );
+        let _ = writeln!(
+            out,
+            r#"<rect x="0" y="{}" width="{}" height="{}" rx="14" fill="{WHITE}"/>"#,
+            n(self.top),
+            n(WIDTH),
+            n(self.bottom - self.top)
+        );
+        let _ = writeln!(
+            out,
+            r#"<text class="title" x="{}" y="{}" font-size="{TITLE}" font-weight="bold" fill="{TEXT}">{}</text>"#,
+            n(PAD),
+            n(self.top + PAD + 0.8 * TITLE),
+            esc(&chart.title)
+        );
+        for (i, line) in self.subtitle.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                r#"<text class="subtitle" x="{}" y="{}" font-size="{SUBTITLE}" fill="{MUTED}">{}</text>"#,
+                n(PAD),
+                n(self.top + PAD + TITLE + (i as f64 + 1.25) * 1.45 * SUBTITLE - 0.45 * SUBTITLE),
+                esc(line)
+            );
+        }
+        self.axes(out, chart);
+        // The data, clipped to the plot.
+        let clip = format!("plot-{index}");
+        let _ = writeln!(
+            out,
+            r#"<clipPath id="{clip}"><rect x="{}" y="{}" width="{}" height="{}"/></clipPath>"#,
+            n(self.left),
+            n(self.plot_top),
+            n(self.right - self.left),
+            n(PLOT_HEIGHT)
+        );
+        let _ = writeln!(out, r#"<g clip-path="url(#{clip})">"#);
+        for s in &chart.series {
+            self.band(out, s);
+        }
+        for (i, g) in chart
+            .guides
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| plottable(g.y))
+        {
+            let _ = writeln!(
+                out,
+                r#"<line class="guide" data-label="{}" x1="{}" y1="{y}" x2="{}" y2="{y}" {}/>"#,
+                esc(&g.label),
+                n(self.left),
+                n(self.right),
+                guide_style(i),
+                y = n(self.py(libm::log10(g.y)))
+            );
+        }
+        // Predictions under the measurements: where the two agree, the measured line runs
+        // through the middle of the wide dashes.
+        for kind in [Kind::Theory, Kind::Measured] {
+            for s in chart.series.iter().filter(|s| s.kind == kind) {
+                self.line(out, s);
+            }
+        }
+        out.push_str("</g>\n");
+        let _ = writeln!(
+            out,
+            r#"<rect x="{}" y="{}" width="{}" height="{}" fill="none" stroke="{MUTED}" stroke-width="1.5"/>"#,
+            n(self.left),
+            n(self.plot_top),
+            n(self.right - self.left),
+            n(PLOT_HEIGHT)
+        );
+        for lane in &self.lanes {
+            self.lane(out, chart, lane);
+        }
+        self.draw_legend(out);
+        out.push_str("</g>\n");
+    }
+
+    /// Grid lines, ticks, tick labels and the axes' names.
+    fn axes(&self, out: &mut String, chart: &Chart) {
+        let (left, right) = (self.left, self.right);
+        for t in &self.y.ticks {
+            let y = self.py(t.at);
+            let (grid, tick) = match t.label {
+                Some(_) => (GRID, 10.0),
+                None => (GRID_MINOR, 6.0),
+            };
+            let _ = writeln!(
+                out,
+                r#"<line x1="{l}" y1="{y}" x2="{r}" y2="{y}" stroke="{grid}" stroke-width="1"/><line x1="{t0}" y1="{y}" x2="{l}" y2="{y}" stroke="{MUTED}" stroke-width="1.5"/>"#,
+                l = n(left),
+                r = n(right),
+                y = n(y),
+                t0 = n(left - tick)
+            );
+            if let Some(label) = &t.label {
+                let _ = writeln!(
+                    out,
+                    r#"<text class="y-tick" x="{}" y="{}" font-size="{TICK}" text-anchor="end" fill="{TEXT}">{}</text>"#,
+                    n(left - 14.0),
+                    n(y + 0.35 * TICK),
+                    esc(label)
+                );
+            }
+        }
+        for t in &self.x.ticks {
+            let x = n(self.px(t.at));
+            let _ = writeln!(
+                out,
+                r#"<line x1="{x}" y1="{}" x2="{x}" y2="{}" stroke="{GRID_MINOR}" stroke-width="1"/><line x1="{x}" y1="{}" x2="{x}" y2="{}" stroke="{MUTED}" stroke-width="1.5"/>"#,
+                n(self.plot_top),
+                n(self.plot_bottom),
+                n(self.axis_bottom),
+                n(self.axis_bottom + 10.0),
+            );
+            if let Some(label) = &t.label {
+                let _ = writeln!(
+                    out,
+                    r#"<text class="x-tick" x="{x}" y="{}" font-size="{TICK}" text-anchor="middle" fill="{TEXT}">{}</text>"#,
+                    n(self.axis_bottom + 14.0 + TICK),
+                    esc(label)
+                );
+            }
+        }
+        let (x, y) = (
+            PAD + 0.8 * AXIS_NAME,
+            0.5 * (self.plot_top + self.plot_bottom),
+        );
+        let _ = writeln!(
+            out,
+            r#"<text class="y-name" x="{x}" y="{y}" font-size="{AXIS_NAME}" text-anchor="middle" fill="{TEXT}" transform="rotate(-90 {x} {y})">{}</text>"#,
+            esc(&chart.y_label),
+            x = n(x),
+            y = n(y)
+        );
+        let _ = writeln!(
+            out,
+            r#"<text class="x-name" x="{}" y="{}" font-size="{AXIS_NAME}" text-anchor="middle" fill="{TEXT}">{}</text>"#,
+            n(0.5 * (left + right)),
+            n(self.axis_bottom + 1.6 * TICK + 1.5 * AXIS_NAME),
+            esc(&chart.x.label)
+        );
+    }
+
+    /// A series's band as one filled path per stretch of x where it is defined: a low of 0
+    /// reaches down to the bottom of the plot, a high of +∞ up to its top, NaN breaks it.
+    fn band(&self, out: &mut String, s: &Series) {
+        let at = |v: f64| match Unplottable::of(v) {
+            None => Some(self.py(libm::log10(v))),
+            Some(Unplottable::Zero) => Some(self.plot_bottom),
+            Some(Unplottable::NonFinite) if v == f64::INFINITY => Some(self.plot_top),
+            Some(Unplottable::NonFinite) => None,
+        };
+        let mut stretches: Vec<Vec<(f64, f64, f64)>> = vec![Vec::new()];
+        for &(x, lo, hi) in &s.band {
+            match (x.is_finite(), at(lo), at(hi)) {
+                (true, Some(lo), Some(hi)) => {
+                    stretches
+                        .last_mut()
+                        .expect("never empty")
+                        .push((self.px(x), lo, hi))
+                }
+                _ => stretches.push(Vec::new()),
+            }
+        }
+        for stretch in stretches.iter().filter(|s| !s.is_empty()) {
+            // A lone point is widened to a sliver so that it shows.
+            let half = if stretch.len() == 1 { 3.0 } else { 0.0 };
+            let upper = stretch.iter().flat_map(|&(x, _, hi)| {
+                let both = [(x - half, hi), (x + half, hi)];
+                both.into_iter().take(if half > 0.0 { 2 } else { 1 })
+            });
+            let lower = stretch.iter().rev().flat_map(|&(x, lo, _)| {
+                let both = [(x + half, lo), (x - half, lo)];
+                both.into_iter().take(if half > 0.0 { 2 } else { 1 })
+            });
+            let d: Vec<String> = upper
+                .chain(lower)
+                .map(|(x, y)| format!("{},{}", n(x), n(y)))
+                .collect();
+            let _ = writeln!(
+                out,
+                r#"<polygon class="band" data-label="{}" points="{}" fill="{}" fill-opacity="0.22" stroke="none"/>"#,
+                esc(&s.label),
+                d.join(" "),
+                color(s.color)
+            );
+        }
+    }
+
+    /// A series's line, broken wherever a value cannot be shown, with a dot per point when
+    /// there are few.
+    fn line(&self, out: &mut String, s: &Series) {
+        let c = color(s.color);
+        let (class, style) = match s.kind {
+            Kind::Measured => (
+                "series",
+                format!(r#"stroke-width="{LINE}" stroke-linecap="round""#),
+            ),
+            Kind::Theory => ("theory", THEORY_STYLE.to_string()),
+        };
+        let mut segments: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
+        for &(x, y) in &s.points {
+            if x.is_finite() && plottable(y) {
+                let p = (self.px(x), self.py(libm::log10(y)));
+                segments.last_mut().expect("never empty").push(p);
+            } else {
+                segments.push(Vec::new());
+            }
+        }
+        let label = esc(&s.label);
+        for seg in segments.iter().filter(|s| s.len() > 1) {
+            let pts: Vec<String> = seg
+                .iter()
+                .map(|&(x, y)| format!("{},{}", n(x), n(y)))
+                .collect();
+            let _ = writeln!(
+                out,
+                r#"<polyline class="{class}" data-label="{label}" points="{}" fill="none" stroke="{c}" {style} stroke-linejoin="round"/>"#,
+                pts.join(" ")
+            );
+        }
+        let few = s.kind == Kind::Measured && s.points.len() <= DOTS_UP_TO;
+        for seg in segments.iter().filter(|seg| few || seg.len() == 1) {
+            for &(x, y) in seg {
+                let _ = writeln!(
+                    out,
+                    r#"<circle class="{class}-point" cx="{}" cy="{}" r="5.5" fill="{c}"/>"#,
+                    n(x),
+                    n(y)
+                );
+            }
+        }
+    }
+
+    /// A lane of marks: ▼ for exactly 0 below the plot, ✕ for inf or NaN above it, one row
+    /// per series in its colour, at the x of each such value.
+    fn lane(&self, out: &mut String, chart: &Chart, lane: &Lane) {
+        let height = self.lane_height(lane.rows);
+        let _ = writeln!(
+            out,
+            r#"<rect class="lane" x="{}" y="{}" width="{}" height="{}" fill="{LANE}" stroke="{GRID}" stroke-width="1"/>"#,
+            n(self.left),
+            n(lane.top),
+            n(self.right - self.left),
+            n(height)
+        );
+        let _ = writeln!(
+            out,
+            r#"<text class="lane-label" x="{}" y="{}" font-size="{TICK}" text-anchor="end" fill="{TEXT}">{}</text>"#,
+            n(self.left - 14.0),
+            n(lane.top + 0.5 * height + 0.35 * TICK),
+            esc(lane.kind.lane_label())
+        );
+        let s = self.mark;
+        for (row, series) in marked(chart, lane.kind).into_iter().enumerate() {
+            let cy = lane.top + 5.0 + s + row as f64 * (2.0 * s + 4.0);
+            let c = color(series.color);
+            let label = esc(&series.label);
+            for &(x, y) in &series.points {
+                if !x.is_finite() || Unplottable::of(y) != Some(lane.kind) {
+                    continue;
+                }
+                let (px, data_x) = (self.px(x), esc(&format!("{x}")));
+                let _ = match lane.kind {
+                    Unplottable::Zero => writeln!(
+                        out,
+                        r#"<polygon class="mark-zero" data-x="{data_x}" data-label="{label}" points="{},{} {},{} {},{}" fill="{c}"/>"#,
+                        n(px - s),
+                        n(cy - s),
+                        n(px + s),
+                        n(cy - s),
+                        n(px),
+                        n(cy + s),
+                    ),
+                    Unplottable::NonFinite => writeln!(
+                        out,
+                        r#"<path class="mark-nonfinite" data-x="{data_x}" data-label="{label}" d="M{a} {b} L{c2} {d} M{a} {d} L{c2} {b}" stroke="{c}" stroke-width="3" stroke-linecap="round"/>"#,
+                        a = n(px - 0.8 * s),
+                        c2 = n(px + 0.8 * s),
+                        b = n(cy - 0.8 * s),
+                        d = n(cy + 0.8 * s),
+                    ),
+                };
+            }
+        }
+    }
+
+    fn draw_legend(&self, out: &mut String) {
+        for (row, entries) in self.legend.iter().enumerate() {
+            let y = self.legend_top + (row as f64 + 0.5) * 1.7 * LEGEND;
+            let mut x = PAD;
+            for e in entries {
+                let _ = writeln!(
+                    out,
+                    r#"<g class="legend">{}<text x="{}" y="{}" font-size="{LEGEND}" fill="{TEXT}">{}</text></g>"#,
+                    e.swatch.svg(x, y),
+                    n(x + SWATCH + 10.0),
+                    n(y + 0.35 * LEGEND),
+                    esc(&e.text)
+                );
+                x += e.width();
+            }
+        }
+    }
+}
+
+/// What a legend entry's swatch shows.
+enum Swatch {
+    Line { color: usize, dashed: bool },
+    Band,
+    Guide(usize),
+    Mark(Unplottable),
+}
+
+const SWATCH: f64 = 44.0;
+
+impl Swatch {
+    /// The swatch drawn from `x`, centred on `y`.
+    fn svg(&self, x: f64, y: f64) -> String {
+        let mid = x + 0.5 * SWATCH;
+        match *self {
+            Swatch::Line { color: c, dashed } => format!(
+                r#"<line x1="{}" y1="{y}" x2="{}" y2="{y}" stroke="{}" {}/>"#,
+                n(x),
+                n(x + SWATCH),
+                color(c),
+                match dashed {
+                    true => THEORY_STYLE.to_string(),
+                    false => format!(r#"stroke-width="{LINE}""#),
+                },
+                y = n(y)
+            ),
+            Swatch::Guide(i) => format!(
+                r#"<line x1="{}" y1="{y}" x2="{}" y2="{y}" {}/>"#,
+                n(x + 2.0),
+                n(x + SWATCH),
+                guide_style(i),
+                y = n(y)
+            ),
+            Swatch::Band => format!(
+                r#"<rect x="{}" y="{}" width="{}" height="18" fill="{MUTED}" fill-opacity="0.3"/>"#,
+                n(x),
+                n(y - 9.0),
+                n(SWATCH)
+            ),
+            Swatch::Mark(Unplottable::Zero) => format!(
+                r#"<polygon points="{},{} {},{} {},{}" fill="{MUTED}"/>"#,
+                n(mid - 8.0),
+                n(y - 8.0),
+                n(mid + 8.0),
+                n(y - 8.0),
+                n(mid),
+                n(y + 8.0)
+            ),
+            Swatch::Mark(Unplottable::NonFinite) => format!(
+                r#"<path d="M{l} {t} L{r} {b} M{l} {b} L{r} {t}" stroke="{MUTED}" stroke-width="3" stroke-linecap="round"/>"#,
+                l = n(mid - 7.0),
+                r = n(mid + 7.0),
+                t = n(y - 7.0),
+                b = n(y + 7.0)
+            ),
+        }
+    }
+}
+
+/// One legend entry.
+struct Entry {
+    swatch: Swatch,
+    text: String,
+}
+
+impl Entry {
+    fn width(&self) -> f64 {
+        SWATCH + 10.0 + text_width(&self.text, LEGEND) + 30.0
+    }
+}
+
+/// The legend's entries: each series, the band, the guides, then the marks that occur.
+fn entries(chart: &Chart, zero: bool, bad: bool) -> Vec<Entry> {
+    let mut out: Vec<Entry> = chart
+        .series
+        .iter()
+        .map(|s| Entry {
+            swatch: Swatch::Line {
+                color: s.color,
+                dashed: s.kind == Kind::Theory,
+            },
+            text: s.label.clone(),
+        })
+        .collect();
+    if let Some(text) = &chart.band_label
+        && chart.series.iter().any(|s| !s.band.is_empty())
+    {
+        out.push(Entry {
+            swatch: Swatch::Band,
+            text: text.clone(),
+        });
+    }
+    for (i, g) in chart
+        .guides
+        .iter()
+        .enumerate()
+        .filter(|(_, g)| plottable(g.y))
+    {
+        out.push(Entry {
+            swatch: Swatch::Guide(i),
+            text: g.label.clone(),
+        });
+    }
+    for (present, kind) in [(zero, Unplottable::Zero), (bad, Unplottable::NonFinite)] {
+        if present {
+            out.push(Entry {
+                swatch: Swatch::Mark(kind),
+                text: kind.legend().into(),
+            });
+        }
+    }
+    out
+}
+
+/// Entries in rows no wider than `width`, in order.
+fn flow(entries: Vec<Entry>, width: f64) -> Vec<Vec<Entry>> {
+    let mut rows: Vec<Vec<Entry>> = Vec::new();
+    let mut used = f64::INFINITY;
+    for e in entries {
+        let w = e.width();
+        if used + w > width {
+            rows.push(Vec::new());
+            used = 0.0;
+        }
+        used += w;
+        rows.last_mut().expect("a row was pushed").push(e);
+    }
+    rows
+}

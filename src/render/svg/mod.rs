@@ -1,0 +1,113 @@
+//! SVG charts for slides, written by hand: per-layer gradient norms of a `demo`, and the
+//! loss, per-layer gradient norms and update sizes of a `train` comparison.
+//!
+//! Values go on log axes labelled at whole decades over everything drawn ([`axis`]). A value
+//! a log axis cannot show is marked, not dropped: exactly 0 (underflow) by a ▼ on the
+//! bottom edge, inf or NaN by a ✕ on the top edge, at its own x. Each chart is a white card
+//! with dark text, so it reads on light and dark slides alike.
+
+mod axis;
+mod charts;
+mod draw;
+
+pub use charts::{demo_charts, train_charts};
+
+use anyhow::{Context, Result};
+use std::path::Path;
+
+/// One panel: a linear x axis, a log y axis, lines, bands, guide lines and a legend.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Chart {
+    pub title: String,
+    /// A line under the title: what the runs share, what a band or a dashed line means.
+    pub subtitle: String,
+    pub x: XAxis,
+    /// The y axis's name with its unit.
+    pub y_label: String,
+    pub series: Vec<Series>,
+    /// Horizontal reference lines.
+    pub guides: Vec<Guide>,
+    /// What the shaded bands mean, for the legend, when there are any.
+    pub band_label: Option<String>,
+}
+
+/// The x axis: its name and the range it always spans, whatever the data.
+#[derive(Clone, Debug, PartialEq)]
+pub struct XAxis {
+    pub label: String,
+    pub from: f64,
+    pub to: f64,
+    /// Whole things (layers): half a unit of room at either end, so the first and last
+    /// layer's marks stay clear of the frame.
+    pub whole: bool,
+}
+
+/// One line of a chart.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Series {
+    pub label: String,
+    /// Index into the palette: a run's measured and predicted lines share it.
+    pub color: usize,
+    pub kind: Kind,
+    /// (x, y) in order of x.
+    pub points: Vec<(f64, f64)>,
+    /// (x, low, high) of a shaded band behind the line, in order of x; may be empty.
+    pub band: Vec<(f64, f64, f64)>,
+}
+
+/// What a series is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A measurement: solid; a value of 0 or inf/NaN gets a mark.
+    Measured,
+    /// A prediction: dashed, labelled "(theory)"; values outside the axis are left out.
+    Theory,
+}
+
+/// A horizontal reference line with its label.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Guide {
+    pub y: f64,
+    pub label: String,
+}
+
+/// Writes `charts`, stacked top to bottom, to an SVG file at `path`.
+pub fn write_svg(path: &Path, charts: &[Chart]) -> Result<()> {
+    let svg = svg_string(charts);
+    std::fs::write(path, svg).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// `charts`, stacked top to bottom, as one SVG document. The same charts give the same
+/// bytes.
+pub fn svg_string(charts: &[Chart]) -> String {
+    draw::document(charts)
+}
+
+/// Fails early, before a long run, if `path` cannot be written: it must name an `.svg` file
+/// in a folder that exists.
+pub fn check_writable(path: &Path) -> Result<()> {
+    if !path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("svg"))
+    {
+        anyhow::bail!(
+            "--plot writes an SVG chart: give a file name ending in .svg (got {})",
+            crate::format::escape(&path.display().to_string(), 80)
+        );
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        anyhow::bail!(
+            "cannot write {}: the folder {} does not exist",
+            path.display(),
+            dir.display()
+        );
+    }
+    if path.is_dir() {
+        anyhow::bail!("cannot write {}: it is a folder", path.display());
+    }
+    Ok(())
+}
