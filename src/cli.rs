@@ -25,9 +25,14 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
     pub color: ColorChoice,
 
-    /// Read the question bank from this folder of .toml files instead of the built-in one.
+    /// Add the questions in this folder of .toml files to the built-in bank; one with a
+    /// built-in id replaces that question. The folder's bank.toml may say `replace = true`.
     #[arg(long, global = true, value_name = "DIR", env = "GRADTUTOR_QUESTIONS", value_parser = any_path)]
     questions: Option<PathBuf>,
+
+    /// Use only the questions in this folder, instead of the built-in bank.
+    #[arg(long, global = true, value_name = "DIR", value_parser = any_path)]
+    questions_only: Option<PathBuf>,
 
     /// Refuse runs that would need more memory than this (e.g. 512MiB, 4GiB).
     #[arg(
@@ -52,6 +57,13 @@ impl Cli {
     /// The question folder, if one was given (an empty GRADTUTOR_QUESTIONS counts as unset).
     pub fn questions(&self) -> Option<&Path> {
         self.questions
+            .as_deref()
+            .filter(|p| !p.as_os_str().is_empty())
+    }
+
+    /// The folder given with `--questions-only`, if any (an empty one counts as unset).
+    pub fn questions_only(&self) -> Option<&Path> {
+        self.questions_only
             .as_deref()
             .filter(|p| !p.as_os_str().is_empty())
     }
