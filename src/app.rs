@@ -2,7 +2,9 @@
 
 use crate::bank::{Bank, Use};
 use crate::classroom;
-use crate::cli::{AskArgs, Cli, Command, DemoArgs, ExportArgs, QuizArgs, TourArgs, TrainArgs};
+use crate::cli::{
+    AskArgs, BankCommand, Cli, Command, DemoArgs, ExportArgs, QuizArgs, TourArgs, TrainArgs,
+};
 use crate::experiments::{self, ALL};
 use crate::format::{count, truncate};
 use crate::progress::{Progress, Store};
@@ -28,6 +30,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<()> {
         Command::Progress => progress(cli, &ui, out),
         Command::Check { dir } => check(cli, dir, out),
         Command::Export(args) => export(cli, args, out),
+        Command::Bank(BankCommand::Dump { dir, force }) => dump(dir, *force, &ui, out),
         Command::Completions { shell } => {
             // clap_complete panics when its writer fails: it writes to memory, we write out.
             let mut script = Vec::new();
@@ -412,6 +415,21 @@ fn check(cli: &Cli, dir: &std::path::Path, out: &mut dyn Write) -> Result<()> {
         count(found.problems.len(), "problem", "problems"),
         dir.display()
     )
+}
+
+fn dump(dir: &std::path::Path, force: bool, ui: &Ui, out: &mut dyn Write) -> Result<()> {
+    let written = crate::bank::dump(dir, force)?;
+    let shown = crate::format::escape(&dir.display().to_string(), 200);
+    let text = format!(
+        "Wrote {} and {} (replace = true) to {shown}. Edit them, check them with `gradtutor \
+         check {shown}`, then use them with `gradtutor --questions {shown} …`.",
+        count(written.len() - 1, "question file", "question files"),
+        crate::bank::SETTINGS_FILE
+    );
+    for line in crate::ui::wrap(&text, ui.width) {
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
 }
 
 fn export(cli: &Cli, args: &ExportArgs, out: &mut dyn Write) -> Result<()> {

@@ -7,14 +7,16 @@ use std::path::{Path, PathBuf};
 
 const AFTER_HELP: &str = "Examples:
   gradtutor list                          the question bank
-  gradtutor ask 3                         question 3: explanation, then its experiment
+  gradtutor ask 3                         question 3, then its experiment
   gradtutor ask vanishing-gradients --depth 50
   gradtutor demo vanishing --depth 20     an experiment directly
   gradtutor demos                         every experiment, one line each
   gradtutor train                         train four networks side by side
   gradtutor quiz --question 1             test yourself on question 1
   gradtutor tour                          the whole bank, one question at a time
-  gradtutor check my-questions/           validate an instructor's bank";
+  gradtutor bank dump my-bank/            the built-in question files, to edit
+  gradtutor check my-bank/                validate an instructor's bank
+  gradtutor --questions my-bank/ list     the built-in bank with my-bank's added";
 
 /// A command-line tutor for gradient dynamics in deep neural networks: read why gradients
 /// vanish or explode, then watch it happen, layer by layer, on a real network.
@@ -108,6 +110,9 @@ pub enum Command {
     },
     /// Write the bank as a handout: questions, answers, experiment outputs, quizzes.
     Export(ExportArgs),
+    /// Instructor tools for the question bank (`bank dump DIR`).
+    #[command(subcommand)]
+    Bank(BankCommand),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         #[arg(value_name = "SHELL")]
@@ -115,6 +120,22 @@ pub enum Command {
     },
     /// Print the manual page (roff): `gradtutor man | man -l -`, or save it as gradtutor.1.
     Man,
+}
+
+/// `gradtutor bank …`.
+#[derive(Subcommand, Debug)]
+pub enum BankCommand {
+    /// Write the built-in question files into DIR (made if missing), with a bank.toml saying
+    /// `replace = true`, to start a bank of your own from: edit them, `gradtutor check DIR`,
+    /// then `gradtutor --questions DIR …`.
+    Dump {
+        /// The folder to write into.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        /// Overwrite files of the same names already in DIR.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Args, Debug)]

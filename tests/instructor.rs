@@ -227,3 +227,56 @@ fn progress_is_kept_by_slug_so_a_replaced_question_does_not_inherit_scores() {
     let theirs = ok(gradtutor().args(["--progress", p, "progress"]));
     assert!(row9(&theirs).contains("1/2 right"), "{theirs}");
 }
+
+#[test]
+fn bank_dump_round_trips_through_check_and_list() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("new/bank");
+    let d = dir.to_str().unwrap();
+    let said = ok(gradtutor().args(["bank", "dump", d]));
+    assert!(said.contains("Wrote "), "{said}");
+    // check passes with the built-in bank's own counts, read from the library.
+    let bank = gradtutor::Bank::embedded(1 << 32).unwrap();
+    let items: usize = bank.questions.iter().map(|q| q.quiz.len()).sum();
+    let claims: usize = bank.questions.iter().map(|q| q.claims.len()).sum();
+    let checked = ok(gradtutor().args(["check", d]));
+    let want = format!(
+        "{d}: {} questions, {items} quiz items, {claims} claims, no problems.",
+        bank.questions.len()
+    );
+    assert_eq!(checked.lines().next(), Some(want.as_str()), "{checked}");
+    assert!(checked.contains("says replace = true"), "{checked}");
+    // The folder alone lists exactly as the built-in bank does, but for the line saying where
+    // it comes from.
+    let builtin = ok(gradtutor().arg("list"));
+    let dumped = ok(gradtutor().args(["--questions-only", d, "list"]));
+    let from = format!("from {d}: ");
+    let kept: Vec<&str> = dumped.lines().filter(|l| !l.starts_with(&from)).collect();
+    assert_eq!(kept, builtin.lines().collect::<Vec<_>>(), "{dumped}");
+    assert_eq!(dumped.lines().count(), builtin.lines().count() + 1);
+}
+
+#[test]
+fn bank_dump_never_overwrites_without_force() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().to_str().unwrap();
+    ok(gradtutor().args(["bank", "dump", d]));
+    let q1 = tmp.path().join("01-vanishing-gradients.toml");
+    let original = fs::read_to_string(&q1).unwrap();
+    fs::write(&q1, "edited").unwrap();
+    fs::remove_file(tmp.path().join("02-xavier-initialization.toml")).unwrap();
+    let err = fails(gradtutor().args(["bank", "dump", d]));
+    assert!(
+        err.contains("already has 01-vanishing-gradients.toml") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(fs::read_to_string(&q1).unwrap(), "edited");
+    assert!(
+        !tmp.path().join("02-xavier-initialization.toml").exists(),
+        "nothing is written when anything is refused"
+    );
+    ok(gradtutor().args(["bank", "dump", d, "--force"]));
+    assert_eq!(fs::read_to_string(&q1).unwrap(), original);
+    let err = fails(gradtutor().args(["bank", "dump", q1.to_str().unwrap()]));
+    assert!(err.contains("is not a folder"), "{err}");
+}

@@ -293,6 +293,54 @@ pub fn merge(
     (kept, overrides, problems)
 }
 
+/// What `bank dump` writes beside the question files: the folder's settings, saying that
+/// the folder is a whole bank.
+const DUMPED_SETTINGS: &str = "\
+# The settings of this question folder; gradtutor never reads this file as a question.
+# replace = true: `--questions DIR` uses this folder's questions instead of the built-in
+# bank, so a question deleted here is gone. replace = false: the folder's questions are
+# added to the built-in bank, each one with a built-in id replacing that question.
+replace = true
+";
+
+/// Writes the built-in question files, and a [`SETTINGS_FILE`] saying `replace = true`, into
+/// `dir` (made if missing). Unless `force`, nothing is written if any of them exists.
+/// Returns the paths written.
+pub fn dump(dir: &Path, force: bool) -> Result<Vec<PathBuf>> {
+    let shown = escape_path(dir);
+    if dir.exists() && !dir.is_dir() {
+        bail!("cannot dump the bank into {shown}: it is not a folder");
+    }
+    std::fs::create_dir_all(dir)
+        .map_err(|e| anyhow::anyhow!("cannot create the folder {shown}: {e}"))?;
+    let files: Vec<(PathBuf, &str)> = EMBEDDED
+        .iter()
+        .map(|(name, text)| (dir.join(name), *text))
+        .chain([(dir.join(SETTINGS_FILE), DUMPED_SETTINGS)])
+        .collect();
+    let taken: Vec<String> = files
+        .iter()
+        .filter(|(p, _)| std::fs::symlink_metadata(p).is_ok())
+        .filter_map(|(p, _)| p.file_name().map(|n| escape_path(Path::new(n))))
+        .collect();
+    if !taken.is_empty() && !force {
+        let more = match taken.len() {
+            n if n > 3 => format!(" and {} more", n - 3),
+            _ => String::new(),
+        };
+        bail!(
+            "{shown} already has {}{more}; nothing was written. Give --force to overwrite \
+             them, or dump into a new folder.",
+            taken[..taken.len().min(3)].join(", ")
+        );
+    }
+    for (path, text) in &files {
+        std::fs::write(path, text)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", escape_path(path)))?;
+    }
+    Ok(files.into_iter().map(|(p, _)| p).collect())
+}
+
 /// A path as messages show it: control characters escaped, so a name cannot forge a line.
 fn escape_path(p: &Path) -> String {
     crate::format::escape(&p.display().to_string(), usize::MAX)
