@@ -211,7 +211,8 @@ pub struct QuizArgs {
 
     /// Answer without prompting, one answer per item, comma-separated: letters for multiple
     /// choice, numbers for numeric items, - to skip one (e.g. "b,-,12.3").
-    #[arg(long, value_name = "LIST")]
+    // A list may begin with a skip or a negative number: `--answers -,b,c`.
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
     pub answers: Option<String>,
 }
 
