@@ -3,7 +3,8 @@
 use crate::bank::{Bank, Use};
 use crate::classroom;
 use crate::cli::{
-    AskArgs, BankCommand, Cli, Command, DemoArgs, ExportArgs, QuizArgs, TourArgs, TrainArgs,
+    AskArgs, BankCommand, Cli, Command, DemoArgs, ExportArgs, ProgressArgs, QuizArgs, RosterArgs,
+    RosterFormat, TourArgs, TrainArgs,
 };
 use crate::experiments::{self, ALL};
 use crate::format::{count, truncate};
@@ -27,7 +28,8 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<()> {
         Command::Train(args) => train(cli, args, &ui, out),
         Command::Quiz(args) => quiz(cli, args, &ui, out),
         Command::Tour(args) => tour(cli, args, &ui, out),
-        Command::Progress => progress(cli, &ui, out),
+        Command::Progress(args) => progress(cli, args, &ui, out),
+        Command::Roster(args) => roster(cli, args, &ui, out),
         Command::Check { dir } => check(cli, dir, out),
         Command::Export(args) => export(cli, args, out),
         Command::Bank(BankCommand::Dump { dir, force }) => dump(dir, *force, &ui, out),
@@ -384,17 +386,75 @@ fn tour(cli: &Cli, args: &TourArgs, ui: &Ui, out: &mut dyn Write) -> Result<()> 
     result
 }
 
-fn progress(cli: &Cli, ui: &Ui, out: &mut dyn Write) -> Result<()> {
+fn progress(cli: &Cli, args: &ProgressArgs, ui: &Ui, out: &mut dyn Write) -> Result<()> {
     let store = Store::locate(cli.progress())?;
+    if let Some(name) = &args.name {
+        // Checked before the file is touched; stored under the lock.
+        Progress::default().set_name(name)?;
+        store.update(&mut warn, |p| {
+            p.set_name(name).expect("the name was checked");
+        })?;
+    }
     let p = store.load(&mut warn)?;
     let bank = load(cli)?;
-    let title = format!("Progress ({})", store.path.display());
+    let file = crate::format::escape(&store.path.display().to_string(), usize::MAX);
+    if args.json {
+        let record = crate::roster::record(&p, &bank);
+        writeln!(
+            out,
+            "{}",
+            crate::render::progress::json(&p, &record, &bank, &file)
+        )?;
+        return Ok(());
+    }
+    let title = match &p.name {
+        Some(name) => format!(
+            "Progress of {} ({file})",
+            crate::format::escape(name, crate::progress::MAX_NAME)
+        ),
+        None => format!("Progress ({file})"),
+    };
     write!(
         out,
         "{}",
         crate::render::progress::render(&p, &bank, &title, ui)
     )?;
     Ok(())
+}
+
+/// Reads every progress file (all of them, so that every unusable one is named at once),
+/// then prints the class table.
+fn roster(cli: &Cli, args: &RosterArgs, ui: &Ui, out: &mut dyn Write) -> Result<()> {
+    let bank = load(cli)?;
+    let mut records = Vec::new();
+    let mut problems = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for file in &args.files {
+        let shown = crate::format::escape(&file.display().to_string(), usize::MAX);
+        if !seen.insert(file) {
+            problems.push(format!("{shown} is given twice"));
+            continue;
+        }
+        match (Store { path: file.clone() }).inspect() {
+            Ok(p) => records.push((file.display().to_string(), p)),
+            Err(e) => problems.push(crate::format::escape(&format!("{e:#}"), 400)),
+        }
+    }
+    if !problems.is_empty() {
+        anyhow::bail!(
+            "{} of the {} given cannot be used, so no roster was made:\n  {}",
+            count(problems.len(), "progress file", "progress files"),
+            args.files.len(),
+            problems.join("\n  ")
+        );
+    }
+    let class = crate::roster::class(&records, &bank);
+    let text = match args.format {
+        RosterFormat::Text => crate::render::roster::text(&class, ui),
+        RosterFormat::Csv => crate::render::roster::csv(&class),
+        RosterFormat::Markdown => crate::render::roster::markdown(&class),
+    };
+    Ok(write!(out, "{text}")?)
 }
 
 fn check(cli: &Cli, dir: &std::path::Path, out: &mut dyn Write) -> Result<()> {

@@ -14,6 +14,8 @@ const AFTER_HELP: &str = "Examples:
   gradtutor train                         train four networks side by side
   gradtutor quiz --question 1             test yourself on question 1
   gradtutor tour                          the whole bank, one question at a time
+  gradtutor progress --name \"Ada L.\"       name yourself for the roster
+  gradtutor roster class/*.json           the class's progress files in one table
   gradtutor bank dump my-bank/            the built-in question files, to edit
   gradtutor check my-bank/                validate an instructor's bank
   gradtutor --questions my-bank/ list     the built-in bank with my-bank's added";
@@ -101,7 +103,9 @@ pub enum Command {
     /// Walk through the bank in order: question, explanation, experiment, one quiz item.
     Tour(TourArgs),
     /// Show what you have studied and how your quizzes went.
-    Progress,
+    Progress(ProgressArgs),
+    /// Combine students' progress files into one class table (for instructors).
+    Roster(RosterArgs),
     /// Validate a folder of question files, listing every problem (for instructors).
     Check {
         /// The folder of .toml question files.
@@ -214,6 +218,45 @@ pub struct QuizArgs {
     // A list may begin with a skip or a negative number: `--answers -,b,c`.
     #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
     pub answers: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ProgressArgs {
+    /// Print the record as JSON (field names in the README) instead of the table.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Store your name in the record, for your instructor's roster ("" clears it).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+}
+
+/// Roster formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum RosterFormat {
+    /// Tables for the terminal, within its width.
+    Text,
+    /// A row per student, then the class average and the most missed item per question.
+    Csv,
+    /// The text tables as Markdown.
+    Markdown,
+}
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Each student is named by the name in their record (`gradtutor progress \
+    --name NAME`), else by the file's name without .json. A file that is missing, damaged or \
+    not a progress file stops the roster with a message naming it; nothing is printed. \
+    Questions are those of the bank in use: give the --questions the class used."
+)]
+pub struct RosterArgs {
+    /// Students' progress files (`gradtutor progress` shows where a student's is).
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_name = "FORMAT", default_value = "text")]
+    pub format: RosterFormat,
 }
 
 #[derive(Args, Debug)]
