@@ -151,10 +151,10 @@ fn list(bank: &Bank, ui: &Ui, out: &mut dyn Write) -> Result<()> {
             writeln!(out, "{line}")?;
         }
     }
-    writeln!(
-        out,
-        "`gradtutor ask ID` (or SLUG) shows a question and runs its experiment."
-    )?;
+    let hint = "`gradtutor ask ID` (or SLUG) shows a question and runs its experiment.";
+    for line in crate::ui::wrap(hint, ui.width) {
+        writeln!(out, "{line}")?;
+    }
     Ok(())
 }
 

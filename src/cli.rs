@@ -14,8 +14,8 @@ const AFTER_HELP: &str = "Examples:
   gradtutor train                         train four networks side by side
   gradtutor quiz --question 1             test yourself on question 1
   gradtutor tour                          the whole bank, one question at a time
-  gradtutor progress --name \"Ada L.\"       name yourself for the roster
-  gradtutor roster class/*.json           the class's progress files in one table
+  gradtutor progress --name \"Ada L.\"      your name, for the class roster
+  gradtutor roster class/*.json           every student's progress in one table
   gradtutor bank dump my-bank/            the built-in question files, to edit
   gradtutor check my-bank/                validate an instructor's bank
   gradtutor --questions my-bank/ list     the built-in bank with my-bank's added";

@@ -165,6 +165,9 @@ fn questions(out: &mut String, class: &Class, ui: &Ui) {
         .unwrap_or(0)
         .min(24);
     let num_w = "quizzed".len().max(of(students).len());
+    // The slug gives way to the figures on a narrow terminal, down to 8 characters.
+    let figures = 3 + 2 + 2 + num_w + 2 + num_w + 2 + 7 + 2 + "item 9, 9 of 9".len();
+    let slug_w = slug_w.min(width.saturating_sub(figures).max(8));
     let _ = writeln!(
         out,
         "{:>3}  {:<slug_w$}  {:>num_w$}  {:>num_w$}  {:>7}  most missed",
