@@ -1,8 +1,11 @@
 //! What each command does; `main` only parses and reports errors.
 
-use crate::bank::Bank;
+use crate::bank::{Bank, Use};
 use crate::classroom;
-use crate::cli::{AskArgs, Cli, Command, DemoArgs, ExportArgs, QuizArgs, TourArgs, TrainArgs};
+use crate::cli::{
+    AskArgs, BankCommand, Cli, Command, DemoArgs, ExportArgs, ProgressArgs, QuizArgs, RosterArgs,
+    RosterFormat, TourArgs, TrainArgs,
+};
 use crate::experiments::{self, ALL};
 use crate::format::{count, truncate};
 use crate::progress::{Progress, Store};
@@ -25,9 +28,11 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<()> {
         Command::Train(args) => train(cli, args, &ui, out),
         Command::Quiz(args) => quiz(cli, args, &ui, out),
         Command::Tour(args) => tour(cli, args, &ui, out),
-        Command::Progress => progress(cli, &ui, out),
+        Command::Progress(args) => progress(cli, args, &ui, out),
+        Command::Roster(args) => roster(cli, args, &ui, out),
         Command::Check { dir } => check(cli, dir, out),
         Command::Export(args) => export(cli, args, out),
+        Command::Bank(BankCommand::Dump { dir, force }) => dump(dir, *force, &ui, out),
         Command::Completions { shell } => {
             // clap_complete panics when its writer fails: it writes to memory, we write out.
             let mut script = Vec::new();
@@ -42,53 +47,123 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<()> {
     }
 }
 
+/// The bank the command line asks for: the built-in one, extended by `--questions DIR` (or
+/// GRADTUTOR_QUESTIONS), or replaced by `--questions-only DIR`.
 fn load(cli: &Cli) -> Result<Bank> {
-    match cli.questions() {
-        // A folder that came from the environment may surprise: say where it came from.
-        Some(dir) if std::env::var_os("GRADTUTOR_QUESTIONS").is_some_and(|v| v == dir) => {
-            Bank::from_dir(dir, cli.max_memory).map_err(|e| {
+    // A folder that came from the environment may surprise: say where it came from.
+    let from_env =
+        |dir: &std::path::Path| std::env::var_os("GRADTUTOR_QUESTIONS").is_some_and(|v| v == dir);
+    match (cli.questions_only(), cli.questions()) {
+        (Some(_), Some(dir)) if !from_env(dir) => anyhow::bail!(
+            "give --questions (add a folder to the built-in bank) or --questions-only (use a \
+             folder alone), not both"
+        ),
+        // The command line wins over GRADTUTOR_QUESTIONS.
+        (Some(dir), _) => Bank::from_folder(dir, Use::Replace, cli.max_memory),
+        (None, Some(dir)) if from_env(dir) => Bank::from_folder(dir, Use::Extend, cli.max_memory)
+            .map_err(|e| {
                 anyhow::anyhow!(
                     "{e:#}\n(The folder comes from GRADTUTOR_QUESTIONS: unset it to use the \
                      built-in bank.)"
                 )
-            })
-        }
-        Some(dir) => Bank::from_dir(dir, cli.max_memory),
-        None => Bank::embedded(cli.max_memory),
+            }),
+        (None, Some(dir)) => Bank::from_folder(dir, Use::Extend, cli.max_memory),
+        (None, None) => Bank::embedded(cli.max_memory),
     }
 }
 
-/// The bank, one line a question: id, slug, title (as much as the width allows), experiment.
+/// The bank, one line a question: id, slug, title (as much as the width allows), experiment,
+/// and, when an instructor's folder extends the built-in bank, where each question is from.
 fn list(bank: &Bank, ui: &Ui, out: &mut dyn Write) -> Result<()> {
-    let col = |f: &dyn Fn(&crate::bank::Question) -> usize, head: &str| {
-        bank.questions
-            .iter()
-            .map(f)
-            .chain([head.chars().count()])
-            .max()
-            .unwrap_or(0)
+    let mixed = bank.folder.as_ref().is_some_and(|f| !f.replaces);
+    let from = |q: &crate::bank::Question| match bank.from_instructor(q.id) {
+        true => file_name(&q.source),
+        false => "built-in".to_string(),
     };
-    let slug = col(&|q| q.slug.chars().count(), "slug");
-    let demo = col(&|q| q.experiment.demo.chars().count(), "experiment");
-    let title = ui.width.saturating_sub(3 + 2 + slug + 2 + 1 + demo).max(20);
-    writeln!(
-        out,
-        "{:>3}  {:<slug$}  {:<title$} experiment",
-        "id", "slug", "title"
-    )?;
-    for q in &bank.questions {
-        let t = truncate(&q.title, title);
+    let widest = |cells: &mut dyn Iterator<Item = usize>, head: &str| {
+        cells.chain([head.chars().count()]).max().unwrap_or(0)
+    };
+    let qs = &bank.questions;
+    // At least three wide, as ids 1–999 need.
+    let id = widest(&mut qs.iter().map(|q| q.id.to_string().len()), "id").max(3);
+    let mut slug = widest(&mut qs.iter().map(|q| q.slug.chars().count()), "slug");
+    let mut title = widest(&mut qs.iter().map(|q| q.title.chars().count()), "title");
+    let demo = widest(
+        &mut qs.iter().map(|q| q.experiment.demo.chars().count()),
+        "experiment",
+    );
+    let mut source = match mixed {
+        true => widest(&mut qs.iter().map(|q| from(q).chars().count()), "from"),
+        false => 0,
+    };
+    // Columns and the spaces between them; what does not fit is cut, the title first (down
+    // to 20 characters), then the file name (to 12), then the slug (to 12), then the title.
+    let total = |slug: usize, title: usize, source: usize| {
+        id + 2 + slug + 2 + title + 1 + demo + if mixed { 2 + source } else { 0 }
+    };
+    let over = |s, t, f| total(s, t, f).saturating_sub(ui.width);
+    title -= over(slug, title, source).min(title.saturating_sub(20));
+    source -= over(slug, title, source).min(source.saturating_sub(12));
+    slug -= over(slug, title, source).min(slug.saturating_sub(12));
+    title -= over(slug, title, source).min(title.saturating_sub(5));
+    let row = |id_: &str, s: &str, t: &str, d: &str, f: &str| {
+        let mut line = format!(
+            "{id_:>id$}  {:<slug$}  {:<title$} {:<demo$}",
+            truncate(s, slug),
+            truncate(t, title),
+            d
+        );
+        if mixed {
+            line.push_str(&format!("  {}", truncate(f, source)));
+        }
+        line.trim_end().to_string()
+    };
+    writeln!(out, "{}", row("id", "slug", "title", "experiment", "from"))?;
+    for q in qs {
+        let id_ = q.id.to_string();
         writeln!(
             out,
-            "{:>3}  {:<slug$}  {t:<title$} {}",
-            q.id, q.slug, q.experiment.demo
+            "{}",
+            row(&id_, &q.slug, &q.title, &q.experiment.demo, &from(q))
         )?;
     }
-    writeln!(
-        out,
-        "\n`gradtutor ask ID` (or SLUG) shows a question and runs its experiment."
-    )?;
+    writeln!(out)?;
+    if let Some(f) = &bank.folder {
+        let n = count(f.ids.len(), "question", "questions");
+        let how = match (f.replaces, f.overrides.as_slice()) {
+            (true, _) => "in place of the built-in bank".to_string(),
+            (false, []) => "added to the built-in bank".to_string(),
+            (false, ids) => {
+                let ids: Vec<usize> = ids.iter().map(|&i| i as usize).collect();
+                let verb = if ids.len() == 1 {
+                    "overrides"
+                } else {
+                    "override"
+                };
+                format!(
+                    "{} {verb} built-in {}",
+                    ids.len(),
+                    crate::format::span_of(&ids)
+                )
+            }
+        };
+        for line in crate::ui::wrap(&format!("from {}: {n} ({how})", f.name), ui.width) {
+            writeln!(out, "{line}")?;
+        }
+    }
+    let hint = "`gradtutor ask ID` (or SLUG) shows a question and runs its experiment.";
+    for line in crate::ui::wrap(hint, ui.width) {
+        writeln!(out, "{line}")?;
+    }
     Ok(())
+}
+
+/// The last part of a path as messages show it (`my-bank/04.toml` → `04.toml`).
+fn file_name(path: &str) -> String {
+    path.rsplit(std::path::MAIN_SEPARATOR)
+        .next()
+        .unwrap_or(path)
+        .to_string()
 }
 
 fn ask(cli: &Cli, args: &AskArgs, ui: &Ui, out: &mut dyn Write) -> Result<()> {
@@ -311,11 +386,34 @@ fn tour(cli: &Cli, args: &TourArgs, ui: &Ui, out: &mut dyn Write) -> Result<()> 
     result
 }
 
-fn progress(cli: &Cli, ui: &Ui, out: &mut dyn Write) -> Result<()> {
+fn progress(cli: &Cli, args: &ProgressArgs, ui: &Ui, out: &mut dyn Write) -> Result<()> {
     let store = Store::locate(cli.progress())?;
+    if let Some(name) = &args.name {
+        // Checked before the file is touched; stored under the lock.
+        Progress::default().set_name(name)?;
+        store.update(&mut warn, |p| {
+            p.set_name(name).expect("the name was checked");
+        })?;
+    }
     let p = store.load(&mut warn)?;
     let bank = load(cli)?;
-    let title = format!("Progress ({})", store.path.display());
+    let file = crate::format::escape(&store.path.display().to_string(), usize::MAX);
+    if args.json {
+        let record = crate::roster::record(&p, &bank);
+        writeln!(
+            out,
+            "{}",
+            crate::render::progress::json(&p, &record, &bank, &file)
+        )?;
+        return Ok(());
+    }
+    let title = match &p.name {
+        Some(name) => format!(
+            "Progress of {} ({file})",
+            crate::format::escape(name, crate::progress::MAX_NAME)
+        ),
+        None => format!("Progress ({file})"),
+    };
     write!(
         out,
         "{}",
@@ -324,10 +422,49 @@ fn progress(cli: &Cli, ui: &Ui, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
+/// Reads every progress file (all of them, so that every unusable one is named at once),
+/// then prints the class table.
+fn roster(cli: &Cli, args: &RosterArgs, ui: &Ui, out: &mut dyn Write) -> Result<()> {
+    let bank = load(cli)?;
+    let mut records = Vec::new();
+    let mut problems = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for file in &args.files {
+        let shown = crate::format::escape(&file.display().to_string(), usize::MAX);
+        if !seen.insert(file) {
+            problems.push(format!("{shown} is given twice"));
+            continue;
+        }
+        match (Store { path: file.clone() }).inspect() {
+            Ok(p) => records.push((file.display().to_string(), p)),
+            Err(e) => problems.push(crate::format::escape(&format!("{e:#}"), 400)),
+        }
+    }
+    if !problems.is_empty() {
+        anyhow::bail!(
+            "{} of the {} given cannot be used, so no roster was made:\n  {}",
+            count(problems.len(), "progress file", "progress files"),
+            args.files.len(),
+            problems.join("\n  ")
+        );
+    }
+    let class = crate::roster::class(&records, &bank);
+    let text = match args.format {
+        RosterFormat::Text => crate::render::roster::text(&class, ui),
+        RosterFormat::Csv => crate::render::roster::csv(&class),
+        RosterFormat::Markdown => crate::render::roster::markdown(&class),
+    };
+    Ok(write!(out, "{text}")?)
+}
+
 fn check(cli: &Cli, dir: &std::path::Path, out: &mut dyn Write) -> Result<()> {
     let found = crate::check::check(dir, cli.max_memory)?;
     if found.problems.is_empty() {
         writeln!(out, "{}: {}, no problems.", dir.display(), found.summary())?;
+        let usage = found.usage(&crate::format::escape(&dir.display().to_string(), 200));
+        for line in crate::ui::wrap(&usage, crate::ui::text_width(crate::ui::MAX_WIDTH)) {
+            writeln!(out, "{line}")?;
+        }
         return Ok(());
     }
     for p in &found.problems {
@@ -338,6 +475,21 @@ fn check(cli: &Cli, dir: &std::path::Path, out: &mut dyn Write) -> Result<()> {
         count(found.problems.len(), "problem", "problems"),
         dir.display()
     )
+}
+
+fn dump(dir: &std::path::Path, force: bool, ui: &Ui, out: &mut dyn Write) -> Result<()> {
+    let written = crate::bank::dump(dir, force)?;
+    let shown = crate::format::escape(&dir.display().to_string(), 200);
+    let text = format!(
+        "Wrote {} and {} (replace = true) to {shown}. Edit them, check them with `gradtutor \
+         check {shown}`, then use them with `gradtutor --questions {shown} …`.",
+        count(written.len() - 1, "question file", "question files"),
+        crate::bank::SETTINGS_FILE
+    );
+    for line in crate::ui::wrap(&text, ui.width) {
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
 }
 
 fn export(cli: &Cli, args: &ExportArgs, out: &mut dyn Write) -> Result<()> {

@@ -3,7 +3,7 @@
 //! output of the command it tells the student to run, and every claim's figure must fall in
 //! its stated range.
 
-use crate::bank::{Bank, Preset, Question, read_dir};
+use crate::bank::{Bank, Preset, Question, merge, read_folder};
 use crate::format::{count, num, pretty, sci, thousands};
 use crate::render::text;
 use crate::report::{Figure, Report};
@@ -12,17 +12,36 @@ use crate::ui::Ui;
 use anyhow::Result;
 use std::path::Path;
 
-/// What `check` found: how much it read, and every problem.
+/// What `check` found: how much it read, how `--questions` would use the folder, and every
+/// problem.
 pub struct Findings {
     pub questions: usize,
     pub quiz_items: usize,
     pub claims: usize,
+    /// The folder's settings say `replace = true`.
+    pub replaces: bool,
+    /// Extending: the built-in ids its questions replace.
+    pub overrides: Vec<u32>,
     pub problems: Vec<String>,
 }
 
-/// Reads and checks every file in `dir`, runs every numeric quiz item and every claim.
+/// Reads and checks every file in `dir`, runs every numeric quiz item and every claim. A
+/// folder that extends the built-in bank is also checked against it (a slug already taken
+/// by a built-in question of another id is a problem), so that it passes exactly when
+/// `--questions DIR` would load.
 pub fn check(dir: &Path, max_bytes: u64) -> Result<Findings> {
-    let (questions, mut problems) = Bank::parse(read_dir(dir)?, max_bytes);
+    let folder = read_folder(dir)?;
+    let (questions, mut problems) = Bank::parse(folder.files, max_bytes);
+    problems.splice(0..0, folder.problems);
+    let overrides = match folder.replace {
+        true => Vec::new(),
+        false => {
+            let builtin = Bank::embedded(max_bytes)?.questions;
+            let (_, overrides, clashes) = merge(builtin, questions.clone());
+            problems.extend(clashes);
+            overrides
+        }
+    };
     for q in &questions {
         run_question(q, max_bytes, &mut problems);
     }
@@ -30,6 +49,8 @@ pub fn check(dir: &Path, max_bytes: u64) -> Result<Findings> {
         questions: questions.len(),
         quiz_items: questions.iter().map(|q| q.quiz.len()).sum(),
         claims: questions.iter().map(|q| q.claims.len()).sum(),
+        replaces: folder.replace,
+        overrides,
         problems,
     })
 }
@@ -166,6 +187,41 @@ impl Findings {
         if self.claims > 0 {
             s.push_str(&format!(", {}", count(self.claims, "claim", "claims")));
         }
+        s
+    }
+
+    /// How `--questions` would use the folder: instead of the built-in bank, or added to it
+    /// (and which built-in questions it replaces).
+    pub fn usage(&self, dir: &str) -> String {
+        if self.replaces {
+            return format!(
+                "Its {} says replace = true: `--questions {dir}` uses these questions instead \
+                 of the built-in bank.",
+                crate::bank::SETTINGS_FILE
+            );
+        }
+        let new = self.questions - self.overrides.len();
+        let mut parts = Vec::new();
+        if new > 0 {
+            parts.push(count(new, "new question", "new questions"));
+        }
+        if !self.overrides.is_empty() {
+            let ids: Vec<usize> = self.overrides.iter().map(|&i| i as usize).collect();
+            parts.push(format!(
+                "{} that replace{} built-in {}",
+                count(ids.len(), "question", "questions"),
+                if ids.len() == 1 { "s" } else { "" },
+                crate::format::span_of(&ids)
+            ));
+        }
+        let mut s = format!(
+            "`--questions {dir}` extends the built-in bank: {}.",
+            parts.join(" and ")
+        );
+        s.push_str(&format!(
+            " `--questions-only {dir}` (or replace = true in its {}) uses them alone.",
+            crate::bank::SETTINGS_FILE
+        ));
         s
     }
 }

@@ -247,6 +247,13 @@ pub fn summary(
     })
 }
 
+/// What the student chose at a pause of the tour.
+enum Step {
+    Go,
+    Skip,
+    Quit,
+}
+
 /// A guided tour in progress: where it reads from and what it records.
 pub struct Tour<'a> {
     pub input: &'a mut dyn BufRead,
@@ -259,7 +266,7 @@ pub struct Tour<'a> {
 
 impl Tour<'_> {
     /// Every question from `from` on, with its explanation, its experiment and one quiz
-    /// item; at a terminal it waits for Enter between questions.
+    /// item; at a terminal it waits for Enter between sections and between questions.
     pub fn run(&mut self, bank: &Bank, from: usize, out: &mut dyn Write) -> Result<()> {
         let total = bank.questions.len();
         for (n, q) in bank.questions.iter().enumerate().skip(from) {
@@ -277,22 +284,53 @@ impl Tour<'_> {
         Ok(())
     }
 
-    /// One question: lesson, experiment, first quiz item. False when the student stopped.
+    /// One question: lesson, experiment, first quiz item; at a terminal it pauses before
+    /// the experiment and before the item, either of which the student may skip. False when
+    /// the student stopped.
     fn stop(&mut self, q: &Question, out: &mut dyn Write) -> Result<bool> {
         let ui = self.ui;
-        let report = q.experiment.run(&q.experiment.settings, self.max_bytes)?;
-        write!(out, "{}", lesson::render(q, &report, &ui))?;
-        let head = format!("Experiment: {}", report.experiment);
-        writeln!(out, "\n{}", ui.style.bold(&head))?;
-        write!(out, "{}", text::render(&report, &ui))?;
+        // Run first only when the lesson quotes the run's figures; else when it is shown.
+        let mut report = match q.quotes_figures() {
+            true => Some(q.experiment.run(&q.experiment.settings, self.max_bytes)?),
+            false => None,
+        };
+        let empty = Report::empty(&q.experiment.demo);
+        write!(
+            out,
+            "{}",
+            lesson::render(q, report.as_ref().unwrap_or(&empty), &ui)
+        )?;
         self.progress.studied(&q.slug);
+        match self.pause(out, "the experiment")? {
+            Step::Quit => return Ok(false),
+            Step::Skip => writeln!(out, "(experiment skipped)")?,
+            Step::Go => {
+                let report = match &mut report {
+                    Some(r) => &*r,
+                    None => {
+                        report.insert(q.experiment.run(&q.experiment.settings, self.max_bytes)?)
+                    }
+                };
+                let head = format!("Experiment: {}", report.experiment);
+                writeln!(out, "\n{}", ui.style.bold(&head))?;
+                write!(out, "{}", text::render(report, &ui))?;
+            }
+        }
         let Some(asked) = items_of(q).next() else {
             return Ok(true);
         };
+        match self.pause(out, "a quiz item")? {
+            Step::Quit => return Ok(false),
+            Step::Skip => {
+                writeln!(out, "(quiz item skipped)")?;
+                return Ok(true);
+            }
+            Step::Go => {}
+        }
         writeln!(out, "\n{}", ui.style.bold("Check yourself"))?;
         write!(out, "{}", item::prompt(asked.item, &q.experiment, &ui))?;
         if !self.interactive {
-            let measured = asked.measured(Some(&report), self.max_bytes)?;
+            let measured = asked.measured(report.as_ref(), self.max_bytes)?;
             write!(out, "{}", item::reveal(asked.item, measured, &ui))?;
             return Ok(true);
         }
@@ -307,13 +345,39 @@ impl Tour<'_> {
             writeln!(out, "(skipped)")?;
             return Ok(true);
         }
-        let outcome = asked.grade(&answer, Some(&report), self.max_bytes)?;
+        let outcome = asked.grade(&answer, report.as_ref(), self.max_bytes)?;
         write!(out, "{}", item::feedback(&outcome, &ui))?;
         self.progress.quizzes.push(Attempt {
             at: crate::progress::now(),
             items: vec![asked.record(&outcome)],
         });
         Ok(true)
+    }
+
+    /// At a terminal, waits before the next section: Enter shows it, s skips it, q stops
+    /// the tour (as does the end of input). Elsewhere it goes straight on.
+    fn pause(&mut self, out: &mut dyn Write, next: &str) -> Result<Step> {
+        if !self.interactive {
+            return Ok(Step::Go);
+        }
+        let prompt = format!("Enter: {next} · s: skip it · q: stop the tour ");
+        write!(out, "\n{}", self.ui.style.dim(&prompt))?;
+        out.flush()?;
+        let mut line = String::new();
+        if self.input.read_line(&mut line)? == 0 {
+            writeln!(out)?;
+            return Ok(Step::Quit);
+        }
+        let word = line.trim();
+        Ok(
+            if ["q", "quit"].iter().any(|w| word.eq_ignore_ascii_case(w)) {
+                Step::Quit
+            } else if ["s", "skip"].iter().any(|w| word.eq_ignore_ascii_case(w)) {
+                Step::Skip
+            } else {
+                Step::Go
+            },
+        )
     }
 
     /// Waits for Enter; false when the student typed q or input ended.

@@ -7,14 +7,18 @@ use std::path::{Path, PathBuf};
 
 const AFTER_HELP: &str = "Examples:
   gradtutor list                          the question bank
-  gradtutor ask 3                         question 3: explanation, then its experiment
+  gradtutor ask 3                         question 3, then its experiment
   gradtutor ask vanishing-gradients --depth 50
   gradtutor demo vanishing --depth 20     an experiment directly
   gradtutor demos                         every experiment, one line each
   gradtutor train                         train four networks side by side
   gradtutor quiz --question 1             test yourself on question 1
   gradtutor tour                          the whole bank, one question at a time
-  gradtutor check my-questions/           validate an instructor's bank";
+  gradtutor progress --name \"Ada L.\"      your name, for the class roster
+  gradtutor roster class/*.json           every student's progress in one table
+  gradtutor bank dump my-bank/            the built-in question files, to edit
+  gradtutor check my-bank/                validate an instructor's bank
+  gradtutor --questions my-bank/ list     the built-in bank with my-bank's added";
 
 /// A command-line tutor for gradient dynamics in deep neural networks: read why gradients
 /// vanish or explode, then watch it happen, layer by layer, on a real network.
@@ -25,9 +29,14 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
     pub color: ColorChoice,
 
-    /// Read the question bank from this folder of .toml files instead of the built-in one.
+    /// Add the questions in this folder of .toml files to the built-in bank; one with a
+    /// built-in id replaces that question. The folder's bank.toml may say `replace = true`.
     #[arg(long, global = true, value_name = "DIR", env = "GRADTUTOR_QUESTIONS", value_parser = any_path)]
     questions: Option<PathBuf>,
+
+    /// Use only the questions in this folder, instead of the built-in bank.
+    #[arg(long, global = true, value_name = "DIR", value_parser = any_path)]
+    questions_only: Option<PathBuf>,
 
     /// Refuse runs that would need more memory than this (e.g. 512MiB, 4GiB).
     #[arg(
@@ -52,6 +61,13 @@ impl Cli {
     /// The question folder, if one was given (an empty GRADTUTOR_QUESTIONS counts as unset).
     pub fn questions(&self) -> Option<&Path> {
         self.questions
+            .as_deref()
+            .filter(|p| !p.as_os_str().is_empty())
+    }
+
+    /// The folder given with `--questions-only`, if any (an empty one counts as unset).
+    pub fn questions_only(&self) -> Option<&Path> {
+        self.questions_only
             .as_deref()
             .filter(|p| !p.as_os_str().is_empty())
     }
@@ -87,7 +103,9 @@ pub enum Command {
     /// Walk through the bank in order: question, explanation, experiment, one quiz item.
     Tour(TourArgs),
     /// Show what you have studied and how your quizzes went.
-    Progress,
+    Progress(ProgressArgs),
+    /// Combine students' progress files into one class table (for instructors).
+    Roster(RosterArgs),
     /// Validate a folder of question files, listing every problem (for instructors).
     Check {
         /// The folder of .toml question files.
@@ -96,6 +114,9 @@ pub enum Command {
     },
     /// Write the bank as a handout: questions, answers, experiment outputs, quizzes.
     Export(ExportArgs),
+    /// Instructor tools for the question bank (`bank dump DIR`).
+    #[command(subcommand)]
+    Bank(BankCommand),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         #[arg(value_name = "SHELL")]
@@ -103,6 +124,22 @@ pub enum Command {
     },
     /// Print the manual page (roff): `gradtutor man | man -l -`, or save it as gradtutor.1.
     Man,
+}
+
+/// `gradtutor bank …`.
+#[derive(Subcommand, Debug)]
+pub enum BankCommand {
+    /// Write the built-in question files into DIR (made if missing), with a bank.toml saying
+    /// `replace = true`, to start a bank of your own from: edit them, `gradtutor check DIR`,
+    /// then `gradtutor --questions DIR …`.
+    Dump {
+        /// The folder to write into.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        /// Overwrite files of the same names already in DIR.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -178,8 +215,48 @@ pub struct QuizArgs {
 
     /// Answer without prompting, one answer per item, comma-separated: letters for multiple
     /// choice, numbers for numeric items, - to skip one (e.g. "b,-,12.3").
-    #[arg(long, value_name = "LIST")]
+    // A list may begin with a skip or a negative number: `--answers -,b,c`.
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
     pub answers: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ProgressArgs {
+    /// Print the record as JSON (field names in the README) instead of the table.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Store your name in the record, for your instructor's roster ("" clears it).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+}
+
+/// Roster formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum RosterFormat {
+    /// Tables for the terminal, within its width.
+    Text,
+    /// A row per student, then the class average and the most missed item per question.
+    Csv,
+    /// The text tables as Markdown.
+    Markdown,
+}
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Each student is named by the name in their record (`gradtutor progress \
+    --name NAME`), else by the file's name without .json. A file that is missing, damaged or \
+    not a progress file stops the roster with a message naming it; nothing is printed. \
+    Questions are those of the bank in use: give the --questions the class used."
+)]
+pub struct RosterArgs {
+    /// Students' progress files (`gradtutor progress` shows where a student's is).
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_name = "FORMAT", default_value = "text")]
+    pub format: RosterFormat,
 }
 
 #[derive(Args, Debug)]

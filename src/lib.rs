@@ -10,7 +10,8 @@
 //! - `settings`: an experiment's settings (the `demo` flags and a question's preset).
 //! - `experiments`: the catalogue, each experiment's runs and conclusions in one file;
 //!   `train`: training comparisons and their verdicts.
-//! - `bank`: question files (format, loading, `check`); `quiz`: grading answers.
+//! - `bank`: question files (format, loading, `check`); `quiz`: grading answers;
+//!   `roster`: students' progress records read against a bank.
 //! - `render`: text, JSON, SVG and Markdown views of reports, lessons and quiz items.
 //! - `check`: `gradtutor check`, running every claim and numeric item of a bank;
 //!   `classroom`: the quiz and the guided tour; `progress`: the student's record.
@@ -36,6 +37,7 @@ mod progress;
 mod quiz;
 mod render;
 mod report;
+mod roster;
 mod settings;
 mod theory;
 mod train;

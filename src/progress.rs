@@ -22,6 +22,10 @@ const SLOW_WRITE_ENV: &str = "GRADTUTOR_SLOW_WRITE_MS";
 /// The most a progress file may hold. A quiz adds well under 1 KiB, so a real record stays
 /// far below it; anything larger is refused rather than read into memory.
 pub const MAX_BYTES: u64 = 16 << 20;
+/// The longest name `progress --name` accepts, in characters.
+pub const MAX_NAME: usize = 60;
+/// What `progress --json` prints is marked with this `format`; it is a report, not a record.
+pub const REPORT_FORMAT: &str = "gradtutor-progress-report";
 /// How long a run waits for another to finish writing before it gives up on its record.
 const LOCK_WAIT: Duration = Duration::from_secs(10);
 /// A temporary this old was left by a killed run: live writes take well under a second.
@@ -33,6 +37,10 @@ const STALE_TMP: Duration = Duration::from_secs(15 * 60);
 pub struct Progress {
     pub format: String,
     pub version: u32,
+    /// Who the student is, as `progress --name` set it; `roster` shows it (else the file's
+    /// name). Absent from files that never set one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// Per question slug: how often and when it was last studied (`ask` or `tour`).
     pub studied: BTreeMap<String, Studied>,
     pub quizzes: Vec<Attempt>,
@@ -68,6 +76,7 @@ impl Default for Progress {
         Progress {
             format: FORMAT.into(),
             version: VERSION,
+            name: None,
             studied: BTreeMap::new(),
             quizzes: Vec::new(),
         }
@@ -96,6 +105,35 @@ impl Progress {
             e.last = s.last;
         }
         self.quizzes.extend(new.quizzes);
+    }
+
+    /// Sets the student's name (`None` clears it). A name is one line of at most
+    /// [`MAX_NAME`] characters, without control characters; surrounding spaces are dropped and
+    /// an empty name clears it.
+    pub fn set_name(&mut self, name: &str) -> Result<()> {
+        let name = name.trim();
+        if let Some(c) = name.chars().find(|c| c.is_control()) {
+            return Err(anyhow!(
+                "a name may not hold control characters (it holds U+{:04X})",
+                c as u32
+            ));
+        }
+        if name.chars().count() > MAX_NAME {
+            return Err(anyhow!("a name may be at most {MAX_NAME} characters long"));
+        }
+        self.name = (!name.is_empty()).then(|| name.to_string());
+        Ok(())
+    }
+
+    /// Per question slug and item index: (right, asked) over every quiz.
+    pub fn item_scores(&self) -> BTreeMap<(&str, usize), (usize, usize)> {
+        let mut out: BTreeMap<(&str, usize), (usize, usize)> = BTreeMap::new();
+        for r in self.quizzes.iter().flat_map(|a| &a.items) {
+            let e = out.entry((r.question.as_str(), r.item)).or_default();
+            e.0 += usize::from(r.correct);
+            e.1 += 1;
+        }
+        out
     }
 
     /// Per question slug: (right, asked) over every quiz.
@@ -191,15 +229,9 @@ impl Store {
         let Some(text) = self.read(target)? else {
             return Ok(Progress::default());
         };
-        // An empty file (made by `touch` or `mktemp` to choose the place) holds no record yet.
-        if text.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Progress::default());
-        }
-        let problem = match serde_json::from_slice::<Progress>(&text) {
-            Ok(p) if p.format == FORMAT && p.version == VERSION => return Ok(p),
-            Ok(p) if p.format == FORMAT => format!("it is version {}, not {VERSION}", p.version),
-            Ok(_) => "it is not a gradtutor progress file".to_string(),
-            Err(e) => format!("it is damaged or not a gradtutor progress file ({e})"),
+        let problem = match parse(&text) {
+            Ok(p) => return Ok(p),
+            Err(problem) => problem,
         };
         let backup = backup_path(target);
         fs::rename(target, &backup).with_context(|| {
@@ -214,6 +246,20 @@ impl Store {
             backup.display()
         ));
         Ok(Progress::default())
+    }
+
+    /// The record in the file, to read someone else's progress (`roster`): nothing is moved
+    /// or written, and a file that is missing, damaged, not ours or too large is an error
+    /// naming it.
+    pub fn inspect(&self) -> Result<Progress> {
+        let target = self.target()?;
+        let Some(text) = self.read(&target)? else {
+            return Err(anyhow!(
+                "cannot read {}: there is no such file",
+                self.path.display()
+            ));
+        };
+        parse(&text).map_err(|problem| anyhow!("{} cannot be used: {problem}", self.path.display()))
     }
 
     /// The file's bytes, or `None` if there is none yet. Its type is checked before it is
@@ -395,6 +441,29 @@ impl Store {
         };
         write().map_err(|e| anyhow!("cannot save progress to {}: {e}", self.path.display()))
     }
+}
+
+/// A record from a file's bytes, or what is wrong with them. Blank (made by `touch` or
+/// `mktemp` to choose the place) is an empty record.
+fn parse(text: &[u8]) -> Result<Progress, String> {
+    if text.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Progress::default());
+    }
+    Err(match serde_json::from_slice::<Progress>(text) {
+        Ok(p) if p.format == FORMAT && p.version == VERSION => return Ok(p),
+        Ok(p) if p.format == FORMAT => format!("it is version {}, not {VERSION}", p.version),
+        Ok(_) => "it is not a gradtutor progress file".to_string(),
+        Err(_) if is_report(text) => "it is the output of `gradtutor progress --json`, a report; \
+             give the progress file itself (`gradtutor progress` shows where it is)"
+            .to_string(),
+        Err(e) => format!("it is damaged or not a gradtutor progress file ({e})"),
+    })
+}
+
+/// Whether `text` is what `progress --json` prints.
+fn is_report(text: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(text)
+        .is_ok_and(|v| v.get("format").and_then(|f| f.as_str()) == Some(REPORT_FORMAT))
 }
 
 /// The folder `path` is in (`.` for a bare file name).

@@ -143,6 +143,7 @@ fn the_tour_waits_for_enter_at_a_terminal_and_prints_straight_through_a_pipe() {
     assert!(text.contains("── tour: 11 of 12 ──") && text.contains("── tour: 12 of 12 ──"));
     assert!(text.contains("Answer: the run measures"));
     assert!(text.contains("End of the tour."));
+    assert!(!text.contains("Enter:"), "no pause without a terminal");
     let p: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(&progress).unwrap()).unwrap();
     assert_eq!(p["studied"]["gradient-health"]["times"], 1);
@@ -152,6 +153,10 @@ fn the_tour_waits_for_enter_at_a_terminal_and_prints_straight_through_a_pipe() {
         .env("GRADTUTOR_PROGRESS", &progress)
         .env("COLUMNS", "80");
     let mut s = rexpect::session::spawn_command(cmd, Some(30_000)).unwrap();
+    s.exp_string("Enter: the experiment").unwrap();
+    s.send_line("").unwrap();
+    s.exp_string("Enter: a quiz item").unwrap();
+    s.send_line("").unwrap();
     s.exp_string("Check yourself").unwrap();
     s.exp_string("> ").unwrap();
     s.send_line("a").unwrap();
@@ -392,4 +397,62 @@ fn a_dash_skips_an_item_and_an_empty_progress_file_is_a_fresh_record() {
         serde_json::from_str(&fs::read_to_string(&progress).unwrap()).unwrap();
     let items = record["quizzes"][0]["items"].as_array().unwrap();
     assert_eq!(items.len(), 2, "the skipped item is not recorded");
+}
+
+/// Two small questions (depth 3, width 8) with one choice item each, so a tour is quick.
+fn small_bank(dir: &Path) {
+    for (id, slug) in [(1, "first"), (2, "second")] {
+        let text = format!(
+            "format_version = 1\nid = {id}\nslug = \"{slug}\"\ntitle = \"Small {id}\"\n\
+             question = \"Q{id}?\"\nanswer = \"A.\"\nkey_points = [\"k\"]\n\n[experiment]\n\
+             demo = \"vanishing\"\ndepth = 3\nwidth = 8\ntakeaway = \"look\"\n\n[[quiz]]\n\
+             prompt = \"Pick one\"\nchoices = [\"yes\", \"no\"]\nanswer = \"a\"\n\
+             explanations = [\"Right.\", \"No.\"]\n"
+        );
+        fs::write(dir.join(format!("{id}.toml")), text).unwrap();
+    }
+}
+
+#[test]
+fn the_tour_pauses_between_sections_at_a_terminal_and_s_skips_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let progress = dir.path().join("p.json");
+    small_bank(dir.path());
+    let bank = dir.path().to_str().unwrap();
+    // rexpect reads the terminal as Latin-1: expect ASCII text only.
+    let experiment = "Experiment: vanishing";
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("gradtutor"));
+    cmd.args(["--color", "never", "--questions-only", bank, "tour"])
+        .env("GRADTUTOR_PROGRESS", &progress)
+        .env("COLUMNS", "80");
+    let mut s = rexpect::session::spawn_command(cmd, Some(20_000)).unwrap();
+    // Question 1: Enter shows the experiment, then the quiz item.
+    let before = s.exp_string("Enter: the experiment").unwrap();
+    assert!(
+        before.contains("Q1?") && !before.contains(experiment),
+        "{before}"
+    );
+    s.exp_string("s: skip it").unwrap();
+    s.send_line("").unwrap();
+    let shown = s.exp_string("Enter: a quiz item").unwrap();
+    assert!(shown.contains(experiment), "{shown}");
+    s.send_line("").unwrap();
+    s.exp_string("Pick one").unwrap();
+    s.exp_string("> ").unwrap();
+    s.send_line("a").unwrap();
+    s.exp_string("Enter: next question").unwrap();
+    s.send_line("").unwrap();
+    // Question 2: s skips the experiment (it is never shown), then q stops at the item.
+    s.exp_string("Enter: the experiment").unwrap();
+    s.send_line("s").unwrap();
+    let skipped = s.exp_string("Enter: a quiz item").unwrap();
+    assert!(skipped.contains("(experiment skipped)"), "{skipped}");
+    assert!(!skipped.contains(experiment), "{skipped}");
+    s.send_line("q").unwrap();
+    s.exp_eof().unwrap();
+    let p: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&progress).unwrap()).unwrap();
+    assert_eq!(p["studied"]["first"]["times"], 1);
+    assert_eq!(p["studied"]["second"]["times"], 1);
+    assert_eq!(p["quizzes"].as_array().unwrap().len(), 1);
 }

@@ -259,15 +259,16 @@ fn write_question(dir: &std::path::Path, file: &str, id: u32, slug: &str) {
 }
 
 #[test]
-fn a_questions_folder_replaces_the_built_in_bank() {
+fn a_questions_only_folder_replaces_the_built_in_bank() {
     let dir = tempfile::tempdir().unwrap();
     write_question(dir.path(), "a.toml", 1, "first");
     write_question(dir.path(), "b.toml", 2, "second");
     gradtutor()
-        .args(["--questions", dir.path().to_str().unwrap(), "list"])
+        .args(["--questions-only", dir.path().to_str().unwrap(), "list"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("  2  second  T"));
+        .stdout(predicate::str::contains("  2  second  T"))
+        .stdout(predicate::str::contains("vanishing-gradients").not());
     gradtutor()
         .env("GRADTUTOR_QUESTIONS", dir.path())
         .args(["ask", "second"])
@@ -314,7 +315,7 @@ fn broken_banks_are_reported_with_path_line_and_column() {
         .args(["--questions", empty.path().to_str().unwrap(), "list"])
         .assert()
         .failure()
-        .stderr(predicate::str::contains("has no .toml files"));
+        .stderr(predicate::str::contains("has no question files"));
     gradtutor()
         .args(["--questions", "/nonexistent/bank", "list"])
         .assert()

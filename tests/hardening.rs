@@ -199,6 +199,34 @@ fn forty_bad_invocations_each_get_a_message_naming_what_is_wrong() {
             "unknown experiment '\\u{1b}[31mred'",
         ),
         (&["ask", "a\x07b"], "there is no question 'a\\u{7}b'"),
+        (
+            &["--questions-only", "/nonexistent-folder", "list"],
+            "cannot read the question folder",
+        ),
+        (
+            &["--questions", "/a", "--questions-only", "/b", "list"],
+            "not both",
+        ),
+        (&["bank"], "Usage: gradtutor bank"),
+        (&["bank", "dump"], "<DIR>"),
+        (&["bank", "dump", "/dev/null"], "is not a folder"),
+        (
+            &["bank", "dump", "/proc/self/nope/bank"],
+            "cannot create the folder",
+        ),
+        (&["roster"], "<FILE>"),
+        (
+            &["roster", "/nonexistent/a.json"],
+            "/nonexistent/a.json: there is no such file",
+        ),
+        (&["roster", "/dev/null"], "not a regular file"),
+        (&["roster", "/tmp", "--format", "csv"], "it is a folder"),
+        (&["roster", "x.json", "x.json"], "x.json is given twice"),
+        (&["roster", "--format", "xml", "x.json"], "--format"),
+        (
+            &["progress", "--name", "a\x1b[2Jb"],
+            "a name may not hold control characters",
+        ),
     ];
     assert!(cases.len() >= 40);
     for (args, says) in cases {
@@ -401,4 +429,70 @@ fn a_message_quotes_only_a_short_prefix_of_bad_input() {
         line.chars().count()
     );
     assert!(line.ends_with('…'), "{line}");
+}
+
+#[test]
+fn a_roster_of_hostile_records_is_refused_or_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.json");
+    let (code, _, err) = run(gradtutor().args([
+        "--progress",
+        good.to_str().unwrap(),
+        "quiz",
+        "--question",
+        "9",
+        "--answers",
+        "a,a",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let record = fs::read_to_string(&good).unwrap();
+    // A damaged record is named, with serde's line and column, and left where it is.
+    let damaged = dir.path().join("damaged.json");
+    fs::write(&damaged, &record[..record.len() / 2]).unwrap();
+    let (code, out, err) = run(gradtutor().arg("roster").args([&good, &damaged]));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.is_empty(), "no table when a file is refused: {out}");
+    assert!(
+        err.contains("damaged.json cannot be used: it is damaged") && err.contains("line "),
+        "{err}"
+    );
+    assert!(damaged.exists() && !err.contains("panicked"));
+    // A name edited by hand to hold escapes or a spreadsheet formula is shown harmlessly.
+    let evil = dir.path().join("evil.json");
+    fs::write(
+        &evil,
+        record.replacen(
+            "\"version\": 1,",
+            "\"version\": 1,\n  \"name\": \"\\u001b[2J=cmd\",",
+            1,
+        ),
+    )
+    .unwrap();
+    for format in ["text", "csv", "markdown"] {
+        let (code, out, err) = run(gradtutor()
+            .arg("roster")
+            .args([&good, &evil])
+            .args(["--format", format]));
+        assert_eq!(code, 0, "{err}");
+        assert!(!out.contains('\x1b'), "{format}: {out:?}");
+        assert!(out.contains("\\u{1b}[2J=cmd"), "{format}: {out}");
+    }
+    let evil_at_start = dir.path().join("formula.json");
+    fs::write(
+        &evil_at_start,
+        record.replacen(
+            "\"version\": 1,",
+            "\"version\": 1,\n  \"name\": \"=HYPERLINK(1)\",",
+            1,
+        ),
+    )
+    .unwrap();
+    let (_, csv, _) = run(gradtutor()
+        .arg("roster")
+        .args([&evil_at_start])
+        .args(["--format", "csv"]));
+    assert!(
+        csv.lines().nth(1).unwrap().starts_with("'=HYPERLINK(1)"),
+        "{csv}"
+    );
 }

@@ -13,7 +13,7 @@ const LAYERS: &[&[&str]] = &[
     &["settings"],
     &["experiments", "train"],
     &["bank"],
-    &["quiz"],
+    &["quiz", "roster"],
     &["render"],
     &["check", "classroom"],
     &["cli"],

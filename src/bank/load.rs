@@ -906,6 +906,33 @@ fn short(prompt: &str) -> String {
     s
 }
 
+/// The keys of a question folder's settings file (`bank.toml`).
+const SETTINGS_KEYS: &[&str] = &["replace"];
+
+/// Reads a question folder's settings file: whether `--questions` should replace the
+/// built-in bank (`replace = true`) instead of extending it. Problems go to `problems`, at
+/// `path:line:column`; a file with any problem reads as `false`.
+pub fn folder_settings(path: &str, text: &str, problems: &mut Vec<String>) -> bool {
+    let before = problems.len();
+    let mut p = Problems {
+        path,
+        text,
+        list: problems,
+    };
+    let (doc, errors) = DeTable::parse_recoverable(text);
+    if let Some(e) = errors
+        .iter()
+        .min_by_key(|e| e.span().map_or(usize::MAX, |s| s.start))
+    {
+        p.toml(e, 0, "");
+        return false;
+    }
+    let mut f = Fields::new(doc.into_inner(), 0, "");
+    let replace = f.get::<bool>("replace", &mut p).map(|(r, _)| r);
+    f.finish(SETTINGS_KEYS, &mut p);
+    p.list.len() == before && replace.unwrap_or(false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,11 +15,42 @@ use std::path::{Path, PathBuf};
 
 include!(concat!(env!("OUT_DIR"), "/embedded_questions.rs"));
 
+/// The file in a question folder that holds the folder's settings rather than a question.
+pub const SETTINGS_FILE: &str = "bank.toml";
+
 /// A validated bank, sorted by id.
 #[derive(Clone, Debug)]
 pub struct Bank {
     pub questions: Vec<Question>,
+    /// Where the bank comes from, for messages and handouts: `built-in bank`, a folder, or
+    /// `built-in bank extended by FOLDER`.
     pub origin: String,
+    /// The instructor's folder the bank was read from, if any.
+    pub folder: Option<FolderUse>,
+}
+
+/// How a question folder is used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Use {
+    /// Added to the built-in bank, a question with a built-in id taking that question's
+    /// place; unless the folder's [`SETTINGS_FILE`] says `replace = true`.
+    Extend,
+    /// Instead of the built-in bank, whatever the folder's settings say.
+    Replace,
+}
+
+/// What a bank took from an instructor's folder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FolderUse {
+    /// The folder, escaped for messages.
+    pub name: String,
+    /// True when the folder replaced the built-in bank, false when it extended it.
+    pub replaces: bool,
+    /// The ids of the folder's questions.
+    pub ids: Vec<u32>,
+    /// The ids of the built-in questions that a folder question of the same id replaced
+    /// (when extending).
+    pub overrides: Vec<u32>,
 }
 
 impl Bank {
@@ -32,9 +63,39 @@ impl Bank {
         Self::from_files(files, "built-in bank".into(), max_bytes)
     }
 
-    /// Every `*.toml` file in `dir`.
-    pub fn from_dir(dir: &Path, max_bytes: u64) -> Result<Bank> {
-        Self::from_files(read_dir(dir)?, escape_path(dir), max_bytes)
+    /// The questions of the folder `dir`, used as `how` (and the folder's settings) say:
+    /// instead of the built-in bank, or laid over it.
+    pub fn from_folder(dir: &Path, how: Use, max_bytes: u64) -> Result<Bank> {
+        let folder = read_folder(dir)?;
+        let replaces = how == Use::Replace || folder.replace;
+        let (mine, mut problems) = Self::parse(folder.files, max_bytes);
+        problems.splice(0..0, folder.problems);
+        let ids: Vec<u32> = mine.iter().map(|q| q.id).collect();
+        let (questions, overrides, origin) = if replaces {
+            (mine, Vec::new(), folder.name.clone())
+        } else {
+            let builtin = Self::embedded(max_bytes)?;
+            let (questions, overrides, clashes) = merge(builtin.questions, mine);
+            problems.extend(clashes);
+            let origin = format!("built-in bank extended by {}", folder.name);
+            (questions, overrides, origin)
+        };
+        fail_on(&problems, &origin)?;
+        Ok(Bank {
+            questions,
+            origin,
+            folder: Some(FolderUse {
+                name: folder.name,
+                replaces,
+                ids,
+                overrides,
+            }),
+        })
+    }
+
+    /// Whether question `id` came from an instructor's folder (not the built-in bank).
+    pub fn from_instructor(&self, id: u32) -> bool {
+        self.folder.as_ref().is_some_and(|f| f.ids.contains(&id))
     }
 
     /// Parses and validates every file; any problem in any file fails the whole bank, with
@@ -45,15 +106,12 @@ impl Bank {
         max_bytes: u64,
     ) -> Result<Bank> {
         let (questions, problems) = Self::parse(files, max_bytes);
-        if !problems.is_empty() {
-            let n = problems.len();
-            bail!(
-                "the question bank ({origin}) has {n} problem{}:\n  {}",
-                if n == 1 { "" } else { "s" },
-                problems.join("\n  ")
-            );
-        }
-        Ok(Bank { questions, origin })
+        fail_on(&problems, &origin)?;
+        Ok(Bank {
+            questions,
+            origin,
+            folder: None,
+        })
     }
 
     /// The questions that parsed and passed every check (sorted by id), and every problem
@@ -124,10 +182,23 @@ impl Bank {
 /// The most a question file may hold: a long question is a few tens of KiB.
 pub const MAX_FILE_BYTES: u64 = 1 << 20;
 
+/// A question folder as read: its question files and what its settings file says.
+pub struct Folder {
+    /// The folder, escaped for messages.
+    pub name: String,
+    /// Every question file, sorted by name, with its text or why it cannot be read.
+    pub files: Vec<(String, Result<String, String>)>,
+    /// `replace = true` in the folder's [`SETTINGS_FILE`].
+    pub replace: bool,
+    /// The settings file's problems, each as `path[:line:column]: what is wrong`.
+    pub problems: Vec<String>,
+}
+
 /// Every `*.toml` entry of `dir`, sorted by name, each with its text or why it cannot be
 /// read (a link that dangles or loops, something that is not a regular file, a file over
-/// [`MAX_FILE_BYTES`] or not UTF-8). Names are escaped for messages.
-pub fn read_dir(dir: &Path) -> Result<Vec<(String, Result<String, String>)>> {
+/// [`MAX_FILE_BYTES`] or not UTF-8); [`SETTINGS_FILE`] is read as the folder's settings,
+/// not as a question. Names are escaped for messages.
+pub fn read_folder(dir: &Path) -> Result<Folder> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
         anyhow::anyhow!(
             "cannot read the question folder {}: {e}. Give a folder of .toml question files.",
@@ -139,17 +210,135 @@ pub fn read_dir(dir: &Path) -> Result<Vec<(String, Result<String, String>)>> {
         .filter(|p| p.extension().is_some_and(|x| x == "toml") && !p.is_dir())
         .collect();
     paths.sort();
+    let settings = paths
+        .iter()
+        .position(|p| p.file_name().is_some_and(|n| n == SETTINGS_FILE))
+        .map(|i| paths.remove(i));
     if paths.is_empty() {
         bail!(
-            "the question folder {} has no .toml files. A bank is one file per question; see \
-             the README's \"Question files\" section for the format.",
-            escape_path(dir)
+            "the question folder {} has no question files (.toml files other than {}). A \
+             bank is one file per question; see the README's \"Question files\" section for \
+             the format, or start from the built-in ones with `gradtutor bank dump DIR`.",
+            escape_path(dir),
+            SETTINGS_FILE
         );
     }
-    Ok(paths
+    let mut problems = Vec::new();
+    let replace = match settings {
+        None => false,
+        Some(p) => {
+            let name = escape_path(&p);
+            match read_file(&p) {
+                Ok(text) => load::folder_settings(&name, &text, &mut problems),
+                Err(e) => {
+                    problems.push(format!("{name}: {e}"));
+                    false
+                }
+            }
+        }
+    };
+    Ok(Folder {
+        name: escape_path(dir),
+        files: paths
+            .iter()
+            .map(|p| (escape_path(p), read_file(p)))
+            .collect(),
+        replace,
+        problems,
+    })
+}
+
+/// Fails with every problem listed, if there is any.
+fn fail_on(problems: &[String], origin: &str) -> Result<()> {
+    if !problems.is_empty() {
+        let n = problems.len();
+        bail!(
+            "the question bank ({origin}) has {n} problem{}:\n  {}",
+            if n == 1 { "" } else { "s" },
+            problems.join("\n  ")
+        );
+    }
+    Ok(())
+}
+
+/// The built-in questions with a folder's laid over them: a folder question with a
+/// built-in id takes that question's place, the others are added. Returns the bank sorted
+/// by id, the built-in ids replaced, and a problem for each folder question whose slug is a
+/// remaining built-in question's (`ask SLUG` and progress records would mix them up).
+pub fn merge(
+    builtin: Vec<Question>,
+    folder: Vec<Question>,
+) -> (Vec<Question>, Vec<u32>, Vec<String>) {
+    let mut overrides = Vec::new();
+    let mut kept = Vec::new();
+    for b in builtin {
+        if folder.iter().any(|q| q.id == b.id) {
+            overrides.push(b.id);
+        } else {
+            kept.push(b);
+        }
+    }
+    let mut problems = Vec::new();
+    for q in &folder {
+        if let Some(b) = kept.iter().find(|b| b.slug == q.slug) {
+            problems.push(format!(
+                "{}: slug {} is already built-in question {}'s ({}); give this question \
+                 another slug, or id {} to replace that question",
+                q.source, q.slug, b.id, b.source, b.id
+            ));
+        }
+    }
+    kept.extend(folder);
+    kept.sort_by_key(|q| q.id);
+    (kept, overrides, problems)
+}
+
+/// What `bank dump` writes beside the question files: the folder's settings, saying that
+/// the folder is a whole bank.
+const DUMPED_SETTINGS: &str = "\
+# The settings of this question folder; gradtutor never reads this file as a question.
+# replace = true: `--questions DIR` uses this folder's questions instead of the built-in
+# bank, so a question deleted here is gone. replace = false: the folder's questions are
+# added to the built-in bank, each one with a built-in id replacing that question.
+replace = true
+";
+
+/// Writes the built-in question files, and a [`SETTINGS_FILE`] saying `replace = true`, into
+/// `dir` (made if missing). Unless `force`, nothing is written if any of them exists.
+/// Returns the paths written.
+pub fn dump(dir: &Path, force: bool) -> Result<Vec<PathBuf>> {
+    let shown = escape_path(dir);
+    if dir.exists() && !dir.is_dir() {
+        bail!("cannot dump the bank into {shown}: it is not a folder");
+    }
+    std::fs::create_dir_all(dir)
+        .map_err(|e| anyhow::anyhow!("cannot create the folder {shown}: {e}"))?;
+    let files: Vec<(PathBuf, &str)> = EMBEDDED
         .iter()
-        .map(|p| (escape_path(p), read_file(p)))
-        .collect())
+        .map(|(name, text)| (dir.join(name), *text))
+        .chain([(dir.join(SETTINGS_FILE), DUMPED_SETTINGS)])
+        .collect();
+    let taken: Vec<String> = files
+        .iter()
+        .filter(|(p, _)| std::fs::symlink_metadata(p).is_ok())
+        .filter_map(|(p, _)| p.file_name().map(|n| escape_path(Path::new(n))))
+        .collect();
+    if !taken.is_empty() && !force {
+        let more = match taken.len() {
+            n if n > 3 => format!(" and {} more", n - 3),
+            _ => String::new(),
+        };
+        bail!(
+            "{shown} already has {}{more}; nothing was written. Give --force to overwrite \
+             them, or dump into a new folder.",
+            taken[..taken.len().min(3)].join(", ")
+        );
+    }
+    for (path, text) in &files {
+        std::fs::write(path, text)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", escape_path(path)))?;
+    }
+    Ok(files.into_iter().map(|(p, _)| p).collect())
 }
 
 /// A path as messages show it: control characters escaped, so a name cannot forge a line.

@@ -1,6 +1,6 @@
 //! Renderers: reports, lessons and quiz items as terminal text, JSON, SVG charts and a
-//! Markdown handout. They read the plain data that `report`, `train` and `bank` hold and
-//! compute nothing of their own.
+//! Markdown handout; progress records and class rosters. They read the plain data that
+//! `report`, `train`, `bank` and `roster` hold and compute nothing of their own.
 
 pub mod item;
 pub mod json;
@@ -8,6 +8,7 @@ pub mod lesson;
 pub mod markdown;
 pub mod markup;
 pub mod progress;
+pub mod roster;
 pub mod svg;
 pub mod text;
 pub mod training;

@@ -1,0 +1,379 @@
+//! A class roster (`gradtutor roster`) as terminal text, CSV or Markdown: a row per student
+//! with their score on each question, then a row per question with the class's average and
+//! the item most missed.
+
+use crate::format::{count, truncate};
+use crate::roster::{Class, Missed, QuestionSummary, Student};
+use crate::ui::Ui;
+use std::fmt::Write;
+
+/// A share as a whole percentage without the sign: `0.667` → `67`.
+fn whole(v: f64) -> String {
+    format!("{:.0}", 100.0 * v)
+}
+
+/// A share as a percentage with at most one decimal, for CSV: `66.7`, `100`.
+fn precise(v: f64) -> String {
+    let p = (1000.0 * v).round() / 10.0;
+    if p.fract() == 0.0 {
+        format!("{p:.0}")
+    } else {
+        format!("{p:.1}")
+    }
+}
+
+/// A student's share of right answers over the bank, if they answered any.
+fn overall(s: &Student) -> Option<f64> {
+    let (right, asked) = s.record.totals();
+    (asked > 0).then(|| right as f64 / asked as f64)
+}
+
+/// A question's prompt on one line.
+fn prompt(class: &Class, q: usize, m: &Missed) -> String {
+    class.bank.questions[q]
+        .quiz
+        .get(m.index)
+        .map(|i| i.prompt.split_whitespace().collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+/// `item 2, 2 of 3`: the item (numbered from 1, as the question file orders them) and how
+/// many of those who answered it missed it.
+fn missed(m: &Missed) -> String {
+    format!("item {}, {} of {}", m.index + 1, m.students, m.of)
+}
+
+/// The roster for the terminal, within `ui.width`: the student table is split into blocks
+/// of question columns when the bank has more questions than fit on a line.
+pub fn text(class: &Class, ui: &Ui) -> String {
+    let mut out = String::new();
+    let width = ui.width;
+    let n = class.bank.questions.len();
+    let head = format!(
+        "Roster: {}, {} ({})",
+        count(class.students.len(), "student", "students"),
+        count(n, "question", "questions"),
+        class.bank.origin
+    );
+    for line in crate::ui::wrap(&head, width) {
+        let _ = writeln!(out, "{}", ui.style.bold(&line));
+    }
+    let legend = format!(
+        "Per student: questions studied of {n}, share of quiz answers right, and % right on \
+         each question by id (— not quizzed)."
+    );
+    let _ = writeln!(out);
+    for line in crate::ui::wrap(&legend, width) {
+        let _ = writeln!(out, "{line}");
+    }
+    let _ = writeln!(out);
+    students(&mut out, class, width);
+    let _ = writeln!(out);
+    questions(&mut out, class, ui);
+    if !class.others.is_empty() {
+        let note = format!(
+            "Left out: records of questions this bank does not have ({}). Give the --questions \
+             the class used to count them.",
+            class.others.join(", ")
+        );
+        let _ = writeln!(out);
+        for line in crate::ui::wrap(&note, width) {
+            let _ = writeln!(out, "{line}");
+        }
+    }
+    out
+}
+
+/// The student table: name, studied, overall score, then a column per question.
+fn students(out: &mut String, class: &Class, width: usize) {
+    let n = class.bank.questions.len();
+    let studied_w = format!("{n}/{n}").len().max("studied".len());
+    let quiz_w = "quiz".len().max("100%".len());
+    let col = class
+        .bank
+        .questions
+        .iter()
+        .map(|q| q.id.to_string().len())
+        .max()
+        .unwrap_or(1)
+        .max(3);
+    let natural = class
+        .students
+        .iter()
+        .map(|s| s.name.chars().count())
+        .chain(["student".len()])
+        .max()
+        .unwrap_or(0);
+    let fixed = |name: usize| name + 2 + studied_w + 2 + quiz_w;
+    // A long name gives way (down to 12 characters) before a question column moves to a
+    // further block.
+    let wanted = width.saturating_sub(n * (col + 1) + 2 + studied_w + 2 + quiz_w);
+    let name_w = natural.min(wanted.max(12)).max(7);
+    let per_block = (width.saturating_sub(fixed(name_w)) / (col + 1)).max(1);
+    let ids: Vec<u32> = class.bank.questions.iter().map(|q| q.id).collect();
+    for (block, chunk) in (0..n).collect::<Vec<_>>().chunks(per_block).enumerate() {
+        if block > 0 {
+            let _ = writeln!(out);
+        }
+        // The totals are in the first block only.
+        let (studied, quiz) = match block {
+            0 => ("studied", "quiz"),
+            _ => ("", ""),
+        };
+        let mut line = format!(
+            "{:<name_w$}  {studied:>studied_w$}  {quiz:>quiz_w$}",
+            "student"
+        );
+        for &q in chunk {
+            let _ = write!(line, " {:>col$}", ids[q]);
+        }
+        let _ = writeln!(out, "{line}");
+        for s in &class.students {
+            let (studied, quiz) = match block {
+                0 => (
+                    format!("{}/{n}", s.record.studied()),
+                    overall(s).map_or("—".into(), |v| format!("{}%", whole(v))),
+                ),
+                _ => (String::new(), String::new()),
+            };
+            let mut line = format!(
+                "{:<name_w$}  {studied:>studied_w$}  {quiz:>quiz_w$}",
+                truncate(&s.name, name_w)
+            );
+            for &q in chunk {
+                let cell = s.record.questions[q].score().map_or("—".into(), whole);
+                let _ = write!(line, " {cell:>col$}");
+            }
+            let _ = writeln!(out, "{}", line.trim_end());
+        }
+    }
+}
+
+/// The question table: id, slug, how many studied and quizzed it, the average, the item most
+/// missed with as much of its prompt as fits.
+fn questions(out: &mut String, class: &Class, ui: &Ui) {
+    let width = ui.width;
+    let students = class.students.len();
+    let of = |k: usize| format!("{k}/{students}");
+    let slug_w = class
+        .bank
+        .questions
+        .iter()
+        .map(|q| q.slug.chars().count())
+        .chain(["question".len()])
+        .max()
+        .unwrap_or(0)
+        .min(24);
+    let num_w = "quizzed".len().max(of(students).len());
+    // The slug gives way to the figures on a narrow terminal, down to 8 characters.
+    let figures = 3 + 2 + 2 + num_w + 2 + num_w + 2 + 7 + 2 + "item 9, 9 of 9".len();
+    let slug_w = slug_w.min(width.saturating_sub(figures).max(8));
+    let _ = writeln!(
+        out,
+        "{:>3}  {:<slug_w$}  {:>num_w$}  {:>num_w$}  {:>7}  most missed",
+        "id", "question", "studied", "quizzed", "average"
+    );
+    for (i, (q, sum)) in class
+        .bank
+        .questions
+        .iter()
+        .zip(&class.questions)
+        .enumerate()
+    {
+        let QuestionSummary {
+            studied_by,
+            quizzed_by,
+            average,
+            most_missed,
+        } = sum;
+        let average = average.map_or("—".into(), |v| format!("{}%", whole(v)));
+        let mut line = format!(
+            "{:>3}  {:<slug_w$}  {:>num_w$}  {:>num_w$}  {average:>7}  ",
+            q.id,
+            truncate(&q.slug, slug_w),
+            of(*studied_by),
+            of(*quizzed_by)
+        );
+        match most_missed {
+            None => line.push('—'),
+            Some(m) => line.push_str(&missed(m)),
+        }
+        let _ = writeln!(out, "{}", line.trim_end());
+        // The missed item's prompt on a line of its own, as much as fits.
+        if let Some(m) = most_missed {
+            let text = prompt(class, i, m);
+            if !text.is_empty() {
+                let indent = 5;
+                let room = width.saturating_sub(indent).max(10);
+                let text = ui.style.dim(&truncate(&text, room));
+                let _ = writeln!(out, "{:indent$}{text}", "");
+            }
+        }
+    }
+}
+
+/// A CSV field: quoted when it holds a comma, a quote or a line break; text that a
+/// spreadsheet would run as a formula (`=`, `+`, `-`, `@` first) is prefixed with `'`.
+fn field(text: &str) -> String {
+    let text = match text.starts_with(['=', '+', '-', '@']) {
+        true => format!("'{text}"),
+        false => text.to_string(),
+    };
+    if text.contains([',', '"', '\n', '\r']) || text.trim() != text {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}
+
+/// The roster as CSV: a header, a row per student, then `(class average)` and `(most missed
+/// item)` rows. Every row has the same number of fields.
+pub fn csv(class: &Class) -> String {
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut head: Vec<String> = ["student", "file", "studied", "right", "asked", "percent"]
+        .map(String::from)
+        .to_vec();
+    head.extend(
+        class
+            .bank
+            .questions
+            .iter()
+            .map(|q| format!("{}:{}", q.id, q.slug)),
+    );
+    rows.push(head);
+    for s in &class.students {
+        let (right, asked) = s.record.totals();
+        let mut row = vec![
+            s.name.clone(),
+            s.file.clone(),
+            s.record.studied().to_string(),
+            right.to_string(),
+            asked.to_string(),
+            overall(s).map_or(String::new(), precise),
+        ];
+        row.extend(
+            s.record
+                .in_bank()
+                .map(|q| q.score().map_or(String::new(), precise)),
+        );
+        rows.push(row);
+    }
+    let scores: Vec<f64> = class.students.iter().filter_map(overall).collect();
+    let mut average = vec![
+        "(class average)".to_string(),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        match scores.is_empty() {
+            true => String::new(),
+            false => precise(scores.iter().sum::<f64>() / scores.len() as f64),
+        },
+    ];
+    average.extend(
+        class
+            .questions
+            .iter()
+            .map(|q| q.average.map_or(String::new(), precise)),
+    );
+    rows.push(average);
+    let mut most = vec![String::from("(most missed item)")];
+    most.extend(std::iter::repeat_n(String::new(), 5));
+    most.extend(
+        class
+            .questions
+            .iter()
+            .map(|q| q.most_missed.as_ref().map_or(String::new(), missed)),
+    );
+    rows.push(most);
+    let mut out = String::new();
+    for row in rows {
+        let fields: Vec<String> = row.iter().map(|f| field(f)).collect();
+        let _ = writeln!(out, "{}", fields.join(","));
+    }
+    out
+}
+
+/// A Markdown table cell: pipes escaped, on one line.
+fn cell(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace('\\', "\\\\")
+        .replace('|', "\\|")
+}
+
+/// The roster as Markdown: a heading, the student table and the question table, whole (a
+/// Markdown viewer scrolls wide tables).
+pub fn markdown(class: &Class) -> String {
+    let mut out = String::new();
+    let n = class.bank.questions.len();
+    let _ = writeln!(out, "# Roster\n");
+    let _ = writeln!(
+        out,
+        "{}, {} ({}). Scores are the share of quiz answers right; — means not quizzed.\n",
+        count(class.students.len(), "student", "students"),
+        count(n, "question", "questions"),
+        cell(&class.bank.origin)
+    );
+    let _ = writeln!(out, "## Students\n");
+    let mut head = String::from("| student | studied | quiz |");
+    let mut rule = String::from("|---|--:|--:|");
+    for q in &class.bank.questions {
+        let _ = write!(head, " {} |", q.id);
+        rule.push_str("--:|");
+    }
+    let _ = writeln!(out, "{head}\n{rule}");
+    for s in &class.students {
+        let _ = write!(
+            out,
+            "| {} | {}/{n} | {} |",
+            cell(&s.name),
+            s.record.studied(),
+            overall(s).map_or("—".into(), |v| format!("{}%", whole(v)))
+        );
+        for q in s.record.in_bank() {
+            let _ = write!(
+                out,
+                " {} |",
+                q.score().map_or("—".into(), |v| format!("{}%", whole(v)))
+            );
+        }
+        let _ = writeln!(out);
+    }
+    let students = class.students.len();
+    let _ = writeln!(out, "\n## Questions\n");
+    let _ = writeln!(
+        out,
+        "| id | question | studied | quizzed | average | most missed item |\n\
+         |--:|---|--:|--:|--:|---|"
+    );
+    for (i, (q, sum)) in class
+        .bank
+        .questions
+        .iter()
+        .zip(&class.questions)
+        .enumerate()
+    {
+        let miss = sum.most_missed.as_ref().map_or("—".into(), |m| {
+            format!("{}: {}", missed(m), cell(&prompt(class, i, m)))
+        });
+        let _ = writeln!(
+            out,
+            "| {} | {} | {}/{students} | {}/{students} | {} | {miss} |",
+            q.id,
+            cell(&q.title),
+            sum.studied_by,
+            sum.quizzed_by,
+            sum.average.map_or("—".into(), |v| format!("{}%", whole(v)))
+        );
+    }
+    if !class.others.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nLeft out: records of questions this bank does not have ({}).",
+            cell(&class.others.join(", "))
+        );
+    }
+    out
+}

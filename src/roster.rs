@@ -1,0 +1,257 @@
+//! Students' records read against a bank: per question what a student studied and scored,
+//! item by item; over a class, per question how many studied and quizzed it, the average
+//! score and the item most missed. Plain data: `render` lays it out for `progress --json`
+//! and `gradtutor roster`.
+//!
+//! Records are kept by question slug (see `progress`), so a question is matched by slug; a
+//! slug the bank does not have is kept apart, never matched to a question by id.
+
+use crate::bank::{Bank, Question};
+use crate::progress::{Progress, Studied};
+use std::collections::BTreeSet;
+
+/// One question of one student's record.
+#[derive(Clone, Debug)]
+pub struct QuestionRecord<'a> {
+    /// The bank's question; `None` for a slug that only the record knows.
+    pub question: Option<&'a Question>,
+    pub slug: &'a str,
+    pub studied: Option<&'a Studied>,
+    /// Answers right and answers given, over every quiz.
+    pub right: usize,
+    pub asked: usize,
+    /// Every item of the bank's question, then any index only the record knows, by index.
+    pub items: Vec<ItemRecord>,
+}
+
+/// One quiz item of one student's record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ItemRecord {
+    /// The item's index among the question's `[[quiz]]` tables, from 0, as recorded.
+    pub index: usize,
+    pub right: usize,
+    pub asked: usize,
+}
+
+impl QuestionRecord<'_> {
+    /// The share of answers that were right, if any was given.
+    pub fn score(&self) -> Option<f64> {
+        (self.asked > 0).then(|| self.right as f64 / self.asked as f64)
+    }
+}
+
+/// A student's record against a bank: the bank's questions in its order, then the slugs the
+/// record has and the bank does not, sorted.
+#[derive(Clone, Debug)]
+pub struct Record<'a> {
+    pub questions: Vec<QuestionRecord<'a>>,
+}
+
+/// Reads `p` against `bank`.
+pub fn record<'a>(p: &'a Progress, bank: &'a Bank) -> Record<'a> {
+    let items = p.item_scores();
+    let question = |slug: &'a str, q: Option<&'a Question>| {
+        let mut indices: BTreeSet<usize> = (0..q.map_or(0, |q| q.quiz.len())).collect();
+        indices.extend(
+            items
+                .range((slug, 0)..=(slug, usize::MAX))
+                .map(|((_, i), _)| *i),
+        );
+        let items: Vec<ItemRecord> = indices
+            .into_iter()
+            .map(|index| {
+                let (right, asked) = items.get(&(slug, index)).copied().unwrap_or_default();
+                ItemRecord {
+                    index,
+                    right,
+                    asked,
+                }
+            })
+            .collect();
+        QuestionRecord {
+            question: q,
+            slug,
+            studied: p.studied.get(slug),
+            right: items.iter().map(|i| i.right).sum(),
+            asked: items.iter().map(|i| i.asked).sum(),
+            items,
+        }
+    };
+    let mut questions: Vec<QuestionRecord<'a>> = bank
+        .questions
+        .iter()
+        .map(|q| question(q.slug.as_str(), Some(q)))
+        .collect();
+    let known: BTreeSet<&str> = bank.questions.iter().map(|q| q.slug.as_str()).collect();
+    let others: BTreeSet<&'a str> = p
+        .studied
+        .keys()
+        .map(String::as_str)
+        .chain(
+            p.quizzes
+                .iter()
+                .flat_map(|a| &a.items)
+                .map(|r| r.question.as_str()),
+        )
+        .filter(|s| !known.contains(s))
+        .collect();
+    questions.extend(others.into_iter().map(|slug| question(slug, None)));
+    Record { questions }
+}
+
+impl<'a> Record<'a> {
+    /// The bank's questions.
+    pub fn in_bank(&self) -> impl Iterator<Item = &QuestionRecord<'a>> {
+        self.questions.iter().filter(|q| q.question.is_some())
+    }
+
+    /// The slugs only the record knows.
+    pub fn others(&self) -> impl Iterator<Item = &'a str> + '_ {
+        self.questions
+            .iter()
+            .filter(|q| q.question.is_none())
+            .map(|q| q.slug)
+    }
+
+    /// Questions of the bank studied at least once.
+    pub fn studied(&self) -> usize {
+        self.in_bank().filter(|q| q.studied.is_some()).count()
+    }
+
+    /// Right and asked over the bank's questions.
+    pub fn totals(&self) -> (usize, usize) {
+        self.in_bank()
+            .fold((0, 0), |(r, a), q| (r + q.right, a + q.asked))
+    }
+}
+
+/// One student of a class.
+#[derive(Clone, Debug)]
+pub struct Student<'a> {
+    /// As the roster shows it: the record's name, else the file's name without `.json`;
+    /// the file's path as given when two students would read the same.
+    pub name: String,
+    /// The progress file, as given.
+    pub file: String,
+    pub record: Record<'a>,
+}
+
+/// How a class did on one question of the bank.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QuestionSummary {
+    /// Students who studied it, and who answered at least one of its items.
+    pub studied_by: usize,
+    pub quizzed_by: usize,
+    /// The mean over the students who answered of each one's share of right answers.
+    pub average: Option<f64>,
+    /// The item the most students got wrong at least once, if any was got wrong.
+    pub most_missed: Option<Missed>,
+}
+
+/// The item of a question most students missed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Missed {
+    /// The item's index, from 0.
+    pub index: usize,
+    /// Students who answered it wrong at least once, of those who answered it.
+    pub students: usize,
+    pub of: usize,
+}
+
+/// A class: its students, and a summary per question of the bank (in the bank's order).
+#[derive(Clone, Debug)]
+pub struct Class<'a> {
+    pub bank: &'a Bank,
+    pub students: Vec<Student<'a>>,
+    pub questions: Vec<QuestionSummary>,
+    /// Slugs some record has that the bank does not: left out of every figure.
+    pub others: Vec<&'a str>,
+}
+
+/// Sums up the records `(name, file, progress)` against `bank`; a student without a name is
+/// named after the file.
+pub fn class<'a>(records: &'a [(String, Progress)], bank: &'a Bank) -> Class<'a> {
+    let names = names(records);
+    let students: Vec<Student<'a>> = records
+        .iter()
+        .zip(names)
+        .map(|((file, p), name)| Student {
+            name,
+            file: crate::format::escape(file, usize::MAX),
+            record: record(p, bank),
+        })
+        .collect();
+    let questions = (0..bank.questions.len())
+        .map(|i| {
+            let of_each: Vec<&QuestionRecord> =
+                students.iter().map(|s| &s.record.questions[i]).collect();
+            summary(&of_each)
+        })
+        .collect();
+    let others: BTreeSet<&'a str> = students.iter().flat_map(|s| s.record.others()).collect();
+    Class {
+        bank,
+        students,
+        questions,
+        others: others.into_iter().collect(),
+    }
+}
+
+/// One question over every student's record of it.
+fn summary(records: &[&QuestionRecord]) -> QuestionSummary {
+    let scores: Vec<f64> = records.iter().filter_map(|r| r.score()).collect();
+    // The bank's items only: an index only a record knows has no prompt to show.
+    let items = records
+        .first()
+        .and_then(|r| r.question)
+        .map_or(0, |q| q.quiz.len());
+    let mut most_missed: Option<Missed> = None;
+    for i in 0..items {
+        let answered = records.iter().map(|r| r.items[i]).filter(|it| it.asked > 0);
+        let (of, students) = answered.fold((0, 0), |(of, wrong), it| {
+            (of + 1, wrong + usize::from(it.right < it.asked))
+        });
+        // Ties go to the earlier item.
+        if students > 0 && most_missed.is_none_or(|m| students > m.students) {
+            most_missed = Some(Missed {
+                index: records[0].items[i].index,
+                students,
+                of,
+            });
+        }
+    }
+    QuestionSummary {
+        studied_by: records.iter().filter(|r| r.studied.is_some()).count(),
+        quizzed_by: scores.len(),
+        average: (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64),
+        most_missed,
+    }
+}
+
+/// Each record's display name: its own, else its file's name without `.json`; where two
+/// would read the same, those show their file's path as given. Control characters are
+/// escaped: a name in a file cannot drive the terminal.
+fn names(records: &[(String, Progress)]) -> Vec<String> {
+    let plain: Vec<String> = records
+        .iter()
+        .map(|(file, p)| {
+            let name = p.name.clone().unwrap_or_else(|| {
+                let base = std::path::Path::new(file)
+                    .file_name()
+                    .map_or(file.clone(), |n| n.to_string_lossy().into_owned());
+                base.strip_suffix(".json").unwrap_or(&base).to_string()
+            });
+            crate::format::escape(&name, crate::progress::MAX_NAME)
+        })
+        .collect();
+    plain
+        .iter()
+        .zip(records)
+        .map(
+            |(name, (file, _))| match plain.iter().filter(|n| *n == name).count() {
+                1 => name.clone(),
+                _ => format!("{name} ({})", crate::format::escape(file, usize::MAX)),
+            },
+        )
+        .collect()
+}
