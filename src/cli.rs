@@ -49,6 +49,17 @@ pub struct Cli {
     )]
     pub max_memory: u64,
 
+    /// Use at most N threads [default: one per core]. Results are the same, bit for bit, for
+    /// any N.
+    #[arg(
+        long,
+        global = true,
+        value_name = "N",
+        env = "GRADTUTOR_THREADS",
+        value_parser = clap::value_parser!(u16).range(1..=256)
+    )]
+    pub threads: Option<u16>,
+
     /// Keep study progress in this file [default: gradtutor/progress.json in your data folder].
     #[arg(long, global = true, value_name = "FILE", env = "GRADTUTOR_PROGRESS", value_parser = any_path)]
     progress: Option<PathBuf>,

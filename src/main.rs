@@ -19,6 +19,7 @@ fn main() -> ExitCode {
             return ExitCode::from(e.exit_code().clamp(1, 255) as u8);
         }
     };
+    use_threads(cli.threads);
     let mut out = std::io::stdout().lock();
     let result = gradtutor::run(&cli, &mut out).and_then(|()| Ok(out.flush()?));
     match result {
@@ -32,6 +33,17 @@ fn main() -> ExitCode {
             }
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Sets the thread count of weight drawing and of matrixmultiply's GEMM (which reads
+/// MATMUL_NUM_THREADS once, on its first product, and otherwise guesses physical cores).
+fn use_threads(threads: Option<u16>) {
+    let n = threads.map_or_else(gradtutor::nn::parallel::threads, usize::from);
+    gradtutor::nn::parallel::set_threads(n);
+    if threads.is_some() || std::env::var_os("MATMUL_NUM_THREADS").is_none() {
+        // SAFETY: no other thread exists yet, so nothing reads the environment concurrently.
+        unsafe { std::env::set_var("MATMUL_NUM_THREADS", n.to_string()) };
     }
 }
 

@@ -10,6 +10,8 @@ fn gradtutor() -> Command {
     let progress = std::env::temp_dir().join(format!("gradtutor-cli-{}.json", std::process::id()));
     c.env_remove("GRADTUTOR_QUESTIONS")
         .env_remove("GRADTUTOR_MAX_MEMORY")
+        .env_remove("GRADTUTOR_THREADS")
+        .env_remove("MATMUL_NUM_THREADS")
         .env("GRADTUTOR_PROGRESS", progress)
         .env("COLUMNS", "80")
         .env_remove("NO_COLOR");
@@ -420,4 +422,30 @@ fn train_rejects_bad_input_with_a_message() {
         .stderr(predicate::str::contains(
             "cannot write /nonexistent-dir/x.svg",
         ));
+}
+
+// Catches: a thread that draws a layer from the wrong stream, a split of a GEMM's inner sum
+// across threads, or figures summed in thread-completion order. The run is large enough that
+// weight drawing (6 × 1024² weights) and matrixmultiply (1024 × 1024 kernels) both go parallel.
+#[test]
+fn results_are_bit_identical_on_one_and_two_threads() {
+    let run = |threads: &str| {
+        let out = gradtutor()
+            .args(["--threads", threads, "demo", "vanishing", "--depth", "6"])
+            .args(["--width", "1024", "--batch", "256", "--json"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let one = run("1");
+    assert!(one.len() > 1000, "a full JSON report");
+    assert!(
+        one == run("2"),
+        "--threads 1 and --threads 2 printed different bytes"
+    );
 }

@@ -141,34 +141,42 @@ impl Init {
         matches!(self, Init::Zeros | Init::Constant(_))
     }
 
-    /// Draws a `fan_in × fan_out` kernel, row by row.
+    /// Draws a `fan_in × fan_out` kernel, row by row. The rule's scale is worked out once,
+    /// then each weight costs one draw.
     pub fn kernel<F: Real, R: Rng>(self, fan_in: usize, fan_out: usize, rng: &mut R) -> Array2<F> {
-        Array2::from_shape_simple_fn((fan_in, fan_out), || {
-            F::of(self.sample(fan_in as f64, fan_out as f64, rng))
-        })
-    }
-
-    /// One weight.
-    fn sample<R: Rng>(self, fi: f64, fo: f64, rng: &mut R) -> f64 {
-        let mut normal = |std: f64| std * rng.sample::<f64, _>(StandardNormal);
+        let (fi, fo) = (fan_in as f64, fan_out as f64);
+        let shape = (fan_in, fan_out);
+        let normal = |std: f64, rng: &mut R| {
+            Array2::from_shape_simple_fn(shape, || {
+                F::of(std * rng.sample::<f64, _>(StandardNormal))
+            })
+        };
+        let uniform = |limit: f64, rng: &mut R| {
+            Array2::from_shape_simple_fn(shape, || F::of(uniform(rng, limit)))
+        };
         match self {
-            Init::XavierNormal => normal((2.0 / (fi + fo)).sqrt()),
-            Init::HeNormal => normal((2.0 / fi).sqrt()),
-            Init::LecunNormal => normal((1.0 / fi).sqrt()),
-            Init::Normal(s) => normal(s.unwrap_or(0.0)),
-            Init::KerasHeNormal => loop {
-                // Re-draw beyond two standard deviations, as TensorFlow's truncated_normal.
-                let z: f64 = rng.sample(StandardNormal);
-                if z.abs() <= 2.0 {
-                    return (2.0 / fi).sqrt() / TRUNCATED_NORMAL_STD * z;
-                }
-            },
-            Init::XavierUniform => uniform(rng, (6.0 / (fi + fo)).sqrt()),
-            Init::HeUniform => uniform(rng, (6.0 / fi).sqrt()),
-            Init::TorchDefault => uniform(rng, 1.0 / fi.sqrt()),
-            Init::Uniform(a) => uniform(rng, a.unwrap_or(0.0)),
-            Init::Zeros => 0.0,
-            Init::Constant(c) => c.unwrap_or(0.0),
+            Init::XavierNormal => normal((2.0 / (fi + fo)).sqrt(), rng),
+            Init::HeNormal => normal((2.0 / fi).sqrt(), rng),
+            Init::LecunNormal => normal((1.0 / fi).sqrt(), rng),
+            Init::Normal(s) => normal(s.unwrap_or(0.0), rng),
+            Init::KerasHeNormal => {
+                let scale = (2.0 / fi).sqrt() / TRUNCATED_NORMAL_STD;
+                Array2::from_shape_simple_fn(shape, || {
+                    loop {
+                        // Re-draw beyond two standard deviations, as TensorFlow's truncated_normal.
+                        let z: f64 = rng.sample(StandardNormal);
+                        if z.abs() <= 2.0 {
+                            return F::of(scale * z);
+                        }
+                    }
+                })
+            }
+            Init::XavierUniform => uniform((6.0 / (fi + fo)).sqrt(), rng),
+            Init::HeUniform => uniform((6.0 / fi).sqrt(), rng),
+            Init::TorchDefault => uniform(1.0 / fi.sqrt(), rng),
+            Init::Uniform(a) => uniform(a.unwrap_or(0.0), rng),
+            Init::Zeros => Array2::from_elem(shape, F::of(0.0)),
+            Init::Constant(c) => Array2::from_elem(shape, F::of(c.unwrap_or(0.0))),
         }
     }
 }

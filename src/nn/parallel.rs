@@ -1,17 +1,34 @@
 //! Work split over the machine's cores. Each item is computed by the same code whichever
 //! thread runs it, so results are identical to a sequential run, bit for bit.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 /// Below this many elements of work a thread costs more than it saves.
 pub const WORTH_A_THREAD: usize = 1 << 20;
+
+/// The most threads [`map`] uses; 0 means one per core.
+static THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// Uses at most `n` threads from now on (at least one).
+pub fn set_threads(n: usize) {
+    THREADS.store(n.max(1), Ordering::Relaxed);
+}
+
+/// The most threads [`map`] uses: the last [`set_threads`], or the machine's cores.
+pub fn threads() -> usize {
+    match THREADS.load(Ordering::Relaxed) {
+        0 => std::thread::available_parallelism().map_or(1, |c| c.get()),
+        n => n,
+    }
+}
 
 /// `[f(0), …, f(n − 1)]`, spread over the cores when `work` (elements touched in all) is at
 /// least [`WORTH_A_THREAD`], in order either way.
 pub fn map<T: Send>(n: usize, work: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
-    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
     let threads = if work < WORTH_A_THREAD {
         1
     } else {
-        cores.min(n)
+        threads().min(n)
     };
     if threads <= 1 {
         return (0..n).map(f).collect();

@@ -8,6 +8,8 @@ pub fn gradtutor(suite: &str) -> Command {
     let mut c = Command::cargo_bin("gradtutor").unwrap();
     c.env_remove("GRADTUTOR_QUESTIONS")
         .env_remove("GRADTUTOR_MAX_MEMORY")
+        .env_remove("GRADTUTOR_THREADS")
+        .env_remove("MATMUL_NUM_THREADS")
         .env(
             "GRADTUTOR_PROGRESS",
             std::env::temp_dir().join(format!("gradtutor-{suite}.json")),
