@@ -2,6 +2,7 @@
 //! Markdown handout. They read the plain data that `report`, `train` and `bank` hold and
 //! compute nothing of their own.
 
+pub mod handout;
 pub mod item;
 pub mod json;
 pub mod lesson;

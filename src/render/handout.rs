@@ -1,0 +1,75 @@
+//! What a handout shows, measured once for every format: each question's experiment run, its
+//! texts with their placeholders filled from that run, the run's output as the terminal
+//! prints it, and the figures its numeric quiz items measure. `markdown` only lays this out.
+
+use super::text;
+use crate::bank::{Bank, Question, fill};
+use crate::ui::Ui;
+use anyhow::Result;
+
+/// The columns the experiment's output is laid out in, as on a standard terminal.
+const WIDTH: usize = 80;
+
+/// The bank, every question measured.
+pub struct Handout<'a> {
+    pub bank: &'a Bank,
+    pub sections: Vec<Section<'a>>,
+}
+
+/// One question and what its runs measured.
+pub struct Section<'a> {
+    pub question: &'a Question,
+    /// The answer, key points and takeaway with their placeholders filled from `report`.
+    pub answer: String,
+    pub key_points: Vec<String>,
+    pub takeaway: String,
+    /// `$ command`, a blank line, and the report as `gradtutor demo` prints it.
+    pub output: String,
+    /// For each quiz item: a numeric item's measured figure, `None` for a choice.
+    pub figures: Vec<Option<f64>>,
+}
+
+impl Section<'_> {
+    /// `3. Title`, as headings and the answer key show it.
+    pub fn heading(&self) -> String {
+        format!("{}. {}", self.question.id, self.question.title)
+    }
+}
+
+/// Runs every question's experiment once (and a numeric item's own settings where it has
+/// some), in bank order, so that every format shows the same figures.
+pub fn measure(bank: &Bank, max_bytes: u64) -> Result<Handout<'_>> {
+    let sections = bank
+        .questions
+        .iter()
+        .map(|q| section(q, max_bytes))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Handout { bank, sections })
+}
+
+fn section(q: &Question, max_bytes: u64) -> Result<Section<'_>> {
+    let report = q.experiment.run(&q.experiment.settings, max_bytes)?;
+    let output = format!(
+        "$ {}\n\n{}",
+        q.experiment.command(),
+        text::render(&report, &Ui::plain(WIDTH)).trim_end()
+    );
+    let figures = q
+        .quiz
+        .iter()
+        .map(|it| match it.is_choice() {
+            true => Ok(None),
+            false => it
+                .measure(&q.experiment, Some(&report), max_bytes)
+                .map(Some),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Section {
+        question: q,
+        answer: fill(&q.answer, &report),
+        key_points: q.key_points.iter().map(|k| fill(k, &report)).collect(),
+        takeaway: fill(&q.experiment.takeaway, &report),
+        output,
+        figures,
+    })
+}
