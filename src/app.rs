@@ -2,7 +2,9 @@
 
 use crate::bank::Bank;
 use crate::classroom;
-use crate::cli::{AskArgs, Cli, Command, DemoArgs, ExportArgs, QuizArgs, TourArgs, TrainArgs};
+use crate::cli::{
+    AskArgs, Cli, Command, DemoArgs, ExportArgs, ExportFormat, QuizArgs, TourArgs, TrainArgs,
+};
 use crate::experiments::{self, ALL};
 use crate::format::{count, truncate};
 use crate::progress::{Progress, Store};
@@ -342,11 +344,36 @@ fn check(cli: &Cli, dir: &std::path::Path, out: &mut dyn Write) -> Result<()> {
 
 fn export(cli: &Cli, args: &ExportArgs, out: &mut dyn Write) -> Result<()> {
     let bank = load(cli)?;
-    let crate::cli::ExportFormat::Markdown = args.format;
-    let md = crate::render::markdown::markdown(&bank, cli.max_memory)?;
-    match &args.output {
-        Some(path) => std::fs::write(path, md)
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display())),
-        None => Ok(write!(out, "{md}")?),
+    if let Some(path) = &args.output {
+        check_output(path)?;
     }
+    let doc = match args.format {
+        ExportFormat::Markdown => crate::render::markdown::markdown(&bank, cli.max_memory)?,
+        ExportFormat::Html => crate::render::html::html(&bank, cli.max_memory)?,
+    };
+    match &args.output {
+        Some(path) => std::fs::write(path, doc)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display())),
+        None => Ok(write!(out, "{doc}")?),
+    }
+}
+
+/// Fails before every experiment runs if `path` plainly cannot be written: a folder, or a
+/// file in a folder that does not exist.
+fn check_output(path: &std::path::Path) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    if path.is_dir() {
+        anyhow::bail!("cannot write {}: it is a folder", path.display());
+    }
+    if !dir.is_dir() {
+        anyhow::bail!(
+            "cannot write {}: the folder {} does not exist",
+            path.display(),
+            dir.display()
+        );
+    }
+    Ok(())
 }

@@ -2,7 +2,7 @@
 //! output of its experiment (run now, so every figure is measured) and its quiz, with an
 //! answer key at the end.
 
-use super::handout::{self, Handout, Section};
+use super::handout::{self, Handout, Section, Training};
 use super::item;
 use super::markup::{self, Line};
 use crate::bank::{Bank, Question};
@@ -12,7 +12,7 @@ use std::fmt::Write;
 /// The whole bank as Markdown.
 pub fn markdown(bank: &Bank, max_bytes: u64) -> Result<String> {
     // Each experiment runs once; the answer key reads its numeric figures from these runs.
-    let handout = handout::measure(bank, max_bytes)?;
+    let handout = handout::measure(bank, max_bytes, Training::Skip)?;
     Ok(render(&handout))
 }
 

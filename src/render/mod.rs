@@ -1,8 +1,9 @@
 //! Renderers: reports, lessons and quiz items as terminal text, JSON, SVG charts and a
-//! Markdown handout. They read the plain data that `report`, `train` and `bank` hold and
+//! Markdown or HTML handout. They read the plain data that `report`, `train` and `bank` hold and
 //! compute nothing of their own.
 
 pub mod handout;
+pub mod html;
 pub mod item;
 pub mod json;
 pub mod lesson;
