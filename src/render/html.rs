@@ -360,10 +360,13 @@ fn closing_ticks(text: &str, run: usize) -> Option<usize> {
 fn emphasis(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::new();
+    // Marker lengths with no closing marker left: the text after a later opener of the
+    // same length holds none either, so it is not searched again.
+    let mut unclosed = [false; 3];
     let mut i = 0;
     while i < chars.len() {
         if chars[i] == '*'
-            && let Some((len, close)) = span(&chars, i)
+            && let Some((len, close)) = span(&chars, i, &mut unclosed)
         {
             let inner: String = chars[i + len..close].iter().collect();
             let tag = if len == 2 { "strong" } else { "em" };
@@ -378,13 +381,16 @@ fn emphasis(text: &str) -> String {
 }
 
 /// The emphasis opened at `chars[at]`: its marker's length and where its closing marker
-/// starts.
-fn span(chars: &[char], at: usize) -> Option<(usize, usize)> {
+/// starts. `unclosed[len]` is set when no closing marker of that length is left.
+fn span(chars: &[char], at: usize, unclosed: &mut [bool; 3]) -> Option<(usize, usize)> {
     let run = |i: usize| chars[i..].iter().take_while(|c| **c == '*').count();
     let len = run(at);
     let before = at.checked_sub(1).map(|i| chars[i]);
     let first = chars.get(at + len)?;
     if len > 2 || before.is_some_and(|c| c.is_alphanumeric() || c == '*') || first.is_whitespace() {
+        return None;
+    }
+    if unclosed[len] {
         return None;
     }
     let mut i = at + len + 1;
@@ -403,6 +409,7 @@ fn span(chars: &[char], at: usize) -> Option<(usize, usize)> {
             i += 1;
         }
     }
+    unclosed[len] = true;
     None
 }
 
@@ -530,6 +537,17 @@ mod tests {
         assert_eq!(inline("***"), "***");
         assert_eq!(inline("σ_w² · E[φ′(h)²]"), "σ_w² · E[φ′(h)²]");
         assert_eq!(inline("*<b>*"), "<em>&lt;b&gt;</em>");
+        // The first opener takes the first closer after it.
+        assert_eq!(inline("*a *b* c"), "<em>a *b</em> c");
+    }
+
+    #[test]
+    fn many_unclosed_markers_take_linear_time() {
+        // Searched again from every opener, this text would take minutes.
+        let text = "*a ".repeat(60_000);
+        let start = std::time::Instant::now();
+        assert_eq!(inline(&text), text);
+        assert!(start.elapsed().as_secs() < 5, "{:?}", start.elapsed());
     }
 
     #[test]
