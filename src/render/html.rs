@@ -99,7 +99,11 @@ fn question(h: &mut String, s: &Section) -> Result<()> {
         inline(s.takeaway.trim()),
         escape(&s.output)
     );
-    chart(h, &svg::demo_charts(&s.report))?;
+    chart(
+        h,
+        &svg::demo_charts(&s.report),
+        &format!("{}-demo", anchor(s)),
+    )?;
     if let Some(t) = &q.train {
         let _ = writeln!(
             h,
@@ -108,7 +112,11 @@ fn question(h: &mut String, s: &Section) -> Result<()> {
             escape(&t.command())
         );
         if let Some(report) = &s.training {
-            chart(h, &svg::train_charts(report))?;
+            chart(
+                h,
+                &svg::train_charts(report),
+                &format!("{}-train", anchor(s)),
+            )?;
             let _ = writeln!(
                 h,
                 "<details class=\"run\">\n<summary>The training run's output</summary>\n\
@@ -208,8 +216,9 @@ fn answer_text(h: &mut String, answer: &str) {
     h.push_str("</div>\n");
 }
 
-/// `charts` as one inline SVG on a white card, scaled to the column's width.
-fn chart(h: &mut String, charts: &[svg::Chart]) -> Result<()> {
+/// `charts` as one inline SVG on a white card, scaled to the column's width; `name` makes
+/// its ids unique on the page.
+fn chart(h: &mut String, charts: &[svg::Chart], name: &str) -> Result<()> {
     let label = charts
         .iter()
         .map(|c| c.title.as_str())
@@ -219,7 +228,7 @@ fn chart(h: &mut String, charts: &[svg::Chart]) -> Result<()> {
     let _ = writeln!(
         h,
         "<figure class=\"chart\">\n{}\n</figure>",
-        inline_svg(&doc, &label)?
+        prefix_ids(&inline_svg(&doc, &label)?, &format!("{name}-"))
     );
     Ok(())
 }
@@ -272,6 +281,26 @@ fn inline_svg(doc: &str, label: &str) -> Result<String> {
     }
     out.push_str(rest.trim_end());
     Ok(out)
+}
+
+/// `svg` with every id, and every reference to one (`url(#…)`, `href="#…"`), prefixed:
+/// charts drawn one at a time may each use the same ids (a clip path per panel), and on one
+/// page an id must be unique, or a reference finds another chart's element.
+fn prefix_ids(svg: &str, prefix: &str) -> String {
+    const MARKS: [&str; 3] = [" id=\"", "url(#", "href=\"#"];
+    let mut out = String::with_capacity(svg.len());
+    let mut rest = svg;
+    while let Some((at, len)) = MARKS
+        .iter()
+        .filter_map(|m| rest.find(m).map(|i| (i, m.len())))
+        .min()
+    {
+        out.push_str(&rest[..at + len]);
+        out.push_str(prefix);
+        rest = &rest[at + len..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The `name="value"` pairs of a tag, values as written (already escaped).
@@ -587,18 +616,30 @@ mod tests {
     }
 
     #[test]
+    fn ids_and_references_get_the_charts_prefix() {
+        let doc = "<svg id=\"s\"><clipPath id=\"plot-0\"><rect/></clipPath>\
+                   <g clip-path=\"url(#plot-0)\"><use href=\"#plot-0\" data-id=\"x\"/></g></svg>";
+        assert_eq!(
+            prefix_ids(doc, "c-"),
+            "<svg id=\"c-s\"><clipPath id=\"c-plot-0\"><rect/></clipPath>\
+             <g clip-path=\"url(#c-plot-0)\"><use href=\"#c-plot-0\" data-id=\"x\"/></g></svg>"
+        );
+        assert_eq!(prefix_ids("<svg><g/></svg>", "c-"), "<svg><g/></svg>");
+    }
+
+    #[test]
     fn the_real_chart_keeps_its_drawing() {
-        let chart = svg::Chart {
-            title: "t".into(),
-            x_label: "x".into(),
-            y_label: "y".into(),
-            series: vec![svg::Series {
-                label: "s".into(),
-                points: vec![(1.0, 1.0), (2.0, 0.1)],
-            }],
-            legend: plotters::prelude::SeriesLabelPosition::LowerRight,
+        let settings = crate::settings::Settings {
+            depth: Some(3),
+            width: Some(8),
+            ..Default::default()
         };
-        let doc = svg::svg_string(&[chart]).unwrap();
+        let report = crate::experiments::find("vanishing")
+            .unwrap()
+            .run(&settings, 1 << 30)
+            .unwrap();
+        let charts = svg::demo_charts(&report);
+        let doc = svg::svg_string(&charts).unwrap();
         let el = inline_svg(&doc, "t").unwrap();
         assert!(el.starts_with("<svg") && el.ends_with("</svg>"), "{el}");
         assert!(el.contains("viewBox=") && el.contains("max-width:100%"));
