@@ -3,8 +3,8 @@
 use crate::bank::{Bank, Use};
 use crate::classroom;
 use crate::cli::{
-    AskArgs, BankCommand, Cli, Command, DemoArgs, ExportArgs, ProgressArgs, QuizArgs, RosterArgs,
-    RosterFormat, TourArgs, TrainArgs,
+    AskArgs, BankCommand, Cli, Command, DemoArgs, ExportArgs, ExportFormat, ProgressArgs, QuizArgs,
+    RosterArgs, RosterFormat, TourArgs, TrainArgs,
 };
 use crate::experiments::{self, ALL};
 use crate::format::{count, truncate};
@@ -494,11 +494,36 @@ fn dump(dir: &std::path::Path, force: bool, ui: &Ui, out: &mut dyn Write) -> Res
 
 fn export(cli: &Cli, args: &ExportArgs, out: &mut dyn Write) -> Result<()> {
     let bank = load(cli)?;
-    let crate::cli::ExportFormat::Markdown = args.format;
-    let md = crate::render::markdown::markdown(&bank, cli.max_memory)?;
-    match &args.output {
-        Some(path) => std::fs::write(path, md)
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display())),
-        None => Ok(write!(out, "{md}")?),
+    if let Some(path) = &args.output {
+        check_output(path)?;
     }
+    let doc = match args.format {
+        ExportFormat::Markdown => crate::render::markdown::markdown(&bank, cli.max_memory)?,
+        ExportFormat::Html => crate::render::html::html(&bank, cli.max_memory)?,
+    };
+    match &args.output {
+        Some(path) => std::fs::write(path, doc)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display())),
+        None => Ok(write!(out, "{doc}")?),
+    }
+}
+
+/// Fails before every experiment runs if `path` plainly cannot be written: a folder, or a
+/// file in a folder that does not exist.
+fn check_output(path: &std::path::Path) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    if path.is_dir() {
+        anyhow::bail!("cannot write {}: it is a folder", path.display());
+    }
+    if !dir.is_dir() {
+        anyhow::bail!(
+            "cannot write {}: the folder {} does not exist",
+            path.display(),
+            dir.display()
+        );
+    }
+    Ok(())
 }

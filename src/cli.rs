@@ -280,7 +280,11 @@ pub struct TourArgs {
 /// Handout formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum ExportFormat {
+    /// One Markdown file (GitHub, pandoc), with an answer key at the end.
     Markdown,
+    /// One self-contained HTML page: charts inline, answers folded, one question a page in
+    /// print.
+    Html,
 }
 
 #[derive(Args, Debug)]

@@ -98,7 +98,13 @@ pub fn markdown_prompt(n: usize, item: &QuizItem, preset: &Preset) -> String {
 
 /// Item `n` of a handout's answer key; `measured` is a numeric item's figure.
 pub fn markdown_key(n: usize, item: &QuizItem, measured: Option<f64>) -> String {
-    let line = match &item.kind {
+    format!("{n}. {}\n", key(item, measured))
+}
+
+/// An item's answer as a handout prints it: the right choice and why, or the figure measured
+/// when the handout was made and what it means.
+pub fn key(item: &QuizItem, measured: Option<f64>) -> String {
+    match &item.kind {
         ItemKind::Choice {
             correct,
             explanations,
@@ -109,6 +115,5 @@ pub fn markdown_key(n: usize, item: &QuizItem, measured: Option<f64>) -> String 
             measured.map_or("nothing".into(), figure),
             explanation.trim()
         ),
-    };
-    format!("{n}. {line}\n")
+    }
 }

@@ -2,16 +2,23 @@
 //! output of its experiment (run now, so every figure is measured) and its quiz, with an
 //! answer key at the end.
 
+use super::handout::{self, Handout, Section, Training};
+use super::item;
 use super::markup::{self, Line};
-use super::{item, text};
-use crate::bank::{Bank, Question, fill};
-use crate::report::Report;
-use crate::ui::Ui;
+use crate::bank::{Bank, Question};
 use anyhow::Result;
 use std::fmt::Write;
 
 /// The whole bank as Markdown.
 pub fn markdown(bank: &Bank, max_bytes: u64) -> Result<String> {
+    // Each experiment runs once; the answer key reads its numeric figures from these runs.
+    let handout = handout::measure(bank, max_bytes, Training::Skip)?;
+    Ok(render(&handout))
+}
+
+/// A measured handout as Markdown.
+pub fn render(handout: &Handout) -> String {
+    let bank = handout.bank;
     let mut md = String::new();
     let _ = writeln!(md, "# gradtutor: gradient dynamics in deep networks\n");
     let _ = writeln!(
@@ -27,19 +34,16 @@ pub fn markdown(bank: &Bank, max_bytes: u64) -> Result<String> {
         let _ = writeln!(md, "{}. [{}](#{})", q.id, q.title, anchor(q));
     }
     let _ = writeln!(md);
-    // Each experiment runs once; the answer key reads its numeric figures from these reports.
-    let reports = bank
-        .questions
-        .iter()
-        .map(|q| question(&mut md, q, max_bytes))
-        .collect::<Result<Vec<_>>>()?;
-    answer_key(&mut md, bank, &reports, max_bytes)?;
-    Ok(md)
+    for s in &handout.sections {
+        question(&mut md, s);
+    }
+    answer_key(&mut md, handout);
+    md
 }
 
 /// The heading's anchor, as GitHub and most renderers build it.
 fn anchor(q: &Question) -> String {
-    heading(q)
+    format!("{}. {}", q.id, q.title)
         .to_lowercase()
         .chars()
         .filter_map(|c| match c {
@@ -50,36 +54,23 @@ fn anchor(q: &Question) -> String {
         .collect()
 }
 
-fn heading(q: &Question) -> String {
-    format!("{}. {}", q.id, q.title)
-}
-
-/// Writes one question's section; returns its experiment's report.
-fn question(md: &mut String, q: &Question, max_bytes: u64) -> Result<Report> {
-    let _ = writeln!(md, "## {}\n", heading(q));
+/// Writes one question's section.
+fn question(md: &mut String, s: &Section) {
+    let q = s.question;
+    let _ = writeln!(md, "## {}\n", s.heading());
     let _ = writeln!(md, "> {}\n", q.question.trim());
-    let report = q.experiment.run(&q.experiment.settings, max_bytes)?;
-    answer_text(md, &fill(&q.answer, &report));
+    answer_text(md, &s.answer);
     let _ = writeln!(md, "**Key points**\n");
-    for k in &q.key_points {
-        let _ = writeln!(md, "- {}", fill(k, &report).trim());
+    for k in &s.key_points {
+        let _ = writeln!(md, "- {}", k.trim());
     }
     let _ = writeln!(md);
     for c in &q.code {
         let _ = writeln!(md, "*{}*\n", c.caption.trim());
         fenced(md, &c.language, c.source.trim_end());
     }
-    let takeaway = fill(&q.experiment.takeaway, &report);
-    let _ = writeln!(md, "**Experiment** — {}\n", takeaway.trim());
-    fenced(
-        md,
-        "text",
-        &format!(
-            "$ {}\n\n{}",
-            q.experiment.command(),
-            text::render(&report, &Ui::plain(80)).trim_end()
-        ),
-    );
+    let _ = writeln!(md, "**Experiment** — {}\n", s.takeaway.trim());
+    fenced(md, "text", &s.output);
     if let Some(t) = &q.train {
         let _ = writeln!(
             md,
@@ -95,7 +86,6 @@ fn question(md: &mut String, q: &Question, max_bytes: u64) -> Result<Report> {
         }
         let _ = writeln!(md);
     }
-    Ok(report)
 }
 
 /// The answer's markup: formula lines become `text` code blocks, the rest stays as written.
@@ -127,25 +117,19 @@ fn fenced(md: &mut String, lang: &str, body: &str) {
     let _ = writeln!(md, "{fence}{lang}\n{body}\n{fence}\n");
 }
 
-fn answer_key(md: &mut String, bank: &Bank, reports: &[Report], max_bytes: u64) -> Result<()> {
-    if bank.questions.iter().all(|q| q.quiz.is_empty()) {
-        return Ok(());
+fn answer_key(md: &mut String, handout: &Handout) {
+    if handout.sections.iter().all(|s| s.question.quiz.is_empty()) {
+        return;
     }
     let _ = writeln!(md, "## Answer key\n");
-    for (q, report) in bank.questions.iter().zip(reports) {
-        if q.quiz.is_empty() {
+    for s in &handout.sections {
+        if s.question.quiz.is_empty() {
             continue;
         }
-        let _ = writeln!(md, "**{}**\n", heading(q));
-        for (i, it) in q.quiz.iter().enumerate() {
-            let measured = if it.is_choice() {
-                None
-            } else {
-                Some(it.measure(&q.experiment, Some(report), max_bytes)?)
-            };
-            md.push_str(&item::markdown_key(i + 1, it, measured));
+        let _ = writeln!(md, "**{}**\n", s.heading());
+        for (i, (it, figure)) in s.question.quiz.iter().zip(&s.figures).enumerate() {
+            md.push_str(&item::markdown_key(i + 1, it, *figure));
         }
         let _ = writeln!(md);
     }
-    Ok(())
 }

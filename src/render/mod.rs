@@ -1,7 +1,9 @@
 //! Renderers: reports, lessons and quiz items as terminal text, JSON, SVG charts and a
-//! Markdown handout; progress records and class rosters. They read the plain data that
-//! `report`, `train`, `bank` and `roster` hold and compute nothing of their own.
+//! Markdown or HTML handout; progress records and class rosters. They read the plain data
+//! that `report`, `train`, `bank` and `roster` hold and compute nothing of their own.
 
+pub mod handout;
+pub mod html;
 pub mod item;
 pub mod json;
 pub mod lesson;

@@ -1,0 +1,97 @@
+//! What a handout shows, measured once for every format: each question's experiment run, its
+//! texts with their placeholders filled from that run, the run's output as the terminal
+//! prints it, the figures its numeric quiz items measure and, when asked for, its training
+//! comparison. `markdown` and `html` only lay this out.
+
+use super::text;
+use crate::bank::{Bank, Question, fill};
+use crate::report::Report;
+use crate::train::TrainReport;
+use crate::ui::Ui;
+use anyhow::Result;
+
+/// The columns the experiment's output is laid out in, as on a standard terminal.
+const WIDTH: usize = 80;
+
+/// Whether a question's training comparison (`[train]`) is run for the handout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Training {
+    /// Only named, with its command: the Markdown handout.
+    Skip,
+    /// Run, so its chart and output can be shown: the HTML handout.
+    Run,
+}
+
+/// The bank, every question measured.
+pub struct Handout<'a> {
+    pub bank: &'a Bank,
+    pub sections: Vec<Section<'a>>,
+}
+
+/// One question and what its runs measured.
+pub struct Section<'a> {
+    pub question: &'a Question,
+    /// The question's experiment, run with its preset.
+    pub report: Report,
+    /// The answer, key points and takeaway with their placeholders filled from `report`.
+    pub answer: String,
+    pub key_points: Vec<String>,
+    pub takeaway: String,
+    /// `$ command`, a blank line, and the report as `gradtutor demo` prints it.
+    pub output: String,
+    /// For each quiz item: a numeric item's measured figure, `None` for a choice.
+    pub figures: Vec<Option<f64>>,
+    /// The training comparison, if the question has one and it was run.
+    pub training: Option<TrainReport>,
+}
+
+impl Section<'_> {
+    /// `3. Title`, as headings and the answer key show it.
+    pub fn heading(&self) -> String {
+        format!("{}. {}", self.question.id, self.question.title)
+    }
+}
+
+/// Runs every question's experiment once (and a numeric item's own settings where it has
+/// some), in bank order, so that every format shows the same figures.
+pub fn measure(bank: &Bank, max_bytes: u64, training: Training) -> Result<Handout<'_>> {
+    let sections = bank
+        .questions
+        .iter()
+        .map(|q| section(q, max_bytes, training))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Handout { bank, sections })
+}
+
+fn section(q: &Question, max_bytes: u64, training: Training) -> Result<Section<'_>> {
+    let report = q.experiment.run(&q.experiment.settings, max_bytes)?;
+    let output = format!(
+        "$ {}\n\n{}",
+        q.experiment.command(),
+        text::render(&report, &Ui::plain(WIDTH)).trim_end()
+    );
+    let figures = q
+        .quiz
+        .iter()
+        .map(|it| match it.is_choice() {
+            true => Ok(None),
+            false => it
+                .measure(&q.experiment, Some(&report), max_bytes)
+                .map(Some),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let training = match (&q.train, training) {
+        (Some(t), Training::Run) => Some(t.settings.config()?.check(max_bytes)?.run(&mut |_| {})?),
+        _ => None,
+    };
+    Ok(Section {
+        question: q,
+        answer: fill(&q.answer, &report),
+        key_points: q.key_points.iter().map(|k| fill(k, &report)).collect(),
+        takeaway: fill(&q.experiment.takeaway, &report),
+        output,
+        figures,
+        training,
+        report,
+    })
+}
