@@ -18,11 +18,11 @@ fn text(e: ElementRef) -> String {
     e.text().collect()
 }
 
-/// Runs `gradtutor [--questions DIR] export --format FORMAT -o FILE`; returns the file.
+/// Runs `gradtutor [--questions-only DIR] export --format FORMAT -o FILE`; returns the file.
 fn export(questions: Option<&Path>, format: &str, out: &Path) -> String {
     let mut c = common::gradtutor("export");
     if let Some(dir) = questions {
-        c.arg("--questions").arg(dir);
+        c.arg("--questions-only").arg(dir);
     }
     c.args(["export", "--format", format, "-o"])
         .arg(out)
