@@ -33,7 +33,7 @@ pub fn render(handout: &Handout) -> Result<String> {
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <meta name=\"generator\" content=\"gradtutor {version}\">\n\
          <title>{TITLE}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n\
-         <header>\n<h1>{TITLE}</h1>\n<p>{n} questions from {origin}. Every experiment \
+         <header>\n<h1>{TITLE}</h1>\n<p>{n} questions ({origin}). Every experiment \
          output, chart and measured answer below was produced by <code>gradtutor \
          {version}</code> when this handout was made; rerun the command shown to see it \
          live.</p>\n</header>\n",

@@ -23,7 +23,7 @@ pub fn render(handout: &Handout) -> String {
     let _ = writeln!(md, "# gradtutor: gradient dynamics in deep networks\n");
     let _ = writeln!(
         md,
-        "{} questions from {}. Every experiment output below was produced by \
+        "{} questions ({}). Every experiment output below was produced by \
          `gradtutor {}` when this handout was made; rerun the command shown to see it live.\n",
         bank.questions.len(),
         bank.origin,
