@@ -3,6 +3,8 @@
 //! gradtutor prints comes from here.
 
 use crate::format::human_bytes;
+use crate::nn::batchnorm::BnGrad;
+use crate::nn::dense::DenseGrad;
 use crate::nn::network::{Backward, Tape};
 use crate::nn::{self, Activation, Init, Network, Real, Spec, loss, mean_std, optim};
 use anyhow::{Result, bail};
@@ -427,12 +429,21 @@ pub fn measure<F: Real>(
 ) -> ProbeResult {
     let tape = net.forward(x);
     let (loss, dlogits) = loss::softmax_cross_entropy(tape.logits.view(), labels);
-    let mut back = net.backward(&tape, dlogits, false);
-    let global_grad_norm = match clip_norm {
-        Some(max) => optim::clip_grad_norm(&mut back.grads, max),
-        None => optim::global_norm(&back.grads),
+    let loss = loss.as_f64();
+    let Some(max) = clip_norm else {
+        // Each layer's gradients are measured and dropped as backprop produces them, so the
+        // probe never holds every ∂L/∂W at once.
+        let mut grads = vec![GradFigures::default(); net.depth() + 1];
+        let pass = net.backward_each(&tape, dlogits, false, |l, dense, bn| {
+            grads[l] = GradFigures::of(&dense, bn.as_ref());
+        });
+        let parts: Vec<f64> = grads.iter().flat_map(|g| g.tensor_norms.clone()).collect();
+        let global = nn::stats::norm_of(&parts);
+        return layers_measured(net, &tape, &pass.signal_norms, &grads, loss, global);
     };
-    figures(net, &tape, &back, loss.as_f64(), global_grad_norm)
+    let mut back = net.backward(&tape, dlogits, false);
+    let global = optim::clip_grad_norm(&mut back.grads, max);
+    figures(net, &tape, &back, loss, global)
 }
 
 /// The per-layer figures of one pass whose record is `tape` and `back`.
@@ -443,10 +454,62 @@ pub fn figures<F: Real>(
     loss: f64,
     global_grad_norm: f64,
 ) -> ProbeResult {
+    let g = &back.grads;
+    let work = g.hidden.iter().map(|h| h.dense.dw.len()).sum::<usize>() + g.output.dw.len();
+    let grads = nn::parallel::map(net.depth() + 1, work, |l| match g.hidden.get(l) {
+        Some(h) => GradFigures::of(&h.dense, h.bn.as_ref()),
+        None => GradFigures::of(&g.output, None),
+    });
+    layers_measured(
+        net,
+        tape,
+        &back.signal_norms,
+        &grads,
+        loss,
+        global_grad_norm,
+    )
+}
+
+/// What the figures need of one layer's gradients.
+#[derive(Clone, Debug, Default)]
+struct GradFigures {
+    /// ‖∂L/∂W‖ and the units' spread (see [`kernel_grad_figures`]).
+    norm: f64,
+    spread: f64,
+    /// ‖·‖ of ∂L/∂W, ∂L/∂b (and ∂L/∂γ, ∂L/∂β), in [`nn::network::Grads::tensors`] order.
+    tensor_norms: Vec<f64>,
+}
+
+impl GradFigures {
+    fn of<F: Real>(dense: &DenseGrad<F>, bn: Option<&BnGrad<F>>) -> Self {
+        let (norm, spread) = kernel_grad_figures(&dense.dw);
+        let mut tensor_norms = vec![nn::norm(&dense.dw), nn::norm(&dense.db)];
+        if let Some(bn) = bn {
+            tensor_norms.extend([nn::norm(&bn.dgamma), nn::norm(&bn.dbeta)]);
+        }
+        GradFigures {
+            norm,
+            spread,
+            tensor_norms,
+        }
+    }
+}
+
+/// The per-layer figures from the tape, the signal norms and each layer's gradient figures.
+fn layers_measured<F: Real>(
+    net: &Network<F>,
+    tape: &Tape<F>,
+    signal_norms: &[f64],
+    grads: &[GradFigures],
+    loss: f64,
+    global_grad_norm: f64,
+) -> ProbeResult {
     let depth = net.depth();
     // Layers are measured independently, on every core for large networks.
     let work = net.hidden.iter().map(|h| h.dense.w.len()).sum::<usize>() + net.output.w.len();
-    let measured = nn::parallel::map(depth + 1, work, |l| layer_figures(net, tape, back, l));
+    let measured = nn::parallel::map(depth + 1, work, |l| {
+        layer_figures(net, tape, signal_norms[l], &grads[l], l)
+    });
     // The forward pass runs from the input up: the lowest layer with a bad value is first.
     let mut nonfinite = measured.iter().find_map(|(_, bad)| {
         bad.map(|(layer, nan)| NonFinite {
@@ -482,14 +545,14 @@ pub fn figures<F: Real>(
 fn layer_figures<F: Real>(
     net: &Network<F>,
     tape: &Tape<F>,
-    back: &Backward<F>,
+    signal_norm: f64,
+    grad: &GradFigures,
     l: usize,
 ) -> (LayerFigures, Option<(usize, bool)>) {
     let depth = net.depth();
-    let (dense, grad) = if l < depth {
-        (&net.hidden[l].dense, &back.grads.hidden[l].dense)
-    } else {
-        (&net.output, &back.grads.output)
+    let dense = match net.hidden.get(l) {
+        Some(h) => &h.dense,
+        None => &net.output,
     };
     let out = if l < depth {
         tape.activation(l + 1)
@@ -516,22 +579,21 @@ fn layer_figures<F: Real>(
         }
         alive.iter().filter(|&&a| !a).count() as f64 / d.ncols() as f64
     });
-    let (grad_norm, spread) = kernel_grad_figures(&grad.dw);
     // ‖W‖² = n·(σ² + μ²), taken through hypot so that it cannot overflow.
     let (weight_mean, weight_std) = mean_std(&dense.w);
     let figures = LayerFigures {
         layer: l + 1,
         fan_in: dense.fan_in(),
         fan_out: dense.fan_out(),
-        grad_norm,
-        signal_norm: back.signal_norms[l],
+        grad_norm: grad.norm,
+        signal_norm,
         weight_norm: (dense.w.len() as f64).sqrt() * weight_mean.hypot(weight_std),
         weight_std,
         act_mean,
         act_std,
         saturated,
         dead,
-        unit_spread: (l < depth).then_some(spread),
+        unit_spread: (l < depth).then_some(grad.spread),
     };
     (figures, bad)
 }

@@ -119,6 +119,15 @@ pub struct Grads<F> {
     pub output: DenseGrad<F>,
 }
 
+/// What [`Network::backward_each`] returns besides the gradients it hands out.
+#[derive(Clone, Debug)]
+pub struct Backprop<F> {
+    /// ‖∂L/∂h_l‖_F for every dense layer's output h_l (before batch norm), the logits last.
+    pub signal_norms: Vec<f64>,
+    /// ∂L/∂x, when asked for.
+    pub input_grad: Option<Array2<F>>,
+}
+
 /// The backward pass's results.
 #[derive(Clone, Debug)]
 pub struct Backward<F> {
@@ -193,7 +202,7 @@ impl<F: Real> Network<F> {
         }
     }
 
-    /// Backpropagates ∂L/∂logits through the tape.
+    /// Backpropagates ∂L/∂logits through the tape, keeping every layer's gradients.
     pub fn backward(
         &self,
         tape: &Tape<F>,
@@ -201,12 +210,43 @@ impl<F: Real> Network<F> {
         want_input_grad: bool,
     ) -> Backward<F> {
         let depth = self.depth();
+        let mut output = None;
+        let mut hidden = Vec::with_capacity(depth);
+        let pass = self.backward_each(tape, dlogits, want_input_grad, |l, dense, bn| {
+            if l == depth {
+                output = Some(dense);
+            } else {
+                hidden.push(HiddenGrad { dense, bn });
+            }
+        });
+        hidden.reverse();
+        Backward {
+            grads: Grads {
+                hidden,
+                output: output.expect("the output layer comes first"),
+            },
+            signal_norms: pass.signal_norms,
+            input_grad: pass.input_grad,
+        }
+    }
+
+    /// Backpropagates ∂L/∂logits through the tape, handing each layer's gradients to `visit`
+    /// as soon as they exist: `(l, ∂L/∂(W, b), batch norm's)`, the output layer (l = depth)
+    /// first, then the hidden layers downwards. A caller that only measures them never holds
+    /// more than one layer's gradients.
+    pub fn backward_each(
+        &self,
+        tape: &Tape<F>,
+        dlogits: Array2<F>,
+        want_input_grad: bool,
+        mut visit: impl FnMut(usize, DenseGrad<F>, Option<BnGrad<F>>),
+    ) -> Backprop<F> {
+        let depth = self.depth();
         let mut signal_norms = vec![0.0; depth + 1];
         signal_norms[depth] = norm(&dlogits);
         let want = depth > 0 || want_input_grad;
-        let (output, da) = self.output.backward(tape.last.view(), dlogits.view(), want);
-        let mut da = da;
-        let mut hidden = Vec::with_capacity(depth);
+        let (output, mut da) = self.output.backward(tape.last.view(), dlogits.view(), want);
+        visit(depth, output, None);
         for l in (0..depth).rev() {
             let (layer, rec) = (&self.hidden[l], &tape.hidden[l]);
             let upstream = da.take().expect("gradient flows to every hidden layer");
@@ -237,11 +277,9 @@ impl<F: Real> Network<F> {
                 }
                 (dx, _) => dx,
             };
-            hidden.push(HiddenGrad { dense, bn });
+            visit(l, dense, bn);
         }
-        hidden.reverse();
-        Backward {
-            grads: Grads { hidden, output },
+        Backprop {
             signal_norms,
             input_grad: da,
         }
