@@ -561,7 +561,8 @@ fn layer_figures<F: Real>(
     };
     let (act_mean, act_std) = mean_std(out);
     let bad = first_nonfinite(out.iter()).map(|nan| (l + 1, nan));
-    let dphi = (l < depth).then(|| &tape.hidden[l].dphi);
+    let dphi = (l < depth).then(|| net.dphi(tape, l));
+    let dphi = dphi.as_deref();
     let saturated = dphi.map(|d| {
         let n = d
             .iter()

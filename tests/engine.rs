@@ -369,3 +369,44 @@ fn the_fused_forward_gives_the_same_bits_as_f_and_df() {
         }
     }
 }
+
+// Catches: a from-output derivative that is not bit for bit φ′(h) (e.g. tanh′ = 1 − a with
+// a missing square, σ′ = a(1 + a), ReLU′ at a = 0 taken as 1), which would change every
+// gradient of a network that keeps a_l instead of φ′(h_l).
+#[test]
+fn the_derivative_from_the_output_is_the_derivative_bit_for_bit() {
+    let xs: Vec<f64> = (-400..=400)
+        .map(|k| k as f64 * 0.05)
+        .chain([
+            0.0,
+            -0.0,
+            1e-30,
+            -1e-30,
+            88.0,
+            -88.0,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ])
+        .collect();
+    for name in ["sigmoid", "tanh", "relu", "linear"] {
+        let phi: Activation = name.parse().unwrap();
+        assert!(phi.df_from_output(), "{name}");
+        for &x in &xs {
+            assert_eq!(
+                phi.df_of_output(phi.f(x)).to_bits(),
+                phi.df(x).to_bits(),
+                "{name} at {x} (f64)"
+            );
+            let x = x as f32;
+            assert_eq!(
+                phi.df_of_output(phi.f(x)).to_bits(),
+                phi.df(x).to_bits(),
+                "{name} at {x} (f32)"
+            );
+        }
+    }
+    for name in ["elu", "gelu", "selu", "leaky-relu"] {
+        let phi: Activation = name.parse().unwrap();
+        assert!(!phi.df_from_output(), "{name} keeps φ′");
+    }
+}

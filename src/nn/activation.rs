@@ -201,6 +201,44 @@ impl Activation {
         d
     }
 
+    /// a = φ(h), written over `h`, when the backward pass can take φ′ from a (see
+    /// [`df_from_output`](Self::df_from_output)).
+    pub fn apply<F: Real>(self, h: &mut Array2<F>) {
+        h.mapv_inplace(|x| self.f(x));
+    }
+
+    /// Whether φ′(h) is a function of a = φ(h) alone, so the forward pass need not keep it:
+    /// sigmoid, tanh, ReLU and linear units.
+    pub fn df_from_output(self) -> bool {
+        matches!(
+            self,
+            Activation::Sigmoid | Activation::Tanh | Activation::Relu | Activation::Linear
+        )
+    }
+
+    /// φ′ from the output a = φ(h): σ′ = a(1 − a), tanh′ = 1 − a², ReLU′ = [a > 0],
+    /// linear′ = 1, the same bits as [`df`](Self::df)(h). Only where
+    /// [`df_from_output`](Self::df_from_output) holds.
+    #[inline]
+    pub fn df_of_output<F: Real>(self, a: F) -> F {
+        let one = F::one();
+        match self {
+            Activation::Sigmoid => a * (one - a),
+            Activation::Tanh => one - a * a,
+            Activation::Relu if a > F::zero() => one,
+            Activation::Relu => F::zero(),
+            Activation::Linear => one,
+            other => unreachable!("φ′ of {other} is not a function of its output"),
+        }
+    }
+
+    /// ∂L/∂h = ∂L/∂a ⊙ φ′(h), written over `da` in place, with φ′ taken from the output `a`.
+    pub fn backward_from_output<F: Real>(self, a: &Array2<F>, da: &mut Array2<F>) {
+        Zip::from(da)
+            .and(a)
+            .for_each(|d, &a| *d *= self.df_of_output(a));
+    }
+
     /// ∂L/∂h = ∂L/∂a ⊙ φ′(h), written over `da` in place, from the φ′(h) that
     /// [`forward`](Self::forward) returned.
     pub fn backward<F: Real>(dphi: &Array2<F>, da: &mut Array2<F>) {

@@ -10,6 +10,7 @@ use super::norm;
 use super::real::Real;
 use super::rng;
 use ndarray::{Array2, ArrayViewD, ArrayViewMutD};
+use std::borrow::Cow;
 
 /// The shape and ingredients of a network.
 #[derive(Clone, Debug, PartialEq)]
@@ -80,8 +81,9 @@ pub struct Network<F> {
 pub struct HiddenTape<F> {
     /// a_(l−1), the layer's input.
     pub input: Array2<F>,
-    /// φ′(h_l) at the pre-activation that φ received (after batch norm, when there is one).
-    pub dphi: Array2<F>,
+    /// φ′(h_l) at the pre-activation that φ received (after batch norm, when there is one);
+    /// `None` when the backward pass takes it from a_l ([`Network::dphi`]).
+    pub dphi: Option<Array2<F>>,
     pub bn: Option<BnCache<F>>,
 }
 
@@ -167,6 +169,18 @@ impl<F: Real> Network<F> {
         self.hidden.len()
     }
 
+    /// φ′(h_l) of hidden layer `l` (0-based) in the pass recorded by `tape`: kept, or
+    /// computed from a_l.
+    pub fn dphi<'t>(&self, tape: &'t Tape<F>, l: usize) -> Cow<'t, Array2<F>> {
+        match &tape.hidden[l].dphi {
+            Some(d) => Cow::Borrowed(d),
+            None => Cow::Owned(
+                tape.activation(l + 1)
+                    .mapv(|a| self.activation.df_of_output(a)),
+            ),
+        }
+    }
+
     /// Whether `layer` has a skip connection: residual networks skip around every hidden
     /// layer that keeps the width (one that changes it has nothing to add the input to).
     pub fn skips(&self, layer: &Hidden<F>) -> bool {
@@ -186,8 +200,13 @@ impl<F: Real> Network<F> {
                 }
                 None => (z, None),
             };
-            // h_l becomes a_l in place; only φ′(h_l) is kept.
-            let dphi = self.activation.forward(&mut next);
+            // h_l becomes a_l in place; φ′(h_l) is kept only where a_l cannot give it.
+            let dphi = if self.activation.df_from_output() && !self.skips(layer) {
+                self.activation.apply(&mut next);
+                None
+            } else {
+                Some(self.activation.forward(&mut next))
+            };
             if self.skips(layer) {
                 next += &a;
             }
@@ -251,12 +270,19 @@ impl<F: Real> Network<F> {
             let (layer, rec) = (&self.hidden[l], &tape.hidden[l]);
             let upstream = da.take().expect("gradient flows to every hidden layer");
             // With a skip connection ∂L/∂a_(l−1) also receives ∂L/∂a_l unchanged.
-            let (dh, skip) = if self.skips(layer) {
-                (&upstream * &rec.dphi, Some(upstream))
-            } else {
-                let mut dh = upstream;
-                Activation::backward(&rec.dphi, &mut dh);
-                (dh, None)
+            let (dh, skip) = match &rec.dphi {
+                Some(dphi) if self.skips(layer) => (&upstream * dphi, Some(upstream)),
+                Some(dphi) => {
+                    let mut dh = upstream;
+                    Activation::backward(dphi, &mut dh);
+                    (dh, None)
+                }
+                None => {
+                    let mut dh = upstream;
+                    self.activation
+                        .backward_from_output(tape.activation(l + 1), &mut dh);
+                    (dh, None)
+                }
             };
             let (dz, bn) = match (&layer.bn, &rec.bn) {
                 (Some(bn), Some(cache)) => {
