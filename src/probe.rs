@@ -119,6 +119,15 @@ impl ProbeConfig {
 
     /// Bytes the probe holds at its peak (see [`peak_bytes`]).
     pub fn memory_estimate(&self) -> u128 {
+        self.bytes(self.clip_norm.is_some())
+    }
+
+    /// Bytes a training step on this network and batch holds: every gradient at once.
+    pub fn training_memory(&self) -> u128 {
+        self.bytes(true)
+    }
+
+    fn bytes(&self, keeps_grads: bool) -> u128 {
         let n = &self.spec;
         let mut runs: Vec<(usize, usize)> = Vec::new();
         for &w in &n.hidden {
@@ -133,6 +142,8 @@ impl ProbeConfig {
             classes: n.outputs,
             batch: self.batch,
             batch_norm: n.batch_norm,
+            keeps_dphi: n.residual || !n.activation.df_from_output(),
+            keeps_grads,
         };
         peak_bytes(&shape, self.precision).unwrap_or(u128::MAX)
     }
@@ -242,10 +253,15 @@ pub struct Shape<'a> {
     pub classes: usize,
     pub batch: usize,
     pub batch_norm: bool,
+    /// The tape keeps φ′(h_l) beside a_l (see [`Activation::df_from_output`]).
+    pub keeps_dphi: bool,
+    /// Every layer's gradients are held at once (training, clipping); otherwise one layer's.
+    pub keeps_grads: bool,
 }
 
-/// Bytes a probe holds at its peak: parameters and their gradients, the forward tape
-/// (inputs, pre-activations, batch-norm caches) and a few layer-sized temporaries. Computed
+/// Bytes a probe holds at its peak: parameters and their gradients (all, or the largest
+/// layer's), the forward tape (inputs, φ′ where kept, batch-norm caches) and a few
+/// layer-sized temporaries. Computed
 /// from the numbers alone, in checked arithmetic, so a size can be refused before anything
 /// of that size is allocated; `None` when it does not even fit in 128 bits.
 pub fn peak_bytes(shape: &Shape, precision: Precision) -> Option<u128> {
@@ -254,8 +270,9 @@ pub fn peak_bytes(shape: &Shape, precision: Precision) -> Option<u128> {
         Precision::F64 => 8,
     };
     let u = |v: usize| v as u128;
-    let per_layer = if shape.batch_norm { 3 } else { 2 };
+    let per_layer = 1 + u128::from(shape.keeps_dphi) + u128::from(shape.batch_norm);
     let (mut params, mut tape) = (0u128, u(shape.input) + u(shape.classes));
+    let mut largest = 0u128;
     let mut widest = shape.input.max(shape.classes);
     let mut prev = u(shape.input);
     for &(w, n) in shape.hidden.iter().filter(|(_, n)| *n > 0) {
@@ -272,17 +289,23 @@ pub fn peak_bytes(shape: &Shape, precision: Precision) -> Option<u128> {
             .checked_add(first)?
             .checked_add(rest)?
             .checked_add(bn)?;
+        largest = largest.max(first).max(w.checked_mul(w)?.checked_add(w)?);
         tape = tape.checked_add(w.checked_mul(per_layer)?.checked_mul(n128)?)?;
         widest = widest.max(w as usize);
         prev = w;
     }
-    params = params.checked_add(
-        prev.checked_mul(u(shape.classes))?
-            .checked_add(u(shape.classes))?,
-    )?;
+    let output = prev
+        .checked_mul(u(shape.classes))?
+        .checked_add(u(shape.classes))?;
+    params = params.checked_add(output)?;
+    let grads = if shape.keeps_grads {
+        params
+    } else {
+        largest.max(output)
+    };
     let per_example = tape.checked_add(u(widest).checked_mul(4)?)?;
     let total = params
-        .checked_mul(2)?
+        .checked_add(grads)?
         .checked_add(u(shape.batch).checked_mul(per_example)?)?;
     total.checked_mul(size)
 }

@@ -239,7 +239,8 @@ impl Settings {
     }
 
     /// Refuses a canonical network too large for `max_bytes` from its numbers alone, before
-    /// anything of its size is allocated (the plan's own check is exact; this one is early).
+    /// anything of its size is allocated (the plan's own check is exact; this one is early,
+    /// so it counts only what these settings are sure to need).
     pub fn check_size(&self, max_bytes: u64) -> Result<()> {
         let Some(depth) = self.depth else {
             return Ok(());
@@ -251,6 +252,9 @@ impl Settings {
             classes: self.classes.unwrap_or(DEFAULT_CLASSES),
             batch: self.batch.unwrap_or(DEFAULT_BATCH),
             batch_norm: self.bn.unwrap_or(false),
+            keeps_dphi: self.residual == Some(true)
+                || self.activation.is_some_and(|a| !a.df_from_output()),
+            keeps_grads: self.clip_norm.is_some(),
         };
         let need = probe::peak_bytes(&shape, self.precision.unwrap_or_default());
         probe::check_memory(need.unwrap_or(u128::MAX), max_bytes)

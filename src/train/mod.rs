@@ -149,6 +149,11 @@ impl TrainConfig {
             classes: self.data.kind.classes(),
             batch: self.batch.max(train),
             batch_norm: self.variants.iter().any(|v| v.batch_norm),
+            keeps_dphi: self
+                .variants
+                .iter()
+                .any(|v| v.residual || !v.activation.df_from_output()),
+            keeps_grads: true,
         };
         let need = crate::probe::peak_bytes(&shape, self.precision).unwrap_or(u128::MAX);
         crate::probe::check_memory(need, max_bytes)
@@ -158,9 +163,11 @@ impl TrainConfig {
             let mut cfg = self.probe_config(v);
             cfg.batch = self.batch.max(train);
             // Evaluation makes the whole training set one batch, so --samples counts too.
-            cfg.check(max_bytes).map_err(|e| {
-                anyhow::anyhow!("{v}: {e} (in training, --samples counts like --batch)")
-            })?;
+            cfg.check(max_bytes)
+                .and_then(|_| crate::probe::check_memory(cfg.training_memory(), max_bytes))
+                .map_err(|e| {
+                    anyhow::anyhow!("{v}: {e} (in training, --samples counts like --batch)")
+                })?;
         }
         Ok(CheckedTrain(self.clone()))
     }
