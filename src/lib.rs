@@ -57,6 +57,7 @@ pub use probe::{
 pub use progress::{Attempt, ItemResult, Progress, Store};
 pub use quiz::{Outcome, grade};
 pub use render::json::render as render_json;
+pub use render::markdown::markdown as export_markdown;
 pub use render::svg::{Chart, demo_charts, train_charts, write_svg};
 pub use render::text::render as render_text;
 pub use render::training::render as render_training;
