@@ -3,7 +3,7 @@
 //! output of the command it tells the student to run, and every claim's figure must fall in
 //! its stated range.
 
-use crate::bank::{Bank, Preset, Question, merge, read_folder};
+use crate::bank::{Bank, Question, merge, read_folder};
 use crate::format::{count, num, pretty, sci, thousands};
 use crate::render::text;
 use crate::report::{Figure, Report};
@@ -42,8 +42,38 @@ pub fn check(dir: &Path, max_bytes: u64) -> Result<Findings> {
             overrides
         }
     };
-    for q in &questions {
-        run_question(q, max_bytes, &mut problems);
+    // Every distinct run the bank needs (two questions may share one), measured on every
+    // core; then each question is checked in bank order against its runs.
+    let needs: Vec<Vec<Settings>> = questions.iter().map(settings_needed).collect();
+    let mut wanted: Vec<(&str, &Settings, usize)> = Vec::new();
+    for (i, q) in questions.iter().enumerate() {
+        for s in &needs[i] {
+            if !wanted
+                .iter()
+                .any(|(d, w, _)| *d == q.experiment.demo && *w == s)
+            {
+                wanted.push((&q.experiment.demo, s, i));
+            }
+        }
+    }
+    let reports = crate::nn::parallel::map(wanted.len(), usize::MAX, |k| {
+        let (_, settings, i) = wanted[k];
+        questions[i].experiment.run(settings, max_bytes)
+    });
+    for (q, needs) in questions.iter().zip(&needs) {
+        let runs = Runs {
+            done: needs
+                .iter()
+                .map(|s| {
+                    let k = wanted
+                        .iter()
+                        .position(|(d, w, _)| *d == q.experiment.demo && *w == s)
+                        .expect("every run needed is wanted");
+                    (s.clone(), &reports[k])
+                })
+                .collect(),
+        };
+        run_question(q, &runs, &mut problems);
     }
     Ok(Findings {
         questions: questions.len(),
@@ -56,12 +86,7 @@ pub fn check(dir: &Path, max_bytes: u64) -> Result<Findings> {
 }
 
 /// Runs one question's numeric items and claims, each experiment configuration once.
-fn run_question(q: &Question, max_bytes: u64, problems: &mut Vec<String>) {
-    let mut runs = Runs {
-        preset: &q.experiment,
-        max_bytes,
-        done: Vec::new(),
-    };
+fn run_question(q: &Question, runs: &Runs, problems: &mut Vec<String>) {
     for item in q.quiz.iter().filter(|i| !i.is_choice()) {
         let place = format!("{}:{}", q.source, item.line);
         let measured = runs
@@ -138,21 +163,33 @@ fn view_of(report: &Report, label: &str) -> Report {
     view
 }
 
-/// A question's experiment runs, kept by settings so that each is run once.
+/// The distinct settings a question's numeric items and claims run its experiment with.
+fn settings_needed(q: &Question) -> Vec<Settings> {
+    let mut needed: Vec<Settings> = Vec::new();
+    let items = q.quiz.iter().filter(|i| !i.is_choice());
+    for s in items
+        .map(|item| item.settings(&q.experiment))
+        .chain(q.claims.iter().map(|c| c.settings(&q.experiment)))
+    {
+        if !needed.contains(&s) {
+            needed.push(s);
+        }
+    }
+    needed
+}
+
+/// A question's experiment runs, made beforehand, by their settings.
 struct Runs<'a> {
-    preset: &'a Preset,
-    max_bytes: u64,
-    done: Vec<(Settings, Report)>,
+    done: Vec<(Settings, &'a Result<Report>)>,
 }
 
 impl Runs<'_> {
-    fn get(&mut self, settings: &Settings) -> Result<&Report> {
-        if let Some(i) = self.done.iter().position(|(s, _)| s == settings) {
-            return Ok(&self.done[i].1);
+    fn get(&self, settings: &Settings) -> Result<&Report> {
+        match self.done.iter().find(|(s, _)| s == settings) {
+            Some((_, Ok(report))) => Ok(report),
+            Some((_, Err(e))) => Err(anyhow::anyhow!("{e:#}")),
+            None => Err(anyhow::anyhow!("no run was made with these settings")),
         }
-        let report = self.preset.run(settings, self.max_bytes)?;
-        self.done.push((settings.clone(), report));
-        Ok(&self.done.last().expect("just pushed").1)
     }
 }
 

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Below this many elements of work a thread costs more than it saves.
-pub const WORTH_A_THREAD: usize = 1 << 20;
+pub const WORTH_A_THREAD: usize = 1 << 16;
 
 /// The most threads [`map`] uses; 0 means one per core.
 static THREADS: AtomicUsize = AtomicUsize::new(0);
@@ -23,7 +23,9 @@ pub fn threads() -> usize {
 }
 
 /// `[f(0), …, f(n − 1)]`, spread over the cores when `work` (elements touched in all) is at
-/// least [`WORTH_A_THREAD`], in order either way.
+/// least [`WORTH_A_THREAD`], in order either way. Each thread takes the next item not yet
+/// taken, so uneven items still share the cores; which thread runs an item never changes
+/// its result.
 pub fn map<T: Send>(n: usize, work: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
     let threads = if work < WORTH_A_THREAD {
         1
@@ -33,15 +35,17 @@ pub fn map<T: Send>(n: usize, work: usize, f: impl Fn(usize) -> T + Sync) -> Vec
     if threads <= 1 {
         return (0..n).map(f).collect();
     }
+    let next = AtomicUsize::new(0);
     let mut done: Vec<(usize, T)> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..threads)
-            .map(|t| {
-                let f = &f;
+            .map(|_| {
+                let (f, next) = (&f, &next);
                 s.spawn(move || {
-                    (t..n)
-                        .step_by(threads)
-                        .map(|i| (i, f(i)))
-                        .collect::<Vec<_>>()
+                    std::iter::from_fn(|| {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        (i < n).then(|| (i, f(i)))
+                    })
+                    .collect::<Vec<_>>()
                 })
             })
             .collect();
