@@ -15,7 +15,7 @@ fn bench_default_comparison(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(20));
     group.bench_function("default comparison (4 × 1000 steps, render)", |b| {
         b.iter(|| {
-            let report = train(&cfg, 16 << 30, &mut |_| {}).unwrap();
+            let report = train(&cfg, 16 << 30, &|_| {}).unwrap();
             render_training(&report, &Ui::plain(80))
         })
     });

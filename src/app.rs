@@ -291,7 +291,7 @@ fn run_training(
         );
         bar
     };
-    let report = checked.run(&mut |n| bar.inc(n as u64))?;
+    let report = checked.run(&|n| bar.inc(n as u64))?;
     bar.finish_and_clear();
     Ok(report)
 }

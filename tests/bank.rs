@@ -122,7 +122,7 @@ fn train_presets_are_validated_and_the_paired_questions_have_one() {
         let mut small = t.settings.clone();
         (small.steps, small.depth, small.width, small.samples) =
             (Some(10), Some(3), Some(8), Some(100));
-        let report = gradtutor::train(&small.config().unwrap(), GIB, &mut |_| {}).unwrap();
+        let report = gradtutor::train(&small.config().unwrap(), GIB, &|_| {}).unwrap();
         assert!(!report.runs.is_empty());
     }
     let with = |train: &str| format!("{GOOD}[train]\ntakeaway = \"t\"\n{train}");

@@ -449,3 +449,27 @@ fn results_are_bit_identical_on_one_and_two_threads() {
         "--threads 1 and --threads 2 printed different bytes"
     );
 }
+
+// Catches: configurations of a comparison sharing state when they train on two threads
+// (one batch stream, one dataset), or runs reported in completion order.
+#[test]
+fn a_comparison_trains_the_same_on_one_and_two_threads() {
+    let run = |threads: &str| {
+        let out = gradtutor()
+            .args(["--threads", threads, "train", "--steps", "60", "--json"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let one = run("1");
+    assert!(one.len() > 1000, "a full JSON report");
+    assert!(
+        one == run("2"),
+        "--threads 1 and --threads 2 printed different bytes"
+    );
+}

@@ -405,7 +405,7 @@ fn small(extra: &[(&str, &str)]) -> TrainConfig {
 }
 
 fn run(cfg: &TrainConfig) -> History {
-    let mut r = train(cfg, GIB, &mut |_| {}).unwrap();
+    let mut r = train(cfg, GIB, &|_| {}).unwrap();
     assert_eq!(r.runs.len(), 1);
     r.runs.remove(0)
 }

@@ -15,7 +15,7 @@ fn settings(args: &[(&str, &str)]) -> TrainSettings {
 }
 
 fn run(cfg: &TrainConfig) -> TrainReport {
-    train(cfg, GIB, &mut |_| {}).unwrap()
+    train(cfg, GIB, &|_| {}).unwrap()
 }
 
 /// A small, quick comparison; `extra` adds or replaces settings.

@@ -53,13 +53,14 @@ impl Section<'_> {
 }
 
 /// Runs every question's experiment once (and a numeric item's own settings where it has
-/// some), in bank order, so that every format shows the same figures.
+/// some), the questions on every core, so that every format shows the same figures.
 pub fn measure(bank: &Bank, max_bytes: u64, training: Training) -> Result<Handout<'_>> {
-    let sections = bank
-        .questions
-        .iter()
-        .map(|q| section(q, max_bytes, training))
-        .collect::<Result<Vec<_>>>()?;
+    let qs = &bank.questions;
+    let sections = crate::nn::parallel::map(qs.len(), usize::MAX, |i| {
+        section(&qs[i], max_bytes, training)
+    })
+    .into_iter()
+    .collect::<Result<Vec<_>>>()?;
     Ok(Handout { bank, sections })
 }
 
@@ -81,7 +82,7 @@ fn section(q: &Question, max_bytes: u64, training: Training) -> Result<Section<'
         })
         .collect::<Result<Vec<_>>>()?;
     let training = match (&q.train, training) {
-        (Some(t), Training::Run) => Some(t.settings.config()?.check(max_bytes)?.run(&mut |_| {})?),
+        (Some(t), Training::Run) => Some(t.settings.config()?.check(max_bytes)?.run(&|_| {})?),
         _ => None,
     };
     Ok(Section {

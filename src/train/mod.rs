@@ -183,7 +183,7 @@ impl CheckedTrain {
     }
 
     /// Trains every configuration in turn. `progress` is told each finished step.
-    pub fn run(&self, progress: &mut dyn FnMut(usize)) -> Result<TrainReport> {
+    pub fn run(&self, progress: &(dyn Fn(usize) + Sync)) -> Result<TrainReport> {
         match self.0.precision {
             Precision::F32 => run_all::<f32>(&self.0, progress),
             Precision::F64 => run_all::<f64>(&self.0, progress),
@@ -364,18 +364,19 @@ pub struct TrainReport {
 pub fn train(
     cfg: &TrainConfig,
     max_bytes: u64,
-    progress: &mut dyn FnMut(usize),
+    progress: &(dyn Fn(usize) + Sync),
 ) -> Result<TrainReport> {
     cfg.check(max_bytes)?.run(progress)
 }
 
-fn run_all<F: Real>(cfg: &TrainConfig, progress: &mut dyn FnMut(usize)) -> Result<TrainReport> {
+fn run_all<F: Real>(cfg: &TrainConfig, progress: &(dyn Fn(usize) + Sync)) -> Result<TrainReport> {
     let data = Dataset::<F>::generate(cfg.data)?;
-    let runs = cfg
-        .variants
-        .iter()
-        .map(|v| run_one(cfg, v, &data, progress))
-        .collect::<Result<Vec<_>>>()?;
+    // The configurations train independently, on every core, from the same data and batches.
+    let runs = crate::nn::parallel::map(cfg.variants.len(), usize::MAX, |i| {
+        run_one(cfg, &cfg.variants[i], &data, progress)
+    })
+    .into_iter()
+    .collect::<Result<Vec<_>>>()?;
     Ok(TrainReport {
         config: cfg.clone(),
         train_examples: data.y_train.len(),
@@ -436,7 +437,7 @@ fn run_one<F: Real>(
     cfg: &TrainConfig,
     v: &Variant,
     data: &Dataset<F>,
-    progress: &mut dyn FnMut(usize),
+    progress: &(dyn Fn(usize) + Sync),
 ) -> Result<History> {
     let pcfg = cfg.probe_config(v);
     let mut net = Network::<F>::build(&pcfg.spec, cfg.seed).map_err(anyhow::Error::msg)?;
