@@ -424,15 +424,12 @@ fn train_rejects_bad_input_with_a_message() {
         ));
 }
 
-// Catches: a thread that draws a layer from the wrong stream, a split of a GEMM's inner sum
-// across threads, or figures summed in thread-completion order. The run is large enough that
-// weight drawing (6 × 1024² weights) and matrixmultiply (1024 × 1024 kernels) both go parallel.
-#[test]
-fn results_are_bit_identical_on_one_and_two_threads() {
+/// The stdout of `gradtutor --threads N ARGS…` for N = 1 and 2, which must be the same bytes.
+fn assert_same_on_one_and_two_threads(args: &[&str]) {
     let run = |threads: &str| {
         let out = gradtutor()
-            .args(["--threads", threads, "demo", "vanishing", "--depth", "6"])
-            .args(["--width", "1024", "--batch", "256", "--json"])
+            .args(["--threads", threads])
+            .args(args)
             .output()
             .unwrap();
         assert!(
@@ -446,30 +443,31 @@ fn results_are_bit_identical_on_one_and_two_threads() {
     assert!(one.len() > 1000, "a full JSON report");
     assert!(
         one == run("2"),
-        "--threads 1 and --threads 2 printed different bytes"
+        "--threads 1 and --threads 2 printed different bytes for {args:?}"
     );
+}
+
+// Catches: a thread that draws a layer from the wrong stream, a split of a GEMM's inner sum
+// across threads, or figures summed in thread-completion order. The run is large enough that
+// weight drawing (6 × 1024² weights) and matrixmultiply (1024 × 1024 kernels) both go parallel.
+#[test]
+fn results_are_bit_identical_on_one_and_two_threads() {
+    assert_same_on_one_and_two_threads(&[
+        "demo",
+        "vanishing",
+        "--depth",
+        "6",
+        "--width",
+        "1024",
+        "--batch",
+        "256",
+        "--json",
+    ]);
 }
 
 // Catches: configurations of a comparison sharing state when they train on two threads
 // (one batch stream, one dataset), or runs reported in completion order.
 #[test]
 fn a_comparison_trains_the_same_on_one_and_two_threads() {
-    let run = |threads: &str| {
-        let out = gradtutor()
-            .args(["--threads", threads, "train", "--steps", "60", "--json"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
-    };
-    let one = run("1");
-    assert!(one.len() > 1000, "a full JSON report");
-    assert!(
-        one == run("2"),
-        "--threads 1 and --threads 2 printed different bytes"
-    );
+    assert_same_on_one_and_two_threads(&["train", "--steps", "60", "--json"]);
 }

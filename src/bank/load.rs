@@ -174,6 +174,23 @@ impl<'i> Fields<'i> {
 
 /// Reports every key and string that holds a control character other than a newline or a
 /// tab: escape sequences in a bank would otherwise reach the student's terminal raw.
+/// `text` as a TOML table, or `None` once its first syntax error is reported. A syntax error's
+/// followers are mostly echoes of it, so the earliest in the file is the one reported (an
+/// unterminated string at the line it starts on, not where parsing gave up).
+fn parse<'i>(text: &'i str, p: &mut Problems) -> Option<Spanned<DeTable<'i>>> {
+    let (doc, errors) = DeTable::parse_recoverable(text);
+    match errors
+        .iter()
+        .min_by_key(|e| e.span().map_or(usize::MAX, |s| s.start))
+    {
+        Some(e) => {
+            p.toml(e, 0, "");
+            None
+        }
+        None => Some(doc),
+    }
+}
+
 fn controls(table: &DeTable<'_>, p: &mut Problems) {
     fn bad(text: &str) -> Option<char> {
         let mut chars = text.chars().peekable();
@@ -313,16 +330,7 @@ pub fn question(
         text,
         list: problems,
     };
-    // A syntax error's followers are mostly echoes of it: the earliest one in the file is
-    // reported (an unterminated string at the line it starts on, not where parsing gave up).
-    let (doc, errors) = DeTable::parse_recoverable(text);
-    if let Some(e) = errors
-        .iter()
-        .min_by_key(|e| e.span().map_or(usize::MAX, |s| s.start))
-    {
-        p.toml(e, 0, "");
-        return None;
-    }
+    let doc = parse(text, &mut p)?;
     controls(doc.get_ref(), &mut p);
     let mut f = Fields::new(doc.into_inner(), 0, "");
     let head = head(&mut f, &mut p);
@@ -919,14 +927,9 @@ pub fn folder_settings(path: &str, text: &str, problems: &mut Vec<String>) -> bo
         text,
         list: problems,
     };
-    let (doc, errors) = DeTable::parse_recoverable(text);
-    if let Some(e) = errors
-        .iter()
-        .min_by_key(|e| e.span().map_or(usize::MAX, |s| s.start))
-    {
-        p.toml(e, 0, "");
+    let Some(doc) = parse(text, &mut p) else {
         return false;
-    }
+    };
     let mut f = Fields::new(doc.into_inner(), 0, "");
     let replace = f.get::<bool>("replace", &mut p).map(|(r, _)| r);
     f.finish(SETTINGS_KEYS, &mut p);

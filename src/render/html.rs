@@ -8,7 +8,7 @@
 
 use super::handout::{self, Handout, Section, Training};
 use super::markup::{self, Line};
-use super::{item, svg, training};
+use super::{escape, item, svg, training};
 use crate::bank::format::letter;
 use crate::bank::{Bank, ItemKind, QuizItem};
 use crate::ui::Ui;
@@ -318,22 +318,6 @@ fn attributes(tag: &str) -> Vec<(String, String)> {
         };
         out.push((name, after[1..1 + close].to_string()));
         rest = after[close + 2..].trim_start();
-    }
-    out
-}
-
-/// `text` safe in an element or a quoted attribute.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
     }
     out
 }

@@ -8,6 +8,7 @@
 
 use super::axis::{Ticks, linear_ticks, log_ticks};
 use super::{Chart, Kind, Series};
+use crate::render::escape as esc;
 use std::fmt::Write;
 
 const WIDTH: f64 = 1200.0;
@@ -70,24 +71,6 @@ fn n(v: f64) -> String {
     } else {
         "0".into()
     }
-}
-
-/// `text` safe inside an XML element or attribute.
-fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // Characters XML 1.0 does not allow.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push('\u{fffd}'),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// The whole document: each chart a white card, stacked top to bottom.
