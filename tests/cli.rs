@@ -376,10 +376,50 @@ fn train_json_has_the_history_and_plot_writes_svg() {
     let runs = v["runs"].as_array().unwrap();
     assert_eq!(runs.len(), 2);
     assert_eq!(runs[1]["label"], "tanh/xavier-normal");
+    assert!(
+        runs[1]["variant"].get("optimizer").is_none(),
+        "without @ the runs share config.optimizer and name none"
+    );
     assert_eq!(runs[0]["losses"].as_array().unwrap().len(), 30);
     assert!(runs[0]["checkpoints"][0]["grad_norms"].is_array());
     assert!(runs[0]["checkpoints"][0]["update_ratios"].is_array());
     assert!(fs::read_to_string(&svg).unwrap().starts_with("<svg"));
+}
+
+// Catches: an entry's @optimizer that never reaches its run (both runs would then take the
+// same steps), a JSON config without each run's optimizer, a header naming one optimizer.
+#[test]
+fn compare_entries_with_their_own_optimizers_train_differently() {
+    let args = [
+        "train",
+        "--compare",
+        "sigmoid/xavier-normal@sgd,sigmoid/xavier-normal@adam",
+        "--depth",
+        "10",
+        "--steps",
+        "30",
+    ];
+    let text = stdout_of(&[&args[..], &["--json"]].concat());
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let runs = v["runs"].as_array().unwrap();
+    let mut first_layer = Vec::new();
+    for (run, opt) in runs.iter().zip(["sgd", "adam"]) {
+        assert_eq!(run["label"], format!("sigmoid/xavier-normal@{opt}"));
+        assert_eq!(run["variant"]["optimizer"], opt);
+        let ratios = run["checkpoints"][0]["update_ratios"].as_array().unwrap();
+        assert_eq!(ratios.len(), 11);
+        first_layer.push(ratios[0].as_f64().unwrap());
+    }
+    assert_eq!(runs.len(), 2);
+    assert_eq!(v["config"]["variants"][1]["optimizer"], "adam");
+    let (sgd, adam) = (first_layer[0], first_layer[1]);
+    assert!(sgd > 0.0 && adam > 1e3 * sgd, "SGD {sgd}, Adam {adam}");
+    let text = stdout_of(&args);
+    assert!(
+        text.contains("30 steps of sgd, adam per configuration (η 0.01)"),
+        "{text}"
+    );
+    assert!(text.contains("\nsigmoid/xavier-normal@adam\n"), "{text}");
 }
 
 #[test]

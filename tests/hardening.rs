@@ -150,6 +150,23 @@ fn forty_bad_invocations_each_get_a_message_naming_what_is_wrong() {
         ),
         (&["train", "--compare", "nope"], "unknown activation 'nope'"),
         (
+            &["train", "--compare", "relu@nope"],
+            "unknown optimizer 'nope' in --compare entry 'relu@nope'; the optimizers are sgd, \
+             momentum, adam",
+        ),
+        (
+            &["train", "--compare", "relu@adam@sgd"],
+            "'@' appears twice in --compare entry 'relu@adam@sgd'",
+        ),
+        (
+            &["train", "--compare", "@"],
+            "'@' in --compare names no activation",
+        ),
+        (
+            &["train", "--compare", "relu@"],
+            "names no optimizer after '@'",
+        ),
+        (
             &["train", "--compare", "relu", "--activation", "tanh"],
             "drop --activation",
         ),

@@ -516,3 +516,68 @@ fn clipping_by_value_clamps_outside_entries_and_leaves_the_rest_bit_identical() 
         "{inside} {above} {below}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// A configuration's own optimizer (`--compare ...@adam`) inside training
+// ---------------------------------------------------------------------------------------------
+
+// Catches: an `@adam` entry that trains with the comparison's optimizer (SGD's and momentum's
+// first step is −η g, not −η g/(|g| + ε)), Adam's first step without bias correction
+// (0.1 g/√(0.001 g²) ≈ 3.16 sign(g)), or the entries' optimizers swapped between runs.
+//
+// Full batch (300 of 300 training examples), so step 1's gradient g is the gradient of the
+// whole training set, recomputed here. Adam's first step, m̂ = g and v̂ = g², is
+// ΔW = −η g/(|g| + ε) ≈ −η sign(g); SGD's is −η g. Each layer's ‖ΔW‖/‖W‖ must match to 1e−9
+// (single weights are not in the history; the layer norm pins every entry's step at once,
+// exactly, with ε: here the first layer's largest |g| is about 4e−4, so −η sign(g) alone
+// would be off by ε/|g| ≈ 2e−5, and more for smaller entries).
+#[test]
+fn an_at_adam_entry_takes_adams_first_step_and_an_at_sgd_entry_sgds() {
+    let cfg = small(&[
+        (
+            "compare",
+            "\"sigmoid/xavier-normal@sgd,sigmoid/xavier-normal@adam\"",
+        ),
+        ("precision", "\"f64\""),
+        ("batch", "300"),
+        ("steps", "1"),
+        ("lr", "0.02"),
+    ]);
+    let report = train(&cfg, GIB, &|_| {}).unwrap();
+    let data = gradtutor::Dataset::<f64>::generate(cfg.data).unwrap();
+    assert_eq!(data.y_train.len(), 300, "the batch must be the whole set");
+    let spec = cfg.probe_config(&cfg.variants[0]).spec;
+    let net = Network::<f64>::build(&spec, cfg.seed).unwrap();
+    let g = grads_of(&net, &(data.x_train.clone(), data.y_train.clone()));
+    let (lr, eps) = (0.02, 1e-8);
+    let weights: Vec<&Array2<f64>> = net
+        .hidden
+        .iter()
+        .map(|l| &l.dense.w)
+        .chain([&net.output.w])
+        .collect();
+    let dws: Vec<&Array2<f64>> = g
+        .hidden
+        .iter()
+        .map(|l| &l.dense.dw)
+        .chain([&g.output.dw])
+        .collect();
+    let l2 = |a: &Array2<f64>| a.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let [sgd, adam] = [&report.runs[0], &report.runs[1]];
+    assert_eq!(sgd.label, "sigmoid/xavier-normal@sgd");
+    assert_eq!(adam.label, "sigmoid/xavier-normal@adam");
+    for (l, (w, dw)) in weights.iter().zip(&dws).enumerate() {
+        let want_sgd = lr * l2(dw) / l2(w);
+        let want_adam = lr * l2(&dw.mapv(|g| g / (g.abs() + eps))) / l2(w);
+        let got_sgd = sgd.checkpoints[0].update_ratios[l];
+        let got_adam = adam.checkpoints[0].update_ratios[l];
+        assert!(
+            close(got_sgd, want_sgd, 1e-9),
+            "layer {l}: SGD {got_sgd} vs {want_sgd}"
+        );
+        assert!(
+            close(got_adam, want_adam, 1e-9),
+            "layer {l}: Adam {got_adam} vs {want_adam}"
+        );
+    }
+}

@@ -1,8 +1,9 @@
 //! Training runs: datasets, optimizers, clipping, divergence, reproducibility and the SVG.
 
 use gradtutor::TrainSettings;
+use gradtutor::nn::{Activation, Init};
 use gradtutor::{DataSpec, Dataset, Task};
-use gradtutor::{OptimizerName, TrainConfig, TrainReport, train};
+use gradtutor::{OptimizerName, TrainConfig, TrainReport, Variant, train};
 
 const GIB: u64 = 1 << 30;
 
@@ -299,4 +300,119 @@ fn verdicts_name_overfitting_and_chance_with_the_tables_figures() {
         all[1].0
     );
     assert!(!all[2].0.contains("chance") && !all[2].0.contains("overfitting"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// A configuration's own optimizer: ACTIVATION[/INIT][+bn][+residual][@OPTIMIZER]
+// ---------------------------------------------------------------------------------------------
+
+fn parse_error(entry: &str) -> String {
+    entry.parse::<Variant>().unwrap_err().to_string()
+}
+
+// Catches: a suffix that is dropped, parsed case-sensitively, or swallowed into the options;
+// a second '@' silently ignored; an error that does not list the names.
+#[test]
+fn a_compare_entry_names_its_optimizer_after_at_once() {
+    let v: Variant = "sigmoid/xavier-normal@adam".parse().unwrap();
+    assert_eq!(
+        v,
+        Variant {
+            activation: Activation::Sigmoid,
+            init: Init::XavierNormal,
+            batch_norm: false,
+            residual: false,
+            optimizer: Some(OptimizerName::Adam),
+        }
+    );
+    let v: Variant = "relu+bn+residual@SGD".parse().unwrap();
+    assert!(v.batch_norm && v.residual);
+    assert_eq!(v.optimizer, Some(OptimizerName::Sgd));
+    assert_eq!(v.to_string(), "relu/he-normal+bn+residual@sgd");
+    assert_eq!("tanh".parse::<Variant>().unwrap().optimizer, None);
+    assert_eq!(
+        parse_error("relu@nope"),
+        "unknown optimizer 'nope' in --compare entry 'relu@nope'; the optimizers are sgd, \
+         momentum, adam (write it last: ACTIVATION[/INIT][+bn][+residual][@OPTIMIZER])"
+    );
+    assert_eq!(
+        parse_error("relu@adam@sgd"),
+        "'@' appears twice in --compare entry 'relu@adam@sgd'; a configuration names one \
+         optimizer"
+    );
+    assert!(parse_error("relu@").contains("names no optimizer after '@'"));
+    assert!(parse_error("@adam").contains("names no activation"));
+    assert!(parse_error("relu@adam+bn").contains("unknown optimizer 'adam+bn'"));
+}
+
+fn labels(cfg: &TrainConfig) -> Vec<String> {
+    cfg.variants.iter().map(|v| v.to_string()).collect()
+}
+
+// Catches: labels that show '@' when every run shares the optimizer (today's labels must not
+// change), or hide it when they differ; an entry without '@' that ignores --optimizer.
+#[test]
+fn labels_show_the_optimizer_exactly_when_the_configurations_differ_in_it() {
+    let mixed = small(&[("compare", "\"sigmoid@sgd,sigmoid@adam,relu\"")]);
+    assert_eq!(
+        labels(&mixed),
+        [
+            "sigmoid/xavier-normal@sgd",
+            "sigmoid/xavier-normal@adam",
+            "relu/he-normal@momentum"
+        ]
+    );
+    assert_eq!(
+        mixed.optimizers_text(),
+        "sgd, adam, momentum per configuration"
+    );
+    let with_flag = small(&[
+        ("compare", "\"sigmoid@sgd,relu\""),
+        ("optimizer", "\"adam\""),
+    ]);
+    assert_eq!(
+        labels(&with_flag),
+        ["sigmoid/xavier-normal@sgd", "relu/he-normal@adam"]
+    );
+    // Everyone on Adam: the same comparison as --optimizer adam, byte for byte.
+    let shared = small(&[("compare", "\"relu@adam,tanh@adam\"")]);
+    let flag = small(&[("compare", "\"relu,tanh\""), ("optimizer", "\"adam\"")]);
+    assert_eq!(shared, flag);
+    assert_eq!(labels(&shared), ["relu/he-normal", "tanh/xavier-normal"]);
+    assert_eq!(shared.optimizers_text(), "adam");
+    // One entry naming what --optimizer (or its default) gives the rest changes nothing.
+    let same = small(&[("compare", "\"relu@momentum,tanh\"")]);
+    assert_eq!(same, small(&[("compare", "\"relu,tanh\"")]));
+    // The trained runs carry the labels, and one --lr for all.
+    let report = run(&small(&[
+        ("compare", "\"sigmoid@sgd,sigmoid@adam\""),
+        ("steps", "3"),
+        ("lr", "0.05"),
+    ]));
+    let got: Vec<&str> = report.runs.iter().map(|h| h.label.as_str()).collect();
+    assert_eq!(
+        got,
+        ["sigmoid/xavier-normal@sgd", "sigmoid/xavier-normal@adam"]
+    );
+    assert_eq!(report.config.lr, 0.05);
+}
+
+// Catches: a preset that drifts from the default comparison's deep sigmoid network, or loses
+// an optimizer.
+#[test]
+fn the_optimizers_preset_is_the_default_first_configuration_with_each_optimizer() {
+    let preset = small(&[("compare", "\"optimizers\"")]);
+    let first = Variant::parse_list("gradient-flow").unwrap()[0];
+    let want: Vec<Variant> = [
+        OptimizerName::Sgd,
+        OptimizerName::Momentum,
+        OptimizerName::Adam,
+    ]
+    .into_iter()
+    .map(|o| Variant {
+        optimizer: Some(o),
+        ..first
+    })
+    .collect();
+    assert_eq!(preset.variants, want);
 }

@@ -107,7 +107,10 @@ fn header(out: &mut String, report: &TrainReport, ui: &Ui) {
     );
     let mut how = format!(
         "Training: {} steps of {} (η {}) · batch {}",
-        cfg.steps, cfg.optimizer, cfg.lr, cfg.batch
+        cfg.steps,
+        cfg.optimizers_text(),
+        cfg.lr,
+        cfg.batch
     );
     if let Some(c) = cfg.clip_norm {
         let _ = write!(how, " · clip-norm {c}");

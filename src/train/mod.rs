@@ -58,7 +58,9 @@ pub struct TrainConfig {
     pub width: usize,
     pub batch: usize,
     pub steps: usize,
+    /// η of every configuration, whatever its optimizer (one `--lr`, default 0.01 for all).
     pub lr: f64,
+    /// The update rule of every configuration that names none (`Variant::optimizer`).
     pub optimizer: OptimizerName,
     pub clip_norm: Option<f64>,
     pub clip_value: Option<f64>,
@@ -80,8 +82,34 @@ impl TrainConfig {
         self.steps.div_ceil(CHECKPOINTS).max(1)
     }
 
-    /// The probe config of one variant, which checks shapes and memory.
-    fn probe_config(&self, v: &Variant) -> ProbeConfig {
+    /// The update rule `v` trains with: its own `@OPTIMIZER`, else the comparison's.
+    pub fn optimizer_of(&self, v: &Variant) -> OptimizerName {
+        v.optimizer.unwrap_or(self.optimizer)
+    }
+
+    /// The update rules for a header: the shared one (`momentum`), or each distinct one in
+    /// order with "per configuration" (`sgd, adam per configuration`).
+    pub fn optimizers_text(&self) -> String {
+        let mut names: Vec<OptimizerName> = Vec::new();
+        for v in &self.variants {
+            let o = self.optimizer_of(v);
+            if !names.contains(&o) {
+                names.push(o);
+            }
+        }
+        match names.as_slice() {
+            [] => self.optimizer.to_string(),
+            [one] => one.to_string(),
+            many => {
+                let list: Vec<String> = many.iter().map(|o| o.to_string()).collect();
+                format!("{} per configuration", list.join(", "))
+            }
+        }
+    }
+
+    /// The probe config of one variant, which checks shapes and memory; its `spec` and
+    /// [`TrainConfig::seed`] build the network the variant starts from.
+    pub fn probe_config(&self, v: &Variant) -> ProbeConfig {
         let mut cfg = ProbeConfig::canonical(self.depth, self.width, self.batch, 10);
         cfg.spec.input = self.data.kind.inputs();
         cfg.spec.outputs = self.data.kind.classes();
@@ -441,7 +469,7 @@ fn run_one<F: Real>(
 ) -> Result<History> {
     let pcfg = cfg.probe_config(v);
     let mut net = Network::<F>::build(&pcfg.spec, cfg.seed).map_err(anyhow::Error::msg)?;
-    let mut opt = OptimizerState::new(cfg.optimizer.with_lr(cfg.lr));
+    let mut opt = OptimizerState::new(cfg.optimizer_of(v).with_lr(cfg.lr));
     let mut batches = Batches::new(data.y_train.len(), cfg.batch, cfg.seed);
     let every = cfg.every();
     let mut h = History {

@@ -26,9 +26,10 @@ pub const DEFAULT_TARGET_LOSS: f64 = 0.1;
 #[command(next_help_heading = "Training settings")]
 pub struct TrainSettings {
     /// Configurations to train side by side on the same data, batches and seed:
-    /// ACTIVATION[/INIT][+bn][+residual], comma-separated, or a preset name
-    /// (gradient-flow, activations, init). Default: gradient-flow, unless --activation,
-    /// --init, --bn or --residual describe a single configuration.
+    /// ACTIVATION[/INIT][+bn][+residual][@OPTIMIZER], comma-separated, or a preset name
+    /// (gradient-flow, activations, init, optimizers). An entry without @ uses --optimizer.
+    /// Default: gradient-flow, unless --activation, --init, --bn or --residual describe a
+    /// single configuration.
     #[arg(long, value_name = "LIST")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub compare: Option<String>,
@@ -204,10 +205,13 @@ impl TrainSettings {
                         .unwrap_or_else(|| Variant::default_init(activation)),
                     batch_norm: self.bn.unwrap_or(false),
                     residual: self.residual.unwrap_or(false),
+                    optimizer: None,
                 }]
             }
             None => Variant::parse_list(DEFAULT_PRESET)?,
         };
+        let (optimizer, variants) =
+            resolve_optimizers(self.optimizer.unwrap_or_default(), variants);
         let kind = self.dataset.unwrap_or_default();
         let depth = self.depth.unwrap_or(DEFAULT_DEPTH);
         if depth == 0 {
@@ -226,7 +230,7 @@ impl TrainSettings {
             batch: self.batch.unwrap_or(DEFAULT_BATCH),
             steps: self.steps.unwrap_or(DEFAULT_STEPS),
             lr: self.lr.unwrap_or(DEFAULT_LR),
-            optimizer: self.optimizer.unwrap_or_default(),
+            optimizer,
             clip_norm: self.clip_norm,
             clip_value: self.clip_value,
             target_loss: self.target_loss.unwrap_or(DEFAULT_TARGET_LOSS),
@@ -235,6 +239,24 @@ impl TrainSettings {
             variants,
         })
     }
+}
+
+/// Settles each configuration's update rule: an entry's `@OPTIMIZER`, else `global`
+/// (`--optimizer`). When every configuration ends up with the same rule, that rule becomes the
+/// comparison's and the entries name none (so `--compare relu@adam` is `--compare relu
+/// --optimizer adam`, byte for byte); when they differ, every entry names its own, and its
+/// label shows it. Returns the comparison's rule and the configurations.
+pub fn resolve_optimizers(
+    global: OptimizerName,
+    mut variants: Vec<Variant>,
+) -> (OptimizerName, Vec<Variant>) {
+    let own = |v: &Variant| v.optimizer.unwrap_or(global);
+    let first = variants.first().map_or(global, own);
+    let shared = variants.iter().all(|v| own(v) == first);
+    for v in &mut variants {
+        v.optimizer = (!shared).then(|| own(v));
+    }
+    (if shared { first } else { global }, variants)
 }
 
 /// Help footer for `train`: the datasets and the comparison presets.
@@ -246,7 +268,8 @@ pub fn train_help() -> String {
     format!(
         "Comparison presets ({}):\n{}\n\nExamples:\n  gradtutor train\n  gradtutor train \
          --compare \"tanh/xavier-normal,tanh/xavier-normal+bn\" --dataset circles\n  gradtutor \
-         train --activation tanh --init normal:1 --lr 0.1 --clip-norm 1",
+         train --activation tanh --init normal:1 --lr 0.1 --clip-norm 1\n  gradtutor train \
+         --compare optimizers --depth 10",
         preset_names(),
         presets.join("\n")
     )

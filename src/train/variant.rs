@@ -1,9 +1,12 @@
-//! The configurations `train --compare` sets side by side: `ACTIVATION[/INIT][+bn][+residual]`,
-//! separated by commas, or the name of a preset list.
+//! The configurations `train --compare` sets side by side:
+//! `ACTIVATION[/INIT][+bn][+residual][@OPTIMIZER]`, separated by commas, or the name of a preset
+//! list.
 
+use super::OptimizerName;
 use crate::format::escape;
 use crate::nn::{Activation, Init};
 use anyhow::{Result, anyhow, bail};
+use clap::ValueEnum;
 use serde::Serialize;
 use std::fmt;
 
@@ -14,6 +17,11 @@ pub struct Variant {
     pub init: Init,
     pub batch_norm: bool,
     pub residual: bool,
+    /// Its own update rule (`@adam`); `None`: the comparison's `--optimizer`. After
+    /// [`crate::train::settings::TrainSettings::config`], `Some` exactly when the comparison's
+    /// configurations differ in optimizer, so the label shows it exactly then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub optimizer: Option<OptimizerName>,
 }
 
 /// Named comparisons: (name, list, what it shows).
@@ -23,6 +31,12 @@ pub const PRESETS: &[(&str, &str, &str)] = &[
         "sigmoid/xavier-normal,relu/he-normal,sigmoid/xavier-normal+bn,sigmoid/xavier-normal+residual",
         "a deep sigmoid network against ReLU with He init, and against itself with batch norm \
          or with skip connections (the default)",
+    ),
+    (
+        "optimizers",
+        "sigmoid/xavier-normal@sgd,sigmoid/xavier-normal@momentum,sigmoid/xavier-normal@adam",
+        "the deep sigmoid network with SGD, momentum and Adam: Adam's per-weight step size moves \
+         even the first layer that the other two leave frozen, which is not the same as learning",
     ),
     (
         "activations",
@@ -51,7 +65,7 @@ impl Variant {
         }
     }
 
-    /// Parses a list (`sigmoid/xavier-normal,relu+bn`) or a preset name.
+    /// Parses a list (`sigmoid/xavier-normal,relu+bn@adam`) or a preset name.
     pub fn parse_list(text: &str) -> Result<Vec<Variant>> {
         let text = text.trim();
         let list = PRESETS
@@ -76,12 +90,20 @@ impl std::str::FromStr for Variant {
         let text = text.trim();
         // Quoted for messages: control characters escaped, a long entry shortened.
         let entry = escape(text, 60);
+        let (text, optimizer) = match text.split_once('@') {
+            None => (text, None),
+            Some((_, rest)) if rest.contains('@') => bail!(
+                "'@' appears twice in --compare entry '{entry}'; a configuration names one \
+                 optimizer"
+            ),
+            Some((body, name)) => (body, Some(name.trim())),
+        };
         let mut parts = text.split('+');
         let head = parts.next().unwrap_or_default().trim();
         if head.is_empty() {
             bail!(
                 "'{entry}' in --compare names no activation; write ACTIVATION[/INIT][+bn]\
-                 [+residual] (e.g. relu/he-normal+bn), or a preset: {}",
+                 [+residual][@OPTIMIZER] (e.g. relu/he-normal+bn@adam), or a preset: {}",
                 preset_names()
             );
         }
@@ -103,6 +125,7 @@ impl std::str::FromStr for Variant {
             init,
             batch_norm: false,
             residual: false,
+            optimizer: None,
         };
         for flag in parts {
             let already = |on: bool| {
@@ -124,6 +147,9 @@ impl std::str::FromStr for Variant {
                 ),
             }
         }
+        if let Some(name) = optimizer {
+            v.optimizer = Some(parse_optimizer(name, &entry)?);
+        }
         Ok(v)
     }
 }
@@ -137,6 +163,9 @@ impl fmt::Display for Variant {
         if self.residual {
             f.write_str("+residual")?;
         }
+        if let Some(o) = self.optimizer {
+            write!(f, "@{o}")?;
+        }
         Ok(())
     }
 }
@@ -148,4 +177,29 @@ pub fn preset_names() -> String {
         .map(|(n, _, _)| *n)
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The optimizer after an entry's `@`, by the names `--optimizer` takes.
+fn parse_optimizer(name: &str, entry: &str) -> Result<OptimizerName> {
+    let names = || {
+        OptimizerName::value_variants()
+            .iter()
+            .map(|o| o.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if name.is_empty() {
+        bail!(
+            "--compare entry '{entry}' names no optimizer after '@'; the optimizers are {}",
+            names()
+        );
+    }
+    <OptimizerName as ValueEnum>::from_str(name, true).map_err(|_| {
+        anyhow!(
+            "unknown optimizer '{}' in --compare entry '{entry}'; the optimizers are {} \
+             (write it last: ACTIVATION[/INIT][+bn][+residual][@OPTIMIZER])",
+            escape(name, 20),
+            names()
+        )
+    })
 }

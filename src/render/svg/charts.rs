@@ -217,7 +217,7 @@ pub fn train_charts(report: &TrainReport) -> Vec<Chart> {
         cfg.depth,
         cfg.width,
         cfg.steps,
-        cfg.optimizer,
+        cfg.optimizers_text(),
         cfg.lr,
         cfg.batch,
         cfg.precision,
