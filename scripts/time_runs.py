@@ -2,8 +2,10 @@
 """Time whole processes: run each command N times, print the median wall time and peak RSS.
 
 Every run is a fresh process (start-up, imports and JIT compilation included), its output
-sent to /dev/null. Wall time is measured around the process, from spawn to exit; peak RSS
-is that process's own ru_maxrss, read with os.wait4 when it is reaped (Linux: KiB). With
+sent to /dev/null. Wall time is measured around the process, from spawn to exit. Peak RSS
+comes from one more run per command under GNU time (`/usr/bin/time -f %M`): a child forked
+from Python inherits Python's own high-water mark (about 14 MiB), so the timed runs'
+ru_maxrss cannot go below it, while one forked from `time` starts near 1 MiB. With
 several commands the runs are interleaved (A B C A B C ...), so that a machine that slows
 down part-way through slows every command alike.
 
@@ -22,25 +24,37 @@ import shlex
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 
+def peak_rss(argv):
+    """Peak RSS in bytes of one run of argv, as GNU time reports it (KiB)."""
+    with tempfile.NamedTemporaryFile(mode="r") as out:
+        subprocess.run(
+            ["/usr/bin/time", "-f", "%M", "-o", out.name, *argv],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=True,
+        )
+        return int(out.read().split()[-1]) * 1024
+
+
 def run_once(argv):
-    """(wall seconds, peak RSS in bytes) of one run of argv."""
+    """Wall seconds of one run of argv."""
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     # Read stderr in full before reaping, so a chatty process cannot block on a full pipe.
     err = proc.stderr.read()
     proc.stderr.close()
-    _, status, usage = os.wait4(proc.pid, 0)
+    _, status, _ = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         sys.stderr.write(err.decode(errors="replace"))
         raise SystemExit(f"{shlex.join(argv)} exited with status {proc.returncode}")
-    # ru_maxrss is in KiB on Linux, in bytes on macOS.
-    rss = usage.ru_maxrss if sys.platform == "darwin" else usage.ru_maxrss * 1024
-    return wall, rss
+    return wall
 
 
 def main():
@@ -73,14 +87,12 @@ def main():
     report = []
     width = max(len(shlex.join(c)) for c in commands)
     print(f"{'command':<{width}}  {'median s':>9} {'min s':>7} {'max s':>7}  {'peak RSS MiB':>12}  (runs: {args.runs})")
-    for argv, out in zip(commands, results):
-        walls = [w for w, _ in out]
-        rsss = [r for _, r in out]
+    for argv, walls in zip(commands, results):
         median_wall = statistics.median(walls)
-        median_rss = statistics.median(rsss)
+        rss = peak_rss(argv)
         print(
             f"{shlex.join(argv):<{width}}  {median_wall:9.3f} {min(walls):7.3f} {max(walls):7.3f}"
-            f"  {median_rss / 2**20:12.1f}"
+            f"  {rss / 2**20:12.1f}"
         )
         report.append(
             {
@@ -89,8 +101,7 @@ def main():
                 "warmup": args.warmup,
                 "median_seconds": median_wall,
                 "seconds": walls,
-                "median_peak_rss_bytes": median_rss,
-                "peak_rss_bytes": rsss,
+                "peak_rss_bytes": rss,
             }
         )
     if args.json:

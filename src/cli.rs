@@ -18,7 +18,7 @@ const AFTER_HELP: &str = "Examples:
   gradtutor roster class/*.json           every student's progress in one table
   gradtutor bank dump my-bank/            the built-in question files, to edit
   gradtutor check my-bank/                validate an instructor's bank
-  gradtutor --questions my-bank/ list     the built-in bank with my-bank's added";
+  gradtutor --questions my-bank/ list     the bank with my-bank's questions";
 
 /// A command-line tutor for gradient dynamics in deep neural networks: read why gradients
 /// vanish or explode, then watch it happen, layer by layer, on a real network.
@@ -56,9 +56,9 @@ pub struct Cli {
         global = true,
         value_name = "N",
         env = "GRADTUTOR_THREADS",
-        value_parser = clap::value_parser!(u16).range(1..=256)
+        value_parser = parse_threads
     )]
-    pub threads: Option<u16>,
+    threads: Option<u16>,
 
     /// Keep study progress in this file [default: gradtutor/progress.json in your data folder].
     #[arg(long, global = true, value_name = "FILE", env = "GRADTUTOR_PROGRESS", value_parser = any_path)]
@@ -83,11 +83,28 @@ impl Cli {
             .filter(|p| !p.as_os_str().is_empty())
     }
 
+    /// The thread cap, if one was given (an empty GRADTUTOR_THREADS counts as unset).
+    pub fn threads(&self) -> Option<u16> {
+        self.threads.filter(|&n| n > 0)
+    }
+
     /// The progress file, if one was given (an empty GRADTUTOR_PROGRESS counts as unset).
     pub fn progress(&self) -> Option<&Path> {
         self.progress
             .as_deref()
             .filter(|p| !p.as_os_str().is_empty())
+    }
+}
+
+/// 1 … 256 threads; empty (an empty GRADTUTOR_THREADS) reads as 0, "not set".
+fn parse_threads(s: &str) -> Result<u16, String> {
+    match s.trim() {
+        "" => Ok(0),
+        t => t
+            .parse::<u16>()
+            .ok()
+            .filter(|n| (1..=256).contains(n))
+            .ok_or_else(|| format!("'{s}' is not a thread count; give a number from 1 to 256")),
     }
 }
 

@@ -19,7 +19,7 @@ fn main() -> ExitCode {
             return ExitCode::from(e.exit_code().clamp(1, 255) as u8);
         }
     };
-    use_threads(cli.threads);
+    use_threads(cli.threads());
     let mut out = std::io::stdout().lock();
     let result = gradtutor::run(&cli, &mut out).and_then(|()| Ok(out.flush()?));
     match result {

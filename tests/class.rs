@@ -297,7 +297,10 @@ fn check_lists_every_problem_of_a_broken_bank_at_once() {
         .stdout
         .clone();
     let text = String::from_utf8(out).unwrap();
-    assert!(text.contains("b.toml: duplicate id 9"), "{text}");
+    assert!(
+        text.contains("b.toml:2:1: duplicate id 9 (also at "),
+        "{text}"
+    );
     assert!(text.contains("c.toml:2:6:"), "{text}");
     assert!(
         text.contains("d.toml:") && text.contains("its answer 'f' is not one of a–d"),

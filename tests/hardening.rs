@@ -391,7 +391,7 @@ fn check_reports_every_kind_of_problem_in_one_run() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("7 problems"), "{err}\n{out}");
     for want in [
-        "b.toml: duplicate id 10",
+        "b.toml:2:1: duplicate id 10 (also at ",
         "c.toml:2:6:",
         "e.toml:31:1: in [experiment]: unknown field `widht`; did you mean `width`?",
         "f.toml:31:1: unknown experiment 'activatons'. Did you mean 'activations'?",

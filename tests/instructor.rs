@@ -183,7 +183,7 @@ fn a_new_question_may_not_take_a_built_in_slug() {
     let mine = dir.path().join("mine.toml");
     assert!(
         err.contains(&format!(
-            "{}: slug gradient-clipping is already built-in question 9's",
+            "{}:3:1: slug gradient-clipping is already built-in question 9's",
             mine.display()
         )) && err.contains("09-gradient-clipping.toml"),
         "{err}"

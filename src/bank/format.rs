@@ -33,6 +33,9 @@ pub struct Question {
     pub claims: Vec<Claim>,
     /// Where the question came from (file path, or `embedded:NAME`).
     pub source: String,
+    /// `source:line:column` of the `id` and of the `slug` value, for messages about clashes.
+    pub id_at: String,
+    pub slug_at: String,
 }
 
 /// A code listing shown under the answer.

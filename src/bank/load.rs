@@ -39,6 +39,12 @@ impl Problems<'_> {
     }
 }
 
+/// `path:line:column` of byte `offset` of `text`.
+fn place(path: &str, text: &str, offset: usize) -> String {
+    let (line, col) = line_col(text, offset);
+    format!("{path}:{line}:{col}")
+}
+
 /// 1-based line and column (in characters) of a byte offset.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
@@ -369,6 +375,8 @@ pub fn question(
         quiz: quiz.into_iter().collect::<Option<_>>()?,
         claims: claims.into_iter().collect::<Option<_>>()?,
         source: path.to_string(),
+        id_at: place(path, text, head.id_at),
+        slug_at: place(path, text, head.slug_at),
     })
 }
 
@@ -430,6 +438,9 @@ fn sections(f: &mut Fields<'_>, max_bytes: u64, p: &mut Problems) -> Sections {
 struct Head {
     id: u32,
     slug: String,
+    /// Where the id and the slug stand.
+    id_at: usize,
+    slug_at: usize,
     title: String,
     question: String,
     answer: String,
@@ -490,9 +501,13 @@ fn head(f: &mut Fields<'_>, p: &mut Problems) -> Option<Head> {
             "key_points needs at least one point, and no empty ones",
         );
     }
+    let (id, id_at) = id?;
+    let (slug, slug_at) = slug?;
     Some(Head {
-        id: id?.0,
-        slug: slug?.0,
+        id,
+        slug,
+        id_at,
+        slug_at,
         title: title?,
         question: question_text?,
         answer: answer.as_ref()?.0.clone(),

@@ -130,8 +130,18 @@ impl Bank {
                 Err(e) => problems.push(format!("{path}: {e}")),
             }
         }
-        duplicates(&questions, |q| q.id.to_string(), "id", &mut problems);
-        duplicates(&questions, |q| q.slug.clone(), "slug", &mut problems);
+        duplicates(
+            &questions,
+            |q| (q.id.to_string(), &q.id_at),
+            "id",
+            &mut problems,
+        );
+        duplicates(
+            &questions,
+            |q| (q.slug.clone(), &q.slug_at),
+            "slug",
+            &mut problems,
+        );
         questions.sort_by_key(|q| q.id);
         (questions, problems)
     }
@@ -284,7 +294,7 @@ pub fn merge(
             problems.push(format!(
                 "{}: slug {} is already built-in question {}'s ({}); give this question \
                  another slug, or id {} to replace that question",
-                q.source, q.slug, b.id, b.source, b.id
+                q.slug_at, q.slug, b.id, b.source, b.id
             ));
         }
     }
@@ -378,22 +388,20 @@ fn read_file(p: &Path) -> Result<String, String> {
     })
 }
 
-fn duplicates(
-    qs: &[Question],
-    key: impl Fn(&Question) -> String,
+/// Reports every question whose `key` an earlier one has, at the key's place in its file.
+fn duplicates<'q>(
+    qs: &'q [Question],
+    key: impl Fn(&'q Question) -> (String, &'q String),
     what: &str,
     problems: &mut Vec<String>,
 ) {
     let mut seen: HashMap<String, &str> = HashMap::new();
     for q in qs {
-        let k = key(q);
+        let (k, at) = key(q);
         if let Some(first) = seen.get(&k) {
-            problems.push(format!(
-                "{}: duplicate {what} {k} (also in {first})",
-                q.source
-            ));
+            problems.push(format!("{at}: duplicate {what} {k} (also at {first})"));
         } else {
-            seen.insert(k, &q.source);
+            seen.insert(k, at);
         }
     }
 }

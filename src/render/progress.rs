@@ -47,7 +47,12 @@ pub fn render(p: &Progress, bank: &Bank, title: &str, ui: &Ui) -> String {
         .iter()
         .find(|q| !p.studied.contains_key(&q.slug));
     if let Some(next) = next {
-        let _ = writeln!(out, "\nNext: gradtutor ask {} ({})", next.id, next.title);
+        let line = format!("Next: gradtutor ask {} ({})", next.id, next.title);
+        let _ = writeln!(
+            out,
+            "\n{}",
+            crate::ui::wrap(&line, ui.width).join("\n      ")
+        );
     }
     let weak: Vec<String> = bank
         .questions
