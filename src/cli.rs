@@ -315,8 +315,7 @@ pub struct ExportArgs {
     pub output: Option<PathBuf>,
 }
 
-/// The memory limit when none is given.
-pub const DEFAULT_MAX_MEMORY: u64 = 4 << 30;
+pub use crate::probe::DEFAULT_MAX_MEMORY;
 
 /// `4GiB`, `512MiB`, `100000` (bytes); empty (an empty GRADTUTOR_MAX_MEMORY) is the default.
 pub fn parse_bytes(s: &str) -> Result<u64, String> {

@@ -246,6 +246,9 @@ impl ProbeConfig {
     }
 }
 
+/// The memory limit when none is given.
+pub const DEFAULT_MAX_MEMORY: u64 = 4 << 30;
+
 /// A network's size in numbers alone: hidden widths as (width, how many layers in a row).
 pub struct Shape<'a> {
     pub input: usize,

@@ -590,7 +590,9 @@ fn preset(mut f: Fields<'_>, max_bytes: u64, p: &mut Problems) -> Option<PresetR
 impl PresetRead {
     /// Whether `figure` of `run` can be measured with the preset's settings under `own`: the
     /// preset's own plan serves when there are none, so it is not planned again. `what`
-    /// names the asker in the message when its settings cannot run.
+    /// names the asker in the message when its settings cannot run. Sizes are held to the
+    /// larger of `max_bytes` and the default limit: a smaller `--max-memory` applies when the
+    /// item or claim runs (`quiz`, `check`), so that it does not stop `list` or `ask`.
     fn measurable(
         &self,
         what: &str,
@@ -610,8 +612,9 @@ impl PresetRead {
                 let settings = own.map_or(self.preset.settings.clone(), |o| {
                     self.preset.settings.overlay(o)
                 });
+                let limit = max_bytes.max(crate::probe::DEFAULT_MAX_MEMORY);
                 planned = exp
-                    .plan(&settings, max_bytes)
+                    .plan(&settings, limit)
                     .map_err(|e| format!("{what} cannot run: {e}"))?;
                 &planned
             }
