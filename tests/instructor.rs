@@ -610,3 +610,34 @@ fn progress_json_is_the_record_read_against_the_bank() {
     ok(gradtutor().args(["--progress", f, "progress", "--name", ""]));
     assert_eq!(json(&[])["student"], serde_json::Value::Null);
 }
+
+// Catches: two students with the same name whose rows read the same once the name column is
+// cut to fit 80 columns (the paths that tell them apart were cut off).
+#[test]
+fn students_with_one_name_are_told_apart_at_80_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for period in ["period-one", "period-two"] {
+        let folder = dir.path().join("a-long-class-folder").join(period);
+        fs::create_dir_all(&folder).unwrap();
+        let file = folder.join("ada.json");
+        ok(gradtutor()
+            .arg("--progress")
+            .arg(&file)
+            .args(["progress", "--name", "Ada Lovelace"]));
+        files.push(file);
+    }
+    let out = ok(gradtutor().arg("roster").args(&files));
+    let rows: Vec<&str> = out.lines().filter(|l| l.contains("0/12")).collect();
+    assert_eq!(rows.len(), 2, "{out}");
+    let name_of = |row: &str| row.split("  ").next().unwrap().to_string();
+    assert_ne!(name_of(rows[0]), name_of(rows[1]), "{out}");
+    for (k, file) in files.iter().enumerate() {
+        let note = format!("[{}] Ada Lovelace ({})", k + 1, file.display());
+        assert!(
+            out.replace("\n    ", "").contains(&note),
+            "no note {note} in\n{out}"
+        );
+    }
+    assert!(out.lines().all(|l| l.chars().count() <= 80), "{out}");
+}

@@ -111,6 +111,7 @@ fn students(out: &mut String, class: &Class, width: usize) {
     let name_w = natural.min(wanted.max(12)).max(7);
     let per_block = (width.saturating_sub(fixed(name_w)) / (col + 1)).max(1);
     let ids: Vec<u32> = class.bank.questions.iter().map(|q| q.id).collect();
+    let (shown, notes) = shown_names(class, name_w);
     for (block, chunk) in (0..n).collect::<Vec<_>>().chunks(per_block).enumerate() {
         if block > 0 {
             let _ = writeln!(out);
@@ -128,7 +129,7 @@ fn students(out: &mut String, class: &Class, width: usize) {
             let _ = write!(line, " {:>col$}", ids[q]);
         }
         let _ = writeln!(out, "{line}");
-        for s in &class.students {
+        for (s, shown) in class.students.iter().zip(&shown) {
             let (studied, quiz) = match block {
                 0 => (
                     format!("{}/{n}", s.record.studied()),
@@ -136,10 +137,7 @@ fn students(out: &mut String, class: &Class, width: usize) {
                 ),
                 _ => (String::new(), String::new()),
             };
-            let mut line = format!(
-                "{:<name_w$}  {studied:>studied_w$}  {quiz:>quiz_w$}",
-                truncate(&s.name, name_w)
-            );
+            let mut line = format!("{shown:<name_w$}  {studied:>studied_w$}  {quiz:>quiz_w$}");
             for &q in chunk {
                 let cell = s.record.questions[q].score().map_or("—".into(), whole);
                 let _ = write!(line, " {cell:>col$}");
@@ -147,6 +145,39 @@ fn students(out: &mut String, class: &Class, width: usize) {
             let _ = writeln!(out, "{}", line.trim_end());
         }
     }
+    if !notes.is_empty() {
+        let _ = writeln!(out);
+    }
+    for (k, name) in notes.iter().enumerate() {
+        let note = format!("[{}] {name}", k + 1);
+        let _ = writeln!(out, "{}", crate::ui::wrap(&note, width).join("\n    "));
+    }
+}
+
+/// Each student's name cut to `name_w`; where two cut names would read the same, each of
+/// those ends in a mark `[k]` instead, and the notes give the whole names.
+fn shown_names(class: &Class, name_w: usize) -> (Vec<String>, Vec<String>) {
+    let cut: Vec<String> = class
+        .students
+        .iter()
+        .map(|s| truncate(&s.name, name_w))
+        .collect();
+    let mut notes = Vec::new();
+    let shown = cut
+        .iter()
+        .zip(&class.students)
+        .map(|(c, s)| {
+            let alike = cut.iter().filter(|o| *o == c).count();
+            if alike == 1 || *c == s.name {
+                return c.clone();
+            }
+            notes.push(s.name.clone());
+            let mark = format!(" [{}]", notes.len());
+            let room = name_w.saturating_sub(mark.chars().count()).max(1);
+            format!("{}{mark}", truncate(&s.name, room))
+        })
+        .collect();
+    (shown, notes)
 }
 
 /// The question table: id, slug, how many studied and quizzed it, the average, the item most
