@@ -116,7 +116,7 @@ fn any_path(s: &str) -> Result<PathBuf, String> {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// List the question bank: id, title and paired experiment.
+    /// List the question bank: id, slug, title and paired experiment.
     List,
     /// Show a question's explanation, then run its experiment.
     Ask(AskArgs),

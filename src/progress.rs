@@ -321,8 +321,7 @@ impl Store {
             "something else"
         };
         Err(anyhow!(
-            "{} is not a regular file (it is {kind}); give a file to keep progress in with \
-             --progress FILE",
+            "{} is not a regular file (it is {kind}); a progress file must be one",
             self.path.display()
         ))
     }
