@@ -410,3 +410,90 @@ fn the_derivative_from_the_output_is_the_derivative_bit_for_bit() {
         assert!(!phi.df_from_output(), "{name} keeps φ′");
     }
 }
+
+// Catches: Q not orthonormal (a wrong QR, Q and R confused), the wide case not transposed,
+// the gain left out, or a kernel that differs between two draws of one seed.
+#[test]
+fn orthogonal_kernels_have_orthonormal_columns_or_rows_times_the_gain() {
+    for (fan_in, fan_out, gain) in [(64, 64, 1.0), (96, 40, 1.0), (24, 70, 2.5)] {
+        let init = Init::Orthogonal(Some(gain));
+        let w = init.kernel::<f64, _>(fan_in, fan_out, &mut rng::layer(7, 3));
+        assert_eq!(w.dim(), (fan_in, fan_out));
+        // Orthonormal along the shorter side: WᵀW = g²I (tall or square), WWᵀ = g²I (wide).
+        let gram = if fan_in >= fan_out {
+            w.t().dot(&w)
+        } else {
+            w.dot(&w.t())
+        };
+        let n = gram.nrows();
+        for i in 0..n {
+            for j in 0..n {
+                let want = if i == j { gain * gain } else { 0.0 };
+                assert!(
+                    (gram[[i, j]] - want).abs() < 1e-10,
+                    "{fan_in}×{fan_out}: gram[{i},{j}] = {}",
+                    gram[[i, j]]
+                );
+            }
+        }
+        let again = init.kernel::<f64, _>(fan_in, fan_out, &mut rng::layer(7, 3));
+        assert_eq!(w, again, "the same stream gives the same kernel");
+        // Var(W) as the theory uses it: mean square gain²/max(fan_in, fan_out).
+        let mean_square = w.iter().map(|v| v * v).sum::<f64>() / w.len() as f64;
+        let want = init.variance(fan_in, fan_out).unwrap();
+        assert!(
+            (mean_square - want).abs() < 1e-12,
+            "{mean_square} vs {want}"
+        );
+    }
+}
+
+// Catches: a kernel that is not the Q (with R's diagonal positive, which makes Q unique and
+// uniform over the orthogonal group) of the Gaussian matrix drawn row by row from the layer's
+// stream: another draw order, or a Q whose R has a negative diagonal entry.
+#[test]
+fn orthogonal_kernel_is_the_sign_corrected_q_of_the_drawn_gaussian_matrix() {
+    use rand::RngExt;
+    use rand_distr::StandardNormal;
+    let (n, m) = (12, 5);
+    let w = Init::Orthogonal(None).kernel::<f64, _>(n, m, &mut rng::layer(1, 0));
+    let mut draws = rng::layer(1, 0);
+    let a = Array2::from_shape_simple_fn((n, m), || draws.sample::<f64, _>(StandardNormal));
+    // A = QR with Q = W: R = WᵀA is upper triangular with a positive diagonal.
+    let r = w.t().dot(&a);
+    for i in 0..m {
+        assert!(r[[i, i]] > 0.0, "R[{i},{i}] = {}", r[[i, i]]);
+        for j in 0..i {
+            assert!(r[[i, j]].abs() < 1e-10, "R[{i},{j}] = {}", r[[i, j]]);
+        }
+    }
+    assert!((w.dot(&r) - &a).iter().all(|d| d.abs() < 1e-10), "QR = A");
+}
+
+// Catches: an orthogonal init whose variance the theory gets wrong, or a backward pass that
+// does not multiply by Wᵀ: through linear layers with square orthogonal kernels the backprop
+// signal keeps its norm exactly (χ = 1), layer after layer.
+#[test]
+fn linear_layers_with_orthogonal_kernels_keep_the_signal_norm_exactly() {
+    let mut cfg = ProbeConfig::canonical(12, 32, 16, 32);
+    cfg.spec.activation = Activation::Linear;
+    cfg.spec.init = Init::Orthogonal(None);
+    cfg.spec.output_init = Init::Orthogonal(None);
+    cfg.precision = Precision::F64;
+    let p = gradtutor::predict(&cfg).unwrap();
+    assert!(
+        p.chi.iter().all(|c| (c - 1.0).abs() < 1e-12),
+        "χ {:?}",
+        p.chi
+    );
+    let r = gradtutor::probe(&cfg, 1 << 30).unwrap();
+    let out = r.layers.last().unwrap().signal_norm;
+    for l in &r.layers {
+        assert!(
+            ((l.signal_norm - out) / out).abs() < 1e-12,
+            "layer {}: ‖∂L/∂h‖ {} vs {out} at the output",
+            l.layer,
+            l.signal_norm
+        );
+    }
+}

@@ -38,6 +38,9 @@ pub enum Init {
     Normal(Option<f64>),
     /// U(±a) with a fixed a.
     Uniform(Option<f64>),
+    /// A (semi-)orthogonal kernel times a gain (default 1): the sign-corrected QR of a
+    /// Gaussian matrix, as `torch.nn.init.orthogonal_` (Saxe et al. 2014).
+    Orthogonal(Option<f64>),
     /// Every weight 0.
     Zeros,
     /// Every weight c.
@@ -55,6 +58,7 @@ pub const INIT_NAMES: &[&str] = &[
     "torch-default",
     "normal:STD",
     "uniform:LIMIT",
+    "orthogonal[:GAIN]",
     "zeros",
     "constant:VALUE",
 ];
@@ -81,6 +85,12 @@ impl Init {
             return Err(format!(
                 "'{self}' already sets its scale ({own}); drop --std {given} or write the \
                  initializer's name alone"
+            ));
+        }
+        if let (Some(given), Init::Orthogonal(_)) = (scale, self) {
+            return Err(format!(
+                "--std {given} sets the scale of --init normal, uniform or constant; an \
+                 orthogonal kernel takes a gain instead: write 'orthogonal:{given}'"
             ));
         }
         if let (Some(given), false) = (scale, self.takes_scale()) {
@@ -131,6 +141,8 @@ impl Init {
             Init::TorchDefault => 1.0 / (3.0 * fi),
             Init::Normal(s) => s.unwrap_or(0.0).powi(2),
             Init::Uniform(a) => a.unwrap_or(0.0).powi(2) / 3.0,
+            // Unit rows or columns along the longer side: mean square 1/max(fan_in, fan_out).
+            Init::Orthogonal(g) => g.unwrap_or(1.0).powi(2) / fi.max(fo),
             Init::Zeros => 0.0,
             Init::Constant(_) => return None,
         })
@@ -175,10 +187,39 @@ impl Init {
             Init::HeUniform => uniform((6.0 / fi).sqrt(), rng),
             Init::TorchDefault => uniform(1.0 / fi.sqrt(), rng),
             Init::Uniform(a) => uniform(a.unwrap_or(0.0), rng),
+            Init::Orthogonal(g) => orthogonal(fan_in, fan_out, g.unwrap_or(1.0), rng),
             Init::Zeros => Array2::from_elem(shape, F::of(0.0)),
             Init::Constant(c) => Array2::from_elem(shape, F::of(c.unwrap_or(0.0))),
         }
     }
+}
+
+/// A `fan_in × fan_out` kernel with orthonormal columns (fan_in ≥ fan_out) or rows, times
+/// `gain`: Q of the QR of a Gaussian matrix drawn row by row, each column of Q multiplied by
+/// the sign of R's diagonal so that Q is uniform over the orthogonal group.
+fn orthogonal<F: Real, R: Rng>(fan_in: usize, fan_out: usize, gain: f64, rng: &mut R) -> Array2<F> {
+    let (tall, wide) = (fan_in.max(fan_out), fan_in.min(fan_out));
+    let mut a = nalgebra::DMatrix::<f64>::zeros(tall, wide);
+    for i in 0..tall {
+        for j in 0..wide {
+            a[(i, j)] = rng.sample(StandardNormal);
+        }
+    }
+    let qr = a.qr();
+    let (mut q, r) = (qr.q(), qr.r());
+    for j in 0..wide {
+        if r[(j, j)] < 0.0 {
+            q.column_mut(j).neg_mut();
+        }
+    }
+    Array2::from_shape_fn((fan_in, fan_out), |(i, j)| {
+        let v = if fan_in >= fan_out {
+            q[(i, j)]
+        } else {
+            q[(j, i)]
+        };
+        F::of(gain * v)
+    })
 }
 
 /// One draw of U(−limit, limit).
@@ -202,6 +243,7 @@ impl fmt::Display for Init {
             Init::TorchDefault => f.write_str("torch-default"),
             Init::Normal(s) => with(f, "normal", s),
             Init::Uniform(a) => with(f, "uniform", a),
+            Init::Orthogonal(g) => with(f, "orthogonal", g),
             Init::Zeros => f.write_str("zeros"),
             Init::Constant(c) => with(f, "constant", c),
         }
@@ -230,6 +272,7 @@ impl FromStr for Init {
             "torch-default" => plain(Init::TorchDefault),
             "normal" => Ok(Init::Normal(positive("standard deviation")?)),
             "uniform" => Ok(Init::Uniform(positive("limit")?)),
+            "orthogonal" => Ok(Init::Orthogonal(positive("gain")?)),
             "zeros" | "zero" => plain(Init::Zeros),
             "constant" => Ok(Init::Constant(param)),
             _ => Err(format!(
