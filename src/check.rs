@@ -56,7 +56,7 @@ pub fn check(dir: &Path, max_bytes: u64) -> Result<Findings> {
             }
         }
     }
-    let reports = crate::nn::parallel::map(wanted.len(), usize::MAX, |k| {
+    let reports = crate::nn::parallel::map_each(wanted.len(), |k| {
         let (_, settings, i) = wanted[k];
         questions[i].experiment.run(settings, max_bytes)
     });

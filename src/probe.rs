@@ -3,9 +3,7 @@
 //! gradtutor prints comes from here.
 
 use crate::format::human_bytes;
-use crate::nn::batchnorm::BnGrad;
-use crate::nn::dense::DenseGrad;
-use crate::nn::network::{Backward, Tape};
+use crate::nn::network::{Backward, Tape, layer_tensors};
 use crate::nn::{self, Activation, Init, Network, Real, Spec, loss, mean_std, optim};
 use anyhow::{Result, bail};
 use clap::ValueEnum;
@@ -460,11 +458,17 @@ pub fn measure<F: Real>(
         // Each layer's gradients are measured and dropped as backprop produces them, so the
         // probe never holds every ∂L/∂W at once.
         let mut grads = vec![GradFigures::default(); net.depth() + 1];
+        let mut norms = vec![Vec::new(); net.depth() + 1];
         let pass = net.backward_each(&tape, dlogits, false, |l, dense, bn| {
-            grads[l] = GradFigures::of(&dense, bn.as_ref());
+            grads[l] = GradFigures::of(&dense.dw);
+            norms[l] = layer_tensors(&dense, bn.as_ref())
+                .iter()
+                .map(nn::norm)
+                .collect();
         });
-        let parts: Vec<f64> = grads.iter().flat_map(|g| g.tensor_norms.clone()).collect();
-        let global = nn::stats::norm_of(&parts);
+        // The global norm over the same per-tensor norms, in the same order, as
+        // optim::global_norm takes over kept gradients.
+        let global = nn::stats::norm_of(&norms.concat());
         return layers_measured(net, &tape, &pass.signal_norms, &grads, loss, global);
     };
     let mut back = net.backward(&tape, dlogits, false);
@@ -483,8 +487,8 @@ pub fn figures<F: Real>(
     let g = &back.grads;
     let work = g.hidden.iter().map(|h| h.dense.dw.len()).sum::<usize>() + g.output.dw.len();
     let grads = nn::parallel::map(net.depth() + 1, work, |l| match g.hidden.get(l) {
-        Some(h) => GradFigures::of(&h.dense, h.bn.as_ref()),
-        None => GradFigures::of(&g.output, None),
+        Some(h) => GradFigures::of(&h.dense.dw),
+        None => GradFigures::of(&g.output.dw),
     });
     layers_measured(
         net,
@@ -496,28 +500,18 @@ pub fn figures<F: Real>(
     )
 }
 
-/// What the figures need of one layer's gradients.
+/// What the figures need of one layer's gradients: ‖∂L/∂W‖ and the units' spread (see
+/// [`kernel_grad_figures`]).
 #[derive(Clone, Debug, Default)]
 struct GradFigures {
-    /// ‖∂L/∂W‖ and the units' spread (see [`kernel_grad_figures`]).
     norm: f64,
     spread: f64,
-    /// ‖·‖ of ∂L/∂W, ∂L/∂b (and ∂L/∂γ, ∂L/∂β), in [`nn::network::Grads::tensors`] order.
-    tensor_norms: Vec<f64>,
 }
 
 impl GradFigures {
-    fn of<F: Real>(dense: &DenseGrad<F>, bn: Option<&BnGrad<F>>) -> Self {
-        let (norm, spread) = kernel_grad_figures(&dense.dw);
-        let mut tensor_norms = vec![nn::norm(&dense.dw), nn::norm(&dense.db)];
-        if let Some(bn) = bn {
-            tensor_norms.extend([nn::norm(&bn.dgamma), nn::norm(&bn.dbeta)]);
-        }
-        GradFigures {
-            norm,
-            spread,
-            tensor_norms,
-        }
+    fn of<F: Real>(dw: &Array2<F>) -> Self {
+        let (norm, spread) = kernel_grad_figures(dw);
+        GradFigures { norm, spread }
     }
 }
 

@@ -347,21 +347,27 @@ fn draw_kernels<F: Real>(spec: &Spec, seed: u64) -> Vec<Array2<F>> {
     super::parallel::map(fans.len(), weights, draw)
 }
 
+/// One layer's gradient tensors in the order of [`Grads::tensors`]: ∂L/∂W, ∂L/∂b, then
+/// ∂L/∂γ, ∂L/∂β with batch norm.
+pub fn layer_tensors<'a, F>(
+    dense: &'a DenseGrad<F>,
+    bn: Option<&'a BnGrad<F>>,
+) -> Vec<ArrayViewD<'a, F>> {
+    let mut out = vec![dense.dw.view().into_dyn(), dense.db.view().into_dyn()];
+    if let Some(b) = bn {
+        out.extend([b.dgamma.view().into_dyn(), b.dbeta.view().into_dyn()]);
+    }
+    out
+}
+
 impl<F: Real> Grads<F> {
     /// Every gradient tensor, in the order of [`Network::params_mut`].
     pub fn tensors(&self) -> Vec<ArrayViewD<'_, F>> {
-        let mut out = Vec::new();
-        for g in &self.hidden {
-            out.push(g.dense.dw.view().into_dyn());
-            out.push(g.dense.db.view().into_dyn());
-            if let Some(b) = &g.bn {
-                out.push(b.dgamma.view().into_dyn());
-                out.push(b.dbeta.view().into_dyn());
-            }
-        }
-        out.push(self.output.dw.view().into_dyn());
-        out.push(self.output.db.view().into_dyn());
-        out
+        let hidden = self.hidden.iter().map(|g| (&g.dense, g.bn.as_ref()));
+        hidden
+            .chain([(&self.output, None)])
+            .flat_map(|(dense, bn)| layer_tensors(dense, bn))
+            .collect()
     }
 
     /// Every gradient tensor, mutable, in the order of [`Network::params_mut`].

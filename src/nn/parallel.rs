@@ -57,3 +57,9 @@ pub fn map<T: Send>(n: usize, work: usize, f: impl Fn(usize) -> T + Sync) -> Vec
     done.sort_by_key(|&(i, _)| i);
     done.into_iter().map(|(_, v)| v).collect()
 }
+
+/// [`map`] for items each large enough to be worth a thread (whole experiment runs, training
+/// runs): spread over the cores whatever their number.
+pub fn map_each<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    map(n, usize::MAX, f)
+}

@@ -56,11 +56,10 @@ impl Section<'_> {
 /// some), the questions on every core, so that every format shows the same figures.
 pub fn measure(bank: &Bank, max_bytes: u64, training: Training) -> Result<Handout<'_>> {
     let qs = &bank.questions;
-    let sections = crate::nn::parallel::map(qs.len(), usize::MAX, |i| {
-        section(&qs[i], max_bytes, training)
-    })
-    .into_iter()
-    .collect::<Result<Vec<_>>>()?;
+    let sections =
+        crate::nn::parallel::map_each(qs.len(), |i| section(&qs[i], max_bytes, training))
+            .into_iter()
+            .collect::<Result<Vec<_>>>()?;
     Ok(Handout { bank, sections })
 }
 

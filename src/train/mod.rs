@@ -400,7 +400,7 @@ pub fn train(
 fn run_all<F: Real>(cfg: &TrainConfig, progress: &(dyn Fn(usize) + Sync)) -> Result<TrainReport> {
     let data = Dataset::<F>::generate(cfg.data)?;
     // The configurations train independently, on every core, from the same data and batches.
-    let runs = crate::nn::parallel::map(cfg.variants.len(), usize::MAX, |i| {
+    let runs = crate::nn::parallel::map_each(cfg.variants.len(), |i| {
         run_one(cfg, &cfg.variants[i], &data, progress)
     })
     .into_iter()
