@@ -19,14 +19,13 @@ fn main() {
     let mut code = String::from(
         "/// The question files built into the binary: (file name, contents).\npub const EMBEDDED: &[(&str, &str)] = &[\n",
     );
-    // Read at run time: `env!` would bake in the folder the build script was compiled in.
-    let root = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    // The path is spelled with the crate's own `env!("CARGO_MANIFEST_DIR")`, resolved when the
+    // crate compiles: a path written out here would go stale when a target folder is shared
+    // by two checkouts, since this script only reruns when `questions/` changes.
     for n in &names {
-        let path = Path::new(&root).join("questions").join(n);
         let _ = writeln!(
             code,
-            "    ({n:?}, include_str!({:?})),",
-            path.display().to_string()
+            "    ({n:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/questions/{n}\"))),"
         );
     }
     code.push_str("];\n");
