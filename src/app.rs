@@ -191,9 +191,11 @@ fn ask(cli: &Cli, args: &AskArgs, ui: &Ui, out: &mut dyn Write) -> Result<()> {
     writeln!(out)?;
     write!(out, "{}", text::render(&report, ui))?;
     if let Some(t) = q.train.as_ref().filter(|_| !args.no_train) {
-        look_for(out, ui, "Training", &t.takeaway, &t.command())?;
-        writeln!(out)?;
+        // Trained first: the takeaway may quote its figures.
         let report = run_training(&t.settings, cli.max_memory, false)?;
+        let takeaway = crate::bank::fill_training(&t.takeaway, &report);
+        look_for(out, ui, "Training", &takeaway, &t.command())?;
+        writeln!(out)?;
         write!(out, "{}", training::render(&report, ui))?;
     }
     Ok(())

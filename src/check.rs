@@ -8,6 +8,7 @@ use crate::format::{count, num, pretty, sci, thousands};
 use crate::render::text;
 use crate::report::{Figure, Report};
 use crate::settings::Settings;
+use crate::train::TrainReport;
 use crate::ui::Ui;
 use anyhow::Result;
 use std::path::Path;
@@ -56,11 +57,46 @@ pub fn check(dir: &Path, max_bytes: u64) -> Result<Findings> {
             }
         }
     }
-    let reports = crate::nn::parallel::map_each(wanted.len(), |k| {
-        let (_, settings, i) = wanted[k];
-        questions[i].experiment.run(settings, max_bytes)
+    // And every training comparison a claim quotes, on the same cores.
+    let trained: Vec<usize> = (0..questions.len())
+        .filter(|&i| questions[i].claims.iter().any(|c| c.is_training()))
+        .collect();
+    enum Made {
+        Run(Result<Report>),
+        Training(Result<TrainReport>),
+    }
+    let mut made = crate::nn::parallel::map_each(wanted.len() + trained.len(), |k| {
+        match k.checked_sub(wanted.len()) {
+            None => {
+                let (_, settings, i) = wanted[k];
+                Made::Run(questions[i].experiment.run(settings, max_bytes))
+            }
+            Some(t) => {
+                let q = &questions[trained[t]];
+                let train = q
+                    .train
+                    .as_ref()
+                    .expect("a training claim loads with [train]");
+                Made::Training(train.run(max_bytes))
+            }
+        }
     });
-    for (q, needs) in questions.iter().zip(&needs) {
+    let trainings: Vec<Result<TrainReport>> = made
+        .split_off(wanted.len())
+        .into_iter()
+        .map(|m| match m {
+            Made::Training(t) => t,
+            Made::Run(_) => unreachable!("runs come first"),
+        })
+        .collect();
+    let reports: Vec<Result<Report>> = made
+        .into_iter()
+        .map(|m| match m {
+            Made::Run(r) => r,
+            Made::Training(_) => unreachable!("trainings come last"),
+        })
+        .collect();
+    for (i, (q, needs)) in questions.iter().zip(&needs).enumerate() {
         let runs = Runs {
             done: needs
                 .iter()
@@ -73,7 +109,8 @@ pub fn check(dir: &Path, max_bytes: u64) -> Result<Findings> {
                 })
                 .collect(),
         };
-        run_question(q, &runs, &mut problems);
+        let training = trained.iter().position(|&t| t == i).map(|t| &trainings[t]);
+        run_question(q, &runs, training, &mut problems);
     }
     Ok(Findings {
         questions: questions.len(),
@@ -86,7 +123,12 @@ pub fn check(dir: &Path, max_bytes: u64) -> Result<Findings> {
 }
 
 /// Runs one question's numeric items and claims, each experiment configuration once.
-fn run_question(q: &Question, runs: &Runs, problems: &mut Vec<String>) {
+fn run_question(
+    q: &Question,
+    runs: &Runs,
+    training: Option<&Result<TrainReport>>,
+    problems: &mut Vec<String>,
+) {
     for item in q.quiz.iter().filter(|i| !i.is_choice()) {
         let place = format!("{}:{}", q.source, item.line);
         let measured = runs
@@ -114,9 +156,16 @@ fn run_question(q: &Question, runs: &Runs, problems: &mut Vec<String>) {
     for claim in &q.claims {
         let (line, col) = claim.at;
         let place = format!("{}:{line}:{col}", q.source);
-        let value = runs
-            .get(&claim.settings(&q.experiment))
-            .and_then(|r| crate::bank::read_figure(r, claim.figure, claim.run.as_deref()));
+        let value = match claim.is_training() {
+            false => runs
+                .get(&claim.settings(&q.experiment))
+                .and_then(|r| claim.read(r)),
+            true => match training {
+                Some(Ok(t)) => claim.read_training(t),
+                Some(Err(e)) => Err(anyhow::anyhow!("the [train] comparison failed: {e:#}")),
+                None => Err(anyhow::anyhow!("the [train] comparison was not run")),
+            },
+        };
         match value {
             Err(e) => problems.push(format!("{place}: claim: {e:#}")),
             Ok(v) if !(claim.min..=claim.max).contains(&v) => problems.push(format!(
@@ -167,10 +216,12 @@ fn view_of(report: &Report, label: &str) -> Report {
 fn settings_needed(q: &Question) -> Vec<Settings> {
     let mut needed: Vec<Settings> = Vec::new();
     let items = q.quiz.iter().filter(|i| !i.is_choice());
-    for s in items
-        .map(|item| item.settings(&q.experiment))
-        .chain(q.claims.iter().map(|c| c.settings(&q.experiment)))
-    {
+    for s in items.map(|item| item.settings(&q.experiment)).chain(
+        q.claims
+            .iter()
+            .filter(|c| !c.is_training())
+            .map(|c| c.settings(&q.experiment)),
+    ) {
         if !needed.contains(&s) {
             needed.push(s);
         }

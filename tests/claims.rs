@@ -166,3 +166,113 @@ fn the_built_in_bank_with_one_claim_made_false_fails_at_that_claim() {
         )))
         .stderr(predicates::str::contains("1 problem in"));
 }
+
+/// A small `[train]` comparison: SGD against Adam on a 4-layer sigmoid net, 50 steps.
+const TRAIN: &str = "[train]\ncompare = \"sigmoid/xavier-normal@sgd,sigmoid/xavier-normal@adam\"\n\
+                     depth = 4\nsteps = 50\n";
+
+/// That comparison, trained by the library.
+fn trained() -> gradtutor::TrainReport {
+    let settings = gradtutor::TrainSettings {
+        compare: Some("sigmoid/xavier-normal@sgd,sigmoid/xavier-normal@adam".into()),
+        depth: Some(4),
+        steps: Some(50),
+        ..Default::default()
+    };
+    gradtutor::train(&settings.config().unwrap(), 1 << 30, &|_| {}).unwrap()
+}
+
+#[test]
+fn a_training_takeaway_is_filled_from_the_training_run() {
+    let take = "takeaway = \"SGD moves layer 1 by {update-ratio-first@sigmoid/xavier-normal@sgd}, \
+                Adam by {update-ratio-first@sigmoid/xavier-normal@adam}; loss {final-loss}.\"\n";
+    let dir = bank("A", &format!("{TRAIN}{take}"));
+    let out = gradtutor()
+        .args(["--questions", dir.path().to_str().unwrap(), "ask", "1"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap().replace('\n', " ");
+    let report = trained();
+    let ratio = |i: usize| gradtutor::format_figure(report.runs[i].median_update_ratios()[0]);
+    let loss = gradtutor::format_figure(report.runs[0].last().1.loss);
+    let want = format!(
+        "SGD moves layer 1 by {}, Adam by {}; loss {loss}.",
+        ratio(0),
+        ratio(1)
+    );
+    // The takeaway is wrapped at 80 columns; compare with single spaces.
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(text.contains(&want), "{want}\n{text}");
+    assert_ne!(ratio(0), ratio(1));
+}
+
+#[test]
+fn training_claims_are_checked_and_refused_where_they_cannot_be_measured() {
+    let v = trained().runs[1].median_update_ratios()[0];
+    let claim = |lo: f64, hi: f64| {
+        format!(
+            "[[claim]]\nfigure = \"update-ratio-first\"\nrun = \"sigmoid/xavier-normal@adam\"\n\
+             min = {lo:e}\nmax = {hi:e}\ntext = \"Adam moves layer 1\"\n"
+        )
+    };
+    let with_train = |rest: &str| format!("{TRAIN}takeaway = \"t\"\n{rest}");
+    let good = bank("A", &with_train(&claim(v * 0.9, v * 1.1)));
+    gradtutor()
+        .args(["check", good.path().to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("1 claim, no problems"));
+    let bad = bank("A", &with_train(&claim(v * 2.0, v * 3.0)));
+    gradtutor()
+        .args(["check", bad.path().to_str().unwrap()])
+        .assert()
+        .failure()
+        .stdout(predicates::str::contains(format!(
+            "false claim: update-ratio-first of run 'sigmoid/xavier-normal@adam' is {}",
+            gradtutor::format_figure(v)
+        )));
+    // Refused at load time: no [train] table, an unknown configuration, `settings`, and an
+    // unknown figure in a [train] takeaway.
+    for (file, says) in [
+        (
+            bank("A", &claim(0.0, 1.0)),
+            "q.toml:12:1: the figure update-ratio-first is one of a training comparison, and \
+             this file has no [train] table",
+        ),
+        (
+            bank(
+                "A",
+                &with_train(&claim(0.0, 1.0).replace("@adam", "@adamw")),
+            ),
+            "has no configuration 'sigmoid/xavier-normal@adamw'; did you mean \
+             'sigmoid/xavier-normal@adam'?",
+        ),
+        (
+            bank(
+                "A",
+                &with_train(&format!("{}settings = {{ depth = 3 }}\n", claim(0.0, 1.0))),
+            ),
+            "`settings` applies to figures of the experiment",
+        ),
+        (
+            bank("A", &format!("{TRAIN}takeaway = \"{{final-los}}\"\n")),
+            "{final-los} is not a figure of a training run; did you mean {final-loss}?",
+        ),
+        (
+            bank(
+                "A",
+                &with_train(&claim(0.0, 1.0).replace("update-ratio-first", "ratio")),
+            ),
+            "unknown figure 'ratio'; figures of the experiment's run: grad-orders-drop",
+        ),
+    ] {
+        gradtutor()
+            .args(["check", file.path().to_str().unwrap()])
+            .assert()
+            .failure()
+            .stdout(predicates::str::contains(says));
+    }
+}

@@ -4,6 +4,7 @@
 
 use crate::report::Figure;
 use crate::settings::Settings;
+use crate::train::TrainFigure;
 use crate::train::settings::TrainSettings;
 
 /// The question-file format this build reads (`format_version = 1`).
@@ -167,7 +168,7 @@ impl QuizItem {
 /// `gradtutor check` runs the experiment and fails if the figure leaves the range.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Claim {
-    pub figure: Figure,
+    pub figure: Claimed,
     /// The run's label; the first run if none.
     pub run: Option<String>,
     pub min: f64,
@@ -180,7 +181,66 @@ pub struct Claim {
     pub at: (usize, usize),
 }
 
+/// What a claim bounds: a figure of the experiment's run (`grad-orders-drop`), or of a
+/// configuration of the `[train]` comparison (`update-ratio-first`). The two sets of names
+/// do not overlap, so the name alone says which.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Claimed {
+    Run(Figure),
+    Training(TrainFigure),
+}
+
+impl std::str::FromStr for Claimed {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        use clap::ValueEnum;
+        if let Ok(f) = Figure::from_str(s, false) {
+            return Ok(Claimed::Run(f));
+        }
+        if let Ok(f) = TrainFigure::from_str(s, false) {
+            return Ok(Claimed::Training(f));
+        }
+        let names = |v: &[String]| v.join(", ");
+        let run: Vec<String> = Figure::value_variants()
+            .iter()
+            .map(|f| f.to_string())
+            .collect();
+        let train: Vec<String> = TrainFigure::value_variants()
+            .iter()
+            .map(|f| f.to_string())
+            .collect();
+        Err(format!(
+            "unknown figure '{}'; figures of the experiment's run: {}; of the [train] \
+             comparison: {}",
+            crate::format::escape(s, 40),
+            names(&run),
+            names(&train)
+        ))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Claimed {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl std::fmt::Display for Claimed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Claimed::Run(x) => x.fmt(f),
+            Claimed::Training(x) => x.fmt(f),
+        }
+    }
+}
+
 impl Claim {
+    /// Whether the claim bounds a figure of the `[train]` comparison.
+    pub fn is_training(&self) -> bool {
+        matches!(self.figure, Claimed::Training(_))
+    }
+
     /// The settings the claim is measured with: the preset's, then the claim's own.
     pub fn settings(&self, preset: &Preset) -> Settings {
         match &self.settings {
@@ -191,18 +251,27 @@ impl Claim {
 }
 
 /// `{figure}` or `{figure@run}` in an answer, a key point or a takeaway: the figure of the
-/// run printed beside the text, filled in when the text is shown.
+/// run printed beside the text, filled in when the text is shown. In a `[train]` takeaway the
+/// figure is a [`TrainFigure`] and the run a configuration's label.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Placeholder {
-    pub figure: Figure,
+pub struct Placeholder<F = Figure> {
+    pub figure: F,
     pub run: Option<String>,
 }
+
+/// A placeholder found in a text: its byte range, and the placeholder or `Err(name)` where no
+/// figure has that name.
+pub type Found<F> = (std::ops::Range<usize>, Result<Placeholder<F>, String>);
 
 /// Every `{name}` or `{name@run}` of `text` whose name looks like a figure's (lowercase
 /// letters and hyphens), with its byte range: `Err(name)` where no figure has that name.
 /// Other braces (code, sets) are left alone.
-pub fn placeholders(text: &str) -> Vec<(std::ops::Range<usize>, Result<Placeholder, String>)> {
-    use clap::ValueEnum;
+pub fn placeholders(text: &str) -> Vec<Found<Figure>> {
+    placeholders_of(text)
+}
+
+/// As [`placeholders`], for figures of kind `F` (a [`TrainFigure`] in a `[train]` takeaway).
+pub fn placeholders_of<F: clap::ValueEnum>(text: &str) -> Vec<Found<F>> {
     let mut out = Vec::new();
     let mut from = 0;
     while let Some(open) = text[from..].find('{').map(|i| from + i) {
@@ -218,7 +287,7 @@ pub fn placeholders(text: &str) -> Vec<(std::ops::Range<usize>, Result<Placehold
             && name.chars().all(|c| c.is_ascii_lowercase() || c == '-')
             && run.is_none_or(|r| !r.trim().is_empty() && !r.contains('{'));
         if figure_like {
-            let parsed = Figure::from_str(name, false)
+            let parsed = F::from_str(name, false)
                 .map(|figure| Placeholder {
                     figure,
                     run: run.map(str::to_string),

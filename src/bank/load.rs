@@ -3,13 +3,14 @@
 //! goes. Every problem is collected with `path:line[:column]`; nothing stops at the first.
 
 use super::format::{
-    Claim, CodeBlock, FORMAT_VERSION, ItemKind, Preset, Question, QuizItem, TrainPreset,
-    parse_choice, placeholders,
+    Claim, Claimed, CodeBlock, FORMAT_VERSION, ItemKind, Preset, Question, QuizItem, TrainPreset,
+    parse_choice, placeholders, placeholders_of,
 };
 use crate::experiments;
 use crate::format::escape;
 use crate::report::Figure;
 use crate::settings::Settings;
+use crate::train::TrainFigure;
 use crate::train::settings::TrainSettings;
 use clap::ValueEnum;
 use serde::de::DeserializeOwned;
@@ -422,7 +423,8 @@ fn sections(f: &mut Fields<'_>, max_bytes: u64, p: &mut Problems) -> Sections {
         .into_iter()
         .map(|(t, at)| {
             let fields = Fields::new(t, at, "in [[claim]]: ");
-            claim(fields, experiment.as_ref(), max_bytes, p)
+            let train = train.as_ref().and_then(|t| t.as_ref());
+            claim(fields, experiment.as_ref(), train, max_bytes, p)
         })
         .collect();
     Sections {
@@ -659,15 +661,16 @@ const CLAIM_KEYS: &[&str] = &["figure", "run", "min", "max", "settings", "text"]
 fn claim(
     mut f: Fields<'_>,
     experiment: Option<&PresetRead>,
+    train: Option<&TrainPreset>,
     max_bytes: u64,
     p: &mut Problems,
 ) -> Option<Claim> {
     let at = f.start;
-    let figure = f.need::<Figure>("figure", p);
+    let figure = f.need::<Claimed>("figure", p);
     let run = f.get::<String>("run", p).map(|v| v.0);
     let min = f.need::<f64>("min", p);
     let max = f.need::<f64>("max", p);
-    let settings = f.get::<Settings>("settings", p).map(|v| v.0);
+    let settings = f.get::<Settings>("settings", p);
     let text = f.need::<String>("text", p);
     f.finish(CLAIM_KEYS, p);
     let (figure, (min, _), (max, _), (text, text_at)) = (figure?.0, min?, max?, text?);
@@ -688,22 +691,102 @@ fn claim(
         run,
         min,
         max,
-        settings,
+        settings: settings.as_ref().map(|s| s.0.clone()),
         text,
         at: line_col(p.text, at),
     };
-    if let Some(read) = experiment
-        && let Err(e) = read.measurable(
-            "this claim",
-            claim.settings.as_ref(),
-            claim.figure,
-            claim.run.as_deref(),
-            max_bytes,
-        )
-    {
-        p.at(at, e);
+    match claim.figure {
+        Claimed::Run(figure) => {
+            if let Some(read) = experiment
+                && let Err(e) = read.measurable(
+                    "this claim",
+                    claim.settings.as_ref(),
+                    figure,
+                    claim.run.as_deref(),
+                    max_bytes,
+                )
+            {
+                p.at(at, e);
+            }
+        }
+        Claimed::Training(figure) => {
+            if let Some((_, s_at)) = settings {
+                p.at(
+                    s_at,
+                    format_args!(
+                        "the claim's figure {figure} is measured on the [train] comparison as \
+                         the file sets it; `settings` applies to figures of the experiment"
+                    ),
+                );
+            }
+            match train {
+                None => p.at(
+                    at,
+                    format_args!(
+                        "the figure {figure} is one of a training comparison, and this file has \
+                         no [train] table"
+                    ),
+                ),
+                Some(t) => {
+                    if let Err(e) = has_configuration(t, claim.run.as_deref()) {
+                        p.at(at, e);
+                    }
+                }
+            }
+        }
     }
     Some(claim)
+}
+
+/// Whether the `[train]` comparison trains a configuration labelled `run` (any when `None`).
+fn has_configuration(t: &TrainPreset, run: Option<&str>) -> Result<(), String> {
+    let Ok(cfg) = t.settings.config() else {
+        return Ok(()); // Reported where the [train] table is read.
+    };
+    let labels: Vec<String> = cfg.variants.iter().map(|v| v.to_string()).collect();
+    match run {
+        Some(label) if !labels.iter().any(|l| l == label) => {
+            let hint = did_you_mean(label, labels.iter().map(String::as_str))
+                .map(|l| format!("; did you mean '{l}'?"))
+                .unwrap_or_default();
+            Err(format!(
+                "the [train] comparison has no configuration '{}'{hint} (its configurations: {})",
+                escape(label, 60),
+                labels.join(", ")
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Checks every placeholder of a `[train]` takeaway (at `at`) against its configurations.
+fn train_fills(t: &TrainPreset, at: usize, p: &mut Problems) {
+    for (_, found) in placeholders_of::<TrainFigure>(&t.takeaway) {
+        match found {
+            Err(name) => {
+                let names: Vec<String> = TrainFigure::value_variants()
+                    .iter()
+                    .map(|f| f.to_string())
+                    .collect();
+                let hint = did_you_mean(&name, names.iter().map(String::as_str))
+                    .map(|n| format!("; did you mean {{{n}}}?"))
+                    .unwrap_or_default();
+                p.at(
+                    at,
+                    format_args!(
+                        "{{{}}} is not a figure of a training run{hint} (figures: {})",
+                        escape(&name, 40),
+                        names.join(", ")
+                    ),
+                );
+            }
+            Ok(ph) => {
+                if let Err(e) = has_configuration(t, ph.run.as_deref()) {
+                    p.at(at, format_args!("placeholder {{{}}}: {e}", ph.figure));
+                }
+            }
+        }
+    }
 }
 
 /// `[train]`: the takeaway, then `train` settings; the comparison must be able to run.
@@ -713,14 +796,16 @@ fn train_preset(mut f: Fields<'_>, max_bytes: u64, p: &mut Problems) -> Option<T
     let keys = TrainSettings::keys();
     let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
     let settings = f.into_settings::<TrainSettings>(&["takeaway"], &keys, p)?;
-    let (takeaway, _) = takeaway?;
+    let (takeaway, takeaway_at) = takeaway?;
     if takeaway.trim().is_empty() {
         p.at(start, "the [train] takeaway is empty");
     }
     if let Err(e) = settings.config().and_then(|c| c.check(max_bytes)) {
         p.at(start, format_args!("the [train] preset cannot run: {e}"));
     }
-    Some(TrainPreset { takeaway, settings })
+    let preset = TrainPreset { takeaway, settings };
+    train_fills(&preset, takeaway_at, p);
+    Some(preset)
 }
 
 const ITEM_KEYS: &[&str] = &[

@@ -1,12 +1,16 @@
 //! Running a question's experiment, and a numeric quiz item's expected answer: its figure, read from a run of the question's
 //! experiment with the item's settings.
 
-use super::format::{Claim, ItemKind, Preset, Question, QuizItem, placeholders};
+use super::format::{
+    Claim, Claimed, ItemKind, Preset, Question, QuizItem, TrainPreset, placeholders,
+    placeholders_of,
+};
 use crate::experiments;
 use crate::format::escape;
 use crate::report::Figure;
 use crate::report::Report;
 use crate::settings::Settings;
+use crate::train::{TrainFigure, TrainReport};
 use anyhow::{Result, anyhow, bail};
 
 impl Question {
@@ -50,11 +54,33 @@ impl QuizItem {
     }
 }
 
+impl TrainPreset {
+    /// Whether the takeaway quotes a figure of the training runs.
+    pub fn quotes_figures(&self) -> bool {
+        !placeholders_of::<TrainFigure>(&self.takeaway).is_empty()
+    }
+
+    /// Trains the comparison, without a progress bar.
+    pub fn run(&self, max_bytes: u64) -> Result<TrainReport> {
+        self.settings.config()?.check(max_bytes)?.run(&|_| {})
+    }
+}
+
 impl Claim {
-    /// The claim's figure, measured by running the experiment with the claim's settings.
-    pub fn measure(&self, preset: &Preset, max_bytes: u64) -> Result<f64> {
-        let report = preset.run(&self.settings(preset), max_bytes)?;
-        read_figure(&report, self.figure, self.run.as_deref())
+    /// The claim's figure in `report`, a run of its experiment with the claim's settings.
+    pub fn read(&self, report: &Report) -> Result<f64> {
+        match self.figure {
+            Claimed::Run(f) => read_figure(report, f, self.run.as_deref()),
+            Claimed::Training(f) => bail!("{f} is a figure of the [train] comparison"),
+        }
+    }
+
+    /// The claim's figure in `training`, the question's `[train]` comparison.
+    pub fn read_training(&self, training: &TrainReport) -> Result<f64> {
+        match self.figure {
+            Claimed::Training(f) => crate::train::figure::read(training, f, self.run.as_deref()),
+            Claimed::Run(f) => bail!("{f} is a figure of the experiment's run"),
+        }
     }
 }
 
@@ -103,6 +129,23 @@ pub fn fill(text: &str, report: &Report) -> String {
         let value = p
             .ok()
             .and_then(|p| read_figure(report, p.figure, p.run.as_deref()).ok());
+        out.push_str(&value.map_or("n/a".into(), crate::format::figure));
+        last = range.end;
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
+/// `text` (a `[train]` takeaway) with each placeholder replaced by its figure in `report`,
+/// as the training table prints it; `n/a` where the configuration has no such figure.
+pub fn fill_training(text: &str, report: &TrainReport) -> String {
+    let mut out = String::new();
+    let mut last = 0;
+    for (range, p) in placeholders_of::<TrainFigure>(text) {
+        out.push_str(&text[last..range.start]);
+        let value = p
+            .ok()
+            .and_then(|p| crate::train::figure::read(report, p.figure, p.run.as_deref()).ok());
         out.push_str(&value.map_or("n/a".into(), crate::format::figure));
         last = range.end;
     }

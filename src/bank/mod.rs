@@ -7,7 +7,7 @@ pub mod load;
 mod measure;
 
 pub use format::{Claim, CodeBlock, ItemKind, Preset, Question, QuizItem, TrainPreset};
-pub use measure::{fill, read_figure};
+pub use measure::{fill, fill_training};
 
 use anyhow::{Result, bail};
 use std::collections::HashMap;

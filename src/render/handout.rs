@@ -4,7 +4,7 @@
 //! comparison. `markdown` and `html` only lay this out.
 
 use super::text;
-use crate::bank::{Bank, Question, fill};
+use crate::bank::{Bank, Question, fill, fill_training};
 use crate::report::Report;
 use crate::train::TrainReport;
 use crate::ui::Ui;
@@ -41,6 +41,8 @@ pub struct Section<'a> {
     pub output: String,
     /// For each quiz item: a numeric item's measured figure, `None` for a choice.
     pub figures: Vec<Option<f64>>,
+    /// The `[train]` takeaway with its placeholders filled from the training comparison.
+    pub train_takeaway: Option<String>,
     /// The training comparison, if the question has one and it was run.
     pub training: Option<TrainReport>,
 }
@@ -80,15 +82,22 @@ fn section(q: &Question, max_bytes: u64, training: Training) -> Result<Section<'
                 .map(Some),
         })
         .collect::<Result<Vec<_>>>()?;
-    let training = match (&q.train, training) {
-        (Some(t), Training::Run) => Some(t.settings.config()?.check(max_bytes)?.run(&|_| {})?),
+    // Trained for the HTML handout's charts, or for the figures its takeaway quotes.
+    let trained = match &q.train {
+        Some(t) if training == Training::Run || t.quotes_figures() => Some(t.run(max_bytes)?),
         _ => None,
     };
+    let train_takeaway = q.train.as_ref().map(|t| match &trained {
+        Some(report) => fill_training(&t.takeaway, report),
+        None => t.takeaway.clone(),
+    });
+    let training = trained.filter(|_| training == Training::Run);
     Ok(Section {
         question: q,
         answer: fill(&q.answer, &report),
         key_points: q.key_points.iter().map(|k| fill(k, &report)).collect(),
         takeaway: fill(&q.experiment.takeaway, &report),
+        train_takeaway,
         output,
         figures,
         training,

@@ -104,11 +104,11 @@ fn question(h: &mut String, s: &Section) -> Result<()> {
         &svg::demo_charts(&s.report),
         &format!("{}-demo", anchor(s)),
     )?;
-    if let Some(t) = &q.train {
+    if let (Some(t), Some(takeaway)) = (&q.train, &s.train_takeaway) {
         let _ = writeln!(
             h,
             "<h3>Training</h3>\n<p>{} Run it with <code>{}</code>.</p>",
-            inline(t.takeaway.trim()),
+            inline(takeaway.trim()),
             escape(&t.command())
         );
         if let Some(report) = &s.training {

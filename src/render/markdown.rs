@@ -71,11 +71,11 @@ fn question(md: &mut String, s: &Section) {
     }
     let _ = writeln!(md, "**Experiment** — {}\n", s.takeaway.trim());
     fenced(md, "text", &s.output);
-    if let Some(t) = &q.train {
+    if let (Some(t), Some(takeaway)) = (&q.train, &s.train_takeaway) {
         let _ = writeln!(
             md,
             "**Training** — {} Run it with `{}`.\n",
-            t.takeaway.trim(),
+            takeaway.trim(),
             t.command()
         );
     }

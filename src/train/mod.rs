@@ -2,6 +2,7 @@
 //! step and, at checkpoints, accuracy, per-layer gradient norms and how far each layer's
 //! weights moved. Several configurations train on identical data, batches and seeds.
 
+pub mod figure;
 pub mod settings;
 pub mod variant;
 mod verdict;
@@ -13,6 +14,7 @@ use crate::nn::{Network, Real, loss, norm};
 use crate::probe::{self, NonFinite, Precision, ProbeConfig};
 use anyhow::{Result, bail};
 use clap::ValueEnum;
+pub use figure::TrainFigure;
 use ndarray::{Array2, Axis};
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};

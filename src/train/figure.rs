@@ -1,0 +1,84 @@
+//! Figures of a training comparison that a question's `[train]` takeaway may quote and its
+//! `[[claim]]`s may bound: each read from a [`History`] exactly as the text view prints it.
+
+use super::{History, TrainReport};
+use crate::format::escape;
+use anyhow::{Result, anyhow};
+use clap::ValueEnum;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A figure of one configuration's training run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum TrainFigure {
+    /// Layer 1's median ‖ΔW‖/‖W‖ per step over the checkpoints (the `update` column).
+    UpdateRatioFirst,
+    /// The output layer's median ‖ΔW‖/‖W‖ per step over the checkpoints.
+    UpdateRatioLast,
+    /// ‖∂L/∂W_1‖ at the first checkpoint (step 1).
+    GradFirstStart,
+    /// ‖∂L/∂W_1‖ at the last checkpoint.
+    GradFirstEnd,
+    /// The loss on the whole training set after the last step.
+    FinalLoss,
+    /// Training-set accuracy after the last step, percent.
+    TrainAccuracy,
+    /// Test-set accuracy after the last step, percent.
+    TestAccuracy,
+}
+
+impl TrainFigure {
+    /// The figure's value in `run`, if it has one (a diverged run has no finite ratios).
+    pub fn of(self, run: &History) -> Option<f64> {
+        let first_grad =
+            |c: Option<&super::Checkpoint>| c.and_then(|c| c.grad_norms.first().copied());
+        let (_, train, test) = run.last();
+        let v = match self {
+            TrainFigure::UpdateRatioFirst => run.median_update_ratios().first().copied(),
+            TrainFigure::UpdateRatioLast => run.median_update_ratios().last().copied(),
+            TrainFigure::GradFirstStart => first_grad(run.checkpoints.first()),
+            TrainFigure::GradFirstEnd => first_grad(run.checkpoints.last()),
+            TrainFigure::FinalLoss => Some(train.loss),
+            TrainFigure::TrainAccuracy => Some(100.0 * train.accuracy),
+            TrainFigure::TestAccuracy => Some(100.0 * test.accuracy),
+        };
+        v.filter(|v| v.is_finite())
+    }
+}
+
+impl fmt::Display for TrainFigure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let v = self.to_possible_value().expect("no skipped variants");
+        f.write_str(v.get_name())
+    }
+}
+
+/// `figure` of the configuration labelled `run` in `report` (the first if none).
+pub fn read(report: &TrainReport, figure: TrainFigure, run: Option<&str>) -> Result<f64> {
+    let labels = || report.runs.iter().map(|h| h.label.as_str());
+    let chosen = match run {
+        Some(label) => report
+            .runs
+            .iter()
+            .find(|h| h.label == label)
+            .ok_or_else(|| {
+                anyhow!(
+                    "the training comparison has no configuration '{}'; its configurations are {}",
+                    escape(label, 60),
+                    labels().collect::<Vec<_>>().join(", ")
+                )
+            })?,
+        None => report
+            .runs
+            .first()
+            .ok_or_else(|| anyhow!("the training comparison trained nothing"))?,
+    };
+    figure.of(chosen).ok_or_else(|| {
+        anyhow!(
+            "the figure {figure} is not finite for configuration '{}': it diverged or never \
+             reached a checkpoint",
+            chosen.label
+        )
+    })
+}
