@@ -67,6 +67,6 @@ pub use theory::{Prediction, gaussian_mean, predict};
 pub use train::settings::TrainSettings;
 pub use train::{
     Chance, CheckedTrain, Checkpoint, Divergence, Eval, History, OptimizerName, TrainConfig,
-    TrainReport, Variant, train, verdict as train_verdict,
+    TrainFigure, TrainReport, Variant, train, verdict as train_verdict,
 };
 pub use ui::{ColorChoice, Style, Ui};

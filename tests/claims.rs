@@ -276,3 +276,33 @@ fn training_claims_are_checked_and_refused_where_they_cannot_be_measured() {
             .stdout(predicates::str::contains(says));
     }
 }
+
+#[test]
+fn a_diverged_run_has_its_step_and_no_final_state() {
+    use gradtutor::TrainFigure as F;
+    let settings = gradtutor::TrainSettings {
+        activation: Some("relu".parse().unwrap()),
+        init: Some("normal:1".parse().unwrap()),
+        steps: Some(50),
+        ..Default::default()
+    };
+    let report = gradtutor::train(&settings.config().unwrap(), 1 << 30, &|_| {}).unwrap();
+    let run = &report.runs[0];
+    let step = run
+        .diverged
+        .as_ref()
+        .expect("N(0, 1) ReLU weights diverge")
+        .step;
+    assert_eq!(F::DivergedStep.of(run), Some(step as f64));
+    assert_eq!(F::InitialLoss.of(run), Some(run.initial.train.loss));
+    for f in [F::FinalLoss, F::TrainAccuracy, F::TestAccuracy] {
+        assert_eq!(f.of(run), None, "{f}");
+    }
+    // A run that trains has step 0 and its last checkpoint's loss.
+    let ok = &trained().runs[0];
+    assert_eq!(F::DivergedStep.of(ok), Some(0.0));
+    assert_eq!(
+        F::FinalLoss.of(ok),
+        Some(ok.checkpoints.last().unwrap().train.loss)
+    );
+}

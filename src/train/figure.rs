@@ -20,12 +20,16 @@ pub enum TrainFigure {
     GradFirstStart,
     /// ‖∂L/∂W_1‖ at the last checkpoint.
     GradFirstEnd,
+    /// The loss on the whole training set before the first step.
+    InitialLoss,
     /// The loss on the whole training set after the last step.
     FinalLoss,
     /// Training-set accuracy after the last step, percent.
     TrainAccuracy,
     /// Test-set accuracy after the last step, percent.
     TestAccuracy,
+    /// The step at which a value overflowed or became NaN and training stopped; 0 if none did.
+    DivergedStep,
 }
 
 impl TrainFigure {
@@ -39,9 +43,12 @@ impl TrainFigure {
             TrainFigure::UpdateRatioLast => run.median_update_ratios().last().copied(),
             TrainFigure::GradFirstStart => first_grad(run.checkpoints.first()),
             TrainFigure::GradFirstEnd => first_grad(run.checkpoints.last()),
-            TrainFigure::FinalLoss => Some(train.loss),
-            TrainFigure::TrainAccuracy => Some(100.0 * train.accuracy),
-            TrainFigure::TestAccuracy => Some(100.0 * test.accuracy),
+            TrainFigure::InitialLoss => Some(run.initial.train.loss),
+            // A diverged run has no final state: its last checkpoint predates the overflow.
+            TrainFigure::FinalLoss => run.diverged.is_none().then_some(train.loss),
+            TrainFigure::TrainAccuracy => run.diverged.is_none().then_some(100.0 * train.accuracy),
+            TrainFigure::TestAccuracy => run.diverged.is_none().then_some(100.0 * test.accuracy),
+            TrainFigure::DivergedStep => Some(run.diverged.as_ref().map_or(0, |d| d.step) as f64),
         };
         v.filter(|v| v.is_finite())
     }
