@@ -249,3 +249,150 @@ fn the_recurrent_probe_is_refused_before_allocating_when_too_large() {
     let err = probe(&zero, 1 << 30).unwrap_err().to_string();
     assert!(err.contains("--seq-len must be at least 1"), "{err}");
 }
+
+fn gradtutor() -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("gradtutor").unwrap();
+    let progress = std::env::temp_dir().join(format!("gradtutor-rnn-{}.json", std::process::id()));
+    c.env_remove("GRADTUTOR_QUESTIONS")
+        .env_remove("GRADTUTOR_MAX_MEMORY")
+        .env_remove("GRADTUTOR_THREADS")
+        .env("GRADTUTOR_PROGRESS", progress)
+        .env("COLUMNS", "80");
+    c
+}
+
+fn json_of(args: &[&str]) -> serde_json::Value {
+    let out = gradtutor()
+        .args(args)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    serde_json::from_slice(&out).unwrap()
+}
+
+/// log₁₀(‖∂L/∂h_T‖ / ‖∂L/∂h_1‖) of the run labelled `label`.
+fn drop_of(report: &serde_json::Value, label: &str) -> f64 {
+    let run = report["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["label"] == label)
+        .unwrap_or_else(|| panic!("no run {label}"));
+    let steps = run["steps"].as_array().unwrap();
+    let norm = |s: &serde_json::Value| s["signal_norm"].as_f64().unwrap();
+    (norm(&steps[steps.len() - 1]) / norm(&steps[0])).log10()
+}
+
+// The acceptance run: per-step norms for t = 1 … 50 in every run; gain 1 decays far
+// less than gain 0.5, and the LSTM less than the RNN at gain 0.5. Figures pinned from the
+// default run (seed 42, f32).
+#[test]
+fn demo_recurrent_json_has_every_step_and_the_expected_ordering() {
+    let r = json_of(&["demo", "recurrent", "--seq-len", "50", "--json"]);
+    let labels: Vec<&str> = r["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["rnn-0.5", "rnn-1", "rnn-3", "lstm"]);
+    for run in r["runs"].as_array().unwrap() {
+        let ts: Vec<u64> = run["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["t"].as_u64().unwrap())
+            .collect();
+        assert_eq!(ts, (1..=50).collect::<Vec<u64>>());
+        assert_eq!(run["config"]["seq_len"], 50);
+    }
+    assert_eq!(r["runs"][3]["config"]["cell"], "lstm");
+    assert_eq!(r["runs"][3]["config"]["forget_bias"], 1.0);
+    assert_eq!(r["runs"][0]["config"]["init"], "orthogonal:0.5");
+    let (half, one, three, lstm) = (
+        drop_of(&r, "rnn-0.5"),
+        drop_of(&r, "rnn-1"),
+        drop_of(&r, "rnn-3"),
+        drop_of(&r, "lstm"),
+    );
+    assert!((half - 23.25).abs() < 0.1, "{half}");
+    assert!((one - 9.74).abs() < 0.1, "{one}");
+    assert!((three + 5.81).abs() < 0.1, "{three}");
+    assert!((lstm - 6.03).abs() < 0.1, "{lstm}");
+    // The linearized prediction sits beside the measurement.
+    let theory = &r["runs"][0]["theory"];
+    let (p, m) = (
+        theory["predicted_factor"].as_f64().unwrap(),
+        theory["measured_factor"].as_f64().unwrap(),
+    );
+    assert!(
+        (p - 0.336).abs() < 0.002 && (m - 0.335).abs() < 0.002,
+        "{theory}"
+    );
+    assert!(r["runs"][3]["theory"]["not_applicable"].is_string());
+}
+
+#[test]
+fn demo_recurrent_refuses_impossible_settings_with_a_message() {
+    for (args, says) in [
+        (vec!["--seq-len", "0"], "--seq-len must be at least 1"),
+        (vec!["--cell", "gru"], "unknown cell 'gru'"),
+        (vec!["--cell", "lstm,lstm"], "listed twice"),
+        (vec!["--depth", "4"], "--seq-len"),
+        (
+            vec!["--width", "100000", "--seq-len", "100000"],
+            "memory limit",
+        ),
+        (
+            vec!["--forget-bias", "inf"],
+            "--forget-bias must be a finite number",
+        ),
+    ] {
+        gradtutor()
+            .args(["demo", "recurrent"])
+            .args(&args)
+            .assert()
+            .failure()
+            .stderr(predicates::str::contains(says));
+    }
+    gradtutor()
+        .args(["demo", "vanishing", "--forget-bias", "2"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains(
+            "--forget-bias only applies to `demo recurrent`",
+        ));
+}
+
+#[test]
+fn demo_recurrent_text_shows_bars_and_the_theory_line_in_80_columns() {
+    let out = gradtutor()
+        .args([
+            "demo",
+            "recurrent",
+            "--seq-len",
+            "12",
+            "--cell",
+            "rnn",
+            "--init",
+            "orthogonal:0.5",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+    assert!(text.contains("█"), "{text}");
+    assert!(text.contains("linearized: ρ(diag(φ′)·W_hᵀ)"), "{text}");
+    // One row per step when T is small: t = 12 … 1.
+    for t in 1..=12 {
+        assert!(
+            text.lines()
+                .any(|l| l.trim_start().starts_with(&format!("{t} ")))
+        );
+    }
+}
