@@ -58,11 +58,11 @@ fn rows(list: &str) -> Vec<&str> {
         .collect()
 }
 
-/// A folder with question 4 replaced (new title) and a new question 13.
+/// A folder with question 4 replaced (new title) and a new question 15.
 fn extension(dir: &Path) {
     let q4 = builtin("04-exploding-gradients.toml").replacen("title = \"", "title = \"Ours: ", 1);
     fs::write(dir.join("04-ours.toml"), q4).unwrap();
-    fs::write(dir.join("13-clipping-lab.toml"), q9_as(13, "clipping-lab")).unwrap();
+    fs::write(dir.join("15-clipping-lab.toml"), q9_as(15, "clipping-lab")).unwrap();
 }
 
 #[test]
@@ -85,13 +85,13 @@ fn questions_extends_the_built_in_bank_and_list_says_where_each_is_from() {
         row("4").contains("Ours:") && row("4").ends_with("04-ours.toml"),
         "{text}"
     );
-    assert!(row("13").contains("clipping-lab"), "{text}");
+    assert!(row("15").contains("clipping-lab"), "{text}");
     assert!(row("1").ends_with("built-in"), "{text}");
     let footer = format!("from {d}: 2 questions (1 overrides built-in 4)");
     assert!(text.contains(&footer), "{text}");
     // The new question is asked by id and slug; a question it did not replace is built-in.
-    let q13 = ok(gradtutor().args(["--questions", d, "ask", "clipping-lab", "--no-demo"]));
-    assert!(q13.contains("Question 13"), "{q13}");
+    let q15 = ok(gradtutor().args(["--questions", d, "ask", "clipping-lab", "--no-demo"]));
+    assert!(q15.contains("Question 15"), "{q15}");
     let q4 = ok(gradtutor().args(["--questions", d, "ask", "4", "--no-demo"]));
     assert!(q4.contains("Ours:"), "{q4}");
     // GRADTUTOR_QUESTIONS extends too.
@@ -119,7 +119,7 @@ fn questions_only_or_replace_true_in_bank_toml_replaces_the_built_in_bank() {
         .iter()
         .map(|r| r.split_whitespace().next().unwrap())
         .collect();
-    assert_eq!(ids, ["4", "13"], "{only}");
+    assert_eq!(ids, ["4", "15"], "{only}");
     assert!(!only.contains("built-in  ") && only.contains("(in place of the built-in bank)"));
     // The command line wins over GRADTUTOR_QUESTIONS; both flags at once is a mistake.
     let over_env =
@@ -178,7 +178,7 @@ fn a_broken_bank_toml_is_reported_at_its_line_and_column() {
 fn a_new_question_may_not_take_a_built_in_slug() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
-    fs::write(dir.path().join("mine.toml"), q9_as(13, "gradient-clipping")).unwrap();
+    fs::write(dir.path().join("mine.toml"), q9_as(15, "gradient-clipping")).unwrap();
     let err = fails(gradtutor().args(["--questions", d, "list"]));
     let mine = dir.path().join("mine.toml");
     assert!(
@@ -423,10 +423,10 @@ fn roster_sums_up_three_students_in_text_csv_and_markdown() {
 
     let text = ok(gradtutor().arg("roster").args(&paths));
     assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
-    assert!(text.contains("Roster: 3 students, 12 questions"), "{text}");
+    assert!(text.contains("Roster: 3 students, 14 questions"), "{text}");
     let line = |start: &str| text.lines().find(|l| l.starts_with(start)).unwrap();
     let bob: Vec<&str> = line("bob ").split_whitespace().collect();
-    assert_eq!(&bob[1..5], ["0/12", "50%", "50", "—"], "{text}");
+    assert_eq!(&bob[1..5], ["0/14", "50%", "50", "—"], "{text}");
     let q1_line = line("  1  vanishing-gradients");
     assert!(
         q1_line.contains(" 3/3 ") && q1_line.contains("50%"),
@@ -446,7 +446,7 @@ fn roster_sums_up_three_students_in_text_csv_and_markdown() {
     // line within 80 columns and every question's column shown once.
     let wide = dir.path().join("wide");
     fs::create_dir(&wide).unwrap();
-    for id in 13..=40 {
+    for id in 15..=40 {
         fs::write(
             wide.join(format!("{id}.toml")),
             q9_as(id, &format!("extra-{id}")),
@@ -478,7 +478,7 @@ fn roster_sums_up_three_students_in_text_csv_and_markdown() {
         .arg("roster")
         .args(&paths)
         .args(["--format", "markdown"]));
-    assert!(md.contains("| Carol, C. | 0/12 | 0% | 0% |"), "{md}");
+    assert!(md.contains("| Carol, C. | 0/14 | 0% | 0% |"), "{md}");
     let table_rows = md.lines().filter(|l| l.starts_with('|')).count();
     assert_eq!(table_rows, 2 + 3 + 2 + n, "{md}");
 }
@@ -628,7 +628,7 @@ fn students_with_one_name_are_told_apart_at_80_columns() {
         files.push(file);
     }
     let out = ok(gradtutor().arg("roster").args(&files));
-    let rows: Vec<&str> = out.lines().filter(|l| l.contains("0/12")).collect();
+    let rows: Vec<&str> = out.lines().filter(|l| l.contains("0/14")).collect();
     assert_eq!(rows.len(), 2, "{out}");
     let name_of = |row: &str| row.split("  ").next().unwrap().to_string();
     assert_ne!(name_of(rows[0]), name_of(rows[1]), "{out}");
