@@ -108,7 +108,7 @@ fn ask_runs_the_questions_training_preset_after_the_experiment() {
 #[test]
 fn unknown_question_lists_ids_and_points_to_list() {
     gradtutor().args(["ask", "99"]).assert().failure().stderr(
-        predicate::str::contains("ids 1–12").and(predicate::str::contains("gradtutor list")),
+        predicate::str::contains("ids 1–14").and(predicate::str::contains("gradtutor list")),
     );
     gradtutor()
         .args(["ask", "saturating-activation"])

@@ -43,12 +43,14 @@ fn describe(cfg: &ProbeConfig) -> String {
          {b}, {p}), starting from h_0 = 0; a linear classifier sees only the last state h_T, so \
          the loss's gradient reaches step t only by travelling back through the {t} − t later \
          steps. Each step multiplies it by the transposed Jacobian ∂h_t/∂h_(t−1): for the RNN \
-         h_t = φ(x_t W_x + h_(t−1) W_h + b) that is diag(φ′)·W_hᵀ, for the LSTM it adds the \
+         h_t = φ(x_t W_x + h_(t−1) W_h + b), here with φ = {phi}, that is diag(φ′)·W_hᵀ; for \
+         the LSTM it adds the \
          cell path c_t = f ⊙ c_(t−1) + i ⊙ g. W_x and the classifier are Xavier-normal, W_h \
          is {init}; without --init the RNN runs at gains {gains}.",
         w = cfg.spec.input,
         b = cfg.batch,
         p = cfg.precision,
+        phi = cfg.spec.activation,
         init = init_phrase(cfg.spec.init),
         gains = GAINS.map(|g| g.to_string()).join(", "),
     )
@@ -131,7 +133,7 @@ fn conclude(s: &Settings, report: &mut Report) {
             .any(|r| r.config.recurrent.is_some_and(|c| c.cell == CellKind::Lstm))
     {
         report.notes.push(format!(
-            "--activation {} applies to the RNN cell only; the LSTM keeps σ gates and tanh.",
+            "The RNN's φ = {} does not change the LSTM, which keeps its σ gates and tanh.",
             s.activation.unwrap_or(Activation::Tanh)
         ));
     }

@@ -20,13 +20,17 @@ pub fn body(out: &mut String, report: &Report, style: &Style, width: usize) {
         .filter(|&k| same(k) && !all[0][k].1.is_empty())
         .map(|k| all[0][k].1.as_str())
         .collect();
-    let _ = writeln!(out, "\n{}", style.bold(&shared.join(" · ")));
+    let _ = writeln!(out);
+    for line in crate::ui::wrap(&shared.join(" · "), width) {
+        let _ = writeln!(out, "{}", style.bold(&line));
+    }
     for (i, run) in runs.iter().enumerate() {
         let own: Vec<&str> = (0..all[i].len())
             .filter(|&k| !same(k) && !all[i][k].1.is_empty())
             .map(|k| all[i][k].1.as_str())
             .collect();
-        let _ = writeln!(out, "  [{}] {:<10} {}", i + 1, run.label, own.join(" · "));
+        let line = format!("  [{}] {:<10} {}", i + 1, run.label, own.join(" · "));
+        let _ = writeln!(out, "{}", line.trim_end());
     }
     let steps = |r: &Run| r.recurrent.as_ref().map_or(0, |f| f.steps.len());
     let t_max = runs.iter().map(steps).max().unwrap_or(0);
