@@ -50,6 +50,7 @@ pub use cli::Cli;
 pub use data::{DataSpec, Dataset, Task};
 pub use experiments::{ALL as EXPERIMENTS, Experiment, Plan, find as find_experiment};
 pub use format::figure as format_figure;
+pub use probe::recurrent::{ParamNorm, Recurrent, RecurrentFigures, Spectrum, Step};
 pub use probe::{
     CheckedProbe, LayerFigures, NonFinite, Pass, Precision, ProbeConfig, ProbeResult,
     gaussian_batch, measure as measure_pass, probe,

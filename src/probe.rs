@@ -13,6 +13,8 @@ use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 use std::fmt::{self, Write as _};
 
+pub mod recurrent;
+
 /// Floating-point precision of a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ValueEnum, Default)]
 #[serde(rename_all = "lowercase")]
@@ -43,11 +45,16 @@ pub struct ProbeConfig {
     pub seed: u64,
     /// Clip the gradients to this global norm (PyTorch's rule) before measuring them.
     pub clip_norm: Option<f64>,
+    /// A recurrent probe (see [`recurrent`]) instead of the MLP one.
+    pub recurrent: Option<recurrent::Recurrent>,
 }
 
 /// JSON keeps the flat shape it always had: the network's fields beside the probe's own.
 impl Serialize for ProbeConfig {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if let Some(r) = &self.recurrent {
+            return recurrent::Flat::of(self, r).serialize(s);
+        }
         #[derive(Serialize)]
         struct Flat<'a> {
             input: usize,
@@ -101,6 +108,15 @@ impl ProbeConfig {
             precision: Precision::F32,
             seed: 42,
             clip_norm: None,
+            recurrent: None,
+        }
+    }
+
+    /// Trainable parameters: the network's, or the recurrent cell's and its classifier's.
+    pub fn parameters(&self) -> usize {
+        match &self.recurrent {
+            Some(r) => recurrent::parameters(self, r),
+            None => self.spec.parameters(),
         }
     }
 
@@ -126,6 +142,9 @@ impl ProbeConfig {
     }
 
     fn bytes(&self, keeps_grads: bool) -> u128 {
+        if let Some(r) = &self.recurrent {
+            return recurrent::bytes(self, r).unwrap_or(u128::MAX);
+        }
         let n = &self.spec;
         let mut runs: Vec<(usize, usize)> = Vec::new();
         for &w in &n.hidden {
@@ -148,6 +167,10 @@ impl ProbeConfig {
 
     /// Rejects shapes that cannot run, and runs larger than `max_bytes`; what passes can run.
     pub fn check(&self, max_bytes: u64) -> Result<CheckedProbe> {
+        if let Some(r) = &self.recurrent {
+            recurrent::check(self, r, max_bytes)?;
+            return Ok(CheckedProbe(self.clone()));
+        }
         let n = &self.spec;
         if n.hidden.is_empty() {
             bail!("depth must be at least 1 (got 0)");
@@ -187,6 +210,9 @@ impl ProbeConfig {
 
     /// The pieces of [`describe`], keyed so that runs can be compared piece by piece.
     pub fn parts(&self) -> Vec<(&'static str, String)> {
+        if let Some(r) = &self.recurrent {
+            return recurrent::parts(self, r);
+        }
         let cfg = self;
         vec![
             ("activation", cfg.spec.activation.to_string()),
@@ -344,6 +370,12 @@ impl CheckedProbe {
 
     /// One forward and backward pass, measured.
     pub fn run(&self) -> ProbeResult {
+        if let Some(r) = &self.0.recurrent {
+            return match self.0.precision {
+                Precision::F32 => recurrent::run::<f32>(&self.0, r),
+                Precision::F64 => recurrent::run::<f64>(&self.0, r),
+            };
+        }
         match self.0.precision {
             Precision::F32 => run::<f32>(&self.0),
             Precision::F64 => run::<f64>(&self.0),
@@ -414,6 +446,9 @@ pub struct ProbeResult {
     pub global_grad_norm: f64,
     pub layers: Vec<LayerFigures>,
     pub nonfinite: Option<NonFinite>,
+    /// A recurrent probe's per-step figures (its `layers` are empty).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recurrent: Option<recurrent::RecurrentFigures>,
 }
 
 /// Checks `cfg` against `max_bytes`, then runs it.
@@ -557,6 +592,7 @@ fn layers_measured<F: Real>(
         global_grad_norm,
         layers,
         nonfinite,
+        recurrent: None,
     }
 }
 
@@ -620,7 +656,9 @@ fn layer_figures<F: Real>(
 }
 
 /// `Some(true)` at the first NaN, `Some(false)` at the first ±∞, `None` if all are finite.
-fn first_nonfinite<'a, F: Real>(mut values: impl Iterator<Item = &'a F>) -> Option<bool> {
+pub(crate) fn first_nonfinite<'a, F: Real>(
+    mut values: impl Iterator<Item = &'a F>,
+) -> Option<bool> {
     values.find(|v| !v.is_finite()).map(|v| v.is_nan())
 }
 

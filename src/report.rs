@@ -2,7 +2,9 @@
 //! verdicts. Experiments fill a [`Report`]; `render` prints it. [`Figure`] is the one place a
 //! summary figure of a run is computed, for tables, quiz items and claims alike.
 
+use crate::nn::recurrent::CellKind;
 use crate::nn::stats::median;
+use crate::probe::recurrent::RecurrentFigures;
 use crate::probe::{LayerFigures, NonFinite, ProbeConfig, ProbeResult};
 use crate::theory;
 use clap::ValueEnum;
@@ -79,6 +81,10 @@ pub struct Run {
     pub nonfinite: Option<NonFinite>,
     pub theory: TheoryLine,
     pub layers: Vec<LayerRow>,
+    /// A recurrent run's `steps`, `params` and `spectrum` (medians over the seeds); its
+    /// `layers` are empty.
+    #[serde(flatten)]
+    pub recurrent: Option<RecurrentFigures>,
 }
 
 /// One layer's figures; with several seeds, medians plus the range of the gradient norm.
@@ -193,7 +199,14 @@ impl Run {
             })
             .collect::<Vec<_>>();
         let nonfinite = results.iter().find_map(|r| r.nonfinite);
-        let theory = theory_line(config, &layers);
+        let recurrent = first
+            .recurrent
+            .as_ref()
+            .map(|_| RecurrentFigures::median(results.iter().filter_map(|r| r.recurrent.as_ref())));
+        let theory = match (&config.recurrent, &recurrent) {
+            (Some(r), Some(f)) => recurrent_theory(r.cell, f),
+            _ => theory_line(config, &layers),
+        };
         Run {
             label: label.to_string(),
             config: config.clone(),
@@ -204,6 +217,7 @@ impl Run {
             nonfinite,
             theory,
             layers,
+            recurrent,
         }
     }
 
@@ -216,6 +230,9 @@ impl Run {
 
     /// log₁₀(‖∂L/∂h_1‖ / ‖∂L/∂h_last‖): how much the backprop signal itself shrank or grew.
     pub fn signal_orders(&self) -> Option<f64> {
+        if let Some(r) = &self.recurrent {
+            return r.signal_orders();
+        }
         let first = self.layers.first()?.figures.signal_norm;
         let last = self.layers.last()?.figures.signal_norm;
         log_ratio(first, last)
@@ -264,6 +281,9 @@ impl Run {
 
     /// Hidden layers whose gradient is exactly zero: underflow (or a dead network).
     pub fn zero_layers(&self) -> Vec<usize> {
+        if let Some(r) = &self.recurrent {
+            return r.zero_steps();
+        }
         self.layers
             .iter()
             .filter(|l| l.figures.grad_norm == 0.0)
@@ -295,6 +315,52 @@ fn theory_line(config: &ProbeConfig, layers: &[LayerRow]) -> TheoryLine {
                 measured_orders: measured,
             }
         }
+    }
+}
+
+/// The linearized RNN's per-step factor beside the measured one: predicted, the spectral
+/// radius ρ of diag(m)·W_hᵀ (see [`Spectrum`](crate::probe::recurrent::Spectrum)); measured,
+/// (‖∂L/∂h_1‖ / ‖∂L/∂h_T‖)^(1/(T−1)).
+fn recurrent_theory(cell: CellKind, f: &RecurrentFigures) -> TheoryLine {
+    let reason = match (cell, &f.spectrum) {
+        (CellKind::Lstm, _) => "an LSTM's gradient also runs along the cell path c_t = f ⊙ \
+                                c_(t−1) + i ⊙ g, which the linearized RNN does not describe"
+            .to_string(),
+        (_, None) => "a value is not finite, so the linearization has no spectrum".into(),
+        (_, Some(_)) if f.steps.len() < 2 => "a sequence of one step has no per-step factor".into(),
+        (CellKind::Rnn, Some(sp)) => {
+            let gaps = (f.steps.len() - 1) as f64;
+            let measured = f.signal_orders();
+            return TheoryLine::Compared {
+                predicted_factor: sp.spectral_radius,
+                predicted_orders: gaps * sp.spectral_radius.log10(),
+                measured_factor: measured.map(|o| 10f64.powf(o / gaps)),
+                measured_orders: measured,
+            };
+        }
+    };
+    TheoryLine::NotApplicable {
+        not_applicable: reason,
+    }
+}
+
+/// Which figures a recurrent run has: those of its steps and of the whole run.
+fn recurrent_has(cell: CellKind, figure: Figure) -> bool {
+    match figure {
+        Figure::SignalOrdersDrop
+        | Figure::FirstNonfiniteLayer
+        | Figure::Parameters
+        | Figure::Loss
+        | Figure::GlobalGradNorm
+        | Figure::ZeroLayers => true,
+        Figure::MeasuredFactor | Figure::PredictedFactor => cell == CellKind::Rnn,
+        Figure::GradOrdersDrop
+        | Figure::SaturatedPercent
+        | Figure::DeadPercent
+        | Figure::GradFirst
+        | Figure::GradLast
+        | Figure::ActStdFirst
+        | Figure::ActStdLast => false,
     }
 }
 
@@ -370,7 +436,7 @@ impl Figure {
                 TheoryLine::NotApplicable { .. } => None,
             },
             Figure::FirstNonfiniteLayer => run.first_nonfinite_layer.map(|l| l as f64),
-            Figure::Parameters => Some(run.config.spec.parameters() as f64),
+            Figure::Parameters => Some(run.config.parameters() as f64),
             Figure::SaturatedPercent => run.hidden_mean(|f| f.saturated).map(|v| 100.0 * v),
             Figure::DeadPercent => run.hidden_mean(|f| f.dead).map(|v| 100.0 * v),
             Figure::Loss => run.loss.is_finite().then_some(run.loss),
@@ -391,6 +457,9 @@ impl Figure {
     /// Whether a run of `config` can have the figure at all (whether it does can depend on
     /// the values the run meets: a norm can underflow to 0).
     pub fn possible(self, config: &ProbeConfig) -> bool {
+        if let Some(r) = &config.recurrent {
+            return recurrent_has(r.cell, self);
+        }
         match self {
             Figure::DeadPercent => config.spec.activation.can_die(),
             Figure::MeasuredFactor | Figure::PredictedFactor => theory::predict(config).is_ok(),

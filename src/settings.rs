@@ -4,6 +4,7 @@
 
 use crate::nn::activation::ACTIVATION_NAMES;
 use crate::nn::init::INIT_NAMES;
+use crate::nn::recurrent::CellKind;
 use crate::nn::{Activation, Init};
 use crate::probe::{self, Precision, ProbeConfig};
 use anyhow::{Result, bail};
@@ -80,6 +81,21 @@ pub struct Settings {
     #[arg(long, value_name = "X", allow_negative_numbers = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clip_norm: Option<f64>,
+
+    /// demo recurrent: the cells to run, rnn and/or lstm (`--cell rnn,lstm`).
+    #[arg(long, value_name = "LIST")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cell: Option<Cells>,
+
+    /// demo recurrent: time steps T the gradient travels back through.
+    #[arg(long, value_name = "T", allow_negative_numbers = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seq_len: Option<usize>,
+
+    /// demo recurrent: the LSTM's forget-gate bias (default 1).
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forget_bias: Option<f64>,
 }
 
 /// One experiment setting, named as its flag: what an experiment can fix for itself.
@@ -98,11 +114,14 @@ pub enum Knob {
     Seed,
     Seeds,
     ClipNorm,
+    Cell,
+    SeqLen,
+    ForgetBias,
 }
 
 impl Knob {
     /// Every setting, in the order commands print their flags.
-    pub const ALL: [Knob; 13] = [
+    pub const ALL: [Knob; 16] = [
         Knob::Depth,
         Knob::Width,
         Knob::Batch,
@@ -116,7 +135,13 @@ impl Knob {
         Knob::Seed,
         Knob::Seeds,
         Knob::ClipNorm,
+        Knob::Cell,
+        Knob::SeqLen,
+        Knob::ForgetBias,
     ];
+
+    /// The settings only `demo recurrent` reads.
+    pub const RECURRENT: [Knob; 3] = [Knob::Cell, Knob::SeqLen, Knob::ForgetBias];
 
     /// `--depth`, `--clip-norm`.
     pub fn flag(self) -> &'static str {
@@ -134,6 +159,9 @@ impl Knob {
             Knob::Seed => "--seed",
             Knob::Seeds => "--seeds",
             Knob::ClipNorm => "--clip-norm",
+            Knob::Cell => "--cell",
+            Knob::SeqLen => "--seq-len",
+            Knob::ForgetBias => "--forget-bias",
         }
     }
 }
@@ -156,8 +184,24 @@ impl Settings {
     /// `top`'s values where it has them, `self`'s elsewhere.
     pub fn overlay(&self, top: &Settings) -> Settings {
         overlay_fields!(
-            self, top, depth, width, batch, classes, activation, init, std, bn, residual,
-            precision, seed, seeds, clip_norm
+            self,
+            top,
+            depth,
+            width,
+            batch,
+            classes,
+            activation,
+            init,
+            std,
+            bn,
+            residual,
+            precision,
+            seed,
+            seeds,
+            clip_norm,
+            cell,
+            seq_len,
+            forget_bias
         )
     }
 
@@ -193,6 +237,9 @@ impl Settings {
             Knob::Seed => show(&self.seed),
             Knob::Seeds => show(&self.seeds),
             Knob::ClipNorm => show(&self.clip_norm),
+            Knob::Cell => show(&self.cell),
+            Knob::SeqLen => show(&self.seq_len),
+            Knob::ForgetBias => show(&self.forget_bias),
         }
     }
 
@@ -208,6 +255,10 @@ impl Settings {
     /// The canonical probe these settings describe; unset fields take the defaults above
     /// (depth must come from the experiment's defaults).
     pub fn probe_config(&self) -> Result<ProbeConfig> {
+        if let Some(seq_len) = self.seq_len {
+            let cell = self.cell.map_or(CellKind::Rnn, |c| c.list()[0]);
+            return self.recurrent_config(cell, seq_len);
+        }
         let Some(depth) = self.depth else {
             bail!("no depth given: add --depth N");
         };
@@ -268,6 +319,77 @@ impl Settings {
         }
         let first = self.seed.unwrap_or(DEFAULT_SEED);
         Ok((0..k as u64).map(|i| first.wrapping_add(i)).collect())
+    }
+}
+
+impl Settings {
+    /// The recurrent probe of `cell` these settings describe (W_h from --init, orthogonal by
+    /// default; tanh by default).
+    pub fn recurrent_config(&self, cell: CellKind, seq_len: usize) -> Result<ProbeConfig> {
+        let mut cfg = ProbeConfig::recurrent(
+            cell,
+            seq_len,
+            self.width.unwrap_or(DEFAULT_WIDTH),
+            self.batch.unwrap_or(DEFAULT_BATCH),
+            self.classes.unwrap_or(DEFAULT_CLASSES),
+        );
+        if let Some(init) = self.init {
+            cfg.spec.init = init.with_scale(self.std).map_err(anyhow::Error::msg)?;
+        }
+        cfg.spec.activation = self.activation.unwrap_or(Activation::Tanh);
+        cfg.precision = self.precision.unwrap_or_default();
+        cfg.seed = self.seed.unwrap_or(DEFAULT_SEED);
+        if let (Some(r), Some(f)) = (cfg.recurrent.as_mut(), self.forget_bias) {
+            r.forget_bias = f;
+        }
+        Ok(cfg)
+    }
+}
+
+/// A comma-separated list of recurrent cells (`rnn,lstm`), at least one, none twice (so
+/// at most one of each kind, in the order given).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Cells([Option<CellKind>; 2]);
+
+impl Cells {
+    pub fn list(&self) -> Vec<CellKind> {
+        self.0.iter().flatten().copied().collect()
+    }
+}
+
+impl std::str::FromStr for Cells {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let mut cells = [None; 2];
+        for (k, part) in s.split(',').enumerate() {
+            let c: CellKind = part.parse()?;
+            if cells.contains(&Some(c)) {
+                return Err(format!("cell {c} is listed twice"));
+            }
+            cells[k] = Some(c);
+        }
+        Ok(Cells(cells))
+    }
+}
+
+impl std::fmt::Display for Cells {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<String> = self.list().iter().map(|c| c.to_string()).collect();
+        f.write_str(&names.join(","))
+    }
+}
+
+impl TryFrom<String> for Cells {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl From<Cells> for String {
+    fn from(c: Cells) -> String {
+        c.to_string()
     }
 }
 

@@ -37,6 +37,9 @@ fn every_embedded_question_runs_its_experiment_at_small_size() {
         let mut small = q.experiment.settings.clone();
         if !exp.fixed.contains(&gradtutor::Knob::Width) {
             small.width = Some(16);
+        }
+        // demo recurrent sets its depth itself (its --seq-len).
+        if !exp.fixed.contains(&gradtutor::Knob::Depth) {
             small.depth = Some(small.depth.unwrap_or(20).min(6));
         }
         small.batch = Some(8);

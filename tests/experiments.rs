@@ -158,6 +158,9 @@ fn every_experiment_runs_at_small_size() {
         };
         if !exp.fixed.contains(&gradtutor::Knob::Width) {
             s.width = Some(16);
+        }
+        // demo recurrent sets its depth itself (its --seq-len).
+        if !exp.fixed.contains(&gradtutor::Knob::Depth) {
             s.depth = Some(5);
         }
         let r = exp.run(&s, GIB).unwrap();
@@ -285,7 +288,10 @@ fn every_description_names_what_ran_and_suggests_only_something_else() {
                         "{case}: no '{name}' in: {text}"
                     );
                 }
-                assert!(text.contains(&depth), "{case}: no '{depth}' in: {text}");
+                // A recurrent run has no hidden layers: its description names T instead.
+                let t = run.config.recurrent.map(|r| format!("t = {}", r.seq_len));
+                let shape = t.unwrap_or(depth);
+                assert!(text.contains(&shape), "{case}: no '{shape}' in: {text}");
                 let precision = run.config.precision.to_string();
                 assert!(
                     text.contains(&precision),

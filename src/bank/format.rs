@@ -125,8 +125,9 @@ pub enum ItemKind {
         /// How far an answer may be from the measured figure and still count.
         tolerance: f64,
         explanation: String,
-        /// Settings laid over the question's experiment preset for this item.
-        settings: Option<Settings>,
+        /// Settings laid over the question's experiment preset for this item (boxed: the
+        /// settings are far larger than the choice variant).
+        settings: Option<Box<Settings>>,
     },
 }
 

@@ -868,7 +868,7 @@ fn quiz_item(
     ) = (&item.kind, experiment)
         && let Err(e) = read.measurable(
             "this numeric quiz item",
-            settings.as_ref(),
+            settings.as_deref(),
             *figure,
             run.as_deref(),
             max_bytes,
@@ -1003,7 +1003,7 @@ fn numeric(r: RawItem<'_>, figure: Figure, name: &str) -> Result<ItemKind, Strin
         run: r.run,
         tolerance,
         explanation: explanation.trim().to_string(),
-        settings: r.settings,
+        settings: r.settings.map(Box::new),
     })
 }
 

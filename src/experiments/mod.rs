@@ -8,6 +8,7 @@ mod describe;
 mod exploding;
 mod he;
 mod init;
+mod recurrent;
 mod residual;
 mod vanishing;
 
@@ -77,6 +78,7 @@ pub const ALL: &[&Experiment] = &[
     &he::EXPERIMENT,
     &residual::EXPERIMENT,
     &clipping::EXPERIMENT,
+    &recurrent::EXPERIMENT,
 ];
 
 /// Looks an experiment up by name; an unknown name lists the valid ones.
@@ -119,6 +121,24 @@ impl Experiment {
             .into_iter()
             .filter(|k| self.fixed.contains(k))
             .collect();
+        let recurrent_only: Vec<&str> = settings
+            .given()
+            .into_iter()
+            .filter(|k| Knob::RECURRENT.contains(k))
+            .map(|k| k.flag())
+            .collect();
+        if (self.defaults)().seq_len.is_none() && !recurrent_only.is_empty() {
+            bail!(
+                "{} only appl{} to `demo recurrent`; drop {0} for demo {}",
+                recurrent_only.join(", "),
+                if recurrent_only.len() == 1 {
+                    "ies"
+                } else {
+                    "y"
+                },
+                self.name
+            );
+        }
         if !clash.is_empty() {
             let flags = |knobs: &[Knob]| {
                 knobs

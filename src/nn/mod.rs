@@ -14,6 +14,7 @@ pub mod network;
 pub mod optim;
 pub mod parallel;
 pub mod real;
+pub mod recurrent;
 pub mod rng;
 pub mod stats;
 

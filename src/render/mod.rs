@@ -11,6 +11,7 @@ pub mod markdown;
 pub mod markup;
 pub mod progress;
 pub mod roster;
+pub mod steps;
 pub mod svg;
 pub mod text;
 pub mod training;

@@ -19,7 +19,9 @@ pub fn render(report: &Report, ui: &Ui) -> String {
     for line in crate::ui::wrap(&report.description, width) {
         let _ = writeln!(out, "{}", style.dim(&line));
     }
-    if let [run] = report.runs.as_slice() {
+    if report.runs.iter().any(|r| r.recurrent.is_some()) {
+        super::steps::body(&mut out, report, style, width);
+    } else if let [run] = report.runs.as_slice() {
         let _ = writeln!(out, "\n{}", style.bold(&run.config.describe()));
         single(&mut out, run, &BarScale::new(&report.runs), style, width);
         summary(&mut out, run, style, width, false);
@@ -62,17 +64,23 @@ fn cell(metric: Metric, v: Option<f64>) -> String {
 }
 
 /// Maps log₁₀ of a gradient norm to a bar, one scale for the whole report.
-struct BarScale {
+pub(super) struct BarScale {
     lo: f64,
     hi: f64,
 }
 
 impl BarScale {
     fn new(runs: &[Run]) -> Self {
-        let logs: Vec<f64> = runs
-            .iter()
-            .flat_map(|r| &r.layers)
-            .map(|l| l.figures.grad_norm)
+        Self::of(
+            runs.iter()
+                .flat_map(|r| &r.layers)
+                .map(|l| l.figures.grad_norm),
+        )
+    }
+
+    /// The scale that spans `values` (those positive and finite).
+    pub(super) fn of(values: impl Iterator<Item = f64>) -> Self {
+        let logs: Vec<f64> = values
             .filter(|v| *v > 0.0 && v.is_finite())
             .map(f64::log10)
             .collect();
@@ -86,11 +94,11 @@ impl BarScale {
     }
 
     /// Orders of magnitude per character.
-    fn per_char(&self, width: usize) -> f64 {
+    pub(super) fn per_char(&self, width: usize) -> f64 {
         ((self.hi - self.lo) / width as f64).max(1.0).ceil()
     }
 
-    fn bar(&self, v: f64, width: usize, style: &Style) -> String {
+    pub(super) fn bar(&self, v: f64, width: usize, style: &Style) -> String {
         if v.is_nan() {
             return style.red("NaN");
         }

@@ -74,6 +74,9 @@ fn seed_band(runs: &[Run]) -> Option<String> {
 /// ‖∂L/∂h‖ beside mean-field theory's prediction, and a sweep's runs when it has one.
 pub fn demo_charts(report: &Report) -> Vec<Chart> {
     let runs = &report.runs;
+    if runs.iter().any(|r| r.recurrent.is_some()) {
+        return vec![step_chart(report)];
+    }
     let layers = |runs: &[Run]| runs.iter().map(|r| r.layers.len()).max().unwrap_or(1);
     let settings = shared_settings(runs);
     let mut charts = vec![Chart {
@@ -283,4 +286,75 @@ pub fn train_charts(report: &TrainReport) -> Vec<Chart> {
             band_label: Some("min–max over the checkpoints".into()),
         },
     ]
+}
+
+/// A recurrent report's chart: ‖∂L/∂h_t‖ against t for each run, and for an RNN the
+/// linearized prediction, the measured ‖∂L/∂h_T‖ times ρ once per step back.
+fn step_chart(report: &Report) -> Chart {
+    let runs = &report.runs;
+    let steps = |r: &Run| r.recurrent.as_ref().map_or(0, |f| f.steps.len());
+    let mut series = Vec::new();
+    for (i, run) in runs.iter().enumerate() {
+        let Some(f) = &run.recurrent else { continue };
+        let points: Vec<(f64, f64)> = f
+            .steps
+            .iter()
+            .map(|s| (s.t as f64, s.signal_norm))
+            .collect();
+        series.push(Series {
+            label: run.label.clone(),
+            color: i,
+            kind: Kind::Measured,
+            points,
+            band: Vec::new(),
+        });
+        if let (
+            crate::report::TheoryLine::Compared {
+                predicted_factor, ..
+            },
+            Some(last),
+        ) = (&run.theory, f.steps.last())
+            && last.signal_norm > 0.0
+            && last.signal_norm.is_finite()
+        {
+            let (anchor, rate) = (last.signal_norm.log10(), predicted_factor.log10());
+            let points = f
+                .steps
+                .iter()
+                .map(|s| {
+                    let back = (last.t - s.t) as f64;
+                    (s.t as f64, 10f64.powf(anchor + back * rate))
+                })
+                .filter(|(_, v)| *v > 0.0 && v.is_finite())
+                .collect();
+            series.push(Series {
+                label: format!("{} (theory)", run.label),
+                color: i,
+                kind: Kind::Theory,
+                points,
+                band: Vec::new(),
+            });
+        }
+    }
+    let mut subtitle = shared_settings(runs);
+    if series.iter().any(|s| s.kind == Kind::Theory) {
+        subtitle.push_str(
+            ". Dashed: the linearized RNN, ‖∂L/∂h_T‖ times the spectral radius of \
+             diag(φ′)·W_hᵀ once per step back.",
+        );
+    }
+    Chart {
+        title: format!("demo {}: ‖∂L/∂h_t‖ per time step", report.experiment),
+        subtitle,
+        x: XAxis {
+            label: "time step t (the classifier reads h_T, at the right)".into(),
+            from: 1.0,
+            to: runs.iter().map(steps).max().unwrap_or(1).max(1) as f64,
+            whole: true,
+        },
+        y_label: "‖∂L/∂h_t‖ (Frobenius norm over the batch, log scale)".into(),
+        series,
+        guides: Vec::new(),
+        band_label: None,
+    }
 }

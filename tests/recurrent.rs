@@ -1,0 +1,398 @@
+//! Recurrent cells: BPTT against central finite differences (f64, small sizes, every
+//! parameter and every state), closed forms for the per-step factor, and the recurrent
+//! probe's shape, determinism and refusals.
+#![allow(clippy::disallowed_methods)]
+
+use gradtutor::nn::dense::Dense;
+use gradtutor::nn::loss;
+use gradtutor::nn::recurrent::{Cell, CellKind, SeqTape, State};
+use gradtutor::nn::{Activation, Init, rng};
+use gradtutor::{Precision, ProbeConfig, probe};
+use ndarray::{Array1, Array2};
+use rand::RngExt;
+use rand_distr::StandardNormal;
+
+const N_IN: usize = 3;
+const N: usize = 4;
+const T: usize = 5;
+const BATCH: usize = 3;
+const CLASSES: usize = 3;
+
+/// A small cell with every parameter non-trivial (biases too), its classifier, a sequence
+/// and labels, all from `seed`.
+fn setup(
+    kind: CellKind,
+    activation: Activation,
+    seed: u64,
+) -> (Cell<f64>, Dense<f64>, Vec<Array2<f64>>, Vec<usize>) {
+    let g = kind.gates() * N;
+    let mut r = rng::data(seed);
+    let mut normal = |scale: f64| scale * r.sample::<f64, _>(StandardNormal);
+    let wx = Array2::from_shape_simple_fn((N_IN, g), || normal(0.6));
+    let wh = Array2::from_shape_simple_fn((N, g), || normal(0.6));
+    let b = Array1::from_shape_simple_fn(g, || normal(0.3));
+    let xs = (0..T)
+        .map(|_| Array2::from_shape_simple_fn((BATCH, N_IN), || normal(1.0)))
+        .collect();
+    let mut out = Dense::new(Array2::from_shape_simple_fn((N, CLASSES), || normal(0.8)));
+    out.b = Array1::from_shape_simple_fn(CLASSES, || normal(0.2));
+    let labels = (0..BATCH).map(|i| (i + seed as usize) % CLASSES).collect();
+    let cell = Cell {
+        kind,
+        activation,
+        wx,
+        wh,
+        b,
+    };
+    (cell, out, xs, labels)
+}
+
+fn loss_of(tape: &SeqTape<f64>, out: &Dense<f64>, labels: &[usize]) -> f64 {
+    let logits = out.forward(tape.last().view());
+    loss::softmax_cross_entropy(logits.view(), labels).0
+}
+
+/// The fourth-order central stencil with h = 1e−4 (truncation O(h⁴), rounding ~1e−12).
+fn derivative(f: impl Fn(f64) -> f64) -> f64 {
+    let h = 1e-4;
+    (-f(2.0 * h) + 8.0 * f(h) - 8.0 * f(-h) + f(-2.0 * h)) / (12.0 * h)
+}
+
+fn rel(a: f64, n: f64) -> f64 {
+    (a - n).abs() / a.abs().max(n.abs()).max(1e-4)
+}
+
+/// Worst relative error over every entry of W_x, W_h, b (each LSTM gate's block included),
+/// the classifier's W_out and b_out, and the norms ‖∂L/∂h_t‖ (and ‖∂L/∂c_t‖) for every t.
+fn worst_error(kind: CellKind, activation: Activation, seed: u64) -> f64 {
+    let (cell, out, xs, labels) = setup(kind, activation, seed);
+    let tape = cell.forward(&xs);
+    let logits = out.forward(tape.last().view());
+    let (_, dlogits) = loss::softmax_cross_entropy(logits.view(), &labels);
+    let (dout, dh) = out.backward(tape.last().view(), dlogits.view(), true);
+    let back = cell.backward(&xs, &tape, dh.unwrap());
+    let mut worst: f64 = 0.0;
+    // The cell's parameters.
+    let grads: Vec<Vec<f64>> = back
+        .grad
+        .tensors()
+        .iter()
+        .map(|t| t.iter().copied().collect())
+        .collect();
+    for (k, g) in grads.iter().enumerate() {
+        for (j, &a) in g.iter().enumerate() {
+            let n = derivative(|d| {
+                let mut c = cell.clone();
+                *c.params_mut()[k].iter_mut().nth(j).unwrap() += d;
+                loss_of(&c.forward(&xs), &out, &labels)
+            });
+            worst = worst.max(rel(a, n));
+        }
+    }
+    // The classifier's.
+    for (j, &a) in dout.dw.iter().enumerate() {
+        let n = derivative(|d| {
+            let mut o = out.clone();
+            *o.w.iter_mut().nth(j).unwrap() += d;
+            loss_of(&tape, &o, &labels)
+        });
+        worst = worst.max(rel(a, n));
+    }
+    for (j, &a) in dout.db.iter().enumerate() {
+        let n = derivative(|d| {
+            let mut o = out.clone();
+            o.b[j] += d;
+            loss_of(&tape, &o, &labels)
+        });
+        worst = worst.max(rel(a, n));
+    }
+    // The states: ‖∂L/∂h_t‖ from a numeric derivative for every entry of h_t.
+    let states: &[(State, &Vec<f64>)] = match kind {
+        CellKind::Rnn => &[(State::H, &back.h_norms)],
+        CellKind::Lstm => &[(State::H, &back.h_norms), (State::C, &back.c_norms)],
+    };
+    for &(state, norms) in states {
+        assert_eq!(norms.len(), T);
+        for t in 1..=T {
+            let mut sq = 0.0;
+            for i in 0..BATCH {
+                for j in 0..N {
+                    let n = derivative(|d| {
+                        let tape = cell.forward_nudged(&xs, &mut |at, s, v| {
+                            if at == t && s == state {
+                                v[(i, j)] += d;
+                            }
+                        });
+                        loss_of(&tape, &out, &labels)
+                    });
+                    sq += n * n;
+                }
+            }
+            worst = worst.max(rel(norms[t - 1], sq.sqrt()));
+        }
+    }
+    worst
+}
+
+#[test]
+fn rnn_bptt_matches_finite_differences_for_every_parameter_and_state() {
+    for act in [
+        Activation::Tanh,
+        Activation::Sigmoid,
+        Activation::Linear,
+        Activation::Gelu,
+    ] {
+        let err = worst_error(CellKind::Rnn, act, 3);
+        assert!(err < 1e-6, "rnn {act}: worst relative error {err:e}");
+    }
+}
+
+#[test]
+fn lstm_bptt_matches_finite_differences_for_every_gate_and_state() {
+    for seed in [5, 6] {
+        let err = worst_error(CellKind::Lstm, Activation::Tanh, seed);
+        assert!(err < 1e-6, "lstm seed {seed}: worst relative error {err:e}");
+    }
+}
+
+// Catches: a BPTT that does not multiply by W_hᵀ once per step. With φ linear and W_h = g·Q
+// (Q orthogonal) each step back multiplies ∂L/∂h by g·Qᵀ, which scales every row's norm by
+// exactly g.
+#[test]
+fn linear_rnn_with_orthogonal_w_h_scales_the_signal_by_the_gain_each_step() {
+    for gain in [0.5, 1.0, 1.7] {
+        let mut cfg = ProbeConfig::recurrent(CellKind::Rnn, 12, 16, 4, 5);
+        cfg.spec.activation = Activation::Linear;
+        cfg.spec.init = Init::Orthogonal(Some(gain));
+        cfg.precision = Precision::F64;
+        let r = probe(&cfg, 1 << 30).unwrap();
+        let steps = &r.recurrent.as_ref().unwrap().steps;
+        assert_eq!(steps.len(), 12);
+        for w in steps.windows(2) {
+            let factor = w[0].signal_norm / w[1].signal_norm;
+            assert!(
+                (factor - gain).abs() < 1e-12,
+                "gain {gain}: factor {factor}"
+            );
+        }
+        let sp = r.recurrent.as_ref().unwrap().spectrum.as_ref().unwrap();
+        assert!((sp.spectral_radius - gain).abs() < 1e-9, "{sp:?}");
+        assert!((sp.top_singular_value - gain).abs() < 1e-9, "{sp:?}");
+    }
+}
+
+// Catches: a forget gate that does not scale the cell's gradient. With W_x = W_h = 0 every
+// gate is constant, f = σ(b_f), and h_t no longer feeds the next step, so ∂L/∂c_(t−1) =
+// f ⊙ ∂L/∂c_t exactly: the norm shrinks by σ(forget bias) per step.
+#[test]
+fn lstm_cell_gradient_shrinks_by_sigma_of_the_forget_bias_each_step() {
+    for bias in [-1.0, 0.0, 1.0, 3.0] {
+        let (mut cell, out, xs, labels) = setup(CellKind::Lstm, Activation::Tanh, 9);
+        cell.wx.fill(0.0);
+        cell.wh.fill(0.0);
+        cell.b.fill(0.5);
+        cell.b.slice_mut(ndarray::s![N..2 * N]).fill(bias);
+        let tape = cell.forward(&xs);
+        let logits = out.forward(tape.last().view());
+        let (_, dlogits) = loss::softmax_cross_entropy(logits.view(), &labels);
+        let (_, dh) = out.backward(tape.last().view(), dlogits.view(), true);
+        let back = cell.backward(&xs, &tape, dh.unwrap());
+        let sigma = 1.0 / (1.0 + f64::exp(-bias));
+        for t in 1..T {
+            let factor = back.c_norms[t - 1] / back.c_norms[t];
+            assert!(
+                (factor - sigma).abs() < 1e-12,
+                "bias {bias}: {factor} vs σ = {sigma}"
+            );
+            assert_eq!(back.h_norms[t - 1], 0.0);
+        }
+    }
+}
+
+#[test]
+fn the_recurrent_probe_has_one_step_per_time_step_and_names_each_gate() {
+    let cfg = ProbeConfig::recurrent(CellKind::Lstm, 7, 8, 3, 4);
+    let a = probe(&cfg, 1 << 30).unwrap();
+    let b = probe(&cfg, 1 << 30).unwrap();
+    assert_eq!(a, b, "same seed, same figures");
+    let f = a.recurrent.as_ref().unwrap();
+    let ts: Vec<usize> = f.steps.iter().map(|s| s.t).collect();
+    assert_eq!(ts, (1..=7).collect::<Vec<_>>());
+    assert!(f.steps.iter().all(|s| s.cell_norm.is_some()));
+    let names: Vec<&str> = f.params.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "W_x[i]", "W_h[i]", "b[i]", "W_x[f]", "W_h[f]", "b[f]", "W_x[g]", "W_h[g]", "b[g]",
+            "W_x[o]", "W_h[o]", "b[o]", "W_out", "b_out"
+        ]
+    );
+    // The global norm is the norm of the parameters' norms.
+    let global = f
+        .params
+        .iter()
+        .map(|p| p.grad_norm.powi(2))
+        .sum::<f64>()
+        .sqrt();
+    assert!((a.global_grad_norm - global).abs() <= 1e-6 * global);
+    // (2n + 1)·4n + (n + 1)·classes parameters.
+    assert_eq!(cfg.parameters(), 17 * 32 + 9 * 4);
+    assert!(a.layers.is_empty());
+}
+
+#[test]
+fn the_recurrent_probe_is_refused_before_allocating_when_too_large() {
+    let cfg = ProbeConfig::recurrent(CellKind::Rnn, 1_000_000, 100_000, 64, 10);
+    let err = probe(&cfg, 1 << 30).unwrap_err().to_string();
+    assert!(err.contains("memory limit"), "{err}");
+    let zero = ProbeConfig::recurrent(CellKind::Rnn, 0, 8, 2, 3);
+    let err = probe(&zero, 1 << 30).unwrap_err().to_string();
+    assert!(err.contains("--seq-len must be at least 1"), "{err}");
+}
+
+fn gradtutor() -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("gradtutor").unwrap();
+    let progress = std::env::temp_dir().join(format!("gradtutor-rnn-{}.json", std::process::id()));
+    c.env_remove("GRADTUTOR_QUESTIONS")
+        .env_remove("GRADTUTOR_MAX_MEMORY")
+        .env_remove("GRADTUTOR_THREADS")
+        .env("GRADTUTOR_PROGRESS", progress)
+        .env("COLUMNS", "80");
+    c
+}
+
+fn json_of(args: &[&str]) -> serde_json::Value {
+    let out = gradtutor()
+        .args(args)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    serde_json::from_slice(&out).unwrap()
+}
+
+/// log₁₀(‖∂L/∂h_T‖ / ‖∂L/∂h_1‖) of the run labelled `label`.
+fn drop_of(report: &serde_json::Value, label: &str) -> f64 {
+    let run = report["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["label"] == label)
+        .unwrap_or_else(|| panic!("no run {label}"));
+    let steps = run["steps"].as_array().unwrap();
+    let norm = |s: &serde_json::Value| s["signal_norm"].as_f64().unwrap();
+    (norm(&steps[steps.len() - 1]) / norm(&steps[0])).log10()
+}
+
+// The acceptance run: per-step norms for t = 1 … 50 in every run; gain 1 decays far
+// less than gain 0.5, and the LSTM less than the RNN at gain 0.5. Figures pinned from the
+// default run (seed 42, f32).
+#[test]
+fn demo_recurrent_json_has_every_step_and_the_expected_ordering() {
+    let r = json_of(&["demo", "recurrent", "--seq-len", "50", "--json"]);
+    let labels: Vec<&str> = r["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["rnn-0.5", "rnn-1", "rnn-3", "lstm"]);
+    for run in r["runs"].as_array().unwrap() {
+        let ts: Vec<u64> = run["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["t"].as_u64().unwrap())
+            .collect();
+        assert_eq!(ts, (1..=50).collect::<Vec<u64>>());
+        assert_eq!(run["config"]["seq_len"], 50);
+    }
+    assert_eq!(r["runs"][3]["config"]["cell"], "lstm");
+    assert_eq!(r["runs"][3]["config"]["forget_bias"], 1.0);
+    assert_eq!(r["runs"][0]["config"]["init"], "orthogonal:0.5");
+    let (half, one, three, lstm) = (
+        drop_of(&r, "rnn-0.5"),
+        drop_of(&r, "rnn-1"),
+        drop_of(&r, "rnn-3"),
+        drop_of(&r, "lstm"),
+    );
+    assert!((half - 23.25).abs() < 0.1, "{half}");
+    assert!((one - 9.74).abs() < 0.1, "{one}");
+    assert!((three + 5.81).abs() < 0.1, "{three}");
+    assert!((lstm - 6.03).abs() < 0.1, "{lstm}");
+    // The linearized prediction sits beside the measurement.
+    let theory = &r["runs"][0]["theory"];
+    let (p, m) = (
+        theory["predicted_factor"].as_f64().unwrap(),
+        theory["measured_factor"].as_f64().unwrap(),
+    );
+    assert!(
+        (p - 0.336).abs() < 0.002 && (m - 0.335).abs() < 0.002,
+        "{theory}"
+    );
+    assert!(r["runs"][3]["theory"]["not_applicable"].is_string());
+}
+
+#[test]
+fn demo_recurrent_refuses_impossible_settings_with_a_message() {
+    for (args, says) in [
+        (vec!["--seq-len", "0"], "--seq-len must be at least 1"),
+        (vec!["--cell", "gru"], "unknown cell 'gru'"),
+        (vec!["--cell", "lstm,lstm"], "listed twice"),
+        (vec!["--depth", "4"], "--seq-len"),
+        (
+            vec!["--width", "100000", "--seq-len", "100000"],
+            "memory limit",
+        ),
+        (
+            vec!["--forget-bias", "inf"],
+            "--forget-bias must be a finite number",
+        ),
+    ] {
+        gradtutor()
+            .args(["demo", "recurrent"])
+            .args(&args)
+            .assert()
+            .failure()
+            .stderr(predicates::str::contains(says));
+    }
+    gradtutor()
+        .args(["demo", "vanishing", "--forget-bias", "2"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains(
+            "--forget-bias only applies to `demo recurrent`",
+        ));
+}
+
+#[test]
+fn demo_recurrent_text_shows_bars_and_the_theory_line_in_80_columns() {
+    let out = gradtutor()
+        .args([
+            "demo",
+            "recurrent",
+            "--seq-len",
+            "12",
+            "--cell",
+            "rnn",
+            "--init",
+            "orthogonal:0.5",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+    assert!(text.contains("█"), "{text}");
+    assert!(text.contains("linearized: ρ(diag(φ′)·W_hᵀ)"), "{text}");
+    // One row per step when T is small: t = 12 … 1.
+    for t in 1..=12 {
+        assert!(
+            text.lines()
+                .any(|l| l.trim_start().starts_with(&format!("{t} ")))
+        );
+    }
+}
