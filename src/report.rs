@@ -79,6 +79,10 @@ pub struct Run {
     pub nonfinite: Option<NonFinite>,
     pub theory: TheoryLine,
     pub layers: Vec<LayerRow>,
+    /// With loss scaling: the scale the measured pass used (dynamic: after its halvings;
+    /// the smallest over seeds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loss_scale_used: Option<f64>,
 }
 
 /// One layer's figures; with several seeds, medians plus the range of the gradient norm.
@@ -204,6 +208,7 @@ impl Run {
             nonfinite,
             theory,
             layers,
+            loss_scale_used: results.iter().filter_map(|r| r.loss_scale).reduce(f64::min),
         }
     }
 

@@ -4,6 +4,7 @@
 
 use crate::nn::activation::ACTIVATION_NAMES;
 use crate::nn::init::INIT_NAMES;
+use crate::nn::storage::LossScale;
 use crate::nn::{Activation, Init};
 use crate::probe::{self, Precision, ProbeConfig};
 use anyhow::{Result, bail};
@@ -80,6 +81,12 @@ pub struct Settings {
     #[arg(long, value_name = "X", allow_negative_numbers = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clip_norm: Option<f64>,
+
+    /// Loss scaling: a number S (∂L/∂z × S before backprop, gradients ÷ S after), or
+    /// `dynamic` (start at 2¹⁶, halve while the gradients overflow).
+    #[arg(long, value_name = "S")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loss_scale: Option<LossScale>,
 }
 
 /// One experiment setting, named as its flag: what an experiment can fix for itself.
@@ -98,11 +105,12 @@ pub enum Knob {
     Seed,
     Seeds,
     ClipNorm,
+    LossScale,
 }
 
 impl Knob {
     /// Every setting, in the order commands print their flags.
-    pub const ALL: [Knob; 13] = [
+    pub const ALL: [Knob; 14] = [
         Knob::Depth,
         Knob::Width,
         Knob::Batch,
@@ -116,6 +124,7 @@ impl Knob {
         Knob::Seed,
         Knob::Seeds,
         Knob::ClipNorm,
+        Knob::LossScale,
     ];
 
     /// `--depth`, `--clip-norm`.
@@ -134,6 +143,7 @@ impl Knob {
             Knob::Seed => "--seed",
             Knob::Seeds => "--seeds",
             Knob::ClipNorm => "--clip-norm",
+            Knob::LossScale => "--loss-scale",
         }
     }
 }
@@ -157,7 +167,7 @@ impl Settings {
     pub fn overlay(&self, top: &Settings) -> Settings {
         overlay_fields!(
             self, top, depth, width, batch, classes, activation, init, std, bn, residual,
-            precision, seed, seeds, clip_norm
+            precision, seed, seeds, clip_norm, loss_scale
         )
     }
 
@@ -193,6 +203,7 @@ impl Settings {
             Knob::Seed => show(&self.seed),
             Knob::Seeds => show(&self.seeds),
             Knob::ClipNorm => show(&self.clip_norm),
+            Knob::LossScale => show(&self.loss_scale),
         }
     }
 
@@ -235,6 +246,7 @@ impl Settings {
             bail!("--clip-norm must be a positive number (got {c})");
         }
         cfg.clip_norm = self.clip_norm;
+        cfg.loss_scale = self.loss_scale;
         Ok(cfg)
     }
 

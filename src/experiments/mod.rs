@@ -8,6 +8,7 @@ mod describe;
 mod exploding;
 mod he;
 mod init;
+mod precision;
 mod residual;
 mod vanishing;
 
@@ -77,6 +78,7 @@ pub const ALL: &[&Experiment] = &[
     &he::EXPERIMENT,
     &residual::EXPERIMENT,
     &clipping::EXPERIMENT,
+    &precision::EXPERIMENT,
 ];
 
 /// Looks an experiment up by name; an unknown name lists the valid ones.

@@ -16,6 +16,7 @@ pub mod parallel;
 pub mod real;
 pub mod rng;
 pub mod stats;
+pub mod storage;
 
 pub use activation::Activation;
 pub use init::Init;
