@@ -4,6 +4,7 @@
 
 use crate::format::human_bytes;
 use crate::nn::network::{Backward, Tape, layer_tensors};
+use crate::nn::storage::{LossScale, Scaler, Storage};
 use crate::nn::{self, Activation, Init, Network, Real, Spec, loss, mean_std, optim};
 use anyhow::{Result, bail};
 use clap::ValueEnum;
@@ -24,6 +25,32 @@ pub enum Precision {
     F32,
     /// 64-bit: to look past under- and overflow.
     F64,
+    /// f32 arithmetic, every tensor stored as IEEE half (5 exponent bits, 10 mantissa bits):
+    /// below ≈ 6e−8 a value is 0, above 65504 it is inf.
+    F16,
+    /// f32 arithmetic, every tensor stored as bfloat16 (f32's 8 exponent bits, 7 mantissa
+    /// bits): f32's range, coarser steps.
+    Bf16,
+}
+
+impl Precision {
+    /// The 16-bit storage format, for f16 and bf16.
+    pub fn storage(self) -> Option<Storage> {
+        match self {
+            Precision::F16 => Some(Storage::F16),
+            Precision::Bf16 => Some(Storage::Bf16),
+            Precision::F32 | Precision::F64 => None,
+        }
+    }
+
+    /// The largest finite value a stored number can have.
+    pub fn max_finite(self) -> f64 {
+        match self {
+            Precision::F64 => f64::MAX,
+            Precision::F32 => f32::MAX as f64,
+            p => p.storage().map_or(f64::MAX, Storage::max_finite),
+        }
+    }
 }
 
 impl fmt::Display for Precision {
@@ -31,6 +58,8 @@ impl fmt::Display for Precision {
         f.write_str(match self {
             Precision::F32 => "f32",
             Precision::F64 => "f64",
+            Precision::F16 => "f16",
+            Precision::Bf16 => "bf16",
         })
     }
 }
@@ -47,6 +76,8 @@ pub struct ProbeConfig {
     pub clip_norm: Option<f64>,
     /// A recurrent probe (see [`recurrent`]) instead of the MLP one.
     pub recurrent: Option<recurrent::Recurrent>,
+    /// Multiply ∂L/∂z by a scale before backprop, divide the gradients by it after.
+    pub loss_scale: Option<LossScale>,
 }
 
 /// JSON keeps the flat shape it always had: the network's fields beside the probe's own.
@@ -69,6 +100,8 @@ impl Serialize for ProbeConfig {
             precision: Precision,
             seed: u64,
             clip_norm: Option<f64>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            loss_scale: Option<LossScale>,
         }
         let n = &self.spec;
         Flat {
@@ -84,6 +117,7 @@ impl Serialize for ProbeConfig {
             precision: self.precision,
             seed: self.seed,
             clip_norm: self.clip_norm,
+            loss_scale: self.loss_scale,
         }
         .serialize(s)
     }
@@ -109,6 +143,7 @@ impl ProbeConfig {
             seed: 42,
             clip_norm: None,
             recurrent: None,
+            loss_scale: None,
         }
     }
 
@@ -242,6 +277,12 @@ impl ProbeConfig {
                     .unwrap_or_default(),
             ),
             ("precision", cfg.precision.to_string()),
+            (
+                "loss-scale",
+                cfg.loss_scale
+                    .map(|l| format!("loss scale {l}"))
+                    .unwrap_or_default(),
+            ),
             ("seed", format!("seed {}", cfg.seed)),
         ]
     }
@@ -292,9 +333,10 @@ pub struct Shape<'a> {
 /// from the numbers alone, in checked arithmetic, so a size can be refused before anything
 /// of that size is allocated; `None` when it does not even fit in 128 bits.
 pub fn peak_bytes(shape: &Shape, precision: Precision) -> Option<u128> {
+    // f16 and bf16 runs compute in f32 and hold f32 arrays.
     let size: u128 = match precision {
-        Precision::F32 => 4,
         Precision::F64 => 8,
+        _ => 4,
     };
     let u = |v: usize| v as u128;
     let per_layer = 1 + u128::from(shape.keeps_dphi) + u128::from(shape.batch_norm);
@@ -371,13 +413,14 @@ impl CheckedProbe {
     /// One forward and backward pass, measured.
     pub fn run(&self) -> ProbeResult {
         if let Some(r) = &self.0.recurrent {
+            // check() refuses the 16-bit formats for a recurrent run.
             return match self.0.precision {
-                Precision::F32 => recurrent::run::<f32>(&self.0, r),
                 Precision::F64 => recurrent::run::<f64>(&self.0, r),
+                _ => recurrent::run::<f32>(&self.0, r),
             };
         }
         match self.0.precision {
-            Precision::F32 => run::<f32>(&self.0),
+            Precision::F32 | Precision::F16 | Precision::Bf16 => run::<f32>(&self.0),
             Precision::F64 => run::<f64>(&self.0),
         }
     }
@@ -449,6 +492,10 @@ pub struct ProbeResult {
     /// A recurrent probe's per-step figures (its `layers` are empty).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recurrent: Option<recurrent::RecurrentFigures>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The loss scale of the measured pass (dynamic: after halving until the gradients were
+    /// finite); every figure is unscaled.
+    pub loss_scale: Option<f64>,
 }
 
 /// Checks `cfg` against `max_bytes`, then runs it.
@@ -457,10 +504,35 @@ pub fn probe(cfg: &ProbeConfig, max_bytes: u64) -> Result<ProbeResult> {
 }
 
 fn run<F: Real>(cfg: &ProbeConfig) -> ProbeResult {
-    let net = Network::<F>::build(&cfg.spec, cfg.seed).expect("checked by ProbeConfig::check");
-    let (x, labels) = gaussian_batch::<F>(cfg.batch, cfg.spec.input, cfg.spec.outputs, cfg.seed);
-    measure(&net, x, &labels, cfg.clip_norm)
+    let storage = cfg.precision.storage();
+    let net = Network::<F>::build(&cfg.spec, cfg.seed)
+        .expect("checked by ProbeConfig::check")
+        .stored_in(storage);
+    let (mut x, labels) =
+        gaussian_batch::<F>(cfg.batch, cfg.spec.input, cfg.spec.outputs, cfg.seed);
+    if let Some(s) = storage {
+        s.round_all(&mut x);
+    }
+    let Some(rule) = cfg.loss_scale else {
+        return measure(&net, x, &labels, cfg.clip_norm);
+    };
+    // Dynamic: GradScaler's rule for one step, retried: halve until the gradients are finite
+    // (at most MAX_HALVINGS times; an overflow in the forward pass no scale can mend).
+    let mut scaler = Scaler::new(rule);
+    let mut halvings = 0;
+    loop {
+        let r = measure_scaled(&net, x.clone(), &labels, cfg.clip_norm, scaler.scale);
+        let forward = r.nonfinite.is_some_and(|n| n.pass == Pass::Forward);
+        let finite = r.global_grad_norm.is_finite();
+        if scaler.update(finite) || forward || halvings == MAX_HALVINGS {
+            return r;
+        }
+        halvings += 1;
+    }
 }
+
+/// How often a single probe halves a dynamic loss scale: 2¹⁶ down to 2⁻⁴⁸.
+pub const MAX_HALVINGS: usize = 64;
 
 /// `X` with i.i.d. N(0, 1) entries and labels uniform over `classes`, from `seed`.
 pub fn gaussian_batch<F: Real>(
@@ -486,15 +558,51 @@ pub fn measure<F: Real>(
     labels: &[usize],
     clip_norm: Option<f64>,
 ) -> ProbeResult {
+    let mut r = measure_scaled(net, x, labels, clip_norm, 1.0);
+    r.loss_scale = None;
+    r
+}
+
+/// [`measure`] with loss scaling: ∂L/∂z is multiplied by `scale` before backprop, and each
+/// gradient divided by it (in the engine's precision) before it is measured or clipped.
+pub fn measure_scaled<F: Real>(
+    net: &Network<F>,
+    x: Array2<F>,
+    labels: &[usize],
+    clip_norm: Option<f64>,
+    scale: f64,
+) -> ProbeResult {
     let tape = net.forward(x);
-    let (loss, dlogits) = loss::softmax_cross_entropy(tape.logits.view(), labels);
+    let (loss, mut dlogits) = loss::softmax_cross_entropy(tape.logits.view(), labels);
     let loss = loss.as_f64();
+    let scaled = scale != 1.0;
+    if scaled {
+        dlogits.mapv_inplace(|v| v * F::of(scale));
+    }
+    let unscale = |t: &mut ndarray::ArrayViewMutD<F>| {
+        if scaled {
+            t.mapv_inplace(|v| v / F::of(scale));
+        }
+    };
+    let unscale_norms = |n: &mut Vec<f64>| n.iter_mut().for_each(|v| *v /= scale);
     let Some(max) = clip_norm else {
         // Each layer's gradients are measured and dropped as backprop produces them, so the
         // probe never holds every ∂L/∂W at once.
         let mut grads = vec![GradFigures::default(); net.depth() + 1];
         let mut norms = vec![Vec::new(); net.depth() + 1];
-        let pass = net.backward_each(&tape, dlogits, false, |l, dense, bn| {
+        let mut pass = net.backward_each(&tape, dlogits, false, |l, mut dense, mut bn| {
+            let bn_tensors = bn
+                .as_mut()
+                .map(|b| [b.dgamma.view_mut(), b.dbeta.view_mut()]);
+            for mut t in [
+                dense.dw.view_mut().into_dyn(),
+                dense.db.view_mut().into_dyn(),
+            ]
+            .into_iter()
+            .chain(bn_tensors.into_iter().flatten().map(|t| t.into_dyn()))
+            {
+                unscale(&mut t);
+            }
             grads[l] = GradFigures::of(&dense.dw);
             norms[l] = layer_tensors(&dense, bn.as_ref())
                 .iter()
@@ -504,11 +612,18 @@ pub fn measure<F: Real>(
         // The global norm over the same per-tensor norms, in the same order, as
         // optim::global_norm takes over kept gradients.
         let global = nn::stats::norm_of(&norms.concat());
-        return layers_measured(net, &tape, &pass.signal_norms, &grads, loss, global);
+        unscale_norms(&mut pass.signal_norms);
+        let mut r = layers_measured(net, &tape, &pass.signal_norms, &grads, loss, global);
+        r.loss_scale = Some(scale);
+        return r;
     };
     let mut back = net.backward(&tape, dlogits, false);
+    back.grads.tensors_mut().iter_mut().for_each(unscale);
+    unscale_norms(&mut back.signal_norms);
     let global = optim::clip_grad_norm(&mut back.grads, max);
-    figures(net, &tape, &back, loss, global)
+    let mut r = figures(net, &tape, &back, loss, global);
+    r.loss_scale = Some(scale);
+    r
 }
 
 /// The per-layer figures of one pass whose record is `tape` and `back`.
@@ -593,6 +708,7 @@ fn layers_measured<F: Real>(
         layers,
         nonfinite,
         recurrent: None,
+        loss_scale: None,
     }
 }
 

@@ -85,6 +85,10 @@ pub struct Run {
     /// `layers` are empty.
     #[serde(flatten)]
     pub recurrent: Option<RecurrentFigures>,
+    /// With loss scaling: the scale the measured pass used (dynamic: after its halvings;
+    /// the smallest over seeds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loss_scale_used: Option<f64>,
 }
 
 /// One layer's figures; with several seeds, medians plus the range of the gradient norm.
@@ -218,6 +222,7 @@ impl Run {
             theory,
             layers,
             recurrent,
+            loss_scale_used: results.iter().filter_map(|r| r.loss_scale).reduce(f64::min),
         }
     }
 

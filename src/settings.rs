@@ -5,6 +5,7 @@
 use crate::nn::activation::ACTIVATION_NAMES;
 use crate::nn::init::INIT_NAMES;
 use crate::nn::recurrent::CellKind;
+use crate::nn::storage::LossScale;
 use crate::nn::{Activation, Init};
 use crate::probe::{self, Precision, ProbeConfig};
 use anyhow::{Result, bail};
@@ -96,6 +97,11 @@ pub struct Settings {
     #[arg(long, value_name = "X", allow_negative_numbers = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub forget_bias: Option<f64>,
+    /// Loss scaling: a number S (∂L/∂z × S before backprop, gradients ÷ S after), or
+    /// `dynamic` (start at 2¹⁶, halve while the gradients overflow).
+    #[arg(long, value_name = "S")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loss_scale: Option<LossScale>,
 }
 
 /// One experiment setting, named as its flag: what an experiment can fix for itself.
@@ -117,11 +123,12 @@ pub enum Knob {
     Cell,
     SeqLen,
     ForgetBias,
+    LossScale,
 }
 
 impl Knob {
     /// Every setting, in the order commands print their flags.
-    pub const ALL: [Knob; 16] = [
+    pub const ALL: [Knob; 17] = [
         Knob::Depth,
         Knob::Width,
         Knob::Batch,
@@ -138,6 +145,7 @@ impl Knob {
         Knob::Cell,
         Knob::SeqLen,
         Knob::ForgetBias,
+        Knob::LossScale,
     ];
 
     /// The settings only `demo recurrent` reads.
@@ -162,6 +170,7 @@ impl Knob {
             Knob::Cell => "--cell",
             Knob::SeqLen => "--seq-len",
             Knob::ForgetBias => "--forget-bias",
+            Knob::LossScale => "--loss-scale",
         }
     }
 }
@@ -201,7 +210,8 @@ impl Settings {
             clip_norm,
             cell,
             seq_len,
-            forget_bias
+            forget_bias,
+            loss_scale
         )
     }
 
@@ -240,6 +250,7 @@ impl Settings {
             Knob::Cell => show(&self.cell),
             Knob::SeqLen => show(&self.seq_len),
             Knob::ForgetBias => show(&self.forget_bias),
+            Knob::LossScale => show(&self.loss_scale),
         }
     }
 
@@ -286,6 +297,7 @@ impl Settings {
             bail!("--clip-norm must be a positive number (got {c})");
         }
         cfg.clip_norm = self.clip_norm;
+        cfg.loss_scale = self.loss_scale;
         Ok(cfg)
     }
 

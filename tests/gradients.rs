@@ -200,6 +200,7 @@ fn a_gradient_computed_by_hand() {
         output: Dense::new(array![[1.0, -1.0]]),
         activation: Activation::Sigmoid,
         residual: false,
+        storage: None,
     };
     let tape = net.forward(array![[1.0, 2.0]]);
     let (l, dl) = loss::softmax_cross_entropy(tape.logits.view(), &[0]);

@@ -92,7 +92,7 @@ fn forty_bad_invocations_each_get_a_message_naming_what_is_wrong() {
             &["demo", "vanishing", "--activation", "elu:inf"],
             "must be finite",
         ),
-        (&["demo", "vanishing", "--precision", "f16"], "--precision"),
+        (&["demo", "vanishing", "--precision", "f8"], "--precision"),
         (
             &["demo", "vanishing", "--seeds", "0"],
             "--seeds must be between 1 and 100",

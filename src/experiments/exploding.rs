@@ -32,10 +32,7 @@ pub const EXPERIMENT: Experiment = Experiment {
 
 /// log₁₀ of the largest finite value of a precision: where a growing gradient overflows.
 fn largest_log10(p: Precision) -> f64 {
-    match p {
-        Precision::F32 => f64::from(f32::MAX).log10(),
-        Precision::F64 => f64::MAX.log10(),
-    }
+    p.max_finite().log10()
 }
 
 /// The network that runs; for tanh with unscaled weights, why it explodes.
@@ -68,10 +65,7 @@ pub fn describe(cfg: &ProbeConfig) -> String {
                 s.push_str(&format!(
                     " Deep enough, it passes {}'s largest value, {}, and becomes inf, then NaN.",
                     cfg.precision,
-                    pretty(match cfg.precision {
-                        crate::probe::Precision::F32 => f32::MAX as f64,
-                        crate::probe::Precision::F64 => f64::MAX,
-                    })
+                    pretty(cfg.precision.max_finite())
                 ));
             }
         }

@@ -8,6 +8,7 @@ mod describe;
 mod exploding;
 mod he;
 mod init;
+mod precision;
 mod recurrent;
 mod residual;
 mod vanishing;
@@ -79,6 +80,7 @@ pub const ALL: &[&Experiment] = &[
     &residual::EXPERIMENT,
     &clipping::EXPERIMENT,
     &recurrent::EXPERIMENT,
+    &precision::EXPERIMENT,
 ];
 
 /// Looks an experiment up by name; an unknown name lists the valid ones.

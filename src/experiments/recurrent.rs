@@ -25,8 +25,15 @@ pub const EXPERIMENT: Experiment = Experiment {
         seq_len: Some(DEFAULT_SEQ_LEN),
         ..Settings::default()
     },
-    fixed: &[Knob::Depth, Knob::Bn, Knob::Residual, Knob::ClipNorm],
-    fixed_why: "a recurrent run's depth is --seq-len; it has no batch norm, skips or clipping",
+    fixed: &[
+        Knob::Depth,
+        Knob::Bn,
+        Knob::Residual,
+        Knob::ClipNorm,
+        Knob::LossScale,
+    ],
+    fixed_why: "a recurrent run's depth is --seq-len; it has no batch norm, skips, clipping or \
+                loss scaling",
     metrics: &[],
     plan,
     conclude,

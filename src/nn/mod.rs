@@ -17,6 +17,7 @@ pub mod real;
 pub mod recurrent;
 pub mod rng;
 pub mod stats;
+pub mod storage;
 
 pub use activation::Activation;
 pub use init::Init;

@@ -9,7 +9,8 @@ use super::init::Init;
 use super::norm;
 use super::real::Real;
 use super::rng;
-use ndarray::{Array2, ArrayViewD, ArrayViewMutD};
+use super::storage::Storage;
+use ndarray::{Array, Array2, ArrayViewD, ArrayViewMutD, Dimension};
 use std::borrow::Cow;
 
 /// The shape and ingredients of a network.
@@ -74,6 +75,8 @@ pub struct Network<F> {
     pub output: Dense<F>,
     pub activation: Activation,
     pub residual: bool,
+    /// Reduced-precision storage: every tensor a layer hands on is rounded to it.
+    pub storage: Option<Storage>,
 }
 
 /// What the forward pass keeps for the backward pass, per hidden layer.
@@ -162,11 +165,41 @@ impl<F: Real> Network<F> {
             output,
             activation: spec.activation,
             residual: spec.residual,
+            storage: None,
         })
     }
 
     pub fn depth(&self) -> usize {
         self.hidden.len()
+    }
+
+    /// The network with its parameters rounded to `storage`, rounding every activation,
+    /// signal and gradient it computes from then on (`None`: unchanged, full precision).
+    pub fn stored_in(mut self, storage: Option<Storage>) -> Self {
+        self.storage = storage;
+        if let Some(s) = storage {
+            for mut p in self.params_mut() {
+                p.mapv_inplace(|v| s.round(v));
+            }
+        }
+        self
+    }
+
+    /// Rounds `a` to the storage format, if there is one.
+    fn store<D: Dimension>(&self, a: &mut Array<F, D>) {
+        if let Some(s) = self.storage {
+            s.round_all(a);
+        }
+    }
+
+    /// Rounds one layer's gradients to the storage format, if there is one.
+    fn store_grads(&self, dense: &mut DenseGrad<F>, bn: Option<&mut BnGrad<F>>) {
+        self.store(&mut dense.dw);
+        self.store(&mut dense.db);
+        if let Some(g) = bn {
+            self.store(&mut g.dgamma);
+            self.store(&mut g.dbeta);
+        }
     }
 
     /// φ′(h_l) of hidden layer `l` (0-based) in the pass recorded by `tape`: kept, or
@@ -192,7 +225,8 @@ impl<F: Real> Network<F> {
         let mut a = x;
         let mut hidden = Vec::with_capacity(self.hidden.len());
         for layer in &self.hidden {
-            let z = layer.dense.forward(a.view());
+            let mut z = layer.dense.forward(a.view());
+            self.store(&mut z);
             let (mut next, bn) = match &layer.bn {
                 Some(bn) => {
                     let (y, cache) = bn.forward(z.view());
@@ -210,10 +244,12 @@ impl<F: Real> Network<F> {
             if self.skips(layer) {
                 next += &a;
             }
+            self.store(&mut next);
             hidden.push(HiddenTape { input: a, dphi, bn });
             a = next;
         }
-        let logits = self.output.forward(a.view());
+        let mut logits = self.output.forward(a.view());
+        self.store(&mut logits);
         Tape {
             hidden,
             last: a,
@@ -262,9 +298,15 @@ impl<F: Real> Network<F> {
     ) -> Backprop<F> {
         let depth = self.depth();
         let mut signal_norms = vec![0.0; depth + 1];
+        let mut dlogits = dlogits;
+        self.store(&mut dlogits);
         signal_norms[depth] = norm(&dlogits);
         let want = depth > 0 || want_input_grad;
-        let (output, mut da) = self.output.backward(tape.last.view(), dlogits.view(), want);
+        let (mut output, mut da) = self.output.backward(tape.last.view(), dlogits.view(), want);
+        self.store_grads(&mut output, None);
+        if let Some(d) = da.as_mut() {
+            self.store(d);
+        }
         visit(depth, output, None);
         for l in (0..depth).rev() {
             let (layer, rec) = (&self.hidden[l], &tape.hidden[l]);
@@ -284,15 +326,16 @@ impl<F: Real> Network<F> {
                     (dh, None)
                 }
             };
-            let (dz, bn) = match (&layer.bn, &rec.bn) {
+            let (mut dz, mut bn) = match (&layer.bn, &rec.bn) {
                 (Some(bn), Some(cache)) => {
                     let (dz, g) = bn.backward(cache, dh.view());
                     (dz, Some(g))
                 }
                 _ => (dh, None),
             };
+            self.store(&mut dz);
             signal_norms[l] = norm(&dz);
-            let (dense, dx) =
+            let (mut dense, dx) =
                 layer
                     .dense
                     .backward(rec.input.view(), dz.view(), l > 0 || want_input_grad);
@@ -303,6 +346,10 @@ impl<F: Real> Network<F> {
                 }
                 (dx, _) => dx,
             };
+            if let Some(d) = da.as_mut() {
+                self.store(d);
+            }
+            self.store_grads(&mut dense, bn.as_mut());
             visit(l, dense, bn);
         }
         Backprop {

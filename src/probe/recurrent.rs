@@ -105,6 +105,19 @@ pub(super) fn check(cfg: &ProbeConfig, r: &Recurrent, max_bytes: u64) -> Result<
     if cfg.batch == 0 {
         bail!("batch must be at least 1 (got 0)");
     }
+    if matches!(
+        cfg.precision,
+        super::Precision::F16 | super::Precision::Bf16
+    ) {
+        bail!(
+            "a recurrent run is measured in f32 or f64 (got --precision {}); 16-bit storage is \
+             modelled for the MLP probe: see `gradtutor demo precision`",
+            cfg.precision
+        );
+    }
+    if cfg.loss_scale.is_some() {
+        bail!("a recurrent run takes no --loss-scale: it is measured in f32 or f64");
+    }
     if !r.forget_bias.is_finite() {
         bail!(
             "--forget-bias must be a finite number (got {})",
@@ -130,8 +143,8 @@ pub(super) fn check(cfg: &ProbeConfig, r: &Recurrent, max_bytes: u64) -> Result<
 /// matrices.
 pub(super) fn bytes(cfg: &ProbeConfig, r: &Recurrent) -> Option<u128> {
     let size: u128 = match cfg.precision {
-        super::Precision::F32 => 4,
         super::Precision::F64 => 8,
+        _ => 4,
     };
     let u = |v: usize| v as u128;
     let (n, b, t, k) = (
@@ -233,6 +246,7 @@ pub(super) fn run<F: Real>(cfg: &ProbeConfig, r: &Recurrent) -> ProbeResult {
             params,
             spectrum,
         }),
+        loss_scale: None,
     }
 }
 

@@ -118,6 +118,9 @@ fn header(out: &mut String, report: &TrainReport, ui: &Ui) {
     if let Some(c) = cfg.clip_value {
         let _ = write!(how, " · clip-value {c}");
     }
+    if let Some(l) = cfg.loss_scale {
+        let _ = write!(how, " · loss scale {l}");
+    }
     for line in crate::ui::wrap(&how, ui.width) {
         let _ = writeln!(out, "{line}");
     }

@@ -10,6 +10,7 @@ mod verdict;
 use crate::data::{DataSpec, Dataset};
 use crate::nn::network::Grads;
 use crate::nn::optim::{self, Optimizer, OptimizerState};
+use crate::nn::storage::{LossScale, Scaler, Storage};
 use crate::nn::{Network, Real, loss, norm};
 use crate::probe::{self, NonFinite, Precision, ProbeConfig};
 use anyhow::{Result, bail};
@@ -68,6 +69,8 @@ pub struct TrainConfig {
     pub clip_value: Option<f64>,
     pub target_loss: f64,
     pub precision: Precision,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loss_scale: Option<LossScale>,
     pub seed: u64,
     pub variants: Vec<Variant>,
 }
@@ -215,7 +218,7 @@ impl CheckedTrain {
     /// Trains every configuration in turn. `progress` is told each finished step.
     pub fn run(&self, progress: &(dyn Fn(usize) + Sync)) -> Result<TrainReport> {
         match self.0.precision {
-            Precision::F32 => run_all::<f32>(&self.0, progress),
+            Precision::F32 | Precision::F16 | Precision::Bf16 => run_all::<f32>(&self.0, progress),
             Precision::F64 => run_all::<f64>(&self.0, progress),
         }
     }
@@ -269,6 +272,28 @@ pub struct History {
     pub diverged: Option<Divergence>,
     /// The first checkpoint at which the training loss was at most the target.
     pub steps_to_target: Option<usize>,
+    /// With `--loss-scale`: the steps skipped and every scale the run used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loss_scale: Option<ScaleHistory>,
+}
+
+/// What loss scaling did over a run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ScaleHistory {
+    /// Steps whose scaled gradients held inf or NaN, skipped (dynamic scaling only).
+    pub skipped_steps: usize,
+    /// The scale from the first step on, and each change: `{step, scale}`, `step` being the
+    /// first step (1-based) that used `scale`.
+    pub scales: Vec<ScaleChange>,
+    /// The scale after the last step.
+    pub final_scale: f64,
+}
+
+/// A loss scale and the first step that used it.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct ScaleChange {
+    pub step: usize,
+    pub scale: f64,
 }
 
 /// The state before training.
@@ -416,6 +441,21 @@ fn run_all<F: Real>(cfg: &TrainConfig, progress: &(dyn Fn(usize) + Sync)) -> Res
     })
 }
 
+/// [`evaluate`] on `net`'s copy stored in `storage` (the input too), if there is one.
+fn evaluate_in<F: Real>(
+    net: &Network<F>,
+    storage: Option<Storage>,
+    x: &Array2<F>,
+    y: &[usize],
+) -> Eval {
+    let Some(s) = storage else {
+        return evaluate(net, x, y);
+    };
+    let mut x = x.clone();
+    s.round_all(&mut x);
+    evaluate(&net.clone().stored_in(Some(s)), &x, y)
+}
+
 /// Loss and accuracy of `net` on a whole set, as one batch.
 pub fn evaluate<F: Real>(net: &Network<F>, x: &Array2<F>, y: &[usize]) -> Eval {
     let logits = net.forward(x.clone()).logits;
@@ -470,7 +510,10 @@ fn run_one<F: Real>(
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<History> {
     let pcfg = cfg.probe_config(v);
+    // f16/bf16: f32 master weights; each step computes on a copy stored in 16 bits.
+    let storage = cfg.precision.storage();
     let mut net = Network::<F>::build(&pcfg.spec, cfg.seed).map_err(anyhow::Error::msg)?;
+    let mut scaler = cfg.loss_scale.map(Scaler::new);
     let mut opt = OptimizerState::new(cfg.optimizer_of(v).with_lr(cfg.lr));
     let mut batches = Batches::new(data.y_train.len(), cfg.batch, cfg.seed);
     let every = cfg.every();
@@ -478,8 +521,8 @@ fn run_one<F: Real>(
         label: v.to_string(),
         variant: *v,
         initial: Initial {
-            train: evaluate(&net, &data.x_train, &data.y_train),
-            test: evaluate(&net, &data.x_test, &data.y_test),
+            train: evaluate_in(&net, storage, &data.x_train, &data.y_train),
+            test: evaluate_in(&net, storage, &data.x_test, &data.y_test),
         },
         losses: Vec::with_capacity(cfg.steps),
         global_grad_norms: Vec::with_capacity(cfg.steps),
@@ -487,21 +530,60 @@ fn run_one<F: Real>(
         checkpoints: Vec::new(),
         diverged: None,
         steps_to_target: None,
+        loss_scale: scaler.map(|s| ScaleHistory {
+            skipped_steps: 0,
+            scales: vec![ScaleChange {
+                step: 1,
+                scale: s.scale,
+            }],
+            final_scale: s.scale,
+        }),
     };
     for step in 1..=cfg.steps {
         let rows = batches.next();
         let x = data.x_train.select(Axis(0), rows);
         let labels: Vec<usize> = rows.iter().map(|&r| data.y_train[r]).collect();
 
-        let tape = net.forward(x);
-        let (l, dlogits) = loss::softmax_cross_entropy(tape.logits.view(), &labels);
-        let mut back = net.backward(&tape, dlogits, false);
+        let stored = storage.map(|s| net.clone().stored_in(Some(s)));
+        let compute = stored.as_ref().unwrap_or(&net);
+        let mut x = x;
+        if let Some(s) = storage {
+            s.round_all(&mut x);
+        }
+        let tape = compute.forward(x);
+        let (l, mut dlogits) = loss::softmax_cross_entropy(tape.logits.view(), &labels);
+        if let Some(s) = &scaler {
+            dlogits.mapv_inplace(|v| v * F::of(s.scale));
+        }
+        let mut back = compute.backward(&tape, dlogits, false);
+        if let Some(s) = &scaler {
+            // Unscaled in the master weights' precision, as GradScaler.unscale_ does.
+            let scale = F::of(s.scale);
+            for mut t in back.grads.tensors_mut() {
+                t.mapv_inplace(|v| v / scale);
+            }
+        }
         let global = optim::global_norm(&back.grads);
         let l = l.as_f64();
         h.losses.push(l);
         h.global_grad_norms.push(global);
+        if let (Some(s), Some(hist)) = (scaler.as_mut(), h.loss_scale.as_mut()) {
+            let take = s.update(l.is_finite() && global.is_finite());
+            if s.scale != hist.final_scale {
+                hist.scales.push(ScaleChange {
+                    step: step + 1,
+                    scale: s.scale,
+                });
+                hist.final_scale = s.scale;
+            }
+            if !take {
+                hist.skipped_steps += 1;
+                progress(1);
+                continue;
+            }
+        }
         if !l.is_finite() || !global.is_finite() {
-            let figures = probe::figures(&net, &tape, &back, l, global);
+            let figures = probe::figures(compute, &tape, &back, l, global);
             h.diverged = Some(Divergence {
                 step,
                 loss: l,
@@ -521,8 +603,8 @@ fn run_one<F: Real>(
         if let Some(before) = before {
             let c = Checkpoint {
                 step,
-                train: evaluate(&net, &data.x_train, &data.y_train),
-                test: evaluate(&net, &data.x_test, &data.y_test),
+                train: evaluate_in(&net, storage, &data.x_train, &data.y_train),
+                test: evaluate_in(&net, storage, &data.x_test, &data.y_test),
                 grad_norms,
                 update_ratios: kernels(&net)
                     .zip(&before)

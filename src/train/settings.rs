@@ -4,6 +4,7 @@
 use super::variant::{DEFAULT_PRESET, Variant, preset_names};
 use super::{OptimizerName, TrainConfig};
 use crate::data::{DataSpec, Task};
+use crate::nn::storage::LossScale;
 use crate::nn::{Activation, Init};
 use crate::probe::Precision;
 use crate::settings::DEFAULT_SEED;
@@ -119,6 +120,12 @@ pub struct TrainSettings {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub precision: Option<Precision>,
 
+    /// Loss scaling: a number S, or `dynamic[:N]` (GradScaler: start 2¹⁶, skip the step and
+    /// halve on inf/NaN, double after N finite steps, default 2000).
+    #[arg(long, value_name = "S")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loss_scale: Option<LossScale>,
+
     /// Random seed for the data, the weights and the batch order [default: 42].
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -146,6 +153,7 @@ macro_rules! fields {
             clip_value,
             target_loss,
             precision,
+            loss_scale,
             seed
         )
     };
@@ -235,6 +243,7 @@ impl TrainSettings {
             clip_value: self.clip_value,
             target_loss: self.target_loss.unwrap_or(DEFAULT_TARGET_LOSS),
             precision: self.precision.unwrap_or_default(),
+            loss_scale: self.loss_scale,
             seed: self.seed.unwrap_or(DEFAULT_SEED),
             variants,
         })

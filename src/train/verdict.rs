@@ -41,6 +41,15 @@ pub fn verdict(report: &TrainReport, h: &History) -> String {
         Some(s) => format!("loss ≤ {} by step {s}", cfg.target_loss),
         None => format!("loss never reached {}", cfg.target_loss),
     });
+    if let Some(ls) = &h.loss_scale {
+        let first = ls.scales.first().map_or(ls.final_scale, |c| c.scale);
+        parts.push(format!(
+            "loss scaling skipped {} (inf or NaN in the scaled gradients), scale {} → {}",
+            crate::format::count(ls.skipped_steps, "step", "steps"),
+            crate::format::figure(first),
+            crate::format::figure(ls.final_scale)
+        ));
+    }
     let chance = report.chance;
     let near = |acc: f64, base: f64| acc < base + NEAR_CHANCE * (1.0 - base);
     // The training set is what the network fits: at chance there, it has learned nothing,

@@ -1,0 +1,426 @@
+//! Reduced precision and loss scaling: the rounding itself, 16-bit storage through the
+//! network, bit-reproducibility, a pinned underflow that scaling mends, and GradScaler's
+//! halve/skip/grow rule step by step. Each test states the wrong code it is there to catch.
+
+mod common;
+
+use gradtutor::nn::storage::{LossScale, Scaler, Storage};
+use gradtutor::nn::{Activation, Init, Network};
+use gradtutor::{Precision, ProbeConfig, ProbeResult, TrainSettings, gaussian_batch, train};
+
+const GIB: u64 = 1 << 30;
+
+fn p2(e: i32) -> f64 {
+    2f64.powi(e)
+}
+
+// Catches: rounding that truncates, that rounds ties away from zero, that flushes subnormals,
+// or that saturates at the largest finite value instead of overflowing to inf.
+#[test]
+fn f16_rounding_is_ties_to_even_with_subnormals_and_overflow() {
+    let r = |x: f64| Storage::F16.round(x);
+    // Ties between 1 and 1 + 2⁻¹⁰ go to the even mantissa.
+    assert_eq!(r(1.0 + p2(-11)), 1.0);
+    assert_eq!(r(1.0 + 3.0 * p2(-11)), 1.0 + p2(-9));
+    assert_eq!(r(1.0 + p2(-11) + p2(-20)), 1.0 + p2(-10));
+    // Subnormals: 2⁻²⁴ is the smallest; half of it is a tie that goes to 0.
+    assert_eq!(r(p2(-24)), p2(-24));
+    assert_eq!(r(3.0 * p2(-24)), 3.0 * p2(-24));
+    assert_eq!(r(p2(-25)), 0.0);
+    assert_eq!(r(1.5 * p2(-25)), p2(-24));
+    assert_eq!(r(-p2(-26)), 0.0);
+    assert_eq!(Storage::F16.smallest(), p2(-24));
+    // The largest finite value, and the tie above it that overflows.
+    assert_eq!(r(65504.0), 65504.0);
+    assert_eq!(r(65519.0), 65504.0);
+    assert_eq!(r(65520.0), f64::INFINITY);
+    assert_eq!(r(-65520.0), f64::NEG_INFINITY);
+    assert_eq!(Storage::F16.max_finite(), 65504.0);
+    assert!(r(f64::NAN).is_nan());
+}
+
+// Catches: bf16 treated as f16 (range) or as f32 (precision).
+#[test]
+fn bf16_rounding_keeps_f32s_range_and_7_mantissa_bits() {
+    let r = |x: f64| Storage::Bf16.round(x);
+    assert_eq!(r(1.0 + p2(-8)), 1.0);
+    assert_eq!(r(1.0 + 3.0 * p2(-8)), 1.0 + p2(-6));
+    assert_eq!(r(1e-30), half::bf16::from_f32(1e-30).to_f64());
+    assert!(r(1e-30) > 0.0);
+    assert_eq!(r(p2(-133)), p2(-133));
+    assert_eq!(r(p2(-134)), 0.0);
+    assert_eq!(r(65520.0), 65536.0);
+    assert_eq!(r(f32::MAX as f64), f64::INFINITY);
+    assert_eq!(Storage::Bf16.smallest(), p2(-133));
+    // Just above a tie: 0x0200_8006 rounds up to 0x0201 (half's bf16::from_f64 rounds it down).
+    let x = f32::from_bits(0x0200_8006);
+    assert_eq!(Storage::Bf16.round(x).to_bits(), 0x0201_0000);
+}
+
+// Catches: a rounding of its own that disagrees with the `half` crate on any bit pattern.
+#[test]
+fn rounding_agrees_with_half_on_a_sweep_of_f32_bit_patterns() {
+    // Every 4099th f32 bit pattern: all exponents, mantissas with every low-bit pattern.
+    for bits in (0..=u32::MAX).step_by(4099) {
+        let x = f32::from_bits(bits);
+        let want16 = half::f16::from_f32(x).to_f32();
+        let want_b = half::bf16::from_f32(x).to_f32();
+        let (got16, got_b) = (Storage::F16.round(x), Storage::Bf16.round(x));
+        if x.is_nan() {
+            assert!(got16.is_nan() && got_b.is_nan());
+        } else {
+            assert_eq!(got16.to_bits(), want16.to_bits(), "f16 of {x:e}");
+            assert_eq!(got_b.to_bits(), want_b.to_bits(), "bf16 of {x:e}");
+        }
+    }
+}
+
+fn representable(s: Storage, values: impl IntoIterator<Item = f32>) -> bool {
+    values.into_iter().all(|v| v.is_nan() || s.round(v) == v)
+}
+
+// Catches: a layer boundary that forgets to round (weights, activations, logits, signals or
+// gradients carrying f32 bits past a layer).
+#[test]
+fn every_tensor_a_layer_hands_on_is_stored_in_16_bits() {
+    let mut cfg = ProbeConfig::canonical(4, 12, 6, 5);
+    cfg.spec.residual = true;
+    for storage in [Storage::F16, Storage::Bf16] {
+        let net = Network::<f32>::build(&cfg.spec, 7)
+            .unwrap()
+            .stored_in(Some(storage));
+        let (mut x, labels) = gaussian_batch::<f32>(6, 12, 5, 7);
+        storage.round_all(&mut x);
+        for l in &net.hidden {
+            assert!(representable(storage, l.dense.w.iter().copied()));
+        }
+        let tape = net.forward(x);
+        for l in 1..=4 {
+            assert!(representable(storage, tape.activation(l).iter().copied()));
+        }
+        assert!(representable(storage, tape.logits.iter().copied()));
+        let (_, dl) = gradtutor::nn::loss::softmax_cross_entropy(tape.logits.view(), &labels);
+        let back = net.backward(&tape, dl, true);
+        for t in back.grads.tensors() {
+            assert!(representable(storage, t.iter().copied()));
+        }
+        assert!(representable(
+            storage,
+            back.input_grad.unwrap().iter().copied()
+        ));
+    }
+}
+
+fn probe(cfg: &ProbeConfig) -> ProbeResult {
+    gradtutor::probe(cfg, GIB).unwrap()
+}
+
+/// Sigmoid, Xavier-normal, 12 hidden layers of 16 units, batch 8, seed 42.
+fn small_sigmoid(precision: Precision, loss_scale: Option<LossScale>) -> ProbeConfig {
+    let mut cfg = ProbeConfig::canonical(12, 16, 8, 10);
+    cfg.precision = precision;
+    cfg.loss_scale = loss_scale;
+    cfg
+}
+
+fn zeros(r: &ProbeResult) -> Vec<usize> {
+    r.layers
+        .iter()
+        .filter(|l| l.grad_norm == 0.0)
+        .map(|l| l.layer)
+        .collect()
+}
+
+// Catches: an f16 path that does not underflow (no rounding), underflows in bf16 too (wrong
+// exponent range), or a loss scale that is not applied before the rounding / not undone after.
+#[test]
+fn f16_underflows_layers_1_and_2_and_a_static_scale_of_1024_restores_them() {
+    let f32_run = probe(&small_sigmoid(Precision::F32, None));
+    let bf16 = probe(&small_sigmoid(Precision::Bf16, None));
+    let f16 = probe(&small_sigmoid(Precision::F16, None));
+    let scaled = probe(&small_sigmoid(
+        Precision::F16,
+        Some(LossScale::Static(1024.0)),
+    ));
+    assert_eq!(zeros(&f32_run), Vec::<usize>::new());
+    assert_eq!(zeros(&bf16), Vec::<usize>::new());
+    assert_eq!(zeros(&f16), vec![1, 2]);
+    assert!(f16.layers[2].grad_norm > 0.0);
+    assert_eq!(zeros(&scaled), Vec::<usize>::new());
+    assert_eq!(scaled.loss_scale, Some(1024.0));
+    // Layer 1's gradient is ≈ 4.4e−8 in f32, and the scaled f16 pass gets it within 1%.
+    let (want, got) = (f32_run.layers[0].grad_norm, scaled.layers[0].grad_norm);
+    assert!((4.3e-8..4.5e-8).contains(&want), "{want}");
+    assert!((got / want - 1.0).abs() < 0.01, "{got} vs {want}");
+    // The loss is measured before scaling: identical with and without it.
+    assert_eq!(scaled.loss, f16.loss);
+}
+
+// Catches: dynamic scaling that does not halve on overflow, or reports another scale than it
+// measured with.
+#[test]
+fn dynamic_scaling_halves_until_the_gradients_are_finite() {
+    // 2¹⁶ overflows f16 on this exploding network: tanh with N(0, 1) weights.
+    let mut cfg = ProbeConfig::canonical(6, 32, 16, 10).with_init(Init::Normal(Some(1.0)));
+    cfg.spec.activation = Activation::Tanh;
+    cfg.precision = Precision::F16;
+    cfg.loss_scale = Some(LossScale::Static(65536.0));
+    let fixed = probe(&cfg);
+    assert!(
+        !fixed.global_grad_norm.is_finite(),
+        "2¹⁶ must overflow here"
+    );
+    cfg.loss_scale = Some(LossScale::Dynamic { interval: 2000 });
+    let dynamic = probe(&cfg);
+    let used = dynamic.loss_scale.unwrap();
+    assert!(used < 65536.0 && used.log2().fract() == 0.0, "{used}");
+    assert!(dynamic.global_grad_norm.is_finite());
+    // One halving less overflows: the scale used is the largest that does not.
+    cfg.loss_scale = Some(LossScale::Static(used * 2.0));
+    assert!(!probe(&cfg).global_grad_norm.is_finite());
+    cfg.loss_scale = Some(LossScale::Static(used));
+    assert_eq!(probe(&cfg).layers, dynamic.layers);
+}
+
+// Catches: a scaler that grows too early or late, keeps counting across an overflow, takes a
+// step with inf gradients, or changes a static scale.
+#[test]
+fn grad_scaler_rule_step_by_step() {
+    let mut s = Scaler::new(LossScale::Dynamic { interval: 3 });
+    let mut trace = Vec::new();
+    for finite in [
+        true, true, true, false, true, true, false, false, true, true, true,
+    ] {
+        let took = s.update(finite);
+        trace.push((took, s.scale));
+    }
+    let k = 65536.0;
+    assert_eq!(
+        trace,
+        vec![
+            (true, k),
+            (true, k),
+            (true, 2.0 * k), // third finite step in a row: grow
+            (false, k),      // overflow: skip and halve
+            (true, k),
+            (true, k),
+            (false, k / 2.0), // the count restarted: no growth before this overflow
+            (false, k / 4.0),
+            (true, k / 4.0),
+            (true, k / 4.0),
+            (true, k / 2.0),
+        ]
+    );
+    let mut fixed = Scaler::new(LossScale::Static(128.0));
+    assert!(fixed.update(false) && fixed.update(true));
+    assert_eq!(fixed.scale, 128.0);
+}
+
+// Catches: flags that parse loosely (zero, negative, unknown words).
+#[test]
+fn loss_scale_parses_numbers_and_dynamic() {
+    assert_eq!("1024".parse(), Ok(LossScale::Static(1024.0)));
+    assert_eq!("dynamic".parse(), Ok(LossScale::Dynamic { interval: 2000 }));
+    assert_eq!(
+        "dynamic:50".parse(),
+        Ok(LossScale::Dynamic { interval: 50 })
+    );
+    for bad in [
+        "0",
+        "-4",
+        "inf",
+        "dyn",
+        "dynamic:0",
+        "dynamic:x",
+        "dynamicx",
+        "",
+    ] {
+        assert!(bad.parse::<LossScale>().is_err(), "{bad}");
+    }
+    assert_eq!(
+        LossScale::Dynamic { interval: 50 }.to_string(),
+        "dynamic:50"
+    );
+}
+
+// Catches: a reduced-precision run that depends on threads, time or memory layout.
+#[test]
+fn f16_and_bf16_probes_are_bit_reproducible() {
+    for p in [Precision::F16, Precision::Bf16] {
+        let mut cfg = ProbeConfig::canonical(20, 64, 32, 10);
+        cfg.precision = p;
+        cfg.loss_scale = Some(LossScale::Dynamic { interval: 2000 });
+        let a = serde_json::to_string(&probe(&cfg)).unwrap();
+        let b = serde_json::to_string(&probe(&cfg)).unwrap();
+        assert_eq!(a, b, "{p}");
+    }
+    let run = || {
+        common::gradtutor("precision")
+            .args(["demo", "precision", "--json"])
+            .output()
+            .unwrap()
+    };
+    let (a, b) = (run(), run());
+    assert!(a.status.success());
+    assert_eq!(a.stdout, b.stdout);
+}
+
+// Catches: scaling that is not undone exactly: in f32 a power-of-two scale is exact, so
+// scaled training must follow the unscaled run bit for bit.
+#[test]
+fn a_power_of_two_scale_in_f32_changes_no_bit_of_training() {
+    let cfg = |scale: Option<&str>| {
+        let mut text = "depth = 3\nwidth = 16\nsteps = 40\nsamples = 200\ncompare = \
+                        \"tanh/xavier-normal\"\n"
+            .to_string();
+        if let Some(s) = scale {
+            text.push_str(&format!("loss-scale = \"{s}\"\n"));
+        }
+        toml::from_str::<TrainSettings>(&text)
+            .unwrap()
+            .config()
+            .unwrap()
+    };
+    let plain = train(&cfg(None), GIB, &|_| {}).unwrap();
+    let scaled = train(&cfg(Some("256")), GIB, &|_| {}).unwrap();
+    assert_eq!(plain.runs[0].losses, scaled.runs[0].losses);
+    assert_eq!(plain.runs[0].checkpoints, scaled.runs[0].checkpoints);
+    let ls = scaled.runs[0].loss_scale.as_ref().unwrap();
+    assert_eq!((ls.skipped_steps, ls.final_scale), (0, 256.0));
+}
+
+// Catches: dynamic scaling in training that does not skip, does not record, or lets an
+// overflow end the run as a divergence.
+#[test]
+fn dynamic_scaling_in_f16_training_skips_and_records_each_halving() {
+    let text = "depth = 4\nwidth = 16\nsteps = 60\nsamples = 200\ncompare = \
+                \"sigmoid/xavier-normal+bn\"\nprecision = \"f16\"\nloss-scale = \"dynamic\"\n";
+    let cfg = toml::from_str::<TrainSettings>(text)
+        .unwrap()
+        .config()
+        .unwrap();
+    let r = train(&cfg, GIB, &|_| {}).unwrap();
+    let h = &r.runs[0];
+    assert!(h.diverged.is_none());
+    let ls = h.loss_scale.as_ref().unwrap();
+    assert_eq!(ls.scales[0].step, 1);
+    assert_eq!(ls.scales[0].scale, 65536.0);
+    // No growth within 60 steps (interval 2000): every change is one halving, one skip.
+    assert_eq!(ls.scales.len() - 1, ls.skipped_steps);
+    assert!(
+        ls.skipped_steps > 0,
+        "2¹⁶ overflows this network's f16 gradients"
+    );
+    for w in ls.scales.windows(2) {
+        assert_eq!(w[1].scale, w[0].scale / 2.0);
+        assert!(w[1].step > w[0].step);
+    }
+    assert_eq!(ls.final_scale, ls.scales.last().unwrap().scale);
+    assert_eq!(h.losses.len(), 60);
+}
+
+// Catches: the demo's story drifting from what it claims (f16 zeros, dynamic none).
+#[test]
+fn demo_precision_at_depth_30_zeros_f16_layers_and_dynamic_scaling_restores_them() {
+    let report = gradtutor::find_experiment("precision")
+        .unwrap()
+        .run(&gradtutor::Settings::default(), GIB)
+        .unwrap();
+    let labels: Vec<&str> = report.runs.iter().map(|r| r.label.as_str()).collect();
+    assert_eq!(labels, ["f32", "bf16", "f16", "f16+scale", "f16+dyn"]);
+    let z: Vec<Vec<usize>> = report.runs.iter().map(|r| r.zero_layers()).collect();
+    assert!(z[0].is_empty() && z[1].is_empty() && z[3].is_empty() && z[4].is_empty());
+    assert_eq!(z[2], (1..=11).collect::<Vec<_>>());
+    assert_eq!(report.runs[4].loss_scale_used, Some(65536.0));
+}
+
+// Catches: flags the demo cannot honour being accepted silently.
+#[test]
+fn demo_precision_refuses_precision_and_a_dynamic_static_scale() {
+    common::gradtutor("precision")
+        .args(["demo", "precision", "--precision", "f16"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("--precision"));
+    common::gradtutor("precision")
+        .args(["demo", "precision", "--loss-scale", "dynamic"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("takes a number"));
+    common::gradtutor("precision")
+        .args(["demo", "vanishing", "--loss-scale", "zero"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("--loss-scale takes"));
+}
+
+// Catches: the 16-bit paths changing f32 results. The snapshots were written by the binary
+// before f16/bf16 existed; f32 must still produce them byte for byte.
+#[test]
+fn f32_json_is_byte_identical_to_before_reduced_precision() {
+    let cases: [(&str, &[&str]); 2] = [
+        (
+            "exploding-f32-depth10.json",
+            &[
+                "demo",
+                "exploding",
+                "--depth",
+                "10",
+                "--width",
+                "32",
+                "--batch",
+                "16",
+            ],
+        ),
+        (
+            "train-f32-depth3.json",
+            &[
+                "train",
+                "--depth",
+                "3",
+                "--width",
+                "8",
+                "--steps",
+                "20",
+                "--samples",
+                "100",
+            ],
+        ),
+    ];
+    for (file, args) in cases {
+        let out = common::gradtutor("precision")
+            .args(args)
+            .arg("--json")
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let path = format!("{}/tests/snapshots/{file}", env!("CARGO_MANIFEST_DIR"));
+        let want = std::fs::read(&path).unwrap();
+        assert!(out.stdout == want, "{file} changed");
+    }
+}
+
+#[test]
+fn a_recurrent_run_refuses_the_16_bit_formats_and_loss_scaling() {
+    let out = common::gradtutor("precision")
+        .args(["demo", "recurrent", "--precision", "f16"])
+        .assert()
+        .failure()
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8(out).unwrap();
+    assert!(
+        err.contains("a recurrent run is measured in f32 or f64 (got --precision f16)"),
+        "{err}"
+    );
+    let out = common::gradtutor("precision")
+        .args(["demo", "recurrent", "--loss-scale", "8"])
+        .assert()
+        .failure()
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8(out).unwrap();
+    assert!(err.contains("drop --loss-scale"), "{err}");
+}
