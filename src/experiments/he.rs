@@ -66,6 +66,7 @@ fn model(s: &Settings, init: Init, output_init: Init) -> Result<ProbeConfig> {
         output_init,
         batch_norm: false,
         residual: false,
+        block: Default::default(),
     };
     Ok(cfg)
 }
