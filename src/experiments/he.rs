@@ -25,6 +25,8 @@ pub const EXPERIMENT: Experiment = Experiment {
         Knob::Std,
         Knob::Bn,
         Knob::Residual,
+        Knob::Norm,
+        Knob::BranchScale,
     ],
     fixed_why: "they define the Keras model it reproduces",
     metrics: &[Metric::GradNorm, Metric::ActStd],
