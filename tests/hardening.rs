@@ -492,7 +492,13 @@ fn a_roster_of_hostile_records_is_refused_or_escaped() {
             .args(["--format", format]));
         assert_eq!(code, 0, "{err}");
         assert!(!out.contains('\x1b'), "{format}: {out:?}");
-        assert!(out.contains("\\u{1b}[2J=cmd"), "{format}: {out}");
+        // The text table may shorten the name to fit 80 columns beside 14 question columns.
+        let shown = if format == "text" {
+            "\\u{1b}[2J=c"
+        } else {
+            "\\u{1b}[2J=cmd"
+        };
+        assert!(out.contains(shown), "{format}: {out}");
     }
     let evil_at_start = dir.path().join("formula.json");
     fs::write(
