@@ -225,6 +225,7 @@ fn teacher(spec: &DataSpec, rng: &mut impl rand::Rng) -> (Array2<f64>, Vec<usize
         output_init: Init::XavierNormal,
         batch_norm: false,
         residual: false,
+        block: Default::default(),
     };
     let teacher = Network::<f64>::build(&net_spec, spec.seed ^ TEACHER_SALT)
         .expect("the teacher's shape is valid");

@@ -8,8 +8,9 @@
 //!   `data`: generated training sets.
 //! - `report`: what an experiment found, as plain data (runs, figures, tables, verdicts).
 //! - `settings`: an experiment's settings (the `demo` flags and a question's preset).
-//! - `experiments`: the catalogue, each experiment's runs and conclusions in one file;
-//!   `train`: training comparisons and their verdicts.
+//! - `train`: training comparisons and their verdicts.
+//! - `experiments`: the catalogue, each experiment's runs and conclusions in one file (one
+//!   of them, `skipinit`, trains through `train`).
 //! - `bank`: question files (format, loading, `check`); `quiz`: grading answers;
 //!   `roster`: students' progress records read against a bank.
 //! - `render`: text, JSON, SVG and Markdown views of reports, lessons and quiz items.

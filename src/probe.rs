@@ -5,7 +5,7 @@
 use crate::format::human_bytes;
 use crate::nn::network::{Backward, Tape, layer_tensors};
 use crate::nn::storage::{LossScale, Scaler, Storage};
-use crate::nn::{self, Activation, Init, Network, Real, Spec, loss, mean_std, optim};
+use crate::nn::{self, Activation, Init, Network, Placement, Real, Spec, loss, mean_std, optim};
 use anyhow::{Result, bail};
 use clap::ValueEnum;
 use ndarray::Array2;
@@ -97,6 +97,12 @@ impl Serialize for ProbeConfig {
             output_init: Init,
             batch_norm: bool,
             residual: bool,
+            #[serde(skip_serializing_if = "std::ops::Not::not")]
+            layer_norm: bool,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            norm_placement: Option<&'static str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            branch_scale: Option<f64>,
             precision: Precision,
             seed: u64,
             clip_norm: Option<f64>,
@@ -114,6 +120,13 @@ impl Serialize for ProbeConfig {
             output_init: n.output_init,
             batch_norm: n.batch_norm,
             residual: n.residual,
+            layer_norm: n.block.layer_norm,
+            norm_placement: match n.block.placement {
+                Placement::Inside => None,
+                Placement::Post => Some("post"),
+                Placement::Pre => Some("pre"),
+            },
+            branch_scale: n.block.branch_scale,
             precision: self.precision,
             seed: self.seed,
             clip_norm: self.clip_norm,
@@ -137,6 +150,7 @@ impl ProbeConfig {
                 output_init: Init::XavierNormal,
                 batch_norm: false,
                 residual: false,
+                block: Default::default(),
             },
             batch,
             precision: Precision::F32,
@@ -193,8 +207,9 @@ impl ProbeConfig {
             hidden: &runs,
             classes: n.outputs,
             batch: self.batch,
-            batch_norm: n.batch_norm,
+            batch_norm: n.batch_norm || n.block.layer_norm,
             keeps_dphi: n.residual || !n.activation.df_from_output(),
+            branch_tape: n.block.learns_scale(),
             keeps_grads,
         };
         peak_bytes(&shape, self.precision).unwrap_or(u128::MAX)
@@ -258,16 +273,27 @@ impl ProbeConfig {
                 "bn",
                 if cfg.spec.batch_norm {
                     "batch norm".into()
+                } else if cfg.spec.block.layer_norm {
+                    "layer norm".into()
                 } else {
                     String::new()
                 },
             ),
             (
                 "residual",
-                if cfg.spec.residual {
-                    "residual".into()
-                } else {
-                    String::new()
+                match (cfg.spec.residual, cfg.spec.block.placement) {
+                    (false, _) => String::new(),
+                    (true, Placement::Inside) => "residual".into(),
+                    (true, Placement::Post) => "post-norm residual".into(),
+                    (true, Placement::Pre) => "pre-norm residual".into(),
+                },
+            ),
+            (
+                "branch",
+                match cfg.spec.block.branch_scale {
+                    None => String::new(),
+                    Some(0.0) => "branch α learned from 0".into(),
+                    Some(x) => format!("branch × {}", crate::format::figure(x)),
                 },
             ),
             (
@@ -323,6 +349,8 @@ pub struct Shape<'a> {
     pub batch_norm: bool,
     /// The tape keeps φ′(h_l) beside a_l (see [`Activation::df_from_output`]).
     pub keeps_dphi: bool,
+    /// The tape keeps each residual branch's output (for a learned branch scale's gradient).
+    pub branch_tape: bool,
     /// Every layer's gradients are held at once (training, clipping); otherwise one layer's.
     pub keeps_grads: bool,
 }
@@ -339,7 +367,10 @@ pub fn peak_bytes(shape: &Shape, precision: Precision) -> Option<u128> {
         _ => 4,
     };
     let u = |v: usize| v as u128;
-    let per_layer = 1 + u128::from(shape.keeps_dphi) + u128::from(shape.batch_norm);
+    let per_layer = 1
+        + u128::from(shape.keeps_dphi)
+        + u128::from(shape.batch_norm)
+        + u128::from(shape.branch_tape);
     let (mut params, mut tape) = (0u128, u(shape.input) + u(shape.classes));
     let mut largest = 0u128;
     let mut widest = shape.input.max(shape.classes);
@@ -353,7 +384,7 @@ pub fn peak_bytes(shape: &Shape, precision: Precision) -> Option<u128> {
             w.checked_mul(2)?.checked_mul(n128)?
         } else {
             0
-        };
+        } + u128::from(shape.branch_tape) * n128;
         params = params
             .checked_add(first)?
             .checked_add(rest)?
@@ -479,6 +510,12 @@ pub struct LayerFigures {
     /// Hidden layers: how far the units' gradient columns differ, max_j ‖g_j − ḡ‖ / ‖∂L/∂W‖
     /// (0 when every unit receives the same gradient).
     pub unit_spread: Option<f64>,
+    /// α, the factor on the layer's residual branch, where it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub branch_scale: Option<f64>,
+    /// ∂L/∂α, where α is learned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub branch_grad: Option<f64>,
 }
 
 /// What one probe measured.
@@ -609,6 +646,12 @@ pub fn measure_scaled<F: Real>(
                 .map(nn::norm)
                 .collect();
         });
+        for ((g, n), d) in grads.iter_mut().zip(&mut norms).zip(&pass.dalpha) {
+            if let Some(d) = d {
+                g.branch = Some(d[0].as_f64());
+                n.push(nn::norm(d));
+            }
+        }
         // The global norm over the same per-tensor norms, in the same order, as
         // optim::global_norm takes over kept gradients.
         let global = nn::stats::norm_of(&norms.concat());
@@ -637,7 +680,10 @@ pub fn figures<F: Real>(
     let g = &back.grads;
     let work = g.hidden.iter().map(|h| h.dense.dw.len()).sum::<usize>() + g.output.dw.len();
     let grads = nn::parallel::map(net.depth() + 1, work, |l| match g.hidden.get(l) {
-        Some(h) => GradFigures::of(&h.dense.dw),
+        Some(h) => GradFigures {
+            branch: h.dalpha.as_ref().map(|d| d[0].as_f64()),
+            ..GradFigures::of(&h.dense.dw)
+        },
         None => GradFigures::of(&g.output.dw),
     });
     layers_measured(
@@ -656,12 +702,18 @@ pub fn figures<F: Real>(
 struct GradFigures {
     norm: f64,
     spread: f64,
+    /// ∂L/∂α of a learned branch scale.
+    branch: Option<f64>,
 }
 
 impl GradFigures {
     fn of<F: Real>(dw: &Array2<F>) -> Self {
         let (norm, spread) = kernel_grad_figures(dw);
-        GradFigures { norm, spread }
+        GradFigures {
+            norm,
+            spread,
+            branch: None,
+        }
     }
 }
 
@@ -767,6 +819,13 @@ fn layer_figures<F: Real>(
         saturated,
         dead,
         unit_spread: (l < depth).then_some(grad.spread),
+        branch_scale: net
+            .hidden
+            .get(l)
+            .filter(|h| net.skips(h))
+            .and_then(|h| h.scale.as_ref())
+            .map(|a| a[0].as_f64()),
+        branch_grad: grad.branch,
     };
     (figures, bad)
 }

@@ -6,11 +6,12 @@ use crate::nn::activation::ACTIVATION_NAMES;
 use crate::nn::init::INIT_NAMES;
 use crate::nn::recurrent::CellKind;
 use crate::nn::storage::LossScale;
-use crate::nn::{Activation, Init};
+use crate::nn::{Activation, Block, Init, Placement};
 use crate::probe::{self, Precision, ProbeConfig};
 use anyhow::{Result, bail};
-use clap::Args;
+use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize};
+use std::fmt;
 
 /// Settings of an experiment; any left unset take the experiment's defaults.
 #[derive(Args, Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -58,10 +59,23 @@ pub struct Settings {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bn: Option<bool>,
 
-    /// Residual connections a_l = a_(l−1) + φ(h_l) (`--residual` or `--residual false`).
-    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    /// Residual connections a_l = a_(l−1) + φ(h_l) (`--residual` or `--residual false`);
+    /// `post` or `pre` puts the norm around the skip: a_l = N(a_(l−1) + φ(h_l)) or
+    /// a_(l−1) + φ(N(a_(l−1)) W_l + b_l).
+    #[arg(long, value_name = "BOOL|post|pre", num_args = 0..=1, default_missing_value = "true")]
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub residual: Option<bool>,
+    pub residual: Option<Residual>,
+
+    /// Normalization: none, batch (as --bn) or layer (per example, over its features).
+    #[arg(long, value_name = "KIND")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub norm: Option<NormKind>,
+
+    /// Factor α on every residual branch, a_l = a_(l−1) + α·φ(…); 0 makes α a learnable
+    /// scalar per block that starts at 0 (SkipInit, ReZero).
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub branch_scale: Option<f64>,
 
     /// Floating-point precision.
     #[arg(long, value_name = "P")]
@@ -116,6 +130,8 @@ pub enum Knob {
     Std,
     Bn,
     Residual,
+    Norm,
+    BranchScale,
     Precision,
     Seed,
     Seeds,
@@ -128,7 +144,7 @@ pub enum Knob {
 
 impl Knob {
     /// Every setting, in the order commands print their flags.
-    pub const ALL: [Knob; 17] = [
+    pub const ALL: [Knob; 19] = [
         Knob::Depth,
         Knob::Width,
         Knob::Batch,
@@ -138,6 +154,8 @@ impl Knob {
         Knob::Std,
         Knob::Bn,
         Knob::Residual,
+        Knob::Norm,
+        Knob::BranchScale,
         Knob::Precision,
         Knob::Seed,
         Knob::Seeds,
@@ -163,6 +181,8 @@ impl Knob {
             Knob::Std => "--std",
             Knob::Bn => "--bn",
             Knob::Residual => "--residual",
+            Knob::Norm => "--norm",
+            Knob::BranchScale => "--branch-scale",
             Knob::Precision => "--precision",
             Knob::Seed => "--seed",
             Knob::Seeds => "--seeds",
@@ -211,7 +231,9 @@ impl Settings {
             cell,
             seq_len,
             forget_bias,
-            loss_scale
+            loss_scale,
+            norm,
+            branch_scale
         )
     }
 
@@ -243,6 +265,8 @@ impl Settings {
             Knob::Std => show(&self.std),
             Knob::Bn => show(&self.bn),
             Knob::Residual => show(&self.residual),
+            Knob::Norm => show(&self.norm),
+            Knob::BranchScale => show(&self.branch_scale),
             Knob::Precision => show(&self.precision),
             Knob::Seed => show(&self.seed),
             Knob::Seeds => show(&self.seeds),
@@ -287,8 +311,11 @@ impl Settings {
         )
         .with_init(init);
         cfg.spec.activation = self.activation.unwrap_or(Activation::Sigmoid);
-        cfg.spec.batch_norm = self.bn.unwrap_or(false);
-        cfg.spec.residual = self.residual.unwrap_or(false);
+        let norm = self.norm_kind()?;
+        cfg.spec.batch_norm = norm == NormKind::Batch;
+        let residual = self.residual.unwrap_or_default();
+        cfg.spec.residual = residual != Residual::Off;
+        cfg.spec.block = self.block(norm, residual)?;
         cfg.precision = self.precision.unwrap_or_default();
         cfg.seed = self.seed.unwrap_or(DEFAULT_SEED);
         if let Some(c) = self.clip_norm
@@ -314,9 +341,10 @@ impl Settings {
             hidden: &[(width, depth)],
             classes: self.classes.unwrap_or(DEFAULT_CLASSES),
             batch: self.batch.unwrap_or(DEFAULT_BATCH),
-            batch_norm: self.bn.unwrap_or(false),
-            keeps_dphi: self.residual == Some(true)
+            batch_norm: self.bn.unwrap_or(false) || self.norm.is_some_and(|n| n != NormKind::None),
+            keeps_dphi: self.residual.is_some_and(|r| r != Residual::Off)
                 || self.activation.is_some_and(|a| !a.df_from_output()),
+            branch_tape: self.branch_scale == Some(0.0),
             keeps_grads: self.clip_norm.is_some(),
         };
         let need = probe::peak_bytes(&shape, self.precision.unwrap_or_default());
@@ -402,6 +430,137 @@ impl TryFrom<String> for Cells {
 impl From<Cells> for String {
     fn from(c: Cells) -> String {
         c.to_string()
+    }
+}
+
+impl Settings {
+    /// The norm `--norm` and its shorthand `--bn` ask for, refusing a contradiction.
+    pub fn norm_kind(&self) -> Result<NormKind> {
+        match (self.bn, self.norm) {
+            (Some(true), Some(n)) if n != NormKind::Batch => bail!(
+                "--bn is short for --norm batch, which contradicts --norm {n}; drop one of them"
+            ),
+            (Some(false), Some(NormKind::Batch)) => {
+                bail!("--bn false contradicts --norm batch; drop one of them")
+            }
+            (_, Some(n)) => Ok(n),
+            (Some(true), None) => Ok(NormKind::Batch),
+            _ => Ok(NormKind::None),
+        }
+    }
+
+    /// Layer norm, the norm's placement and the branch scale, checked against each other.
+    fn block(&self, norm: NormKind, residual: Residual) -> Result<Block> {
+        let placement = match residual {
+            Residual::Post => Placement::Post,
+            Residual::Pre => Placement::Pre,
+            _ => Placement::Inside,
+        };
+        if placement != Placement::Inside && norm == NormKind::None {
+            bail!(
+                "--residual {residual} says where the norm sits around the skip, but there is \
+                 no norm; add --norm layer or --norm batch, or use --residual for a plain skip"
+            );
+        }
+        if let Some(x) = self.branch_scale {
+            if residual == Residual::Off {
+                bail!(
+                    "--branch-scale multiplies residual branches; add --residual (or --residual \
+                     post|pre)"
+                );
+            }
+            if !x.is_finite() {
+                bail!("--branch-scale must be a finite number (got {x})");
+            }
+        }
+        Ok(Block {
+            layer_norm: norm == NormKind::Layer,
+            placement,
+            branch_scale: self.branch_scale,
+        })
+    }
+}
+
+/// Which normalization a network has (`--norm`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum NormKind {
+    #[default]
+    None,
+    /// Batch norm before each activation: statistics over the batch, per unit.
+    Batch,
+    /// Layer norm: statistics over each example's features.
+    Layer,
+}
+
+impl fmt::Display for NormKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let v = self.to_possible_value().expect("no skipped variants");
+        f.write_str(v.get_name())
+    }
+}
+
+/// `--residual`: off, on, or on with the norm after (`post`) or before (`pre`) the branch.
+/// Written as `false`, `true`, `post`, `pre`; a preset takes a boolean or one of the words.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Residual {
+    #[default]
+    Off,
+    On,
+    Post,
+    Pre,
+}
+
+impl fmt::Display for Residual {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Residual::Off => "false",
+            Residual::On => "true",
+            Residual::Post => "post",
+            Residual::Pre => "pre",
+        })
+    }
+}
+
+impl std::str::FromStr for Residual {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "true" | "on" | "yes" => Ok(Residual::On),
+            "false" | "off" | "no" => Ok(Residual::Off),
+            "post" => Ok(Residual::Post),
+            "pre" => Ok(Residual::Pre),
+            _ => Err(format!(
+                "'{}' is not a residual mode; use true, false, post or pre",
+                crate::format::escape(s, 20)
+            )),
+        }
+    }
+}
+
+impl Serialize for Residual {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Residual::Off => s.serialize_bool(false),
+            Residual::On => s.serialize_bool(true),
+            other => s.serialize_str(&other.to_string()),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Residual {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Bool(bool),
+            Text(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Bool(true) => Ok(Residual::On),
+            Raw::Bool(false) => Ok(Residual::Off),
+            Raw::Text(t) => t.parse().map_err(serde::de::Error::custom),
+        }
     }
 }
 

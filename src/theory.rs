@@ -25,6 +25,9 @@ pub fn predict(cfg: &ProbeConfig) -> Result<Prediction, String> {
     if cfg.spec.batch_norm {
         return Err("batch norm rescales every layer by batch statistics".into());
     }
+    if cfg.spec.block.layer_norm {
+        return Err("layer norm rescales every example by its own statistics".into());
+    }
     if cfg.spec.residual {
         return Err("skip connections add an identity path the i.i.d. theory leaves out".into());
     }

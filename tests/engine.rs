@@ -99,6 +99,7 @@ fn the_question_7_model_has_235146_parameters() {
         output_init: Init::XavierUniform,
         batch_norm: false,
         residual: false,
+        block: Default::default(),
     };
     assert_eq!(spec.fans(), vec![(784, 256), (256, 128), (128, 10)]);
     assert_eq!(spec.parameters(), 200_960 + 32_896 + 1_290);
@@ -117,6 +118,7 @@ fn a_constant_initializer_gives_every_unit_the_same_gradient() {
         output_init: Init::XavierNormal,
         batch_norm: false,
         residual: false,
+        block: Default::default(),
     };
     let mut net = Network::<f64>::build(&spec, 9).unwrap();
     let v = net.output.w.row(0).to_owned();
@@ -237,6 +239,7 @@ fn tiny_problem() -> (Network<f64>, Array2<f64>, Vec<usize>) {
         output_init: Init::XavierNormal,
         batch_norm: false,
         residual: false,
+        block: Default::default(),
     };
     let net = Network::build(&spec, 5).unwrap();
     let (x, labels) = gaussian_batch::<f64>(32, 6, 3, 5);

@@ -3,9 +3,10 @@
 use gradtutor::gaussian_batch;
 use gradtutor::nn::batchnorm::BatchNorm;
 use gradtutor::nn::dense::Dense;
+use gradtutor::nn::layernorm::LayerNorm;
 use gradtutor::nn::loss;
 use gradtutor::nn::network::Hidden;
-use gradtutor::nn::{Activation, Init, Network, Spec};
+use gradtutor::nn::{Activation, Block, Init, Network, Placement, Spec};
 use ndarray::{Array2, array};
 
 /// Which loss the check differentiates.
@@ -43,6 +44,22 @@ fn worst_relative_error(spec: &Spec, kind: Loss, seed: u64) -> f64 {
         if let Some(bn) = &mut layer.bn {
             bn.gamma.mapv_inplace(|_| 0.7 + 0.1 * l as f64);
             bn.beta.mapv_inplace(|_| 0.2 - 0.05 * l as f64);
+        }
+        if let Some(ln) = &mut layer.ln {
+            ln.gamma
+                .iter_mut()
+                .enumerate()
+                .for_each(|(i, g)| *g = 0.8 + 0.1 * i as f64);
+            ln.beta
+                .iter_mut()
+                .enumerate()
+                .for_each(|(i, b)| *b = 0.1 - 0.07 * i as f64);
+        }
+        // A learned α is tested away from its starting 0 (where ∂L/∂W of the branch is 0).
+        if let Some(alpha) = &mut layer.scale
+            && alpha[0] == 0.0
+        {
+            alpha[0] = 0.3 + 0.2 * l as f64;
         }
         layer
             .dense
@@ -106,6 +123,7 @@ fn spec(activation: Activation, batch_norm: bool, residual: bool) -> Spec {
         output_init: Init::XavierNormal,
         batch_norm,
         residual,
+        block: Block::default(),
     }
 }
 
@@ -196,11 +214,16 @@ fn a_gradient_computed_by_hand() {
         hidden: vec![Hidden {
             dense: Dense::new(array![[0.5], [-0.25]]),
             bn: None,
+            ln: None,
+            scale: None,
         }],
         output: Dense::new(array![[1.0, -1.0]]),
         activation: Activation::Sigmoid,
         residual: false,
         storage: None,
+        placement: Placement::Inside,
+        learn_scale: false,
+        final_norm: None,
     };
     let tape = net.forward(array![[1.0, 2.0]]);
     let (l, dl) = loss::softmax_cross_entropy(tape.logits.view(), &[0]);
@@ -248,6 +271,7 @@ fn an_infinite_weight_makes_nan_in_the_backward_pass_of_tanh() {
         output_init: Init::XavierNormal,
         batch_norm: false,
         residual: false,
+        block: Block::default(),
     };
     let mut net = Network::<f32>::build(&spec, 3).unwrap();
     net.hidden[1].dense.w[[2, 1]] = f32::NEG_INFINITY;
@@ -265,4 +289,140 @@ fn an_infinite_weight_makes_nan_in_the_backward_pass_of_tanh() {
         "∂L/∂W_ij = a_i · 0 stays finite"
     );
     assert!(back.grads.hidden[0].dense.dw.iter().any(|v| v.is_nan()));
+}
+
+/// `spec` with layer norm or batch norm, a placement and a branch scale.
+fn block_spec(
+    activation: Activation,
+    layer_norm: bool,
+    placement: Placement,
+    branch_scale: Option<f64>,
+) -> Spec {
+    Spec {
+        block: Block {
+            layer_norm,
+            placement,
+            branch_scale,
+        },
+        ..spec(activation, !layer_norm, true)
+    }
+}
+
+#[test]
+fn layer_norm_matches_finite_differences() {
+    for act in [Activation::Tanh, Activation::Relu, Activation::Sigmoid] {
+        let s = Spec {
+            block: Block {
+                layer_norm: true,
+                ..Block::default()
+            },
+            ..spec(act, false, false)
+        };
+        let err = worst_relative_error(&s, Loss::CrossEntropy, 31);
+        assert!(
+            err < 1e-6,
+            "{act} + layer norm: worst relative error {err:e}"
+        );
+        let err = worst_relative_error(&s, Loss::Mse, 32);
+        assert!(
+            err < 1e-6,
+            "{act} + layer norm, MSE: worst relative error {err:e}"
+        );
+    }
+}
+
+#[test]
+fn post_and_pre_norm_blocks_match_finite_differences() {
+    for act in [Activation::Tanh, Activation::Gelu] {
+        for layer_norm in [true, false] {
+            for placement in [Placement::Inside, Placement::Post, Placement::Pre] {
+                let s = block_spec(act, layer_norm, placement, None);
+                let err = worst_relative_error(&s, Loss::CrossEntropy, 37);
+                assert!(
+                    err < 1e-6,
+                    "{act}, layer norm {layer_norm}, {placement:?}: worst relative error {err:e}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn branch_scales_match_finite_differences() {
+    // A fixed α, and a learned one (0 at the start, moved away from 0 by the check).
+    for scale in [0.25, 0.0] {
+        for placement in [Placement::Inside, Placement::Post, Placement::Pre] {
+            let s = block_spec(Activation::Tanh, true, placement, Some(scale));
+            let err = worst_relative_error(&s, Loss::CrossEntropy, 41);
+            assert!(
+                err < 1e-6,
+                "α {scale}, {placement:?}: worst relative error {err:e}"
+            );
+        }
+        let plain = Spec {
+            block: Block {
+                branch_scale: Some(scale),
+                ..Block::default()
+            },
+            ..spec(Activation::Relu, false, true)
+        };
+        let err = worst_relative_error(&plain, Loss::Mse, 43);
+        assert!(
+            err < 1e-6,
+            "α {scale} without norm: worst relative error {err:e}"
+        );
+    }
+}
+
+#[test]
+fn a_learned_branch_scale_is_a_parameter_with_its_gradient() {
+    // Three blocks of width 4 with α = 0: one extra parameter each, and at α = 0 every block
+    // is the identity, so the logits are x W_out exactly; ∂L/∂α_l = Σ ∂L/∂a_l ⊙ φ(h_l).
+    let s = block_spec(Activation::Tanh, false, Placement::Inside, Some(0.0));
+    let s = Spec {
+        batch_norm: false,
+        ..s
+    };
+    assert_eq!(
+        s.parameters(),
+        Spec {
+            block: Block::default(),
+            ..s.clone()
+        }
+        .parameters()
+            + 3
+    );
+    let mut net = Network::<f64>::build(&s, 5).unwrap();
+    assert_eq!(net.params_mut().len(), 3 * 3 + 2);
+    let (x, labels) = gaussian_batch::<f64>(6, 4, 3, 5);
+    let tape = net.forward(x.clone());
+    assert_eq!(tape.last, x);
+    let (_, dlogits) = loss::softmax_cross_entropy(tape.logits.view(), &labels);
+    let back = net.backward(&tape, dlogits.clone(), false);
+    // ∂L/∂a_3 = ∂L/∂z W_outᵀ; φ(h_3) = tanh(x W_3) since a_2 = x.
+    let da = dlogits.dot(&net.output.w.t());
+    let phi = x.dot(&net.hidden[2].dense.w).mapv(libm::tanh);
+    let expected = (&da * &phi).sum();
+    let got = back.grads.hidden[2].dalpha.as_ref().unwrap()[0];
+    assert!((got - expected).abs() < 1e-12, "{got} vs {expected}");
+    // With α = 0 the branch's weights get no gradient at all.
+    assert!(back.grads.hidden[2].dense.dw.iter().all(|&g| g == 0.0));
+}
+
+#[test]
+fn layer_norm_normalizes_each_example() {
+    let ln = LayerNorm::<f64>::new(4);
+    let x = array![[1.0, 2.0, 4.0, 9.0], [-3.0, 0.0, 3.0, 100.0]];
+    let (y, cache) = ln.forward(x.view());
+    for row in y.rows() {
+        let mean = row.sum() / 4.0;
+        let var = row.mapv(|v| (v - mean).powi(2)).sum() / 4.0;
+        assert!(mean.abs() < 1e-12);
+        assert!((var - 1.0).abs() < 1e-4 && var < 1.0, "variance {var}");
+    }
+    // Row 1: μ = 4, σ² = (9 + 4 + 0 + 25)/4 = 9.5.
+    assert!((cache.inv_std[0] - 1.0 / (9.5f64 + 1e-5).sqrt()).abs() < 1e-15);
+    // At batch 1 layer norm still normalizes (batch norm would output β everywhere).
+    let (one, _) = ln.forward(x.slice(ndarray::s![0..1, ..]));
+    assert_eq!(one.row(0), y.row(0));
 }

@@ -33,6 +33,7 @@ fn relu_problem() -> (Network<f64>, [Batch; 2]) {
         output_init: Init::XavierNormal,
         batch_norm: false,
         residual: false,
+        block: Default::default(),
     };
     let net = Network::build(&spec, 11).unwrap();
     let batches = [

@@ -322,6 +322,7 @@ fn a_compare_entry_names_its_optimizer_after_at_once() {
             init: Init::XavierNormal,
             batch_norm: false,
             residual: false,
+            block: Default::default(),
             optimizer: Some(OptimizerName::Adam),
         }
     );

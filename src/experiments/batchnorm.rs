@@ -18,7 +18,7 @@ pub const EXPERIMENT: Experiment = Experiment {
         init: Some(Init::XavierNormal),
         ..Settings::default()
     },
-    fixed: &[Knob::Bn],
+    fixed: &[Knob::Bn, Knob::Norm],
     fixed_why: "it runs every network with and without batch norm",
     metrics: &[Metric::GradNorm, Metric::ActStd],
     plan,

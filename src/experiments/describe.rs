@@ -2,7 +2,7 @@
 //! config that actually runs, so a flag that changes the network changes the words too.
 
 use crate::format::figure;
-use crate::nn::{Activation, Init};
+use crate::nn::{Activation, Init, Placement};
 use crate::probe::ProbeConfig;
 
 /// `xavier-normal`, or `normal:1 (weights ~ N(0, 1))` where the flag name alone does not say
@@ -35,11 +35,30 @@ pub fn layers(cfg: &ProbeConfig) -> String {
 /// Batch norm, skips and the precision: `, batch norm before each activation, f32`.
 fn extras(cfg: &ProbeConfig) -> String {
     let mut s = String::new();
-    if cfg.spec.batch_norm {
-        s.push_str(", batch norm before each activation");
+    let b = &cfg.spec.block;
+    let norm = match (cfg.spec.batch_norm, b.layer_norm) {
+        (true, _) => "batch norm",
+        (_, true) => "layer norm",
+        _ => "",
+    };
+    match b.placement {
+        Placement::Inside if !norm.is_empty() => {
+            s.push_str(&format!(", {norm} before each activation"))
+        }
+        _ => {}
     }
     if cfg.spec.residual {
         s.push_str(", a skip connection around every hidden layer");
+        match b.placement {
+            Placement::Post => s.push_str(&format!(" with {norm} after the sum (post-norm)")),
+            Placement::Pre => s.push_str(&format!(" with {norm} on the branch's input (pre-norm)")),
+            Placement::Inside => {}
+        }
+        match b.branch_scale {
+            Some(0.0) => s.push_str(", each branch times a learned α that starts at 0"),
+            Some(x) => s.push_str(&format!(", each branch times α = {}", figure(x))),
+            None => {}
+        }
     }
     s.push_str(&format!(", {}", cfg.precision));
     s
@@ -71,8 +90,10 @@ pub fn sigma_w2(cfg: &ProbeConfig) -> Option<f64> {
 pub fn mechanism(cfg: &ProbeConfig) -> String {
     let general = "Backprop multiplies the signal by W_lᵀ and by φ′(h_l) at every layer, and \
                    over many layers these factors multiply.";
-    if cfg.spec.batch_norm || cfg.spec.residual {
-        let what = if cfg.spec.batch_norm {
+    if cfg.spec.batch_norm || cfg.spec.residual || cfg.spec.block.layer_norm {
+        let what = if cfg.spec.block.layer_norm {
+            "layer norm also rescales each example by its own standard deviation"
+        } else if cfg.spec.batch_norm {
             "batch norm also rescales each layer's pre-activations by their batch standard \
              deviation"
         } else {

@@ -38,7 +38,7 @@ fn largest_log10(p: Precision) -> f64 {
 /// The network that runs; for tanh with unscaled weights, why it explodes.
 pub fn describe(cfg: &ProbeConfig) -> String {
     let mut s = describe::network(cfg);
-    let plain = !cfg.spec.batch_norm && !cfg.spec.residual;
+    let plain = !cfg.spec.batch_norm && !cfg.spec.residual && !cfg.spec.block.layer_norm;
     let unscaled = matches!(cfg.spec.init, Init::Normal(Some(_)));
     match sigma_w2(cfg) {
         Some(s2) if plain && unscaled && cfg.spec.activation == Activation::Tanh && s2 > 1.0 => {

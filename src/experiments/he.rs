@@ -25,6 +25,8 @@ pub const EXPERIMENT: Experiment = Experiment {
         Knob::Std,
         Knob::Bn,
         Knob::Residual,
+        Knob::Norm,
+        Knob::BranchScale,
     ],
     fixed_why: "they define the Keras model it reproduces",
     metrics: &[Metric::GradNorm, Metric::ActStd],
@@ -66,6 +68,7 @@ fn model(s: &Settings, init: Init, output_init: Init) -> Result<ProbeConfig> {
         output_init,
         batch_norm: false,
         residual: false,
+        block: Default::default(),
     };
     Ok(cfg)
 }

@@ -8,9 +8,11 @@ mod describe;
 mod exploding;
 mod he;
 mod init;
+mod layernorm;
 mod precision;
 mod recurrent;
 mod residual;
+mod skipinit;
 mod vanishing;
 
 use crate::format::{escape, pretty, span_of};
@@ -81,6 +83,8 @@ pub const ALL: &[&Experiment] = &[
     &clipping::EXPERIMENT,
     &recurrent::EXPERIMENT,
     &precision::EXPERIMENT,
+    &layernorm::EXPERIMENT,
+    &skipinit::EXPERIMENT,
 ];
 
 /// Looks an experiment up by name; an unknown name lists the valid ones.
@@ -251,6 +255,14 @@ pub fn flow_verdict(run: &Run) -> String {
         return overflow_verdict(run, n);
     }
     let zeros = run.zero_layers();
+    if !zeros.is_empty() && run.config.spec.block.learns_scale() {
+        return format!(
+            "{}: layers {} receive ∂L/∂W = 0 exactly, not by underflow: each residual branch \
+             is multiplied by a learned α that starts at 0, so only the α's move at first.",
+            run.label,
+            span_of(&zeros)
+        );
+    }
     if !zeros.is_empty() {
         return underflow_verdict(run, &zeros);
     }

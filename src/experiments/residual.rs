@@ -18,7 +18,7 @@ pub const EXPERIMENT: Experiment = Experiment {
         init: Some(Init::XavierNormal),
         ..Settings::default()
     },
-    fixed: &[Knob::Residual],
+    fixed: &[Knob::Residual, Knob::BranchScale],
     fixed_why: "it runs the network with and without skips",
     metrics: &[Metric::GradNorm],
     plan,

@@ -9,6 +9,7 @@ pub mod activation;
 pub mod batchnorm;
 pub mod dense;
 pub mod init;
+pub mod layernorm;
 pub mod loss;
 pub mod network;
 pub mod optim;
@@ -21,6 +22,6 @@ pub mod storage;
 
 pub use activation::Activation;
 pub use init::Init;
-pub use network::{Network, Spec};
+pub use network::{Block, Network, Placement, Spec};
 pub use real::Real;
 pub use stats::{mean_std, norm};

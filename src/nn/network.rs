@@ -1,16 +1,19 @@
 //! A multilayer perceptron: hidden layers `h_l = a_(l−1) W_l + b_l`, optional batch norm on
 //! `h_l`, `a_l = φ(h_l)` (or `a_(l−1) + φ(h_l)` with residual connections, on every hidden
-//! layer that keeps the width), then a linear output layer producing logits.
+//! layer that keeps the width), then a linear output layer producing logits. A [`Block`]
+//! swaps in layer norm, moves the norm around the skip (Post-/Pre-norm) and scales the
+//! residual branch.
 
 use super::activation::Activation;
 use super::batchnorm::{BatchNorm, BnCache, BnGrad};
 use super::dense::{Dense, DenseGrad};
 use super::init::Init;
+use super::layernorm::{LayerNorm, LnCache};
 use super::norm;
 use super::real::Real;
 use super::rng;
 use super::storage::Storage;
-use ndarray::{Array, Array2, ArrayViewD, ArrayViewMutD, Dimension};
+use ndarray::{Array, Array1, Array2, ArrayViewD, ArrayViewMutD, Dimension};
 use std::borrow::Cow;
 
 /// The shape and ingredients of a network.
@@ -29,6 +32,46 @@ pub struct Spec {
     pub output_init: Init,
     pub batch_norm: bool,
     pub residual: bool,
+    /// Layer norm, norm placement and branch scaling (all off by default).
+    pub block: Block,
+}
+
+/// Where a residual block puts its normalization (batch or layer norm), N.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Placement {
+    /// In the branch, before φ: a_l = a_(l−1) + φ(N(h_l)).
+    #[default]
+    Inside,
+    /// Post-norm (the original Transformer): a_l = N(a_(l−1) + φ(a_(l−1) W_l + b_l)).
+    Post,
+    /// Pre-norm (Xiong et al. 2020): a_l = a_(l−1) + φ(N(a_(l−1)) W_l + b_l).
+    Pre,
+}
+
+/// What a block adds to the plain recipe: layer norm, the norm's placement around the skip,
+/// and a factor α on every residual branch, a_l = a_(l−1) + α·φ(…).
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
+pub struct Block {
+    /// Layer norm where batch norm would sit (one or the other, never both).
+    pub layer_norm: bool,
+    /// Where the norm sits in a residual block; only `Inside` without skips.
+    pub placement: Placement,
+    /// α on each residual branch: a fixed factor, or with 0 a learnable scalar per block
+    /// that starts at 0 (SkipInit, ReZero). `None`: no factor at all.
+    pub branch_scale: Option<f64>,
+}
+
+impl Block {
+    /// Whether the block is the plain recipe's (for `skip_serializing_if`).
+    pub fn is_plain(&self) -> bool {
+        *self == Block::default()
+    }
+
+    /// Whether α is a trainable parameter (a scale of 0: SkipInit / ReZero).
+    pub fn learns_scale(&self) -> bool {
+        self.branch_scale == Some(0.0)
+    }
 }
 
 impl Spec {
@@ -44,18 +87,63 @@ impl Spec {
     /// Number of trainable parameters (kernels, biases, and γ, β of batch norm).
     pub fn parameters(&self) -> usize {
         let dense: usize = self.fans().iter().map(|(i, o)| i * o + o).sum();
-        let bn: usize = if self.batch_norm {
+        let bn: usize = if self.batch_norm || self.block.layer_norm {
             self.hidden.iter().map(|w| 2 * w).sum()
         } else {
             0
         };
-        dense + bn
+        let alphas = if self.block.learns_scale() {
+            self.skipping_layers()
+        } else {
+            0
+        };
+        let final_norm = if self.residual && self.block.placement == Placement::Pre {
+            2 * self.hidden.last().copied().unwrap_or(self.input)
+        } else {
+            0
+        };
+        dense + bn + alphas + final_norm
+    }
+
+    /// How many hidden layers have a skip connection (those that keep the width).
+    pub fn skipping_layers(&self) -> usize {
+        if !self.residual {
+            return 0;
+        }
+        let ins = std::iter::once(&self.input).chain(&self.hidden);
+        ins.zip(&self.hidden).filter(|(i, o)| i == o).count()
     }
 
     /// Checks that the spec describes a network that can exist.
     pub fn validate(&self) -> Result<(), String> {
         if self.input == 0 || self.outputs == 0 || self.hidden.contains(&0) {
             return Err("every layer needs at least one unit".into());
+        }
+        let b = &self.block;
+        if self.batch_norm && b.layer_norm {
+            return Err("a layer has batch norm or layer norm, not both".into());
+        }
+        if b.placement != Placement::Inside && !(self.residual && (self.batch_norm || b.layer_norm))
+        {
+            return Err(
+                "pre- and post-norm place a norm around a skip: they need residual \
+                        connections and batch or layer norm"
+                    .into(),
+            );
+        }
+        if let Some(s) = b.branch_scale {
+            if !self.residual {
+                return Err(
+                    "a branch scale multiplies residual branches: it needs residual \
+                            connections"
+                        .into(),
+                );
+            }
+            if !s.is_finite() {
+                return Err(format!(
+                    "the branch scale must be a finite number (got {s})"
+                ));
+            }
         }
         Ok(())
     }
@@ -66,6 +154,112 @@ impl Spec {
 pub struct Hidden<F> {
     pub dense: Dense<F>,
     pub bn: Option<BatchNorm<F>>,
+    /// Layer norm instead of batch norm.
+    pub ln: Option<LayerNorm<F>>,
+    /// α, the residual branch's factor (one entry), on layers with a skip.
+    pub scale: Option<Array1<F>>,
+}
+
+/// A norm's record: batch norm's or layer norm's.
+enum NormCache<F> {
+    Batch(BnCache<F>),
+    Layer(LnCache<F>),
+}
+
+/// N(x): batch norm, layer norm, or x itself, with the record backprop needs.
+fn normalize<F: Real>(
+    bn: &Option<BatchNorm<F>>,
+    ln: &Option<LayerNorm<F>>,
+    x: Array2<F>,
+) -> (Array2<F>, Option<NormCache<F>>) {
+    match (bn, ln) {
+        (Some(bn), _) => {
+            let (y, c) = bn.forward(x.view());
+            (y, Some(NormCache::Batch(c)))
+        }
+        (None, Some(ln)) => {
+            let (y, c) = ln.forward(x.view());
+            (y, Some(NormCache::Layer(c)))
+        }
+        (None, None) => (x, None),
+    }
+}
+
+/// Backward rule of [`normalize`]: ∂L/∂x and ∂L/∂(γ, β) from ∂L/∂N(x).
+fn normalize_backward<F: Real>(
+    (bn, ln): (&Option<BatchNorm<F>>, &Option<LayerNorm<F>>),
+    (bn_cache, ln_cache): (&Option<BnCache<F>>, &Option<LnCache<F>>),
+    dy: Array2<F>,
+) -> (Array2<F>, Option<BnGrad<F>>) {
+    match (bn, bn_cache, ln, ln_cache) {
+        (Some(bn), Some(cache), _, _) => {
+            let (dx, g) = bn.backward(cache, dy.view());
+            (dx, Some(g))
+        }
+        (_, _, Some(ln), Some(cache)) => {
+            let (dx, g) = ln.backward(cache, dy.view());
+            (dx, Some(g))
+        }
+        _ => (dy, None),
+    }
+}
+
+/// The records of [`normalize`], split by kind.
+fn split<F>(c: Option<NormCache<F>>) -> (Option<BnCache<F>>, Option<LnCache<F>>) {
+    match c {
+        Some(NormCache::Batch(c)) => (Some(c), None),
+        Some(NormCache::Layer(c)) => (None, Some(c)),
+        None => (None, None),
+    }
+}
+
+impl<F: Real> Hidden<F> {
+    /// A dense layer with no norm and no branch factor.
+    pub fn plain(dense: Dense<F>) -> Self {
+        Hidden {
+            dense,
+            bn: None,
+            ln: None,
+            scale: None,
+        }
+    }
+
+    fn normalize(&self, x: Array2<F>) -> (Array2<F>, Option<NormCache<F>>) {
+        normalize(&self.bn, &self.ln, x)
+    }
+
+    fn normalize_backward(
+        &self,
+        rec: &HiddenTape<F>,
+        dy: Array2<F>,
+    ) -> (Array2<F>, Option<BnGrad<F>>) {
+        normalize_backward((&self.bn, &self.ln), (&rec.bn, &rec.ln), dy)
+    }
+
+    /// N(x) again from the record (γ x̂ + β), for the dense layer of a pre-norm block.
+    fn normalized(&self, rec: &HiddenTape<F>) -> Array2<F> {
+        match (&self.bn, &rec.bn, &self.ln, &rec.ln) {
+            (Some(bn), Some(c), _, _) => &c.xhat * &bn.gamma + &bn.beta,
+            (_, _, Some(ln), Some(c)) => ln.affine(&c.xhat),
+            _ => rec.input.clone(),
+        }
+    }
+}
+
+/// The norm a pre-norm network applies to a_depth before the output layer (as Pre-LN
+/// Transformers do): without it the residual stream reaches the output at full size.
+#[derive(Clone, Debug)]
+pub struct FinalNorm<F> {
+    pub bn: Option<BatchNorm<F>>,
+    pub ln: Option<LayerNorm<F>>,
+}
+
+/// The final norm's record: its output, the output layer's input.
+#[derive(Clone, Debug)]
+pub struct FinalTape<F> {
+    pub output: Array2<F>,
+    pub bn: Option<BnCache<F>>,
+    pub ln: Option<LnCache<F>>,
 }
 
 /// The network's parameters and structure.
@@ -75,6 +269,12 @@ pub struct Network<F> {
     pub output: Dense<F>,
     pub activation: Activation,
     pub residual: bool,
+    /// Where the norm sits in blocks with a skip.
+    pub placement: Placement,
+    /// Whether each block's α is a parameter (listed by [`Network::params_mut`]).
+    pub learn_scale: bool,
+    /// Pre-norm's norm of a_depth before the output layer.
+    pub final_norm: Option<FinalNorm<F>>,
     /// Reduced-precision storage: every tensor a layer hands on is rounded to it.
     pub storage: Option<Storage>,
 }
@@ -88,14 +288,20 @@ pub struct HiddenTape<F> {
     /// `None` when the backward pass takes it from a_l ([`Network::dphi`]).
     pub dphi: Option<Array2<F>>,
     pub bn: Option<BnCache<F>>,
+    /// Layer norm's record.
+    pub ln: Option<LnCache<F>>,
+    /// φ(…) of the residual branch before α, kept when α is learned (∂L/∂α needs it).
+    pub branch: Option<Array2<F>>,
 }
 
 /// The forward pass's record.
 #[derive(Clone, Debug)]
 pub struct Tape<F> {
     pub hidden: Vec<HiddenTape<F>>,
-    /// a_depth, the output layer's input.
+    /// a_depth, the output layer's input (or the final norm's).
     pub last: Array2<F>,
+    /// N(a_depth), where a final norm sits before the output layer.
+    pub final_norm: Option<FinalTape<F>>,
     pub logits: Array2<F>,
 }
 
@@ -114,7 +320,17 @@ impl<F> Tape<F> {
 #[derive(Clone, Debug)]
 pub struct HiddenGrad<F> {
     pub dense: DenseGrad<F>,
+    /// ∂L/∂(γ, β) of the layer's norm, batch or layer norm.
     pub bn: Option<BnGrad<F>>,
+    /// ∂L/∂α, when the branch factor is learned.
+    pub dalpha: Option<Array1<F>>,
+}
+
+impl<F> Tape<F> {
+    /// The output layer's input: N(a_depth) with a final norm, a_depth without.
+    pub fn head_input(&self) -> &Array2<F> {
+        self.final_norm.as_ref().map_or(&self.last, |f| &f.output)
+    }
 }
 
 /// Gradients of every parameter, in the network's layout.
@@ -122,6 +338,8 @@ pub struct HiddenGrad<F> {
 pub struct Grads<F> {
     pub hidden: Vec<HiddenGrad<F>>,
     pub output: DenseGrad<F>,
+    /// ∂L/∂(γ, β) of the final norm (pre-norm networks).
+    pub final_norm: Option<BnGrad<F>>,
 }
 
 /// What [`Network::backward_each`] returns besides the gradients it hands out.
@@ -131,6 +349,8 @@ pub struct Backprop<F> {
     pub signal_norms: Vec<f64>,
     /// ∂L/∂x, when asked for.
     pub input_grad: Option<Array2<F>>,
+    /// ∂L/∂α of every hidden layer (`None` where α is not learned).
+    pub dalpha: Vec<Option<Array1<F>>>,
 }
 
 /// The backward pass's results.
@@ -155,16 +375,31 @@ impl<F: Real> Network<F> {
             .iter()
             .zip(kernels.by_ref())
             .map(|(&o, w)| Hidden {
+                scale: spec
+                    .block
+                    .branch_scale
+                    .filter(|_| spec.residual && w.nrows() == w.ncols())
+                    .map(|s| Array1::from_elem(1, F::of(s))),
                 dense: Dense::new(w),
                 bn: spec.batch_norm.then(|| BatchNorm::new(o)),
+                ln: spec.block.layer_norm.then(|| LayerNorm::new(o)),
             })
             .collect();
         let output = Dense::new(kernels.next().expect("one kernel per dense layer"));
+        let pre = spec.residual && spec.block.placement == Placement::Pre;
+        let width = spec.hidden.last().copied().unwrap_or(spec.input);
+        let final_norm = pre.then(|| FinalNorm {
+            bn: spec.batch_norm.then(|| BatchNorm::new(width)),
+            ln: spec.block.layer_norm.then(|| LayerNorm::new(width)),
+        });
         Ok(Network {
+            final_norm,
             hidden,
             output,
             activation: spec.activation,
             residual: spec.residual,
+            placement: spec.block.placement,
+            learn_scale: spec.block.learns_scale(),
             storage: None,
         })
     }
@@ -220,19 +455,38 @@ impl<F: Real> Network<F> {
         self.residual && layer.dense.fan_in() == layer.dense.fan_out()
     }
 
+    /// Where `layer`'s norm sits: the network's placement on layers with a skip, inside the
+    /// branch on the others.
+    pub fn placement_of(&self, layer: &Hidden<F>) -> Placement {
+        if self.skips(layer) {
+            self.placement
+        } else {
+            Placement::Inside
+        }
+    }
+
     /// Runs `x` (`batch × input`) through the network, keeping what backprop needs.
     pub fn forward(&self, x: Array2<F>) -> Tape<F> {
         let mut a = x;
         let mut hidden = Vec::with_capacity(self.hidden.len());
         for layer in &self.hidden {
-            let mut z = layer.dense.forward(a.view());
-            self.store(&mut z);
-            let (mut next, bn) = match &layer.bn {
-                Some(bn) => {
-                    let (y, cache) = bn.forward(z.view());
-                    (y, Some(cache))
+            let place = self.placement_of(layer);
+            // Pre-norm: the dense layer reads N(a_(l−1)); otherwise a_(l−1) itself.
+            let (mut z, mut norm) = match place {
+                Placement::Pre => {
+                    let (n, cache) = layer.normalize(a.clone());
+                    (layer.dense.forward(n.view()), cache)
                 }
-                None => (z, None),
+                _ => (layer.dense.forward(a.view()), None),
+            };
+            self.store(&mut z);
+            let mut next = match place {
+                Placement::Inside => {
+                    let (y, cache) = layer.normalize(z);
+                    norm = cache;
+                    y
+                }
+                _ => z,
             };
             // h_l becomes a_l in place; φ′(h_l) is kept only where a_l cannot give it.
             let dphi = if self.activation.df_from_output() && !self.skips(layer) {
@@ -241,20 +495,43 @@ impl<F: Real> Network<F> {
             } else {
                 Some(self.activation.forward(&mut next))
             };
+            let mut branch = None;
             if self.skips(layer) {
+                if let Some(alpha) = &layer.scale {
+                    branch = self.learn_scale.then(|| next.clone());
+                    next *= alpha[0];
+                }
                 next += &a;
+                if place == Placement::Post {
+                    let (y, cache) = layer.normalize(next);
+                    (next, norm) = (y, cache);
+                }
             }
             self.store(&mut next);
-            hidden.push(HiddenTape { input: a, dphi, bn });
+            let (bn, ln) = split(norm);
+            hidden.push(HiddenTape {
+                input: a,
+                dphi,
+                bn,
+                ln,
+                branch,
+            });
             a = next;
         }
-        let mut logits = self.output.forward(a.view());
-        self.store(&mut logits);
-        Tape {
+        let final_norm = self.final_norm.as_ref().map(|f| {
+            let (output, cache) = normalize(&f.bn, &f.ln, a.clone());
+            let (bn, ln) = split(cache);
+            FinalTape { output, bn, ln }
+        });
+        let mut tape = Tape {
             hidden,
             last: a,
-            logits,
-        }
+            final_norm,
+            logits: Array2::zeros((0, 0)),
+        };
+        tape.logits = self.output.forward(tape.head_input().view());
+        self.store(&mut tape.logits);
+        tape
     }
 
     /// Backpropagates ∂L/∂logits through the tape, keeping every layer's gradients.
@@ -266,19 +543,29 @@ impl<F: Real> Network<F> {
     ) -> Backward<F> {
         let depth = self.depth();
         let mut output = None;
+        let mut final_norm = None;
         let mut hidden = Vec::with_capacity(depth);
         let pass = self.backward_each(tape, dlogits, want_input_grad, |l, dense, bn| {
             if l == depth {
                 output = Some(dense);
+                final_norm = bn;
             } else {
-                hidden.push(HiddenGrad { dense, bn });
+                hidden.push(HiddenGrad {
+                    dense,
+                    bn,
+                    dalpha: None,
+                });
             }
         });
         hidden.reverse();
+        for (g, d) in hidden.iter_mut().zip(pass.dalpha) {
+            g.dalpha = d;
+        }
         Backward {
             grads: Grads {
                 hidden,
                 output: output.expect("the output layer comes first"),
+                final_norm,
             },
             signal_norms: pass.signal_norms,
             input_grad: pass.input_grad,
@@ -302,18 +589,42 @@ impl<F: Real> Network<F> {
         self.store(&mut dlogits);
         signal_norms[depth] = norm(&dlogits);
         let want = depth > 0 || want_input_grad;
-        let (mut output, mut da) = self.output.backward(tape.last.view(), dlogits.view(), want);
+        let (mut output, mut da) =
+            self.output
+                .backward(tape.head_input().view(), dlogits.view(), want);
         self.store_grads(&mut output, None);
         if let Some(d) = da.as_mut() {
             self.store(d);
         }
-        visit(depth, output, None);
+        // The final norm's γ, β travel with the output layer's gradients.
+        let mut final_grad = None;
+        if let (Some(f), Some(rec)) = (&self.final_norm, &tape.final_norm) {
+            let dy = da.take().expect("gradient flows into the final norm");
+            let (dx, g) = normalize_backward((&f.bn, &f.ln), (&rec.bn, &rec.ln), dy);
+            (da, final_grad) = (Some(dx), g);
+        }
+        visit(depth, output, final_grad);
+        let mut dalpha = vec![None; depth];
         for l in (0..depth).rev() {
             let (layer, rec) = (&self.hidden[l], &tape.hidden[l]);
-            let upstream = da.take().expect("gradient flows to every hidden layer");
+            let place = self.placement_of(layer);
+            let mut upstream = da.take().expect("gradient flows to every hidden layer");
+            // Post-norm: a_l = N(u_l), so first ∂L/∂u_l = N's backward rule of ∂L/∂a_l.
+            let mut norm_grad = None;
+            if place == Placement::Post {
+                (upstream, norm_grad) = layer.normalize_backward(rec, upstream);
+            }
+            // a_l = a_(l−1) + α·φ: ∂L/∂α = Σ ∂L/∂a_l ⊙ φ, and the branch receives α·∂L/∂a_l.
+            if let Some(branch) = &rec.branch {
+                dalpha[l] = Some(Array1::from_elem(1, (&upstream * branch).sum()));
+            }
+            let alpha = layer.scale.as_ref().filter(|_| self.skips(layer));
             // With a skip connection ∂L/∂a_(l−1) also receives ∂L/∂a_l unchanged.
             let (dh, skip) = match &rec.dphi {
-                Some(dphi) if self.skips(layer) => (&upstream * dphi, Some(upstream)),
+                Some(dphi) if self.skips(layer) => match alpha {
+                    Some(alpha) => (&upstream * dphi * alpha[0], Some(upstream)),
+                    None => (&upstream * dphi, Some(upstream)),
+                },
                 Some(dphi) => {
                     let mut dh = upstream;
                     Activation::backward(dphi, &mut dh);
@@ -326,19 +637,26 @@ impl<F: Real> Network<F> {
                     (dh, None)
                 }
             };
-            let (mut dz, mut bn) = match (&layer.bn, &rec.bn) {
-                (Some(bn), Some(cache)) => {
-                    let (dz, g) = bn.backward(cache, dh.view());
-                    (dz, Some(g))
-                }
-                _ => (dh, None),
+            let (mut dz, mut bn) = match place {
+                Placement::Inside => layer.normalize_backward(rec, dh),
+                _ => (dh, norm_grad),
             };
             self.store(&mut dz);
             signal_norms[l] = norm(&dz);
-            let (mut dense, dx) =
-                layer
-                    .dense
-                    .backward(rec.input.view(), dz.view(), l > 0 || want_input_grad);
+            let want_dx = l > 0 || want_input_grad;
+            let (mut dense, dx) = if place == Placement::Pre {
+                // Pre-norm: the dense layer read N(a_(l−1)), so ∂L/∂N goes back through N
+                // (always: γ and β need it even where ∂L/∂x is not wanted).
+                let (dense, dn) =
+                    layer
+                        .dense
+                        .backward(layer.normalized(rec).view(), dz.view(), true);
+                let (dx, g) = layer.normalize_backward(rec, dn.expect("asked for"));
+                bn = g;
+                (dense, want_dx.then_some(dx))
+            } else {
+                layer.dense.backward(rec.input.view(), dz.view(), want_dx)
+            };
             da = match (dx, skip) {
                 (Some(mut dx), Some(skip)) => {
                     dx += &skip;
@@ -355,6 +673,7 @@ impl<F: Real> Network<F> {
         Backprop {
             signal_norms,
             input_grad: da,
+            dalpha,
         }
     }
 
@@ -369,9 +688,26 @@ impl<F: Real> Network<F> {
                 out.push(bn.gamma.view_mut().into_dyn());
                 out.push(bn.beta.view_mut().into_dyn());
             }
+            if let Some(ln) = &mut layer.ln {
+                out.push(ln.gamma.view_mut().into_dyn());
+                out.push(ln.beta.view_mut().into_dyn());
+            }
+            if let Some(alpha) = layer.scale.as_mut().filter(|_| self.learn_scale) {
+                out.push(alpha.view_mut().into_dyn());
+            }
         }
         out.push(self.output.w.view_mut().into_dyn());
         out.push(self.output.b.view_mut().into_dyn());
+        if let Some(f) = &mut self.final_norm {
+            for n in
+                f.bn.iter_mut()
+                    .map(|b| (&mut b.gamma, &mut b.beta))
+                    .chain(f.ln.iter_mut().map(|l| (&mut l.gamma, &mut l.beta)))
+            {
+                out.push(n.0.view_mut().into_dyn());
+                out.push(n.1.view_mut().into_dyn());
+            }
+        }
         out
     }
 }
@@ -410,11 +746,13 @@ pub fn layer_tensors<'a, F>(
 impl<F: Real> Grads<F> {
     /// Every gradient tensor, in the order of [`Network::params_mut`].
     pub fn tensors(&self) -> Vec<ArrayViewD<'_, F>> {
-        let hidden = self.hidden.iter().map(|g| (&g.dense, g.bn.as_ref()));
-        hidden
-            .chain([(&self.output, None)])
-            .flat_map(|(dense, bn)| layer_tensors(dense, bn))
-            .collect()
+        let mut out = Vec::new();
+        for g in &self.hidden {
+            out.extend(layer_tensors(&g.dense, g.bn.as_ref()));
+            out.extend(g.dalpha.iter().map(|d| d.view().into_dyn()));
+        }
+        out.extend(layer_tensors(&self.output, self.final_norm.as_ref()));
+        out
     }
 
     /// Every gradient tensor, mutable, in the order of [`Network::params_mut`].
@@ -427,9 +765,16 @@ impl<F: Real> Grads<F> {
                 out.push(b.dgamma.view_mut().into_dyn());
                 out.push(b.dbeta.view_mut().into_dyn());
             }
+            if let Some(d) = &mut g.dalpha {
+                out.push(d.view_mut().into_dyn());
+            }
         }
         out.push(self.output.dw.view_mut().into_dyn());
         out.push(self.output.db.view_mut().into_dyn());
+        if let Some(b) = &mut self.final_norm {
+            out.push(b.dgamma.view_mut().into_dyn());
+            out.push(b.dbeta.view_mut().into_dyn());
+        }
         out
     }
 }

@@ -149,7 +149,10 @@ fn single(out: &mut String, run: &Run, scale: &BarScale, style: &Style, width: u
             sci(f.signal_norm),
             num(f.act_std),
             sat,
-            scale.bar(f.grad_norm, bar_width, style)
+            match (f.grad_norm, f.branch_scale) {
+                (0.0, Some(0.0)) => style.yellow("· exactly 0 (branch α = 0)"),
+                _ => scale.bar(f.grad_norm, bar_width, style),
+            }
         );
     }
     let mut legend = "‖∂L/∂W‖: norm of the layer's weight gradient; ‖∂L/∂h‖: norm of the \
@@ -249,7 +252,9 @@ fn summary(out: &mut String, run: &Run, style: &Style, width: usize, compact: bo
         Some(o) => format!("{o:+.1} orders"),
         None => {
             let zeros = run.zero_layers();
-            if !zeros.is_empty() {
+            if !zeros.is_empty() && run.config.spec.block.learns_scale() {
+                "α = 0: the branches' weights get exactly 0".to_string()
+            } else if !zeros.is_empty() {
                 "underflow: some layers get exactly 0".to_string()
             } else {
                 "not finite".to_string()

@@ -123,6 +123,7 @@ impl TrainConfig {
         cfg.spec.output_init = v.init;
         cfg.spec.batch_norm = v.batch_norm;
         cfg.spec.residual = v.residual;
+        cfg.spec.block = v.block;
         cfg.precision = self.precision;
         cfg.seed = self.seed;
         cfg
@@ -186,6 +187,7 @@ impl TrainConfig {
                 .variants
                 .iter()
                 .any(|v| v.residual || !v.activation.df_from_output()),
+            branch_tape: self.variants.iter().any(|v| v.block.learns_scale()),
             keeps_grads: true,
         };
         let need = crate::probe::peak_bytes(&shape, self.precision).unwrap_or(u128::MAX);
@@ -242,6 +244,12 @@ pub struct Checkpoint {
     pub grad_norms: Vec<f64>,
     /// ‖ΔW_l‖ / ‖W_l‖ of this step's update, per dense layer.
     pub update_ratios: Vec<f64>,
+    /// A learned branch scale: α of every block after this step's update...
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub branch_scales: Vec<f64>,
+    /// ... and ∂L/∂α of this step's minibatch, before clipping.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub branch_grads: Vec<f64>,
 }
 
 /// Where a run stopped because a value stopped being finite.
@@ -597,6 +605,15 @@ fn run_one<F: Real>(
             true => kernels_of(&back.grads).map(|dw| norm(dw)).collect(),
             false => Vec::new(),
         };
+        let branch_grads: Vec<f64> = match checkpoint {
+            true => back
+                .grads
+                .hidden
+                .iter()
+                .filter_map(|g| Some(g.dalpha.as_ref()?[0].as_f64()))
+                .collect(),
+            false => Vec::new(),
+        };
         clip(cfg, &mut back.grads, &mut h);
         let before: Option<Vec<Array2<F>>> = checkpoint.then(|| kernels(&net).cloned().collect());
         opt.step(&mut net, &back.grads);
@@ -610,6 +627,15 @@ fn run_one<F: Real>(
                     .zip(&before)
                     .map(|(after, before)| norm(&(after - before)) / norm(before))
                     .collect(),
+                branch_scales: match net.learn_scale {
+                    true => net
+                        .hidden
+                        .iter()
+                        .filter_map(|h| Some(h.scale.as_ref()?[0].as_f64()))
+                        .collect(),
+                    false => Vec::new(),
+                },
+                branch_grads,
             };
             if h.steps_to_target.is_none() && c.train.loss <= cfg.target_loss {
                 h.steps_to_target = Some(step);

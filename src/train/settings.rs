@@ -213,6 +213,7 @@ impl TrainSettings {
                         .unwrap_or_else(|| Variant::default_init(activation)),
                     batch_norm: self.bn.unwrap_or(false),
                     residual: self.residual.unwrap_or(false),
+                    block: Default::default(),
                     optimizer: None,
                 }]
             }

@@ -4,7 +4,7 @@
 
 use super::OptimizerName;
 use crate::format::escape;
-use crate::nn::{Activation, Init};
+use crate::nn::{Activation, Block, Init, Placement};
 use anyhow::{Result, anyhow, bail};
 use clap::ValueEnum;
 use serde::Serialize;
@@ -17,6 +17,10 @@ pub struct Variant {
     pub init: Init,
     pub batch_norm: bool,
     pub residual: bool,
+    /// Layer norm, Post-/Pre-norm placement, branch scale (`+ln`, `+post`, `+pre`,
+    /// `+scale:X`).
+    #[serde(skip_serializing_if = "Block::is_plain")]
+    pub block: Block,
     /// Its own update rule (`@adam`); `None`: the comparison's `--optimizer`. After
     /// [`crate::train::settings::TrainSettings::config`], `Some` exactly when the comparison's
     /// configurations differ in optimizer, so the label shows it exactly then.
@@ -125,6 +129,7 @@ impl std::str::FromStr for Variant {
             init,
             batch_norm: false,
             residual: false,
+            block: Block::default(),
             optimizer: None,
         };
         for flag in parts {
@@ -137,15 +142,49 @@ impl std::str::FromStr for Variant {
                 }
                 Ok(true)
             };
+            let b = &mut v.block;
             match flag.trim().to_ascii_lowercase().as_str() {
                 "bn" | "batchnorm" | "batch-norm" => v.batch_norm = already(v.batch_norm)?,
                 "residual" | "res" | "skip" => v.residual = already(v.residual)?,
+                "ln" | "layernorm" | "layer-norm" => b.layer_norm = already(b.layer_norm)?,
+                p @ ("post" | "pre") => {
+                    already(b.placement != Placement::Inside)?;
+                    b.placement = match p {
+                        "post" => Placement::Post,
+                        _ => Placement::Pre,
+                    };
+                }
+                other if other.starts_with("scale:") => {
+                    already(b.branch_scale.is_some())?;
+                    let x: f64 = other["scale:".len()..].trim().parse().ok().filter(|x: &f64| x.is_finite()).ok_or_else(|| {
+                        anyhow!("'+{}' in --compare entry '{entry}' needs a number, e.g. +scale:0.2 (0: a learned α from 0)", escape(other, 20))
+                    })?;
+                    b.branch_scale = Some(x);
+                }
                 other => bail!(
                     "unknown option '+{}' in --compare entry '{entry}'; the options are +bn \
-                     and +residual",
+                     and +residual (and +ln, +post, +pre, +scale:X)",
                     escape(other, 20)
                 ),
             }
+        }
+        // +post and +pre put a norm around a skip: they imply the skip.
+        if v.block.placement != Placement::Inside {
+            v.residual = true;
+        }
+        let norm = v.batch_norm || v.block.layer_norm;
+        if v.batch_norm && v.block.layer_norm {
+            bail!("--compare entry '{entry}' has +bn and +ln; a layer has one norm or the other");
+        }
+        if v.block.placement != Placement::Inside && !norm {
+            bail!(
+                "+post and +pre say where the norm sits in --compare entry '{entry}'; add +ln or +bn"
+            );
+        }
+        if v.block.branch_scale.is_some() && !v.residual {
+            bail!(
+                "+scale multiplies residual branches in --compare entry '{entry}'; add +residual"
+            );
         }
         if let Some(name) = optimizer {
             v.optimizer = Some(parse_optimizer(name, &entry)?);
@@ -160,8 +199,17 @@ impl fmt::Display for Variant {
         if self.batch_norm {
             f.write_str("+bn")?;
         }
-        if self.residual {
-            f.write_str("+residual")?;
+        if self.block.layer_norm {
+            f.write_str("+ln")?;
+        }
+        match self.block.placement {
+            Placement::Inside if self.residual => f.write_str("+residual")?,
+            Placement::Inside => {}
+            Placement::Post => f.write_str("+post")?,
+            Placement::Pre => f.write_str("+pre")?,
+        }
+        if let Some(x) = self.block.branch_scale {
+            write!(f, "+scale:{x}")?;
         }
         if let Some(o) = self.optimizer {
             write!(f, "@{o}")?;
