@@ -15,6 +15,7 @@ pub mod optim;
 pub mod parallel;
 pub mod real;
 pub mod rng;
+pub mod spectrum;
 pub mod stats;
 
 pub use activation::Activation;
