@@ -43,6 +43,10 @@ pub struct ProbeConfig {
     pub seed: u64,
     /// Clip the gradients to this global norm (PyTorch's rule) before measuring them.
     pub clip_norm: Option<f64>,
+    /// σ_b: hidden biases start i.i.d. N(0, σ_b²) instead of 0 (0: today's zero biases).
+    pub bias_std: f64,
+    /// Also take the singular values of J = ∂a_L/∂a_0 at the batch's first this many inputs.
+    pub jacobian_inputs: usize,
 }
 
 /// JSON keeps the flat shape it always had: the network's fields beside the probe's own.
@@ -62,6 +66,16 @@ impl Serialize for ProbeConfig {
             precision: Precision,
             seed: u64,
             clip_norm: Option<f64>,
+            #[serde(skip_serializing_if = "is_zero")]
+            bias_std: f64,
+            #[serde(skip_serializing_if = "is_zero_usize")]
+            jacobian_inputs: usize,
+        }
+        fn is_zero(v: &f64) -> bool {
+            *v == 0.0
+        }
+        fn is_zero_usize(v: &usize) -> bool {
+            *v == 0
         }
         let n = &self.spec;
         Flat {
@@ -77,6 +91,8 @@ impl Serialize for ProbeConfig {
             precision: self.precision,
             seed: self.seed,
             clip_norm: self.clip_norm,
+            bias_std: self.bias_std,
+            jacobian_inputs: self.jacobian_inputs,
         }
         .serialize(s)
     }
@@ -101,6 +117,8 @@ impl ProbeConfig {
             precision: Precision::F32,
             seed: 42,
             clip_norm: None,
+            bias_std: 0.0,
+            jacobian_inputs: 0,
         }
     }
 
@@ -143,7 +161,23 @@ impl ProbeConfig {
             keeps_dphi: n.residual || !n.activation.df_from_output(),
             keeps_grads,
         };
-        peak_bytes(&shape, self.precision).unwrap_or(u128::MAX)
+        let jacobian = match self.jacobian_inputs {
+            0 => Some(0),
+            k => {
+                let widest = n.hidden.iter().copied().max().unwrap_or(0);
+                let size = if self.precision == Precision::F64 {
+                    8
+                } else {
+                    4
+                };
+                nn::spectrum::jacobian_bytes(n.input, widest, size)
+                    .and_then(|b| b.checked_add(k as u128 * widest as u128 * 8))
+            }
+        };
+        peak_bytes(&shape, self.precision)
+            .zip(jacobian)
+            .and_then(|(a, b)| a.checked_add(b))
+            .unwrap_or(u128::MAX)
     }
 
     /// Rejects shapes that cannot run, and runs larger than `max_bytes`; what passes can run.
@@ -166,6 +200,25 @@ impl ProbeConfig {
                 "batch norm needs a batch of at least 2: with one example every unit equals its \
                  batch mean and normalizes to 0 (got --batch {})",
                 self.batch
+            );
+        }
+        if !(self.bias_std >= 0.0 && self.bias_std.is_finite()) {
+            bail!(
+                "--bias-std must be 0 or a positive number (got {})",
+                self.bias_std
+            );
+        }
+        if self.jacobian_inputs > self.batch {
+            bail!(
+                "the Jacobian is taken at {} inputs but the batch has only {}",
+                self.jacobian_inputs,
+                self.batch
+            );
+        }
+        if self.jacobian_inputs > 0 && n.batch_norm {
+            bail!(
+                "batch norm couples the examples of a batch, so one input has no Jacobian of \
+                 its own: drop --bn"
             );
         }
         n.validate().map_err(anyhow::Error::msg)?;
@@ -214,6 +267,14 @@ impl ProbeConfig {
                 cfg.clip_norm
                     .map(|c| format!("clip-norm {c}"))
                     .unwrap_or_default(),
+            ),
+            (
+                "bias",
+                if cfg.bias_std > 0.0 {
+                    format!("σ_b {}", cfg.bias_std)
+                } else {
+                    String::new()
+                },
             ),
             ("precision", cfg.precision.to_string()),
             ("seed", format!("seed {}", cfg.seed)),
@@ -414,6 +475,10 @@ pub struct ProbeResult {
     pub global_grad_norm: f64,
     pub layers: Vec<LayerFigures>,
     pub nonfinite: Option<NonFinite>,
+    /// With `jacobian_inputs`: the singular values of J = ∂a_L/∂a_0, one list per input,
+    /// largest first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spectrum: Option<Vec<Vec<f64>>>,
 }
 
 /// Checks `cfg` against `max_bytes`, then runs it.
@@ -422,9 +487,20 @@ pub fn probe(cfg: &ProbeConfig, max_bytes: u64) -> Result<ProbeResult> {
 }
 
 fn run<F: Real>(cfg: &ProbeConfig) -> ProbeResult {
-    let net = Network::<F>::build(&cfg.spec, cfg.seed).expect("checked by ProbeConfig::check");
+    let mut net = Network::<F>::build(&cfg.spec, cfg.seed).expect("checked by ProbeConfig::check");
+    nn::init::gaussian_biases(&mut net, cfg.bias_std, cfg.seed);
     let (x, labels) = gaussian_batch::<F>(cfg.batch, cfg.spec.input, cfg.spec.outputs, cfg.seed);
-    measure(&net, x, &labels, cfg.clip_norm)
+    let spectrum = (cfg.jacobian_inputs > 0).then(|| {
+        let one = |i: usize| {
+            let j = nn::spectrum::input_jacobian(&net, x.row(i)).expect("checked: no batch norm");
+            nn::spectrum::singular_values(&j)
+        };
+        (0..cfg.jacobian_inputs).map(one).collect()
+    });
+    ProbeResult {
+        spectrum,
+        ..measure(&net, x, &labels, cfg.clip_norm)
+    }
 }
 
 /// `X` with i.i.d. N(0, 1) entries and labels uniform over `classes`, from `seed`.
@@ -557,6 +633,7 @@ fn layers_measured<F: Real>(
         global_grad_norm,
         layers,
         nonfinite,
+        spectrum: None,
     }
 }
 

@@ -80,6 +80,11 @@ pub struct Settings {
     #[arg(long, value_name = "X", allow_negative_numbers = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clip_norm: Option<f64>,
+
+    /// σ_b: hidden biases start i.i.d. N(0, σ_b²) instead of 0.
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bias_std: Option<f64>,
 }
 
 /// One experiment setting, named as its flag: what an experiment can fix for itself.
@@ -98,11 +103,12 @@ pub enum Knob {
     Seed,
     Seeds,
     ClipNorm,
+    BiasStd,
 }
 
 impl Knob {
     /// Every setting, in the order commands print their flags.
-    pub const ALL: [Knob; 13] = [
+    pub const ALL: [Knob; 14] = [
         Knob::Depth,
         Knob::Width,
         Knob::Batch,
@@ -116,6 +122,7 @@ impl Knob {
         Knob::Seed,
         Knob::Seeds,
         Knob::ClipNorm,
+        Knob::BiasStd,
     ];
 
     /// `--depth`, `--clip-norm`.
@@ -134,6 +141,7 @@ impl Knob {
             Knob::Seed => "--seed",
             Knob::Seeds => "--seeds",
             Knob::ClipNorm => "--clip-norm",
+            Knob::BiasStd => "--bias-std",
         }
     }
 }
@@ -157,7 +165,7 @@ impl Settings {
     pub fn overlay(&self, top: &Settings) -> Settings {
         overlay_fields!(
             self, top, depth, width, batch, classes, activation, init, std, bn, residual,
-            precision, seed, seeds, clip_norm
+            precision, seed, seeds, clip_norm, bias_std
         )
     }
 
@@ -193,6 +201,7 @@ impl Settings {
             Knob::Seed => show(&self.seed),
             Knob::Seeds => show(&self.seeds),
             Knob::ClipNorm => show(&self.clip_norm),
+            Knob::BiasStd => show(&self.bias_std),
         }
     }
 
@@ -235,6 +244,12 @@ impl Settings {
             bail!("--clip-norm must be a positive number (got {c})");
         }
         cfg.clip_norm = self.clip_norm;
+        if let Some(b) = self.bias_std
+            && !(b >= 0.0 && b.is_finite())
+        {
+            bail!("--bias-std must be 0 or a positive number (got {b})");
+        }
+        cfg.bias_std = self.bias_std.unwrap_or(0.0);
         Ok(cfg)
     }
 

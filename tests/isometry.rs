@@ -150,3 +150,150 @@ fn gaussian_biases_are_seeded_and_scaled() {
     assert!(net.hidden[0].dense.b.iter().all(|&b| b != 0.0));
     assert!(net.output.b.iter().all(|&b| b == 0.0));
 }
+
+use gradtutor::{Settings, Ui, find_experiment, render_json, render_text};
+
+const GIB: u64 = 1 << 30;
+
+fn small(depth: usize) -> Settings {
+    Settings {
+        depth: Some(depth),
+        width: Some(16),
+        batch: Some(8),
+        ..Settings::default()
+    }
+}
+
+// Catches: a spectrum not carried into the report, κ of an orthogonal linear net off 1.
+#[test]
+fn demo_isometry_reports_each_networks_spectrum_and_the_depth_sweep() {
+    let exp = find_experiment("isometry").unwrap();
+    let report = exp.run(&small(8), GIB).unwrap();
+    let labels: Vec<&str> = report.runs.iter().map(|r| r.label.as_str()).collect();
+    assert_eq!(
+        labels,
+        [
+            "gauss-tanh",
+            "orth-tanh",
+            "gauss-relu",
+            "orth-relu",
+            "gauss-lin",
+            "orth-lin"
+        ]
+    );
+    for run in &report.runs {
+        let s = run.spectrum.as_ref().unwrap();
+        assert_eq!(s.singular_values.len(), 4);
+        assert!(s.singular_values.iter().all(|v| v.len() == 16));
+        assert!(s.min <= s.p5 && s.p5 <= s.median && s.median <= s.p95 && s.p95 <= s.max);
+    }
+    let orth = report.runs[5].spectrum.as_ref().unwrap();
+    assert!((orth.condition_number - 1.0).abs() < 1e-10);
+    assert!((orth.min - 1.0).abs() < 1e-10 && (orth.max - 1.0).abs() < 1e-10);
+    // Depth sweep: L/8 … 2L for L = 8 is 1, 2, 4, 8, 16.
+    let sweep = &report.tables[1];
+    let depths: Vec<&str> = sweep.rows.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(depths, ["1", "2", "4", "8", "16"]);
+    let text = render_text(&report, &Ui::plain(80));
+    assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+    assert!(text.contains("orth-lin") && text.contains("κ"));
+    let json = render_json(&report);
+    assert!(json.contains("\"singular_values\"") && json.contains("\"condition_number\""));
+    assert!(json.contains("\"jacobian_inputs\": 4"));
+}
+
+// Catches: an isometry run that allocates before it checks, or a panic on bad sizes.
+#[test]
+fn demo_isometry_refuses_impossible_and_oversized_runs_before_running() {
+    let exp = find_experiment("isometry").unwrap();
+    let huge = Settings {
+        width: Some(1 << 20),
+        ..Settings::default()
+    };
+    let err = exp.run(&huge, GIB).unwrap_err().to_string();
+    assert!(err.contains("memory limit"), "{err}");
+    let bad = Settings {
+        bias_std: Some(-1.0),
+        ..small(4)
+    };
+    let err = exp.run(&bad, GIB).unwrap_err().to_string();
+    assert!(err.contains("--bias-std"), "{err}");
+    let zero = Settings {
+        width: Some(0),
+        ..small(4)
+    };
+    assert!(exp.run(&zero, GIB).is_err());
+    let fixed = Settings {
+        activation: Some(Activation::Relu),
+        ..small(4)
+    };
+    let err = exp.run(&fixed, GIB).unwrap_err().to_string();
+    assert!(err.contains("--activation"), "{err}");
+}
+
+// Catches: a heat map wider than 80 columns, a χ = 1 line off theory's, a lost cell.
+#[test]
+fn demo_phase_draws_the_map_in_80_columns_with_the_critical_line() {
+    let exp = find_experiment("phase").unwrap();
+    let s = Settings {
+        depth: Some(6),
+        ..small(6)
+    };
+    let report = exp.run(&s, GIB).unwrap();
+    let map = report.phase.as_ref().unwrap();
+    assert_eq!((map.sigma_w.len(), map.sigma_b.len()), (15, 11));
+    assert_eq!(map.cells.len(), 165);
+    assert!(report.side_runs.is_empty());
+    assert_eq!(report.runs.len(), 1);
+    assert_eq!(
+        report.runs[0].config.spec.init,
+        Init::Normal(Some(1.0 / 4.0))
+    );
+    // σ_b = 0: χ = 1 at σ_w = 1 exactly, so the line stands before the σ_w = 1 column.
+    assert!((map.critical_sigma_w[0].unwrap() - 1.0).abs() < 1e-9);
+    let cell = |w: f64, b: f64| {
+        map.cells
+            .iter()
+            .find(|c| (c.sigma_w - w).abs() < 1e-12 && (c.sigma_b - b).abs() < 1e-12)
+            .unwrap()
+    };
+    assert!(cell(0.5, 0.0).log10_per_layer.unwrap() < -0.2);
+    assert!(cell(4.0, 0.0).log10_per_layer.unwrap() > 0.1);
+    assert!((cell(0.5, 0.0).chi - 0.25).abs() < 1e-9);
+    let text = render_text(&report, &Ui::plain(80));
+    assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+    let row0 = text.lines().find(|l| l.starts_with("0.00")).unwrap();
+    assert_eq!(row0.matches('│').count(), 1, "{row0}");
+    assert!(row0.contains("│ ") || row0.contains("│+") || row0.contains("│-"));
+    let svg = gradtutor::phase_svg(map, &map.network);
+    assert_eq!(svg.matches("class=\"cell\"").count(), 165);
+    assert!(svg.contains("class=\"theory\""));
+}
+
+// Catches: --bias-std leaking into runs that did not ask for it (today's output must stay).
+#[test]
+fn bias_std_zero_leaves_the_probe_as_it_was() {
+    let exp = find_experiment("vanishing").unwrap();
+    let plain = exp.run(&small(5), GIB).unwrap();
+    let zero = exp
+        .run(
+            &Settings {
+                bias_std: Some(0.0),
+                ..small(5)
+            },
+            GIB,
+        )
+        .unwrap();
+    assert_eq!(render_json(&plain), render_json(&zero));
+    let biased = exp
+        .run(
+            &Settings {
+                bias_std: Some(0.3),
+                ..small(5)
+            },
+            GIB,
+        )
+        .unwrap();
+    assert_ne!(plain.runs[0].loss, biased.runs[0].loss);
+    assert!(render_json(&biased).contains("\"bias_std\": 0.3"));
+}

@@ -8,6 +8,8 @@ mod describe;
 mod exploding;
 mod he;
 mod init;
+mod isometry;
+mod phase;
 mod residual;
 mod vanishing;
 
@@ -77,6 +79,8 @@ pub const ALL: &[&Experiment] = &[
     &he::EXPERIMENT,
     &residual::EXPERIMENT,
     &clipping::EXPERIMENT,
+    &isometry::EXPERIMENT,
+    &phase::EXPERIMENT,
 ];
 
 /// Looks an experiment up by name; an unknown name lists the valid ones.
@@ -209,6 +213,7 @@ impl Plan {
             tables: Vec::new(),
             verdicts: Vec::new(),
             notes: Vec::new(),
+            phase: None,
         };
         if seeds.len() > 1 {
             report.notes.push(format!(

@@ -19,7 +19,11 @@ pub fn render(report: &Report, ui: &Ui) -> String {
     for line in crate::ui::wrap(&report.description, width) {
         let _ = writeln!(out, "{}", style.dim(&line));
     }
-    if let [run] = report.runs.as_slice() {
+    if report.runs.iter().any(|r| r.spectrum.is_some()) {
+        super::maps::spectra(&mut out, report, style, width);
+    } else if let Some(map) = &report.phase {
+        super::maps::phase(&mut out, map, style);
+    } else if let [run] = report.runs.as_slice() {
         let _ = writeln!(out, "\n{}", style.bold(&run.config.describe()));
         single(&mut out, run, &BarScale::new(&report.runs), style, width);
         summary(&mut out, run, style, width, false);

@@ -74,6 +74,9 @@ fn seed_band(runs: &[Run]) -> Option<String> {
 /// ‖∂L/∂h‖ beside mean-field theory's prediction, and a sweep's runs when it has one.
 pub fn demo_charts(report: &Report) -> Vec<Chart> {
     let runs = &report.runs;
+    if runs.iter().any(|r| r.spectrum.is_some()) {
+        return vec![spectrum_chart(report)];
+    }
     let layers = |runs: &[Run]| runs.iter().map(|r| r.layers.len()).max().unwrap_or(1);
     let settings = shared_settings(runs);
     let mut charts = vec![Chart {
@@ -283,4 +286,50 @@ pub fn train_charts(report: &TrainReport) -> Vec<Chart> {
             band_label: Some("min–max over the checkpoints".into()),
         },
     ]
+}
+
+/// `demo isometry`: each network's singular values of J at its first input, largest first.
+fn spectrum_chart(report: &Report) -> Chart {
+    let runs = &report.runs;
+    let first = |r: &Run| {
+        r.spectrum
+            .as_ref()
+            .and_then(|s| s.singular_values.first().cloned())
+            .unwrap_or_default()
+    };
+    let n = runs.iter().map(|r| first(r).len()).max().unwrap_or(1);
+    Chart {
+        title: format!(
+            "demo {}: singular values of J = ∂a_L/∂a_0",
+            report.experiment
+        ),
+        subtitle: format!(
+            "{}. One input; a flat line at 1 is an isometry.",
+            shared_settings(runs)
+        ),
+        x: XAxis {
+            label: "rank i (1: the largest)".into(),
+            from: 1.0,
+            to: n as f64,
+            whole: true,
+        },
+        y_label: "σ_i (log scale)".into(),
+        series: runs
+            .iter()
+            .enumerate()
+            .map(|(i, r)| Series {
+                label: r.label.clone(),
+                color: i,
+                kind: Kind::Measured,
+                points: first(r)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(k, v)| ((k + 1) as f64, v))
+                    .collect(),
+                band: Vec::new(),
+            })
+            .collect(),
+        guides: Vec::new(),
+        band_label: None,
+    }
 }
