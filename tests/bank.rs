@@ -17,7 +17,13 @@ fn the_embedded_bank_is_valid_with_contiguous_unique_ids() {
     let bank = Bank::embedded(4 * GIB).unwrap();
     let ids: Vec<u32> = bank.questions.iter().map(|q| q.id).collect();
     assert!(ids.len() >= 12);
-    assert_eq!(ids, (1..=ids.len() as u32).collect::<Vec<_>>());
+    // 13 and 14 are the recurrent lessons of issue #10, written on another branch at the
+    // same time as 15; once they are merged, RESERVED is empty again.
+    const RESERVED: &[u32] = &[13, 14];
+    let expected: Vec<u32> = (1..=(ids.len() + RESERVED.len()) as u32)
+        .filter(|i| !RESERVED.contains(i))
+        .collect();
+    assert_eq!(ids, expected);
     for q in &bank.questions {
         let words = q.answer.split_whitespace().count();
         assert!(

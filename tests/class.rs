@@ -140,7 +140,7 @@ fn the_tour_waits_for_enter_at_a_terminal_and_prints_straight_through_a_pipe() {
             .args(["tour", "--from", "11"])
             .write_stdin(""),
     );
-    assert!(text.contains("── tour: 11 of 12 ──") && text.contains("── tour: 12 of 12 ──"));
+    assert!(text.contains("── tour: 12 of 13 ──") && text.contains("── tour: 13 of 13 ──"));
     assert!(text.contains("Answer: the run measures"));
     assert!(text.contains("End of the tour."));
     assert!(!text.contains("Enter:"), "no pause without a terminal");
@@ -251,7 +251,7 @@ fn progress_shows_what_was_studied_and_scored() {
     stdout(gradtutor(&p).args(["quiz", "--question", "9", "--answers", "a,b"]));
     let text = stdout(gradtutor(&p).arg("progress"));
     assert!(
-        text.contains("Studied 1 of 12 questions; 1 quiz taken."),
+        text.contains("Studied 1 of 13 questions; 1 quiz taken."),
         "{text}"
     );
     let row = text
@@ -313,7 +313,7 @@ fn check_lists_every_problem_of_a_broken_bank_at_once() {
     // The built-in bank passes: every numeric item and every claim runs.
     let ok = stdout(gradtutor(&dir.path().join("p.json")).args(["check", "questions"]));
     assert!(
-        ok.contains("12 questions, 35 quiz items,") && ok.contains("claims, no problems"),
+        ok.contains("13 questions, 38 quiz items,") && ok.contains("claims, no problems"),
         "{ok}"
     );
 }

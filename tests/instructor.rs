@@ -423,10 +423,10 @@ fn roster_sums_up_three_students_in_text_csv_and_markdown() {
 
     let text = ok(gradtutor().arg("roster").args(&paths));
     assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
-    assert!(text.contains("Roster: 3 students, 12 questions"), "{text}");
+    assert!(text.contains("Roster: 3 students, 13 questions"), "{text}");
     let line = |start: &str| text.lines().find(|l| l.starts_with(start)).unwrap();
     let bob: Vec<&str> = line("bob ").split_whitespace().collect();
-    assert_eq!(&bob[1..5], ["0/12", "50%", "50", "—"], "{text}");
+    assert_eq!(&bob[1..5], ["0/13", "50%", "50", "—"], "{text}");
     let q1_line = line("  1  vanishing-gradients");
     assert!(
         q1_line.contains(" 3/3 ") && q1_line.contains("50%"),
@@ -478,7 +478,7 @@ fn roster_sums_up_three_students_in_text_csv_and_markdown() {
         .arg("roster")
         .args(&paths)
         .args(["--format", "markdown"]));
-    assert!(md.contains("| Carol, C. | 0/12 | 0% | 0% |"), "{md}");
+    assert!(md.contains("| Carol, C. | 0/13 | 0% | 0% |"), "{md}");
     let table_rows = md.lines().filter(|l| l.starts_with('|')).count();
     assert_eq!(table_rows, 2 + 3 + 2 + n, "{md}");
 }
@@ -628,7 +628,7 @@ fn students_with_one_name_are_told_apart_at_80_columns() {
         files.push(file);
     }
     let out = ok(gradtutor().arg("roster").args(&files));
-    let rows: Vec<&str> = out.lines().filter(|l| l.contains("0/12")).collect();
+    let rows: Vec<&str> = out.lines().filter(|l| l.contains("0/13")).collect();
     assert_eq!(rows.len(), 2, "{out}");
     let name_of = |row: &str| row.split("  ").next().unwrap().to_string();
     assert_ne!(name_of(rows[0]), name_of(rows[1]), "{out}");

@@ -283,9 +283,12 @@ fn conclude(_: &Settings, report: &mut Report) {
         && let (Some(kg), Some(ko)) = (kappa(g), kappa(o))
     {
         report.verdicts.push(format!(
-            "Linear: the same χ = 1, but κ = {} with Gaussian weights against {} with \
+            "Linear: the same χ = 1, but κ {} with Gaussian weights against {} with \
              orthogonal ones, whose product is itself orthogonal.",
-            kappa_text(kg),
+            match kg.is_finite() {
+                true => format!("= {}", sci(kg)),
+                false => "≥ 1e12".to_string(),
+            },
             num(ko)
         ));
     }
