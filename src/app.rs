@@ -13,7 +13,7 @@ use crate::render::{json, lesson, svg, text, training};
 use crate::report::Report;
 use crate::train::{self, settings::TrainSettings};
 use crate::ui::Ui;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::CommandFactory;
 use std::io::{IsTerminal, Write};
 
@@ -220,6 +220,12 @@ fn demo(cli: &Cli, args: &DemoArgs, ui: &Ui, out: &mut dyn Write) -> Result<()> 
         svg::check_writable(path)?;
     }
     let report = exp.run(&args.settings, cli.max_memory)?;
+    if let (Some(path), Some(map)) = (&args.plot, &report.phase) {
+        let svg = svg::phase_svg(map, &map.network);
+        std::fs::write(path, svg).with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("wrote the chart to {}", path.display());
+        return emit(out, &report, args.json, None, || text::render(&report, ui));
+    }
     let plot = args.plot.as_deref().map(|p| (p, svg::demo_charts(&report)));
     emit(out, &report, args.json, plot, || text::render(&report, ui))
 }

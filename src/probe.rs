@@ -78,6 +78,10 @@ pub struct ProbeConfig {
     pub recurrent: Option<recurrent::Recurrent>,
     /// Multiply ∂L/∂z by a scale before backprop, divide the gradients by it after.
     pub loss_scale: Option<LossScale>,
+    /// σ_b: hidden biases start i.i.d. N(0, σ_b²) instead of 0 (0: today's zero biases).
+    pub bias_std: f64,
+    /// Also take the singular values of J = ∂a_L/∂a_0 at the batch's first this many inputs.
+    pub jacobian_inputs: usize,
 }
 
 /// JSON keeps the flat shape it always had: the network's fields beside the probe's own.
@@ -108,6 +112,16 @@ impl Serialize for ProbeConfig {
             clip_norm: Option<f64>,
             #[serde(skip_serializing_if = "Option::is_none")]
             loss_scale: Option<LossScale>,
+            #[serde(skip_serializing_if = "is_zero")]
+            bias_std: f64,
+            #[serde(skip_serializing_if = "is_zero_usize")]
+            jacobian_inputs: usize,
+        }
+        fn is_zero(v: &f64) -> bool {
+            *v == 0.0
+        }
+        fn is_zero_usize(v: &usize) -> bool {
+            *v == 0
         }
         let n = &self.spec;
         Flat {
@@ -131,6 +145,8 @@ impl Serialize for ProbeConfig {
             seed: self.seed,
             clip_norm: self.clip_norm,
             loss_scale: self.loss_scale,
+            bias_std: self.bias_std,
+            jacobian_inputs: self.jacobian_inputs,
         }
         .serialize(s)
     }
@@ -158,6 +174,8 @@ impl ProbeConfig {
             clip_norm: None,
             recurrent: None,
             loss_scale: None,
+            bias_std: 0.0,
+            jacobian_inputs: 0,
         }
     }
 
@@ -212,7 +230,23 @@ impl ProbeConfig {
             branch_tape: n.block.learns_scale(),
             keeps_grads,
         };
-        peak_bytes(&shape, self.precision).unwrap_or(u128::MAX)
+        let jacobian = match self.jacobian_inputs {
+            0 => Some(0),
+            k => {
+                let widest = n.hidden.iter().copied().max().unwrap_or(0);
+                let size = if self.precision == Precision::F64 {
+                    8
+                } else {
+                    4
+                };
+                nn::spectrum::jacobian_bytes(n.input, widest, size)
+                    .and_then(|b| b.checked_add(k as u128 * widest as u128 * 8))
+            }
+        };
+        peak_bytes(&shape, self.precision)
+            .zip(jacobian)
+            .and_then(|(a, b)| a.checked_add(b))
+            .unwrap_or(u128::MAX)
     }
 
     /// Rejects shapes that cannot run, and runs larger than `max_bytes`; what passes can run.
@@ -239,6 +273,38 @@ impl ProbeConfig {
                 "batch norm needs a batch of at least 2: with one example every unit equals its \
                  batch mean and normalizes to 0 (got --batch {})",
                 self.batch
+            );
+        }
+        if !(self.bias_std >= 0.0 && self.bias_std.is_finite()) {
+            bail!(
+                "--bias-std must be 0 or a positive number (got {})",
+                self.bias_std
+            );
+        }
+        if self.jacobian_inputs > self.batch {
+            bail!(
+                "the Jacobian is taken at {} inputs but the batch has only {}",
+                self.jacobian_inputs,
+                self.batch
+            );
+        }
+        if self.jacobian_inputs > 0 && n.batch_norm {
+            bail!(
+                "batch norm couples the examples of a batch, so one input has no Jacobian of \
+                 its own: drop --bn"
+            );
+        }
+        if self.jacobian_inputs > 0 && !n.block.is_plain() {
+            bail!(
+                "the Jacobian is taken of plain and residual networks: drop --norm and \
+                 --branch-scale"
+            );
+        }
+        if self.jacobian_inputs > 0 && matches!(self.precision, Precision::F16 | Precision::Bf16) {
+            bail!(
+                "the Jacobian is taken in f32 or f64 (got --precision {}): its product of \
+                 layers keeps no 16-bit rounding",
+                self.precision
             );
         }
         n.validate().map_err(anyhow::Error::msg)?;
@@ -301,6 +367,14 @@ impl ProbeConfig {
                 cfg.clip_norm
                     .map(|c| format!("clip-norm {c}"))
                     .unwrap_or_default(),
+            ),
+            (
+                "bias",
+                if cfg.bias_std > 0.0 {
+                    format!("σ_b {}", cfg.bias_std)
+                } else {
+                    String::new()
+                },
             ),
             ("precision", cfg.precision.to_string()),
             (
@@ -533,6 +607,10 @@ pub struct ProbeResult {
     /// The loss scale of the measured pass (dynamic: after halving until the gradients were
     /// finite); every figure is unscaled.
     pub loss_scale: Option<f64>,
+    /// With `jacobian_inputs`: the singular values of J = ∂a_L/∂a_0, one list per input,
+    /// largest first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spectrum: Option<Vec<Vec<f64>>>,
 }
 
 /// Checks `cfg` against `max_bytes`, then runs it.
@@ -542,23 +620,45 @@ pub fn probe(cfg: &ProbeConfig, max_bytes: u64) -> Result<ProbeResult> {
 
 fn run<F: Real>(cfg: &ProbeConfig) -> ProbeResult {
     let storage = cfg.precision.storage();
-    let net = Network::<F>::build(&cfg.spec, cfg.seed)
-        .expect("checked by ProbeConfig::check")
-        .stored_in(storage);
+    let mut net = Network::<F>::build(&cfg.spec, cfg.seed).expect("checked by ProbeConfig::check");
+    nn::init::gaussian_biases(&mut net, cfg.bias_std, cfg.seed);
+    let net = net.stored_in(storage);
     let (mut x, labels) =
         gaussian_batch::<F>(cfg.batch, cfg.spec.input, cfg.spec.outputs, cfg.seed);
     if let Some(s) = storage {
         s.round_all(&mut x);
     }
-    let Some(rule) = cfg.loss_scale else {
-        return measure(&net, x, &labels, cfg.clip_norm);
+    let spectrum = (cfg.jacobian_inputs > 0).then(|| {
+        let one = |i: usize| {
+            let j = nn::spectrum::input_jacobian(&net, x.row(i)).expect("checked: no batch norm");
+            nn::spectrum::singular_values(&j)
+        };
+        (0..cfg.jacobian_inputs).map(one).collect()
+    });
+    let measured = match cfg.loss_scale {
+        None => measure(&net, x, &labels, cfg.clip_norm),
+        Some(rule) => measure_dynamic(&net, x, &labels, cfg.clip_norm, rule),
     };
-    // Dynamic: GradScaler's rule for one step, retried: halve until the gradients are finite
-    // (at most MAX_HALVINGS times; an overflow in the forward pass no scale can mend).
+    ProbeResult {
+        spectrum,
+        ..measured
+    }
+}
+
+/// The probe with loss scaling. Dynamic: GradScaler's rule for one step, retried: halve until
+/// the gradients are finite (at most MAX_HALVINGS times; an overflow in the forward pass no
+/// scale can mend).
+fn measure_dynamic<F: Real>(
+    net: &Network<F>,
+    x: Array2<F>,
+    labels: &[usize],
+    clip_norm: Option<f64>,
+    rule: LossScale,
+) -> ProbeResult {
     let mut scaler = Scaler::new(rule);
     let mut halvings = 0;
     loop {
-        let r = measure_scaled(&net, x.clone(), &labels, cfg.clip_norm, scaler.scale);
+        let r = measure_scaled(net, x.clone(), labels, clip_norm, scaler.scale);
         let forward = r.nonfinite.is_some_and(|n| n.pass == Pass::Forward);
         let finite = r.global_grad_norm.is_finite();
         if scaler.update(finite) || forward || halvings == MAX_HALVINGS {
@@ -761,6 +861,7 @@ fn layers_measured<F: Real>(
         nonfinite,
         recurrent: None,
         loss_scale: None,
+        spectrum: None,
     }
 }
 

@@ -89,6 +89,71 @@ pub struct Run {
     /// the smallest over seeds).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loss_scale_used: Option<f64>,
+    /// The singular values of J = ∂a_L/∂a_0, when the run took them (`demo isometry`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spectrum: Option<Spectrum>,
+}
+
+/// The singular values of the input–output Jacobian J = ∂a_L/∂a_0 at a few inputs (over
+/// every seed), and their summary.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Spectrum {
+    /// Quantiles of all the singular values together (linear interpolation between ranks).
+    pub min: f64,
+    pub p5: f64,
+    pub median: f64,
+    pub p95: f64,
+    pub max: f64,
+    /// σ_max/σ_min of each J, median over the inputs; ∞ (null in JSON) when σ_min ≤
+    /// 1e−12·σ_max, below what f64 resolves.
+    pub condition_number: f64,
+    /// Singular values at or below 1e−12·σ_max of their J, percent: directions J erases.
+    pub null_percent: f64,
+    /// Each J's singular values, largest first: seed by seed, input by input.
+    pub singular_values: Vec<Vec<f64>>,
+}
+
+/// Singular values at or below this share of σ_max count as erased directions.
+pub const NULL: f64 = 1e-12;
+
+impl Spectrum {
+    /// The summary of every J's singular values (each list largest first).
+    pub fn of(per_input: Vec<Vec<f64>>) -> Option<Spectrum> {
+        let mut all: Vec<f64> = per_input.concat();
+        if all.is_empty() {
+            return None;
+        }
+        all.sort_by(f64::total_cmp);
+        let q = |p: f64| {
+            let x = p * (all.len() - 1) as f64;
+            let (i, t) = (x.floor() as usize, x - x.floor());
+            let next = all[(i + 1).min(all.len() - 1)];
+            all[i] + t * (next - all[i])
+        };
+        // Below 1e−12·σ_max a product of many layers is not resolved in f64: κ is then ∞.
+        let kappas = per_input
+            .iter()
+            .map(|s| match s[s.len() - 1] {
+                min if min > NULL * s[0] => s[0] / min,
+                _ => f64::INFINITY,
+            })
+            .collect::<Vec<_>>();
+        let null = per_input
+            .iter()
+            .flat_map(|s| s.iter().map(move |&v| v <= NULL * s[0]))
+            .filter(|&z| z)
+            .count();
+        Some(Spectrum {
+            min: all[0],
+            p5: q(0.05),
+            median: q(0.5),
+            p95: q(0.95),
+            max: all[all.len() - 1],
+            condition_number: median(kappas),
+            null_percent: 100.0 * null as f64 / all.len() as f64,
+            singular_values: per_input,
+        })
+    }
 }
 
 /// One layer's figures; with several seeds, medians plus the range of the gradient norm.
@@ -145,6 +210,37 @@ pub struct Report {
     /// Verdict lines, each computed from the runs above.
     pub verdicts: Vec<String>,
     pub notes: Vec<String>,
+    /// `demo phase`: the σ_w × σ_b map its runs were summarized into.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phase: Option<PhaseMap>,
+}
+
+/// A tanh network's order-to-chaos map over weight and bias scales.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PhaseMap {
+    /// What every cell shares: `tanh · depth 20 × width 128 → 10 · batch 32 · f32 · seed 42`.
+    pub network: String,
+    /// The columns' σ_w (weights ~ N(0, σ_w²/n_in)).
+    pub sigma_w: Vec<f64>,
+    /// The rows' σ_b (hidden biases ~ N(0, σ_b²)).
+    pub sigma_b: Vec<f64>,
+    /// Mean-field theory's σ_w with χ = 1 for each row's σ_b (null if none in range).
+    pub critical_sigma_w: Vec<Option<f64>>,
+    /// Row by row (σ_b), then σ_w.
+    pub cells: Vec<PhaseCell>,
+}
+
+/// One cell of a [`PhaseMap`].
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PhaseCell {
+    pub sigma_w: f64,
+    pub sigma_b: f64,
+    /// Measured log₁₀ of the signal's per-layer factor (null where a norm is 0 or not finite).
+    pub log10_per_layer: Option<f64>,
+    /// χ at the forward pass's fixed point q*, from mean-field theory.
+    pub chi: f64,
+    /// ξ = 1/|ln χ|, layers over which the squared signal changes by a factor e (null at χ = 1).
+    pub depth_scale: Option<f64>,
 }
 
 impl Report {
@@ -159,6 +255,7 @@ impl Report {
             tables: Vec::new(),
             verdicts: Vec::new(),
             notes: Vec::new(),
+            phase: None,
         }
     }
 }
@@ -223,6 +320,13 @@ impl Run {
             layers,
             recurrent,
             loss_scale_used: results.iter().filter_map(|r| r.loss_scale).reduce(f64::min),
+            spectrum: Spectrum::of(
+                results
+                    .iter()
+                    .filter_map(|r| r.spectrum.clone())
+                    .flatten()
+                    .collect(),
+            ),
         }
     }
 
@@ -358,7 +462,10 @@ fn recurrent_has(cell: CellKind, figure: Figure) -> bool {
         | Figure::Loss
         | Figure::GlobalGradNorm
         | Figure::ZeroLayers => true,
-        Figure::MeasuredFactor | Figure::PredictedFactor => cell == CellKind::Rnn,
+        Figure::MeasuredFactor | Figure::PredictedFactor | Figure::DepthScale => {
+            cell == CellKind::Rnn
+        }
+        Figure::ConditionNumber | Figure::SpectrumMedian | Figure::NullPercent => false,
         Figure::GradOrdersDrop
         | Figure::SaturatedPercent
         | Figure::DeadPercent
@@ -420,6 +527,15 @@ pub enum Figure {
     GlobalGradNorm,
     /// How many layers receive a gradient of exactly 0 (underflow).
     ZeroLayers,
+    /// Condition number σ_max/σ_min of the input–output Jacobian (median over its inputs).
+    ConditionNumber,
+    /// Median singular value of the input–output Jacobian.
+    SpectrumMedian,
+    /// The Jacobian's singular values at or below 1e−12·σ_max, percent.
+    NullPercent,
+    /// ξ = 1/|ln χ̄| with χ̄ = (predicted factor)²: layers over which the squared backprop
+    /// signal changes by a factor e.
+    DepthScale,
 }
 
 impl Figure {
@@ -454,6 +570,13 @@ impl Figure {
             }
             Figure::GlobalGradNorm => Some(run.global_grad_norm),
             Figure::ZeroLayers => Some(run.zero_layers().len() as f64),
+            Figure::ConditionNumber => run.spectrum.as_ref().map(|s| s.condition_number),
+            Figure::SpectrumMedian => run.spectrum.as_ref().map(|s| s.median),
+            Figure::NullPercent => run.spectrum.as_ref().map(|s| s.null_percent),
+            Figure::DepthScale => {
+                let f = Figure::PredictedFactor.of(run)?;
+                theory::depth_scale(f * f)
+            }
         }
     }
 }
@@ -467,7 +590,12 @@ impl Figure {
         }
         match self {
             Figure::DeadPercent => config.spec.activation.can_die(),
-            Figure::MeasuredFactor | Figure::PredictedFactor => theory::predict(config).is_ok(),
+            Figure::MeasuredFactor | Figure::PredictedFactor | Figure::DepthScale => {
+                theory::predict(config).is_ok()
+            }
+            Figure::ConditionNumber | Figure::SpectrumMedian | Figure::NullPercent => {
+                config.jacobian_inputs > 0
+            }
             _ => true,
         }
     }
@@ -493,6 +621,12 @@ impl Figure {
             | Figure::ActStdLast
             | Figure::GlobalGradNorm
             | Figure::ZeroLayers => "nothing: every run has it",
+            Figure::ConditionNumber | Figure::SpectrumMedian | Figure::NullPercent => {
+                "a run that takes the input–output Jacobian (demo isometry)"
+            }
+            Figure::DepthScale => {
+                "a run mean-field theory applies to, with a predicted factor other than 1"
+            }
         }
     }
 }

@@ -116,6 +116,10 @@ pub struct Settings {
     #[arg(long, value_name = "S")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loss_scale: Option<LossScale>,
+    /// σ_b: hidden biases start i.i.d. N(0, σ_b²) instead of 0.
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bias_std: Option<f64>,
 }
 
 /// One experiment setting, named as its flag: what an experiment can fix for itself.
@@ -140,11 +144,12 @@ pub enum Knob {
     SeqLen,
     ForgetBias,
     LossScale,
+    BiasStd,
 }
 
 impl Knob {
     /// Every setting, in the order commands print their flags.
-    pub const ALL: [Knob; 19] = [
+    pub const ALL: [Knob; 20] = [
         Knob::Depth,
         Knob::Width,
         Knob::Batch,
@@ -164,6 +169,7 @@ impl Knob {
         Knob::SeqLen,
         Knob::ForgetBias,
         Knob::LossScale,
+        Knob::BiasStd,
     ];
 
     /// The settings only `demo recurrent` reads.
@@ -191,6 +197,7 @@ impl Knob {
             Knob::SeqLen => "--seq-len",
             Knob::ForgetBias => "--forget-bias",
             Knob::LossScale => "--loss-scale",
+            Knob::BiasStd => "--bias-std",
         }
     }
 }
@@ -233,7 +240,8 @@ impl Settings {
             forget_bias,
             loss_scale,
             norm,
-            branch_scale
+            branch_scale,
+            bias_std
         )
     }
 
@@ -275,6 +283,7 @@ impl Settings {
             Knob::SeqLen => show(&self.seq_len),
             Knob::ForgetBias => show(&self.forget_bias),
             Knob::LossScale => show(&self.loss_scale),
+            Knob::BiasStd => show(&self.bias_std),
         }
     }
 
@@ -325,6 +334,12 @@ impl Settings {
         }
         cfg.clip_norm = self.clip_norm;
         cfg.loss_scale = self.loss_scale;
+        if let Some(b) = self.bias_std
+            && !(b >= 0.0 && b.is_finite())
+        {
+            bail!("--bias-std must be 0 or a positive number (got {b})");
+        }
+        cfg.bias_std = self.bias_std.unwrap_or(0.0);
         Ok(cfg)
     }
 

@@ -2,8 +2,9 @@
 //!
 //! With σ_w² = fan_in · Var(W), the pre-activation variance follows
 //! q_l = σ_w² · E[φ(h)²], h ~ N(0, q_(l−1)), and the backprop signal's squared norm is
-//! multiplied per layer by χ_l = σ_w² · E[φ′(h)²].
+//! multiplied per layer by χ_l = σ_w² · E[φ′(h)²]. Random biases of std σ_b add σ_b² to q_l.
 
+use crate::nn::Activation;
 use crate::probe::ProbeConfig;
 use serde::Serialize;
 
@@ -48,15 +49,16 @@ pub fn predict(cfg: &ProbeConfig) -> Result<Prediction, String> {
         }
     };
     let phi = cfg.spec.activation;
+    let sb2 = cfg.bias_std * cfg.bias_std;
     let mut q = Vec::with_capacity(depth);
     // X has unit-variance entries, so E[x²] = 1 for the first layer.
-    let mut q_l = sigma2(0);
+    let mut q_l = sigma2(0) + sb2;
     let mut chi = Vec::with_capacity(depth);
     for l in 0..depth {
         q.push(q_l);
         let next = sigma2(l + 1);
         chi.push(next * gaussian_mean(q_l, |h| phi.df(h).powi(2)));
-        q_l = next * gaussian_mean(q_l, |h| phi.f(h).powi(2));
+        q_l = next * gaussian_mean(q_l, |h| phi.f(h).powi(2)) + sb2;
     }
     let orders: f64 = chi.iter().map(|c| 0.5 * c.log10()).sum();
     Ok(Prediction {
@@ -65,6 +67,63 @@ pub fn predict(cfg: &ProbeConfig) -> Result<Prediction, String> {
         orders,
         factor: 10f64.powf(orders / depth as f64),
     })
+}
+
+/// q*, the fixed point of q = σ_w²·E[φ(h)²] + σ_b², h ~ N(0, q), that deep layers settle
+/// at, by bisection on [0, σ_w² + σ_b²] (a bounded φ with |φ| ≤ 1 keeps q* there); 0 when
+/// the map shrinks every q > 0 (σ_b = 0 with σ_w² ≤ 1/E[φ′(0)²]).
+pub fn fixed_point(phi: Activation, sw2: f64, sb2: f64) -> f64 {
+    let gap = |q: f64| sw2 * gaussian_mean(q, |h| phi.f(h).powi(2)) + sb2 - q;
+    let (mut lo, mut hi) = (0.0, sw2 + sb2);
+    if gap(hi) > 0.0 {
+        return hi;
+    }
+    if sb2 == 0.0 && gap(1e-12) <= 0.0 {
+        return 0.0;
+    }
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if gap(mid) > 0.0 {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    0.5 * (lo + hi)
+}
+
+/// χ* = σ_w²·E[φ′(h)²], h ~ N(0, q*): the per-layer factor on the squared backprop signal
+/// once the forward pass has settled at its fixed point.
+pub fn chi_at_fixed_point(phi: Activation, sigma_w: f64, sigma_b: f64) -> f64 {
+    let (sw2, sb2) = (sigma_w * sigma_w, sigma_b * sigma_b);
+    let q = fixed_point(phi, sw2, sb2);
+    sw2 * gaussian_mean(q, |h| phi.df(h).powi(2))
+}
+
+/// The σ_w on the order-to-chaos line χ* = 1 for a given σ_b, by bisection on
+/// [0.05, 20] (χ* grows with σ_w for tanh); `None` if χ* does not cross 1 there.
+pub fn critical_sigma_w(phi: Activation, sigma_b: f64) -> Option<f64> {
+    let chi = |sw: f64| chi_at_fixed_point(phi, sw, sigma_b) - 1.0;
+    let (mut lo, mut hi) = (0.05, 20.0);
+    if chi(lo) > 0.0 || chi(hi) < 0.0 {
+        return None;
+    }
+    for _ in 0..100 {
+        let mid = 0.5 * (lo + hi);
+        if chi(mid) < 0.0 {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Some(0.5 * (lo + hi))
+}
+
+/// ξ = −1/ln χ: the depth over which the squared backprop signal changes by a factor e
+/// (χ^ξ = 1/e below χ = 1; read as a growth scale, 1/ln χ, above it), `None` at χ = 1.
+pub fn depth_scale(chi: f64) -> Option<f64> {
+    let l = chi.ln();
+    (l != 0.0 && l.is_finite()).then(|| 1.0 / l.abs())
 }
 
 /// E[f(h)] for h ~ N(0, q): Gauss–Legendre on panels of each half-line z ∈ [0, 12]
@@ -177,6 +236,32 @@ mod tests {
             sum * step / 3.0
         };
         half(1.0) + half(-1.0)
+    }
+
+    // Catches: a fixed point off the map, a critical line that misses its closed form: with
+    // σ_b = 0, q* = 0 for σ_w ≤ 1 and tanh′(0) = 1, so χ* = σ_w² and the line starts at 1.
+    #[test]
+    fn the_tanh_critical_line_starts_at_sigma_w_one_and_bends_up_with_the_bias() {
+        let tanh = Activation::Tanh;
+        assert_eq!(fixed_point(tanh, 0.81, 0.0), 0.0);
+        assert!((chi_at_fixed_point(tanh, 0.9, 0.0) - 0.81).abs() < 1e-12);
+        assert!((critical_sigma_w(tanh, 0.0).unwrap() - 1.0).abs() < 1e-9);
+        for sb in [0.05, 0.2, 0.5] {
+            let sw = critical_sigma_w(tanh, sb).unwrap();
+            assert!(
+                (chi_at_fixed_point(tanh, sw, sb) - 1.0).abs() < 1e-9,
+                "σ_b {sb}"
+            );
+            let q = fixed_point(tanh, sw * sw, sb * sb);
+            let image = sw * sw * gaussian_mean(q, |h| h.tanh().powi(2)) + sb * sb;
+            assert!((image - q).abs() < 1e-12, "q* {q} maps to {image}");
+            assert!(sw > 1.0, "σ_b {sb}: σ_w {sw}");
+        }
+        let a = critical_sigma_w(tanh, 0.1).unwrap();
+        let b = critical_sigma_w(tanh, 0.4).unwrap();
+        assert!(b > a);
+        assert!((depth_scale(0.9).unwrap() - 9.491_221_581_029_903).abs() < 1e-9);
+        assert_eq!(depth_scale(1.0), None);
     }
 
     // Catches: too few nodes for steep (large-q) integrands, a mis-scaled panel.

@@ -486,9 +486,7 @@ fn a_roster_of_hostile_records_is_refused_or_escaped() {
     )
     .unwrap();
     for format in ["text", "csv", "markdown"] {
-        // Wide enough that the text table shows the whole (escaped) name beside 14 questions.
         let (code, out, err) = run(gradtutor()
-            .env("COLUMNS", "100")
             .arg("roster")
             .args([&good, &evil])
             .args(["--format", format]));

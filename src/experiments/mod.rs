@@ -8,7 +8,9 @@ mod describe;
 mod exploding;
 mod he;
 mod init;
+mod isometry;
 mod layernorm;
+mod phase;
 mod precision;
 mod recurrent;
 mod residual;
@@ -85,6 +87,8 @@ pub const ALL: &[&Experiment] = &[
     &precision::EXPERIMENT,
     &layernorm::EXPERIMENT,
     &skipinit::EXPERIMENT,
+    &isometry::EXPERIMENT,
+    &phase::EXPERIMENT,
 ];
 
 /// Looks an experiment up by name; an unknown name lists the valid ones.
@@ -235,6 +239,7 @@ impl Plan {
             tables: Vec::new(),
             verdicts: Vec::new(),
             notes: Vec::new(),
+            phase: None,
         };
         if seeds.len() > 1 {
             report.notes.push(format!(

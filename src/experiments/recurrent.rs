@@ -31,9 +31,10 @@ pub const EXPERIMENT: Experiment = Experiment {
         Knob::Residual,
         Knob::ClipNorm,
         Knob::LossScale,
+        Knob::BiasStd,
     ],
     fixed_why: "a recurrent run's depth is --seq-len; it has no batch norm, skips, clipping or \
-                loss scaling",
+                loss scaling, and its biases start at 0",
     metrics: &[],
     plan,
     conclude,

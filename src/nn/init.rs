@@ -296,3 +296,18 @@ impl From<Init> for String {
         i.to_string()
     }
 }
+
+/// Redraws every hidden layer's biases i.i.d. N(0, σ_b²), first layer first, from the seed's
+/// bias stream; the output layer's stay 0. σ_b = 0 leaves the network as built.
+pub fn gaussian_biases<F: Real>(net: &mut super::Network<F>, std: f64, seed: u64) {
+    if std == 0.0 {
+        return;
+    }
+    let mut rng = super::rng::biases(seed);
+    for layer in &mut net.hidden {
+        layer
+            .dense
+            .b
+            .mapv_inplace(|_| F::of(std * rng.sample::<f64, _>(StandardNormal)));
+    }
+}

@@ -17,6 +17,7 @@ pub mod parallel;
 pub mod real;
 pub mod recurrent;
 pub mod rng;
+pub mod spectrum;
 pub mod stats;
 pub mod storage;
 

@@ -8,6 +8,7 @@ const DATA: u64 = 0;
 const LABELS: u64 = 1;
 const DATASET: u64 = 2;
 const BATCHES: u64 = 3;
+const BIASES: u64 = 4;
 const LAYERS: u64 = 1 << 32;
 
 fn stream(seed: u64, stream: u64) -> ChaCha8Rng {
@@ -34,6 +35,11 @@ pub fn dataset(seed: u64) -> ChaCha8Rng {
 /// The stream that picks training minibatches.
 pub fn batches(seed: u64) -> ChaCha8Rng {
     stream(seed, BATCHES)
+}
+
+/// The stream for random biases (all layers, first to last).
+pub fn biases(seed: u64) -> ChaCha8Rng {
+    stream(seed, BIASES)
 }
 
 /// The stream for the kernel of dense layer `l` (0-based, the output layer last).

@@ -247,6 +247,7 @@ pub(super) fn run<F: Real>(cfg: &ProbeConfig, r: &Recurrent) -> ProbeResult {
             spectrum,
         }),
         loss_scale: None,
+        spectrum: None,
     }
 }
 

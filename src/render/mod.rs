@@ -7,6 +7,7 @@ pub mod html;
 pub mod item;
 pub mod json;
 pub mod lesson;
+pub mod maps;
 pub mod markdown;
 pub mod markup;
 pub mod progress;

@@ -106,9 +106,10 @@ fn students(out: &mut String, class: &Class, width: usize) {
         .unwrap_or(0);
     let fixed = |name: usize| name + 2 + studied_w + 2 + quiz_w;
     // A long name gives way (down to 12 characters) before a question column moves to a
-    // further block.
+    // further block; when the columns need further blocks anyway, it keeps up to 24.
     let wanted = width.saturating_sub(n * (col + 1) + 2 + studied_w + 2 + quiz_w);
-    let name_w = natural.min(wanted.max(12)).max(7);
+    let room = if wanted >= 12 { wanted } else { 24 };
+    let name_w = natural.min(room).max(7);
     let per_block = (width.saturating_sub(fixed(name_w)) / (col + 1)).max(1);
     let ids: Vec<u32> = class.bank.questions.iter().map(|q| q.id).collect();
     let (shown, notes) = shown_names(class, name_w);

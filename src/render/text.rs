@@ -21,6 +21,10 @@ pub fn render(report: &Report, ui: &Ui) -> String {
     }
     if report.runs.iter().any(|r| r.recurrent.is_some()) {
         super::steps::body(&mut out, report, style, width);
+    } else if report.runs.iter().any(|r| r.spectrum.is_some()) {
+        super::maps::spectra(&mut out, report, style, width);
+    } else if let Some(map) = &report.phase {
+        super::maps::phase(&mut out, map, style);
     } else if let [run] = report.runs.as_slice() {
         let _ = writeln!(out, "\n{}", style.bold(&run.config.describe()));
         single(&mut out, run, &BarScale::new(&report.runs), style, width);

@@ -77,6 +77,9 @@ pub fn demo_charts(report: &Report) -> Vec<Chart> {
     if runs.iter().any(|r| r.recurrent.is_some()) {
         return vec![step_chart(report)];
     }
+    if runs.iter().any(|r| r.spectrum.is_some()) {
+        return vec![spectrum_chart(report)];
+    }
     let layers = |runs: &[Run]| runs.iter().map(|r| r.layers.len()).max().unwrap_or(1);
     let settings = shared_settings(runs);
     let mut charts = vec![Chart {
@@ -354,6 +357,53 @@ fn step_chart(report: &Report) -> Chart {
         },
         y_label: "‖∂L/∂h_t‖ (Frobenius norm over the batch, log scale)".into(),
         series,
+        guides: Vec::new(),
+        band_label: None,
+    }
+}
+
+/// `demo isometry`: each network's singular values of J at its first input, largest first.
+fn spectrum_chart(report: &Report) -> Chart {
+    let runs = &report.runs;
+    let first = |r: &Run| {
+        r.spectrum
+            .as_ref()
+            .and_then(|s| s.singular_values.first().cloned())
+            .unwrap_or_default()
+    };
+    let n = runs.iter().map(|r| first(r).len()).max().unwrap_or(1);
+    Chart {
+        title: format!(
+            "demo {}: singular values of J = ∂a_L/∂a_0",
+            report.experiment
+        ),
+        subtitle: format!(
+            "{}. One input; a flat line at 1 is an isometry; below 1e−12 of the largest, f64 \
+             does not resolve the values.",
+            shared_settings(runs)
+        ),
+        x: XAxis {
+            label: "rank i (1: the largest)".into(),
+            from: 1.0,
+            to: n as f64,
+            whole: true,
+        },
+        y_label: "σ_i (log scale)".into(),
+        series: runs
+            .iter()
+            .enumerate()
+            .map(|(i, r)| Series {
+                label: r.label.clone(),
+                color: i,
+                kind: Kind::Measured,
+                points: first(r)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(k, v)| ((k + 1) as f64, v))
+                    .collect(),
+                band: Vec::new(),
+            })
+            .collect(),
         guides: Vec::new(),
         band_label: None,
     }

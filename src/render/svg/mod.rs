@@ -9,8 +9,10 @@
 mod axis;
 mod charts;
 mod draw;
+mod heatmap;
 
 pub use charts::{demo_charts, train_charts};
+pub use heatmap::phase_svg;
 
 use anyhow::{Context, Result};
 use std::path::Path;

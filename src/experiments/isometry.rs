@@ -1,0 +1,299 @@
+//! The singular values of the input–output Jacobian J = ∂a_L/∂a_0: Gaussian against
+//! orthogonal weights, for tanh at criticality, ReLU with He's scale and linear units
+//! (Saxe et al. 2014; Pennington, Schoenholz & Ganguli 2017).
+
+use super::describe::layers;
+use super::{Experiment, Planned};
+use crate::format::{num, pretty, sci};
+use crate::nn::{Activation, Init};
+use crate::probe::{Precision, ProbeConfig};
+use crate::report::{Report, Run, Table};
+use crate::settings::{Knob, Settings};
+use crate::theory::critical_sigma_w;
+use anyhow::{Result, bail};
+
+/// Inputs (the probe batch's first rows) at which J is taken, at most the batch.
+pub const INPUTS: usize = 4;
+/// σ_b when none is given: with none, tanh's χ = 1 point is σ_w = 1, where the pre-activations
+/// shrink toward tanh's linear middle.
+pub const DEFAULT_BIAS_STD: f64 = 0.0;
+
+pub const EXPERIMENT: Experiment = Experiment {
+    name: "isometry",
+    summary: "singular values of the input–output Jacobian: Gaussian vs orthogonal weights, \
+              tanh at χ = 1 vs ReLU (He) vs linear",
+    describe,
+    defaults: || Settings {
+        depth: Some(32),
+        precision: Some(Precision::F64),
+        bias_std: Some(DEFAULT_BIAS_STD),
+        ..Settings::default()
+    },
+    fixed: &[
+        Knob::Activation,
+        Knob::Init,
+        Knob::Std,
+        Knob::Bn,
+        Knob::Residual,
+        Knob::ClipNorm,
+        Knob::Norm,
+        Knob::BranchScale,
+        Knob::LossScale,
+    ],
+    fixed_why: "it compares plain networks' activations and initializers, each at the scale that makes \
+                χ = 1",
+    metrics: &[],
+    plan,
+    conclude,
+};
+
+/// σ_w on tanh's χ = 1 line for the run's σ_b.
+/// Rounded to 4 decimals, so the initializer reads `orthogonal:1` rather than a bisection's
+/// last digits.
+fn tanh_sigma_w(cfg: &ProbeConfig) -> Option<f64> {
+    critical_sigma_w(Activation::Tanh, cfg.bias_std).map(|s| (s * 1e4).round() / 1e4)
+}
+
+/// The six networks: (label, activation, initializer) at the settings' shape.
+fn configs(base: &ProbeConfig) -> Result<Vec<(String, ProbeConfig)>> {
+    let Some(sw) = tanh_sigma_w(base) else {
+        bail!(
+            "tanh has no χ = 1 point with --bias-std {}: choose a σ_b below 2",
+            base.bias_std
+        );
+    };
+    let width = base.spec.input as f64;
+    let nets = [
+        (
+            "gauss-tanh",
+            Activation::Tanh,
+            Init::Normal(Some(sw / width.sqrt())),
+        ),
+        ("orth-tanh", Activation::Tanh, Init::Orthogonal(Some(sw))),
+        ("gauss-relu", Activation::Relu, Init::HeNormal),
+        (
+            "orth-relu",
+            Activation::Relu,
+            Init::Orthogonal(Some(2f64.sqrt())),
+        ),
+        ("gauss-lin", Activation::Linear, Init::LecunNormal),
+        ("orth-lin", Activation::Linear, Init::Orthogonal(Some(1.0))),
+    ];
+    Ok(nets
+        .into_iter()
+        .map(|(label, act, init)| {
+            let mut cfg = base.clone().with_init(init);
+            cfg.spec.activation = act;
+            cfg.jacobian_inputs = INPUTS.min(base.batch);
+            (label.to_string(), cfg)
+        })
+        .collect())
+}
+
+/// The depths of the sweep: L/8, L/4, L/2, L and 2L (those ≥ 1, each once).
+pub fn sweep_depths(depth: usize) -> Vec<usize> {
+    let mut d: Vec<usize> = [depth / 8, depth / 4, depth / 2, depth, 2 * depth]
+        .into_iter()
+        .filter(|&d| d >= 1)
+        .collect();
+    d.dedup();
+    d
+}
+
+fn plan(s: &Settings) -> Result<Vec<Planned>> {
+    let base = s.probe_config()?;
+    let nets = configs(&base)?;
+    let mut runs: Vec<Planned> = nets
+        .iter()
+        .map(|(label, cfg)| Planned::main(label.clone(), cfg.clone()))
+        .collect();
+    // The depth sweep: the two tanh networks, which differ only in their weights' spectrum.
+    for d in sweep_depths(base.depth()) {
+        for (label, cfg) in nets.iter().take(2) {
+            let mut cfg = cfg.clone();
+            cfg.spec.hidden = vec![base.spec.input; d];
+            runs.push(Planned::side(format!("{label}@{d}"), cfg));
+        }
+    }
+    Ok(runs)
+}
+
+fn describe(cfg: &ProbeConfig) -> String {
+    let sw = tanh_sigma_w(cfg).map_or("(none)".into(), num);
+    let runs = configs(cfg).map_or(String::new(), |nets| {
+        let list: Vec<String> = nets
+            .iter()
+            .map(|(l, c)| format!("{l} {} {}", c.spec.activation, c.spec.init))
+            .collect();
+        format!(
+            " Runs (label, activation, initializer): {}.",
+            list.join("; ")
+        )
+    });
+    let depths: Vec<String> = sweep_depths(cfg.depth())
+        .iter()
+        .map(|d| d.to_string())
+        .collect();
+    format!(
+        "The input–output Jacobian J = ∂a_L/∂a_0 of six networks of {}, {}, {}, taken at {} \
+         inputs of the probe batch: how much each direction of a small change at the input is \
+         stretched on its way up (and, transposed, how the backprop signal is). Gaussian \
+         weights against orthogonal ones of the same scale, for tanh with σ_w = {sw}, where \
+         mean-field theory puts χ = 1 for this σ_b; ReLU with σ_w = √2 (He, χ = 1); linear \
+         units with σ_w = 1. All six have χ = 1 on average: only the spread of the singular \
+         values tells them apart.{runs} The depth sweep measures the two tanh networks at \
+         depths {}.",
+        layers(cfg),
+        cfg.precision,
+        match cfg.bias_std {
+            0.0 => "zero biases".to_string(),
+            b => format!("hidden biases ~ N(0, {b}²)"),
+        },
+        INPUTS.min(cfg.batch),
+        depths.join(", "),
+    )
+}
+
+/// κ as the tables show it: `≥1e12` where f64 cannot resolve the smallest singular value.
+pub fn kappa_text(k: f64) -> String {
+    if k.is_finite() {
+        sci(k)
+    } else {
+        "≥1e12".into()
+    }
+}
+
+/// A run's spectrum cells: min, 5 %, median, 95 %, max, condition number, share erased.
+fn spectrum_row(run: &Run) -> Vec<String> {
+    let Some(s) = &run.spectrum else {
+        return vec![run.label.clone()];
+    };
+    vec![
+        run.label.clone(),
+        sci(s.min),
+        sci(s.p5),
+        sci(s.median),
+        sci(s.p95),
+        sci(s.max),
+        kappa_text(s.condition_number),
+        format!("{:.0}%", s.null_percent),
+    ]
+}
+
+fn kappa(run: &Run) -> Option<f64> {
+    run.spectrum.as_ref().map(|s| s.condition_number)
+}
+
+fn conclude(_: &Settings, report: &mut Report) {
+    let rows = report.runs.iter().map(spectrum_row).collect();
+    report.tables.push(
+        Table::new(
+            "Singular values of J (all inputs together)",
+            &["network", "min", "5%", "median", "95%", "max", "κ", "≈0"],
+            rows,
+        )
+        .with_legend(
+            "κ = σ_max/σ_min of each J (median over the inputs): how unevenly J treats \
+             directions; ≈0: singular values at or below 1e−12·σ_max, directions J erases.",
+        ),
+    );
+    // The sweep: κ and the 95 %/5 % spread of the two tanh networks at each depth.
+    let mut rows = Vec::new();
+    for pair in report.side_runs.chunks(2) {
+        let [g, o] = pair else { continue };
+        let spread = |r: &Run| r.spectrum.as_ref().map(|s| s.p95 / s.p5);
+        let k = |v: Option<f64>| v.map_or("·".into(), kappa_text);
+        rows.push(vec![
+            g.config.depth().to_string(),
+            k(kappa(g)),
+            k(kappa(o)),
+            k(spread(g)),
+            k(spread(o)),
+        ]);
+    }
+    report.tables.push(
+        Table::new(
+            "Depth sweep, tanh at χ = 1",
+            &["depth", "κ gauss", "κ orth", "σ95/σ5 gauss", "σ95/σ5 orth"],
+            rows,
+        )
+        .with_legend("σ95/σ5: the 95th over the 5th percentile of the singular values."),
+    );
+    let spread_of = |runs: &[Run], i: usize| -> Vec<(usize, f64, f64)> {
+        runs.chunks(2)
+            .filter_map(|p| {
+                let r = p.get(i)?;
+                let s = r.spectrum.as_ref()?;
+                Some((r.config.depth(), s.condition_number, s.p95 / s.p5))
+            })
+            .collect()
+    };
+    let (g, o) = (
+        spread_of(&report.side_runs, 0),
+        spread_of(&report.side_runs, 1),
+    );
+    if let (Some(g0), Some(g1), Some(o0), Some(o1)) = (g.first(), g.last(), o.first(), o.last()) {
+        let range = |v: &[(usize, f64, f64)], f: fn(&(usize, f64, f64)) -> f64| {
+            let lo = v.iter().map(f).fold(f64::INFINITY, f64::min);
+            let hi = v.iter().map(f).fold(f64::NEG_INFINITY, f64::max);
+            (lo, hi)
+        };
+        let (slo, shi) = range(&o, |x| x.2);
+        let beyond = g
+            .iter()
+            .find(|x| !x.1.is_finite())
+            .map_or(String::new(), |x| {
+                format!(" (past what f64 resolves from depth {} on)", x.0)
+            });
+        report.verdicts.push(format!(
+            "Depth sweep at χ = 1: Gaussian tanh's κ goes from {} at depth {} to {} at depth \
+             {}{beyond}; orthogonal tanh's from {} to {}, and its σ95/σ5 stays between {} and \
+             {} (×{} over the sweep) while the Gaussian one goes from {} to {}.",
+            kappa_text(g0.1),
+            g0.0,
+            kappa_text(g1.1),
+            g1.0,
+            kappa_text(o0.1),
+            kappa_text(o1.1),
+            pretty(slo),
+            pretty(shi),
+            num(shi / slo),
+            kappa_text(g0.2),
+            kappa_text(g1.2),
+        ));
+    }
+    // The sweep lives on in its table and verdict; its per-layer data stays out of the report.
+    report.side_runs.clear();
+    let find = |l: &str| report.runs.iter().find(|r| r.label == l);
+    if let Some(s) = find("orth-relu").and_then(|r| r.spectrum.as_ref()) {
+        let erased = if s.null_percent > 0.0 {
+            format!(
+                "{:.0}% of its singular values are numerically 0 (J erases those directions)",
+                s.null_percent
+            )
+        } else {
+            format!(
+                "its singular values still span κ = {}",
+                pretty(s.condition_number)
+            )
+        };
+        report.verdicts.push(format!(
+            "ReLU with orthogonal weights: {erased}. Each layer switches off the units with \
+             h ≤ 0, about half of them for each input, and multiplies those directions by 0; \
+             no weight matrix undoes that, so ReLU cannot be an isometry."
+        ));
+    }
+    if let (Some(g), Some(o)) = (find("gauss-lin"), find("orth-lin"))
+        && let (Some(kg), Some(ko)) = (kappa(g), kappa(o))
+    {
+        report.verdicts.push(format!(
+            "Linear: the same χ = 1, but κ {} with Gaussian weights against {} with \
+             orthogonal ones, whose product is itself orthogonal.",
+            match kg.is_finite() {
+                true => format!("= {}", sci(kg)),
+                false => "≥ 1e12".to_string(),
+            },
+            num(ko)
+        ));
+    }
+}
