@@ -190,7 +190,7 @@ fn step_verdict(run: &Run) -> String {
         format!(
             "{}: ‖∂L/∂h_1‖ is {ratio}× ‖∂L/∂h_{steps}‖: {o:.1} orders of magnitude gained \
              over {} steps{per_step}; Pascanu et al. (2013) clip the gradient's norm to \
-             bound such steps.",
+             bound the update such a gradient would make.",
             run.label,
             steps.saturating_sub(1)
         )
@@ -205,39 +205,75 @@ fn step_verdict(run: &Run) -> String {
     }
 }
 
-/// The LSTM against the RNN that forgets fastest, where both are there and finite.
-fn compare(report: &mut Report) {
+/// The LSTM against the RNN whose W_h has the same initializer, where both are there and
+/// finite; and the LSTM's first step back, which goes through its gates, apart from the rest.
+fn lstm_verdicts(report: &mut Report) {
     let finite = |r: &&Run| orders(r).is_some() && r.nonfinite.is_none();
-    let rnn = report
-        .runs
-        .iter()
-        .filter(|r| r.config.recurrent.is_some_and(|c| c.cell == CellKind::Rnn))
-        .filter(finite)
-        .min_by(|a, b| {
-            orders(a)
-                .unwrap_or(0.0)
-                .total_cmp(&orders(b).unwrap_or(0.0))
-        });
     let lstm = report
         .runs
         .iter()
         .filter(|r| r.config.recurrent.is_some_and(|c| c.cell == CellKind::Lstm))
         .find(finite);
-    if let (Some(rnn), Some(lstm)) = (rnn, lstm) {
+    let Some(lstm) = lstm else { return };
+    if let Some(v) = first_step(lstm) {
+        report.verdicts.push(v);
+    }
+    let rnn = report
+        .runs
+        .iter()
+        .filter(|r| r.config.recurrent.is_some_and(|c| c.cell == CellKind::Rnn))
+        .filter(finite)
+        .find(|r| r.config.spec.init == lstm.config.spec.init);
+    if let Some(rnn) = rnn {
         let (a, b) = (orders(lstm).unwrap_or(0.0), orders(rnn).unwrap_or(0.0));
         if a > b {
             let forget = lstm.config.recurrent.map_or(1.0, |r| r.forget_bias);
             report.verdicts.push(format!(
-                "At t = 1 the LSTM keeps {:.1} orders of magnitude more of the signal than {}: \
-                 its cell state is updated by addition, c_t = f ⊙ c_(t−1) + i ⊙ g, so the \
-                 gradient along it is scaled by the forget gate f each step (forget bias \
-                 {forget}: f starts near σ({forget}) = {}) rather than by diag(φ′)·W_hᵀ.",
+                "At t = 1 the LSTM keeps {:.1} orders of magnitude more of the signal than {}, \
+                 whose W_h has the same initializer ({}): its cell state is updated by \
+                 addition, c_t = f_t ⊙ c_(t−1) + i_t ⊙ g_t, so the gradient along it is scaled \
+                 by the forget gate f_t each step (forget bias {forget}: f starts near σ({forget}) \
+                 = {}) rather than by diag(φ′)·W_hᵀ.",
                 a - b,
                 rnn.label,
+                lstm.config.spec.init,
                 num(1.0 / (1.0 + (-forget).exp()))
             ));
         }
     }
+}
+
+/// The LSTM's first step back, t = T to T − 1, goes through the output gate, tanh′(c_T) and
+/// the gates' W_hᵀ; every later one also along the cell path. Said apart when it differs.
+fn first_step(lstm: &Run) -> Option<String> {
+    let steps = &lstm.recurrent.as_ref()?.steps;
+    let n = steps.len();
+    if n < 3 {
+        return None;
+    }
+    let (last, before, first) = (
+        steps[n - 1].signal_norm,
+        steps[n - 2].signal_norm,
+        steps[0].signal_norm,
+    );
+    if !(last > 0.0 && before > 0.0 && first > 0.0) {
+        return None;
+    }
+    let step = before / last;
+    let rest = (first / before).powf(1.0 / (n - 2) as f64);
+    Some(format!(
+        "{}: the first step back, t = {n} to {}, multiplies ‖∂L/∂h‖ by ×{} (through the \
+         output gate and the gates' W_hᵀ); from there to t = 1 the factor is ×{} per step.",
+        lstm.label,
+        n - 1,
+        num(step),
+        num(rest)
+    ))
+}
+
+/// The LSTM's verdicts, then the linearized RNN's predictions beside the measurements.
+fn compare(report: &mut Report) {
+    lstm_verdicts(report);
     let theory: Vec<String> = report
         .runs
         .iter()
