@@ -250,7 +250,9 @@ fn shows(text: &str, figure: Figure, value: f64) -> bool {
     let candidates = match figure {
         // Printed as the change from the last layer to the first: the drop's negative.
         Figure::GradOrdersDrop | Figure::SignalOrdersDrop => vec![format!("{:+.1}", -value)],
-        Figure::MeasuredFactor | Figure::PredictedFactor => vec![format!("×{}", num(value))],
+        Figure::MeasuredFactor | Figure::PredictedFactor | Figure::FirstStepFactor => {
+            vec![format!("×{}", num(value))]
+        }
         Figure::FirstNonfiniteLayer => vec![format!("layer {value}")],
         Figure::Parameters => vec![thousands(value as usize)],
         Figure::SaturatedPercent | Figure::DeadPercent => vec![format!("{value:.0}%")],

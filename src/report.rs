@@ -461,7 +461,8 @@ fn recurrent_has(cell: CellKind, figure: Figure) -> bool {
         | Figure::Parameters
         | Figure::Loss
         | Figure::GlobalGradNorm
-        | Figure::ZeroLayers => true,
+        | Figure::ZeroLayers
+        | Figure::FirstStepFactor => true,
         Figure::MeasuredFactor | Figure::PredictedFactor | Figure::DepthScale => {
             cell == CellKind::Rnn
         }
@@ -536,6 +537,8 @@ pub enum Figure {
     /// ξ = 1/|ln χ̄| with χ̄ = (predicted factor)²: layers over which the squared backprop
     /// signal changes by a factor e.
     DepthScale,
+    /// ‖∂L/∂h_(T−1)‖ / ‖∂L/∂h_T‖ of a recurrent run: the factor of the first step back alone.
+    FirstStepFactor,
 }
 
 impl Figure {
@@ -577,6 +580,7 @@ impl Figure {
                 let f = Figure::PredictedFactor.of(run)?;
                 theory::depth_scale(f * f)
             }
+            Figure::FirstStepFactor => run.recurrent.as_ref()?.first_step_factor(),
         }
     }
 }
@@ -593,6 +597,7 @@ impl Figure {
             Figure::MeasuredFactor | Figure::PredictedFactor | Figure::DepthScale => {
                 theory::predict(config).is_ok()
             }
+            Figure::FirstStepFactor => false,
             Figure::ConditionNumber | Figure::SpectrumMedian | Figure::NullPercent => {
                 config.jacobian_inputs > 0
             }
@@ -626,6 +631,10 @@ impl Figure {
             }
             Figure::DepthScale => {
                 "a run mean-field theory applies to, with a predicted factor other than 1"
+            }
+            Figure::FirstStepFactor => {
+                "a recurrent run (demo recurrent) of at least 2 steps with finite, non-zero \
+                 norms at t = T and T − 1"
             }
         }
     }

@@ -396,3 +396,40 @@ fn demo_recurrent_text_shows_bars_and_the_theory_line_in_80_columns() {
         );
     }
 }
+
+// Catches: the LSTM compared with an RNN whose W_h has another gain (the default LSTM's
+// `orthogonal` is rnn-1's `orthogonal:1`), or the verdict dropped because the two
+// initializers are spelled differently; and the first step back folded into the per-step
+// factor. Figures from the default run (seed 42, f32).
+#[test]
+fn demo_recurrent_compares_the_lstm_with_rnn_1_and_reports_its_first_step_apart() {
+    let out = gradtutor()
+        .args(["demo", "recurrent"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out)
+        .unwrap()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        text.contains("the LSTM keeps 3.7 orders of magnitude more of the signal than rnn-1,"),
+        "{text}"
+    );
+    assert!(!text.contains("than rnn-0.5"), "{text}");
+    assert!(
+        text.contains("lstm: the first step back, t = 50 to 49, multiplies ‖∂L/∂h‖ by ×0.109"),
+        "{text}"
+    );
+    assert!(
+        text.contains("from there to t = 1 the factor is ×0.784 per step"),
+        "{text}"
+    );
+    let r = json_of(&["demo", "recurrent", "--json"]);
+    let steps = r["runs"][3]["steps"].as_array().unwrap();
+    let norm = |i: usize| steps[i]["signal_norm"].as_f64().unwrap();
+    assert!((norm(48) / norm(49) - 0.109).abs() < 0.001);
+}

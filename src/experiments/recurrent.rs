@@ -50,11 +50,12 @@ fn describe(cfg: &ProbeConfig) -> String {
         "A recurrent network reads T = {t} random inputs x_t ~ N(0, 1) of width {w} (batch \
          {b}, {p}), starting from h_0 = 0; a linear classifier sees only the last state h_T, so \
          the loss's gradient reaches step t only by travelling back through the {t} − t later \
-         steps. Each step multiplies it by the transposed Jacobian ∂h_t/∂h_(t−1): for the RNN \
-         h_t = φ(x_t W_x + h_(t−1) W_h + b), here with φ = {phi}, that is diag(φ′)·W_hᵀ; for \
-         the LSTM it adds the \
-         cell path c_t = f ⊙ c_(t−1) + i ⊙ g. W_x and the classifier are Xavier-normal, W_h \
-         is {init}; without --init the RNN runs at gains {gains}.",
+         steps. For the RNN h_t = φ(z_t), z_t = x_t W_x + h_(t−1) W_h + b, here with φ = \
+         {phi}, each step back multiplies it by the transposed Jacobian diag(φ′(z_t))·W_hᵀ. \
+         For the LSTM it runs back through the gates and W_hᵀ and, beside that, along the \
+         cell state c_t = f_t ⊙ c_(t−1) + i_t ⊙ g_t, where each step multiplies it by the \
+         forget gate f_t. W_x and the classifier are Xavier-normal, W_h is {init}; without \
+         --init the RNN runs at gains {gains}.",
         w = cfg.spec.input,
         b = cfg.batch,
         p = cfg.precision,
@@ -223,7 +224,7 @@ fn lstm_verdicts(report: &mut Report) {
         .iter()
         .filter(|r| r.config.recurrent.is_some_and(|c| c.cell == CellKind::Rnn))
         .filter(finite)
-        .find(|r| r.config.spec.init == lstm.config.spec.init);
+        .find(|r| same_init(r.config.spec.init, lstm.config.spec.init));
     if let Some(rnn) = rnn {
         let (a, b) = (orders(lstm).unwrap_or(0.0), orders(rnn).unwrap_or(0.0));
         if a > b {
@@ -243,27 +244,34 @@ fn lstm_verdicts(report: &mut Report) {
     }
 }
 
+/// Whether two W_h initializers are the same: `orthogonal` is `orthogonal:1`.
+fn same_init(a: Init, b: Init) -> bool {
+    let gain_one = |i: Init| match i {
+        Init::Orthogonal(None) => Init::Orthogonal(Some(1.0)),
+        other => other,
+    };
+    gain_one(a) == gain_one(b)
+}
+
 /// The LSTM's first step back, t = T to T − 1, goes through the output gate, tanh′(c_T) and
 /// the gates' W_hᵀ; every later one also along the cell path. Said apart when it differs.
 fn first_step(lstm: &Run) -> Option<String> {
-    let steps = &lstm.recurrent.as_ref()?.steps;
+    let figures = lstm.recurrent.as_ref()?;
+    let steps = &figures.steps;
     let n = steps.len();
     if n < 3 {
         return None;
     }
-    let (last, before, first) = (
-        steps[n - 1].signal_norm,
-        steps[n - 2].signal_norm,
-        steps[0].signal_norm,
-    );
-    if !(last > 0.0 && before > 0.0 && first > 0.0) {
+    let step = figures.first_step_factor()?;
+    let (before, first) = (steps[n - 2].signal_norm, steps[0].signal_norm);
+    if !(first > 0.0 && first.is_finite()) {
         return None;
     }
-    let step = before / last;
     let rest = (first / before).powf(1.0 / (n - 2) as f64);
     Some(format!(
         "{}: the first step back, t = {n} to {}, multiplies ‖∂L/∂h‖ by ×{} (through the \
-         output gate and the gates' W_hᵀ); from there to t = 1 the factor is ×{} per step.",
+         output gate, tanh′(c_{n}), the gates' σ′ and W_hᵀ, not along the cell state); from \
+         there to t = 1 the factor is ×{} per step.",
         lstm.label,
         n - 1,
         num(step),

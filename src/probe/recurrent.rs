@@ -435,6 +435,17 @@ impl RecurrentFigures {
         (a > 0.0 && b > 0.0 && a.is_finite() && b.is_finite()).then(|| (a / b).log10())
     }
 
+    /// ‖∂L/∂h_(T−1)‖ / ‖∂L/∂h_T‖: the first step back alone, when both norms are positive and
+    /// finite. For an LSTM it is the one step that does not also run along the cell path.
+    pub fn first_step_factor(&self) -> Option<f64> {
+        let n = self.steps.len();
+        if n < 2 {
+            return None;
+        }
+        let (a, b) = (self.steps[n - 2].signal_norm, self.steps[n - 1].signal_norm);
+        (a > 0.0 && b > 0.0 && a.is_finite() && b.is_finite()).then(|| a / b)
+    }
+
     /// The steps t whose ‖∂L/∂h_t‖ is exactly 0 (underflow).
     pub fn zero_steps(&self) -> Vec<usize> {
         self.steps
