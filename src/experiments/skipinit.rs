@@ -47,8 +47,8 @@ fn describe(cfg: &ProbeConfig) -> String {
         "{} Every hidden layer is a residual block a_l = a_(l−1) + α·φ(a_(l−1) W_l + b_l) with \
          no normalization, run three times on identical weights: α = 1; α = 1/√L = {} for L \
          = {depth} blocks, so that L zero-mean branches together add about as much variance as one \
-         branch (GPT-2-style scaling; ReLU branches are not zero-mean, and their means still \
-         add up); and α = 0 as a \
+         branch (GPT-2-style scaling; branches whose outputs have a non-zero mean still add \
+         that mean up, block after block); and α = 0 as a \
          learnable scalar per block (SkipInit, ReZero), so that every block starts as the \
          identity. Then the same three train for {STEPS} steps (`gradtutor train`, width 32, \
          its default data and optimizer).",
