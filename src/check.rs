@@ -250,6 +250,8 @@ fn shows(text: &str, figure: Figure, value: f64) -> bool {
     let candidates = match figure {
         // Printed as the change from the last layer to the first: the drop's negative.
         Figure::GradOrdersDrop | Figure::SignalOrdersDrop => vec![format!("{:+.1}", -value)],
+        Figure::GradOrders => vec![format!("{value:+.1}")],
+        Figure::GradOrdersHidden => vec![format!("{value:+.1}")],
         Figure::MeasuredFactor | Figure::PredictedFactor | Figure::FirstStepFactor => {
             vec![format!("×{}", num(value))]
         }

@@ -468,6 +468,8 @@ fn recurrent_has(cell: CellKind, figure: Figure) -> bool {
         }
         Figure::ConditionNumber | Figure::SpectrumMedian | Figure::NullPercent => false,
         Figure::GradOrdersDrop
+        | Figure::GradOrders
+        | Figure::GradOrdersHidden
         | Figure::SaturatedPercent
         | Figure::DeadPercent
         | Figure::GradFirst
@@ -500,6 +502,12 @@ pub enum Figure {
     /// log₁₀(‖∂L/∂W_last‖ / ‖∂L/∂W_1‖): orders of magnitude the gradient loses from the output
     /// layer down to layer 1 (negative when it grows).
     GradOrdersDrop,
+    /// log₁₀(‖∂L/∂W_1‖ / ‖∂L/∂W_last‖), as the demos print it ("+1.7 orders"): positive when
+    /// layer 1 receives more than the output layer (the negative of `grad-orders-drop`).
+    GradOrders,
+    /// log₁₀(‖∂L/∂W_1‖ / ‖∂L/∂W_L‖) with L the last hidden layer: the slope among the hidden
+    /// layers alone, without the output layer.
+    GradOrdersHidden,
     /// The same for the backprop signal ‖∂L/∂h‖.
     SignalOrdersDrop,
     /// The measured per-layer factor of ‖∂L/∂h‖ (geometric mean).
@@ -546,6 +554,14 @@ impl Figure {
     pub fn of(self, run: &Run) -> Option<f64> {
         match self {
             Figure::GradOrdersDrop => run.grad_orders().map(|o| -o),
+            Figure::GradOrders => run.grad_orders(),
+            Figure::GradOrdersHidden => {
+                let hidden = run.layers.len().checked_sub(2)?;
+                log_ratio(
+                    run.layers.first()?.figures.grad_norm,
+                    run.layers[hidden].figures.grad_norm,
+                )
+            }
             Figure::SignalOrdersDrop => run.signal_orders().map(|o| -o),
             Figure::MeasuredFactor => match run.theory {
                 TheoryLine::Compared {
@@ -608,8 +624,11 @@ impl Figure {
     /// What a run must be for the figure to exist, for a message when it does not.
     pub fn needs(self) -> &'static str {
         match self {
-            Figure::GradOrdersDrop | Figure::SignalOrdersDrop => {
+            Figure::GradOrdersDrop | Figure::GradOrders | Figure::SignalOrdersDrop => {
                 "finite, non-zero norms at layer 1 and at the output layer"
+            }
+            Figure::GradOrdersHidden => {
+                "finite, non-zero norms at layer 1 and at the last hidden layer"
             }
             Figure::MeasuredFactor | Figure::PredictedFactor => {
                 "a run mean-field theory applies to (random weights, no batch norm, no skip \

@@ -36,7 +36,7 @@ fn describe(cfg: &ProbeConfig) -> String {
     format!(
         "{} Every hidden layer is a residual block with layer norm N, run twice on identical \
          weights: Post-LN a_l = N(a_(l−1) + φ(a_(l−1) W_l + b_l)), the original Transformer's \
-         order, and Pre-LN a_l = a_(l−1) + φ(N(a_(l−1)) W_l + b_l) (Xiong et al. 2020), with \
+         order, and Pre-LN a_l = a_(l−1) + φ(N(a_(l−1)) W_l + b_l) (analysed by Xiong et al. 2020), with \
          a final N before the output layer as Pre-LN Transformers have. Post-LN puts the norm \
          on the skip path itself, so backprop crosses every norm's Jacobian on its way down; \
          Pre-LN leaves the skip path an identity from the output to layer 1. Then the Pre-LN \
@@ -101,6 +101,16 @@ fn orders(run: &Run) -> String {
     }
 }
 
+/// ‖∂L/∂W_1‖ / ‖∂L/∂W_L‖ with L the last hidden layer, when both are positive and finite.
+fn hidden_ratio(run: &Run) -> Option<f64> {
+    let last = run.layers.len().checked_sub(2)?;
+    let (a, b) = (
+        run.layers[0].figures.grad_norm,
+        run.layers[last].figures.grad_norm,
+    );
+    (a > 0.0 && b > 0.0 && a.is_finite() && b.is_finite()).then(|| a / b)
+}
+
 fn conclude(_: &Settings, report: &mut Report) {
     for run in &report.runs {
         report.verdicts.push(flow_verdict(run));
@@ -117,14 +127,23 @@ fn conclude(_: &Settings, report: &mut Report) {
         report.verdicts.push(format!(
             "Post-LN's first/last ratio lies {:.1} orders from 1, Pre-LN's {:.1}: {:.1} orders \
              further for Post-LN. Its gradient grows {toward}, by a factor of {} per block on \
-             average over {depth} blocks: a factor compounded at every norm on the skip path. \
-             Pre-LN's identity path carries it past every block unchanged (the branches only \
-             add to it).",
+             average over {depth} blocks: a factor compounded at every norm on the skip path.",
             po.abs(),
             pr.abs(),
             po.abs() - pr.abs(),
             figure(10f64.powf(po / depth as f64)),
         ));
+        if let (Some(ph), Some(rh)) = (hidden_ratio(post), hidden_ratio(pre)) {
+            report.verdicts.push(format!(
+                "Among the hidden layers alone, layer 1's ‖∂L/∂W‖ is {}× layer {depth}'s for \
+                 Pre-LN and {}× for Post-LN: Pre-LN's identity path does not make the profile \
+                 flat (each block's branch adds to the gradient on its way down), but it drifts \
+                 far less; its small first/last ratio comes from comparing with the output \
+                 layer.",
+                figure(rh),
+                figure(ph),
+            ));
+        }
     }
     let mut rows = Vec::new();
     let mut dependence = Vec::new();

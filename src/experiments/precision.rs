@@ -42,16 +42,19 @@ fn describe(cfg: &ProbeConfig) -> String {
         "{} It runs five times on identical weights and data: in f32; in bf16 and in f16, \
          where every activation, weight, backprop signal and weight gradient is rounded to 16 \
          bits after each layer while the arithmetic stays in f32, as mixed-precision kernels \
-         do; then in f16 with a static loss scale S = {} and with dynamic loss scaling \
-         (GradScaler's rule: start at S = 2¹⁶ = {} and halve while a gradient is inf or NaN). \
-         f16 has 5 exponent bits: nothing smaller than {} survives rounding (its smallest \
-         subnormal), nothing larger than {} stays finite. bf16 keeps f32's 8 exponent bits \
+         do; then in f16 with a static loss scale S = {} and with dynamic loss scaling, \
+         started at S = 2¹⁶ = {} as GradScaler does: when a gradient is inf or NaN this probe \
+         halves S and redoes the same pass, where GradScaler in training skips the step and \
+         halves S for the next batch (and doubles it after 2000 finite steps). f16 has 5 \
+         exponent bits: nothing at or below {}, half its smallest subnormal {}, survives \
+         rounding, nothing larger than {} stays finite. bf16 keeps f32's 8 exponent bits \
          (smallest {}, largest {}) and pays with 7 mantissa bits instead of 10. Loss scaling \
          multiplies ∂L/∂z by S before backprop and divides each weight gradient by S in f32 \
          afterwards, so every 16-bit signal and gradient on the way down is S times larger.",
         network(cfg),
         figure(s),
         figure(DYNAMIC_START),
+        tiny(Storage::F16.smallest() / 2.0),
         tiny(Storage::F16.smallest()),
         figure(Storage::F16.max_finite()),
         tiny(Storage::Bf16.smallest()),

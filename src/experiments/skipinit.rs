@@ -46,8 +46,9 @@ fn describe(cfg: &ProbeConfig) -> String {
     format!(
         "{} Every hidden layer is a residual block a_l = a_(l−1) + α·φ(a_(l−1) W_l + b_l) with \
          no normalization, run three times on identical weights: α = 1; α = 1/√L = {} for L \
-         = {depth} blocks, so that the L branches together add about as much variance as one \
-         (the scaling behind Fixup and deep-transformer initializations); and α = 0 as a \
+         = {depth} blocks, so that L zero-mean branches together add about as much variance as one \
+         branch (GPT-2-style scaling; branches whose outputs have a non-zero mean still add \
+         that mean up, block after block); and α = 0 as a \
          learnable scalar per block (SkipInit, ReZero), so that every block starts as the \
          identity. Then the same three train for {STEPS} steps (`gradtutor train`, width 32, \
          its default data and optimizer).",
@@ -124,7 +125,8 @@ fn alpha_zero_verdict(run: &Run) -> String {
     };
     format!(
         "{}: {weights}, while |∂L/∂α_l| ranges over {} across the blocks: the first update \
-         moves only the α's, and from then on the weights learn too.",
+         moves only the α's and the output layer, and from then on the branch weights learn \
+         too.",
         run.label,
         range(lo, hi).replace('-', "−")
     )
@@ -195,16 +197,22 @@ fn training(s: &Settings, cfg: ProbeConfig, report: &mut Report) {
                     format!("{}…{}", pretty(lo), pretty(hi))
                 })
                 .unwrap_or_else(|| "fixed".into());
-            let end = match h.diverged {
-                Some(d) => format!("diverged at step {}", d.step),
-                None => num(train.loss),
+            // A diverged run stops there: no loss or accuracy after it, and its step is the
+            // step that diverged.
+            let (end, acc, at) = match h.diverged {
+                Some(d) => ("diverged".to_string(), "—".to_string(), d.step),
+                None => (
+                    num(train.loss),
+                    format!("{}%", figure(100.0 * test.accuracy)),
+                    step,
+                ),
             };
             vec![
                 label.to_string(),
                 num(h.initial.train.loss),
                 end,
-                format!("{}%", figure(100.0 * test.accuracy)),
-                step.to_string(),
+                acc,
+                at.to_string(),
                 alpha,
             ]
         })
@@ -228,7 +236,8 @@ fn training(s: &Settings, cfg: ProbeConfig, report: &mut Report) {
         )
         .with_legend(
             "loss at 0: training-set loss before the first step; train loss and test acc at \
-             the last checkpoint (step); α after: smallest…largest learned α over the blocks.",
+             the last checkpoint (step), or the step at which a value overflowed (diverged: no \
+             loss or accuracy after it); α after: smallest…largest learned α over the blocks.",
         ),
     );
 }
