@@ -264,7 +264,9 @@ fn shows(text: &str, figure: Figure, value: f64) -> bool {
         }
         Figure::ActStdFirst | Figure::ActStdLast => vec![num(value)],
         Figure::ZeroLayers => vec![format!("{value} layers")],
-        Figure::ConditionNumber | Figure::SpectrumMedian => vec![sci(value)],
+        Figure::ConditionNumber | Figure::SpectrumMedian | Figure::SpectrumSpread => {
+            vec![sci(value)]
+        }
         Figure::NullPercent => vec![format!("{value:.0}%")],
         Figure::DepthScale => vec![num(value)],
     };

@@ -466,7 +466,10 @@ fn recurrent_has(cell: CellKind, figure: Figure) -> bool {
         Figure::MeasuredFactor | Figure::PredictedFactor | Figure::DepthScale => {
             cell == CellKind::Rnn
         }
-        Figure::ConditionNumber | Figure::SpectrumMedian | Figure::NullPercent => false,
+        Figure::ConditionNumber
+        | Figure::SpectrumMedian
+        | Figure::SpectrumSpread
+        | Figure::NullPercent => false,
         Figure::GradOrdersDrop
         | Figure::GradOrders
         | Figure::GradOrdersHidden
@@ -540,6 +543,8 @@ pub enum Figure {
     ConditionNumber,
     /// Median singular value of the input–output Jacobian.
     SpectrumMedian,
+    /// σ95/σ5: the 95th over the 5th percentile of the Jacobian's singular values.
+    SpectrumSpread,
     /// The Jacobian's singular values at or below 1e−12·σ_max, percent.
     NullPercent,
     /// ξ = 1/|ln χ̄| with χ̄ = (predicted factor)²: layers over which the squared backprop
@@ -591,6 +596,10 @@ impl Figure {
             Figure::ZeroLayers => Some(run.zero_layers().len() as f64),
             Figure::ConditionNumber => run.spectrum.as_ref().map(|s| s.condition_number),
             Figure::SpectrumMedian => run.spectrum.as_ref().map(|s| s.median),
+            Figure::SpectrumSpread => {
+                let s = run.spectrum.as_ref()?;
+                Some(s.p95 / s.p5).filter(|v| v.is_finite())
+            }
             Figure::NullPercent => run.spectrum.as_ref().map(|s| s.null_percent),
             Figure::DepthScale => {
                 let f = Figure::PredictedFactor.of(run)?;
@@ -614,9 +623,10 @@ impl Figure {
                 theory::predict(config).is_ok()
             }
             Figure::FirstStepFactor => false,
-            Figure::ConditionNumber | Figure::SpectrumMedian | Figure::NullPercent => {
-                config.jacobian_inputs > 0
-            }
+            Figure::ConditionNumber
+            | Figure::SpectrumMedian
+            | Figure::SpectrumSpread
+            | Figure::NullPercent => config.jacobian_inputs > 0,
             _ => true,
         }
     }
@@ -645,9 +655,10 @@ impl Figure {
             | Figure::ActStdLast
             | Figure::GlobalGradNorm
             | Figure::ZeroLayers => "nothing: every run has it",
-            Figure::ConditionNumber | Figure::SpectrumMedian | Figure::NullPercent => {
-                "a run that takes the input–output Jacobian (demo isometry)"
-            }
+            Figure::ConditionNumber
+            | Figure::SpectrumMedian
+            | Figure::SpectrumSpread
+            | Figure::NullPercent => "a run that takes the input–output Jacobian (demo isometry)",
             Figure::DepthScale => {
                 "a run mean-field theory applies to, with a predicted factor other than 1"
             }

@@ -54,11 +54,14 @@ fn describe(cfg: &ProbeConfig) -> String {
     format!(
         "{} tanh networks of {}, {}, one per cell of a grid: weights ~ N(0, σ_w²/n_in) with \
          σ_w from {} to {}, hidden biases ~ N(0, σ_b²) with σ_b from {} to {}. Each cell is the \
-         measured log₁₀ of the backprop signal's per-layer factor, ‖∂L/∂h_1‖/‖∂L/∂h_L‖ spread \
-         evenly over the layers: negative is the ordered phase (gradients vanish), positive the \
-         chaotic one (they explode). The │ marks where mean-field theory puts χ = 1 in each \
-         row. The cell σ_w = 1, σ_b = 0 ({} init) is kept as the \
-         run in --json.",
+         measured log₁₀ of the backprop signal's per-layer factor, (‖∂L/∂h_1‖/‖∂L/∂z‖)^(1/{}) \
+         with z the logits: negative is the ordered phase (gradients vanish), \
+         positive the chaotic one (they explode). The │ stands just past where mean-field \
+         theory puts χ = 1 in each row: χ at the fixed point q* that the pre-activations of \
+         deep layers settle to. With {} layers fed unit-variance input the pre-activations \
+         have not reached q* when σ_b is small, so a cell on or near the line, just left of │, \
+         can still vanish slightly. The cell σ_w = 1, σ_b = 0 \
+         ({} init) is kept as the run in --json.",
         w.len() * b.len(),
         layers(cfg),
         cfg.precision,
@@ -66,7 +69,9 @@ fn describe(cfg: &ProbeConfig) -> String {
         num(w[w.len() - 1]),
         num(b[0]),
         num(b[b.len() - 1]),
-        Init::Normal(Some(1.0 / (cfg.spec.input as f64).sqrt())),
+        cfg.depth(),
+        cfg.depth(),
+        Init::Normal(Some(1.0 / (cfg.spec.input as f64).sqrt())).prose(),
     )
 }
 
@@ -138,8 +143,9 @@ fn conclude(_: &Settings, report: &mut Report) {
         .collect();
     let agree = judged.iter().filter(|&&a| a).count();
     report.verdicts.push(format!(
-        "In {agree} of {} cells away from the line (|measured| > 0.02 orders per layer, \
-         |χ − 1| > 0.05), the measured sign agrees with mean-field theory's phase.",
+        "In {agree} of {} cells with a clear measured and predicted sign (|measured| > 0.02 \
+         orders per layer, |χ − 1| > 0.05), the measured sign agrees with mean-field \
+         theory's phase.",
         judged.len()
     ));
     if let (Some(Some(lo)), Some(Some(hi))) =
@@ -155,8 +161,25 @@ fn conclude(_: &Settings, report: &mut Report) {
             num(map.sigma_b[map.sigma_b.len() - 1]),
         ));
     }
-    report.phase = Some(map);
     // The σ_b = 0, σ_w = 1 cell, on theory's χ = 1 line, stays as the report's run in full.
+    if let Some(cell) = map.cells.get(2)
+        && let Some(m) = cell.log10_per_layer
+        && (cell.chi - 1.0).abs() < 0.05
+        && m < -0.005
+    {
+        report.verdicts.push(format!(
+            "The cell σ_w = {}, σ_b = {} lies on the χ = 1 line (χ at q* = {}), yet measures \
+             {} orders per layer: the line is χ at the fixed point q* of deep layers, and {} \
+             layers fed unit-variance input are still above q*, where tanh′ is smaller, so \
+             cells on the line still vanish slightly.",
+            num(cell.sigma_w),
+            num(cell.sigma_b),
+            num(cell.chi),
+            format!("{m:+.2}").replace('-', "−"),
+            runs.get(2).map_or(0, |r| r.config.depth()),
+        ));
+    }
+    report.phase = Some(map);
     if let Some(edge) = runs.into_iter().nth(2) {
         report.runs = vec![edge];
     }

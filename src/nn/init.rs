@@ -64,6 +64,27 @@ pub const INIT_NAMES: &[&str] = &[
 ];
 
 impl Init {
+    /// The initializer as prose shows it: `normal:0.0884`, `orthogonal:√2`, its parameter
+    /// rounded to 4 decimals instead of a float's last digits (Display, which the config and
+    /// --json use, keeps those).
+    pub fn prose(self) -> String {
+        let short = |p: f64| {
+            if (p - 2f64.sqrt()).abs() < 1e-12 {
+                "√2".to_string()
+            } else {
+                let t = format!("{p:.4}");
+                t.trim_end_matches('0').trim_end_matches('.').to_string()
+            }
+        };
+        match self {
+            Init::Normal(Some(p)) => format!("normal:{}", short(p)),
+            Init::Uniform(Some(p)) => format!("uniform:{}", short(p)),
+            Init::Orthogonal(Some(p)) => format!("orthogonal:{}", short(p)),
+            Init::Constant(Some(p)) => format!("constant:{}", short(p)),
+            other => other.to_string(),
+        }
+    }
+
     /// Fills in the scale of `normal`, `uniform` or `constant` from `--std` when the name
     /// carried none; errors when such an initializer ends up without a scale.
     pub fn with_scale(self, scale: Option<f64>) -> Result<Init, String> {

@@ -27,7 +27,9 @@ pub fn prompt(item: &QuizItem, preset: &Preset, ui: &Ui) -> String {
         }
         ItemKind::Numeric { tolerance, .. } => {
             out.push_str(&crate::ui::command(&item.command(preset), ui.width));
-            let hint = format!("Answer with a number (within ±{tolerance} counts).");
+            let hint = format!(
+                "Answer with a number: anything within ±{tolerance} of the measured value counts."
+            );
             let _ = writeln!(out, "{}", ui.style.dim(&hint));
         }
     }
