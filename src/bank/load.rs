@@ -629,21 +629,7 @@ impl PresetRead {
 fn fills(text: &str, at: usize, plan: Option<&experiments::Plan>, p: &mut Problems) {
     for (_, found) in placeholders(text) {
         match (found, plan) {
-            (Err(name), _) => {
-                let names = Figure::value_variants().iter().map(|f| f.to_string());
-                let names: Vec<String> = names.collect();
-                let hint = did_you_mean(&name, names.iter().map(String::as_str))
-                    .map(|n| format!("; did you mean {{{n}}}?"))
-                    .unwrap_or_default();
-                p.at(
-                    at,
-                    format_args!(
-                        "{{{}}} is not a figure{hint} (figures: {})",
-                        escape(&name, 40),
-                        names.join(", ")
-                    ),
-                );
-            }
+            (Err(name), _) => not_a_figure::<Figure>(&name, "a figure", at, p),
             (Ok(ph), Some(plan)) => {
                 if let Err(e) = can_measure(plan, ph.figure, ph.run.as_deref()) {
                     p.at(at, format_args!("placeholder {{{}}}: {e}", ph.figure));
@@ -652,6 +638,28 @@ fn fills(text: &str, at: usize, plan: Option<&experiments::Plan>, p: &mut Proble
             (Ok(_), None) => {}
         }
     }
+}
+
+/// `{name}` names no figure of kind `F` (`what`: "a figure"): the problem, with the nearest
+/// name and the list.
+fn not_a_figure<F: ValueEnum + std::fmt::Display>(
+    name: &str,
+    what: &str,
+    at: usize,
+    p: &mut Problems,
+) {
+    let names: Vec<String> = F::value_variants().iter().map(|f| f.to_string()).collect();
+    let hint = did_you_mean(name, names.iter().map(String::as_str))
+        .map(|n| format!("; did you mean {{{n}}}?"))
+        .unwrap_or_default();
+    p.at(
+        at,
+        format_args!(
+            "{{{}}} is not {what}{hint} (figures: {})",
+            escape(name, 40),
+            names.join(", ")
+        ),
+    );
 }
 
 const CLAIM_KEYS: &[&str] = &["figure", "run", "min", "max", "settings", "text"];
@@ -763,23 +771,7 @@ fn has_configuration(t: &TrainPreset, run: Option<&str>) -> Result<(), String> {
 fn train_fills(t: &TrainPreset, at: usize, p: &mut Problems) {
     for (_, found) in placeholders_of::<TrainFigure>(&t.takeaway) {
         match found {
-            Err(name) => {
-                let names: Vec<String> = TrainFigure::value_variants()
-                    .iter()
-                    .map(|f| f.to_string())
-                    .collect();
-                let hint = did_you_mean(&name, names.iter().map(String::as_str))
-                    .map(|n| format!("; did you mean {{{n}}}?"))
-                    .unwrap_or_default();
-                p.at(
-                    at,
-                    format_args!(
-                        "{{{}}} is not a figure of a training run{hint} (figures: {})",
-                        escape(&name, 40),
-                        names.join(", ")
-                    ),
-                );
-            }
+            Err(name) => not_a_figure::<TrainFigure>(&name, "a figure of a training run", at, p),
             Ok(ph) => {
                 if let Err(e) = has_configuration(t, ph.run.as_deref()) {
                     p.at(at, format_args!("placeholder {{{}}}: {e}", ph.figure));
