@@ -69,7 +69,7 @@ pub fn check(dir: &Path, max_bytes: u64) -> Result<Findings> {
         match k.checked_sub(wanted.len()) {
             None => {
                 let (_, settings, i) = wanted[k];
-                Made::Run(questions[i].experiment.run(settings, max_bytes))
+                Made::Run(questions[i].experiment.figures(settings, max_bytes))
             }
             Some(t) => {
                 let q = &questions[trained[t]];

@@ -74,21 +74,14 @@ pub fn predict(cfg: &ProbeConfig) -> Result<Prediction, String> {
 /// the map shrinks every q > 0 (σ_b = 0 with σ_w² ≤ 1/E[φ′(0)²]).
 pub fn fixed_point(phi: Activation, sw2: f64, sb2: f64) -> f64 {
     let gap = |q: f64| sw2 * gaussian_mean(q, |h| phi.f(h).powi(2)) + sb2 - q;
-    let (mut lo, mut hi) = (0.0, sw2 + sb2);
+    let (lo, hi) = (0.0, sw2 + sb2);
     if gap(hi) > 0.0 {
         return hi;
     }
     if sb2 == 0.0 && gap(1e-12) <= 0.0 {
         return 0.0;
     }
-    for _ in 0..200 {
-        let mid = 0.5 * (lo + hi);
-        if gap(mid) > 0.0 {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
+    let (lo, hi) = bisect(lo, hi, 200, |q| gap(q) > 0.0);
     0.5 * (lo + hi)
 }
 
@@ -101,22 +94,50 @@ pub fn chi_at_fixed_point(phi: Activation, sigma_w: f64, sigma_b: f64) -> f64 {
 }
 
 /// The σ_w on the order-to-chaos line χ* = 1 for a given σ_b, by bisection on
-/// [0.05, 20] (χ* grows with σ_w for tanh); `None` if χ* does not cross 1 there.
+/// [0.05, 20] (χ* grows with σ_w for tanh); `None` if χ* does not cross 1 there. Each
+/// (φ, σ_b) is worked out once per process: an experiment asks again for every network.
 pub fn critical_sigma_w(phi: Activation, sigma_b: f64) -> Option<f64> {
+    type Known = Vec<((Activation, u64), Option<f64>)>;
+    static KNOWN: std::sync::Mutex<Known> = std::sync::Mutex::new(Vec::new());
+    let key = (phi, sigma_b.to_bits());
+    let known = |k: &Known| k.iter().find(|(at, _)| *at == key).map(|&(_, v)| v);
+    if let Some(v) = known(&KNOWN.lock().unwrap_or_else(|e| e.into_inner())) {
+        return v;
+    }
+    let v = solve_critical_sigma_w(phi, sigma_b);
+    KNOWN
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push((key, v));
+    v
+}
+
+fn solve_critical_sigma_w(phi: Activation, sigma_b: f64) -> Option<f64> {
     let chi = |sw: f64| chi_at_fixed_point(phi, sw, sigma_b) - 1.0;
-    let (mut lo, mut hi) = (0.05, 20.0);
+    let (lo, hi) = (0.05, 20.0);
     if chi(lo) > 0.0 || chi(hi) < 0.0 {
         return None;
     }
-    for _ in 0..100 {
-        let mid = 0.5 * (lo + hi);
-        if chi(mid) < 0.0 {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
+    let (lo, hi) = bisect(lo, hi, 100, |sw| chi(sw) < 0.0);
     Some(0.5 * (lo + hi))
+}
+
+/// `rounds` halvings of [lo, hi], keeping the half whose lower end satisfies `below`. Stops
+/// early once a halving leaves both ends unchanged (the ends are adjacent floats): every
+/// later round would too, so the result is exactly that of all `rounds`.
+fn bisect(mut lo: f64, mut hi: f64, rounds: usize, below: impl Fn(f64) -> bool) -> (f64, f64) {
+    for _ in 0..rounds {
+        let mid = 0.5 * (lo + hi);
+        let next = match below(mid) {
+            true => (mid, hi),
+            false => (lo, mid),
+        };
+        if next == (lo, hi) {
+            break;
+        }
+        (lo, hi) = next;
+    }
+    (lo, hi)
 }
 
 /// ξ = −1/ln χ: the depth over which the squared backprop signal changes by a factor e
@@ -202,6 +223,42 @@ fn gauss_legendre(n: usize) -> (Vec<f64>, Vec<f64>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The early stop returns what every one of the rounds would have: a plain loop of all
+    /// `rounds` halvings is the reference, on a root, on an end and on a NaN predicate.
+    #[test]
+    fn bisect_stops_early_with_the_result_of_every_round() {
+        let full = |lo: f64, hi: f64, rounds: usize, below: &dyn Fn(f64) -> bool| {
+            let (mut lo, mut hi) = (lo, hi);
+            for _ in 0..rounds {
+                let mid = 0.5 * (lo + hi);
+                if below(mid) {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            (lo, hi)
+        };
+        type Case<'a> = (f64, f64, &'a dyn Fn(f64) -> bool);
+        let cases: [Case; 4] = [
+            (0.0, 4.0, &|x| x * x < 2.0),
+            (0.05, 20.0, &|x| x < 1.0 / 3.0),
+            (0.0, 1.0, &|_| true),
+            (0.0, 1.0, &|x| (x - f64::NAN) < 0.0),
+        ];
+        for (lo, hi, below) in cases {
+            for rounds in [0, 1, 30, 100, 200] {
+                let got = bisect(lo, hi, rounds, below);
+                let want = full(lo, hi, rounds, below);
+                assert_eq!(got.0.to_bits(), want.0.to_bits());
+                assert_eq!(got.1.to_bits(), want.1.to_bits());
+            }
+        }
+        // And it does stop at adjacent floats around the root.
+        let (lo, hi) = bisect(0.0, 4.0, 200, |x| x * x < 2.0);
+        assert!(lo * lo < 2.0 && hi * hi >= 2.0 && hi == lo.next_up());
+    }
 
     #[test]
     fn gauss_legendre_integrates_polynomials_of_degree_2n_minus_1_exactly() {

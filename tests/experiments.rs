@@ -170,6 +170,44 @@ fn every_experiment_runs_at_small_size() {
     }
 }
 
+/// `check` reads figures from `Experiment::figures`, which leaves out depth sweeps and
+/// skipinit's training run: every main run must come out exactly as in the full report, and
+/// only the sweep's and the training's tables may be missing.
+#[test]
+fn figures_only_reports_the_same_main_runs_as_the_full_report() {
+    for exp in gradtutor::EXPERIMENTS {
+        let mut s = Settings {
+            batch: Some(8),
+            ..Settings::default()
+        };
+        if !exp.fixed.contains(&gradtutor::Knob::Width) {
+            s.width = Some(16);
+        }
+        if !exp.fixed.contains(&gradtutor::Knob::Depth) {
+            s.depth = Some(5);
+        }
+        let full = exp.run(&s, GIB).unwrap();
+        let figures = exp.figures(&s, GIB).unwrap();
+        assert_eq!(figures.runs, full.runs, "{}", exp.name);
+        let titles = |r: &gradtutor::Report| -> Vec<String> {
+            r.tables.iter().map(|t| t.title.clone()).collect()
+        };
+        let left_out: Vec<String> = titles(&full)
+            .into_iter()
+            .filter(|t| !titles(&figures).contains(t))
+            .collect();
+        let expected: &[&str] = match exp.name {
+            "isometry" => &["Depth sweep, tanh at σ_w on the χ = 1 line"],
+            "skipinit" => &["Training: 300 steps of "],
+            _ => &[],
+        };
+        assert_eq!(left_out.len(), expected.len(), "{}: {left_out:?}", exp.name);
+        for (title, start) in left_out.iter().zip(expected) {
+            assert!(title.starts_with(start), "{}: {title}", exp.name);
+        }
+    }
+}
+
 #[test]
 fn fixed_seed_text_output_matches_the_snapshot() {
     let s = Settings {

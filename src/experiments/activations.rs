@@ -23,6 +23,7 @@ pub const EXPERIMENT: Experiment = Experiment {
     metrics: &[Metric::GradNorm, Metric::Saturated],
     plan,
     conclude,
+    extend: None,
 };
 
 const ALL: [Activation; 7] = [

@@ -23,6 +23,7 @@ pub const EXPERIMENT: Experiment = Experiment {
     metrics: &[Metric::GradNorm, Metric::ActStd],
     plan,
     conclude,
+    extend: None,
 };
 
 const SCALES: [f64; 3] = [0.01, 0.1, 1.0];

@@ -22,6 +22,7 @@ pub const EXPERIMENT: Experiment = Experiment {
     metrics: &[Metric::GradNorm],
     plan,
     conclude,
+    extend: None,
 };
 
 /// The network that runs, and PyTorch's clipping rule with this run's threshold.

@@ -28,6 +28,7 @@ pub const EXPERIMENT: Experiment = Experiment {
     metrics: &[Metric::GradNorm],
     plan: single_run,
     conclude,
+    extend: None,
 };
 
 /// log₁₀ of the largest finite value of a precision: where a growing gradient overflows.

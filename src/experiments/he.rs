@@ -32,6 +32,7 @@ pub const EXPERIMENT: Experiment = Experiment {
     metrics: &[Metric::GradNorm, Metric::ActStd],
     plan,
     conclude,
+    extend: None,
 };
 
 /// The model's widths: input, the two ReLU layers, the softmax output.

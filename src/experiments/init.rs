@@ -23,6 +23,7 @@ pub const EXPERIMENT: Experiment = Experiment {
     metrics: &[Metric::GradNorm, Metric::ActStd],
     plan,
     conclude,
+    extend: None,
 };
 
 const INITS: [(&str, Init); 5] = [

@@ -26,6 +26,7 @@ pub const EXPERIMENT: Experiment = Experiment {
     metrics: &[Metric::GradNorm],
     plan,
     conclude,
+    extend: None,
 };
 
 /// The batch sizes of the batch norm vs layer norm table.

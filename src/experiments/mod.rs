@@ -29,6 +29,9 @@ pub struct Planned {
     pub config: ProbeConfig,
     /// Shown in the layer × run matrix (or only in a summary table).
     pub main: bool,
+    /// A side run that only a table reads (a depth sweep): left out when only the figures
+    /// of the main runs are wanted ([`Experiment::figures`]).
+    pub table_only: bool,
 }
 
 impl Planned {
@@ -37,6 +40,7 @@ impl Planned {
             label: label.into(),
             config,
             main: true,
+            table_only: false,
         }
     }
     pub fn side(label: impl Into<String>, config: ProbeConfig) -> Self {
@@ -44,6 +48,13 @@ impl Planned {
             label: label.into(),
             config,
             main: false,
+            table_only: false,
+        }
+    }
+    pub fn sweep(label: impl Into<String>, config: ProbeConfig) -> Self {
+        Planned {
+            table_only: true,
+            ..Planned::side(label, config)
         }
     }
 }
@@ -71,6 +82,9 @@ pub struct Experiment {
     pub plan: fn(&Settings) -> Result<Vec<Planned>>,
     /// Adds verdicts and tables, computed from the runs.
     pub conclude: fn(&Settings, &mut Report),
+    /// Work past the runs whose tables the full report shows and no figure reads (a short
+    /// training run): left out when only figures are wanted ([`Experiment::figures`]).
+    pub extend: Option<fn(&Settings, &mut Report)>,
 }
 
 /// Every experiment, in the order `demos` lists them.
@@ -200,6 +214,13 @@ impl Experiment {
     pub fn run(&'static self, settings: &Settings, max_bytes: u64) -> Result<Report> {
         Ok(self.plan(settings, max_bytes)?.run())
     }
+
+    /// The report of `settings` as far as the main runs' figures go: what `check` reads.
+    /// Sweeps only a table reads and [`Experiment::extend`] are left out; every figure of
+    /// every main run is the same as in [`Experiment::run`].
+    pub fn figures(&'static self, settings: &Settings, max_bytes: u64) -> Result<Report> {
+        Ok(self.plan(settings, max_bytes)?.run_scoped(false))
+    }
 }
 
 impl Plan {
@@ -217,11 +238,16 @@ impl Plan {
 
     /// Runs every planned probe over every seed and builds the report.
     pub fn run(&self) -> Report {
+        self.run_scoped(true)
+    }
+
+    /// The report, in full or (`full` false) without the sweeps and the extension.
+    fn run_scoped(&self, full: bool) -> Report {
         let exp = self.experiment;
         let seeds = &self.seeds;
         let mut runs = Vec::with_capacity(self.runs.len());
         let mut side = Vec::new();
-        for (p, checked) in &self.runs {
+        for (p, checked) in self.runs.iter().filter(|(p, _)| full || !p.table_only) {
             let results: Vec<_> = seeds.iter().map(|&s| checked.with_seed(s).run()).collect();
             let run = Run::from_results(&p.label, &p.config, seeds, &results);
             if p.main {
@@ -250,6 +276,9 @@ impl Plan {
             ));
         }
         (exp.conclude)(&self.settings, &mut report);
+        if let Some(extend) = exp.extend.filter(|_| full) {
+            extend(&self.settings, &mut report);
+        }
         report
     }
 }

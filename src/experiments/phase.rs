@@ -47,6 +47,7 @@ pub const EXPERIMENT: Experiment = Experiment {
     metrics: &[],
     plan,
     conclude,
+    extend: None,
 };
 
 fn describe(cfg: &ProbeConfig) -> String {

@@ -27,6 +27,7 @@ pub const EXPERIMENT: Experiment = Experiment {
     metrics: &[Metric::GradNorm],
     plan,
     conclude,
+    extend: None,
 };
 
 /// The static scale of the fourth run unless `--loss-scale` gives another.

@@ -38,6 +38,7 @@ pub const EXPERIMENT: Experiment = Experiment {
     metrics: &[],
     plan,
     conclude,
+    extend: None,
 };
 
 /// The sequence task of the run that is described, and how to read the output.

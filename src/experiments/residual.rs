@@ -23,6 +23,7 @@ pub const EXPERIMENT: Experiment = Experiment {
     metrics: &[Metric::GradNorm],
     plan,
     conclude,
+    extend: None,
 };
 
 /// The network that runs, and what the identity term does and does not guarantee.

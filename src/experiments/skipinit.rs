@@ -27,6 +27,7 @@ pub const EXPERIMENT: Experiment = Experiment {
     metrics: &[Metric::GradNorm, Metric::ActStd],
     plan,
     conclude,
+    extend: Some(extend),
 };
 
 /// Training steps of the short run.
@@ -79,7 +80,7 @@ fn last_std(run: &Run) -> f64 {
     run.layers[n.saturating_sub(2)].figures.act_std
 }
 
-fn conclude(s: &Settings, report: &mut Report) {
+fn conclude(_: &Settings, report: &mut Report) {
     for run in &report.runs {
         let verdict = match run.config.spec.block.learns_scale() {
             true => alpha_zero_verdict(run),
@@ -104,6 +105,10 @@ fn conclude(s: &Settings, report: &mut Report) {
         &["branch scale", "std(a_L)", "loss", "orders 1 vs last"],
         rows,
     ));
+}
+
+/// The three scales through `train`, after the probe's figures.
+fn extend(s: &Settings, report: &mut Report) {
     if let Some(first) = report.runs.first() {
         training(s, first.config.clone(), report);
     }

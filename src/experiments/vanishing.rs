@@ -22,6 +22,7 @@ pub const EXPERIMENT: Experiment = Experiment {
     metrics: &[Metric::GradNorm],
     plan: single_run,
     conclude,
+    extend: None,
 };
 
 /// The network that runs, why its gradient changes from layer to layer, and what to try.
