@@ -44,21 +44,22 @@ pub const ACTIVATION_NAMES: &[&str] = &[
     "linear",
 ];
 
+/// σ(x) = 1/(1 + e^(−x)), taken as n/(1 + e^(−|x|)) with n = 1 for x ≥ 0 and n = e^(−|x|)
+/// below: it never forms e^(+large), and a select, not a branch, picks n.
+#[inline]
+fn sigmoid<F: Real>(x: F) -> F {
+    let e = (-x.abs()).exp_p();
+    let n = if x >= F::zero() { F::one() } else { e };
+    n / (F::one() + e)
+}
+
 impl Activation {
     /// φ(x).
     #[inline]
     pub fn f<F: Real>(self, x: F) -> F {
         let one = F::one();
         match self {
-            Activation::Sigmoid => {
-                // Stable on both tails: never forms e^(+large).
-                if x >= F::zero() {
-                    one / (one + (-x).exp_p())
-                } else {
-                    let e = x.exp_p();
-                    e / (one + e)
-                }
-            }
+            Activation::Sigmoid => sigmoid(x),
             Activation::Tanh => x.tanh_p(),
             // NaN stays NaN, as in the frameworks (`max` would turn it into 0).
             Activation::Relu => {
@@ -195,16 +196,32 @@ impl Activation {
     /// only φ′(h).
     pub fn forward<F: Real>(self, h: &mut Array2<F>) -> Array2<F> {
         let mut d = Array2::zeros(h.raw_dim());
-        Zip::from(h)
-            .and(&mut d)
-            .for_each(|x, d| (*x, *d) = self.f_df(*x));
+        let zip = Zip::from(h).and(&mut d);
+        // One match per array, not per element, so each loop body inlines.
+        match self {
+            Activation::Sigmoid => zip.for_each(|x, d| {
+                let s = sigmoid(*x);
+                (*x, *d) = (s, s * (F::one() - s));
+            }),
+            Activation::Tanh => zip.for_each(|x, d| {
+                let t = x.tanh_p();
+                (*x, *d) = (t, F::one() - t * t);
+            }),
+            other => zip.for_each(|x, d| (*x, *d) = other.f_df(*x)),
+        }
         d
     }
 
     /// a = φ(h), written over `h`, when the backward pass can take φ′ from a (see
     /// [`df_from_output`](Self::df_from_output)).
     pub fn apply<F: Real>(self, h: &mut Array2<F>) {
-        h.mapv_inplace(|x| self.f(x));
+        // One match per array, not per element, so each loop body inlines.
+        match self {
+            Activation::Sigmoid => h.mapv_inplace(sigmoid),
+            Activation::Tanh => h.mapv_inplace(F::tanh_p),
+            Activation::Linear => {}
+            other => h.mapv_inplace(|x| other.f(x)),
+        }
     }
 
     /// Whether φ′(h) is a function of a = φ(h) alone, so the forward pass need not keep it:
@@ -234,9 +251,14 @@ impl Activation {
 
     /// ∂L/∂h = ∂L/∂a ⊙ φ′(h), written over `da` in place, with φ′ taken from the output `a`.
     pub fn backward_from_output<F: Real>(self, a: &Array2<F>, da: &mut Array2<F>) {
-        Zip::from(da)
-            .and(a)
-            .for_each(|d, &a| *d *= self.df_of_output(a));
+        let zip = Zip::from(da).and(a);
+        // One match per array, not per element, so each loop body inlines.
+        match self {
+            Activation::Sigmoid => zip.for_each(|d, &a| *d *= a * (F::one() - a)),
+            Activation::Tanh => zip.for_each(|d, &a| *d *= F::one() - a * a),
+            Activation::Linear => {}
+            other => zip.for_each(|d, &a| *d *= other.df_of_output(a)),
+        }
     }
 
     /// ∂L/∂h = ∂L/∂a ⊙ φ′(h), written over `da` in place, from the φ′(h) that
