@@ -65,35 +65,37 @@ pub fn check(dir: &Path, max_bytes: u64) -> Result<Findings> {
         Run(Result<Report>),
         Training(Result<TrainReport>),
     }
-    let mut made = crate::nn::parallel::map_each(wanted.len() + trained.len(), |k| {
-        match k.checked_sub(wanted.len()) {
+    // Trainings first: they are the longest items, and started last they would leave one
+    // core idle at the end.
+    let mut made = crate::nn::parallel::map_each(trained.len() + wanted.len(), |k| {
+        match k.checked_sub(trained.len()) {
             None => {
-                let (_, settings, i) = wanted[k];
-                Made::Run(questions[i].experiment.figures(settings, max_bytes))
-            }
-            Some(t) => {
-                let q = &questions[trained[t]];
+                let q = &questions[trained[k]];
                 let train = q
                     .train
                     .as_ref()
                     .expect("a training claim loads with [train]");
                 Made::Training(train.run(max_bytes))
             }
+            Some(w) => {
+                let (_, settings, i) = wanted[w];
+                Made::Run(questions[i].experiment.figures(settings, max_bytes))
+            }
         }
     });
-    let trainings: Vec<Result<TrainReport>> = made
-        .split_off(wanted.len())
-        .into_iter()
-        .map(|m| match m {
-            Made::Training(t) => t,
-            Made::Run(_) => unreachable!("runs come first"),
-        })
-        .collect();
     let reports: Vec<Result<Report>> = made
+        .split_off(trained.len())
         .into_iter()
         .map(|m| match m {
             Made::Run(r) => r,
-            Made::Training(_) => unreachable!("trainings come last"),
+            Made::Training(_) => unreachable!("trainings come first"),
+        })
+        .collect();
+    let trainings: Vec<Result<TrainReport>> = made
+        .into_iter()
+        .map(|m| match m {
+            Made::Training(t) => t,
+            Made::Run(_) => unreachable!("runs come last"),
         })
         .collect();
     for (i, (q, needs)) in questions.iter().zip(&needs).enumerate() {

@@ -55,17 +55,65 @@ impl Section<'_> {
 }
 
 /// Runs every question's experiment once (and a numeric item's own settings where it has
-/// some), the questions on every core, so that every format shows the same figures.
+/// some), and each training comparison that is shown or quoted, all on every core, so that
+/// every format shows the same figures.
 pub fn measure(bank: &Bank, max_bytes: u64, training: Training) -> Result<Handout<'_>> {
     let qs = &bank.questions;
-    let sections =
-        crate::nn::parallel::map_each(qs.len(), |i| section(&qs[i], max_bytes, training))
-            .into_iter()
-            .collect::<Result<Vec<_>>>()?;
+    // Trained for the HTML handout's charts, or for the figures its takeaway quotes.
+    let trained: Vec<usize> = (0..qs.len())
+        .filter(|&i| {
+            qs[i]
+                .train
+                .as_ref()
+                .is_some_and(|t| training == Training::Run || t.quotes_figures())
+        })
+        .collect();
+    enum Made<'a> {
+        Section(Box<Result<Section<'a>>>),
+        Training(Box<Result<TrainReport>>),
+    }
+    // Trainings first: they are the longest items, and started last they would leave one
+    // core idle at the end.
+    let mut made = crate::nn::parallel::map_each(trained.len() + qs.len(), |k| {
+        match k.checked_sub(trained.len()) {
+            None => Made::Training(Box::new(match &qs[trained[k]].train {
+                Some(t) => t.run(max_bytes),
+                None => unreachable!("only questions with [train] are trained"),
+            })),
+            Some(i) => Made::Section(Box::new(section(&qs[i], max_bytes))),
+        }
+    });
+    let sections = made.split_off(trained.len());
+    let mut trainings: Vec<Option<Result<TrainReport>>> = qs.iter().map(|_| None).collect();
+    for (&i, m) in trained.iter().zip(made) {
+        if let Made::Training(t) = m {
+            trainings[i] = Some(*t);
+        }
+    }
+    let sections = sections
+        .into_iter()
+        .zip(trainings)
+        .map(|(m, trained)| {
+            let Made::Section(section) = m else {
+                unreachable!("trainings come first, then one section per question")
+            };
+            let mut section = (*section)?;
+            let trained = trained.transpose()?;
+            if let Some(t) = &section.question.train {
+                section.train_takeaway = Some(match &trained {
+                    Some(r) => fill_training(&t.takeaway, r),
+                    None => t.takeaway.clone(),
+                });
+            }
+            section.training = trained.filter(|_| training == Training::Run);
+            Ok(section)
+        })
+        .collect::<Result<Vec<_>>>()?;
     Ok(Handout { bank, sections })
 }
 
-fn section(q: &Question, max_bytes: u64, training: Training) -> Result<Section<'_>> {
+/// A question's experiment run and what it fills; its training is added by [`measure`].
+fn section(q: &Question, max_bytes: u64) -> Result<Section<'_>> {
     let report = q.experiment.run(&q.experiment.settings, max_bytes)?;
     let output = format!(
         "$ {}\n\n{}",
@@ -82,25 +130,15 @@ fn section(q: &Question, max_bytes: u64, training: Training) -> Result<Section<'
                 .map(Some),
         })
         .collect::<Result<Vec<_>>>()?;
-    // Trained for the HTML handout's charts, or for the figures its takeaway quotes.
-    let trained = match &q.train {
-        Some(t) if training == Training::Run || t.quotes_figures() => Some(t.run(max_bytes)?),
-        _ => None,
-    };
-    let train_takeaway = q.train.as_ref().map(|t| match &trained {
-        Some(report) => fill_training(&t.takeaway, report),
-        None => t.takeaway.clone(),
-    });
-    let training = trained.filter(|_| training == Training::Run);
     Ok(Section {
         question: q,
         answer: fill(&q.answer, &report),
         key_points: q.key_points.iter().map(|k| fill(k, &report)).collect(),
         takeaway: fill(&q.experiment.takeaway, &report),
-        train_takeaway,
+        train_takeaway: None,
         output,
         figures,
-        training,
+        training: None,
         report,
     })
 }
