@@ -229,7 +229,7 @@ fn teacher(spec: &DataSpec, rng: &mut impl rand::Rng) -> (Array2<f64>, Vec<usize
     };
     let teacher = Network::<f64>::build(&net_spec, spec.seed ^ TEACHER_SALT)
         .expect("the teacher's shape is valid");
-    let logits = teacher.forward(x.clone()).logits;
+    let logits = teacher.logits(x.clone());
     let labels = logits
         .rows()
         .into_iter()

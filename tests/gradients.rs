@@ -426,3 +426,41 @@ fn layer_norm_normalizes_each_example() {
     let (one, _) = ln.forward(x.slice(ndarray::s![0..1, ..]));
     assert_eq!(one.row(0), y.row(0));
 }
+
+/// Evaluation runs `Network::logits`, which drops each layer's input as it goes: it must give
+/// `forward`'s logits bit for bit for every activation, with and without residual blocks,
+/// batch norm, layer norm in each placement and learned branch scales, in f32 and f64.
+#[test]
+fn logits_alone_are_the_forward_pass_logits_bit_for_bit() {
+    fn same<F: gradtutor::nn::Real>(spec: &Spec, label: &str) {
+        let net = Network::<F>::build(spec, 7).unwrap();
+        let (x, _) = gaussian_batch::<F>(37, spec.input, 3, 5);
+        let want = net.forward(x.clone()).logits;
+        let got = net.logits(x);
+        let bits = |a: &Array2<F>| a.iter().map(|v| v.as_f64().to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&got), bits(&want), "{label}");
+    }
+    for activation in ACTIVATIONS {
+        let wide = |s: Spec| Spec {
+            input: 20,
+            hidden: vec![40, 40, 40],
+            ..s
+        };
+        let mut specs = vec![
+            ("plain", wide(spec(activation, false, false))),
+            ("residual", wide(spec(activation, false, true))),
+            ("bn", wide(spec(activation, true, false))),
+        ];
+        for placement in [Placement::Inside, Placement::Post, Placement::Pre] {
+            specs.push(("ln", wide(block_spec(activation, true, placement, None))));
+        }
+        specs.push((
+            "learned α",
+            wide(block_spec(activation, false, Placement::Inside, Some(0.0))),
+        ));
+        for (label, s) in &specs {
+            same::<f32>(s, &format!("{activation} {label} f32"));
+            same::<f64>(s, &format!("{activation} {label} f64"));
+        }
+    }
+}

@@ -88,8 +88,8 @@ pub fn batch_dependence(cfg: &ProbeConfig) -> f64 {
         gaussian_batch::<f64>(cfg.batch, cfg.spec.input, cfg.spec.outputs, cfg.seed ^ 1);
     let mut mixed = other;
     mixed.row_mut(0).assign(&x.row(0));
-    let z = net.forward(x).logits;
-    let z2 = net.forward(mixed).logits;
+    let z = net.logits(x);
+    let z2 = net.logits(mixed);
     let z1 = z.slice(s![0..1, ..]).to_owned();
     norm(&(&z2.slice(s![0..1, ..]) - &z1)) / norm(&z1)
 }

@@ -53,6 +53,22 @@ fn sigmoid<F: Real>(x: F) -> F {
     n / (F::one() + e)
 }
 
+/// max(x, 0); NaN stays NaN, as in the frameworks (`max` would turn it into 0).
+#[inline]
+fn relu<F: Real>(x: F) -> F {
+    if x > F::zero() || x.is_nan() {
+        x
+    } else {
+        F::zero()
+    }
+}
+
+/// ReLU′(x) = [x > 0].
+#[inline]
+fn relu_df<F: Real>(x: F) -> F {
+    if x > F::zero() { F::one() } else { F::zero() }
+}
+
 /// [`sigmoid`] of every element of `h` in place, the same bits: e^(−|x|) a block at a time
 /// through [`Real::exp_all`], which f32 computes in vector instructions.
 fn sigmoid_all<F: Real>(h: &mut Array2<F>) {
@@ -82,14 +98,7 @@ impl Activation {
         match self {
             Activation::Sigmoid => sigmoid(x),
             Activation::Tanh => x.tanh_p(),
-            // NaN stays NaN, as in the frameworks (`max` would turn it into 0).
-            Activation::Relu => {
-                if x > F::zero() || x.is_nan() {
-                    x
-                } else {
-                    F::zero()
-                }
-            }
+            Activation::Relu => relu(x),
             Activation::LeakyRelu(s) => {
                 if x > F::zero() {
                     x
@@ -131,13 +140,7 @@ impl Activation {
                 let t = x.tanh_p();
                 one - t * t
             }
-            Activation::Relu => {
-                if x > zero {
-                    one
-                } else {
-                    zero
-                }
-            }
+            Activation::Relu => relu_df(x),
             Activation::LeakyRelu(s) => {
                 if x > zero {
                     one
@@ -229,6 +232,9 @@ impl Activation {
                 let t = x.tanh_p();
                 (*x, *d) = (t, F::one() - t * t);
             }),
+            Activation::Relu => Zip::from(h)
+                .and(&mut d)
+                .for_each(|x, d| (*x, *d) = (relu(*x), relu_df(*x))),
             other => Zip::from(h)
                 .and(&mut d)
                 .for_each(|x, d| (*x, *d) = other.f_df(*x)),
@@ -243,6 +249,7 @@ impl Activation {
         match self {
             Activation::Sigmoid => sigmoid_all(h),
             Activation::Tanh => h.mapv_inplace(F::tanh_p),
+            Activation::Relu => h.mapv_inplace(relu),
             Activation::Linear => {}
             other => h.mapv_inplace(|x| other.f(x)),
         }
@@ -280,6 +287,7 @@ impl Activation {
         match self {
             Activation::Sigmoid => zip.for_each(|d, &a| *d *= a * (F::one() - a)),
             Activation::Tanh => zip.for_each(|d, &a| *d *= F::one() - a * a),
+            Activation::Relu => zip.for_each(|d, &a| *d *= relu_df(a)),
             Activation::Linear => {}
             other => zip.for_each(|d, &a| *d *= other.df_of_output(a)),
         }

@@ -467,6 +467,17 @@ impl<F: Real> Network<F> {
 
     /// Runs `x` (`batch × input`) through the network, keeping what backprop needs.
     pub fn forward(&self, x: Array2<F>) -> Tape<F> {
+        self.run(x, true)
+    }
+
+    /// The logits of `x` alone, the same bits as `forward(x).logits`: each layer's input is
+    /// dropped once used, so an evaluation holds two layers' activations, not all of them.
+    pub fn logits(&self, x: Array2<F>) -> Array2<F> {
+        self.run(x, false).logits
+    }
+
+    /// The forward pass; `keep` false leaves the tape's hidden layers empty.
+    fn run(&self, x: Array2<F>, keep: bool) -> Tape<F> {
         let mut a = x;
         let mut hidden = Vec::with_capacity(self.hidden.len());
         for layer in &self.hidden {
@@ -489,7 +500,7 @@ impl<F: Real> Network<F> {
                 _ => z,
             };
             // h_l becomes a_l in place; φ′(h_l) is kept only where a_l cannot give it.
-            let dphi = if self.activation.df_from_output() && !self.skips(layer) {
+            let dphi = if !keep || self.activation.df_from_output() && !self.skips(layer) {
                 self.activation.apply(&mut next);
                 None
             } else {
@@ -498,7 +509,7 @@ impl<F: Real> Network<F> {
             let mut branch = None;
             if self.skips(layer) {
                 if let Some(alpha) = &layer.scale {
-                    branch = self.learn_scale.then(|| next.clone());
+                    branch = (keep && self.learn_scale).then(|| next.clone());
                     next *= alpha[0];
                 }
                 next += &a;
@@ -508,14 +519,16 @@ impl<F: Real> Network<F> {
                 }
             }
             self.store(&mut next);
-            let (bn, ln) = split(norm);
-            hidden.push(HiddenTape {
-                input: a,
-                dphi,
-                bn,
-                ln,
-                branch,
-            });
+            if keep {
+                let (bn, ln) = split(norm);
+                hidden.push(HiddenTape {
+                    input: a,
+                    dphi,
+                    bn,
+                    ln,
+                    branch,
+                });
+            }
             a = next;
         }
         let final_norm = self.final_norm.as_ref().map(|f| {

@@ -466,7 +466,7 @@ fn evaluate_in<F: Real>(
 
 /// Loss and accuracy of `net` on a whole set, as one batch.
 pub fn evaluate<F: Real>(net: &Network<F>, x: &Array2<F>, y: &[usize]) -> Eval {
-    let logits = net.forward(x.clone()).logits;
+    let logits = net.logits(x.clone());
     let (l, _) = loss::softmax_cross_entropy(logits.view(), y);
     let correct = logits
         .rows()
