@@ -40,7 +40,8 @@ pub trait Real:
     fn erf_p(self) -> Self;
     /// ln x, portable.
     fn ln_p(self) -> Self;
-    /// √x, portable (IEEE-exact everywhere, but kept here for symmetry).
+    /// √x: IEEE 754 rounds it correctly, so std's (one instruction, which vectorizes) gives
+    /// the same bits everywhere.
     fn sqrt_p(self) -> Self;
 }
 
@@ -91,22 +92,86 @@ real_impl!(
     libm::tanhf,
     libm::erff,
     libm::logf,
-    libm::sqrtf
+    f32::sqrt
 );
 real_impl!(
     f64,
     "f64",
-    libm::exp,
-    exp_all_f64,
+    exp,
+    exp_all,
     libm::tanh,
     libm::erf,
     libm::log,
-    libm::sqrt
+    f64::sqrt
 );
 
-/// eˣ of every element, in place, one at a time.
-fn exp_all_f64(xs: &mut [f64]) {
-    xs.iter_mut().for_each(|x| *x = libm::exp(*x));
+/// eˣ in f64, bit for bit `libm::exp` (FreeBSD's e_exp.c), as [`expf`] is `libm::expf`:
+/// outside 2⁻²⁸ < |x| < 708.39 it is `libm::exp` itself.
+#[inline]
+fn exp(x: f64) -> f64 {
+    match exp_core(x) {
+        (y, true) => y,
+        (_, false) => libm::exp(x),
+    }
+}
+
+/// eˣ of every element, in place, the same bits as [`exp`], a block at a time as in
+/// [`expf_all`].
+pub fn exp_all(xs: &mut [f64]) {
+    const BLOCK: usize = 16;
+    let mut out = [0.0f64; BLOCK];
+    for block in xs.chunks_mut(BLOCK) {
+        let out = &mut out[..block.len()];
+        let mut inside = true;
+        for (y, &x) in out.iter_mut().zip(block.iter()) {
+            let (v, ok) = exp_core(x);
+            *y = v;
+            inside &= ok;
+        }
+        match inside {
+            true => block.copy_from_slice(out),
+            false => block.iter_mut().for_each(|x| *x = exp(*x)),
+        }
+    }
+}
+
+/// [`exp`]'s main path, without a branch, and whether `x` is inside its range (outside,
+/// the value is meaningless). The ranges compare the high 32 bits of |x|, as e_exp.c does.
+#[inline(always)]
+fn exp_core(x: f64) -> (f64, bool) {
+    const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+    const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
+    const INV_LN2: f64 = f64::from_bits(0x3ff7_1547_652b_82fe);
+    const P1: f64 = f64::from_bits(0x3fc5_5555_5555_553e);
+    const P2: f64 = f64::from_bits(0xbf66_c16c_16be_bd93);
+    const P3: f64 = f64::from_bits(0x3f11_566a_af25_de2c);
+    const P4: f64 = f64::from_bits(0xbebb_bd41_c5d2_6bf1);
+    const P5: f64 = f64::from_bits(0x3e66_3769_72be_a4d0);
+    let hx = (x.to_bits() >> 32) as u32 & 0x7fff_ffff;
+    let inside = 0x3e30_0000 < hx && hx < 0x4086_232b;
+    let negative = x.is_sign_negative();
+    // k: round(x/ln2) from 1.5·ln2 on, ±1 above ½ln2, else 0 (then hi = x and lo = 0 exactly).
+    let half = if negative { -0.5 } else { 0.5 };
+    let round = (INV_LN2 * x + half) as i32;
+    let one = if negative { -1 } else { 1 };
+    let k = if hx >= 0x3ff0_a2b2 {
+        round
+    } else if hx > 0x3fd6_2e42 {
+        one
+    } else {
+        0
+    };
+    let kf = k as f64;
+    let hi = x - kf * LN2_HI;
+    let lo = kf * LN2_LO;
+    let r = hi - lo;
+    let rr = r * r;
+    let c = r - rr * (P1 + rr * (P2 + rr * (P3 + rr * (P4 + rr * P5))));
+    let y = 1.0 + (r * c / (2.0 - c) - lo + hi);
+    // Inside the range |k| ≤ 1022, so 2ᵏ is a normal double and one product scales exactly
+    // as scalbn does.
+    let scale = f64::from_bits((0x3ff_i64.wrapping_add(k as i64) as u64) << 52);
+    (y * scale, inside)
 }
 
 /// eˣ in f32, bit for bit `libm::expf` (FreeBSD's e_expf.c): x = k·ln2 + r, |r| ≤ ½ln2,
@@ -244,6 +309,46 @@ mod tests {
                 assert_eq!(got, want, "len {len}, {odd:?}");
             }
         }
+    }
+
+    /// `exp` and `exp_all` against `libm::exp`: random doubles over the whole range, the
+    /// edges of each branch, and blocks with one input outside the fast range.
+    #[test]
+    fn exp_is_libm_exp_bit_for_bit() {
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        let high = |h: u64| f64::from_bits(h << 32);
+        let mut xs: Vec<f64> = [
+            0x3e30_0000u64,
+            0x3e30_0001,
+            0x3fd6_2e42,
+            0x3fd6_2e43,
+            0x3ff0_a2b1,
+            0x3ff0_a2b2,
+            0x4086_232a,
+            0x4086_232b,
+        ]
+        .iter()
+        .flat_map(|&h| [high(h), -high(h), f64::from_bits(h << 32 | 0xffff_ffff)])
+        .chain([709.78, -745.0, -746.0, f64::NAN, f64::INFINITY, 0.0, -0.0])
+        .collect();
+        // Every exponent, then the range the activations use.
+        xs.extend((0..1_000_000).map(|_| f64::from_bits(next())));
+        xs.extend(
+            (0..1_000_000).map(|_| (next() >> 11) as f64 / (1u64 << 53) as f64 * 80.0 - 40.0),
+        );
+        let want: Vec<u64> = xs.iter().map(|&x| libm::exp(x).to_bits()).collect();
+        for (x, w) in xs.iter().zip(&want) {
+            assert_eq!(super::exp(*x).to_bits(), *w, "e^{x:e}");
+        }
+        super::exp_all(&mut xs);
+        let got: Vec<u64> = xs.iter().map(|x| x.to_bits()).collect();
+        assert_eq!(got, want);
     }
 
     #[test]
