@@ -149,21 +149,26 @@ fn exploding_overflows_in_f32_at_depth() {
     assert!(r.verdicts[0].contains("overflowed to inf") || r.verdicts[0].contains("became NaN"));
 }
 
+/// Batch 8, and width 16 and depth 5 where the experiment lets them be set (demo recurrent
+/// sets its depth itself, its --seq-len).
+fn small(exp: &gradtutor::Experiment) -> Settings {
+    let mut s = Settings {
+        batch: Some(8),
+        ..Settings::default()
+    };
+    if !exp.fixed.contains(&gradtutor::Knob::Width) {
+        s.width = Some(16);
+    }
+    if !exp.fixed.contains(&gradtutor::Knob::Depth) {
+        s.depth = Some(5);
+    }
+    s
+}
+
 #[test]
 fn every_experiment_runs_at_small_size() {
     for exp in gradtutor::EXPERIMENTS {
-        let mut s = Settings {
-            batch: Some(8),
-            ..Settings::default()
-        };
-        if !exp.fixed.contains(&gradtutor::Knob::Width) {
-            s.width = Some(16);
-        }
-        // demo recurrent sets its depth itself (its --seq-len).
-        if !exp.fixed.contains(&gradtutor::Knob::Depth) {
-            s.depth = Some(5);
-        }
-        let r = exp.run(&s, GIB).unwrap();
+        let r = exp.run(&small(exp), GIB).unwrap();
         assert!(!r.verdicts.is_empty(), "{}", exp.name);
         let json = gradtutor::render_json(&r);
         serde_json::from_str::<serde_json::Value>(&json).unwrap();
@@ -176,16 +181,7 @@ fn every_experiment_runs_at_small_size() {
 #[test]
 fn figures_only_reports_the_same_main_runs_as_the_full_report() {
     for exp in gradtutor::EXPERIMENTS {
-        let mut s = Settings {
-            batch: Some(8),
-            ..Settings::default()
-        };
-        if !exp.fixed.contains(&gradtutor::Knob::Width) {
-            s.width = Some(16);
-        }
-        if !exp.fixed.contains(&gradtutor::Knob::Depth) {
-            s.depth = Some(5);
-        }
+        let s = small(exp);
         let full = exp.run(&s, GIB).unwrap();
         let figures = exp.figures(&s, GIB).unwrap();
         assert_eq!(figures.runs, full.runs, "{}", exp.name);

@@ -115,24 +115,9 @@ fn exp(x: f64) -> f64 {
     }
 }
 
-/// eˣ of every element, in place, the same bits as [`exp`], a block at a time as in
-/// [`expf_all`].
+/// eˣ of every element, in place, the same bits as [`exp`], a block at a time.
 pub fn exp_all(xs: &mut [f64]) {
-    const BLOCK: usize = 16;
-    let mut out = [0.0f64; BLOCK];
-    for block in xs.chunks_mut(BLOCK) {
-        let out = &mut out[..block.len()];
-        let mut inside = true;
-        for (y, &x) in out.iter_mut().zip(block.iter()) {
-            let (v, ok) = exp_core(x);
-            *y = v;
-            inside &= ok;
-        }
-        match inside {
-            true => block.copy_from_slice(out),
-            false => block.iter_mut().for_each(|x| *x = exp(*x)),
-        }
-    }
+    by_blocks(xs, exp_core, exp);
 }
 
 /// [`exp`]'s main path, without a branch, and whether `x` is inside its range (outside,
@@ -186,23 +171,34 @@ fn expf(x: f32) -> f32 {
     }
 }
 
-/// eˣ of every element, in place, the same bits as [`expf`]: a block at a time through
-/// [`expf_core`], whose branch-free body the compiler turns into vector instructions, and
-/// a block holding an input outside its range again one element at a time.
+/// eˣ of every element, in place, the same bits as [`expf`], a block at a time.
 pub fn expf_all(xs: &mut [f32]) {
+    by_blocks(xs, expf_core, expf);
+}
+
+/// `exact` of every element, in place, a block at a time: `fast`, whose branch-free body the
+/// compiler turns into vector instructions, over the whole block, and `exact` one element
+/// at a time again for a block that holds an input outside `fast`'s range (where `fast`
+/// says false).
+#[inline(always)]
+fn by_blocks<T: Copy + Default>(
+    xs: &mut [T],
+    fast: impl Fn(T) -> (T, bool),
+    exact: impl Fn(T) -> T,
+) {
     const BLOCK: usize = 16;
-    let mut out = [0.0f32; BLOCK];
+    let mut out = [T::default(); BLOCK];
     for block in xs.chunks_mut(BLOCK) {
         let out = &mut out[..block.len()];
         let mut inside = true;
         for (y, &x) in out.iter_mut().zip(block.iter()) {
-            let (v, ok) = expf_core(x);
+            let (v, ok) = fast(x);
             *y = v;
             inside &= ok;
         }
         match inside {
             true => block.copy_from_slice(out),
-            false => block.iter_mut().for_each(|x| *x = expf(*x)),
+            false => block.iter_mut().for_each(|x| *x = exact(*x)),
         }
     }
 }
