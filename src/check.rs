@@ -112,7 +112,7 @@ pub fn check(dir: &Path, max_bytes: u64) -> Result<Findings> {
                 .collect(),
         };
         let training = trained.iter().position(|&t| t == i).map(|t| &trainings[t]);
-        run_question(q, &runs, training, &mut problems);
+        run_question(q, &runs, training, max_bytes, &mut problems);
     }
     Ok(Findings {
         questions: questions.len(),
@@ -129,6 +129,7 @@ fn run_question(
     q: &Question,
     runs: &Runs,
     training: Option<&Result<TrainReport>>,
+    max_bytes: u64,
     problems: &mut Vec<String>,
 ) {
     for item in q.quiz.iter().filter(|i| !i.is_choice()) {
@@ -143,8 +144,21 @@ fn run_question(
                     continue;
                 };
                 let run = item_run(item).unwrap_or_else(|| report.runs[0].label.as_str());
-                let shown = text::render(&view_of(report, run), &Ui::plain(80));
-                if !shows(&shown, figure, value) {
+                let shown = |r: &Report| {
+                    shows(
+                        &text::render(&view_of(r, run), &Ui::plain(80)),
+                        figure,
+                        value,
+                    )
+                };
+                // The runs were made for their figures only (`Experiment::figures`); the
+                // student's command also prints sweeps and training tables, so before the
+                // figure is called missing, it is looked for in the whole output.
+                let missing = !shown(report)
+                    && q.experiment
+                        .run(&item.settings(&q.experiment), max_bytes)
+                        .map_or(true, |full| !shown(&full));
+                if missing {
                     problems.push(format!(
                         "{place}: numeric quiz item: its figure {figure} ({}) does not appear \
                          in the output of `{}`, so a student who reads it cannot answer",

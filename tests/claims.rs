@@ -142,6 +142,24 @@ fn a_numeric_item_must_ask_for_a_figure_the_output_prints() {
         .success();
 }
 
+/// `check` runs experiments for their figures only, without depth sweeps; a numeric item
+/// whose figure the demo prints only in its sweep table (σ95/σ5 of demo isometry) still
+/// passes, because the student's command prints that table.
+#[test]
+fn a_figure_printed_only_in_a_sweep_table_counts_as_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "{HEAD}answer = \"A\"\nkey_points = [\"k\"]\n[experiment]\ndemo = \"isometry\"\n\
+         depth = 4\nwidth = 16\nbatch = 4\ntakeaway = \"t\"\n[[quiz]]\nprompt = \"Spread?\"\n\
+         figure = \"spectrum-spread\"\nrun = \"orth-tanh\"\ntolerance = 1.0\nexplanation = \"e\"\n"
+    );
+    fs::write(dir.path().join("q.toml"), text).unwrap();
+    gradtutor()
+        .args(["check", dir.path().to_str().unwrap()])
+        .assert()
+        .success();
+}
+
 #[test]
 fn the_built_in_bank_with_one_claim_made_false_fails_at_that_claim() {
     let dir = tempfile::tempdir().unwrap();

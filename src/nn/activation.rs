@@ -48,9 +48,16 @@ pub const ACTIVATION_NAMES: &[&str] = &[
 /// below: it never forms e^(+large), and a select, not a branch, picks n.
 #[inline]
 fn sigmoid<F: Real>(x: F) -> F {
-    let e = (-x.abs()).exp_p();
+    let e = neg_abs(x).exp_p();
     let n = if x >= F::zero() { F::one() } else { e };
     n / (F::one() + e)
+}
+
+/// −|x|, as the two-branch sigmoid formed it: −x for x ≥ 0, else x itself, so that a NaN
+/// keeps its sign bit (−abs would set it).
+#[inline]
+fn neg_abs<F: Real>(x: F) -> F {
+    if x >= F::zero() { -x } else { x }
 }
 
 /// max(x, 0); NaN stays NaN, as in the frameworks (`max` would turn it into 0).
@@ -79,8 +86,8 @@ fn sigmoid_all<F: Real>(h: &mut Array2<F>) {
     let mut e = [F::zero(); BLOCK];
     for block in xs.chunks_mut(BLOCK) {
         let e = &mut e[..block.len()];
-        for (e, x) in e.iter_mut().zip(block.iter()) {
-            *e = -x.abs();
+        for (e, &x) in e.iter_mut().zip(block.iter()) {
+            *e = neg_abs(x);
         }
         F::exp_all(e);
         for (x, &e) in block.iter_mut().zip(e.iter()) {
