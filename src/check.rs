@@ -61,43 +61,23 @@ pub fn check(dir: &Path, max_bytes: u64) -> Result<Findings> {
     let trained: Vec<usize> = (0..questions.len())
         .filter(|&i| questions[i].claims.iter().any(|c| c.is_training()))
         .collect();
-    enum Made {
-        Run(Result<Report>),
-        Training(Result<TrainReport>),
-    }
-    // Trainings first: they are the longest items, and started last they would leave one
-    // core idle at the end.
-    let mut made = crate::nn::parallel::map_each(trained.len() + wanted.len(), |k| {
-        match k.checked_sub(trained.len()) {
-            None => {
-                let q = &questions[trained[k]];
-                let train = q
+    // Trainings first: they are the longest items.
+    let (trainings, reports): (Vec<Result<TrainReport>>, Vec<Result<Report>>) =
+        crate::nn::parallel::map_each_both(
+            trained.len(),
+            |t| {
+                let train = questions[trained[t]]
                     .train
                     .as_ref()
                     .expect("a training claim loads with [train]");
-                Made::Training(train.run(max_bytes))
-            }
-            Some(w) => {
+                train.run(max_bytes)
+            },
+            wanted.len(),
+            |w| {
                 let (_, settings, i) = wanted[w];
-                Made::Run(questions[i].experiment.figures(settings, max_bytes))
-            }
-        }
-    });
-    let reports: Vec<Result<Report>> = made
-        .split_off(trained.len())
-        .into_iter()
-        .map(|m| match m {
-            Made::Run(r) => r,
-            Made::Training(_) => unreachable!("trainings come first"),
-        })
-        .collect();
-    let trainings: Vec<Result<TrainReport>> = made
-        .into_iter()
-        .map(|m| match m {
-            Made::Training(t) => t,
-            Made::Run(_) => unreachable!("runs come last"),
-        })
-        .collect();
+                questions[i].experiment.figures(settings, max_bytes)
+            },
+        );
     for (i, (q, needs)) in questions.iter().zip(&needs).enumerate() {
         let runs = Runs {
             done: needs

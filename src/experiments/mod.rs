@@ -27,34 +27,36 @@ use anyhow::{Result, bail};
 pub struct Planned {
     pub label: String,
     pub config: ProbeConfig,
-    /// Shown in the layer × run matrix (or only in a summary table).
-    pub main: bool,
+    pub role: Role,
+}
+
+/// What a planned run is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Shown in the layer × run matrix; its figures are what claims and quiz items read.
+    Main,
+    /// Only in a summary table or a verdict.
+    Side,
     /// A side run that only a table reads (a depth sweep): left out when only the figures
     /// of the main runs are wanted ([`Experiment::figures`]).
-    pub table_only: bool,
+    Sweep,
 }
 
 impl Planned {
     pub fn main(label: impl Into<String>, config: ProbeConfig) -> Self {
-        Planned {
-            label: label.into(),
-            config,
-            main: true,
-            table_only: false,
-        }
+        Planned::with(Role::Main, label, config)
     }
     pub fn side(label: impl Into<String>, config: ProbeConfig) -> Self {
+        Planned::with(Role::Side, label, config)
+    }
+    pub fn sweep(label: impl Into<String>, config: ProbeConfig) -> Self {
+        Planned::with(Role::Sweep, label, config)
+    }
+    fn with(role: Role, label: impl Into<String>, config: ProbeConfig) -> Self {
         Planned {
             label: label.into(),
             config,
-            main: false,
-            table_only: false,
-        }
-    }
-    pub fn sweep(label: impl Into<String>, config: ProbeConfig) -> Self {
-        Planned {
-            table_only: true,
-            ..Planned::side(label, config)
+            role,
         }
     }
 }
@@ -232,7 +234,7 @@ impl Plan {
     pub fn main_runs(&self) -> impl Iterator<Item = (&str, &ProbeConfig)> {
         self.runs
             .iter()
-            .filter(|(p, _)| p.main)
+            .filter(|(p, _)| p.role == Role::Main)
             .map(|(p, _)| (p.label.as_str(), &p.config))
     }
 
@@ -247,10 +249,14 @@ impl Plan {
         let seeds = &self.seeds;
         let mut runs = Vec::with_capacity(self.runs.len());
         let mut side = Vec::new();
-        for (p, checked) in self.runs.iter().filter(|(p, _)| full || !p.table_only) {
+        for (p, checked) in self
+            .runs
+            .iter()
+            .filter(|(p, _)| full || p.role != Role::Sweep)
+        {
             let results: Vec<_> = seeds.iter().map(|&s| checked.with_seed(s).run()).collect();
             let run = Run::from_results(&p.label, &p.config, seeds, &results);
-            if p.main {
+            if p.role == Role::Main {
                 runs.push(run)
             } else {
                 side.push(run)

@@ -48,7 +48,12 @@ pub const ACTIVATION_NAMES: &[&str] = &[
 /// below: it never forms e^(+large), and a select, not a branch, picks n.
 #[inline]
 fn sigmoid<F: Real>(x: F) -> F {
-    let e = neg_abs(x).exp_p();
+    sigmoid_from(x, neg_abs(x).exp_p())
+}
+
+/// σ(x) from x and e = e^(−|x|).
+#[inline]
+fn sigmoid_from<F: Real>(x: F, e: F) -> F {
     let n = if x >= F::zero() { F::one() } else { e };
     n / (F::one() + e)
 }
@@ -91,8 +96,7 @@ fn sigmoid_all<F: Real>(h: &mut Array2<F>) {
         }
         F::exp_all(e);
         for (x, &e) in block.iter_mut().zip(e.iter()) {
-            let n = if *x >= F::zero() { F::one() } else { e };
-            *x = n / (F::one() + e);
+            *x = sigmoid_from(*x, e);
         }
     }
 }
@@ -233,11 +237,11 @@ impl Activation {
                 sigmoid_all(h);
                 Zip::from(&mut d)
                     .and(&*h)
-                    .for_each(|d, &s| *d = s * (F::one() - s));
+                    .for_each(|d, &s| *d = Activation::Sigmoid.df_of_output(s));
             }
             Activation::Tanh => Zip::from(h).and(&mut d).for_each(|x, d| {
                 let t = x.tanh_p();
-                (*x, *d) = (t, F::one() - t * t);
+                (*x, *d) = (t, Activation::Tanh.df_of_output(t));
             }),
             Activation::Relu => Zip::from(h)
                 .and(&mut d)
@@ -290,11 +294,12 @@ impl Activation {
     /// ∂L/∂h = ∂L/∂a ⊙ φ′(h), written over `da` in place, with φ′ taken from the output `a`.
     pub fn backward_from_output<F: Real>(self, a: &Array2<F>, da: &mut Array2<F>) {
         let zip = Zip::from(da).and(a);
-        // One match per array, not per element, so each loop body inlines.
+        // One match per array, not per element: with the variant named in each arm, the
+        // per-element rule's match folds away once inlined.
         match self {
-            Activation::Sigmoid => zip.for_each(|d, &a| *d *= a * (F::one() - a)),
-            Activation::Tanh => zip.for_each(|d, &a| *d *= F::one() - a * a),
-            Activation::Relu => zip.for_each(|d, &a| *d *= relu_df(a)),
+            Activation::Sigmoid => zip.for_each(|d, &a| *d *= Activation::Sigmoid.df_of_output(a)),
+            Activation::Tanh => zip.for_each(|d, &a| *d *= Activation::Tanh.df_of_output(a)),
+            Activation::Relu => zip.for_each(|d, &a| *d *= Activation::Relu.df_of_output(a)),
             Activation::Linear => {}
             other => zip.for_each(|d, &a| *d *= other.df_of_output(a)),
         }

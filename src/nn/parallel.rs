@@ -63,3 +63,32 @@ pub fn map<T: Send>(n: usize, work: usize, f: impl Fn(usize) -> T + Sync) -> Vec
 pub fn map_each<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
     map(n, usize::MAX, f)
 }
+
+/// `([first(0), …, first(m − 1)], [then(0), …, then(n − 1)])`, all m + n items spread over the
+/// cores as [`map_each`] spreads them, the first kind started first: give it the longest
+/// items, so that no core is left idle at the end.
+pub fn map_each_both<A: Send, B: Send>(
+    m: usize,
+    first: impl Fn(usize) -> A + Sync,
+    n: usize,
+    then: impl Fn(usize) -> B + Sync,
+) -> (Vec<A>, Vec<B>) {
+    enum Either<A, B> {
+        First(A),
+        Then(B),
+    }
+    let mut all = map_each(m + n, |k| match k.checked_sub(m) {
+        None => Either::First(first(k)),
+        Some(j) => Either::Then(then(j)),
+    });
+    let thens = all.split_off(m);
+    let firsts = all.into_iter().filter_map(|e| match e {
+        Either::First(a) => Some(a),
+        Either::Then(_) => None,
+    });
+    let thens = thens.into_iter().filter_map(|e| match e {
+        Either::Then(b) => Some(b),
+        Either::First(_) => None,
+    });
+    (firsts.collect(), thens.collect())
+}

@@ -60,44 +60,28 @@ impl Section<'_> {
 pub fn measure(bank: &Bank, max_bytes: u64, training: Training) -> Result<Handout<'_>> {
     let qs = &bank.questions;
     // Trained for the HTML handout's charts, or for the figures its takeaway quotes.
-    let trained: Vec<usize> = (0..qs.len())
-        .filter(|&i| {
-            qs[i]
-                .train
-                .as_ref()
-                .is_some_and(|t| training == Training::Run || t.quotes_figures())
-        })
+    let trained: Vec<_> = qs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, q)| Some((i, q.train.as_ref()?)))
+        .filter(|(_, t)| training == Training::Run || t.quotes_figures())
         .collect();
-    enum Made<'a> {
-        Section(Box<Result<Section<'a>>>),
-        Training(Box<Result<TrainReport>>),
-    }
-    // Trainings first: they are the longest items, and started last they would leave one
-    // core idle at the end.
-    let mut made = crate::nn::parallel::map_each(trained.len() + qs.len(), |k| {
-        match k.checked_sub(trained.len()) {
-            None => Made::Training(Box::new(match &qs[trained[k]].train {
-                Some(t) => t.run(max_bytes),
-                None => unreachable!("only questions with [train] are trained"),
-            })),
-            Some(i) => Made::Section(Box::new(section(&qs[i], max_bytes))),
-        }
-    });
-    let sections = made.split_off(trained.len());
+    // Trainings first: they are the longest items.
+    let (reports, sections) = crate::nn::parallel::map_each_both(
+        trained.len(),
+        |t| trained[t].1.run(max_bytes),
+        qs.len(),
+        |i| section(&qs[i], max_bytes),
+    );
     let mut trainings: Vec<Option<Result<TrainReport>>> = qs.iter().map(|_| None).collect();
-    for (&i, m) in trained.iter().zip(made) {
-        if let Made::Training(t) = m {
-            trainings[i] = Some(*t);
-        }
+    for (&(i, _), report) in trained.iter().zip(reports) {
+        trainings[i] = Some(report);
     }
     let sections = sections
         .into_iter()
         .zip(trainings)
-        .map(|(m, trained)| {
-            let Made::Section(section) = m else {
-                unreachable!("trainings come first, then one section per question")
-            };
-            let mut section = (*section)?;
+        .map(|(section, trained)| {
+            let mut section = section?;
             let trained = trained.transpose()?;
             if let Some(t) = &section.question.train {
                 section.train_takeaway = Some(match &trained {
