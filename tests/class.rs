@@ -319,13 +319,9 @@ fn check_lists_every_problem_of_a_broken_bank_at_once() {
         text.contains("e.toml:") && text.contains("unknown field `widht`"),
         "{text}"
     );
-    // The built-in bank passes: every numeric item and every claim runs.
-    let ok = stdout(gradtutor(&dir.path().join("p.json")).args(["check", "questions"]));
-    assert!(
-        ok.contains(&format!("{} questions,", common::bank_size()))
-            && ok.contains("claims, no problems"),
-        "{ok}"
-    );
+    // That the built-in bank passes, every numeric item and claim run, is checked by
+    // instructor.rs (`bank dump` then `check`, with the bank's exact counts) and claims.rs
+    // (one claim made false is the only problem): a third whole-bank run here added 5 s.
 }
 
 #[test]
