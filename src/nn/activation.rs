@@ -101,6 +101,15 @@ fn sigmoid_all<F: Real>(h: &mut Array2<F>) {
     }
 }
 
+/// tanh of every element of `h` in place, the same bits as [`Real::tanh_p`] of each, through
+/// [`Real::tanh_all`] (f32: in vector instructions).
+fn tanh_all<F: Real>(h: &mut Array2<F>) {
+    match h.as_slice_memory_order_mut() {
+        Some(xs) => F::tanh_all(xs),
+        None => h.mapv_inplace(F::tanh_p),
+    }
+}
+
 impl Activation {
     /// φ(x).
     #[inline]
@@ -239,10 +248,12 @@ impl Activation {
                     .and(&*h)
                     .for_each(|d, &s| *d = Activation::Sigmoid.df_of_output(s));
             }
-            Activation::Tanh => Zip::from(h).and(&mut d).for_each(|x, d| {
-                let t = x.tanh_p();
-                (*x, *d) = (t, Activation::Tanh.df_of_output(t));
-            }),
+            Activation::Tanh => {
+                tanh_all(h);
+                Zip::from(&mut d)
+                    .and(&*h)
+                    .for_each(|d, &t| *d = Activation::Tanh.df_of_output(t));
+            }
             Activation::Relu => Zip::from(h)
                 .and(&mut d)
                 .for_each(|x, d| (*x, *d) = (relu(*x), relu_df(*x))),
@@ -259,7 +270,7 @@ impl Activation {
         // One match per array, not per element, so each loop body inlines.
         match self {
             Activation::Sigmoid => sigmoid_all(h),
-            Activation::Tanh => h.mapv_inplace(F::tanh_p),
+            Activation::Tanh => tanh_all(h),
             Activation::Relu => h.mapv_inplace(relu),
             Activation::Linear => {}
             other => h.mapv_inplace(|x| other.f(x)),

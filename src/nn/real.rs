@@ -36,6 +36,8 @@ pub trait Real:
     fn exp_all(xs: &mut [Self]);
     /// tanh x, portable.
     fn tanh_p(self) -> Self;
+    /// tanh of every element in place, the same bits as [`Real::tanh_p`] of each.
+    fn tanh_all(xs: &mut [Self]);
     /// erf x, portable.
     fn erf_p(self) -> Self;
     /// ln x, portable.
@@ -46,7 +48,7 @@ pub trait Real:
 }
 
 macro_rules! real_impl {
-    ($t:ty, $name:literal, $exp:path, $exp_all:path, $tanh:path, $erf:path, $ln:path, $sqrt:path) => {
+    ($t:ty, $name:literal, $exp:path, $exp_all:path, $tanh:path, $tanh_all:path, $erf:path, $ln:path, $sqrt:path) => {
         impl Real for $t {
             const NAME: &'static str = $name;
             #[inline]
@@ -67,6 +69,9 @@ macro_rules! real_impl {
             #[inline]
             fn tanh_p(self) -> Self {
                 $tanh(self)
+            }
+            fn tanh_all(xs: &mut [Self]) {
+                $tanh_all(xs)
             }
             #[inline]
             fn erf_p(self) -> Self {
@@ -89,7 +94,8 @@ real_impl!(
     "f32",
     expf,
     expf_all,
-    libm::tanhf,
+    tanhf,
+    tanhf_all,
     libm::erff,
     libm::logf,
     f32::sqrt
@@ -100,6 +106,7 @@ real_impl!(
     exp,
     exp_all,
     libm::tanh,
+    tanh_all,
     libm::erf,
     libm::log,
     f64::sqrt
@@ -239,6 +246,99 @@ fn expf_core(x: f32) -> (f32, bool) {
     (y * scale, inside)
 }
 
+/// tanh of every element, in place, with `libm::tanh` (scalar: f64 runs use it less).
+fn tanh_all(xs: &mut [f64]) {
+    xs.iter_mut().for_each(|x| *x = libm::tanh(*x));
+}
+
+/// tanh in f32, bit for bit `libm::tanhf` (musl's tanhf.c over FreeBSD's s_expm1f.c):
+/// written out so that it inlines; zero, subnormal and NaN inputs go to `libm::tanhf`.
+#[inline]
+fn tanhf(x: f32) -> f32 {
+    match tanhf_core(x) {
+        (y, true) => y,
+        (_, false) => libm::tanhf(x),
+    }
+}
+
+/// tanh of every element, in place, the same bits as [`tanhf`], a block at a time.
+pub fn tanhf_all(xs: &mut [f32]) {
+    by_blocks(xs, tanhf_core, tanhf);
+}
+
+/// [`tanhf`] without a branch, and whether |x| is inside [2⁻¹²⁶, ∞] (outside, the value is
+/// meaningless). tanh|x| = 1 − 2/(t + 2) with t = eˣᵖᵐ¹(2|x|) above ½ln3, t/(t + 2) above
+/// ½ln(5/3), else −t/(t + 2) with t = expm1(−2|x|); 1 above 10. expm1 as s_expm1f.c has it
+/// for the arguments tanhf gives it, −0.51 ≤ a ≤ 20: a = k·ln2 + r, |r| ≤ ½ln2.
+#[inline(always)]
+fn tanhf_core(x: f32) -> (f32, bool) {
+    const LN2_HI: f32 = f32::from_bits(0x3f31_7180);
+    const LN2_LO: f32 = f32::from_bits(0x3717_f7d1);
+    const INV_LN2: f32 = f32::from_bits(0x3fb8_aa3b);
+    const Q1: f32 = f32::from_bits(0xbd08_8868);
+    const Q2: f32 = f32::from_bits(0x3acf_3010);
+    let w = x.to_bits() & 0x7fff_ffff;
+    let inside = (0x0080_0000..=0x7f80_0000).contains(&w);
+    let ax = f32::from_bits(w);
+    let above = w > 0x3e82_c578;
+    // expm1's argument; a harmless 1 where its value goes unused (|x| > 10, outside).
+    let a = match (inside && w <= 0x4120_0000, above) {
+        (true, true) => 2.0 * ax,
+        (true, false) => -2.0 * ax,
+        (false, _) => 1.0,
+    };
+    let ha = a.to_bits() & 0x7fff_ffff;
+    let negative = a.is_sign_negative();
+    // k: round(a/ln2) from 1.5·ln2 on, ±1 above ½ln2, else 0 (then hi = a, lo = c = 0).
+    let half = if negative { -0.5 } else { 0.5 };
+    let round = (INV_LN2 * a + half) as i32;
+    let one = if negative { -1 } else { 1 };
+    let k = if ha >= 0x3f85_1592 {
+        round
+    } else if ha > 0x3eb1_7218 {
+        one
+    } else {
+        0
+    };
+    let kf = k as f32;
+    let hi = a - kf * LN2_HI;
+    let lo = kf * LN2_LO;
+    let r = hi - lo;
+    let c = (hi - r) - lo;
+    let hfx = 0.5 * r;
+    let hxs = r * hfx;
+    let r1 = 1.0 + hxs * (Q1 + hxs * Q2);
+    let t = 3.0 - r1 * hfx;
+    let e = hxs * ((r1 - t) / (6.0 - r * t));
+    let e1 = (r * (e - c) - c) - hxs;
+    // 2ᵏ and 2⁻ᵏ, normal floats for −1 ≤ k ≤ 29.
+    let two_k = f32::from_bits((0x7f_i32.wrapping_add(k) as u32) << 23);
+    let two_minus_k = f32::from_bits((0x7f_i32.wrapping_sub(k) as u32) << 23);
+    let em1 = match k {
+        _ if ha < 0x3300_0000 => a,
+        0 => r - (r * e - hxs),
+        -1 => 0.5 * (r - e1) - 0.5,
+        1 if r < -0.25 => -2.0 * (e1 - (r + 0.5)),
+        1 => 1.0 + 2.0 * (r - e1),
+        ..23 => (r - e1 + (1.0 - two_minus_k)) * two_k,
+        _ => (r - (e1 + two_minus_k) + 1.0) * two_k,
+    };
+    // One division for the three forms: 2/(t + 2), t/(t + 2) and −t/(t + 2).
+    let big = w > 0x3f0c_9f54;
+    let n = match (big, above) {
+        (true, _) => 2.0,
+        (false, true) => em1,
+        (false, false) => -em1,
+    };
+    let q = n / (em1 + 2.0);
+    let tt = match (w > 0x4120_0000, big) {
+        (true, _) => 1.0,
+        (false, true) => 1.0 - q,
+        (false, false) => q,
+    };
+    (if x.is_sign_negative() { -tt } else { tt }, inside)
+}
+
 #[cfg(test)]
 mod tests {
     /// Every 61st bit pattern (70 million floats, both signs, all exponents, NaNs) and the
@@ -345,6 +445,67 @@ mod tests {
         super::exp_all(&mut xs);
         let got: Vec<u64> = xs.iter().map(|x| x.to_bits()).collect();
         assert_eq!(got, want);
+    }
+
+    /// Every 1021st bit pattern and the edges of each branch of tanhf and of s_expm1f at the
+    /// arguments tanhf gives it: the same bits as `libm::tanhf`, one at a time and in blocks
+    /// (with zeros, subnormals and NaNs among them). `cargo test -- --ignored` runs all 2³².
+    #[test]
+    fn tanhf_is_libm_tanhf_bit_for_bit() {
+        let edges = [
+            0u32,
+            1,
+            0x0080_0000,
+            0x3280_0000,
+            0x3300_0000,
+            0x3e31_7218,
+            0x3e82_c578,
+            0x3eb1_7218,
+            0x3f05_1592,
+            0x3f0c_9f54,
+            0x4120_0000,
+            0x7f80_0000,
+            0x7fc0_0000,
+        ];
+        let mut xs: Vec<f32> = edges
+            .iter()
+            .flat_map(|&e| [e.saturating_sub(1), e, e + 1])
+            .flat_map(|b| [b, b | 0x8000_0000])
+            .map(f32::from_bits)
+            .collect();
+        xs.extend((0..=u32::MAX).step_by(1021).map(f32::from_bits));
+        // The range a tanh layer sees, densely.
+        xs.extend((0..400_000).map(|i| (i as f32 - 2e5) * 6e-5));
+        let want: Vec<u32> = xs.iter().map(|&x| libm::tanhf(x).to_bits()).collect();
+        for (x, w) in xs.iter().zip(&want) {
+            assert_eq!(
+                super::tanhf(*x).to_bits(),
+                *w,
+                "tanh {x:e} ({:#x})",
+                x.to_bits()
+            );
+        }
+        super::tanhf_all(&mut xs);
+        let got: Vec<u32> = xs.iter().map(|x| x.to_bits()).collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    #[ignore = "all 2³² floats, tanhf and tanhf_all: minutes, even with --release"]
+    fn tanhf_is_libm_tanhf_for_every_float() {
+        let mut xs = Vec::with_capacity(1 << 16);
+        for high in 0..=u16::MAX as u32 {
+            xs.clear();
+            xs.extend((0..=u16::MAX as u32).map(|low| f32::from_bits(high << 16 | low)));
+            let want: Vec<u32> = xs.iter().map(|&x| libm::tanhf(x).to_bits()).collect();
+            for (x, w) in xs.iter().zip(&want) {
+                assert_eq!(super::tanhf(*x).to_bits(), *w, "{:#x}", x.to_bits());
+            }
+            super::tanhf_all(&mut xs);
+            for (y, w) in xs.iter().zip(&want) {
+                assert_eq!(y.to_bits(), *w, "tanhf_all, block of {high:#x}0000");
+            }
+        }
     }
 
     #[test]
