@@ -176,13 +176,13 @@ fn point(
             let class = i % 3;
             let r = (i / 3) as f64 / (n / 3).max(1) as f64;
             let angle = class as f64 * TAU / 3.0 + 1.25 * TAU * r + noise * gauss();
-            ([r * angle.cos(), r * angle.sin()], class)
+            ([r * libm::cos(angle), r * libm::sin(angle)], class)
         }
         Task::Circles => {
             let class = i % 2;
             let r = if class == 0 { 0.5 } else { 1.0 } + noise * gauss();
             let angle = TAU * rng.random::<f64>();
-            ([r * angle.cos(), r * angle.sin()], class)
+            ([r * libm::cos(angle), r * libm::sin(angle)], class)
         }
         Task::Xor => {
             let (a, b) = (
@@ -199,8 +199,8 @@ fn point(
             let angle = class as f64 * TAU / 4.0;
             (
                 [
-                    2.0 * angle.cos() + noise * gauss(),
-                    2.0 * angle.sin() + noise * gauss(),
+                    2.0 * libm::cos(angle) + noise * gauss(),
+                    2.0 * libm::sin(angle) + noise * gauss(),
                 ],
                 class,
             )

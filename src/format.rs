@@ -73,7 +73,7 @@ pub fn figure(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 1e15 {
         format!("{v:.0}")
     } else if v.abs() >= 0.01 && v.abs() < 1e5 {
-        let digits = (2 - v.abs().log10().floor() as i32).max(0) as usize;
+        let digits = (2 - libm::log10(v.abs()).floor() as i32).max(0) as usize;
         format!("{v:.digits$}")
     } else {
         format!("{v:.2e}")

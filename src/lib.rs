@@ -20,9 +20,6 @@
 //!
 //! The engine is public as a module; the rest is reached through the items below.
 
-// Only the engine must avoid platform math (clippy.toml); src/nn turns the lint back on.
-#![allow(clippy::disallowed_methods)]
-
 pub mod nn;
 
 mod app;

@@ -403,7 +403,7 @@ impl Run {
 
 /// log₁₀(a / b) when both are positive and finite.
 pub fn log_ratio(a: f64, b: f64) -> Option<f64> {
-    (a > 0.0 && b > 0.0 && a.is_finite() && b.is_finite()).then(|| (a / b).log10())
+    (a > 0.0 && b > 0.0 && a.is_finite() && b.is_finite()).then(|| libm::log10(a / b))
 }
 
 fn theory_line(config: &ProbeConfig, layers: &[LayerRow]) -> TheoryLine {
@@ -420,7 +420,7 @@ fn theory_line(config: &ProbeConfig, layers: &[LayerRow]) -> TheoryLine {
             TheoryLine::Compared {
                 predicted_factor: p.factor,
                 predicted_orders: p.orders,
-                measured_factor: measured.map(|o| 10f64.powf(o / depth)),
+                measured_factor: measured.map(|o| libm::pow(10.0, o / depth)),
                 measured_orders: measured,
             }
         }
@@ -442,8 +442,8 @@ fn recurrent_theory(cell: CellKind, f: &RecurrentFigures) -> TheoryLine {
             let measured = f.signal_orders();
             return TheoryLine::Compared {
                 predicted_factor: sp.spectral_radius,
-                predicted_orders: gaps * sp.spectral_radius.log10(),
-                measured_factor: measured.map(|o| 10f64.powf(o / gaps)),
+                predicted_orders: gaps * libm::log10(sp.spectral_radius),
+                measured_factor: measured.map(|o| libm::pow(10.0, o / gaps)),
                 measured_orders: measured,
             };
         }

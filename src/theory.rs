@@ -60,12 +60,12 @@ pub fn predict(cfg: &ProbeConfig) -> Result<Prediction, String> {
         chi.push(next * gaussian_mean(q_l, |h| phi.df(h).powi(2)));
         q_l = next * gaussian_mean(q_l, |h| phi.f(h).powi(2)) + sb2;
     }
-    let orders: f64 = chi.iter().map(|c| 0.5 * c.log10()).sum();
+    let orders: f64 = chi.iter().map(|c| 0.5 * libm::log10(*c)).sum();
     Ok(Prediction {
         q,
         chi,
         orders,
-        factor: 10f64.powf(orders / depth as f64),
+        factor: libm::pow(10.0, orders / depth as f64),
     })
 }
 
@@ -143,7 +143,7 @@ fn bisect(mut lo: f64, mut hi: f64, rounds: usize, below: impl Fn(f64) -> bool) 
 /// ξ = −1/ln χ: the depth over which the squared backprop signal changes by a factor e
 /// (χ^ξ = 1/e below χ = 1; read as a growth scale, 1/ln χ, above it), `None` at χ = 1.
 pub fn depth_scale(chi: f64) -> Option<f64> {
-    let l = chi.ln();
+    let l = libm::log(chi);
     (l != 0.0 && l.is_finite()).then(|| 1.0 / l.abs())
 }
 
@@ -176,7 +176,7 @@ fn half_line_rule() -> &'static [(f64, f64)] {
     static RULE: std::sync::OnceLock<Vec<(f64, f64)>> = std::sync::OnceLock::new();
     RULE.get_or_init(|| {
         let (x, w) = gauss_legendre(POINTS);
-        let pdf = |z: f64| (-0.5 * z * z).exp() * 0.398_942_280_401_432_7;
+        let pdf = |z: f64| libm::exp(-0.5 * z * z) * 0.398_942_280_401_432_7;
         let mut edges = vec![0.0];
         edges.extend((0..=HALVINGS).rev().map(|k| 0.5f64.powi(k)));
         edges.extend((2..=Z_MAX as i32).map(f64::from));
@@ -198,7 +198,7 @@ fn half_line_rule() -> &'static [(f64, f64)] {
 fn gauss_legendre(n: usize) -> (Vec<f64>, Vec<f64>) {
     let (mut xs, mut ws) = (Vec::with_capacity(n), Vec::with_capacity(n));
     for i in 0..n {
-        let mut x = (std::f64::consts::PI * (i as f64 + 0.75) / (n as f64 + 0.5)).cos();
+        let mut x = libm::cos(std::f64::consts::PI * (i as f64 + 0.75) / (n as f64 + 0.5));
         let mut dp = 1.0;
         for _ in 0..100 {
             // P_n(x) and P_n′(x) by the three-term recurrence.
@@ -282,7 +282,7 @@ mod tests {
         let n = if q <= 100.0 { 1200 } else { 240_000 };
         let step = Z_MAX / n as f64;
         let s = q.sqrt();
-        let density = |z: f64| (-0.5 * z * z).exp() * 0.398_942_280_401_432_7;
+        let density = |z: f64| libm::exp(-0.5 * z * z) * 0.398_942_280_401_432_7;
         let half = |sign: f64| {
             let g = |z: f64| f(sign * s * z) * density(z);
             let mut sum = f(sign * f64::MIN_POSITIVE) * density(0.0) + g(Z_MAX);
@@ -310,7 +310,7 @@ mod tests {
                 "σ_b {sb}"
             );
             let q = fixed_point(tanh, sw * sw, sb * sb);
-            let image = sw * sw * gaussian_mean(q, |h| h.tanh().powi(2)) + sb * sb;
+            let image = sw * sw * gaussian_mean(q, |h| libm::tanh(h).powi(2)) + sb * sb;
             assert!((image - q).abs() < 1e-12, "q* {q} maps to {image}");
             assert!(sw > 1.0, "σ_b {sb}: σ_w {sw}");
         }

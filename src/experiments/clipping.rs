@@ -98,11 +98,11 @@ fn cause(raw: &crate::report::Run) -> String {
     let imbalance = match raw.grad_orders() {
         Some(o) if o > 1.0 => format!(
             " the first layer still gets {} times the gradient of the last.",
-            pretty(10f64.powf(o))
+            pretty(libm::pow(10.0, o))
         ),
         Some(o) if o < -1.0 => format!(
             " the first layer still gets {} of the gradient of the last.",
-            pretty(10f64.powf(o))
+            pretty(libm::pow(10.0, o))
         ),
         _ => " the layers keep their relative sizes.".into(),
     };

@@ -33,7 +33,7 @@ pub const EXPERIMENT: Experiment = Experiment {
 
 /// log₁₀ of the largest finite value of a precision: where a growing gradient overflows.
 fn largest_log10(p: Precision) -> f64 {
-    p.max_finite().log10()
+    libm::log10(p.max_finite())
 }
 
 /// The network that runs; for tanh with unscaled weights, why it explodes.
@@ -114,7 +114,7 @@ fn conclude(_: &Settings, report: &mut Report) {
         {
             let precision = run.config.precision;
             let per_layer = o / run.config.depth() as f64;
-            let more = ((largest_log10(precision) - top.log10()) / per_layer)
+            let more = ((largest_log10(precision) - libm::log10(top)) / per_layer)
                 .ceil()
                 .max(1.0) as usize;
             let depth = (run.config.depth() + more).div_ceil(10) * 10 + 10;

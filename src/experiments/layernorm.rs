@@ -132,7 +132,7 @@ fn conclude(_: &Settings, report: &mut Report) {
             po.abs(),
             pr.abs(),
             po.abs() - pr.abs(),
-            figure(10f64.powf(po / depth as f64)),
+            figure(libm::pow(10.0, po / depth as f64)),
         ));
         if let (Some(ph), Some(rh)) = (hidden_ratio(post), hidden_ratio(pre)) {
             report.verdicts.push(format!(

@@ -310,7 +310,7 @@ pub fn flow_verdict(run: &Run) -> String {
     let Some(orders) = run.grad_orders() else {
         return format!("{}: the gradient norms are not finite.", run.label);
     };
-    let ratio = 10f64.powf(orders);
+    let ratio = libm::pow(10.0, orders);
     let signal = match run.signal_orders() {
         Some(h) if (h - orders).abs() > 1.0 => format!(
             " The backprop signal ‖∂L/∂h‖ itself changes by {h:+.1} orders; the layer inputs in \

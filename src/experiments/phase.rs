@@ -104,7 +104,7 @@ fn conclude(_: &Settings, report: &mut Report) {
             let measured = match run.theory {
                 TheoryLine::Compared {
                     measured_factor, ..
-                } => measured_factor.map(f64::log10),
+                } => measured_factor.map(libm::log10),
                 TheoryLine::NotApplicable { .. } => None,
             };
             let chi = chi_at_fixed_point(Activation::Tanh, sw, sb);

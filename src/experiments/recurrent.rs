@@ -177,9 +177,9 @@ fn step_verdict(run: &Run) -> String {
     };
     let per_step = match steps {
         0 | 1 => String::new(),
-        n => format!(", ×{} per step", num(10f64.powf(o / (n - 1) as f64))),
+        n => format!(", ×{} per step", num(libm::pow(10.0, o / (n - 1) as f64))),
     };
-    let ratio = pretty(10f64.powf(o));
+    let ratio = pretty(libm::pow(10.0, o));
     if o < -1.0 {
         format!(
             "{}: ‖∂L/∂h_1‖ is {ratio} of ‖∂L/∂h_{steps}‖: {:.1} orders of magnitude lost \
@@ -201,7 +201,7 @@ fn step_verdict(run: &Run) -> String {
             "{}: ‖∂L/∂h_1‖ is {:.2}× ‖∂L/∂h_{steps}‖: within one order of magnitude \
              over {} steps{per_step}.",
             run.label,
-            10f64.powf(o),
+            libm::pow(10.0, o),
             steps.saturating_sub(1)
         )
     }
@@ -239,7 +239,7 @@ fn lstm_verdicts(report: &mut Report) {
                 a - b,
                 rnn.label,
                 lstm.config.spec.init,
-                num(1.0 / (1.0 + (-forget).exp()))
+                num(1.0 / (1.0 + libm::exp(-forget)))
             ));
         }
     }
@@ -268,7 +268,7 @@ fn first_step(lstm: &Run) -> Option<String> {
     if !(first > 0.0 && first.is_finite()) {
         return None;
     }
-    let rest = (first / before).powf(1.0 / (n - 2) as f64);
+    let rest = libm::pow(first / before, 1.0 / (n - 2) as f64);
     Some(format!(
         "{}: the first step back, t = {n} to {}, multiplies ‖∂L/∂h‖ by ×{} (through the \
          output gate, tanh′(c_{n}), the gates' σ′ and W_hᵀ, not along the cell state); from \

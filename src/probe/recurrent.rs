@@ -432,7 +432,7 @@ impl RecurrentFigures {
     pub fn signal_orders(&self) -> Option<f64> {
         let (first, last) = (self.steps.first()?, self.steps.last()?);
         let (a, b) = (first.signal_norm, last.signal_norm);
-        (a > 0.0 && b > 0.0 && a.is_finite() && b.is_finite()).then(|| (a / b).log10())
+        (a > 0.0 && b > 0.0 && a.is_finite() && b.is_finite()).then(|| libm::log10(a / b))
     }
 
     /// ‖∂L/∂h_(T−1)‖ / ‖∂L/∂h_T‖: the first step back alone, when both norms are positive and

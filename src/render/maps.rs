@@ -26,7 +26,7 @@ pub fn spectra(out: &mut String, report: &Report, style: &Style, width: usize) {
         .iter()
         .flat_map(|r| r.spectrum.as_ref().unwrap().singular_values.iter())
         .flat_map(|s| kept(s))
-        .map(f64::log10)
+        .map(libm::log10)
         .collect();
     if logs.is_empty() {
         return;
@@ -50,7 +50,7 @@ pub fn spectra(out: &mut String, report: &Report, style: &Style, width: usize) {
         let s = run.spectrum.as_ref().unwrap();
         let mut counts = vec![0usize; bins];
         for v in s.singular_values.iter().flat_map(|s| kept(s)) {
-            let b = ((v.log10() - lo) * per as f64).floor().max(0.0) as usize;
+            let b = ((libm::log10(v) - lo) * per as f64).floor().max(0.0) as usize;
             counts[b.min(bins - 1)] += 1;
         }
         let top = counts.iter().copied().max().unwrap_or(0).max(1);

@@ -162,7 +162,12 @@ fn summary(out: &mut String, run: &Run, style: &Style, width: usize) {
                 .as_ref()
                 .filter(|f| f.steps.len() > 1)
                 .and_then(|f| Some((f.signal_orders()?, f.steps.len() - 1)))
-                .map(|(o, n)| format!("measured ×{} per step; ", num(10f64.powf(o / n as f64))))
+                .map(|(o, n)| {
+                    format!(
+                        "measured ×{} per step; ",
+                        num(libm::pow(10.0, o / n as f64))
+                    )
+                })
                 .unwrap_or_default();
             format!("{measured}no linearized prediction: {not_applicable}")
         }

@@ -86,7 +86,7 @@ impl BarScale {
     pub(super) fn of(values: impl Iterator<Item = f64>) -> Self {
         let logs: Vec<f64> = values
             .filter(|v| *v > 0.0 && v.is_finite())
-            .map(f64::log10)
+            .map(libm::log10)
             .collect();
         let lo = logs.iter().copied().fold(f64::INFINITY, f64::min).floor();
         let hi = logs
@@ -112,7 +112,7 @@ impl BarScale {
         if v == 0.0 {
             return style.yellow("· exactly 0 (underflow)");
         }
-        let len = (v.log10() - self.lo + 1.0) / self.per_char(width);
+        let len = (libm::log10(v) - self.lo + 1.0) / self.per_char(width);
         let full = len.floor() as usize;
         let eighths = ((len - full as f64) * 8.0).round() as usize;
         let mut s = "█".repeat(full.min(width));

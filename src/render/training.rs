@@ -21,7 +21,7 @@ impl LogScale {
     fn over(values: impl Iterator<Item = f64>) -> Option<LogScale> {
         let logs: Vec<f64> = values
             .filter(|v| v.is_finite() && *v > 0.0)
-            .map(f64::log10)
+            .map(libm::log10)
             .collect();
         let lo = logs.iter().copied().reduce(f64::min)?;
         let hi = logs.iter().copied().reduce(f64::max)?;
@@ -37,7 +37,7 @@ impl LogScale {
             return ' ';
         }
         let t = if self.hi > self.lo {
-            (v.log10() - self.lo) / (self.hi - self.lo)
+            (libm::log10(v) - self.lo) / (self.hi - self.lo)
         } else {
             1.0
         };
@@ -184,7 +184,7 @@ fn scales(report: &TrainReport) -> (Option<LogScale>, Option<LogScale>) {
             .runs
             .iter()
             .filter(|h| h.diverged.is_none())
-            .map(|h| h.initial.train.loss.log10())
+            .map(|h| libm::log10(h.initial.train.loss))
             .filter(|v| v.is_finite())
             .reduce(f64::max);
         if let Some(top) = top {
@@ -219,11 +219,11 @@ fn legend(
         if s.hi > s.lo {
             format!(
                 "{low} = {}, {high} = {}{more}",
-                show(10f64.powf(s.lo)),
-                show(10f64.powf(s.hi))
+                show(libm::pow(10.0, s.lo)),
+                show(libm::pow(10.0, s.hi))
             )
         } else {
-            format!("{high} = {}", show(10f64.powf(s.hi)))
+            format!("{high} = {}", show(libm::pow(10.0, s.hi)))
         }
     };
     if let Some(l) = loss_scale {

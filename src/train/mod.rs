@@ -401,7 +401,7 @@ impl Chance {
             .filter(|&&c| c > 0)
             .map(|&c| {
                 let p = c as f64 / n;
-                -p * p.ln()
+                -p * libm::log(p)
             })
             .sum();
         Chance {

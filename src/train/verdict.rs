@@ -100,8 +100,8 @@ fn chance_level(loss: f64, chance: Chance, classes: usize) -> String {
     );
     if (loss - chance.loss).abs() <= 0.05 * chance.loss {
         let k = classes as f64;
-        let reference = if (chance.loss - k.ln()).abs() < 0.005 {
-            format!("ln {classes} = {}", num(k.ln()))
+        let reference = if (chance.loss - libm::log(k)).abs() < 0.005 {
+            format!("ln {classes} = {}", num(libm::log(k)))
         } else {
             num(chance.loss)
         };

@@ -320,13 +320,16 @@ fn step_chart(report: &Report) -> Chart {
             && last.signal_norm > 0.0
             && last.signal_norm.is_finite()
         {
-            let (anchor, rate) = (last.signal_norm.log10(), predicted_factor.log10());
+            let (anchor, rate) = (
+                libm::log10(last.signal_norm),
+                libm::log10(*predicted_factor),
+            );
             let points = f
                 .steps
                 .iter()
                 .map(|s| {
                     let back = (last.t - s.t) as f64;
-                    (s.t as f64, 10f64.powf(anchor + back * rate))
+                    (s.t as f64, libm::pow(10.0, anchor + back * rate))
                 })
                 .filter(|(_, v)| *v > 0.0 && v.is_finite())
                 .collect();
