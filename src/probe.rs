@@ -913,7 +913,7 @@ fn layer_figures<F: Real>(
         fan_out: dense.fan_out(),
         grad_norm: grad.norm,
         signal_norm,
-        weight_norm: (dense.w.len() as f64).sqrt() * weight_mean.hypot(weight_std),
+        weight_norm: (dense.w.len() as f64).sqrt() * libm::hypot(weight_mean, weight_std),
         weight_std,
         act_mean,
         act_std,
