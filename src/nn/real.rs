@@ -267,7 +267,7 @@ pub fn tanhf_all(xs: &mut [f32]) {
 }
 
 /// [`tanhf`] without a branch, and whether |x| is inside [2⁻¹²⁶, ∞] (outside, the value is
-/// meaningless). tanh|x| = 1 − 2/(t + 2) with t = eˣᵖᵐ¹(2|x|) above ½ln3, t/(t + 2) above
+/// meaningless). tanh|x| = 1 − 2/(t + 2) with t = expm1(2|x|) above ½ln3, t/(t + 2) above
 /// ½ln(5/3), else −t/(t + 2) with t = expm1(−2|x|); 1 above 10. expm1 as s_expm1f.c has it
 /// for the arguments tanhf gives it, −0.51 ≤ a ≤ 20: a = k·ln2 + r, |r| ≤ ½ln2.
 #[inline(always)]
