@@ -116,10 +116,7 @@ real_impl!(
 /// outside 2⁻²⁸ < |x| < 708.39 it is `libm::exp` itself.
 #[inline]
 fn exp(x: f64) -> f64 {
-    match exp_core(x) {
-        (y, true) => y,
-        (_, false) => libm::exp(x),
-    }
+    or_exact(x, exp_core, libm::exp)
 }
 
 /// eˣ of every element, in place, the same bits as [`exp`], a block at a time.
@@ -172,15 +169,22 @@ fn exp_core(x: f64) -> (f64, bool) {
 /// NaN) go to `libm::expf` itself.
 #[inline]
 fn expf(x: f32) -> f32 {
-    match expf_core(x) {
-        (y, true) => y,
-        (_, false) => libm::expf(x),
-    }
+    or_exact(x, expf_core, libm::expf)
 }
 
 /// eˣ of every element, in place, the same bits as [`expf`], a block at a time.
 pub fn expf_all(xs: &mut [f32]) {
     by_blocks(xs, expf_core, expf);
+}
+
+/// `fast(x)`'s value where `fast` says it holds, else `exact(x)`: [`by_blocks`] for one
+/// element.
+#[inline(always)]
+fn or_exact<T: Copy>(x: T, fast: impl Fn(T) -> (T, bool), exact: impl Fn(T) -> T) -> T {
+    match fast(x) {
+        (y, true) => y,
+        (_, false) => exact(x),
+    }
 }
 
 /// `exact` of every element, in place, a block at a time: `fast`, whose branch-free body the
@@ -255,10 +259,7 @@ fn tanh_all(xs: &mut [f64]) {
 /// written out so that it inlines; zero, subnormal and NaN inputs go to `libm::tanhf`.
 #[inline]
 fn tanhf(x: f32) -> f32 {
-    match tanhf_core(x) {
-        (y, true) => y,
-        (_, false) => libm::tanhf(x),
-    }
+    or_exact(x, tanhf_core, libm::tanhf)
 }
 
 /// tanh of every element, in place, the same bits as [`tanhf`], a block at a time.
