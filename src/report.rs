@@ -620,7 +620,7 @@ impl Figure {
         match self {
             Figure::DeadPercent => config.spec.activation.can_die(),
             Figure::MeasuredFactor | Figure::PredictedFactor | Figure::DepthScale => {
-                theory::predict(config).is_ok()
+                theory::applies(config).is_ok()
             }
             Figure::FirstStepFactor => false,
             Figure::ConditionNumber

@@ -21,8 +21,9 @@ pub struct Prediction {
     pub factor: f64,
 }
 
-/// The prediction, or why the theory does not apply to this configuration.
-pub fn predict(cfg: &ProbeConfig) -> Result<Prediction, String> {
+/// Whether mean-field theory describes `cfg`: random, i.i.d. kernels and nothing that
+/// rescales or bypasses a layer. [`predict`] succeeds exactly where this does.
+pub fn applies(cfg: &ProbeConfig) -> Result<(), String> {
     if cfg.spec.batch_norm {
         return Err("batch norm rescales every layer by batch statistics".into());
     }
@@ -35,6 +36,12 @@ pub fn predict(cfg: &ProbeConfig) -> Result<Prediction, String> {
     if cfg.spec.init.is_constant() || cfg.spec.output_init.is_constant() {
         return Err("a constant kernel is not random: every unit computes the same thing".into());
     }
+    Ok(())
+}
+
+/// The prediction, or why the theory does not apply to this configuration ([`applies`]).
+pub fn predict(cfg: &ProbeConfig) -> Result<Prediction, String> {
+    applies(cfg)?;
     let fans = cfg.spec.fans();
     let var = |l: usize, init: crate::nn::Init| -> f64 {
         let (i, o) = fans[l];
