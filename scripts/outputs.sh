@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The comparison list: every command a refactor must leave byte-identical, run with one binary.
+# Writes each command's stdout, stderr and exit code into OUT_DIR and prints one md5 line per
+# command; run it with the old and the new binary and diff the two listings.
+#
+#     scripts/outputs.sh target/release/gradtutor /tmp/before > /tmp/before.md5
+#     scripts/outputs.sh target/release/gradtutor /tmp/after  > /tmp/after.md5
+#     diff /tmp/before.md5 /tmp/after.md5 && echo identical
+#
+# Progress and data files go to a fresh temporary folder, so the runs never touch yours.
+set -u
+bin=$(realpath "$1")
+out=${2:-/tmp/gradtutor-outputs}
+rm -rf "$out"
+mkdir -p "$out"
+cd "$(dirname "$0")/.."
+home=$(mktemp -d)
+export XDG_DATA_HOME="$home/data" HOME="$home" NO_COLOR=1 GRADTUTOR_THREADS=2
+unset GRADTUTOR_QUESTIONS GRADTUTOR_PROGRESS GRADTUTOR_MAX_MEMORY
+
+n=0
+run() {
+    n=$((n + 1))
+    local name
+    name=$(printf '%03d' "$n")
+    (cd "$home" && "$bin" "$@" >"$out/$name.out" 2>"$out/$name.err" </dev/null)
+    echo $? >"$out/$name.rc"
+    # The progress file's timestamps and the temporary folder's name are the only things
+    # that move from run to run; take them out before hashing.
+    sum=$(cat "$out/$name.out" "$out/$name.err" "$out/$name.rc" | sed -e "s#$home#HOME#g" |
+        sed -E 's/[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} UTC/TIME/g' | md5sum | cut -c1-32)
+    printf '%s  %s\n' "$sum" "${*//$home/HOME}"
+}
+
+experiments=(vanishing exploding activations init batchnorm he residual clipping precision
+    layernorm skipinit recurrent isometry phase)
+
+run --help
+run list
+run demos
+for e in "${experiments[@]}"; do
+    run demo "$e"
+    run demo "$e" --json
+done
+run demo vanishing --depth 8 --activation tanh --seeds 3
+run demo vanishing --depth 12 --precision f64 --bn --json
+run demo exploding --precision f64 --depth 30
+run demo init --activation relu
+run demo init --activation relu --json
+run demo residual --norm layer --residual pre --depth 10
+run demo recurrent --cell lstm --seq-len 20 --json
+run demo recurrent --activation linear --init orthogonal:1.1
+run demo isometry --bias-std 0.3 --depth 8
+run demo precision --loss-scale 4096
+run demo clipping --clip-norm 0.5 --json
+run demo vanishing --plot "$home/v.svg"
+cat "$home/v.svg" >>"$out/$(printf '%03d' "$n").out"
+run demo recurrent --plot "$home/r.svg"
+cat "$home/r.svg" >>"$out/$(printf '%03d' "$n").out"
+run demo phase --plot "$home/p.svg"
+cat "$home/p.svg" >>"$out/$(printf '%03d' "$n").out"
+for q in $(seq 1 19); do
+    run ask "$q" --no-train
+done
+run ask 1
+run ask 19 --json
+run train
+run train --json
+run train --plot "$home/t.svg"
+cat "$home/t.svg" >>"$out/$(printf '%03d' "$n").out"
+run quiz --question 1 --answers "12.3,b,c"
+run quiz --seed 7 --count 5 --answers "a,b,c,d,a"
+run progress
+run progress --json
+run roster "$home/data/gradtutor/progress.json"
+run roster --format csv "$home/data/gradtutor/progress.json"
+run roster --format markdown "$home/data/gradtutor/progress.json"
+run check questions
+run export --format markdown
+run export --format html
+run bank dump "$home/bank"
+run check "$home/bank"
+run man
+run completions bash
+# Refusals: each must keep its message and exit code.
+run ask 99
+run demo nosuch
+run demo vanishing --depth 0
+run demo vanishing --width 100000 --depth 100000
+run demo activations --activation relu
+run demo vanishing --residual pre
+run demo vanishing --branch-scale 0.5
+run demo recurrent --depth 3
+run demo vanishing --cell lstm
+run train --compare nosuch
+run check "$home/nosuch"
+printf 'id = 1\nslug = "x"\ntitle = 3\n' >"$home/bad.toml"
+mkdir -p "$home/badbank" && cp "$home/bad.toml" "$home/badbank/"
+run check "$home/badbank"
+run --questions "$home/badbank" list
+rm -rf "$home"
