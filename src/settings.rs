@@ -1,6 +1,13 @@
 //! One experiment configuration with two front doors: `demo` flags (clap) and a question's
 //! `[experiment]` preset (serde). Every field is optional so that layers can be stacked:
 //! experiment defaults, then the preset, then the flags.
+//!
+//! Every setting is listed once, in [`knobs!`]: that one list makes the struct's field with
+//! its clap and serde attributes, its [`Knob`], its row in the table of knobs (flag, help,
+//! value name, kind, default: what a form of controls is generated from) and its line in
+//! `overlay` and `value`. A `macro_rules!` list, like `train/settings.rs`'s `fields!`, and
+//! not `strum` or `serde_with`: those add proc-macro crates to a fresh build (strum: strum
+//! and strum_macros) and still could not write the struct's fields or their clap attributes.
 
 use crate::nn::activation::ACTIVATION_NAMES;
 use crate::nn::init::INIT_NAMES;
@@ -12,193 +19,179 @@ use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::LazyLock;
 
-/// Settings of an experiment; any left unset take the experiment's defaults.
-#[derive(Args, Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-#[command(next_help_heading = "Experiment settings")]
-pub struct Settings {
+/// Declares every experiment setting once and generates from that list the `Settings`
+/// struct (a clap flag and a preset key per field), the `Knob` enum, the table of knobs
+/// (flag, help, value name, kind, default) and the per-field code (`overlay`, `value`).
+/// An entry: its doc comment (the flag's help), `Knob` variant, field, type,
+/// `[value name, extra clap attributes]`, and optionally `= default` (the value used when
+/// neither the experiment nor a flag sets it, where every experiment shares one).
+macro_rules! knobs {
+    (@default) => { None };
+    (@default $d:expr) => { Some($d.to_string()) };
+    ($(
+        $(#[doc = $doc:literal])+
+        $knob:ident $field:ident: $ty:ident [$value:literal $($arg:tt)*] $(= $default:expr)?;
+    )+) => {
+        /// Settings of an experiment; any left unset take the experiment's defaults.
+        #[derive(Args, Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+        #[command(next_help_heading = "Experiment settings")]
+        pub struct Settings {
+            $(
+                $(#[doc = $doc])+
+                #[arg(long, value_name = $value $($arg)*)]
+                #[serde(skip_serializing_if = "Option::is_none")]
+                pub $field: Option<$ty>,
+            )+
+        }
+
+        /// One experiment setting, named as its flag: what an experiment can fix for itself.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Knob {
+            $($knob),+
+        }
+
+        impl Knob {
+            /// Every setting, in the order commands print their flags.
+            pub const ALL: [Knob; [$(stringify!($knob)),+].len()] = [$(Knob::$knob),+];
+
+            /// The field's name: `clip_norm`.
+            pub fn field(self) -> &'static str {
+                match self {
+                    $(Knob::$knob => stringify!($field)),+
+                }
+            }
+
+            /// The flag's help, its doc comment on one line.
+            pub fn help(self) -> &'static str {
+                match self {
+                    $(Knob::$knob => concat!($($doc),+).trim_start()),+
+                }
+            }
+
+            /// What the flag takes, as its help names it: `N`, `NAME`, `X`.
+            pub fn value_name(self) -> &'static str {
+                match self {
+                    $(Knob::$knob => $value),+
+                }
+            }
+
+            /// The value's Rust type: `usize`, `f64`, `Activation`.
+            pub fn kind(self) -> &'static str {
+                match self {
+                    $(Knob::$knob => stringify!($ty)),+
+                }
+            }
+
+            /// The value used when neither the experiment nor a flag sets this knob, where
+            /// every experiment shares one (`None`: the experiment's or the network's own).
+            pub fn default_value(self) -> Option<String> {
+                match self {
+                    $(Knob::$knob => knobs!(@default $($default)?)),+
+                }
+            }
+        }
+
+        impl Settings {
+            /// `top`'s values where it has them, `self`'s elsewhere.
+            pub fn overlay(&self, top: &Settings) -> Settings {
+                Settings {
+                    $($field: top.$field.or(self.$field)),+
+                }
+            }
+
+            /// A setting's value as its flag takes it, if set.
+            pub fn value(&self, knob: Knob) -> Option<String> {
+                match knob {
+                    $(Knob::$knob => self.$field.as_ref().map(ToString::to_string)),+
+                }
+            }
+        }
+    };
+}
+
+knobs! {
     /// Number of hidden layers.
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub depth: Option<usize>,
+    Depth depth: usize ["N", allow_negative_numbers = true];
 
     /// Units per hidden layer (and width of the input).
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub width: Option<usize>,
+    Width width: usize ["N", allow_negative_numbers = true] = DEFAULT_WIDTH;
 
     /// Examples in the batch.
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub batch: Option<usize>,
+    Batch batch: usize ["N", allow_negative_numbers = true] = DEFAULT_BATCH;
 
     /// Number of classes (output units).
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub classes: Option<usize>,
+    Classes classes: usize ["N", allow_negative_numbers = true] = DEFAULT_CLASSES;
 
     /// Activation: sigmoid, tanh, relu, leaky-relu[:slope], elu[:alpha], gelu, selu, linear.
-    #[arg(long, value_name = "NAME")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub activation: Option<Activation>,
+    Activation activation: Activation ["NAME"];
 
     /// Initializer: xavier-normal, xavier-uniform, he-normal, he-uniform, keras-he-normal,
     /// lecun-normal, torch-default, normal:STD, uniform:LIMIT, zeros, constant:VALUE.
-    #[arg(long, value_name = "NAME")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub init: Option<Init>,
+    Init init: Init ["NAME"];
 
     /// Scale for `--init normal`, `uniform` or `constant` (σ, limit or value).
-    #[arg(long, value_name = "X", allow_negative_numbers = true)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub std: Option<f64>,
+    Std std: f64 ["X", allow_negative_numbers = true];
 
     /// Batch normalization before each activation (`--bn` or `--bn false`).
-    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub bn: Option<bool>,
+    Bn bn: bool ["BOOL", num_args = 0..=1, default_missing_value = "true"] = false;
 
     /// Residual connections a_l = a_(l−1) + φ(h_l) (`--residual` or `--residual false`);
     /// `post` or `pre` puts the norm around the skip: a_l = N(a_(l−1) + φ(h_l)) or
     /// a_(l−1) + φ(N(a_(l−1)) W_l + b_l).
-    #[arg(long, value_name = "BOOL|post|pre", num_args = 0..=1, default_missing_value = "true")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub residual: Option<Residual>,
+    Residual residual: Residual ["BOOL|post|pre", num_args = 0..=1, default_missing_value = "true"]
+        = Residual::Off;
 
     /// Normalization: none, batch (as --bn) or layer (per example, over its features).
-    #[arg(long, value_name = "KIND")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub norm: Option<NormKind>,
+    Norm norm: NormKind ["KIND"] = NormKind::None;
 
     /// Factor α on every residual branch, a_l = a_(l−1) + α·φ(…); 0 makes α a learnable
     /// scalar per block that starts at 0 (SkipInit, ReZero).
-    #[arg(long, value_name = "X", allow_negative_numbers = true)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub branch_scale: Option<f64>,
+    BranchScale branch_scale: f64 ["X", allow_negative_numbers = true];
 
     /// Floating-point precision.
-    #[arg(long, value_name = "P")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub precision: Option<Precision>,
+    Precision precision: Precision ["P"] = Precision::default();
 
     /// Random seed for weights, inputs and labels.
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub seed: Option<u64>,
+    Seed seed: u64 ["N", allow_negative_numbers = true] = DEFAULT_SEED;
 
     /// Repeat over K seeds (seed, seed+1, …) and report the median with its min–max.
-    #[arg(long, value_name = "K", allow_negative_numbers = true)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub seeds: Option<usize>,
+    Seeds seeds: usize ["K", allow_negative_numbers = true] = 1;
 
     /// Clip gradients to this global norm (PyTorch's clip_grad_norm_) before measuring them.
-    #[arg(long, value_name = "X", allow_negative_numbers = true)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub clip_norm: Option<f64>,
+    ClipNorm clip_norm: f64 ["X", allow_negative_numbers = true];
 
     /// demo recurrent: the cells to run, rnn and/or lstm (`--cell rnn,lstm`).
-    #[arg(long, value_name = "LIST")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cell: Option<Cells>,
+    Cell cell: Cells ["LIST"];
 
     /// demo recurrent: time steps T the gradient travels back through.
-    #[arg(long, value_name = "T", allow_negative_numbers = true)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub seq_len: Option<usize>,
+    SeqLen seq_len: usize ["T", allow_negative_numbers = true];
 
     /// demo recurrent: the LSTM's forget-gate bias (default 1).
-    #[arg(long, value_name = "X", allow_negative_numbers = true)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub forget_bias: Option<f64>,
+    ForgetBias forget_bias: f64 ["X", allow_negative_numbers = true];
+
     /// Loss scaling: a number S (∂L/∂z × S before backprop, gradients ÷ S after), or
     /// `dynamic` (start at 2¹⁶, halve while the gradients overflow).
-    #[arg(long, value_name = "S")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub loss_scale: Option<LossScale>,
-    /// σ_b: hidden biases start i.i.d. N(0, σ_b²) instead of 0.
-    #[arg(long, value_name = "X", allow_negative_numbers = true)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub bias_std: Option<f64>,
-}
+    LossScale loss_scale: LossScale ["S"];
 
-/// One experiment setting, named as its flag: what an experiment can fix for itself.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Knob {
-    Depth,
-    Width,
-    Batch,
-    Classes,
-    Activation,
-    Init,
-    Std,
-    Bn,
-    Residual,
-    Norm,
-    BranchScale,
-    Precision,
-    Seed,
-    Seeds,
-    ClipNorm,
-    Cell,
-    SeqLen,
-    ForgetBias,
-    LossScale,
-    BiasStd,
+    /// σ_b: hidden biases start i.i.d. N(0, σ_b²) instead of 0.
+    BiasStd bias_std: f64 ["X", allow_negative_numbers = true] = 0.0;
 }
 
 impl Knob {
-    /// Every setting, in the order commands print their flags.
-    pub const ALL: [Knob; 20] = [
-        Knob::Depth,
-        Knob::Width,
-        Knob::Batch,
-        Knob::Classes,
-        Knob::Activation,
-        Knob::Init,
-        Knob::Std,
-        Knob::Bn,
-        Knob::Residual,
-        Knob::Norm,
-        Knob::BranchScale,
-        Knob::Precision,
-        Knob::Seed,
-        Knob::Seeds,
-        Knob::ClipNorm,
-        Knob::Cell,
-        Knob::SeqLen,
-        Knob::ForgetBias,
-        Knob::LossScale,
-        Knob::BiasStd,
-    ];
-
     /// The settings only `demo recurrent` reads.
     pub const RECURRENT: [Knob; 3] = [Knob::Cell, Knob::SeqLen, Knob::ForgetBias];
 
-    /// `--depth`, `--clip-norm`.
+    /// `--depth`, `--clip-norm`: the field's name in kebab case.
     pub fn flag(self) -> &'static str {
-        match self {
-            Knob::Depth => "--depth",
-            Knob::Width => "--width",
-            Knob::Batch => "--batch",
-            Knob::Classes => "--classes",
-            Knob::Activation => "--activation",
-            Knob::Init => "--init",
-            Knob::Std => "--std",
-            Knob::Bn => "--bn",
-            Knob::Residual => "--residual",
-            Knob::Norm => "--norm",
-            Knob::BranchScale => "--branch-scale",
-            Knob::Precision => "--precision",
-            Knob::Seed => "--seed",
-            Knob::Seeds => "--seeds",
-            Knob::ClipNorm => "--clip-norm",
-            Knob::Cell => "--cell",
-            Knob::SeqLen => "--seq-len",
-            Knob::ForgetBias => "--forget-bias",
-            Knob::LossScale => "--loss-scale",
-            Knob::BiasStd => "--bias-std",
-        }
+        static FLAGS: LazyLock<Vec<String>> = LazyLock::new(|| {
+            Knob::ALL
+                .map(|k| format!("--{}", k.field().replace('_', "-")))
+                .to_vec()
+        });
+        &FLAGS[self as usize]
     }
 }
 
@@ -210,41 +203,7 @@ pub const DEFAULT_SEED: u64 = 42;
 /// `--seeds` above this is refused: the point is a spread, not a census.
 pub const MAX_SEEDS: usize = 100;
 
-macro_rules! overlay_fields {
-    ($base:expr, $top:expr, $($f:ident),*) => {
-        Settings { $($f: $top.$f.or($base.$f)),* }
-    };
-}
-
 impl Settings {
-    /// `top`'s values where it has them, `self`'s elsewhere.
-    pub fn overlay(&self, top: &Settings) -> Settings {
-        overlay_fields!(
-            self,
-            top,
-            depth,
-            width,
-            batch,
-            classes,
-            activation,
-            init,
-            std,
-            bn,
-            residual,
-            precision,
-            seed,
-            seeds,
-            clip_norm,
-            cell,
-            seq_len,
-            forget_bias,
-            loss_scale,
-            norm,
-            branch_scale,
-            bias_std
-        )
-    }
-
     /// The settings that are set, in flag order.
     pub fn given(&self) -> Vec<Knob> {
         Knob::ALL
@@ -256,35 +215,6 @@ impl Settings {
     /// The keys of an `[experiment]` preset: the flags' names.
     pub fn keys() -> Vec<&'static str> {
         Knob::ALL.map(|k| &k.flag()[2..]).to_vec()
-    }
-
-    /// A setting's value as its flag takes it, if set.
-    pub fn value(&self, knob: Knob) -> Option<String> {
-        fn show<T: ToString>(v: &Option<T>) -> Option<String> {
-            v.as_ref().map(T::to_string)
-        }
-        match knob {
-            Knob::Depth => show(&self.depth),
-            Knob::Width => show(&self.width),
-            Knob::Batch => show(&self.batch),
-            Knob::Classes => show(&self.classes),
-            Knob::Activation => show(&self.activation),
-            Knob::Init => show(&self.init),
-            Knob::Std => show(&self.std),
-            Knob::Bn => show(&self.bn),
-            Knob::Residual => show(&self.residual),
-            Knob::Norm => show(&self.norm),
-            Knob::BranchScale => show(&self.branch_scale),
-            Knob::Precision => show(&self.precision),
-            Knob::Seed => show(&self.seed),
-            Knob::Seeds => show(&self.seeds),
-            Knob::ClipNorm => show(&self.clip_norm),
-            Knob::Cell => show(&self.cell),
-            Knob::SeqLen => show(&self.seq_len),
-            Knob::ForgetBias => show(&self.forget_bias),
-            Knob::LossScale => show(&self.loss_scale),
-            Knob::BiasStd => show(&self.bias_std),
-        }
     }
 
     /// The flags that reproduce these settings on the command line.
@@ -586,4 +516,68 @@ pub fn names_help() -> String {
         ACTIVATION_NAMES.join(", "),
         INIT_NAMES.join(", ")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Knob, Settings};
+    use clap::Args;
+
+    /// The table of knobs says what `--help` says: the same flags in the same order, each
+    /// with its value name and help (clap drops a one-sentence help's final period).
+    #[test]
+    fn the_knob_table_matches_the_flags() {
+        let cmd = Settings::augment_args(clap::Command::new("t"));
+        let args: Vec<&clap::Arg> = cmd.get_arguments().collect();
+        assert_eq!(args.len(), Knob::ALL.len());
+        for (arg, k) in args.into_iter().zip(Knob::ALL) {
+            assert_eq!(
+                format!("--{}", arg.get_long().unwrap_or_default()),
+                k.flag()
+            );
+            assert_eq!(arg.get_value_names().unwrap_or_default(), [k.value_name()]);
+            let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+            assert_eq!(help, k.help().trim_end_matches('.'), "{k:?}");
+        }
+        let keys: Vec<String> = Knob::ALL.map(|k| k.flag()[2..].to_string()).to_vec();
+        assert_eq!(Settings::keys(), keys);
+        assert_eq!(Knob::Precision.default_value().as_deref(), Some("f32"));
+        assert_eq!(Knob::Residual.default_value().as_deref(), Some("false"));
+        assert_eq!(Knob::Depth.default_value(), None);
+    }
+
+    /// Every knob is one field: setting it alone is seen by `value`, `given` and `overlay`.
+    #[test]
+    fn each_knob_reads_its_own_field() {
+        let full = Settings {
+            depth: Some(3),
+            width: Some(4),
+            batch: Some(5),
+            classes: Some(6),
+            activation: Some(crate::nn::Activation::Tanh),
+            init: Some(crate::nn::Init::HeNormal),
+            std: Some(0.5),
+            bn: Some(true),
+            residual: Some(super::Residual::Pre),
+            norm: Some(super::NormKind::Layer),
+            branch_scale: Some(0.25),
+            precision: Some(crate::probe::Precision::F64),
+            seed: Some(7),
+            seeds: Some(2),
+            clip_norm: Some(1.5),
+            cell: Some("lstm".parse().unwrap()),
+            seq_len: Some(9),
+            forget_bias: Some(2.0),
+            loss_scale: Some("8".parse().unwrap()),
+            bias_std: Some(0.125),
+        };
+        assert_eq!(full.given(), Knob::ALL);
+        let args = full.to_args();
+        let flags: Vec<&str> = args.iter().step_by(2).map(String::as_str).collect();
+        assert_eq!(flags, Knob::ALL.map(Knob::flag));
+        assert_eq!(Settings::default().overlay(&full), full);
+        assert_eq!(full.overlay(&Settings::default()), full);
+        assert_eq!(full.value(Knob::BranchScale).as_deref(), Some("0.25"));
+        assert_eq!(full.value(Knob::SeqLen).as_deref(), Some("9"));
+    }
 }
