@@ -525,25 +525,14 @@ pub fn now() -> String {
     utc(secs)
 }
 
-/// Seconds since 1970 as a UTC date and time (Howard Hinnant's days-to-civil algorithm).
+/// Seconds since 1970 as a UTC date and time, from humantime's RFC 3339 form
+/// (`2026-11-29T08:15:00Z`); it stops at the end of year 9999, and so does this. humantime
+/// is one package with no dependencies (0.5 s to build); jiff would be two and 12 s.
 pub fn utc(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
+    const LAST: u64 = 253_402_300_799; // 9999-12-31 23:59:59
+    let at = UNIX_EPOCH + Duration::from_secs(secs.min(LAST));
+    let rfc = humantime::format_rfc3339_seconds(at).to_string();
+    format!("{} {} UTC", &rfc[..10], &rfc[11..19])
 }
 
 #[cfg(test)]
@@ -613,6 +602,9 @@ mod tests {
             // The last second of a year and the first of the next.
             (946_684_799, "1999-12-31 23:59:59 UTC"),
             (946_684_800, "2000-01-01 00:00:00 UTC"),
+            // The last second humantime writes, and a clock past it.
+            (253_402_300_799, "9999-12-31 23:59:59 UTC"),
+            (u64::MAX, "9999-12-31 23:59:59 UTC"),
         ] {
             assert_eq!(utc(secs), text, "{secs}");
         }
