@@ -1,5 +1,11 @@
 //! Numbers as gradtutor prints them: one place for every table, verdict and message, so that
 //! a figure reads the same wherever it appears.
+//!
+//! Sizes stay hand-written (here [`human_bytes`], and `cli::parse_bytes` for
+//! `--max-memory`) rather than `bytesize`: it counts in u64 where a refused network's need is
+//! a u128 that can pass 16 EiB, and it reads `4GB` and `4G` as 4·10⁹ bytes where
+//! `--max-memory` has always read them as 4 GiB, so the same flag would allow a different
+//! network. Its output for sizes up to EiB would match; the code it saves is ten lines.
 
 /// `3.1e-14`, `0`, `inf`, `NaN`: one significant decimal, for tables.
 pub fn sci(v: f64) -> String {

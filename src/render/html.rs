@@ -5,6 +5,15 @@
 //!
 //! Every text from a question file is escaped; the answer's light markup (paragraphs,
 //! bullets, formula lines) and inline `code`, *emphasis* and **strong** become elements.
+//!
+//! Written with `write!`, not a templating crate such as `maud`: about 140 of these lines
+//! are templates; the rest turns the answers' light markup into elements, splices the
+//! charts' SVG into the page and holds the style sheet, which no template does. maud writes
+//! no line breaks between elements (this page has one after each, so every one would become
+//! a literal), and escapes `'` as itself where [`escape`] writes `&#39;` (410 times in the
+//! bank's page), so the same page would need every text passed through `escape` and in as
+//! pre-escaped, giving up the escaping by construction it is for. It is also a proc macro
+//! (maud, maud_macros, proc-macro2-diagnostics, version_check).
 
 use super::handout::{self, Handout, Section, Training};
 use super::markup::{self, Line};
