@@ -11,7 +11,7 @@ use super::{Chart, Kind, Series};
 use crate::render::escape as esc;
 use std::fmt::Write;
 
-const WIDTH: f64 = 1200.0;
+pub(super) const WIDTH: f64 = 1200.0;
 /// Room between a card's edge and its content, and between two cards.
 const PAD: f64 = 24.0;
 const TITLE: f64 = 30.0;
@@ -35,13 +35,13 @@ const DOTS_UP_TO: usize = 30;
 /// A prediction's line: wide, pale dashes in its run's colour.
 const THEORY_STYLE: &str = r#"stroke-width="8" stroke-opacity="0.45" stroke-dasharray="16 9""#;
 
-const WHITE: &str = "#ffffff";
-const TEXT: &str = "#1a1a1a";
-const MUTED: &str = "#555555";
-const GRID: &str = "#c8c8c8";
+pub(super) const WHITE: &str = "#ffffff";
+pub(super) const TEXT: &str = "#1a1a1a";
+pub(super) const MUTED: &str = "#555555";
+pub(super) const GRID: &str = "#c8c8c8";
 const GRID_MINOR: &str = "#ececec";
 const LANE: &str = "#f2f2f2";
-const FONT: &str = "DejaVu Sans, Verdana, Arial, Helvetica, sans-serif";
+pub(super) const FONT: &str = "DejaVu Sans, Verdana, Arial, Helvetica, sans-serif";
 
 /// Okabe–Ito without its yellow, which vanishes on white: colour-blind safe and apart on a
 /// projector.
@@ -97,6 +97,11 @@ pub fn document(charts: &[Chart]) -> String {
     }
     out.push_str("</svg>\n");
     out
+}
+
+/// A lane's height: a row of marks `2·mark + 4` px high per series, and room at its edges.
+fn lane_height(mark: f64, rows: usize) -> f64 {
+    rows as f64 * (2.0 * mark + 4.0) + 6.0
 }
 
 fn plottable(v: f64) -> bool {
@@ -241,7 +246,6 @@ impl Panel {
         // Marks as wide as a unit of x allows (a layer), within limits.
         let unit = (right - left) / (x_hi - x_lo).max(f64::MIN_POSITIVE);
         let mark = (0.45 * unit).clamp(4.0, 8.0);
-        let lane_height = |rows: usize| rows as f64 * (2.0 * mark + 4.0) + 6.0;
         let mut lanes = Vec::new();
         let mut y_now = top + PAD + TITLE + subtitle.len() as f64 * 1.45 * SUBTITLE + 24.0;
         if bad > 0 {
@@ -250,7 +254,7 @@ impl Panel {
                 top: y_now,
                 rows: bad,
             });
-            y_now += lane_height(bad) + LANE_GAP;
+            y_now += lane_height(mark, bad) + LANE_GAP;
         }
         let plot_top = y_now;
         let plot_bottom = plot_top + PLOT_HEIGHT;
@@ -261,7 +265,7 @@ impl Panel {
                 top: plot_bottom + LANE_GAP,
                 rows: zero,
             });
-            axis_bottom += LANE_GAP + lane_height(zero);
+            axis_bottom += LANE_GAP + lane_height(mark, zero);
         }
         let legend_top = axis_bottom + 1.6 * TICK + 1.9 * AXIS_NAME + 12.0;
         let legend = flow(entries(chart, zero > 0, bad > 0), WIDTH - 2.0 * PAD);
@@ -295,10 +299,6 @@ impl Panel {
     fn py(&self, at: f64) -> f64 {
         let t = (at - self.y.lo) / (self.y.hi - self.y.lo);
         self.plot_bottom - t.clamp(0.0, 1.0) * PLOT_HEIGHT
-    }
-
-    fn lane_height(&self, rows: usize) -> f64 {
-        rows as f64 * (2.0 * self.mark + 4.0) + 6.0
     }
 
     fn draw(&self, out: &mut String, chart: &Chart, index: usize) {
@@ -544,7 +544,7 @@ impl Panel {
     /// A lane of marks: ▼ for exactly 0 below the plot, ✕ for inf or NaN above it, one row
     /// per series in its colour, at the x of each such value.
     fn lane(&self, out: &mut String, chart: &Chart, lane: &Lane) {
-        let height = self.lane_height(lane.rows);
+        let height = lane_height(self.mark, lane.rows);
         let _ = writeln!(
             out,
             r#"<rect class="lane" x="{}" y="{}" width="{}" height="{}" fill="{LANE}" stroke="{GRID}" stroke-width="1"/>"#,

@@ -2,16 +2,15 @@
 //! grid point coloured by the measured log₁₀ per-layer factor (blue: vanishing, vermillion:
 //! exploding, white: 0) and mean-field theory's χ = 1 line drawn over it.
 
+use super::draw::{FONT, GRID, MUTED, TEXT, WHITE, WIDTH};
 use crate::render::escape as esc;
 use crate::report::PhaseMap;
 use std::fmt::Write;
 
-const WIDTH: f64 = 1200.0;
 const LEFT: f64 = 110.0;
 const TOP: f64 = 110.0;
 const PLOT_W: f64 = 900.0;
 const PLOT_H: f64 = 520.0;
-const FONT: &str = "DejaVu Sans, Verdana, Arial, Helvetica, sans-serif";
 
 /// `rgb` between white and `to`, `t` ∈ [0, 1].
 fn mix(to: (f64, f64, f64), t: f64) -> String {
@@ -39,16 +38,16 @@ pub fn phase_svg(map: &PhaseMap, subtitle: &str) -> String {
     let _ = writeln!(s, "<title>{}</title>", esc(title));
     let _ = writeln!(
         s,
-        r##"<rect x="0" y="0" width="{WIDTH}" height="{height}" rx="12" fill="#ffffff"/>"##
+        r##"<rect x="0" y="0" width="{WIDTH}" height="{height}" rx="12" fill="{WHITE}"/>"##
     );
     let _ = writeln!(
         s,
-        r##"<text x="24" y="48" font-size="30" fill="#1a1a1a">{}</text>"##,
+        r##"<text x="24" y="48" font-size="30" fill="{TEXT}">{}</text>"##,
         esc(title)
     );
     let _ = writeln!(
         s,
-        r##"<text x="24" y="78" font-size="19" fill="#555555">{}</text>"##,
+        r##"<text x="24" y="78" font-size="19" fill="{MUTED}">{}</text>"##,
         esc(subtitle)
     );
     // Rows from σ_b = 0 at the bottom up.
@@ -58,7 +57,7 @@ pub fn phase_svg(map: &PhaseMap, subtitle: &str) -> String {
         let fill = match c.log10_per_layer {
             Some(v) if v < 0.0 => mix((0.0, 114.0, 178.0), -v / top),
             Some(v) => mix((213.0, 94.0, 0.0), v / top),
-            None => "#c8c8c8".into(),
+            None => GRID.into(),
         };
         let value = c
             .log10_per_layer
@@ -85,13 +84,13 @@ pub fn phase_svg(map: &PhaseMap, subtitle: &str) -> String {
         .collect();
     let _ = writeln!(
         s,
-        r##"<polyline class="theory" points="{}" fill="none" stroke="#1a1a1a" stroke-width="4" stroke-dasharray="12 7"/>"##,
+        r##"<polyline class="theory" points="{}" fill="none" stroke="{TEXT}" stroke-width="4" stroke-dasharray="12 7"/>"##,
         points.join(" ")
     );
     for (col, w) in map.sigma_w.iter().enumerate().step_by(2) {
         let _ = writeln!(
             s,
-            r##"<text class="x-tick" x="{:.1}" y="{:.1}" font-size="20" text-anchor="middle" fill="#1a1a1a">{w}</text>"##,
+            r##"<text class="x-tick" x="{:.1}" y="{:.1}" font-size="20" text-anchor="middle" fill="{TEXT}">{w}</text>"##,
             LEFT + (col as f64 + 0.5) * cw,
             TOP + PLOT_H + 28.0
         );
@@ -99,26 +98,26 @@ pub fn phase_svg(map: &PhaseMap, subtitle: &str) -> String {
     for (r, b) in map.sigma_b.iter().enumerate().step_by(2) {
         let _ = writeln!(
             s,
-            r##"<text class="y-tick" x="{:.1}" y="{:.1}" font-size="20" text-anchor="end" fill="#1a1a1a">{b:.2}</text>"##,
+            r##"<text class="y-tick" x="{:.1}" y="{:.1}" font-size="20" text-anchor="end" fill="{TEXT}">{b:.2}</text>"##,
             LEFT - 10.0,
             y_of(r) + ch / 2.0 + 7.0
         );
     }
     let _ = writeln!(
         s,
-        r##"<text x="{:.1}" y="{:.1}" font-size="22" text-anchor="middle" fill="#1a1a1a">σ_w (weights ~ N(0, σ_w²/n_in))</text>"##,
+        r##"<text x="{:.1}" y="{:.1}" font-size="22" text-anchor="middle" fill="{TEXT}">σ_w (weights ~ N(0, σ_w²/n_in))</text>"##,
         LEFT + PLOT_W / 2.0,
         TOP + PLOT_H + 62.0
     );
     let _ = writeln!(
         s,
-        r##"<text x="30" y="{:.1}" font-size="22" fill="#1a1a1a" transform="rotate(-90 30 {:.1})" text-anchor="middle">σ_b</text>"##,
+        r##"<text x="30" y="{:.1}" font-size="22" fill="{TEXT}" transform="rotate(-90 30 {:.1})" text-anchor="middle">σ_b</text>"##,
         TOP + PLOT_H / 2.0,
         TOP + PLOT_H / 2.0
     );
     let _ = writeln!(
         s,
-        r##"<text x="24" y="{:.1}" font-size="20" fill="#555555">{}</text>"##,
+        r##"<text x="24" y="{:.1}" font-size="20" fill="{MUTED}">{}</text>"##,
         TOP + PLOT_H + 100.0,
         esc(&format!(
             "blue: vanishing, vermillion: exploding (full colour at ±{top:.2} orders per layer); dashed: mean-field χ = 1"

@@ -5,6 +5,13 @@
 //! a log axis cannot show is marked, not dropped: exactly 0 (underflow) by a ▼ on the
 //! bottom edge, inf or NaN by a ✕ on the top edge, at its own x. Each chart is a white card
 //! with dark text, so it reads on light and dark slides alike.
+//!
+//! Written by hand, not with `plotters`: one chart's gradients can span a dozen orders of
+//! magnitude or more, and plotters' log axis labels a full range badly or not at all (too
+//! many ticks, or none: plotters-rs/plotters#126, #654); it has no lanes for the 0 and ∞ a
+//! log axis cannot place, and its default features bring font and bitmap crates. The SVG is
+//! text: [`axis`] picks the ticks, `draw` lays each card out once (`Panel::lay_out`) and
+//! draws it, and the phase heat map shares its size, font and colours.
 
 mod axis;
 mod charts;
