@@ -300,10 +300,17 @@ impl Settings {
     /// The canonical probe these settings describe; unset fields take the defaults above
     /// (depth must come from the experiment's defaults).
     pub fn probe_config(&self) -> Result<ProbeConfig> {
-        if let Some(seq_len) = self.seq_len {
-            let cell = self.cell.map_or(CellKind::Rnn, |c| c.list()[0]);
-            return self.recurrent_config(cell, seq_len);
+        match self.seq_len {
+            Some(seq_len) => {
+                let cell = self.cell.map_or(CellKind::Rnn, |c| c.list()[0]);
+                self.recurrent_config(cell, seq_len)
+            }
+            None => self.mlp_config(),
         }
+    }
+
+    /// The MLP probe these settings describe.
+    fn mlp_config(&self) -> Result<ProbeConfig> {
         let Some(depth) = self.depth else {
             bail!("no depth given: add --depth N");
         };

@@ -73,12 +73,16 @@ fn seed_band(runs: &[Run]) -> Option<String> {
 /// A demo's charts: per-layer ‖∂L/∂W‖ of its runs (with the seeds' range), per-layer
 /// ‖∂L/∂h‖ beside mean-field theory's prediction, and a sweep's runs when it has one.
 pub fn demo_charts(report: &Report) -> Vec<Chart> {
-    let runs = &report.runs;
-    match runs.first().map(|r| &r.body) {
-        Some(Body::Steps(_)) => return vec![step_chart(report)],
-        Some(Body::Spectra { .. }) => return vec![spectrum_chart(report)],
-        Some(Body::Layers(_)) | None => {}
+    match report.runs.first().map(|r| &r.body) {
+        Some(Body::Steps(_)) => vec![step_chart(report)],
+        Some(Body::Spectra { .. }) => vec![spectrum_chart(report)],
+        Some(Body::Layers(_)) | None => layer_charts(report),
     }
+}
+
+/// Per-layer charts: ‖∂L/∂W‖ and ‖∂L/∂h‖ of the runs, and the sweep's ‖∂L/∂W‖.
+fn layer_charts(report: &Report) -> Vec<Chart> {
+    let runs = &report.runs;
     let layers = |runs: &[Run]| runs.iter().map(|r| r.layers().len()).max().unwrap_or(1);
     let settings = shared_settings(runs);
     let mut charts = vec![Chart {
