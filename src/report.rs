@@ -644,33 +644,23 @@ impl Figure {
                 theory::applies(config).is_ok()
             }
             (
-                _,
+                ProbeKind::Mlp(m),
+                F::ConditionNumber | F::SpectrumMedian | F::SpectrumSpread | F::NullPercent,
+            ) => m.jacobian_inputs > 0,
+            (ProbeKind::Mlp(_), F::DeadPercent) => config.spec.activation.can_die(),
+            (ProbeKind::Mlp(_), F::FirstStepFactor) => false,
+            (ProbeKind::Mlp(_), _) => true,
+            // A recurrent run has the figures of its steps and of the whole run, none of layers.
+            (
+                ProbeKind::Recurrent(_),
                 F::SignalOrdersDrop
                 | F::FirstNonfiniteLayer
                 | F::Parameters
                 | F::Loss
                 | F::GlobalGradNorm
-                | F::ZeroLayers,
+                | F::ZeroLayers
+                | F::FirstStepFactor,
             ) => true,
-            (
-                ProbeKind::Mlp(m),
-                F::ConditionNumber | F::SpectrumMedian | F::SpectrumSpread | F::NullPercent,
-            ) => m.jacobian_inputs > 0,
-            (ProbeKind::Mlp(_), F::DeadPercent) => config.spec.activation.can_die(),
-            (
-                ProbeKind::Mlp(_),
-                F::GradOrdersDrop
-                | F::GradOrders
-                | F::GradOrdersHidden
-                | F::SaturatedPercent
-                | F::GradFirst
-                | F::GradLast
-                | F::ActStdFirst
-                | F::ActStdLast,
-            ) => true,
-            (ProbeKind::Mlp(_), F::FirstStepFactor) => false,
-            // A recurrent run has the figures of its steps and of the whole run, none of layers.
-            (ProbeKind::Recurrent(_), F::FirstStepFactor) => true,
             (ProbeKind::Recurrent(_), _) => false,
         }
     }
