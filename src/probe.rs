@@ -77,7 +77,8 @@ pub struct ProbeConfig {
     pub kind: ProbeKind,
 }
 
-/// Which probe runs: the canonical MLP probe (this file) or the recurrent one ([`recurrent`]).
+/// Which probe runs: the canonical MLP probe (this file) or the recurrent one
+/// (`probe/recurrent.rs`).
 #[derive(Clone, Debug, PartialEq)]
 pub enum ProbeKind {
     Mlp(Mlp),
