@@ -64,7 +64,9 @@ impl fmt::Display for Precision {
     }
 }
 
-/// Everything that determines a probe's result: the network, and how it is measured.
+/// Everything that determines a probe's result: the network, how it is measured, and which
+/// probe measures it. `spec` is the network both kinds build: the MLP all of it, the recurrent
+/// probe its width (`spec.input`), classes, φ and initializers (`spec.init` for W_h).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProbeConfig {
     /// The network measured.
@@ -72,10 +74,22 @@ pub struct ProbeConfig {
     pub batch: usize,
     pub precision: Precision,
     pub seed: u64,
+    pub kind: ProbeKind,
+}
+
+/// Which probe runs: the canonical MLP probe (this file) or the recurrent one
+/// (`probe/recurrent.rs`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ProbeKind {
+    Mlp(Mlp),
+    Recurrent(recurrent::Recurrent),
+}
+
+/// What only the MLP probe has: gradient clipping, loss scaling, random biases, the Jacobian.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Mlp {
     /// Clip the gradients to this global norm (PyTorch's rule) before measuring them.
     pub clip_norm: Option<f64>,
-    /// A recurrent probe (see [`recurrent`]) instead of the MLP one.
-    pub recurrent: Option<recurrent::Recurrent>,
     /// Multiply ∂L/∂z by a scale before backprop, divide the gradients by it after.
     pub loss_scale: Option<LossScale>,
     /// σ_b: hidden biases start i.i.d. N(0, σ_b²) instead of 0 (0: today's zero biases).
@@ -87,69 +101,74 @@ pub struct ProbeConfig {
 /// JSON keeps the flat shape it always had: the network's fields beside the probe's own.
 impl Serialize for ProbeConfig {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if let Some(r) = &self.recurrent {
-            return recurrent::Flat::of(self, r).serialize(s);
+        match &self.kind {
+            ProbeKind::Mlp(m) => mlp_flat(self, m, s),
+            ProbeKind::Recurrent(r) => recurrent::Flat::of(self, r).serialize(s),
         }
-        #[derive(Serialize)]
-        struct Flat<'a> {
-            input: usize,
-            hidden: &'a [usize],
-            classes: usize,
-            batch: usize,
-            activation: Activation,
-            init: Init,
-            output_init: Init,
-            batch_norm: bool,
-            residual: bool,
-            #[serde(skip_serializing_if = "std::ops::Not::not")]
-            layer_norm: bool,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            norm_placement: Option<&'static str>,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            branch_scale: Option<f64>,
-            precision: Precision,
-            seed: u64,
-            clip_norm: Option<f64>,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            loss_scale: Option<LossScale>,
-            #[serde(skip_serializing_if = "is_zero")]
-            bias_std: f64,
-            #[serde(skip_serializing_if = "is_zero_usize")]
-            jacobian_inputs: usize,
-        }
-        fn is_zero(v: &f64) -> bool {
-            *v == 0.0
-        }
-        fn is_zero_usize(v: &usize) -> bool {
-            *v == 0
-        }
-        let n = &self.spec;
-        Flat {
-            input: n.input,
-            hidden: &n.hidden,
-            classes: n.outputs,
-            batch: self.batch,
-            activation: n.activation,
-            init: n.init,
-            output_init: n.output_init,
-            batch_norm: n.batch_norm,
-            residual: n.residual,
-            layer_norm: n.block.layer_norm,
-            norm_placement: match n.block.placement {
-                Placement::Inside => None,
-                Placement::Post => Some("post"),
-                Placement::Pre => Some("pre"),
-            },
-            branch_scale: n.block.branch_scale,
-            precision: self.precision,
-            seed: self.seed,
-            clip_norm: self.clip_norm,
-            loss_scale: self.loss_scale,
-            bias_std: self.bias_std,
-            jacobian_inputs: self.jacobian_inputs,
-        }
-        .serialize(s)
     }
+}
+
+/// The MLP probe's config as JSON: the network's fields beside the probe's own.
+fn mlp_flat<S: serde::Serializer>(cfg: &ProbeConfig, m: &Mlp, s: S) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Flat<'a> {
+        input: usize,
+        hidden: &'a [usize],
+        classes: usize,
+        batch: usize,
+        activation: Activation,
+        init: Init,
+        output_init: Init,
+        batch_norm: bool,
+        residual: bool,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        layer_norm: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        norm_placement: Option<&'static str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        branch_scale: Option<f64>,
+        precision: Precision,
+        seed: u64,
+        clip_norm: Option<f64>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        loss_scale: Option<LossScale>,
+        #[serde(skip_serializing_if = "is_zero")]
+        bias_std: f64,
+        #[serde(skip_serializing_if = "is_zero_usize")]
+        jacobian_inputs: usize,
+    }
+    fn is_zero(v: &f64) -> bool {
+        *v == 0.0
+    }
+    fn is_zero_usize(v: &usize) -> bool {
+        *v == 0
+    }
+    let n = &cfg.spec;
+    Flat {
+        input: n.input,
+        hidden: &n.hidden,
+        classes: n.outputs,
+        batch: cfg.batch,
+        activation: n.activation,
+        init: n.init,
+        output_init: n.output_init,
+        batch_norm: n.batch_norm,
+        residual: n.residual,
+        layer_norm: n.block.layer_norm,
+        norm_placement: match n.block.placement {
+            Placement::Inside => None,
+            Placement::Post => Some("post"),
+            Placement::Pre => Some("pre"),
+        },
+        branch_scale: n.block.branch_scale,
+        precision: cfg.precision,
+        seed: cfg.seed,
+        clip_norm: m.clip_norm,
+        loss_scale: m.loss_scale,
+        bias_std: m.bias_std,
+        jacobian_inputs: m.jacobian_inputs,
+    }
+    .serialize(s)
 }
 
 impl ProbeConfig {
@@ -171,19 +190,23 @@ impl ProbeConfig {
             batch,
             precision: Precision::F32,
             seed: 42,
-            clip_norm: None,
-            recurrent: None,
-            loss_scale: None,
-            bias_std: 0.0,
-            jacobian_inputs: 0,
+            kind: ProbeKind::Mlp(Mlp::default()),
         }
     }
 
     /// Trainable parameters: the network's, or the recurrent cell's and its classifier's.
     pub fn parameters(&self) -> usize {
-        match &self.recurrent {
-            Some(r) => recurrent::parameters(self, r),
-            None => self.spec.parameters(),
+        match &self.kind {
+            ProbeKind::Mlp(_) => self.spec.parameters(),
+            ProbeKind::Recurrent(r) => recurrent::parameters(self, r),
+        }
+    }
+
+    /// The MLP probe's own settings; `None` for a recurrent probe.
+    pub fn mlp(&self) -> Option<&Mlp> {
+        match &self.kind {
+            ProbeKind::Mlp(m) => Some(m),
+            ProbeKind::Recurrent(_) => None,
         }
     }
 
@@ -200,117 +223,125 @@ impl ProbeConfig {
 
     /// Bytes the probe holds at its peak (see [`peak_bytes`]).
     pub fn memory_estimate(&self) -> u128 {
-        self.bytes(self.clip_norm.is_some())
+        match &self.kind {
+            ProbeKind::Mlp(m) => mlp_bytes(self, m, m.clip_norm.is_some()),
+            ProbeKind::Recurrent(r) => recurrent::bytes(self, r).unwrap_or(u128::MAX),
+        }
     }
 
     /// Bytes a training step on this network and batch holds: every gradient at once.
     pub fn training_memory(&self) -> u128 {
-        self.bytes(true)
-    }
-
-    fn bytes(&self, keeps_grads: bool) -> u128 {
-        if let Some(r) = &self.recurrent {
-            return recurrent::bytes(self, r).unwrap_or(u128::MAX);
+        match &self.kind {
+            ProbeKind::Mlp(m) => mlp_bytes(self, m, true),
+            ProbeKind::Recurrent(r) => recurrent::bytes(self, r).unwrap_or(u128::MAX),
         }
-        let n = &self.spec;
-        let mut runs: Vec<(usize, usize)> = Vec::new();
-        for &w in &n.hidden {
-            match runs.last_mut() {
-                Some((last, count)) if *last == w => *count += 1,
-                _ => runs.push((w, 1)),
-            }
-        }
-        let shape = Shape {
-            input: n.input,
-            hidden: &runs,
-            classes: n.outputs,
-            batch: self.batch,
-            batch_norm: n.batch_norm || n.block.layer_norm,
-            keeps_dphi: n.residual || !n.activation.df_from_output(),
-            branch_tape: n.block.learns_scale(),
-            keeps_grads,
-        };
-        let jacobian = match self.jacobian_inputs {
-            0 => Some(0),
-            k => {
-                let widest = n.hidden.iter().copied().max().unwrap_or(0);
-                let size = if self.precision == Precision::F64 {
-                    8
-                } else {
-                    4
-                };
-                nn::spectrum::jacobian_bytes(n.input, widest, size)
-                    .and_then(|b| b.checked_add(k as u128 * widest as u128 * 8))
-            }
-        };
-        peak_bytes(&shape, self.precision)
-            .zip(jacobian)
-            .and_then(|(a, b)| a.checked_add(b))
-            .unwrap_or(u128::MAX)
     }
 
     /// Rejects shapes that cannot run, and runs larger than `max_bytes`; what passes can run.
     pub fn check(&self, max_bytes: u64) -> Result<CheckedProbe> {
-        if let Some(r) = &self.recurrent {
-            recurrent::check(self, r, max_bytes)?;
-            return Ok(CheckedProbe(self.clone()));
+        match &self.kind {
+            ProbeKind::Mlp(m) => mlp_check(self, m, max_bytes)?,
+            ProbeKind::Recurrent(r) => recurrent::check(self, r, max_bytes)?,
         }
-        let n = &self.spec;
-        if n.hidden.is_empty() {
-            bail!("depth must be at least 1 (got 0)");
-        }
-        if n.input == 0 || n.hidden.contains(&0) {
-            bail!("width must be at least 1 (got 0)");
-        }
-        if n.outputs < 2 {
-            bail!("classes must be at least 2 (got {})", n.outputs);
-        }
-        if self.batch == 0 {
-            bail!("batch must be at least 1 (got 0)");
-        }
-        if n.batch_norm && self.batch < 2 {
-            bail!(
-                "batch norm needs a batch of at least 2: with one example every unit equals its \
-                 batch mean and normalizes to 0 (got --batch {})",
-                self.batch
-            );
-        }
-        if !(self.bias_std >= 0.0 && self.bias_std.is_finite()) {
-            bail!(
-                "--bias-std must be 0 or a positive number (got {})",
-                self.bias_std
-            );
-        }
-        if self.jacobian_inputs > self.batch {
-            bail!(
-                "the Jacobian is taken at {} inputs but the batch has only {}",
-                self.jacobian_inputs,
-                self.batch
-            );
-        }
-        if self.jacobian_inputs > 0 && n.batch_norm {
-            bail!(
-                "batch norm couples the examples of a batch, so one input has no Jacobian of \
-                 its own: drop --bn"
-            );
-        }
-        if self.jacobian_inputs > 0 && !n.block.is_plain() {
-            bail!(
-                "the Jacobian is taken of plain and residual networks: drop --norm and \
-                 --branch-scale"
-            );
-        }
-        if self.jacobian_inputs > 0 && matches!(self.precision, Precision::F16 | Precision::Bf16) {
-            bail!(
-                "the Jacobian is taken in f32 or f64 (got --precision {}): its product of \
-                 layers keeps no 16-bit rounding",
-                self.precision
-            );
-        }
-        n.validate().map_err(anyhow::Error::msg)?;
-        check_memory(self.memory_estimate(), max_bytes)?;
         Ok(CheckedProbe(self.clone()))
     }
+}
+
+/// Bytes the MLP probe holds at its peak, with every gradient at once or one layer's.
+fn mlp_bytes(cfg: &ProbeConfig, m: &Mlp, keeps_grads: bool) -> u128 {
+    let n = &cfg.spec;
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for &w in &n.hidden {
+        match runs.last_mut() {
+            Some((last, count)) if *last == w => *count += 1,
+            _ => runs.push((w, 1)),
+        }
+    }
+    let shape = Shape {
+        input: n.input,
+        hidden: &runs,
+        classes: n.outputs,
+        batch: cfg.batch,
+        batch_norm: n.batch_norm || n.block.layer_norm,
+        keeps_dphi: n.residual || !n.activation.df_from_output(),
+        branch_tape: n.block.learns_scale(),
+        keeps_grads,
+    };
+    let jacobian = match m.jacobian_inputs {
+        0 => Some(0),
+        k => {
+            let widest = n.hidden.iter().copied().max().unwrap_or(0);
+            let size = if cfg.precision == Precision::F64 {
+                8
+            } else {
+                4
+            };
+            nn::spectrum::jacobian_bytes(n.input, widest, size)
+                .and_then(|b| b.checked_add(k as u128 * widest as u128 * 8))
+        }
+    };
+    peak_bytes(&shape, cfg.precision)
+        .zip(jacobian)
+        .and_then(|(a, b)| a.checked_add(b))
+        .unwrap_or(u128::MAX)
+}
+
+/// Refuses MLP shapes that cannot run, and runs larger than `max_bytes`.
+fn mlp_check(cfg: &ProbeConfig, m: &Mlp, max_bytes: u64) -> Result<()> {
+    let n = &cfg.spec;
+    if n.hidden.is_empty() {
+        bail!("depth must be at least 1 (got 0)");
+    }
+    if n.input == 0 || n.hidden.contains(&0) {
+        bail!("width must be at least 1 (got 0)");
+    }
+    if n.outputs < 2 {
+        bail!("classes must be at least 2 (got {})", n.outputs);
+    }
+    if cfg.batch == 0 {
+        bail!("batch must be at least 1 (got 0)");
+    }
+    if n.batch_norm && cfg.batch < 2 {
+        bail!(
+            "batch norm needs a batch of at least 2: with one example every unit equals its \
+                 batch mean and normalizes to 0 (got --batch {})",
+            cfg.batch
+        );
+    }
+    if !(m.bias_std >= 0.0 && m.bias_std.is_finite()) {
+        bail!(
+            "--bias-std must be 0 or a positive number (got {})",
+            m.bias_std
+        );
+    }
+    if m.jacobian_inputs > cfg.batch {
+        bail!(
+            "the Jacobian is taken at {} inputs but the batch has only {}",
+            m.jacobian_inputs,
+            cfg.batch
+        );
+    }
+    if m.jacobian_inputs > 0 && n.batch_norm {
+        bail!(
+            "batch norm couples the examples of a batch, so one input has no Jacobian of \
+                 its own: drop --bn"
+        );
+    }
+    if m.jacobian_inputs > 0 && !n.block.is_plain() {
+        bail!(
+            "the Jacobian is taken of plain and residual networks: drop --norm and \
+                 --branch-scale"
+        );
+    }
+    if m.jacobian_inputs > 0 && matches!(cfg.precision, Precision::F16 | Precision::Bf16) {
+        bail!(
+            "the Jacobian is taken in f32 or f64 (got --precision {}): its product of \
+                 layers keeps no 16-bit rounding",
+            cfg.precision
+        );
+    }
+    n.validate().map_err(anyhow::Error::msg)?;
+    check_memory(cfg.memory_estimate(), max_bytes)
 }
 
 impl ProbeConfig {
@@ -326,9 +357,14 @@ impl ProbeConfig {
 
     /// The pieces of [`describe`], keyed so that runs can be compared piece by piece.
     pub fn parts(&self) -> Vec<(&'static str, String)> {
-        if let Some(r) = &self.recurrent {
-            return recurrent::parts(self, r);
+        match &self.kind {
+            ProbeKind::Mlp(m) => self.mlp_parts(m),
+            ProbeKind::Recurrent(r) => recurrent::parts(self, r),
         }
+    }
+
+    /// `sigmoid · xavier-normal · depth 20 × width 128 → 10 · …`, keyed as [`parts`].
+    fn mlp_parts(&self, m: &Mlp) -> Vec<(&'static str, String)> {
         let cfg = self;
         vec![
             ("activation", cfg.spec.activation.to_string()),
@@ -364,14 +400,14 @@ impl ProbeConfig {
             ),
             (
                 "clip",
-                cfg.clip_norm
+                m.clip_norm
                     .map(|c| format!("clip-norm {c}"))
                     .unwrap_or_default(),
             ),
             (
                 "bias",
-                if cfg.bias_std > 0.0 {
-                    format!("σ_b {}", cfg.bias_std)
+                if m.bias_std > 0.0 {
+                    format!("σ_b {}", m.bias_std)
                 } else {
                     String::new()
                 },
@@ -379,7 +415,7 @@ impl ProbeConfig {
             ("precision", cfg.precision.to_string()),
             (
                 "loss-scale",
-                cfg.loss_scale
+                m.loss_scale
                     .map(|l| format!("loss scale {l}"))
                     .unwrap_or_default(),
             ),
@@ -517,16 +553,15 @@ impl CheckedProbe {
 
     /// One forward and backward pass, measured.
     pub fn run(&self) -> ProbeResult {
-        if let Some(r) = &self.0.recurrent {
+        let cfg = &self.0;
+        match (&cfg.kind, cfg.precision) {
+            (ProbeKind::Mlp(m), Precision::F64) => run::<f64>(cfg, m),
+            (ProbeKind::Mlp(m), Precision::F32 | Precision::F16 | Precision::Bf16) => {
+                run::<f32>(cfg, m)
+            }
+            (ProbeKind::Recurrent(r), Precision::F64) => recurrent::run::<f64>(cfg, r),
             // check() refuses the 16-bit formats for a recurrent run.
-            return match self.0.precision {
-                Precision::F64 => recurrent::run::<f64>(&self.0, r),
-                _ => recurrent::run::<f32>(&self.0, r),
-            };
-        }
-        match self.0.precision {
-            Precision::F32 | Precision::F16 | Precision::Bf16 => run::<f32>(&self.0),
-            Precision::F64 => run::<f64>(&self.0),
+            (ProbeKind::Recurrent(r), _) => recurrent::run::<f32>(cfg, r),
         }
     }
 }
@@ -618,26 +653,26 @@ pub fn probe(cfg: &ProbeConfig, max_bytes: u64) -> Result<ProbeResult> {
     Ok(cfg.check(max_bytes)?.run())
 }
 
-fn run<F: Real>(cfg: &ProbeConfig) -> ProbeResult {
+fn run<F: Real>(cfg: &ProbeConfig, m: &Mlp) -> ProbeResult {
     let storage = cfg.precision.storage();
     let mut net = Network::<F>::build(&cfg.spec, cfg.seed).expect("checked by ProbeConfig::check");
-    nn::init::gaussian_biases(&mut net, cfg.bias_std, cfg.seed);
+    nn::init::gaussian_biases(&mut net, m.bias_std, cfg.seed);
     let net = net.stored_in(storage);
     let (mut x, labels) =
         gaussian_batch::<F>(cfg.batch, cfg.spec.input, cfg.spec.outputs, cfg.seed);
     if let Some(s) = storage {
         s.round_all(&mut x);
     }
-    let spectrum = (cfg.jacobian_inputs > 0).then(|| {
+    let spectrum = (m.jacobian_inputs > 0).then(|| {
         let one = |i: usize| {
             let j = nn::spectrum::input_jacobian(&net, x.row(i)).expect("checked: no batch norm");
             nn::spectrum::singular_values(&j)
         };
-        (0..cfg.jacobian_inputs).map(one).collect()
+        (0..m.jacobian_inputs).map(one).collect()
     });
-    let measured = match cfg.loss_scale {
-        None => measure(&net, x, &labels, cfg.clip_norm),
-        Some(rule) => measure_dynamic(&net, x, &labels, cfg.clip_norm, rule),
+    let measured = match m.loss_scale {
+        None => measure(&net, x, &labels, m.clip_norm),
+        Some(rule) => measure_dynamic(&net, x, &labels, m.clip_norm, rule),
     };
     ProbeResult {
         spectrum,

@@ -2,10 +2,9 @@
 //! verdicts. Experiments fill a [`Report`]; `render` prints it. [`Figure`] is the one place a
 //! summary figure of a run is computed, for tables, quiz items and claims alike.
 
-use crate::nn::recurrent::CellKind;
 use crate::nn::stats::median;
 use crate::probe::recurrent::RecurrentFigures;
-use crate::probe::{LayerFigures, NonFinite, ProbeConfig, ProbeResult};
+use crate::probe::{LayerFigures, NonFinite, ProbeConfig, ProbeKind, ProbeResult};
 use crate::theory;
 use clap::ValueEnum;
 use serde::{Deserialize, Serialize};
@@ -80,18 +79,54 @@ pub struct Run {
     pub first_nonfinite_layer: Option<usize>,
     pub nonfinite: Option<NonFinite>,
     pub theory: TheoryLine,
-    pub layers: Vec<LayerRow>,
-    /// A recurrent run's `steps`, `params` and `spectrum` (medians over the seeds); its
-    /// `layers` are empty.
+    /// What the run measured, by kind: per layer, per layer with the Jacobian's spectrum, or
+    /// per time step.
     #[serde(flatten)]
-    pub recurrent: Option<RecurrentFigures>,
+    pub body: Body,
     /// With loss scaling: the scale the measured pass used (dynamic: after its halvings;
     /// the smallest over seeds).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loss_scale_used: Option<f64>,
-    /// The singular values of J = ∂a_L/∂a_0, when the run took them (`demo isometry`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub spectrum: Option<Spectrum>,
+}
+
+/// A run's own figures, one variant per kind of run; every renderer matches it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Body {
+    /// An MLP run's figures per layer, the output layer last.
+    Layers(Vec<LayerRow>),
+    /// An MLP run that also took the singular values of J = ∂a_L/∂a_0 (`demo isometry`).
+    Spectra {
+        layers: Vec<LayerRow>,
+        spectrum: Spectrum,
+    },
+    /// A recurrent run's `steps`, `params` and `spectrum` (medians over the seeds).
+    Steps(RecurrentFigures),
+}
+
+/// JSON keeps the shape it always had: `layers` always (empty for a recurrent run), then a
+/// recurrent run's figures or the Jacobian's `spectrum`.
+impl Serialize for Body {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Flat<'a> {
+            layers: &'a [LayerRow],
+            #[serde(flatten)]
+            steps: Option<&'a RecurrentFigures>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            spectrum: Option<&'a Spectrum>,
+        }
+        let (layers, steps, spectrum) = match self {
+            Body::Layers(layers) => (layers.as_slice(), None, None),
+            Body::Spectra { layers, spectrum } => (layers.as_slice(), None, Some(spectrum)),
+            Body::Steps(f) => (&[][..], Some(f), None),
+        };
+        Flat {
+            layers,
+            steps,
+            spectrum,
+        }
+        .serialize(s)
+    }
 }
 
 /// The singular values of the input–output Jacobian J = ∂a_L/∂a_0 at a few inputs (over
@@ -268,46 +303,36 @@ impl Run {
         seeds: &[u64],
         results: &[ProbeResult],
     ) -> Run {
-        let first = &results[0];
         let overall = |f: &dyn Fn(&ProbeResult) -> f64| median(results.iter().map(f).collect());
-        let layers = (0..first.layers.len())
-            .map(|l| {
-                let pick = |g: &dyn Fn(&LayerFigures) -> f64| {
-                    median(results.iter().map(|r| g(&r.layers[l])).collect())
+        let (body, theory) = match &config.kind {
+            ProbeKind::Mlp(_) => {
+                let layers = median_layers(results);
+                let measured = log_ratio(
+                    layers[0].figures.signal_norm,
+                    layers[layers.len() - 1].figures.signal_norm,
+                );
+                let predicted = theory::predict(config).map(|p| (p.factor, p.orders));
+                let theory = theory_line(predicted, measured, config.depth());
+                let spectra = results.iter().filter_map(|r| r.spectrum.clone()).flatten();
+                let body = match Spectrum::of(spectra.collect()) {
+                    Some(spectrum) => Body::Spectra { layers, spectrum },
+                    None => Body::Layers(layers),
                 };
-                let pick_opt = |g: &dyn Fn(&LayerFigures) -> Option<f64>| {
-                    g(&first.layers[l]).map(|_| pick(&|f| g(f).unwrap_or(f64::NAN)))
-                };
-                let norms: Vec<f64> = results.iter().map(|r| r.layers[l].grad_norm).collect();
-                let many = results.len() > 1;
-                LayerRow {
-                    figures: LayerFigures {
-                        grad_norm: pick(&|f| f.grad_norm),
-                        signal_norm: pick(&|f| f.signal_norm),
-                        weight_norm: pick(&|f| f.weight_norm),
-                        weight_std: pick(&|f| f.weight_std),
-                        act_mean: pick(&|f| f.act_mean),
-                        act_std: pick(&|f| f.act_std),
-                        saturated: pick_opt(&|f| f.saturated),
-                        dead: pick_opt(&|f| f.dead),
-                        unit_spread: pick_opt(&|f| f.unit_spread),
-                        ..first.layers[l].clone()
-                    },
-                    grad_norm_min: many.then(|| norms.iter().copied().fold(f64::INFINITY, nan_min)),
-                    grad_norm_max: many
-                        .then(|| norms.iter().copied().fold(f64::NEG_INFINITY, nan_max)),
-                }
-            })
-            .collect::<Vec<_>>();
-        let nonfinite = results.iter().find_map(|r| r.nonfinite);
-        let recurrent = first
-            .recurrent
-            .as_ref()
-            .map(|_| RecurrentFigures::median(results.iter().filter_map(|r| r.recurrent.as_ref())));
-        let theory = match (&config.recurrent, &recurrent) {
-            (Some(r), Some(f)) => recurrent_theory(r.cell, f),
-            _ => theory_line(config, &layers),
+                (body, theory)
+            }
+            ProbeKind::Recurrent(r) => {
+                let f =
+                    RecurrentFigures::median(results.iter().filter_map(|r| r.recurrent.as_ref()));
+                let predicted = theory::predict_steps(r, &f).map(|p| (p.factor, p.orders));
+                let theory = theory_line(
+                    predicted,
+                    f.signal_orders(),
+                    f.steps.len().saturating_sub(1),
+                );
+                (Body::Steps(f), theory)
+            }
         };
+        let nonfinite = results.iter().find_map(|r| r.nonfinite);
         Run {
             label: label.to_string(),
             config: config.clone(),
@@ -317,34 +342,51 @@ impl Run {
             first_nonfinite_layer: nonfinite.map(|n| n.layer),
             nonfinite,
             theory,
-            layers,
-            recurrent,
+            body,
             loss_scale_used: results.iter().filter_map(|r| r.loss_scale).reduce(f64::min),
-            spectrum: Spectrum::of(
-                results
-                    .iter()
-                    .filter_map(|r| r.spectrum.clone())
-                    .flatten()
-                    .collect(),
-            ),
+        }
+    }
+
+    /// The run's per-layer figures; a recurrent run has none (its figures are per step).
+    pub fn layers(&self) -> &[LayerRow] {
+        match &self.body {
+            Body::Layers(layers) | Body::Spectra { layers, .. } => layers,
+            Body::Steps(_) => &[],
+        }
+    }
+
+    /// A recurrent run's figures per step.
+    pub fn steps(&self) -> Option<&RecurrentFigures> {
+        match &self.body {
+            Body::Steps(f) => Some(f),
+            Body::Layers(_) | Body::Spectra { .. } => None,
+        }
+    }
+
+    /// The Jacobian's spectrum, for a run that took it.
+    pub fn spectrum(&self) -> Option<&Spectrum> {
+        match &self.body {
+            Body::Spectra { spectrum, .. } => Some(spectrum),
+            Body::Layers(_) | Body::Steps(_) => None,
         }
     }
 
     /// log₁₀(‖∂L/∂W_1‖ / ‖∂L/∂W_last‖), when both are positive and finite.
     pub fn grad_orders(&self) -> Option<f64> {
-        let first = self.layers.first()?.figures.grad_norm;
-        let last = self.layers.last()?.figures.grad_norm;
+        let first = self.layers().first()?.figures.grad_norm;
+        let last = self.layers().last()?.figures.grad_norm;
         log_ratio(first, last)
     }
 
     /// log₁₀(‖∂L/∂h_1‖ / ‖∂L/∂h_last‖): how much the backprop signal itself shrank or grew.
     pub fn signal_orders(&self) -> Option<f64> {
-        if let Some(r) = &self.recurrent {
-            return r.signal_orders();
+        match &self.body {
+            Body::Layers(layers) | Body::Spectra { layers, .. } => log_ratio(
+                layers.first()?.figures.signal_norm,
+                layers.last()?.figures.signal_norm,
+            ),
+            Body::Steps(f) => f.signal_orders(),
         }
-        let first = self.layers.first()?.figures.signal_norm;
-        let last = self.layers.last()?.figures.signal_norm;
-        log_ratio(first, last)
     }
 
     /// Mean-field theory's ‖∂L/∂h_l‖ for every layer, as the theory line states it: the
@@ -360,14 +402,14 @@ impl Run {
         else {
             return None;
         };
-        let output = &self.layers.last()?.figures;
+        let output = &self.layers().last()?.figures;
         let anchor = output.signal_norm;
         if !(anchor > 0.0 && anchor.is_finite() && predicted_factor > 0.0) {
             return None;
         }
         let (log_anchor, log_factor) = (libm::log10(anchor), libm::log10(predicted_factor));
         let predicted = self
-            .layers
+            .layers()
             .iter()
             .map(|row| {
                 let below = output.layer.saturating_sub(row.figures.layer) as f64;
@@ -383,21 +425,23 @@ impl Run {
 
     /// The hidden layers' mean of a per-layer fraction, over the layers that have it.
     pub fn hidden_mean(&self, pick: impl Fn(&LayerFigures) -> Option<f64>) -> Option<f64> {
-        let hidden = &self.layers[..self.layers.len().saturating_sub(1)];
+        let layers = self.layers();
+        let hidden = &layers[..layers.len().saturating_sub(1)];
         let v: Vec<f64> = hidden.iter().filter_map(|l| pick(&l.figures)).collect();
         (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
     }
 
-    /// Hidden layers whose gradient is exactly zero: underflow (or a dead network).
+    /// Layers whose gradient is exactly zero: underflow (or a dead network); for a recurrent
+    /// run, the steps whose ‖∂L/∂h_t‖ is.
     pub fn zero_layers(&self) -> Vec<usize> {
-        if let Some(r) = &self.recurrent {
-            return r.zero_steps();
+        match &self.body {
+            Body::Layers(layers) | Body::Spectra { layers, .. } => layers
+                .iter()
+                .filter(|l| l.figures.grad_norm == 0.0)
+                .map(|l| l.figures.layer)
+                .collect(),
+            Body::Steps(f) => f.zero_steps(),
         }
-        self.layers
-            .iter()
-            .filter(|l| l.figures.grad_norm == 0.0)
-            .map(|l| l.figures.layer)
-            .collect()
     }
 }
 
@@ -406,80 +450,57 @@ pub fn log_ratio(a: f64, b: f64) -> Option<f64> {
     (a > 0.0 && b > 0.0 && a.is_finite() && b.is_finite()).then(|| libm::log10(a / b))
 }
 
-fn theory_line(config: &ProbeConfig, layers: &[LayerRow]) -> TheoryLine {
-    match theory::predict(config) {
+/// A theory's predicted factor and orders beside the measured orders over `gaps` layers or
+/// steps, whose per-layer (per-step) factor is 10^(orders / gaps).
+fn theory_line(
+    predicted: Result<(f64, f64), String>,
+    measured: Option<f64>,
+    gaps: usize,
+) -> TheoryLine {
+    match predicted {
         Err(reason) => TheoryLine::NotApplicable {
             not_applicable: reason,
         },
-        Ok(p) => {
-            let depth = config.depth() as f64;
-            let measured = log_ratio(
-                layers[0].figures.signal_norm,
-                layers[layers.len() - 1].figures.signal_norm,
-            );
-            TheoryLine::Compared {
-                predicted_factor: p.factor,
-                predicted_orders: p.orders,
-                measured_factor: measured.map(|o| libm::pow(10.0, o / depth)),
-                measured_orders: measured,
-            }
-        }
+        Ok((factor, orders)) => TheoryLine::Compared {
+            predicted_factor: factor,
+            predicted_orders: orders,
+            measured_factor: measured.map(|o| libm::pow(10.0, o / gaps as f64)),
+            measured_orders: measured,
+        },
     }
 }
 
-/// The linearized RNN's per-step factor beside the measured one: predicted, the spectral
-/// radius ρ of diag(m)·W_hᵀ (see [`Spectrum`](crate::probe::recurrent::Spectrum)); measured,
-/// (‖∂L/∂h_1‖ / ‖∂L/∂h_T‖)^(1/(T−1)).
-fn recurrent_theory(cell: CellKind, f: &RecurrentFigures) -> TheoryLine {
-    let reason = match (cell, &f.spectrum) {
-        (CellKind::Lstm, _) => "an LSTM's gradient also runs along the cell path c_t = f ⊙ \
-                                c_(t−1) + i ⊙ g, which the linearized RNN does not describe"
-            .to_string(),
-        (_, None) => "a value is not finite, so the linearization has no spectrum".into(),
-        (_, Some(_)) if f.steps.len() < 2 => "a sequence of one step has no per-step factor".into(),
-        (CellKind::Rnn, Some(sp)) => {
-            let gaps = (f.steps.len() - 1) as f64;
-            let measured = f.signal_orders();
-            return TheoryLine::Compared {
-                predicted_factor: sp.spectral_radius,
-                predicted_orders: gaps * libm::log10(sp.spectral_radius),
-                measured_factor: measured.map(|o| libm::pow(10.0, o / gaps)),
-                measured_orders: measured,
+/// Each layer's figures, the median over the seeds' results, with the range of ‖∂L/∂W‖.
+fn median_layers(results: &[ProbeResult]) -> Vec<LayerRow> {
+    let first = &results[0];
+    (0..first.layers.len())
+        .map(|l| {
+            let pick = |g: &dyn Fn(&LayerFigures) -> f64| {
+                median(results.iter().map(|r| g(&r.layers[l])).collect())
             };
-        }
-    };
-    TheoryLine::NotApplicable {
-        not_applicable: reason,
-    }
-}
-
-/// Which figures a recurrent run has: those of its steps and of the whole run.
-fn recurrent_has(cell: CellKind, figure: Figure) -> bool {
-    match figure {
-        Figure::SignalOrdersDrop
-        | Figure::FirstNonfiniteLayer
-        | Figure::Parameters
-        | Figure::Loss
-        | Figure::GlobalGradNorm
-        | Figure::ZeroLayers
-        | Figure::FirstStepFactor => true,
-        Figure::MeasuredFactor | Figure::PredictedFactor | Figure::DepthScale => {
-            cell == CellKind::Rnn
-        }
-        Figure::ConditionNumber
-        | Figure::SpectrumMedian
-        | Figure::SpectrumSpread
-        | Figure::NullPercent => false,
-        Figure::GradOrdersDrop
-        | Figure::GradOrders
-        | Figure::GradOrdersHidden
-        | Figure::SaturatedPercent
-        | Figure::DeadPercent
-        | Figure::GradFirst
-        | Figure::GradLast
-        | Figure::ActStdFirst
-        | Figure::ActStdLast => false,
-    }
+            let pick_opt = |g: &dyn Fn(&LayerFigures) -> Option<f64>| {
+                g(&first.layers[l]).map(|_| pick(&|f| g(f).unwrap_or(f64::NAN)))
+            };
+            let norms: Vec<f64> = results.iter().map(|r| r.layers[l].grad_norm).collect();
+            let many = results.len() > 1;
+            LayerRow {
+                figures: LayerFigures {
+                    grad_norm: pick(&|f| f.grad_norm),
+                    signal_norm: pick(&|f| f.signal_norm),
+                    weight_norm: pick(&|f| f.weight_norm),
+                    weight_std: pick(&|f| f.weight_std),
+                    act_mean: pick(&|f| f.act_mean),
+                    act_std: pick(&|f| f.act_std),
+                    saturated: pick_opt(&|f| f.saturated),
+                    dead: pick_opt(&|f| f.dead),
+                    unit_spread: pick_opt(&|f| f.unit_spread),
+                    ..first.layers[l].clone()
+                },
+                grad_norm_min: many.then(|| norms.iter().copied().fold(f64::INFINITY, nan_min)),
+                grad_norm_max: many.then(|| norms.iter().copied().fold(f64::NEG_INFINITY, nan_max)),
+            }
+        })
+        .collect()
 }
 
 fn nan_min(a: f64, b: f64) -> f64 {
@@ -561,10 +582,10 @@ impl Figure {
             Figure::GradOrdersDrop => run.grad_orders().map(|o| -o),
             Figure::GradOrders => run.grad_orders(),
             Figure::GradOrdersHidden => {
-                let hidden = run.layers.len().checked_sub(2)?;
+                let hidden = run.layers().len().checked_sub(2)?;
                 log_ratio(
-                    run.layers.first()?.figures.grad_norm,
-                    run.layers[hidden].figures.grad_norm,
+                    run.layers().first()?.figures.grad_norm,
+                    run.layers()[hidden].figures.grad_norm,
                 )
             }
             Figure::SignalOrdersDrop => run.signal_orders().map(|o| -o),
@@ -585,27 +606,30 @@ impl Figure {
             Figure::SaturatedPercent => run.hidden_mean(|f| f.saturated).map(|v| 100.0 * v),
             Figure::DeadPercent => run.hidden_mean(|f| f.dead).map(|v| 100.0 * v),
             Figure::Loss => run.loss.is_finite().then_some(run.loss),
-            Figure::GradFirst => run.layers.first().map(|l| l.figures.grad_norm),
-            Figure::GradLast => run.layers.last().map(|l| l.figures.grad_norm),
-            Figure::ActStdFirst => run.layers.first().map(|l| l.figures.act_std),
+            Figure::GradFirst => run.layers().first().map(|l| l.figures.grad_norm),
+            Figure::GradLast => run.layers().last().map(|l| l.figures.grad_norm),
+            Figure::ActStdFirst => run.layers().first().map(|l| l.figures.act_std),
             Figure::ActStdLast => {
-                let hidden = run.layers.len().checked_sub(2)?;
-                Some(run.layers[hidden].figures.act_std)
+                let hidden = run.layers().len().checked_sub(2)?;
+                Some(run.layers()[hidden].figures.act_std)
             }
             Figure::GlobalGradNorm => Some(run.global_grad_norm),
             Figure::ZeroLayers => Some(run.zero_layers().len() as f64),
-            Figure::ConditionNumber => run.spectrum.as_ref().map(|s| s.condition_number),
-            Figure::SpectrumMedian => run.spectrum.as_ref().map(|s| s.median),
+            Figure::ConditionNumber => run.spectrum().map(|s| s.condition_number),
+            Figure::SpectrumMedian => run.spectrum().map(|s| s.median),
             Figure::SpectrumSpread => {
-                let s = run.spectrum.as_ref()?;
+                let s = run.spectrum()?;
                 Some(s.p95 / s.p5).filter(|v| v.is_finite())
             }
-            Figure::NullPercent => run.spectrum.as_ref().map(|s| s.null_percent),
+            Figure::NullPercent => run.spectrum().map(|s| s.null_percent),
             Figure::DepthScale => {
                 let f = Figure::PredictedFactor.of(run)?;
                 theory::depth_scale(f * f)
             }
-            Figure::FirstStepFactor => run.recurrent.as_ref()?.first_step_factor(),
+            Figure::FirstStepFactor => match &run.body {
+                Body::Steps(f) => f.first_step_factor(),
+                Body::Layers(_) | Body::Spectra { .. } => None,
+            },
         }
     }
 }
@@ -614,20 +638,30 @@ impl Figure {
     /// Whether a run of `config` can have the figure at all (whether it does can depend on
     /// the values the run meets: a norm can underflow to 0).
     pub fn possible(self, config: &ProbeConfig) -> bool {
-        if let Some(r) = &config.recurrent {
-            return recurrent_has(r.cell, self);
-        }
-        match self {
-            Figure::DeadPercent => config.spec.activation.can_die(),
-            Figure::MeasuredFactor | Figure::PredictedFactor | Figure::DepthScale => {
+        use Figure as F;
+        match (&config.kind, self) {
+            (_, F::MeasuredFactor | F::PredictedFactor | F::DepthScale) => {
                 theory::applies(config).is_ok()
             }
-            Figure::FirstStepFactor => false,
-            Figure::ConditionNumber
-            | Figure::SpectrumMedian
-            | Figure::SpectrumSpread
-            | Figure::NullPercent => config.jacobian_inputs > 0,
-            _ => true,
+            (
+                ProbeKind::Mlp(m),
+                F::ConditionNumber | F::SpectrumMedian | F::SpectrumSpread | F::NullPercent,
+            ) => m.jacobian_inputs > 0,
+            (ProbeKind::Mlp(_), F::DeadPercent) => config.spec.activation.can_die(),
+            (ProbeKind::Mlp(_), F::FirstStepFactor) => false,
+            (ProbeKind::Mlp(_), _) => true,
+            // A recurrent run has the figures of its steps and of the whole run, none of layers.
+            (
+                ProbeKind::Recurrent(_),
+                F::SignalOrdersDrop
+                | F::FirstNonfiniteLayer
+                | F::Parameters
+                | F::Loss
+                | F::GlobalGradNorm
+                | F::ZeroLayers
+                | F::FirstStepFactor,
+            ) => true,
+            (ProbeKind::Recurrent(_), _) => false,
         }
     }
 

@@ -14,7 +14,8 @@ use crate::nn::init::INIT_NAMES;
 use crate::nn::recurrent::CellKind;
 use crate::nn::storage::LossScale;
 use crate::nn::{Activation, Block, Init, Placement};
-use crate::probe::{self, Precision, ProbeConfig};
+use crate::probe::recurrent::{DEFAULT_FORGET_BIAS, Recurrent};
+use crate::probe::{self, Mlp, Precision, ProbeConfig, ProbeKind};
 use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize};
@@ -229,10 +230,17 @@ impl Settings {
     /// The canonical probe these settings describe; unset fields take the defaults above
     /// (depth must come from the experiment's defaults).
     pub fn probe_config(&self) -> Result<ProbeConfig> {
-        if let Some(seq_len) = self.seq_len {
-            let cell = self.cell.map_or(CellKind::Rnn, |c| c.list()[0]);
-            return self.recurrent_config(cell, seq_len);
+        match self.seq_len {
+            Some(seq_len) => {
+                let cell = self.cell.map_or(CellKind::Rnn, |c| c.list()[0]);
+                self.recurrent_config(cell, seq_len)
+            }
+            None => self.mlp_config(),
         }
+    }
+
+    /// The MLP probe these settings describe.
+    fn mlp_config(&self) -> Result<ProbeConfig> {
         let Some(depth) = self.depth else {
             bail!("no depth given: add --depth N");
         };
@@ -262,14 +270,17 @@ impl Settings {
         {
             bail!("--clip-norm must be a positive number (got {c})");
         }
-        cfg.clip_norm = self.clip_norm;
-        cfg.loss_scale = self.loss_scale;
         if let Some(b) = self.bias_std
             && !(b >= 0.0 && b.is_finite())
         {
             bail!("--bias-std must be 0 or a positive number (got {b})");
         }
-        cfg.bias_std = self.bias_std.unwrap_or(0.0);
+        cfg.kind = ProbeKind::Mlp(Mlp {
+            clip_norm: self.clip_norm,
+            loss_scale: self.loss_scale,
+            bias_std: self.bias_std.unwrap_or(0.0),
+            jacobian_inputs: 0,
+        });
         Ok(cfg)
     }
 
@@ -324,9 +335,11 @@ impl Settings {
         cfg.spec.activation = self.activation.unwrap_or(Activation::Tanh);
         cfg.precision = self.precision.unwrap_or_default();
         cfg.seed = self.seed.unwrap_or(DEFAULT_SEED);
-        if let (Some(r), Some(f)) = (cfg.recurrent.as_mut(), self.forget_bias) {
-            r.forget_bias = f;
-        }
+        cfg.kind = ProbeKind::Recurrent(Recurrent {
+            cell,
+            seq_len,
+            forget_bias: self.forget_bias.unwrap_or(DEFAULT_FORGET_BIAS),
+        });
         Ok(cfg)
     }
 }

@@ -3,9 +3,14 @@
 //! With σ_w² = fan_in · Var(W), the pre-activation variance follows
 //! q_l = σ_w² · E[φ(h)²], h ~ N(0, q_(l−1)), and the backprop signal's squared norm is
 //! multiplied per layer by χ_l = σ_w² · E[φ′(h)²]. Random biases of std σ_b add σ_b² to q_l.
+//!
+//! A recurrent run has its own theory: the linearized RNN's step back multiplies the signal
+//! by diag(m)·W_hᵀ, so its spectral radius predicts the per-step factor ([`predict_steps`]).
 
 use crate::nn::Activation;
-use crate::probe::ProbeConfig;
+use crate::nn::recurrent::CellKind;
+use crate::probe::recurrent::{Recurrent, RecurrentFigures};
+use crate::probe::{ProbeConfig, ProbeKind};
 use serde::Serialize;
 
 /// What mean-field theory predicts for a probe configuration.
@@ -21,9 +26,17 @@ pub struct Prediction {
     pub factor: f64,
 }
 
-/// Whether mean-field theory describes `cfg`: random, i.i.d. kernels and nothing that
-/// rescales or bypasses a layer. [`predict`] succeeds exactly where this does.
+/// Whether a theory describes `cfg`. For the MLP, mean-field theory: random, i.i.d. kernels
+/// and nothing that rescales or bypasses a layer ([`predict`] succeeds exactly where this
+/// does); for a recurrent run, the linearized RNN ([`predict_steps`]).
 pub fn applies(cfg: &ProbeConfig) -> Result<(), String> {
+    match &cfg.kind {
+        ProbeKind::Mlp(_) => mean_field_applies(cfg),
+        ProbeKind::Recurrent(r) => linearization_applies(r),
+    }
+}
+
+fn mean_field_applies(cfg: &ProbeConfig) -> Result<(), String> {
     if cfg.spec.batch_norm {
         return Err("batch norm rescales every layer by batch statistics".into());
     }
@@ -39,9 +52,16 @@ pub fn applies(cfg: &ProbeConfig) -> Result<(), String> {
     Ok(())
 }
 
-/// The prediction, or why the theory does not apply to this configuration ([`applies`]).
+/// The mean-field prediction for an MLP probe, or why the theory does not apply to this
+/// configuration ([`applies`]).
 pub fn predict(cfg: &ProbeConfig) -> Result<Prediction, String> {
-    applies(cfg)?;
+    let bias_std = match &cfg.kind {
+        ProbeKind::Mlp(m) => m.bias_std,
+        ProbeKind::Recurrent(_) => {
+            return Err("mean-field theory describes layers, not steps: see predict_steps".into());
+        }
+    };
+    mean_field_applies(cfg)?;
     let fans = cfg.spec.fans();
     let var = |l: usize, init: crate::nn::Init| -> f64 {
         let (i, o) = fans[l];
@@ -56,7 +76,7 @@ pub fn predict(cfg: &ProbeConfig) -> Result<Prediction, String> {
         }
     };
     let phi = cfg.spec.activation;
-    let sb2 = cfg.bias_std * cfg.bias_std;
+    let sb2 = bias_std * bias_std;
     let mut q = Vec::with_capacity(depth);
     // X has unit-variance entries, so E[x²] = 1 for the first layer.
     let mut q_l = sigma2(0) + sb2;
@@ -73,6 +93,43 @@ pub fn predict(cfg: &ProbeConfig) -> Result<Prediction, String> {
         chi,
         orders,
         factor: libm::pow(10.0, orders / depth as f64),
+    })
+}
+
+/// Whether the linearized RNN describes a recurrent probe: not an LSTM's.
+fn linearization_applies(r: &Recurrent) -> Result<(), String> {
+    match r.cell {
+        CellKind::Rnn => Ok(()),
+        CellKind::Lstm => Err(
+            "an LSTM's gradient also runs along the cell path c_t = f ⊙ \
+                               c_(t−1) + i ⊙ g, which the linearized RNN does not describe"
+                .into(),
+        ),
+    }
+}
+
+/// The linearized RNN's per-step factor of ‖∂L/∂h_t‖ and its log₁₀ over the T − 1 steps back.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StepPrediction {
+    pub factor: f64,
+    pub orders: f64,
+}
+
+/// The linearized RNN's prediction for a measured run `f`: the per-step factor is the
+/// spectral radius ρ of diag(m)·W_hᵀ (see [`Spectrum`](crate::probe::recurrent::Spectrum)),
+/// so over T − 1 steps the signal changes by (T − 1)·log₁₀ ρ orders.
+pub fn predict_steps(r: &Recurrent, f: &RecurrentFigures) -> Result<StepPrediction, String> {
+    linearization_applies(r)?;
+    let Some(sp) = &f.spectrum else {
+        return Err("a value is not finite, so the linearization has no spectrum".into());
+    };
+    if f.steps.len() < 2 {
+        return Err("a sequence of one step has no per-step factor".into());
+    }
+    let gaps = (f.steps.len() - 1) as f64;
+    Ok(StepPrediction {
+        factor: sp.spectral_radius,
+        orders: gaps * libm::log10(sp.spectral_radius),
     })
 }
 

@@ -65,7 +65,7 @@ fn the_theory_curve_starts_at_the_output_and_ends_at_the_predicted_orders() {
     let (first, last) = (curve[0], curve[20]);
     assert_eq!((first.0, last.0), (1, 21));
     // Anchored at the measurement where the backprop signal starts...
-    let output = run.layers[20].figures.signal_norm;
+    let output = run.layers()[20].figures.signal_norm;
     assert!(
         (last.1 / output - 1.0).abs() < 1e-12,
         "{} vs {output}",
@@ -332,7 +332,10 @@ fn every_description_names_what_ran_and_suggests_only_something_else() {
                     "{case}: neither '{full}' nor '{prose}' in: {text}"
                 );
                 // A recurrent run has no hidden layers: its description names T instead.
-                let t = run.config.recurrent.map(|r| format!("t = {}", r.seq_len));
+                let t = match &run.config.kind {
+                    gradtutor::ProbeKind::Recurrent(r) => Some(format!("t = {}", r.seq_len)),
+                    gradtutor::ProbeKind::Mlp(_) => None,
+                };
                 let shape = t.unwrap_or(depth);
                 assert!(text.contains(&shape), "{case}: no '{shape}' in: {text}");
                 let precision = run.config.precision.to_string();

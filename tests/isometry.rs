@@ -185,12 +185,12 @@ fn demo_isometry_reports_each_networks_spectrum_and_the_depth_sweep() {
         ]
     );
     for run in &report.runs {
-        let s = run.spectrum.as_ref().unwrap();
+        let s = run.spectrum().unwrap();
         assert_eq!(s.singular_values.len(), 4);
         assert!(s.singular_values.iter().all(|v| v.len() == 16));
         assert!(s.min <= s.p5 && s.p5 <= s.median && s.median <= s.p95 && s.p95 <= s.max);
     }
-    let orth = report.runs[5].spectrum.as_ref().unwrap();
+    let orth = report.runs[5].spectrum().unwrap();
     assert!((orth.condition_number - 1.0).abs() < 1e-10);
     assert!((orth.min - 1.0).abs() < 1e-10 && (orth.max - 1.0).abs() < 1e-10);
     // Depth sweep: L/8 … 2L for L = 8 is 1, 2, 4, 8, 16.
@@ -326,7 +326,10 @@ fn the_jacobian_demos_refuse_what_their_product_leaves_out() {
             .stderr(predicates::str::contains(says));
     }
     let mut cfg = gradtutor::ProbeConfig::canonical(3, 8, 4, 3);
-    cfg.jacobian_inputs = 1;
+    cfg.kind = gradtutor::ProbeKind::Mlp(gradtutor::Mlp {
+        jacobian_inputs: 1,
+        ..Default::default()
+    });
     cfg.spec.block.layer_norm = true;
     let err = cfg.check(1 << 30).unwrap_err().to_string();
     assert!(err.contains("drop --norm and --branch-scale"), "{err}");

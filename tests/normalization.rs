@@ -48,19 +48,19 @@ fn skipinit_shows_three_branch_scales_and_trains_them() {
         .unwrap();
     let labels: Vec<&str> = r.runs.iter().map(|r| r.label.as_str()).collect();
     assert_eq!(labels, ["α=1", "α=1/√L", "α=0"]);
-    let scale = |i: usize| r.runs[i].layers[0].figures.branch_scale.unwrap();
+    let scale = |i: usize| r.runs[i].layers()[0].figures.branch_scale.unwrap();
     assert_eq!(scale(0), 1.0);
     assert!((scale(1) - 1.0 / 48f64.sqrt()).abs() < 1e-7);
     assert_eq!(scale(2), 0.0);
     // α = 0: every hidden W gets exactly 0 and every α a non-zero gradient; the output
     // layer sees the input itself, a_L = x.
     let zero = &r.runs[2];
-    let hidden = &zero.layers[..48];
+    let hidden = &zero.layers()[..48];
     assert!(hidden.iter().all(|l| l.figures.grad_norm == 0.0));
     assert!(hidden.iter().all(|l| l.figures.branch_grad.unwrap() != 0.0));
-    assert!(zero.layers[47].figures.act_std > 0.9 && zero.layers[47].figures.act_std < 1.1);
+    assert!(zero.layers()[47].figures.act_std > 0.9 && zero.layers()[47].figures.act_std < 1.1);
     // α = 1 blows the activations up; 1/√L keeps them within a factor of ten.
-    let last_std = |i: usize| r.runs[i].layers[47].figures.act_std;
+    let last_std = |i: usize| r.runs[i].layers()[47].figures.act_std;
     assert!(last_std(0) > 1e8, "{}", last_std(0));
     assert!(last_std(1) < 10.0, "{}", last_std(1));
     // The training table: α = 1 diverges, the learned α moves away from 0.

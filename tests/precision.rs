@@ -119,7 +119,10 @@ fn probe(cfg: &ProbeConfig) -> ProbeResult {
 fn small_sigmoid(precision: Precision, loss_scale: Option<LossScale>) -> ProbeConfig {
     let mut cfg = ProbeConfig::canonical(12, 16, 8, 10);
     cfg.precision = precision;
-    cfg.loss_scale = loss_scale;
+    cfg.kind = gradtutor::ProbeKind::Mlp(gradtutor::Mlp {
+        loss_scale,
+        ..Default::default()
+    });
     cfg
 }
 
@@ -164,21 +167,33 @@ fn dynamic_scaling_halves_until_the_gradients_are_finite() {
     let mut cfg = ProbeConfig::canonical(6, 32, 16, 10).with_init(Init::Normal(Some(1.0)));
     cfg.spec.activation = Activation::Tanh;
     cfg.precision = Precision::F16;
-    cfg.loss_scale = Some(LossScale::Static(65536.0));
+    cfg.kind = gradtutor::ProbeKind::Mlp(gradtutor::Mlp {
+        loss_scale: Some(LossScale::Static(65536.0)),
+        ..Default::default()
+    });
     let fixed = probe(&cfg);
     assert!(
         !fixed.global_grad_norm.is_finite(),
         "2¹⁶ must overflow here"
     );
-    cfg.loss_scale = Some(LossScale::Dynamic { interval: 2000 });
+    cfg.kind = gradtutor::ProbeKind::Mlp(gradtutor::Mlp {
+        loss_scale: Some(LossScale::Dynamic { interval: 2000 }),
+        ..Default::default()
+    });
     let dynamic = probe(&cfg);
     let used = dynamic.loss_scale.unwrap();
     assert!(used < 65536.0 && libm::log2(used).fract() == 0.0, "{used}");
     assert!(dynamic.global_grad_norm.is_finite());
     // One halving less overflows: the scale used is the largest that does not.
-    cfg.loss_scale = Some(LossScale::Static(used * 2.0));
+    cfg.kind = gradtutor::ProbeKind::Mlp(gradtutor::Mlp {
+        loss_scale: Some(LossScale::Static(used * 2.0)),
+        ..Default::default()
+    });
     assert!(!probe(&cfg).global_grad_norm.is_finite());
-    cfg.loss_scale = Some(LossScale::Static(used));
+    cfg.kind = gradtutor::ProbeKind::Mlp(gradtutor::Mlp {
+        loss_scale: Some(LossScale::Static(used)),
+        ..Default::default()
+    });
     assert_eq!(probe(&cfg).layers, dynamic.layers);
 }
 
@@ -249,7 +264,10 @@ fn f16_and_bf16_probes_are_bit_reproducible() {
     for p in [Precision::F16, Precision::Bf16] {
         let mut cfg = ProbeConfig::canonical(20, 64, 32, 10);
         cfg.precision = p;
-        cfg.loss_scale = Some(LossScale::Dynamic { interval: 2000 });
+        cfg.kind = gradtutor::ProbeKind::Mlp(gradtutor::Mlp {
+            loss_scale: Some(LossScale::Dynamic { interval: 2000 }),
+            ..Default::default()
+        });
         let a = serde_json::to_string(&probe(&cfg)).unwrap();
         let b = serde_json::to_string(&probe(&cfg)).unwrap();
         assert_eq!(a, b, "{p}");

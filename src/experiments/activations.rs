@@ -101,7 +101,7 @@ fn per_activation(runs: &[Run]) -> Table {
     let mut rows = Vec::new();
     for run in runs {
         let a = run.config.spec.activation;
-        let hidden = &run.layers[..run.layers.len() - 1];
+        let hidden = &run.layers()[..run.layers().len() - 1];
         let sat = Figure::SaturatedPercent.of(run).unwrap_or(f64::NAN);
         let worst = hidden
             .iter()

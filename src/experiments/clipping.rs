@@ -4,7 +4,7 @@ use super::describe::network;
 use super::{Experiment, Planned};
 use crate::format::pretty;
 use crate::nn::{Activation, Init};
-use crate::probe::ProbeConfig;
+use crate::probe::{Mlp, ProbeConfig, ProbeKind};
 use crate::report::{Metric, Report};
 use crate::settings::Settings;
 use anyhow::Result;
@@ -33,7 +33,7 @@ fn describe(cfg: &ProbeConfig) -> String {
         } else {
             ""
         };
-    let c = cfg.clip_norm.unwrap_or(1.0);
+    let c = cfg.mlp().and_then(|m| m.clip_norm).unwrap_or(1.0);
     format!(
         "{}{which}. It is measured twice: raw, and after clipping by global norm with PyTorch's \
          rule: when the norm of all gradients together exceeds --clip-norm, here {c}, every \
@@ -44,8 +44,11 @@ fn describe(cfg: &ProbeConfig) -> String {
 
 fn plan(s: &Settings) -> Result<Vec<Planned>> {
     let clipped = s.probe_config()?;
-    let raw = crate::probe::ProbeConfig {
-        clip_norm: None,
+    let raw = ProbeConfig {
+        kind: ProbeKind::Mlp(Mlp {
+            clip_norm: None,
+            ..clipped.mlp().cloned().unwrap_or_default()
+        }),
         ..clipped.clone()
     };
     Ok(vec![
@@ -58,7 +61,11 @@ fn conclude(_: &Settings, report: &mut Report) {
     let [raw, clipped] = report.runs.as_slice() else {
         return;
     };
-    let max = clipped.config.clip_norm.unwrap_or(1.0);
+    let max = clipped
+        .config
+        .mlp()
+        .and_then(|m| m.clip_norm)
+        .unwrap_or(1.0);
     let total = raw.global_grad_norm;
     if !total.is_finite() {
         report.verdicts.push(format!(
@@ -69,9 +76,9 @@ fn conclude(_: &Settings, report: &mut Report) {
         return;
     }
     let factors: Vec<f64> = raw
-        .layers
+        .layers()
         .iter()
-        .zip(&clipped.layers)
+        .zip(clipped.layers())
         .filter(|(r, _)| r.figures.grad_norm > 0.0)
         .map(|(r, c)| c.figures.grad_norm / r.figures.grad_norm)
         .collect();

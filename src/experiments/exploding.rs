@@ -85,7 +85,7 @@ fn conclude(_: &Settings, report: &mut Report) {
     for run in &report.runs {
         report.verdicts.push(flow_verdict(run));
         let worst = run
-            .layers
+            .layers()
             .iter()
             .filter(|l| l.figures.weight_norm > 0.0)
             .map(|l| l.figures.grad_norm / l.figures.weight_norm)
@@ -104,7 +104,7 @@ fn conclude(_: &Settings, report: &mut Report) {
         }
         // The depth at which this growth rate reaches the precision's largest value.
         let top = run
-            .layers
+            .layers()
             .iter()
             .map(|l| l.figures.grad_norm)
             .fold(0.0, f64::max);

@@ -90,7 +90,7 @@ fn conclude(_: &Settings, report: &mut Report) {
     let names = ["dense (Dense)", "dense_1 (Dense)", "dense_2 (Dense)"];
     let mut rows = Vec::new();
     let mut total = 0;
-    for (name, l) in names.iter().zip(&he.layers) {
+    for (name, l) in names.iter().zip(he.layers()) {
         let f = &l.figures;
         let params = f.fan_in * f.fan_out + f.fan_out;
         total += params;
@@ -107,7 +107,7 @@ fn conclude(_: &Settings, report: &mut Report) {
         rows,
     ));
     let mut rows = Vec::new();
-    for l in &he.layers {
+    for l in he.layers() {
         let f = &l.figures;
         let (rule, name) = if f.layer <= 2 {
             ((2.0 / f.fan_in as f64).sqrt(), "√(2/fan_in)")
@@ -134,7 +134,7 @@ fn conclude(_: &Settings, report: &mut Report) {
         .with_legend("kernel: fan_in × fan_out; ratio: sampled std ÷ the rule's std."),
     );
     for run in &report.runs {
-        let stds: Vec<String> = run.layers[..2]
+        let stds: Vec<String> = run.layers()[..2]
             .iter()
             .map(|l| num(l.figures.act_std))
             .collect();

@@ -103,7 +103,7 @@ fn conclude(_: &Settings, report: &mut Report) {
 
 /// The hidden layers' largest unit spread: 0 when every unit gets the same gradient.
 fn spread(run: &Run) -> f64 {
-    run.layers[..run.layers.len() - 1]
+    run.layers()[..run.layers().len() - 1]
         .iter()
         .filter_map(|l| l.figures.unit_spread)
         .fold(0.0, f64::max)
@@ -111,7 +111,7 @@ fn spread(run: &Run) -> f64 {
 
 /// A run's row: activation spread first to last, saturation, unit spread, ratios.
 fn row(run: &Run) -> Vec<String> {
-    let hidden = &run.layers[..run.layers.len() - 1];
+    let hidden = &run.layers()[..run.layers().len() - 1];
     let (first, last) = (&hidden[0].figures, &hidden[hidden.len() - 1].figures);
     let sat = Figure::SaturatedPercent.of(run).unwrap_or(f64::NAN);
     vec![
@@ -130,12 +130,12 @@ fn symmetry(run: &Run) -> Option<String> {
     if !(run.config.spec.init.is_constant() && spread < 1e-6) {
         return None;
     }
-    let hidden = &run.layers[..run.layers.len() - 1];
+    let hidden = &run.layers()[..run.layers().len() - 1];
     let largest = hidden
         .iter()
         .map(|l| l.figures.grad_norm)
         .fold(0.0, f64::max);
-    let output = run.layers[run.layers.len() - 1].figures.grad_norm;
+    let output = run.layers()[run.layers().len() - 1].figures.grad_norm;
     // With equal output weights ∂L/∂a = Σ_k (p_k − y_k)·c = 0 exactly; what the hidden layers
     // get is rounding, which only says so while it stays far below the output layer's.
     let rounding = if largest < 1e-3 * output {

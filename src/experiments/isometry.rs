@@ -6,7 +6,7 @@ use super::describe::layers;
 use super::{Experiment, Planned};
 use crate::format::{num, pretty, sci};
 use crate::nn::{Activation, Init};
-use crate::probe::{Precision, ProbeConfig};
+use crate::probe::{Precision, ProbeConfig, ProbeKind};
 use crate::report::{Report, Run, Table, TheoryLine};
 use crate::settings::{Knob, Settings};
 use crate::theory::critical_sigma_w;
@@ -52,7 +52,12 @@ pub const EXPERIMENT: Experiment = Experiment {
 /// Rounded to 4 decimals, so the initializer reads `orthogonal:1` rather than a bisection's
 /// last digits.
 fn tanh_sigma_w(cfg: &ProbeConfig) -> Option<f64> {
-    critical_sigma_w(Activation::Tanh, cfg.bias_std).map(|s| (s * 1e4).round() / 1e4)
+    critical_sigma_w(Activation::Tanh, bias_std(cfg)).map(|s| (s * 1e4).round() / 1e4)
+}
+
+/// σ_b of the hidden biases.
+fn bias_std(cfg: &ProbeConfig) -> f64 {
+    cfg.mlp().map_or(0.0, |m| m.bias_std)
 }
 
 /// The six networks: (label, activation, initializer) at the settings' shape.
@@ -60,7 +65,7 @@ fn configs(base: &ProbeConfig) -> Result<Vec<(String, ProbeConfig)>> {
     let Some(sw) = tanh_sigma_w(base) else {
         bail!(
             "tanh has no χ = 1 point with --bias-std {}: choose a σ_b below 2",
-            base.bias_std
+            bias_std(base)
         );
     };
     let width = base.spec.input as f64;
@@ -85,7 +90,9 @@ fn configs(base: &ProbeConfig) -> Result<Vec<(String, ProbeConfig)>> {
         .map(|(label, act, init)| {
             let mut cfg = base.clone().with_init(init);
             cfg.spec.activation = act;
-            cfg.jacobian_inputs = INPUTS.min(base.batch);
+            if let ProbeKind::Mlp(m) = &mut cfg.kind {
+                m.jacobian_inputs = INPUTS.min(base.batch);
+            }
             (label.to_string(), cfg)
         })
         .collect())
@@ -148,7 +155,7 @@ fn describe(cfg: &ProbeConfig) -> String {
          depths {}.",
         layers(cfg),
         cfg.precision,
-        match cfg.bias_std {
+        match bias_std(cfg) {
             0.0 => "zero biases".to_string(),
             b => format!("hidden biases ~ N(0, {b}²)"),
         },
@@ -168,7 +175,7 @@ pub fn kappa_text(k: f64) -> String {
 
 /// A run's spectrum cells: min, 5 %, median, 95 %, max, condition number, share erased.
 fn spectrum_row(run: &Run) -> Vec<String> {
-    let Some(s) = &run.spectrum else {
+    let Some(s) = &run.spectrum() else {
         return vec![run.label.clone()];
     };
     vec![
@@ -184,7 +191,7 @@ fn spectrum_row(run: &Run) -> Vec<String> {
 }
 
 fn kappa(run: &Run) -> Option<f64> {
-    run.spectrum.as_ref().map(|s| s.condition_number)
+    run.spectrum().map(|s| s.condition_number)
 }
 
 fn conclude(_: &Settings, report: &mut Report) {
@@ -204,7 +211,7 @@ fn conclude(_: &Settings, report: &mut Report) {
     let mut rows = Vec::new();
     for pair in report.side_runs.chunks(2) {
         let [g, o] = pair else { continue };
-        let spread = |r: &Run| r.spectrum.as_ref().map(|s| s.p95 / s.p5);
+        let spread = |r: &Run| r.spectrum().map(|s| s.p95 / s.p5);
         let k = |v: Option<f64>| v.map_or("·".into(), kappa_text);
         rows.push(vec![
             g.config.depth().to_string(),
@@ -229,7 +236,7 @@ fn conclude(_: &Settings, report: &mut Report) {
         runs.chunks(2)
             .filter_map(|p| {
                 let r = p.get(i)?;
-                let s = r.spectrum.as_ref()?;
+                let s = r.spectrum()?;
                 Some((r.config.depth(), s.condition_number, s.p95 / s.p5))
             })
             .collect()
@@ -286,7 +293,7 @@ fn conclude(_: &Settings, report: &mut Report) {
             measured_factor: Some(measured),
             ..
         } = r.theory
-        && let Some(s) = &r.spectrum
+        && let Some(s) = &r.spectrum()
     {
         report.verdicts.push(format!(
             "tanh is not at χ = 1 layer by layer: from the unit-variance input its \
@@ -301,7 +308,7 @@ fn conclude(_: &Settings, report: &mut Report) {
             pretty(s.median),
         ));
     }
-    if let Some(s) = find("orth-relu").and_then(|r| r.spectrum.as_ref()) {
+    if let Some(s) = find("orth-relu").and_then(|r| r.spectrum()) {
         let erased = if s.null_percent > 0.0 {
             format!(
                 "{:.0}% of its singular values are numerically 0 (J erases those directions)",

@@ -104,10 +104,10 @@ fn orders(run: &Run) -> String {
 
 /// ‖∂L/∂W_1‖ / ‖∂L/∂W_L‖ with L the last hidden layer, when both are positive and finite.
 fn hidden_ratio(run: &Run) -> Option<f64> {
-    let last = run.layers.len().checked_sub(2)?;
+    let last = run.layers().len().checked_sub(2)?;
     let (a, b) = (
-        run.layers[0].figures.grad_norm,
-        run.layers[last].figures.grad_norm,
+        run.layers()[0].figures.grad_norm,
+        run.layers()[last].figures.grad_norm,
     );
     (a > 0.0 && b > 0.0 && a.is_finite() && b.is_finite()).then(|| a / b)
 }

@@ -306,7 +306,7 @@ pub fn flow_verdict(run: &Run) -> String {
     if !zeros.is_empty() {
         return underflow_verdict(run, &zeros);
     }
-    let last = run.layers.last().map_or(0, |l| l.figures.layer);
+    let last = run.layers().last().map_or(0, |l| l.figures.layer);
     let Some(orders) = run.grad_orders() else {
         return format!("{}: the gradient norms are not finite.", run.label);
     };
@@ -358,7 +358,7 @@ fn overflow_verdict(run: &Run, n: probe::NonFinite) -> String {
 /// Which layers got exactly 0, and the lowest layer that still got something.
 fn underflow_verdict(run: &Run, zeros: &[usize]) -> String {
     let live = run
-        .layers
+        .layers()
         .iter()
         .find(|l| l.figures.grad_norm > 0.0)
         .map(|l| {

@@ -6,7 +6,7 @@ use super::describe::layers;
 use super::{Experiment, Planned};
 use crate::format::num;
 use crate::nn::{Activation, Init};
-use crate::probe::ProbeConfig;
+use crate::probe::{ProbeConfig, ProbeKind};
 use crate::report::{PhaseCell, PhaseMap, Report, TheoryLine};
 use crate::settings::{Knob, Settings};
 use crate::theory::{chi_at_fixed_point, critical_sigma_w, depth_scale};
@@ -84,7 +84,9 @@ fn plan(s: &Settings) -> Result<Vec<Planned>> {
         for &sw in &sigma_ws() {
             let mut cfg = base.clone().with_init(Init::Normal(Some(sw / n.sqrt())));
             cfg.spec.activation = Activation::Tanh;
-            cfg.bias_std = sb;
+            if let ProbeKind::Mlp(m) = &mut cfg.kind {
+                m.bias_std = sb;
+            }
             runs.push(Planned::side(format!("σ_w {sw} σ_b {sb}"), cfg));
         }
     }

@@ -6,7 +6,7 @@ use super::{Experiment, Planned};
 use crate::format::{figure, pretty, span_of};
 use crate::nn::storage::{DYNAMIC_START, LossScale, Storage};
 use crate::nn::{Activation, Init};
-use crate::probe::{Precision, ProbeConfig};
+use crate::probe::{Mlp, Precision, ProbeConfig, ProbeKind};
 use crate::report::{Metric, Report, Run, Table};
 use crate::settings::{Knob, Settings};
 use anyhow::{Result, bail};
@@ -34,7 +34,7 @@ pub const EXPERIMENT: Experiment = Experiment {
 const DEFAULT_STATIC: f64 = 1024.0;
 
 fn describe(cfg: &ProbeConfig) -> String {
-    let s = match cfg.loss_scale {
+    let s = match cfg.mlp().and_then(|m| m.loss_scale) {
         Some(LossScale::Static(s)) => s,
         _ => DEFAULT_STATIC,
     };
@@ -65,7 +65,7 @@ fn describe(cfg: &ProbeConfig) -> String {
 
 fn plan(s: &Settings) -> Result<Vec<Planned>> {
     let base = s.probe_config()?;
-    let scale = match base.loss_scale {
+    let scale = match base.mlp().and_then(|m| m.loss_scale) {
         Some(LossScale::Static(x)) => x,
         _ => bail!(
             "demo precision takes a number for --loss-scale (the static run's scale); its \
@@ -74,7 +74,10 @@ fn plan(s: &Settings) -> Result<Vec<Planned>> {
     };
     let run = |precision: Precision, loss_scale: Option<LossScale>| ProbeConfig {
         precision,
-        loss_scale,
+        kind: ProbeKind::Mlp(Mlp {
+            loss_scale,
+            ..base.mlp().cloned().unwrap_or_default()
+        }),
         ..base.clone()
     };
     Ok(vec![
@@ -110,14 +113,14 @@ fn conclude(_: &Settings, report: &mut Report) {
         return;
     };
     let reference = f32_run
-        .layers
+        .layers()
         .first()
         .map_or(f64::NAN, |l| l.figures.grad_norm);
     let rows = report
         .runs
         .iter()
         .map(|r| {
-            let first = r.layers.first().map_or(f64::NAN, |l| l.figures.grad_norm);
+            let first = r.layers().first().map_or(f64::NAN, |l| l.figures.grad_norm);
             vec![
                 r.label.clone(),
                 zeros_text(r),
@@ -148,7 +151,10 @@ fn conclude(_: &Settings, report: &mut Report) {
     // A restored gradient can still be coarse: scaled, its entries may sit among the
     // subnormals, where f16 has few bits left.
     for run in report.runs.iter().filter(|r| r.loss_scale_used.is_some()) {
-        let first = run.layers.first().map_or(f64::NAN, |l| l.figures.grad_norm);
+        let first = run
+            .layers()
+            .first()
+            .map_or(f64::NAN, |l| l.figures.grad_norm);
         let ratio = first / reference;
         let scale = run.loss_scale_used.unwrap_or(f64::NAN);
         // ‖∂L/∂W_1‖·S bounds every scaled entry: below the smallest normal, all are subnormal.
@@ -168,7 +174,10 @@ fn conclude(_: &Settings, report: &mut Report) {
 
 /// One run's line: which layers got exactly 0, at which scale.
 fn verdict(run: &Run) -> String {
-    let scale = match (run.config.loss_scale, run.loss_scale_used) {
+    let scale = match (
+        run.config.mlp().and_then(|m| m.loss_scale),
+        run.loss_scale_used,
+    ) {
         (Some(LossScale::Dynamic { .. }), Some(s)) => {
             format!(" with dynamic loss scaling (scale used: {})", figure(s))
         }
@@ -190,14 +199,14 @@ fn verdict(run: &Run) -> String {
         [] => format!(
             "{}{scale}: no layer's gradient is exactly 0; layer 1 gets {}.",
             run.config.precision,
-            pretty(run.layers[0].figures.grad_norm)
+            pretty(run.layers()[0].figures.grad_norm)
         ),
         z => format!(
             "{}{scale}: layers {} receive a gradient of exactly 0 ({} layers of {}).",
             run.config.precision,
             span_of(z),
             z.len(),
-            run.layers.len()
+            run.layers().len()
         ),
     }
 }

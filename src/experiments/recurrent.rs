@@ -6,7 +6,8 @@ use super::{Experiment, Planned};
 use crate::format::{num, pretty};
 use crate::nn::recurrent::CellKind;
 use crate::nn::{Activation, Init};
-use crate::probe::ProbeConfig;
+use crate::probe::recurrent::DEFAULT_FORGET_BIAS;
+use crate::probe::{ProbeConfig, ProbeKind};
 use crate::report::{Report, Run, Table, TheoryLine};
 use crate::settings::{Knob, Settings};
 use anyhow::Result;
@@ -43,7 +44,7 @@ pub const EXPERIMENT: Experiment = Experiment {
 
 /// The sequence task of the run that is described, and how to read the output.
 fn describe(cfg: &ProbeConfig) -> String {
-    let Some(r) = cfg.recurrent else {
+    let ProbeKind::Recurrent(r) = &cfg.kind else {
         return String::new();
     };
     let t = r.seq_len;
@@ -97,7 +98,7 @@ fn conclude(s: &Settings, report: &mut Report) {
     let mut rows = Vec::new();
     for run in &report.runs {
         report.verdicts.push(step_verdict(run));
-        if let Some(f) = &run.recurrent {
+        if let Some(f) = run.steps() {
             let norm = |prefix: &str| {
                 let sq: f64 = f
                     .params
@@ -137,10 +138,7 @@ fn conclude(s: &Settings, report: &mut Report) {
     );
     compare(report);
     if s.activation.is_some_and(|a| a != Activation::Tanh)
-        && report
-            .runs
-            .iter()
-            .any(|r| r.config.recurrent.is_some_and(|c| c.cell == CellKind::Lstm))
+        && report.runs.iter().any(|r| cell(r) == Some(CellKind::Lstm))
     {
         report.notes.push(format!(
             "The RNN's φ = {} does not change the LSTM, which keeps its σ gates and tanh.",
@@ -151,7 +149,7 @@ fn conclude(s: &Settings, report: &mut Report) {
 
 /// How far the signal got from t = T back to t = 1, with the per-step factor.
 fn step_verdict(run: &Run) -> String {
-    let steps = run.recurrent.as_ref().map_or(0, |f| f.steps.len());
+    let steps = run.steps().map_or(0, |f| f.steps.len());
     if let Some(n) = run.nonfinite {
         let what = if n.nan {
             "became NaN"
@@ -214,7 +212,7 @@ fn lstm_verdicts(report: &mut Report) {
     let lstm = report
         .runs
         .iter()
-        .filter(|r| r.config.recurrent.is_some_and(|c| c.cell == CellKind::Lstm))
+        .filter(|r| cell(r) == Some(CellKind::Lstm))
         .find(finite);
     let Some(lstm) = lstm else { return };
     if let Some(v) = first_step(lstm) {
@@ -223,13 +221,16 @@ fn lstm_verdicts(report: &mut Report) {
     let rnn = report
         .runs
         .iter()
-        .filter(|r| r.config.recurrent.is_some_and(|c| c.cell == CellKind::Rnn))
+        .filter(|r| cell(r) == Some(CellKind::Rnn))
         .filter(finite)
         .find(|r| same_init(r.config.spec.init, lstm.config.spec.init));
     if let Some(rnn) = rnn {
         let (a, b) = (orders(lstm).unwrap_or(0.0), orders(rnn).unwrap_or(0.0));
         if a > b {
-            let forget = lstm.config.recurrent.map_or(1.0, |r| r.forget_bias);
+            let forget = match &lstm.config.kind {
+                ProbeKind::Recurrent(r) => r.forget_bias,
+                ProbeKind::Mlp(_) => DEFAULT_FORGET_BIAS,
+            };
             report.verdicts.push(format!(
                 "At t = 1 the LSTM keeps {:.1} orders of magnitude more of the signal than {}, \
                  whose W_h has the same initializer ({}): its cell state is updated by \
@@ -245,6 +246,14 @@ fn lstm_verdicts(report: &mut Report) {
     }
 }
 
+/// The run's recurrent cell.
+fn cell(run: &Run) -> Option<CellKind> {
+    match &run.config.kind {
+        ProbeKind::Recurrent(r) => Some(r.cell),
+        ProbeKind::Mlp(_) => None,
+    }
+}
+
 /// Whether two W_h initializers are the same: `orthogonal` is `orthogonal:1`.
 fn same_init(a: Init, b: Init) -> bool {
     let gain_one = |i: Init| match i {
@@ -257,7 +266,7 @@ fn same_init(a: Init, b: Init) -> bool {
 /// The LSTM's first step back, t = T to T − 1, goes through the output gate, tanh′(c_T) and
 /// the gates' W_hᵀ; every later one also along the cell path. Said apart when it differs.
 fn first_step(lstm: &Run) -> Option<String> {
-    let figures = lstm.recurrent.as_ref()?;
+    let figures = lstm.steps()?;
     let steps = &figures.steps;
     let n = steps.len();
     if n < 3 {
@@ -286,7 +295,7 @@ fn compare(report: &mut Report) {
     let theory: Vec<String> = report
         .runs
         .iter()
-        .filter_map(|r| match (&r.theory, &r.recurrent) {
+        .filter_map(|r| match (&r.theory, r.steps()) {
             (
                 TheoryLine::Compared {
                     predicted_factor,

@@ -76,8 +76,8 @@ fn plan(s: &Settings) -> Result<Vec<Planned>> {
 
 /// std of a_L, the last hidden layer's output.
 fn last_std(run: &Run) -> f64 {
-    let n = run.layers.len();
-    run.layers[n.saturating_sub(2)].figures.act_std
+    let n = run.layers().len();
+    run.layers()[n.saturating_sub(2)].figures.act_std
 }
 
 fn conclude(_: &Settings, report: &mut Report) {
@@ -116,7 +116,7 @@ fn extend(s: &Settings, report: &mut Report) {
 
 /// At α = 0 the branch weights get no gradient; the α's do.
 fn alpha_zero_verdict(run: &Run) -> String {
-    let hidden = &run.layers[..run.layers.len() - 1];
+    let hidden = &run.layers()[..run.layers().len() - 1];
     let zero = hidden.iter().all(|l| l.figures.grad_norm == 0.0);
     let g: Vec<f64> = hidden
         .iter()

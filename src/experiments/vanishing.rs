@@ -28,7 +28,7 @@ pub const EXPERIMENT: Experiment = Experiment {
 /// The network that runs, why its gradient changes from layer to layer, and what to try.
 fn describe(cfg: &ProbeConfig) -> String {
     let mut s = format!("{} {}", network(cfg), mechanism(cfg));
-    if let Some(c) = cfg.clip_norm {
+    if let Some(c) = cfg.mlp().and_then(|m| m.clip_norm) {
         s.push_str(&format!(
             " The gradients are clipped to global norm {c} before they are measured."
         ));

@@ -2,7 +2,7 @@
 //! a Gaussian sequence, a linear classifier on the last state, and exact BPTT, measured step
 //! by step (README, "The recurrent probe").
 
-use super::{NonFinite, Pass, ProbeConfig, ProbeResult, gaussian_batch};
+use super::{NonFinite, Pass, ProbeConfig, ProbeKind, ProbeResult, gaussian_batch};
 use crate::format::human_bytes;
 use crate::nn::recurrent::{Cell, CellKind, LSTM_GATES, SeqBackward};
 use crate::nn::stats::median;
@@ -82,7 +82,7 @@ impl ProbeConfig {
         let mut cfg = ProbeConfig::canonical(1, width, batch, classes);
         cfg.spec.activation = Activation::Tanh;
         cfg.spec.init = Init::Orthogonal(None);
-        cfg.recurrent = Some(Recurrent {
+        cfg.kind = ProbeKind::Recurrent(Recurrent {
             cell,
             seq_len,
             forget_bias: DEFAULT_FORGET_BIAS,
@@ -114,9 +114,6 @@ pub(super) fn check(cfg: &ProbeConfig, r: &Recurrent, max_bytes: u64) -> Result<
              modelled for the MLP probe: see `gradtutor demo precision`",
             cfg.precision
         );
-    }
-    if cfg.loss_scale.is_some() {
-        bail!("a recurrent run takes no --loss-scale: it is measured in f32 or f64");
     }
     if !r.forget_bias.is_finite() {
         bail!(

@@ -14,7 +14,7 @@ pub fn spectra(out: &mut String, report: &Report, style: &Style, width: usize) {
     let runs: Vec<_> = report
         .runs
         .iter()
-        .filter(|r| r.spectrum.is_some())
+        .filter(|r| r.spectrum().is_some())
         .collect();
     let kept = |s: &[f64]| -> Vec<f64> {
         s.iter()
@@ -24,7 +24,7 @@ pub fn spectra(out: &mut String, report: &Report, style: &Style, width: usize) {
     };
     let logs: Vec<f64> = runs
         .iter()
-        .flat_map(|r| r.spectrum.as_ref().unwrap().singular_values.iter())
+        .flat_map(|r| r.spectrum().unwrap().singular_values.iter())
         .flat_map(|s| kept(s))
         .map(libm::log10)
         .collect();
@@ -47,7 +47,7 @@ pub fn spectra(out: &mut String, report: &Report, style: &Style, width: usize) {
         style.bold("Histogram of the singular values of J, log scale (█: the run's fullest bin)")
     );
     for run in &runs {
-        let s = run.spectrum.as_ref().unwrap();
+        let s = run.spectrum().unwrap();
         let mut counts = vec![0usize; bins];
         for v in s.singular_values.iter().flat_map(|s| kept(s)) {
             let b = ((libm::log10(v) - lo) * per as f64).floor().max(0.0) as usize;

@@ -32,11 +32,11 @@ pub fn body(out: &mut String, report: &Report, style: &Style, width: usize) {
         let line = format!("  [{}] {:<10} {}", i + 1, run.label, own.join(" · "));
         let _ = writeln!(out, "{}", line.trim_end());
     }
-    let steps = |r: &Run| r.recurrent.as_ref().map_or(0, |f| f.steps.len());
+    let steps = |r: &Run| r.steps().map_or(0, |f| f.steps.len());
     let t_max = runs.iter().map(steps).max().unwrap_or(0);
     let scale = BarScale::of(
         runs.iter()
-            .filter_map(|r| r.recurrent.as_ref())
+            .filter_map(|r| r.steps())
             .flat_map(|f| f.steps.iter().map(|s| s.signal_norm)),
     );
     // Each run: a value (8 wide), a space, a bar; as many runs per block as fit.
@@ -69,8 +69,7 @@ pub fn body(out: &mut String, report: &Report, style: &Style, width: usize) {
             let mut line = format!("{t:>5} ");
             for run in block {
                 let v = run
-                    .recurrent
-                    .as_ref()
+                    .steps()
                     .and_then(|f| f.steps.get(t - 1))
                     .map(|s| s.signal_norm);
                 let (text, drawn) = match v {
@@ -140,7 +139,7 @@ fn summary(out: &mut String, run: &Run, style: &Style, width: usize) {
             measured_factor,
             ..
         } => {
-            let spectrum = run.recurrent.as_ref().and_then(|f| f.spectrum.as_ref());
+            let spectrum = run.steps().and_then(|f| f.spectrum.as_ref());
             let measured = measured_factor.map_or("measured: not finite or zero".into(), |m| {
                 format!("measured ×{} per step", num(m))
             });
@@ -158,8 +157,7 @@ fn summary(out: &mut String, run: &Run, style: &Style, width: usize) {
         }
         TheoryLine::NotApplicable { not_applicable } => {
             let measured = run
-                .recurrent
-                .as_ref()
+                .steps()
                 .filter(|f| f.steps.len() > 1)
                 .and_then(|f| Some((f.signal_orders()?, f.steps.len() - 1)))
                 .map(|(o, n)| {

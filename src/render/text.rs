@@ -2,7 +2,7 @@
 //! layer × run matrix for side-by-side runs, and the verdict lines.
 
 use crate::format::{num, percent, sci};
-use crate::report::{LayerRow, Metric, Report, Run, TheoryLine};
+use crate::report::{Body, LayerRow, Metric, Report, Run, TheoryLine};
 use crate::ui::{Style, Ui};
 use std::fmt::Write;
 
@@ -19,18 +19,19 @@ pub fn render(report: &Report, ui: &Ui) -> String {
     for line in crate::ui::wrap(&report.description, width) {
         let _ = writeln!(out, "{}", style.dim(&line));
     }
-    if report.runs.iter().any(|r| r.recurrent.is_some()) {
-        super::steps::body(&mut out, report, style, width);
-    } else if report.runs.iter().any(|r| r.spectrum.is_some()) {
-        super::maps::spectra(&mut out, report, style, width);
-    } else if let Some(map) = &report.phase {
-        super::maps::phase(&mut out, map, style);
-    } else if let [run] = report.runs.as_slice() {
-        let _ = writeln!(out, "\n{}", style.bold(&run.config.describe()));
-        single(&mut out, run, &BarScale::new(&report.runs), style, width);
-        summary(&mut out, run, style, width, false);
-    } else {
-        side_by_side(&mut out, report, style, width);
+    // A phase map stands for the runs it summarizes; otherwise the runs' kind decides.
+    match (&report.phase, report.runs.first().map(|r| &r.body)) {
+        (Some(map), _) => super::maps::phase(&mut out, map, style),
+        (None, Some(Body::Steps(_))) => super::steps::body(&mut out, report, style, width),
+        (None, Some(Body::Spectra { .. })) => super::maps::spectra(&mut out, report, style, width),
+        (None, Some(Body::Layers(_)) | None) => match report.runs.as_slice() {
+            [run] => {
+                let _ = writeln!(out, "\n{}", style.bold(&run.config.describe()));
+                single(&mut out, run, &BarScale::new(&report.runs), style, width);
+                summary(&mut out, run, style, width, false);
+            }
+            _ => side_by_side(&mut out, report, style, width),
+        },
     }
     for table in &report.tables {
         let _ = writeln!(out, "\n{}", style.bold(&table.title));
@@ -77,7 +78,7 @@ impl BarScale {
     fn new(runs: &[Run]) -> Self {
         Self::of(
             runs.iter()
-                .flat_map(|r| &r.layers)
+                .flat_map(|r| r.layers())
                 .map(|l| l.figures.grad_norm),
         )
     }
@@ -141,7 +142,7 @@ fn single(out: &mut String, run: &Run, scale: &BarScale, style: &Style, width: u
             "layer   ‖∂L/∂W‖   ‖∂L/∂h‖  std(a)   sat{range}  {unit}"
         ))
     );
-    for row in &run.layers {
+    for row in run.layers() {
         let f = &row.figures;
         let sat = f.saturated.map(percent).unwrap_or_else(|| "·".into());
         let range = if many { spread(row) } else { String::new() };
@@ -207,11 +208,11 @@ fn side_by_side(out: &mut String, report: &Report, style: &Style, width: usize) 
                 let _ = write!(head, "{label:>col$}");
             }
             let _ = writeln!(out, "{}", style.dim(&head));
-            let rows = runs.iter().map(|r| r.layers.len()).max().unwrap_or(0);
+            let rows = runs.iter().map(|r| r.layers().len()).max().unwrap_or(0);
             for l in 0..rows {
                 let mut line = format!("{:>5} ", l + 1);
                 for run in runs {
-                    let v = run.layers.get(l).and_then(|r| metric.value(&r.figures));
+                    let v = run.layers().get(l).and_then(|r| metric.value(&r.figures));
                     let text = cell(metric, v);
                     let painted = match v {
                         Some(x) if x.is_nan() || x.is_infinite() => style.red(&text),
@@ -229,7 +230,7 @@ fn side_by_side(out: &mut String, report: &Report, style: &Style, width: usize) 
         report
             .runs
             .iter()
-            .flat_map(|r| &r.layers)
+            .flat_map(|r| r.layers())
             .any(|l| m.value(&l.figures).is_none())
     });
     if blank {

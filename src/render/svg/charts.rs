@@ -2,7 +2,7 @@
 
 use super::{Chart, Guide, Kind, Series, XAxis};
 use crate::format::{num, power_of_ten};
-use crate::report::{Report, Run};
+use crate::report::{Body, Report, Run};
 use crate::train::{Checkpoint, History, RULE_OF_THUMB_UPDATE_RATIO, TrainReport};
 
 /// The x axis of per-layer charts: every layer, 1 to `layers`.
@@ -51,12 +51,12 @@ fn grad_series(runs: &[Run]) -> Vec<Series> {
             color: i,
             kind: Kind::Measured,
             points: run
-                .layers
+                .layers()
                 .iter()
                 .map(|l| (l.figures.layer as f64, l.figures.grad_norm))
                 .collect(),
             band: run
-                .layers
+                .layers()
                 .iter()
                 .filter_map(|l| Some((l.figures.layer as f64, l.grad_norm_min?, l.grad_norm_max?)))
                 .collect(),
@@ -73,14 +73,17 @@ fn seed_band(runs: &[Run]) -> Option<String> {
 /// A demo's charts: per-layer ‖∂L/∂W‖ of its runs (with the seeds' range), per-layer
 /// ‖∂L/∂h‖ beside mean-field theory's prediction, and a sweep's runs when it has one.
 pub fn demo_charts(report: &Report) -> Vec<Chart> {
+    match report.runs.first().map(|r| &r.body) {
+        Some(Body::Steps(_)) => vec![step_chart(report)],
+        Some(Body::Spectra { .. }) => vec![spectrum_chart(report)],
+        Some(Body::Layers(_)) | None => layer_charts(report),
+    }
+}
+
+/// Per-layer charts: ‖∂L/∂W‖ and ‖∂L/∂h‖ of the runs, and the sweep's ‖∂L/∂W‖.
+fn layer_charts(report: &Report) -> Vec<Chart> {
     let runs = &report.runs;
-    if runs.iter().any(|r| r.recurrent.is_some()) {
-        return vec![step_chart(report)];
-    }
-    if runs.iter().any(|r| r.spectrum.is_some()) {
-        return vec![spectrum_chart(report)];
-    }
-    let layers = |runs: &[Run]| runs.iter().map(|r| r.layers.len()).max().unwrap_or(1);
+    let layers = |runs: &[Run]| runs.iter().map(|r| r.layers().len()).max().unwrap_or(1);
     let settings = shared_settings(runs);
     let mut charts = vec![Chart {
         title: format!(
@@ -101,7 +104,7 @@ pub fn demo_charts(report: &Report) -> Vec<Chart> {
             color: i,
             kind: Kind::Measured,
             points: run
-                .layers
+                .layers()
                 .iter()
                 .map(|l| (l.figures.layer as f64, l.figures.signal_norm))
                 .collect(),
@@ -295,10 +298,10 @@ pub fn train_charts(report: &TrainReport) -> Vec<Chart> {
 /// linearized prediction, the measured ‖∂L/∂h_T‖ times ρ once per step back.
 fn step_chart(report: &Report) -> Chart {
     let runs = &report.runs;
-    let steps = |r: &Run| r.recurrent.as_ref().map_or(0, |f| f.steps.len());
+    let steps = |r: &Run| r.steps().map_or(0, |f| f.steps.len());
     let mut series = Vec::new();
     for (i, run) in runs.iter().enumerate() {
-        let Some(f) = &run.recurrent else { continue };
+        let Some(f) = run.steps() else { continue };
         let points: Vec<(f64, f64)> = f
             .steps
             .iter()
@@ -369,8 +372,7 @@ fn step_chart(report: &Report) -> Chart {
 fn spectrum_chart(report: &Report) -> Chart {
     let runs = &report.runs;
     let first = |r: &Run| {
-        r.spectrum
-            .as_ref()
+        r.spectrum()
             .and_then(|s| s.singular_values.first().cloned())
             .unwrap_or_default()
     };
