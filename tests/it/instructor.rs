@@ -5,7 +5,7 @@ use assert_cmd::Command;
 use std::fs;
 use std::path::Path;
 
-mod common;
+use super::common;
 
 fn gradtutor() -> Command {
     common::gradtutor("instructor")

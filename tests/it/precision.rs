@@ -2,7 +2,7 @@
 //! network, bit-reproducibility, a pinned underflow that scaling mends, and GradScaler's
 //! halve/skip/grow rule step by step. Each test states the wrong code it is there to catch.
 
-mod common;
+use super::common;
 
 use gradtutor::nn::storage::{LossScale, Scaler, Storage};
 use gradtutor::nn::{Activation, Init, Network};

@@ -1,7 +1,7 @@
 //! The input–output Jacobian and its singular values: central finite differences of the
 //! forward map, and closed forms.
 
-mod common;
+use super::common;
 
 use gradtutor::gaussian_batch;
 use gradtutor::nn::init::gaussian_biases;

@@ -18,7 +18,7 @@ fn bank(answer: &str, rest: &str) -> tempfile::TempDir {
     dir
 }
 
-mod common;
+use super::common;
 
 fn gradtutor() -> Command {
     common::gradtutor("claims")

@@ -1,6 +1,6 @@
 //! The binary, end to end.
 
-mod common;
+use super::common;
 
 use assert_cmd::Command;
 use predicates::prelude::*;

@@ -2,7 +2,7 @@
 //! quiz and tour under a pseudo-terminal, progress files that survive a kill mid-write,
 //! `check` on a broken bank, and the Markdown handout.
 
-mod common;
+use super::common;
 
 use assert_cmd::Command;
 use gradtutor::Bank;

@@ -1,6 +1,6 @@
 //! Layer norm, Post-/Pre-norm and branch scales: the demos' figures and the flags' refusals.
 
-mod common;
+use super::common;
 
 use gradtutor::Settings;
 use gradtutor::find_experiment;

@@ -6,7 +6,7 @@ use scraper::{ElementRef, Html, Selector};
 use std::fs;
 use std::path::Path;
 
-mod common;
+use super::common;
 
 const GIB: u64 = 1 << 30;
 
