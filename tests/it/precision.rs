@@ -402,25 +402,21 @@ fn f32_json_is_byte_identical_to_before_reduced_precision() {
 
 #[test]
 fn a_recurrent_run_refuses_the_16_bit_formats_and_loss_scaling() {
-    let out = common::gradtutor("precision")
-        .args(["demo", "recurrent", "--precision", "f16"])
-        .assert()
-        .failure()
-        .get_output()
-        .stderr
-        .clone();
-    let err = String::from_utf8(out).unwrap();
+    let err = common::stderr_of_failure(common::gradtutor("precision").args([
+        "demo",
+        "recurrent",
+        "--precision",
+        "f16",
+    ]));
     assert!(
         err.contains("a recurrent run is measured in f32 or f64 (got --precision f16)"),
         "{err}"
     );
-    let out = common::gradtutor("precision")
-        .args(["demo", "recurrent", "--loss-scale", "8"])
-        .assert()
-        .failure()
-        .get_output()
-        .stderr
-        .clone();
-    let err = String::from_utf8(out).unwrap();
+    let err = common::stderr_of_failure(common::gradtutor("precision").args([
+        "demo",
+        "recurrent",
+        "--loss-scale",
+        "8",
+    ]));
     assert!(err.contains("drop --loss-scale"), "{err}");
 }

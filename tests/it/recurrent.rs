@@ -3,6 +3,7 @@
 //! probe's shape, determinism and refusals.
 #![allow(clippy::disallowed_methods)]
 
+use super::common;
 use gradtutor::nn::dense::Dense;
 use gradtutor::nn::loss;
 use gradtutor::nn::recurrent::{Cell, CellKind, SeqTape, State};
@@ -251,14 +252,7 @@ fn the_recurrent_probe_is_refused_before_allocating_when_too_large() {
 }
 
 fn gradtutor() -> assert_cmd::Command {
-    let mut c = assert_cmd::Command::cargo_bin("gradtutor").unwrap();
-    let progress = std::env::temp_dir().join(format!("gradtutor-rnn-{}.json", std::process::id()));
-    c.env_remove("GRADTUTOR_QUESTIONS")
-        .env_remove("GRADTUTOR_MAX_MEMORY")
-        .env_remove("GRADTUTOR_THREADS")
-        .env("GRADTUTOR_PROGRESS", progress)
-        .env("COLUMNS", "80");
-    c
+    common::gradtutor(&format!("rnn-{}", std::process::id()))
 }
 
 fn json_of(args: &[&str]) -> serde_json::Value {
@@ -384,7 +378,7 @@ fn demo_recurrent_text_shows_bars_and_the_theory_line_in_80_columns() {
         .get_output()
         .stdout
         .clone();
-    let text = String::from_utf8(out).unwrap();
+    let text = common::text(&out);
     assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
     assert!(text.contains("█"), "{text}");
     assert!(text.contains("linearized: ρ(diag(φ′)·W_hᵀ)"), "{text}");
@@ -403,15 +397,7 @@ fn demo_recurrent_text_shows_bars_and_the_theory_line_in_80_columns() {
 // factor. Figures from the default run (seed 42, f32).
 #[test]
 fn demo_recurrent_compares_the_lstm_with_rnn_1_and_reports_its_first_step_apart() {
-    let out = gradtutor()
-        .args(["demo", "recurrent"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8(out)
-        .unwrap()
+    let text = common::stdout(gradtutor().args(["demo", "recurrent"]))
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ");
