@@ -474,8 +474,10 @@ fn orthogonal_kernel_is_the_sign_corrected_q_of_the_drawn_gaussian_matrix() {
 }
 
 // Catches: an orthogonal init whose variance the theory gets wrong, or a backward pass that
-// does not multiply by Wᵀ: through linear layers with square orthogonal kernels the backprop
-// signal keeps its norm exactly (χ = 1), layer after layer.
+// changes the signal's norm (a stray factor, a gain): through linear layers with square
+// orthogonal kernels the backprop signal keeps its norm exactly (χ = 1), layer after layer.
+// Not a missing transpose (W is orthogonal too, and keeps the norm as Wᵀ does): the
+// finite-difference tests in gradients.rs catch that.
 #[test]
 fn linear_layers_with_orthogonal_kernels_keep_the_signal_norm_exactly() {
     let mut cfg = ProbeConfig::canonical(12, 32, 16, 32);

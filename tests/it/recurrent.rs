@@ -156,9 +156,11 @@ fn lstm_bptt_matches_finite_differences_for_every_gate_and_state() {
     }
 }
 
-// Catches: a BPTT that does not multiply by W_hᵀ once per step. With φ linear and W_h = g·Q
-// (Q orthogonal) each step back multiplies ∂L/∂h by g·Qᵀ, which scales every row's norm by
-// exactly g.
+// Catches: a BPTT that skips W_h in a step back, applies it twice, or scales it (the norm
+// would not change by exactly g per step), and a spectrum other than g. With φ linear and
+// W_h = g·Q (Q orthogonal) each step back multiplies ∂L/∂h by g·Qᵀ, which scales every row's
+// norm by exactly g. Not a missing transpose: g·Q scales the norm by g too; the
+// finite-difference test above catches that.
 #[test]
 fn linear_rnn_with_orthogonal_w_h_scales_the_signal_by_the_gain_each_step() {
     for gain in [0.5, 1.0, 1.7] {
