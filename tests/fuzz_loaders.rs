@@ -10,19 +10,13 @@
 //! `catch_unwind`, and a counting allocator checks that no call holds more than
 //! [`MEMORY_CAP`] at once: a loader may refuse anything, but never panic, and never allocate
 //! for a run it has not yet checked. Failing inputs are written to the temp folder and named
-//! in the failure message. Question files that hit a bug already known and not yet fixed
-//! (`tests/fuzz_support/known_panics.rs`) are not run; delete an entry there once it is fixed.
-
-#[path = "fuzz_support/known_panics.rs"]
-mod known_panics;
+//! in the failure message.
 
 use gradtutor::{Bank, Progress, Store};
-use known_panics::{KNOWN_PANICS, Section, known_panic};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
 use std::fs;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -386,6 +380,17 @@ enum Mutation {
     },
 }
 
+/// Where a setting is written in a question file.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Section {
+    /// `[experiment]`.
+    Experiment,
+    /// `[train]`.
+    Train,
+    /// A `[[quiz]]` item's `settings = { … }`.
+    QuizSettings,
+}
+
 /// The text of a question file with `key = value` set inside `section`: replacing the key's
 /// line if the section has one (a second one would be a duplicate key, refused before any
 /// check runs), else just after the section's header; a missing section is appended.
@@ -437,7 +442,7 @@ fn set_key(text: &str, section: Section, key: &str, value: &str) -> String {
                 None => lines.push(format!("\n{header}\n{line}")),
             }
         }
-        Section::QuizSettings | Section::Any => {
+        Section::QuizSettings => {
             let line = format!("settings = {{ {key} = {value} }}\n");
             let numeric = |b: &[String]| b.iter().any(|l| is_key(l, "figure"));
             match body(&lines, "[[quiz]]", &numeric) {
@@ -468,15 +473,12 @@ fn line_starts(text: &[u8]) -> Vec<usize> {
 
 struct Mutator {
     rng: ChaCha8Rng,
-    /// Mutated inputs not run because they hit one of the [`KNOWN_PANICS`], by its key.
-    skipped: BTreeMap<&'static str, usize>,
 }
 
 impl Mutator {
     fn new(seed: u64) -> Self {
         Mutator {
             rng: ChaCha8Rng::seed_from_u64(seed),
-            skipped: BTreeMap::new(),
         }
     }
 
@@ -740,21 +742,15 @@ fn mutate(
     seeds: &[(String, Vec<u8>)],
     toml: bool,
 ) -> (Vec<u8>, String, Vec<Mutation>) {
-    loop {
-        let (name, seed) = m.pick(seeds).clone();
-        let mut input = seed;
-        let mut steps = Vec::new();
-        for _ in 0..1 + m.below(4) {
-            let step = m.choose(&input, seeds, toml);
-            input = apply(&input, &step, toml);
-            steps.push(step);
-        }
-        if let Some(k) = known_panic(&input).filter(|_| toml) {
-            *m.skipped.entry(k.key).or_default() += 1;
-            continue;
-        }
-        return (input, name, steps);
+    let (name, seed) = m.pick(seeds).clone();
+    let mut input = seed;
+    let mut steps = Vec::new();
+    for _ in 0..1 + m.below(4) {
+        let step = m.choose(&input, seeds, toml);
+        input = apply(&input, &step, toml);
+        steps.push(step);
     }
+    (input, name, steps)
 }
 
 #[test]
@@ -784,11 +780,9 @@ fn question_loader_survives_mutated_files() {
         }
     }
     eprintln!(
-        "question loader: {} inputs in {:.1?}, {loaded} of the mutated ones valid; not run, as \
-         known panics: {:?}",
+        "question loader: {} inputs in {:.1?}, {loaded} of the mutated ones valid",
         fixed.len() + QUESTION_ITERATIONS,
         start.elapsed(),
-        m.skipped
     );
     failures.assert_none(fixed.len() + QUESTION_ITERATIONS);
 }
@@ -834,34 +828,4 @@ fn progress_parsing_survives_mutated_files() {
         start.elapsed()
     );
     failures.assert_none(seeds.len() + PROGRESS_ITERATIONS);
-}
-
-/// Each of the [`KNOWN_PANICS`], set in a real question file, still fails: run with
-/// `--ignored` to see which are fixed (and can be deleted from the list). Ignored by default,
-/// so that fixing a bug does not break CI.
-#[test]
-#[ignore = "reproduces the known panics; run with --ignored to see which are fixed"]
-fn known_panics_still_reproduce() {
-    let seed = &question_seeds()[0].1;
-    let text = String::from_utf8_lossy(seed);
-    for k in KNOWN_PANICS {
-        let section = match k.section {
-            Section::Any => Section::Experiment,
-            s => s,
-        };
-        let value = k.example.to_string();
-        let input = set_key(&text, section, k.key, &value);
-        assert!(known_panic(input.as_bytes()).is_some());
-        let outcome = match guarded(|| {
-            load_question(input.as_bytes());
-        }) {
-            Ok(()) => "no longer fails: delete it from KNOWN_PANICS".to_string(),
-            Err(Failure::Panic(m)) => format!("still panics: {m}"),
-            Err(Failure::Memory { peak, .. }) => format!("still holds {peak} bytes"),
-        };
-        eprintln!(
-            "{} = {value} in {section:?}: {outcome}\n  ({})",
-            k.key, k.what
-        );
-    }
 }

@@ -428,3 +428,126 @@ impl From<Activation> for String {
         a.to_string()
     }
 }
+
+/// Each activation's fused and from-output derivatives, and the sigmoid, bit for bit.
+#[cfg(test)]
+// Tests compare against std math; only the engine's own code must avoid it (clippy.toml).
+#[allow(clippy::disallowed_methods)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fused_forward_gives_the_same_bits_as_f_and_df() {
+        let acts = [
+            Activation::Sigmoid,
+            Activation::Tanh,
+            Activation::Relu,
+            Activation::LeakyRelu(0.1),
+            Activation::Elu(1.5),
+            Activation::Gelu,
+            Activation::Selu,
+            Activation::Linear,
+        ];
+        for act in acts {
+            for i in -400..=400 {
+                let x = i as f32 * 0.05;
+                let (f, df) = act.f_df(x);
+                assert_eq!(f.to_bits(), act.f(x).to_bits(), "{act} φ({x})");
+                assert_eq!(df.to_bits(), act.df(x).to_bits(), "{act} φ′({x})");
+            }
+        }
+    }
+
+    // Catches: a from-output derivative that is not bit for bit φ′(h) (e.g. tanh′ = 1 − a with
+    // a missing square, σ′ = a(1 + a), ReLU′ at a = 0 taken as 1), which would change every
+    // gradient of a network that keeps a_l instead of φ′(h_l).
+    #[test]
+    fn the_derivative_from_the_output_is_the_derivative_bit_for_bit() {
+        let xs: Vec<f64> = (-400..=400)
+            .map(|k| k as f64 * 0.05)
+            .chain([
+                0.0,
+                -0.0,
+                1e-30,
+                -1e-30,
+                88.0,
+                -88.0,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+            ])
+            .collect();
+        for name in ["sigmoid", "tanh", "relu", "linear"] {
+            let phi: Activation = name.parse().unwrap();
+            assert!(phi.df_from_output(), "{name}");
+            for &x in &xs {
+                assert_eq!(
+                    phi.df_of_output(phi.f(x)).to_bits(),
+                    phi.df(x).to_bits(),
+                    "{name} at {x} (f64)"
+                );
+                let x = x as f32;
+                assert_eq!(
+                    phi.df_of_output(phi.f(x)).to_bits(),
+                    phi.df(x).to_bits(),
+                    "{name} at {x} (f32)"
+                );
+            }
+        }
+        for name in ["elu", "gelu", "selu", "leaky-relu"] {
+            let phi: Activation = name.parse().unwrap();
+            assert!(!phi.df_from_output(), "{name} keeps φ′");
+        }
+    }
+
+    /// The sigmoid's select form, its block loop (`apply`, `forward`) and `f` give the bits of
+    /// the two-branch form 1/(1 + e^(−x)) for x ≥ 0, e^x/(1 + e^x) below, NaNs of either sign
+    /// included: every 997th f32 bit pattern and a million random f64 ones.
+    #[test]
+    fn sigmoid_is_the_two_branch_form_bit_for_bit() {
+        fn check<F: crate::nn::Real>(xs: Vec<F>, exp: fn(F) -> F) {
+            let two_branch = |x: F| {
+                if x >= F::zero() {
+                    F::one() / (F::one() + exp(-x))
+                } else {
+                    let e = exp(x);
+                    e / (F::one() + e)
+                }
+            };
+            let want: Vec<u64> = xs
+                .iter()
+                .map(|&x| two_branch(x).as_f64().to_bits())
+                .collect();
+            let bits = |a: &Array2<F>| a.iter().map(|v| v.as_f64().to_bits()).collect::<Vec<_>>();
+            let mut a = Array2::from_shape_vec((1, xs.len()), xs.clone()).unwrap();
+            let mut h = a.clone();
+            Activation::Sigmoid.apply(&mut a);
+            assert_eq!(bits(&a), want, "apply");
+            Activation::Sigmoid.forward(&mut h);
+            assert_eq!(bits(&h), want, "forward");
+            let f: Vec<u64> = xs
+                .iter()
+                .map(|&x| Activation::Sigmoid.f(x).as_f64().to_bits())
+                .collect();
+            assert_eq!(f, want, "f");
+        }
+        let mut f32s: Vec<f32> = (0..=u32::MAX).step_by(997).map(f32::from_bits).collect();
+        f32s.extend([
+            f32::from_bits(0x7fc0_0000),
+            f32::from_bits(0xffc0_0000),
+            0.0,
+            -0.0,
+        ]);
+        check(f32s, libm::expf);
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let f64s: Vec<f64> = (0..1_000_000)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                f64::from_bits(state)
+            })
+            .chain([f64::NAN, -f64::NAN, 0.0, -0.0])
+            .collect();
+        check(f64s, libm::exp);
+    }
+}

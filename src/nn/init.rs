@@ -332,3 +332,148 @@ pub fn gaussian_biases<F: Real>(net: &mut super::Network<F>, std: f64, seed: u64
             .mapv_inplace(|_| F::of(std * rng.sample::<f64, _>(StandardNormal)));
     }
 }
+
+/// Initializers' statistics and limits, and the orthogonal kernel's construction.
+#[cfg(test)]
+// Tests compare against std math; only the engine's own code must avoid it (clippy.toml).
+#[allow(clippy::disallowed_methods)]
+mod tests {
+    use super::*;
+    use crate::nn::rng;
+
+    fn kernel(init: Init) -> Array2<f64> {
+        init.kernel::<f64, _>(784, 256, &mut rng::layer(42, 0))
+    }
+
+    fn std_of(k: &Array2<f64>) -> f64 {
+        let n = k.len() as f64;
+        let mean = k.sum() / n;
+        (k.mapv(|v| (v - mean).powi(2)).sum() / n).sqrt()
+    }
+
+    #[test]
+    fn initializer_statistics_on_a_784_by_256_kernel() {
+        let (fi, fo) = (784.0f64, 256.0f64);
+        let cases = [
+            (Init::XavierNormal, (2.0 / (fi + fo)).sqrt()),
+            (Init::XavierUniform, (6.0 / (fi + fo)).sqrt() / 3f64.sqrt()),
+            (Init::HeNormal, (2.0 / fi).sqrt()),
+            (Init::HeUniform, (6.0 / fi).sqrt() / 3f64.sqrt()),
+            (Init::KerasHeNormal, (2.0 / fi).sqrt()),
+            (Init::LecunNormal, (1.0 / fi).sqrt()),
+            (Init::TorchDefault, 1.0 / fi.sqrt() / 3f64.sqrt()),
+            (Init::Normal(Some(0.05)), 0.05),
+            (Init::Uniform(Some(0.2)), 0.2 / 3f64.sqrt()),
+        ];
+        for (init, want) in cases {
+            let k = kernel(init);
+            assert_eq!(k.dim(), (784, 256), "{init}: a kernel is fan_in × fan_out");
+            let got = std_of(&k);
+            assert!(
+                (got / want - 1.0).abs() < 0.02,
+                "{init}: std {got} vs rule {want}"
+            );
+            let var = init.variance(784, 256).unwrap();
+            assert!(
+                (var.sqrt() / want - 1.0).abs() < 1e-12,
+                "{init}: variance rule"
+            );
+        }
+    }
+
+    #[test]
+    fn uniform_samples_stay_within_their_limit() {
+        let (fi, fo) = (784.0f64, 256.0f64);
+        for (init, limit) in [
+            (Init::XavierUniform, (6.0 / (fi + fo)).sqrt()),
+            (Init::HeUniform, (6.0 / fi).sqrt()),
+            (Init::TorchDefault, 1.0 / fi.sqrt()),
+            (Init::Uniform(Some(0.2)), 0.2),
+        ] {
+            let k = kernel(init);
+            let max = k.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            assert!(max <= limit, "{init}: {max} beyond {limit}");
+            assert!(
+                max > 0.99 * limit,
+                "{init}: samples should reach near the limit"
+            );
+        }
+    }
+
+    #[test]
+    fn keras_he_normal_is_truncated_at_two_sigma() {
+        let sigma = (2.0f64 / 784.0).sqrt() / TRUNCATED_NORMAL_STD;
+        let k = kernel(Init::KerasHeNormal);
+        let max = k.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        assert!(max <= 2.0 * sigma, "{max} beyond 2σ′ = {}", 2.0 * sigma);
+        assert!(max > 1.95 * sigma, "the tails should reach close to 2σ′");
+        // An untruncated He normal of this size has values beyond 2σ′ (a ~4.6% tail of σ).
+        let plain = kernel(Init::HeNormal);
+        assert!(plain.iter().any(|v| v.abs() > 2.0 * sigma));
+    }
+
+    #[test]
+    fn constant_and_zero_kernels() {
+        assert!(kernel(Init::Zeros).iter().all(|&v| v == 0.0));
+        assert!(kernel(Init::Constant(Some(0.3))).iter().all(|&v| v == 0.3));
+    }
+
+    // Catches: Q not orthonormal (a wrong QR, Q and R confused), the wide case not transposed,
+    // the gain left out, or a kernel that differs between two draws of one seed.
+    #[test]
+    fn orthogonal_kernels_have_orthonormal_columns_or_rows_times_the_gain() {
+        for (fan_in, fan_out, gain) in [(64, 64, 1.0), (96, 40, 1.0), (24, 70, 2.5)] {
+            let init = Init::Orthogonal(Some(gain));
+            let w = init.kernel::<f64, _>(fan_in, fan_out, &mut rng::layer(7, 3));
+            assert_eq!(w.dim(), (fan_in, fan_out));
+            // Orthonormal along the shorter side: WᵀW = g²I (tall or square), WWᵀ = g²I (wide).
+            let gram = if fan_in >= fan_out {
+                w.t().dot(&w)
+            } else {
+                w.dot(&w.t())
+            };
+            let n = gram.nrows();
+            for i in 0..n {
+                for j in 0..n {
+                    let want = if i == j { gain * gain } else { 0.0 };
+                    assert!(
+                        (gram[[i, j]] - want).abs() < 1e-10,
+                        "{fan_in}×{fan_out}: gram[{i},{j}] = {}",
+                        gram[[i, j]]
+                    );
+                }
+            }
+            let again = init.kernel::<f64, _>(fan_in, fan_out, &mut rng::layer(7, 3));
+            assert_eq!(w, again, "the same stream gives the same kernel");
+            // Var(W) as the theory uses it: mean square gain²/max(fan_in, fan_out).
+            let mean_square = w.iter().map(|v| v * v).sum::<f64>() / w.len() as f64;
+            let want = init.variance(fan_in, fan_out).unwrap();
+            assert!(
+                (mean_square - want).abs() < 1e-12,
+                "{mean_square} vs {want}"
+            );
+        }
+    }
+
+    // Catches: a kernel that is not the Q (with R's diagonal positive, which makes Q unique and
+    // uniform over the orthogonal group) of the Gaussian matrix drawn row by row from the layer's
+    // stream: another draw order, or a Q whose R has a negative diagonal entry.
+    #[test]
+    fn orthogonal_kernel_is_the_sign_corrected_q_of_the_drawn_gaussian_matrix() {
+        use rand::RngExt;
+        use rand_distr::StandardNormal;
+        let (n, m) = (12, 5);
+        let w = Init::Orthogonal(None).kernel::<f64, _>(n, m, &mut rng::layer(1, 0));
+        let mut draws = rng::layer(1, 0);
+        let a = Array2::from_shape_simple_fn((n, m), || draws.sample::<f64, _>(StandardNormal));
+        // A = QR with Q = W: R = WᵀA is upper triangular with a positive diagonal.
+        let r = w.t().dot(&a);
+        for i in 0..m {
+            assert!(r[[i, i]] > 0.0, "R[{i},{i}] = {}", r[[i, i]]);
+            for j in 0..i {
+                assert!(r[[i, j]].abs() < 1e-10, "R[{i},{j}] = {}", r[[i, j]]);
+            }
+        }
+        assert!((w.dot(&r) - &a).iter().all(|d| d.abs() < 1e-10), "QR = A");
+    }
+}

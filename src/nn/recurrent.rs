@@ -307,3 +307,187 @@ fn gates<F: Real>(z: &Array2<F>, n: usize) -> (Array2<F>, Array2<F>, Array2<F>, 
     let block = |g: usize| z.slice(s![.., g * n..(g + 1) * n]).to_owned();
     (block(0), block(1), block(2), block(3))
 }
+
+/// BPTT against central finite differences (f64, small sizes, every parameter and every
+/// state) and the LSTM's forget-gate closed form.
+#[cfg(test)]
+// Tests compare against std math; only the engine's own code must avoid it (clippy.toml).
+#[allow(clippy::disallowed_methods)]
+mod tests {
+    use super::*;
+    use crate::nn::dense::Dense;
+    use crate::nn::{loss, rng};
+    use rand::RngExt;
+    use rand_distr::StandardNormal;
+
+    const N_IN: usize = 3;
+    const N: usize = 4;
+    const T: usize = 5;
+    const BATCH: usize = 3;
+    const CLASSES: usize = 3;
+
+    /// A small cell with every parameter non-trivial (biases too), its classifier, a sequence
+    /// and labels, all from `seed`.
+    fn setup(
+        kind: CellKind,
+        activation: Activation,
+        seed: u64,
+    ) -> (Cell<f64>, Dense<f64>, Vec<Array2<f64>>, Vec<usize>) {
+        let g = kind.gates() * N;
+        let mut r = rng::data(seed);
+        let mut normal = |scale: f64| scale * r.sample::<f64, _>(StandardNormal);
+        let wx = Array2::from_shape_simple_fn((N_IN, g), || normal(0.6));
+        let wh = Array2::from_shape_simple_fn((N, g), || normal(0.6));
+        let b = Array1::from_shape_simple_fn(g, || normal(0.3));
+        let xs = (0..T)
+            .map(|_| Array2::from_shape_simple_fn((BATCH, N_IN), || normal(1.0)))
+            .collect();
+        let mut out = Dense::new(Array2::from_shape_simple_fn((N, CLASSES), || normal(0.8)));
+        out.b = Array1::from_shape_simple_fn(CLASSES, || normal(0.2));
+        let labels = (0..BATCH).map(|i| (i + seed as usize) % CLASSES).collect();
+        let cell = Cell {
+            kind,
+            activation,
+            wx,
+            wh,
+            b,
+        };
+        (cell, out, xs, labels)
+    }
+
+    fn loss_of(tape: &SeqTape<f64>, out: &Dense<f64>, labels: &[usize]) -> f64 {
+        let logits = out.forward(tape.last().view());
+        loss::softmax_cross_entropy(logits.view(), labels).0
+    }
+
+    /// The fourth-order central stencil with h = 1e−4 (truncation O(h⁴), rounding ~1e−12).
+    fn derivative(f: impl Fn(f64) -> f64) -> f64 {
+        let h = 1e-4;
+        (-f(2.0 * h) + 8.0 * f(h) - 8.0 * f(-h) + f(-2.0 * h)) / (12.0 * h)
+    }
+
+    fn rel(a: f64, n: f64) -> f64 {
+        (a - n).abs() / a.abs().max(n.abs()).max(1e-4)
+    }
+
+    /// Worst relative error over every entry of W_x, W_h, b (each LSTM gate's block included),
+    /// the classifier's W_out and b_out, and the norms ‖∂L/∂h_t‖ (and ‖∂L/∂c_t‖) for every t.
+    fn worst_error(kind: CellKind, activation: Activation, seed: u64) -> f64 {
+        let (cell, out, xs, labels) = setup(kind, activation, seed);
+        let tape = cell.forward(&xs);
+        let logits = out.forward(tape.last().view());
+        let (_, dlogits) = loss::softmax_cross_entropy(logits.view(), &labels);
+        let (dout, dh) = out.backward(tape.last().view(), dlogits.view(), true);
+        let back = cell.backward(&xs, &tape, dh.unwrap());
+        let mut worst: f64 = 0.0;
+        // The cell's parameters.
+        let grads: Vec<Vec<f64>> = back
+            .grad
+            .tensors()
+            .iter()
+            .map(|t| t.iter().copied().collect())
+            .collect();
+        for (k, g) in grads.iter().enumerate() {
+            for (j, &a) in g.iter().enumerate() {
+                let n = derivative(|d| {
+                    let mut c = cell.clone();
+                    *c.params_mut()[k].iter_mut().nth(j).unwrap() += d;
+                    loss_of(&c.forward(&xs), &out, &labels)
+                });
+                worst = worst.max(rel(a, n));
+            }
+        }
+        // The classifier's.
+        for (j, &a) in dout.dw.iter().enumerate() {
+            let n = derivative(|d| {
+                let mut o = out.clone();
+                *o.w.iter_mut().nth(j).unwrap() += d;
+                loss_of(&tape, &o, &labels)
+            });
+            worst = worst.max(rel(a, n));
+        }
+        for (j, &a) in dout.db.iter().enumerate() {
+            let n = derivative(|d| {
+                let mut o = out.clone();
+                o.b[j] += d;
+                loss_of(&tape, &o, &labels)
+            });
+            worst = worst.max(rel(a, n));
+        }
+        // The states: ‖∂L/∂h_t‖ from a numeric derivative for every entry of h_t.
+        let states: &[(State, &Vec<f64>)] = match kind {
+            CellKind::Rnn => &[(State::H, &back.h_norms)],
+            CellKind::Lstm => &[(State::H, &back.h_norms), (State::C, &back.c_norms)],
+        };
+        for &(state, norms) in states {
+            assert_eq!(norms.len(), T);
+            for t in 1..=T {
+                let mut sq = 0.0;
+                for i in 0..BATCH {
+                    for j in 0..N {
+                        let n = derivative(|d| {
+                            let tape = cell.forward_nudged(&xs, &mut |at, s, v| {
+                                if at == t && s == state {
+                                    v[(i, j)] += d;
+                                }
+                            });
+                            loss_of(&tape, &out, &labels)
+                        });
+                        sq += n * n;
+                    }
+                }
+                worst = worst.max(rel(norms[t - 1], sq.sqrt()));
+            }
+        }
+        worst
+    }
+
+    #[test]
+    fn rnn_bptt_matches_finite_differences_for_every_parameter_and_state() {
+        for act in [
+            Activation::Tanh,
+            Activation::Sigmoid,
+            Activation::Linear,
+            Activation::Gelu,
+        ] {
+            let err = worst_error(CellKind::Rnn, act, 3);
+            assert!(err < 1e-6, "rnn {act}: worst relative error {err:e}");
+        }
+    }
+
+    #[test]
+    fn lstm_bptt_matches_finite_differences_for_every_gate_and_state() {
+        for seed in [5, 6] {
+            let err = worst_error(CellKind::Lstm, Activation::Tanh, seed);
+            assert!(err < 1e-6, "lstm seed {seed}: worst relative error {err:e}");
+        }
+    }
+
+    // Catches: a forget gate that does not scale the cell's gradient. With W_x = W_h = 0 every
+    // gate is constant, f = σ(b_f), and h_t no longer feeds the next step, so ∂L/∂c_(t−1) =
+    // f ⊙ ∂L/∂c_t exactly: the norm shrinks by σ(forget bias) per step.
+    #[test]
+    fn lstm_cell_gradient_shrinks_by_sigma_of_the_forget_bias_each_step() {
+        for bias in [-1.0, 0.0, 1.0, 3.0] {
+            let (mut cell, out, xs, labels) = setup(CellKind::Lstm, Activation::Tanh, 9);
+            cell.wx.fill(0.0);
+            cell.wh.fill(0.0);
+            cell.b.fill(0.5);
+            cell.b.slice_mut(ndarray::s![N..2 * N]).fill(bias);
+            let tape = cell.forward(&xs);
+            let logits = out.forward(tape.last().view());
+            let (_, dlogits) = loss::softmax_cross_entropy(logits.view(), &labels);
+            let (_, dh) = out.backward(tape.last().view(), dlogits.view(), true);
+            let back = cell.backward(&xs, &tape, dh.unwrap());
+            let sigma = 1.0 / (1.0 + f64::exp(-bias));
+            for t in 1..T {
+                let factor = back.c_norms[t - 1] / back.c_norms[t];
+                assert!(
+                    (factor - sigma).abs() < 1e-12,
+                    "bias {bias}: {factor} vs σ = {sigma}"
+                );
+                assert_eq!(back.h_norms[t - 1], 0.0);
+            }
+        }
+    }
+}

@@ -168,3 +168,135 @@ impl Scaler {
         true
     }
 }
+
+/// 16-bit rounding against hand-picked values and the `half` crate, and the loss scaler's rule.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p2(e: i32) -> f64 {
+        2f64.powi(e)
+    }
+
+    // Catches: rounding that truncates, that rounds ties away from zero, that flushes subnormals,
+    // or that saturates at the largest finite value instead of overflowing to inf.
+    #[test]
+    fn f16_rounding_is_ties_to_even_with_subnormals_and_overflow() {
+        let r = |x: f64| Storage::F16.round(x);
+        // Ties between 1 and 1 + 2⁻¹⁰ go to the even mantissa.
+        assert_eq!(r(1.0 + p2(-11)), 1.0);
+        assert_eq!(r(1.0 + 3.0 * p2(-11)), 1.0 + p2(-9));
+        assert_eq!(r(1.0 + p2(-11) + p2(-20)), 1.0 + p2(-10));
+        // Subnormals: 2⁻²⁴ is the smallest; half of it is a tie that goes to 0.
+        assert_eq!(r(p2(-24)), p2(-24));
+        assert_eq!(r(3.0 * p2(-24)), 3.0 * p2(-24));
+        assert_eq!(r(p2(-25)), 0.0);
+        assert_eq!(r(1.5 * p2(-25)), p2(-24));
+        assert_eq!(r(-p2(-26)), 0.0);
+        assert_eq!(Storage::F16.smallest(), p2(-24));
+        // The largest finite value, and the tie above it that overflows.
+        assert_eq!(r(65504.0), 65504.0);
+        assert_eq!(r(65519.0), 65504.0);
+        assert_eq!(r(65520.0), f64::INFINITY);
+        assert_eq!(r(-65520.0), f64::NEG_INFINITY);
+        assert_eq!(Storage::F16.max_finite(), 65504.0);
+        assert!(r(f64::NAN).is_nan());
+    }
+
+    // Catches: bf16 treated as f16 (range) or as f32 (precision).
+    #[test]
+    fn bf16_rounding_keeps_f32s_range_and_7_mantissa_bits() {
+        let r = |x: f64| Storage::Bf16.round(x);
+        assert_eq!(r(1.0 + p2(-8)), 1.0);
+        assert_eq!(r(1.0 + 3.0 * p2(-8)), 1.0 + p2(-6));
+        assert_eq!(r(1e-30), half::bf16::from_f32(1e-30).to_f64());
+        assert!(r(1e-30) > 0.0);
+        assert_eq!(r(p2(-133)), p2(-133));
+        assert_eq!(r(p2(-134)), 0.0);
+        assert_eq!(r(65520.0), 65536.0);
+        assert_eq!(r(f32::MAX as f64), f64::INFINITY);
+        assert_eq!(Storage::Bf16.smallest(), p2(-133));
+        // Just above a tie: 0x0200_8006 rounds up to 0x0201 (half's bf16::from_f64 rounds it down).
+        let x = f32::from_bits(0x0200_8006);
+        assert_eq!(Storage::Bf16.round(x).to_bits(), 0x0201_0000);
+    }
+
+    // Catches: a rounding of its own that disagrees with the `half` crate on any bit pattern.
+    #[test]
+    fn rounding_agrees_with_half_on_a_sweep_of_f32_bit_patterns() {
+        // Every 4099th f32 bit pattern: all exponents, mantissas with every low-bit pattern.
+        for bits in (0..=u32::MAX).step_by(4099) {
+            let x = f32::from_bits(bits);
+            let want16 = half::f16::from_f32(x).to_f32();
+            let want_b = half::bf16::from_f32(x).to_f32();
+            let (got16, got_b) = (Storage::F16.round(x), Storage::Bf16.round(x));
+            if x.is_nan() {
+                assert!(got16.is_nan() && got_b.is_nan());
+            } else {
+                assert_eq!(got16.to_bits(), want16.to_bits(), "f16 of {x:e}");
+                assert_eq!(got_b.to_bits(), want_b.to_bits(), "bf16 of {x:e}");
+            }
+        }
+    }
+
+    // Catches: a scaler that grows too early or late, keeps counting across an overflow, takes a
+    // step with inf gradients, or changes a static scale.
+    #[test]
+    fn grad_scaler_rule_step_by_step() {
+        let mut s = Scaler::new(LossScale::Dynamic { interval: 3 });
+        let mut trace = Vec::new();
+        for finite in [
+            true, true, true, false, true, true, false, false, true, true, true,
+        ] {
+            let took = s.update(finite);
+            trace.push((took, s.scale));
+        }
+        let k = 65536.0;
+        assert_eq!(
+            trace,
+            vec![
+                (true, k),
+                (true, k),
+                (true, 2.0 * k), // third finite step in a row: grow
+                (false, k),      // overflow: skip and halve
+                (true, k),
+                (true, k),
+                (false, k / 2.0), // the count restarted: no growth before this overflow
+                (false, k / 4.0),
+                (true, k / 4.0),
+                (true, k / 4.0),
+                (true, k / 2.0),
+            ]
+        );
+        let mut fixed = Scaler::new(LossScale::Static(128.0));
+        assert!(fixed.update(false) && fixed.update(true));
+        assert_eq!(fixed.scale, 128.0);
+    }
+
+    // Catches: flags that parse loosely (zero, negative, unknown words).
+    #[test]
+    fn loss_scale_parses_numbers_and_dynamic() {
+        assert_eq!("1024".parse(), Ok(LossScale::Static(1024.0)));
+        assert_eq!("dynamic".parse(), Ok(LossScale::Dynamic { interval: 2000 }));
+        assert_eq!(
+            "dynamic:50".parse(),
+            Ok(LossScale::Dynamic { interval: 50 })
+        );
+        for bad in [
+            "0",
+            "-4",
+            "inf",
+            "dyn",
+            "dynamic:0",
+            "dynamic:x",
+            "dynamicx",
+            "",
+        ] {
+            assert!(bad.parse::<LossScale>().is_err(), "{bad}");
+        }
+        assert_eq!(
+            LossScale::Dynamic { interval: 50 }.to_string(),
+            "dynamic:50"
+        );
+    }
+}

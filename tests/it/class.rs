@@ -2,9 +2,9 @@
 //! quiz and tour under a pseudo-terminal, progress files that survive a kill mid-write,
 //! `check` on a broken bank, and the Markdown handout.
 
-mod common;
+use super::common;
+use super::common::{gradtutor_at as gradtutor, stdout};
 
-use assert_cmd::Command;
 use gradtutor::Bank;
 use predicates::prelude::*;
 use std::fs;
@@ -12,21 +12,7 @@ use std::path::Path;
 
 const GIB: u64 = 1 << 30;
 
-fn gradtutor(progress: &Path) -> Command {
-    let mut c = Command::cargo_bin("gradtutor").unwrap();
-    c.env_remove("GRADTUTOR_QUESTIONS")
-        .env_remove("GRADTUTOR_MAX_MEMORY")
-        .env_remove(SLOW)
-        .env("GRADTUTOR_PROGRESS", progress)
-        .env("COLUMNS", "80");
-    c
-}
-
 const SLOW: &str = "GRADTUTOR_SLOW_WRITE_MS";
-
-fn stdout(c: &mut Command) -> String {
-    String::from_utf8(c.assert().success().get_output().stdout.clone()).unwrap()
-}
 
 /// Question 1's numeric item, measured by the library: the figure the quiz must check against.
 fn q1_figure() -> f64 {
@@ -305,7 +291,7 @@ fn check_lists_every_problem_of_a_broken_bank_at_once() {
         .get_output()
         .stdout
         .clone();
-    let text = String::from_utf8(out).unwrap();
+    let text = common::text(&out);
     assert!(
         text.contains("b.toml:2:1: duplicate id 9 (also at "),
         "{text}"
@@ -394,10 +380,7 @@ fn a_dash_skips_an_item_and_an_empty_progress_file_is_a_fresh_record() {
             .success()
             .get_output()
             .clone();
-        (
-            String::from_utf8(out.stdout).unwrap(),
-            String::from_utf8(out.stderr).unwrap(),
-        )
+        (common::text(&out.stdout), common::text(&out.stderr))
     };
     assert!(text.contains("(skipped)"), "{text}");
     assert!(text.contains("Score: 2 of 2 (100%)"), "{text}");

@@ -2,6 +2,7 @@
 //! kept permissions, stale temporaries, paths that are not regular files, oversized files.
 //! Each drives the real binary, as a student's shell would.
 
+use super::common;
 use assert_cmd::Command;
 use std::fs;
 use std::path::Path;
@@ -11,14 +12,8 @@ use std::time::Duration;
 const HANG: Duration = Duration::from_secs(60);
 
 fn gradtutor(progress: &Path) -> Command {
-    let mut c = Command::cargo_bin("gradtutor").unwrap();
-    c.env_remove("GRADTUTOR_QUESTIONS")
-        .env_remove("GRADTUTOR_MAX_MEMORY")
-        .env_remove("GRADTUTOR_SLOW_WRITE_MS")
-        .env_remove("GRADTUTOR_LOCK_WAIT_MS")
-        .env("GRADTUTOR_PROGRESS", progress)
-        .env("COLUMNS", "80")
-        .timeout(HANG);
+    let mut c = common::gradtutor_at(progress);
+    c.timeout(HANG);
     c
 }
 

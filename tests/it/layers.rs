@@ -25,7 +25,7 @@ fn layer(module: &str) -> usize {
     LAYERS
         .iter()
         .position(|l| l.contains(&module))
-        .unwrap_or_else(|| panic!("module `{module}` is in no layer of tests/layers.rs"))
+        .unwrap_or_else(|| panic!("module `{module}` is in no layer of tests/it/layers.rs"))
 }
 
 /// Every `.rs` file under `dir` with its top-level module.

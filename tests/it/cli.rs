@@ -1,35 +1,21 @@
 //! The binary, end to end.
 
-mod common;
+use super::common;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
 use std::fs;
 
 fn gradtutor() -> Command {
-    let mut c = Command::cargo_bin("gradtutor").unwrap();
     // `ask` records progress: keep it out of the user's data folder.
-    let progress = std::env::temp_dir().join(format!("gradtutor-cli-{}.json", std::process::id()));
-    c.env_remove("GRADTUTOR_QUESTIONS")
-        .env_remove("GRADTUTOR_MAX_MEMORY")
-        .env_remove("GRADTUTOR_THREADS")
-        .env_remove("MATMUL_NUM_THREADS")
-        .env("GRADTUTOR_PROGRESS", progress)
-        .env("COLUMNS", "80")
-        .env_remove("NO_COLOR");
+    let mut c = common::gradtutor(&format!("cli-{}", std::process::id()));
+    c.env_remove("NO_COLOR");
     c
 }
 
 /// Runs gradtutor with `args`, expects success, returns its stdout.
 fn stdout_of(args: &[&str]) -> String {
-    let out = gradtutor()
-        .args(args)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    String::from_utf8(out).unwrap()
+    common::stdout(gradtutor().args(args))
 }
 
 #[test]

@@ -5,21 +5,13 @@ use assert_cmd::Command;
 use std::fs;
 use std::path::Path;
 
-mod common;
+use super::common;
 
 fn gradtutor() -> Command {
     common::gradtutor("instructor")
 }
 
-/// Runs the binary and returns (exit code, stdout, stderr).
-fn run(c: &mut Command) -> (i32, String, String) {
-    let out = c.output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::run;
 
 /// Stdout of a run that must succeed.
 fn ok(c: &mut Command) -> String {

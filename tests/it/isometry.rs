@@ -1,7 +1,7 @@
 //! The input–output Jacobian and its singular values: central finite differences of the
 //! forward map, and closed forms.
 
-mod common;
+use super::common;
 
 use gradtutor::gaussian_batch;
 use gradtutor::nn::init::gaussian_biases;
@@ -77,7 +77,9 @@ fn a_relu_jacobian_matches_central_differences_away_from_the_kink() {
     assert!(worst_error(&s, 3) < 1e-9);
 }
 
-// Catches: lost orthogonality, a wrong product order: WᵀW = I makes every singular value 1.
+// Catches: lost orthogonality (a kernel, or a factor of the Jacobian's product, that is not
+// exactly orthogonal): WᵀW = I makes every singular value 1. Not a wrong product order or a
+// transposed kernel, whose products are orthogonal too: the central-difference test does.
 #[test]
 fn a_linear_network_with_orthogonal_weights_is_an_exact_isometry() {
     let s = spec(16, &[16; 12], "linear", Init::Orthogonal(None), false);

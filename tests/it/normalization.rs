@@ -1,6 +1,6 @@
 //! Layer norm, Post-/Pre-norm and branch scales: the demos' figures and the flags' refusals.
 
-mod common;
+use super::common;
 
 use gradtutor::Settings;
 use gradtutor::find_experiment;
@@ -105,22 +105,18 @@ fn contradictory_norm_and_residual_flags_are_refused() {
 
 #[test]
 fn the_new_flags_run_and_name_the_network() {
-    let out = common::gradtutor("normalization")
-        .args(["demo", "vanishing", "--depth", "3", "--activation", "relu"])
-        .args([
-            "--norm",
-            "layer",
-            "--residual",
-            "pre",
-            "--branch-scale",
-            "0",
-        ])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8(out).unwrap();
+    let text = common::stdout(
+        common::gradtutor("normalization")
+            .args(["demo", "vanishing", "--depth", "3", "--activation", "relu"])
+            .args([
+                "--norm",
+                "layer",
+                "--residual",
+                "pre",
+                "--branch-scale",
+                "0",
+            ]),
+    );
     assert!(text.contains("layer norm · pre-norm residual · branch α learned from 0"));
     assert!(text.contains("exactly 0 (branch α = 0)"));
     assert!(
@@ -151,14 +147,13 @@ fn the_new_flags_run_and_name_the_network() {
     assert_eq!(v["runs"][0]["layers"][0]["branch_scale"], 0.5);
     assert!(v["runs"][0]["layers"][0].get("branch_grad").is_none());
     // Without the flags, none of the new fields appear.
-    let plain = common::gradtutor("normalization")
-        .args(["demo", "vanishing", "--depth", "3", "--json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let plain = String::from_utf8(plain).unwrap();
+    let plain = common::stdout(common::gradtutor("normalization").args([
+        "demo",
+        "vanishing",
+        "--depth",
+        "3",
+        "--json",
+    ]));
     for field in [
         "layer_norm",
         "norm_placement",

@@ -6,7 +6,7 @@ use roxmltree::{Document, Node};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
-mod common;
+use super::common;
 
 /// Runs `gradtutor ARGS --json --plot FILE.svg`: the report and the chart of one run.
 fn chart(args: &[&str]) -> (Value, String) {

@@ -1,91 +1,21 @@
-//! Initializers, symmetry, reproducibility, optimizers and clipping.
+//! Initializers, symmetry, reproducibility, optimizers and clipping. Each initializer's
+//! statistics and the activations' derivatives are tested beside them (src/nn/init.rs,
+//! src/nn/activation.rs).
 // Tests compare against std math; only src/nn must avoid it (clippy.toml).
 #![allow(clippy::disallowed_methods)]
 
-use gradtutor::nn::init::TRUNCATED_NORMAL_STD;
 use gradtutor::nn::network::Grads;
 use gradtutor::nn::optim::{self, Optimizer, OptimizerState};
-use gradtutor::nn::{Activation, Init, Network, Spec, loss, rng};
+use gradtutor::nn::{Activation, Init, Network, Spec, loss};
 use gradtutor::{Precision, ProbeConfig, gaussian_batch};
 use ndarray::Array2;
 
 const GIB: u64 = 1 << 30;
 
-fn kernel(init: Init) -> Array2<f64> {
-    init.kernel::<f64, _>(784, 256, &mut rng::layer(42, 0))
-}
-
 fn std_of(k: &Array2<f64>) -> f64 {
     let n = k.len() as f64;
     let mean = k.sum() / n;
     (k.mapv(|v| (v - mean).powi(2)).sum() / n).sqrt()
-}
-
-#[test]
-fn initializer_statistics_on_a_784_by_256_kernel() {
-    let (fi, fo) = (784.0f64, 256.0f64);
-    let cases = [
-        (Init::XavierNormal, (2.0 / (fi + fo)).sqrt()),
-        (Init::XavierUniform, (6.0 / (fi + fo)).sqrt() / 3f64.sqrt()),
-        (Init::HeNormal, (2.0 / fi).sqrt()),
-        (Init::HeUniform, (6.0 / fi).sqrt() / 3f64.sqrt()),
-        (Init::KerasHeNormal, (2.0 / fi).sqrt()),
-        (Init::LecunNormal, (1.0 / fi).sqrt()),
-        (Init::TorchDefault, 1.0 / fi.sqrt() / 3f64.sqrt()),
-        (Init::Normal(Some(0.05)), 0.05),
-        (Init::Uniform(Some(0.2)), 0.2 / 3f64.sqrt()),
-    ];
-    for (init, want) in cases {
-        let k = kernel(init);
-        assert_eq!(k.dim(), (784, 256), "{init}: a kernel is fan_in × fan_out");
-        let got = std_of(&k);
-        assert!(
-            (got / want - 1.0).abs() < 0.02,
-            "{init}: std {got} vs rule {want}"
-        );
-        let var = init.variance(784, 256).unwrap();
-        assert!(
-            (var.sqrt() / want - 1.0).abs() < 1e-12,
-            "{init}: variance rule"
-        );
-    }
-}
-
-#[test]
-fn uniform_samples_stay_within_their_limit() {
-    let (fi, fo) = (784.0f64, 256.0f64);
-    for (init, limit) in [
-        (Init::XavierUniform, (6.0 / (fi + fo)).sqrt()),
-        (Init::HeUniform, (6.0 / fi).sqrt()),
-        (Init::TorchDefault, 1.0 / fi.sqrt()),
-        (Init::Uniform(Some(0.2)), 0.2),
-    ] {
-        let k = kernel(init);
-        let max = k.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        assert!(max <= limit, "{init}: {max} beyond {limit}");
-        assert!(
-            max > 0.99 * limit,
-            "{init}: samples should reach near the limit"
-        );
-    }
-}
-
-#[test]
-fn keras_he_normal_is_truncated_at_two_sigma() {
-    let sigma = (2.0f64 / 784.0).sqrt() / TRUNCATED_NORMAL_STD;
-    let k = kernel(Init::KerasHeNormal);
-    let max = k.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    assert!(max <= 2.0 * sigma, "{max} beyond 2σ′ = {}", 2.0 * sigma);
-    assert!(max > 1.95 * sigma, "the tails should reach close to 2σ′");
-    // An untruncated He normal of this size has values beyond 2σ′ (a ~4.6% tail of σ).
-    let plain = kernel(Init::HeNormal);
-    assert!(plain.iter().any(|v| v.abs() > 2.0 * sigma));
-}
-
-#[test]
-fn constant_and_zero_kernels() {
-    assert!(kernel(Init::Zeros).iter().all(|&v| v == 0.0));
-    assert!(kernel(Init::Constant(Some(0.3))).iter().all(|&v| v == 0.3));
 }
 
 #[test]
@@ -351,131 +281,11 @@ fn one_pass_statistics_match_the_two_pass_definitions() {
     );
 }
 
-#[test]
-fn the_fused_forward_gives_the_same_bits_as_f_and_df() {
-    let acts = [
-        Activation::Sigmoid,
-        Activation::Tanh,
-        Activation::Relu,
-        Activation::LeakyRelu(0.1),
-        Activation::Elu(1.5),
-        Activation::Gelu,
-        Activation::Selu,
-        Activation::Linear,
-    ];
-    for act in acts {
-        for i in -400..=400 {
-            let x = i as f32 * 0.05;
-            let (f, df) = act.f_df(x);
-            assert_eq!(f.to_bits(), act.f(x).to_bits(), "{act} φ({x})");
-            assert_eq!(df.to_bits(), act.df(x).to_bits(), "{act} φ′({x})");
-        }
-    }
-}
-
-// Catches: a from-output derivative that is not bit for bit φ′(h) (e.g. tanh′ = 1 − a with
-// a missing square, σ′ = a(1 + a), ReLU′ at a = 0 taken as 1), which would change every
-// gradient of a network that keeps a_l instead of φ′(h_l).
-#[test]
-fn the_derivative_from_the_output_is_the_derivative_bit_for_bit() {
-    let xs: Vec<f64> = (-400..=400)
-        .map(|k| k as f64 * 0.05)
-        .chain([
-            0.0,
-            -0.0,
-            1e-30,
-            -1e-30,
-            88.0,
-            -88.0,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-        ])
-        .collect();
-    for name in ["sigmoid", "tanh", "relu", "linear"] {
-        let phi: Activation = name.parse().unwrap();
-        assert!(phi.df_from_output(), "{name}");
-        for &x in &xs {
-            assert_eq!(
-                phi.df_of_output(phi.f(x)).to_bits(),
-                phi.df(x).to_bits(),
-                "{name} at {x} (f64)"
-            );
-            let x = x as f32;
-            assert_eq!(
-                phi.df_of_output(phi.f(x)).to_bits(),
-                phi.df(x).to_bits(),
-                "{name} at {x} (f32)"
-            );
-        }
-    }
-    for name in ["elu", "gelu", "selu", "leaky-relu"] {
-        let phi: Activation = name.parse().unwrap();
-        assert!(!phi.df_from_output(), "{name} keeps φ′");
-    }
-}
-
-// Catches: Q not orthonormal (a wrong QR, Q and R confused), the wide case not transposed,
-// the gain left out, or a kernel that differs between two draws of one seed.
-#[test]
-fn orthogonal_kernels_have_orthonormal_columns_or_rows_times_the_gain() {
-    for (fan_in, fan_out, gain) in [(64, 64, 1.0), (96, 40, 1.0), (24, 70, 2.5)] {
-        let init = Init::Orthogonal(Some(gain));
-        let w = init.kernel::<f64, _>(fan_in, fan_out, &mut rng::layer(7, 3));
-        assert_eq!(w.dim(), (fan_in, fan_out));
-        // Orthonormal along the shorter side: WᵀW = g²I (tall or square), WWᵀ = g²I (wide).
-        let gram = if fan_in >= fan_out {
-            w.t().dot(&w)
-        } else {
-            w.dot(&w.t())
-        };
-        let n = gram.nrows();
-        for i in 0..n {
-            for j in 0..n {
-                let want = if i == j { gain * gain } else { 0.0 };
-                assert!(
-                    (gram[[i, j]] - want).abs() < 1e-10,
-                    "{fan_in}×{fan_out}: gram[{i},{j}] = {}",
-                    gram[[i, j]]
-                );
-            }
-        }
-        let again = init.kernel::<f64, _>(fan_in, fan_out, &mut rng::layer(7, 3));
-        assert_eq!(w, again, "the same stream gives the same kernel");
-        // Var(W) as the theory uses it: mean square gain²/max(fan_in, fan_out).
-        let mean_square = w.iter().map(|v| v * v).sum::<f64>() / w.len() as f64;
-        let want = init.variance(fan_in, fan_out).unwrap();
-        assert!(
-            (mean_square - want).abs() < 1e-12,
-            "{mean_square} vs {want}"
-        );
-    }
-}
-
-// Catches: a kernel that is not the Q (with R's diagonal positive, which makes Q unique and
-// uniform over the orthogonal group) of the Gaussian matrix drawn row by row from the layer's
-// stream: another draw order, or a Q whose R has a negative diagonal entry.
-#[test]
-fn orthogonal_kernel_is_the_sign_corrected_q_of_the_drawn_gaussian_matrix() {
-    use rand::RngExt;
-    use rand_distr::StandardNormal;
-    let (n, m) = (12, 5);
-    let w = Init::Orthogonal(None).kernel::<f64, _>(n, m, &mut rng::layer(1, 0));
-    let mut draws = rng::layer(1, 0);
-    let a = Array2::from_shape_simple_fn((n, m), || draws.sample::<f64, _>(StandardNormal));
-    // A = QR with Q = W: R = WᵀA is upper triangular with a positive diagonal.
-    let r = w.t().dot(&a);
-    for i in 0..m {
-        assert!(r[[i, i]] > 0.0, "R[{i},{i}] = {}", r[[i, i]]);
-        for j in 0..i {
-            assert!(r[[i, j]].abs() < 1e-10, "R[{i},{j}] = {}", r[[i, j]]);
-        }
-    }
-    assert!((w.dot(&r) - &a).iter().all(|d| d.abs() < 1e-10), "QR = A");
-}
-
 // Catches: an orthogonal init whose variance the theory gets wrong, or a backward pass that
-// does not multiply by Wᵀ: through linear layers with square orthogonal kernels the backprop
-// signal keeps its norm exactly (χ = 1), layer after layer.
+// changes the signal's norm (a stray factor, a gain): through linear layers with square
+// orthogonal kernels the backprop signal keeps its norm exactly (χ = 1), layer after layer.
+// Not a missing transpose (W is orthogonal too, and keeps the norm as Wᵀ does): the
+// finite-difference tests in gradients.rs catch that.
 #[test]
 fn linear_layers_with_orthogonal_kernels_keep_the_signal_norm_exactly() {
     let mut cfg = ProbeConfig::canonical(12, 32, 16, 32);
@@ -499,56 +309,4 @@ fn linear_layers_with_orthogonal_kernels_keep_the_signal_norm_exactly() {
             l.signal_norm
         );
     }
-}
-
-/// The sigmoid's select form, its block loop (`apply`, `forward`) and `f` give the bits of
-/// the two-branch form 1/(1 + e^(−x)) for x ≥ 0, e^x/(1 + e^x) below, NaNs of either sign
-/// included: every 997th f32 bit pattern and a million random f64 ones.
-#[test]
-fn sigmoid_is_the_two_branch_form_bit_for_bit() {
-    fn check<F: gradtutor::nn::Real>(xs: Vec<F>, exp: fn(F) -> F) {
-        let two_branch = |x: F| {
-            if x >= F::zero() {
-                F::one() / (F::one() + exp(-x))
-            } else {
-                let e = exp(x);
-                e / (F::one() + e)
-            }
-        };
-        let want: Vec<u64> = xs
-            .iter()
-            .map(|&x| two_branch(x).as_f64().to_bits())
-            .collect();
-        let bits = |a: &Array2<F>| a.iter().map(|v| v.as_f64().to_bits()).collect::<Vec<_>>();
-        let mut a = Array2::from_shape_vec((1, xs.len()), xs.clone()).unwrap();
-        let mut h = a.clone();
-        Activation::Sigmoid.apply(&mut a);
-        assert_eq!(bits(&a), want, "apply");
-        Activation::Sigmoid.forward(&mut h);
-        assert_eq!(bits(&h), want, "forward");
-        let f: Vec<u64> = xs
-            .iter()
-            .map(|&x| Activation::Sigmoid.f(x).as_f64().to_bits())
-            .collect();
-        assert_eq!(f, want, "f");
-    }
-    let mut f32s: Vec<f32> = (0..=u32::MAX).step_by(997).map(f32::from_bits).collect();
-    f32s.extend([
-        f32::from_bits(0x7fc0_0000),
-        f32::from_bits(0xffc0_0000),
-        0.0,
-        -0.0,
-    ]);
-    check(f32s, libm::expf);
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    let f64s: Vec<f64> = (0..1_000_000)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            f64::from_bits(state)
-        })
-        .chain([f64::NAN, -f64::NAN, 0.0, -0.0])
-        .collect();
-    check(f64s, libm::exp);
 }

@@ -18,7 +18,7 @@ fn bank(answer: &str, rest: &str) -> tempfile::TempDir {
     dir
 }
 
-mod common;
+use super::common;
 
 fn gradtutor() -> Command {
     common::gradtutor("claims")
@@ -40,39 +40,23 @@ fn measured(figure: Figure) -> f64 {
 #[test]
 fn placeholders_are_filled_from_the_run_shown() {
     let dir = bank("Layer 1 gets {grad-orders-drop} orders less.", "");
-    let out = gradtutor()
-        .args(["--questions", dir.path().to_str().unwrap(), "ask", "1"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8(out).unwrap();
+    let text =
+        common::stdout(gradtutor().args(["--questions", dir.path().to_str().unwrap(), "ask", "1"]));
     let want = gradtutor::format_figure(measured(Figure::GradOrdersDrop));
     assert!(
         text.contains(&format!("Layer 1 gets {want} orders less.")),
         "{text}"
     );
     // With other flags the text follows the run that is shown.
-    let out = gradtutor()
-        .args([
-            "--questions",
-            dir.path().to_str().unwrap(),
-            "ask",
-            "1",
-            "--depth",
-            "4",
-        ])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    assert!(
-        !String::from_utf8(out)
-            .unwrap()
-            .contains(&format!("gets {want} orders"))
-    );
+    let text = common::stdout(gradtutor().args([
+        "--questions",
+        dir.path().to_str().unwrap(),
+        "ask",
+        "1",
+        "--depth",
+        "4",
+    ]));
+    assert!(!text.contains(&format!("gets {want} orders")));
 }
 
 #[test]
@@ -205,14 +189,9 @@ fn a_training_takeaway_is_filled_from_the_training_run() {
     let take = "takeaway = \"SGD moves layer 1 by {update-ratio-first@sigmoid/xavier-normal@sgd}, \
                 Adam by {update-ratio-first@sigmoid/xavier-normal@adam}; loss {final-loss}.\"\n";
     let dir = bank("A", &format!("{TRAIN}{take}"));
-    let out = gradtutor()
-        .args(["--questions", dir.path().to_str().unwrap(), "ask", "1"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8(out).unwrap().replace('\n', " ");
+    let text =
+        common::stdout(gradtutor().args(["--questions", dir.path().to_str().unwrap(), "ask", "1"]))
+            .replace('\n', " ");
     let report = trained();
     let ratio = |i: usize| gradtutor::format_figure(report.runs[i].median_update_ratios()[0]);
     let loss = gradtutor::format_figure(report.runs[0].last().1.loss);

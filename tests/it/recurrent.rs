@@ -1,163 +1,18 @@
-//! Recurrent cells: BPTT against central finite differences (f64, small sizes, every
-//! parameter and every state), closed forms for the per-step factor, and the recurrent
-//! probe's shape, determinism and refusals.
+//! The recurrent probe: the per-step factor's closed form, its shape, determinism and
+//! refusals, and `demo recurrent`. BPTT against finite differences and the LSTM's forget-gate
+//! closed form are tested beside the cell (src/nn/recurrent.rs).
 #![allow(clippy::disallowed_methods)]
 
-use gradtutor::nn::dense::Dense;
-use gradtutor::nn::loss;
-use gradtutor::nn::recurrent::{Cell, CellKind, SeqTape, State};
-use gradtutor::nn::{Activation, Init, rng};
+use super::common;
+use gradtutor::nn::recurrent::CellKind;
+use gradtutor::nn::{Activation, Init};
 use gradtutor::{Precision, ProbeConfig, probe};
-use ndarray::{Array1, Array2};
-use rand::RngExt;
-use rand_distr::StandardNormal;
 
-const N_IN: usize = 3;
-const N: usize = 4;
-const T: usize = 5;
-const BATCH: usize = 3;
-const CLASSES: usize = 3;
-
-/// A small cell with every parameter non-trivial (biases too), its classifier, a sequence
-/// and labels, all from `seed`.
-fn setup(
-    kind: CellKind,
-    activation: Activation,
-    seed: u64,
-) -> (Cell<f64>, Dense<f64>, Vec<Array2<f64>>, Vec<usize>) {
-    let g = kind.gates() * N;
-    let mut r = rng::data(seed);
-    let mut normal = |scale: f64| scale * r.sample::<f64, _>(StandardNormal);
-    let wx = Array2::from_shape_simple_fn((N_IN, g), || normal(0.6));
-    let wh = Array2::from_shape_simple_fn((N, g), || normal(0.6));
-    let b = Array1::from_shape_simple_fn(g, || normal(0.3));
-    let xs = (0..T)
-        .map(|_| Array2::from_shape_simple_fn((BATCH, N_IN), || normal(1.0)))
-        .collect();
-    let mut out = Dense::new(Array2::from_shape_simple_fn((N, CLASSES), || normal(0.8)));
-    out.b = Array1::from_shape_simple_fn(CLASSES, || normal(0.2));
-    let labels = (0..BATCH).map(|i| (i + seed as usize) % CLASSES).collect();
-    let cell = Cell {
-        kind,
-        activation,
-        wx,
-        wh,
-        b,
-    };
-    (cell, out, xs, labels)
-}
-
-fn loss_of(tape: &SeqTape<f64>, out: &Dense<f64>, labels: &[usize]) -> f64 {
-    let logits = out.forward(tape.last().view());
-    loss::softmax_cross_entropy(logits.view(), labels).0
-}
-
-/// The fourth-order central stencil with h = 1e−4 (truncation O(h⁴), rounding ~1e−12).
-fn derivative(f: impl Fn(f64) -> f64) -> f64 {
-    let h = 1e-4;
-    (-f(2.0 * h) + 8.0 * f(h) - 8.0 * f(-h) + f(-2.0 * h)) / (12.0 * h)
-}
-
-fn rel(a: f64, n: f64) -> f64 {
-    (a - n).abs() / a.abs().max(n.abs()).max(1e-4)
-}
-
-/// Worst relative error over every entry of W_x, W_h, b (each LSTM gate's block included),
-/// the classifier's W_out and b_out, and the norms ‖∂L/∂h_t‖ (and ‖∂L/∂c_t‖) for every t.
-fn worst_error(kind: CellKind, activation: Activation, seed: u64) -> f64 {
-    let (cell, out, xs, labels) = setup(kind, activation, seed);
-    let tape = cell.forward(&xs);
-    let logits = out.forward(tape.last().view());
-    let (_, dlogits) = loss::softmax_cross_entropy(logits.view(), &labels);
-    let (dout, dh) = out.backward(tape.last().view(), dlogits.view(), true);
-    let back = cell.backward(&xs, &tape, dh.unwrap());
-    let mut worst: f64 = 0.0;
-    // The cell's parameters.
-    let grads: Vec<Vec<f64>> = back
-        .grad
-        .tensors()
-        .iter()
-        .map(|t| t.iter().copied().collect())
-        .collect();
-    for (k, g) in grads.iter().enumerate() {
-        for (j, &a) in g.iter().enumerate() {
-            let n = derivative(|d| {
-                let mut c = cell.clone();
-                *c.params_mut()[k].iter_mut().nth(j).unwrap() += d;
-                loss_of(&c.forward(&xs), &out, &labels)
-            });
-            worst = worst.max(rel(a, n));
-        }
-    }
-    // The classifier's.
-    for (j, &a) in dout.dw.iter().enumerate() {
-        let n = derivative(|d| {
-            let mut o = out.clone();
-            *o.w.iter_mut().nth(j).unwrap() += d;
-            loss_of(&tape, &o, &labels)
-        });
-        worst = worst.max(rel(a, n));
-    }
-    for (j, &a) in dout.db.iter().enumerate() {
-        let n = derivative(|d| {
-            let mut o = out.clone();
-            o.b[j] += d;
-            loss_of(&tape, &o, &labels)
-        });
-        worst = worst.max(rel(a, n));
-    }
-    // The states: ‖∂L/∂h_t‖ from a numeric derivative for every entry of h_t.
-    let states: &[(State, &Vec<f64>)] = match kind {
-        CellKind::Rnn => &[(State::H, &back.h_norms)],
-        CellKind::Lstm => &[(State::H, &back.h_norms), (State::C, &back.c_norms)],
-    };
-    for &(state, norms) in states {
-        assert_eq!(norms.len(), T);
-        for t in 1..=T {
-            let mut sq = 0.0;
-            for i in 0..BATCH {
-                for j in 0..N {
-                    let n = derivative(|d| {
-                        let tape = cell.forward_nudged(&xs, &mut |at, s, v| {
-                            if at == t && s == state {
-                                v[(i, j)] += d;
-                            }
-                        });
-                        loss_of(&tape, &out, &labels)
-                    });
-                    sq += n * n;
-                }
-            }
-            worst = worst.max(rel(norms[t - 1], sq.sqrt()));
-        }
-    }
-    worst
-}
-
-#[test]
-fn rnn_bptt_matches_finite_differences_for_every_parameter_and_state() {
-    for act in [
-        Activation::Tanh,
-        Activation::Sigmoid,
-        Activation::Linear,
-        Activation::Gelu,
-    ] {
-        let err = worst_error(CellKind::Rnn, act, 3);
-        assert!(err < 1e-6, "rnn {act}: worst relative error {err:e}");
-    }
-}
-
-#[test]
-fn lstm_bptt_matches_finite_differences_for_every_gate_and_state() {
-    for seed in [5, 6] {
-        let err = worst_error(CellKind::Lstm, Activation::Tanh, seed);
-        assert!(err < 1e-6, "lstm seed {seed}: worst relative error {err:e}");
-    }
-}
-
-// Catches: a BPTT that does not multiply by W_hᵀ once per step. With φ linear and W_h = g·Q
-// (Q orthogonal) each step back multiplies ∂L/∂h by g·Qᵀ, which scales every row's norm by
-// exactly g.
+// Catches: a BPTT that skips W_h in a step back, applies it twice, or scales it (the norm
+// would not change by exactly g per step), and a spectrum other than g. With φ linear and
+// W_h = g·Q (Q orthogonal) each step back multiplies ∂L/∂h by g·Qᵀ, which scales every row's
+// norm by exactly g. Not a missing transpose: g·Q scales the norm by g too; the
+// finite-difference test in src/nn/recurrent.rs catches that.
 #[test]
 fn linear_rnn_with_orthogonal_w_h_scales_the_signal_by_the_gain_each_step() {
     for gain in [0.5, 1.0, 1.7] {
@@ -178,34 +33,6 @@ fn linear_rnn_with_orthogonal_w_h_scales_the_signal_by_the_gain_each_step() {
         let sp = r.recurrent.as_ref().unwrap().spectrum.as_ref().unwrap();
         assert!((sp.spectral_radius - gain).abs() < 1e-9, "{sp:?}");
         assert!((sp.top_singular_value - gain).abs() < 1e-9, "{sp:?}");
-    }
-}
-
-// Catches: a forget gate that does not scale the cell's gradient. With W_x = W_h = 0 every
-// gate is constant, f = σ(b_f), and h_t no longer feeds the next step, so ∂L/∂c_(t−1) =
-// f ⊙ ∂L/∂c_t exactly: the norm shrinks by σ(forget bias) per step.
-#[test]
-fn lstm_cell_gradient_shrinks_by_sigma_of_the_forget_bias_each_step() {
-    for bias in [-1.0, 0.0, 1.0, 3.0] {
-        let (mut cell, out, xs, labels) = setup(CellKind::Lstm, Activation::Tanh, 9);
-        cell.wx.fill(0.0);
-        cell.wh.fill(0.0);
-        cell.b.fill(0.5);
-        cell.b.slice_mut(ndarray::s![N..2 * N]).fill(bias);
-        let tape = cell.forward(&xs);
-        let logits = out.forward(tape.last().view());
-        let (_, dlogits) = loss::softmax_cross_entropy(logits.view(), &labels);
-        let (_, dh) = out.backward(tape.last().view(), dlogits.view(), true);
-        let back = cell.backward(&xs, &tape, dh.unwrap());
-        let sigma = 1.0 / (1.0 + f64::exp(-bias));
-        for t in 1..T {
-            let factor = back.c_norms[t - 1] / back.c_norms[t];
-            assert!(
-                (factor - sigma).abs() < 1e-12,
-                "bias {bias}: {factor} vs σ = {sigma}"
-            );
-            assert_eq!(back.h_norms[t - 1], 0.0);
-        }
     }
 }
 
@@ -251,14 +78,7 @@ fn the_recurrent_probe_is_refused_before_allocating_when_too_large() {
 }
 
 fn gradtutor() -> assert_cmd::Command {
-    let mut c = assert_cmd::Command::cargo_bin("gradtutor").unwrap();
-    let progress = std::env::temp_dir().join(format!("gradtutor-rnn-{}.json", std::process::id()));
-    c.env_remove("GRADTUTOR_QUESTIONS")
-        .env_remove("GRADTUTOR_MAX_MEMORY")
-        .env_remove("GRADTUTOR_THREADS")
-        .env("GRADTUTOR_PROGRESS", progress)
-        .env("COLUMNS", "80");
-    c
+    common::gradtutor(&format!("rnn-{}", std::process::id()))
 }
 
 fn json_of(args: &[&str]) -> serde_json::Value {
@@ -384,7 +204,7 @@ fn demo_recurrent_text_shows_bars_and_the_theory_line_in_80_columns() {
         .get_output()
         .stdout
         .clone();
-    let text = String::from_utf8(out).unwrap();
+    let text = common::text(&out);
     assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
     assert!(text.contains("█"), "{text}");
     assert!(text.contains("linearized: ρ(diag(φ′)·W_hᵀ)"), "{text}");
@@ -403,15 +223,7 @@ fn demo_recurrent_text_shows_bars_and_the_theory_line_in_80_columns() {
 // factor. Figures from the default run (seed 42, f32).
 #[test]
 fn demo_recurrent_compares_the_lstm_with_rnn_1_and_reports_its_first_step_apart() {
-    let out = gradtutor()
-        .args(["demo", "recurrent"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8(out)
-        .unwrap()
+    let text = common::stdout(gradtutor().args(["demo", "recurrent"]))
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ");

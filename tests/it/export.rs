@@ -6,7 +6,7 @@ use scraper::{ElementRef, Html, Selector};
 use std::fs;
 use std::path::Path;
 
-mod common;
+use super::common;
 
 const GIB: u64 = 1 << 30;
 
@@ -209,21 +209,17 @@ fn an_instructors_markup_in_a_question_file_is_shown_as_text() {
 
 #[test]
 fn an_unwritable_output_fails_before_anything_runs() {
-    let out = common::gradtutor("export")
-        .args([
-            "export",
-            "--format",
-            "html",
-            "-o",
-            "/nonexistent-folder/h.html",
-        ])
-        .timeout(std::time::Duration::from_secs(20))
-        .assert()
-        .failure()
-        .get_output()
-        .stderr
-        .clone();
-    let err = String::from_utf8(out).unwrap();
+    let err = common::stderr_of_failure(
+        common::gradtutor("export")
+            .args([
+                "export",
+                "--format",
+                "html",
+                "-o",
+                "/nonexistent-folder/h.html",
+            ])
+            .timeout(std::time::Duration::from_secs(20)),
+    );
     assert!(
         err.contains("the folder /nonexistent-folder does not exist"),
         "{err}"

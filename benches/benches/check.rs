@@ -11,7 +11,7 @@ use std::time::Duration;
 const LIMIT: u64 = 16 << 30;
 
 fn bench_check(c: &mut Criterion) {
-    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/questions"));
+    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../questions"));
     let found = check_bank(dir, LIMIT).unwrap();
     assert!(found.problems.is_empty(), "{:?}", found.problems);
     let mut group = c.benchmark_group("check");

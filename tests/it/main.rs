@@ -1,0 +1,31 @@
+//! The integration tests, one binary: a module per area, and `common` for running the
+//! binary. One binary links the library and its dependencies once, where a file per area
+//! linked them 19 times. `tests/fuzz_loaders.rs` stays a binary of its own: it installs a
+//! counting global allocator (and refuses any single allocation over 1 GiB), which would
+//! otherwise apply to every test here.
+//!
+//! Tests run on threads of one process: none may change the environment, the current
+//! folder or a process-wide setting, and files outside a `tempfile` folder are named after
+//! the module that writes them (`common::gradtutor("cli")`).
+
+mod common;
+
+mod bank;
+mod charts;
+mod claims;
+mod class;
+mod cli;
+mod engine;
+mod experiments;
+mod export;
+mod gradients;
+mod hardening;
+mod instructor;
+mod isometry;
+mod layers;
+mod normalization;
+mod pinned;
+mod precision;
+mod progress;
+mod recurrent;
+mod train;
