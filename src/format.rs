@@ -164,6 +164,21 @@ pub fn escape(text: &str, max: usize) -> String {
     out
 }
 
+/// The closest of `candidates` to `word`, if any is close enough to suggest: Jaro–Winkler
+/// similarity above 0.8 (1 is equal; a swapped pair of letters in a short word scores about
+/// 0.9, an unrelated word of the same length under 0.6).
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(c, word), c))
+        .filter(|(s, _)| *s > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
