@@ -5,7 +5,10 @@
 //! file's rules. Every problem is collected with `path:line:column`; nothing stops at the
 //! first. Serde stops at a struct's first bad value, so a table is read one key at a time
 //! and then as a whole from the keys that read: every bad value is reported at its own
-//! position, in the order the rules ask for each key.
+//! position, in the order the rules ask for each key. Unknown keys are found against the raw
+//! type's key list rather than by `deny_unknown_fields`, which stops at the first and cannot
+//! suggest the nearest key. Spans are byte offsets; `Lines` turns them into lines and
+//! columns.
 
 use super::format::{
     Claim, Claimed, CodeBlock, FORMAT_VERSION, ItemKind, Preset, Question, QuizItem, TrainPreset,
@@ -26,10 +29,10 @@ use toml::de::{DeTable, DeValue};
 
 /// Where problems go: the file's path, and its text's line index to turn byte offsets into
 /// lines and columns.
-pub struct Problems<'a> {
+struct Problems<'a> {
     path: &'a str,
     lines: Lines<'a>,
-    pub list: &'a mut Vec<String>,
+    list: &'a mut Vec<String>,
 }
 
 impl<'a> Problems<'a> {
@@ -67,7 +70,7 @@ impl<'a> Problems<'a> {
 /// and column take a binary search and at most a stride of counting. (Rescanning the text
 /// for each position made a file of many problems load in quadratic time: 83 s for 60,000
 /// unknown keys.)
-pub struct Lines<'a> {
+struct Lines<'a> {
     text: &'a str,
     marks: Vec<Mark>,
 }
@@ -86,7 +89,7 @@ impl<'a> Lines<'a> {
     /// The most bytes counted for one position.
     const STRIDE: usize = 256;
 
-    pub fn new(text: &'a str) -> Self {
+    fn new(text: &'a str) -> Self {
         let mut last = Mark {
             byte: 0,
             chars: 0,
@@ -123,7 +126,7 @@ impl<'a> Lines<'a> {
     }
 
     /// 1-based line and column (in characters) of a byte offset (the end past the text).
-    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+    fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
         let m = self.mark(offset);
         let chars = m.chars + self.text[m.byte..offset].chars().count();
