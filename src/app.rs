@@ -405,7 +405,7 @@ fn progress(cli: &Cli, args: &ProgressArgs, ui: &Ui, out: &mut dyn Write) -> Res
     }
     let p = store.load(&mut warn)?;
     let bank = load(cli)?;
-    let file = crate::format::escape(&store.path.display().to_string(), usize::MAX);
+    let file = crate::format::escape_path(&store.path);
     if args.json {
         let record = crate::roster::record(&p, &bank);
         writeln!(
@@ -438,7 +438,7 @@ fn roster(cli: &Cli, args: &RosterArgs, ui: &Ui, out: &mut dyn Write) -> Result<
     let mut problems = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for file in &args.files {
-        let shown = crate::format::escape(&file.display().to_string(), usize::MAX);
+        let shown = crate::format::escape_path(file);
         if !seen.insert(file) {
             problems.push(format!("{shown} is given twice"));
             continue;

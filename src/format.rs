@@ -153,7 +153,9 @@ pub fn count(n: usize, singular: &str, plural: &str) -> String {
 }
 
 /// Text from input, safe to print: control characters (escape sequences, bells, newlines)
-/// shown as `\u{1b}`, and at most `max` characters kept (then `…`).
+/// shown as `\u{1b}`, and at most `max` characters kept (then `…`). The one escaper for the
+/// terminal and plain-text output; HTML and SVG have their own (`render::escape`), which
+/// must also escape markup and may keep newlines and tabs.
 pub fn escape(text: &str, max: usize) -> String {
     let mut out = String::new();
     for (i, c) in text.chars().enumerate() {
@@ -168,6 +170,32 @@ pub fn escape(text: &str, max: usize) -> String {
         }
     }
     out
+}
+
+/// A message of several lines, safe to print: as [`escape`], keeping its newlines.
+pub fn escape_lines(text: &str) -> String {
+    let lines: Vec<String> = text.split('\n').map(|l| escape(l, usize::MAX)).collect();
+    lines.join("\n")
+}
+
+/// A path as messages show it: control characters escaped, so a name cannot forge a line.
+pub fn escape_path(p: &std::path::Path) -> String {
+    escape(&p.display().to_string(), usize::MAX)
+}
+
+/// The closest of `candidates` to `word`, if any is close enough to suggest: Jaro–Winkler
+/// similarity above 0.8 (1 is equal; a swapped pair of letters in a short word scores about
+/// 0.9, an unrelated word of the same length under 0.6).
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(c, word), c))
+        .filter(|(s, _)| *s > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
 }
 
 #[cfg(test)]
@@ -221,6 +249,23 @@ mod tests {
         assert_eq!(escape("a\x1b[31mb\nc", 100), "a\\u{1b}[31mb\\nc");
         assert_eq!(escape("abcdef", 3), "abc…");
         assert_eq!(escape("σ′ ≤ ¼", 100), "σ′ ≤ ¼");
+        assert_eq!(escape_lines("a\x1b[2J\nb\tc\r"), "a\\u{1b}[2J\nb\\tc\\r");
+    }
+
+    #[test]
+    fn suggestions_only_when_close() {
+        let known = ["depth", "width", "batch"];
+        assert_eq!(did_you_mean("dpeth", known), Some("depth"));
+        assert_eq!(did_you_mean("zzz", known), None);
+        // A fragment of a long name scores below the threshold (0.765).
+        assert_eq!(did_you_mean("he", ["he-initialization"]), None);
+        assert_eq!(
+            did_you_mean(
+                "vanishing-gradient",
+                ["vanishing-gradients", "gradient-health"]
+            ),
+            Some("vanishing-gradients")
+        );
     }
 
     #[test]

@@ -47,7 +47,7 @@ pub use check::{Findings, check as check_bank};
 pub use cli::Cli;
 pub use data::{DataSpec, Dataset, Task};
 pub use experiments::{ALL as EXPERIMENTS, Experiment, Plan, find as find_experiment};
-pub use format::figure as format_figure;
+pub use format::{escape_lines, figure as format_figure};
 pub use probe::recurrent::{ParamNorm, Recurrent, RecurrentFigures, Spectrum, Step};
 pub use probe::{
     CheckedProbe, LayerFigures, Mlp, NonFinite, Pass, Precision, ProbeConfig, ProbeKind,

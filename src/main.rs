@@ -15,7 +15,7 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            eprint!("{}", printable(&e.render().to_string()));
+            eprint!("{}", gradtutor::escape_lines(&e.render().to_string()));
             return ExitCode::from(e.exit_code().clamp(1, 255) as u8);
         }
     };
@@ -27,9 +27,12 @@ fn main() -> ExitCode {
         // `gradtutor list | head` closes the pipe early: not an error.
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", printable(&e.to_string()));
+            eprintln!("error: {}", gradtutor::escape_lines(&e.to_string()));
             for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {}", printable(&cause.to_string()));
+                eprintln!(
+                    "  caused by: {}",
+                    gradtutor::escape_lines(&cause.to_string())
+                );
             }
             ExitCode::FAILURE
         }
@@ -50,16 +53,4 @@ fn use_threads(threads: Option<u16>) {
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.downcast_ref::<std::io::Error>()
         .is_some_and(|io| io.kind() == ErrorKind::BrokenPipe)
-}
-
-/// A message with every control character but the newline escaped: input it quotes cannot
-/// drive the terminal.
-fn printable(msg: &str) -> String {
-    msg.chars()
-        .flat_map(|c| match c {
-            '\n' => vec![c],
-            c if c.is_control() => c.escape_default().collect(),
-            c => vec![c],
-        })
-        .collect()
 }

@@ -1,34 +1,53 @@
-//! Reading question files: the text is parsed once into a table that keeps every key's
-//! position, then each key is read into its final type, checking the file's rules as it
-//! goes. Every problem is collected with `path:line[:column]`; nothing stops at the first.
+//! Reading question files in two passes. The text is parsed once into a table that keeps
+//! every key's position (`toml::Spanned` keys and values); each table of the file is then
+//! read by serde derive into a raw type (`RawHead`, `RawItem`, … below: every key optional,
+//! as written), and a validation pass turns the raw types into `format`'s, checking the
+//! file's rules. Every problem is collected with `path:line:column`; nothing stops at the
+//! first. Serde stops at a struct's first bad value, so a table is read one key at a time
+//! and then as a whole from the keys that read: every bad value is reported at its own
+//! position, in the order the rules ask for each key. Unknown keys are found against the raw
+//! type's key list rather than by `deny_unknown_fields`, which stops at the first and cannot
+//! suggest the nearest key. Spans are byte offsets; `Lines` turns them into lines and
+//! columns.
 
 use super::format::{
     Claim, Claimed, CodeBlock, FORMAT_VERSION, ItemKind, Preset, Question, QuizItem, TrainPreset,
     parse_choice, placeholders, placeholders_of,
 };
 use crate::experiments;
-use crate::format::escape;
+use crate::format::{did_you_mean, escape};
 use crate::report::Figure;
 use crate::settings::Settings;
 use crate::train::TrainFigure;
 use crate::train::settings::TrainSettings;
 use clap::ValueEnum;
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use std::borrow::Cow;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-/// Where problems go: the file's path and text, to turn byte offsets into lines.
-pub struct Problems<'a> {
+/// Where problems go: the file's path, and its text's line index to turn byte offsets into
+/// lines and columns.
+struct Problems<'a> {
     path: &'a str,
-    text: &'a str,
-    pub list: &'a mut Vec<String>,
+    lines: Lines<'a>,
+    list: &'a mut Vec<String>,
 }
 
-impl Problems<'_> {
+impl<'a> Problems<'a> {
+    fn new(path: &'a str, text: &'a str, list: &'a mut Vec<String>) -> Self {
+        Problems {
+            path,
+            lines: Lines::new(text),
+            list,
+        }
+    }
+
     /// `path:line:column: msg`; a message quoting long input is cut to a few hundred
     /// characters, control characters escaped.
     fn at(&mut self, offset: usize, msg: impl std::fmt::Display) {
-        let (line, col) = line_col(self.text, offset);
+        let (line, col) = self.lines.line_col(offset);
         let msg = escape(&msg.to_string(), 400);
         self.list.push(format!("{}:{line}:{col}: {msg}", self.path));
     }
@@ -38,85 +57,236 @@ impl Problems<'_> {
         let at = e.span().map_or(fallback, |s| s.start);
         self.at(at, format_args!("{context}{}", e.message().trim()));
     }
+
+    /// `path:line:column` of byte `offset`.
+    fn place(&self, offset: usize) -> String {
+        let (line, col) = self.lines.line_col(offset);
+        format!("{}:{line}:{col}", self.path)
+    }
 }
 
-/// `path:line:column` of byte `offset` of `text`.
-fn place(path: &str, text: &str, offset: usize) -> String {
-    let (line, col) = line_col(text, offset);
-    format!("{path}:{line}:{col}")
+/// A text's line index, built in one pass: marks at every line start and every
+/// [`Lines::STRIDE`] bytes, each with the characters before it, so that a byte offset's line
+/// and column take a binary search and at most a stride of counting. (Rescanning the text
+/// for each position made a file of many problems load in quadratic time: 83 s for 60,000
+/// unknown keys.)
+struct Lines<'a> {
+    text: &'a str,
+    marks: Vec<Mark>,
 }
 
-/// 1-based line and column (in characters) of a byte offset.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, col)
+/// A place in the text: its byte offset, the characters before it, its line (1-based) and the
+/// characters before that line's start.
+#[derive(Clone, Copy)]
+struct Mark {
+    byte: usize,
+    chars: usize,
+    line: usize,
+    line_chars: usize,
 }
 
-type Entry<'i> = (Spanned<std::borrow::Cow<'i, str>>, Spanned<DeValue<'i>>);
+impl<'a> Lines<'a> {
+    /// The most bytes counted for one position.
+    const STRIDE: usize = 256;
 
-/// A table read key by key: each key taken is removed, so what is left is unknown.
-struct Fields<'i> {
-    entries: Vec<Entry<'i>>,
+    fn new(text: &'a str) -> Self {
+        let mut last = Mark {
+            byte: 0,
+            chars: 0,
+            line: 1,
+            line_chars: 0,
+        };
+        let mut marks = vec![last];
+        for (chars, (byte, c)) in text.char_indices().enumerate() {
+            if byte - last.byte >= Self::STRIDE {
+                last = Mark {
+                    byte,
+                    chars,
+                    ..last
+                };
+                marks.push(last);
+            }
+            if c == '\n' {
+                let (byte, chars) = (byte + 1, chars + 1);
+                last = Mark {
+                    byte,
+                    chars,
+                    line: last.line + 1,
+                    line_chars: chars,
+                };
+                marks.push(last);
+            }
+        }
+        Lines { text, marks }
+    }
+
+    /// The last mark at or before `offset`.
+    fn mark(&self, offset: usize) -> Mark {
+        self.marks[self.marks.partition_point(|m| m.byte <= offset) - 1]
+    }
+
+    /// 1-based line and column (in characters) of a byte offset (the end past the text).
+    fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let m = self.mark(offset);
+        let chars = m.chars + self.text[m.byte..offset].chars().count();
+        (m.line, chars - m.line_chars + 1)
+    }
+}
+
+type Entry<'i> = (Spanned<Cow<'i, str>>, Spanned<DeValue<'i>>);
+
+/// The keys a derived struct reads, in declaration order. Serde hands them to
+/// `deserialize_struct`, so a deserializer that only records them recovers the list: the
+/// raw types are the one place a table's keys are listed.
+fn keys_of<T: DeserializeOwned>() -> &'static [&'static str] {
+    use serde::de::{Error, Visitor, value::Error as E};
+    struct Names<'a>(&'a mut &'static [&'static str]);
+    impl<'de> serde::Deserializer<'de> for Names<'_> {
+        type Error = E;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, E> {
+            Err(E::custom("not a struct"))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, E> {
+            *self.0 = fields;
+            Err(E::custom("names only"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+            identifier ignored_any
+        }
+    }
+    let mut names: &'static [&'static str] = &[];
+    let _ = T::deserialize(Names(&mut names));
+    names
+}
+
+/// `entries` as `T`, a table starting at `start`.
+fn deserialize<T: DeserializeOwned>(
+    entries: Vec<Entry<'_>>,
+    start: usize,
+) -> Result<T, toml::de::Error> {
+    let table: DeTable<'_> = entries.into_iter().collect();
+    T::deserialize(toml::de::Deserializer::from(Spanned::new(
+        start..start,
+        table,
+    )))
+}
+
+/// A table of the file once serde has read the raw type's keys: what the validation pass
+/// needs to report the rest in the file's rule order.
+struct Table<'i> {
     /// Where the table starts, for a missing key.
     start: usize,
     /// How messages name the table: `""` for the top level, `"in [experiment]: "`.
     context: &'static str,
+    /// The raw type's keys.
+    own: &'static [&'static str],
+    /// The raw type's keys the table has, each with where it stands.
+    present: Vec<(Cow<'i, str>, usize)>,
+    /// The values that did not read as their type, in file order: the key, and where and
+    /// what the problem is. Each is reported once, when its key is asked for or at the end.
+    bad: Vec<(String, usize, String)>,
+    /// The keys that are not the raw type's, in file order: settings, or unknown.
+    rest: Vec<Entry<'i>>,
 }
 
-impl<'i> Fields<'i> {
-    fn new(table: DeTable<'i>, start: usize, context: &'static str) -> Self {
-        Fields {
-            entries: table.into_iter().collect(),
-            start,
-            context,
-        }
-    }
-
-    /// The key's entry, removed from the table.
-    fn take(&mut self, key: &str) -> Option<Entry<'i>> {
-        let i = self.entries.iter().position(|(k, _)| k.get_ref() == key)?;
-        Some(self.entries.remove(i))
-    }
-
-    /// The key's value as `T` and the key's offset; a problem if it does not read as `T`.
-    fn get<T: DeserializeOwned>(&mut self, key: &str, p: &mut Problems) -> Option<(T, usize)> {
-        let (k, v) = self.take(key)?;
-        let at = k.span().start;
-        match T::deserialize(toml::de::ValueDeserializer::from(v)) {
-            Ok(t) => Some((t, at)),
+/// Reads `table` (starting at `start`) into the raw type `T`: each of `T`'s keys alone
+/// (keeping every bad value's problem), then those that read, together.
+fn read<'i, T: DeserializeOwned + Default>(
+    table: DeTable<'i>,
+    start: usize,
+    context: &'static str,
+) -> (T, Table<'i>) {
+    let own = keys_of::<T>();
+    let (mine, rest): (Vec<Entry<'i>>, _) = table
+        .into_iter()
+        .partition(|(k, _)| own.contains(&k.get_ref().as_ref()));
+    let mut t = Table {
+        start,
+        context,
+        own,
+        present: mine
+            .iter()
+            .map(|(k, _)| (k.get_ref().clone(), k.span().start))
+            .collect(),
+        bad: Vec::new(),
+        rest,
+    };
+    let mut good = Vec::new();
+    for (k, v) in mine {
+        match deserialize::<T>(vec![(k.clone(), v.clone())], start) {
+            Ok(_) => good.push((k, v)),
             Err(e) => {
-                p.toml(&e, at, self.context);
-                None
+                let at = e.span().map_or(k.span().start, |s| s.start);
+                let msg = e.message().trim().to_string();
+                t.bad.push((k.get_ref().to_string(), at, msg));
             }
         }
     }
+    let raw = deserialize::<T>(good, start).unwrap_or_else(|e| {
+        let msg = e.message().trim().to_string();
+        t.bad
+            .push((String::new(), e.span().map_or(start, |s| s.start), msg));
+        T::default()
+    });
+    (raw, t)
+}
 
-    /// As [`Fields::get`], and a problem if the key is missing.
-    fn need<T: DeserializeOwned>(&mut self, key: &str, p: &mut Problems) -> Option<(T, usize)> {
-        if !self.entries.iter().any(|(k, _)| k.get_ref() == key) {
+impl Table<'_> {
+    /// `value`, read from `key`, with where the key stands; reports the key's value if it did
+    /// not read.
+    fn get<V>(&mut self, value: Option<V>, key: &str, p: &mut Problems) -> Option<(V, usize)> {
+        if let Some(i) = self.bad.iter().position(|b| b.0 == key) {
+            let (_, at, msg) = self.bad.remove(i);
+            p.at(at, format_args!("{}{msg}", self.context));
+        }
+        let at = self.present.iter().find(|(k, _)| k == key)?.1;
+        Some((value?, at))
+    }
+
+    /// As [`Table::get`], and a problem if the key is missing.
+    fn need<V>(&mut self, value: Option<V>, key: &str, p: &mut Problems) -> Option<(V, usize)> {
+        if !self.present.iter().any(|(k, _)| k == key) {
             p.at(
                 self.start,
                 format_args!("{}missing field `{key}`", self.context),
             );
             return None;
         }
-        self.get(key, p)
+        self.get(value, key, p)
     }
 
-    /// Reports every key left: each table reader takes every key it knows first.
-    fn finish(self, known: &[&str], p: &mut Problems) {
-        self.unknown(&[], known, p);
+    /// Reports what is left: values that did not read, then every key that is neither the
+    /// raw type's nor one of `known` (the table's other keys, read elsewhere).
+    fn finish(mut self, known: &[&str], p: &mut Problems) {
+        let own = self.own;
+        self.bad
+            .sort_by_key(|(k, ..)| own.iter().position(|o| o == k));
+        self.report_bad(p);
+        self.unknown(known, p);
     }
 
-    /// Reports every key left that is not one of `known`, suggesting the nearest of `own`
-    /// and `known` and listing them all.
-    fn unknown(&self, own: &[&str], known: &[&str], p: &mut Problems) -> bool {
-        let all: Vec<&str> = own.iter().chain(known).copied().collect();
+    /// Reports every value that did not read and has not been reported.
+    fn report_bad(&mut self, p: &mut Problems) {
+        for (_, at, msg) in self.bad.drain(..) {
+            p.at(at, format_args!("{}{msg}", self.context));
+        }
+    }
+
+    /// Reports every key left that is not one of `known`, suggesting the nearest of the raw
+    /// type's and `known` and listing them all; whether there was any.
+    fn unknown(&self, known: &[&str], p: &mut Problems) -> bool {
+        let all: Vec<&str> = self.own.iter().chain(known).copied().collect();
         let mut found = false;
         for (k, _) in self
-            .entries
+            .rest
             .iter()
             .filter(|(k, _)| !known.contains(&k.get_ref().as_ref()))
         {
@@ -138,49 +308,21 @@ impl<'i> Fields<'i> {
         found
     }
 
-    /// What is left, as a settings struct whose keys are `known` (after `own`, the table's
-    /// other keys, already taken). Every unknown key and every bad value is reported, each
-    /// at its own position.
-    fn into_settings<T: DeserializeOwned>(
-        self,
-        own: &[&str],
-        known: &[&str],
-        p: &mut Problems,
-    ) -> Option<T> {
-        let mut ok = !self.unknown(own, known, p);
-        let read = |entries: Vec<Entry<'i>>| {
-            let table: DeTable<'i> = entries.into_iter().collect();
-            T::deserialize(toml::de::Deserializer::from(Spanned::new(
-                self.start..self.start,
-                table,
-            )))
-        };
-        let mut good = Vec::new();
-        for (k, v) in self.entries.iter().cloned() {
-            if !known.contains(&k.get_ref().as_ref()) {
-                continue;
-            }
-            match read(vec![(k.clone(), v.clone())]) {
-                Ok(_) => good.push((k, v)),
-                Err(e) => {
-                    p.toml(&e, k.span().start, self.context);
-                    ok = false;
-                }
-            }
-        }
-        match read(good) {
-            Ok(t) if ok => Some(t),
-            Ok(_) => None,
-            Err(e) => {
-                p.toml(&e, self.start, self.context);
-                None
-            }
-        }
+    /// The keys that are not the raw type's, as a settings struct `S`, after reporting what
+    /// is left: every unknown key, then every bad setting (in file order), each at its own
+    /// position.
+    fn settings<S: DeserializeOwned + Default>(mut self, p: &mut Problems) -> Option<S> {
+        self.report_bad(p);
+        let known = keys_of::<S>();
+        let unknown = self.unknown(known, p);
+        let (settings, mut t) =
+            read::<S>(self.rest.into_iter().collect(), self.start, self.context);
+        let ok = !unknown && t.bad.is_empty();
+        t.report_bad(p);
+        ok.then_some(settings)
     }
 }
 
-/// Reports every key and string that holds a control character other than a newline or a
-/// tab: escape sequences in a bank would otherwise reach the student's terminal raw.
 /// `text` as a TOML table, or `None` once its first syntax error is reported. A syntax error's
 /// followers are mostly echoes of it, so the earliest in the file is the one reported (an
 /// unterminated string at the line it starts on, not where parsing gave up).
@@ -198,6 +340,8 @@ fn parse<'i>(text: &'i str, p: &mut Problems) -> Option<Spanned<DeTable<'i>>> {
     }
 }
 
+/// Reports every key and string that holds a control character other than a newline or a
+/// tab: escape sequences in a bank would otherwise reach the student's terminal raw.
 fn controls(table: &DeTable<'_>, p: &mut Problems) {
     fn bad(text: &str) -> Option<char> {
         let mut chars = text.chars().peekable();
@@ -239,24 +383,11 @@ fn controls(table: &DeTable<'_>, p: &mut Problems) {
     }
 }
 
-/// The closest of `candidates` to `word`, if any is close.
-pub fn did_you_mean<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    candidates
-        .map(|c| (strsim::jaro_winkler(c, word), c))
-        .filter(|(s, _)| *s > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
-}
-
 /// The value of a key as a table, with where it starts; a problem if it is not one.
-fn table<'i>(
-    (key, value): Entry<'i>,
-    context: &'static str,
-    p: &mut Problems,
-) -> Option<Fields<'i>> {
+fn table<'i>((key, value): Entry<'i>, p: &mut Problems) -> Option<(DeTable<'i>, usize)> {
     let start = key.span().start;
     match value.into_inner() {
-        DeValue::Table(t) => Some(Fields::new(t, start, context)),
+        DeValue::Table(t) => Some((t, start)),
         other => {
             p.at(
                 start,
@@ -308,21 +439,8 @@ fn tables<'i>((key, value): Entry<'i>, p: &mut Problems) -> Vec<(DeTable<'i>, us
         }
     }
 }
-
-const QUESTION_KEYS: &[&str] = &[
-    "format_version",
-    "id",
-    "slug",
-    "title",
-    "question",
-    "answer",
-    "key_points",
-    "code",
-    "experiment",
-    "train",
-    "quiz",
-    "claim",
-];
+/// The tables a question file may hold besides its own keys, in the order messages list them.
+const SECTIONS: &[&str] = &["code", "experiment", "train", "quiz", "claim"];
 
 /// Reads one question file; `None` if it has any problem (each one added to `problems`).
 pub fn question(
@@ -332,22 +450,22 @@ pub fn question(
     problems: &mut Vec<String>,
 ) -> Option<Question> {
     let before = problems.len();
-    let mut p = Problems {
-        path,
-        text,
-        list: problems,
-    };
+    let mut p = Problems::new(path, text, problems);
     let doc = parse(text, &mut p)?;
     controls(doc.get_ref(), &mut p);
-    let mut f = Fields::new(doc.into_inner(), 0, "");
-    let head = head(&mut f, &mut p);
+    let (sections, top): (Vec<Entry<'_>>, _) = doc
+        .into_inner()
+        .into_iter()
+        .partition(|(k, _)| SECTIONS.contains(&k.get_ref().as_ref()));
+    let (raw, mut t) = read::<RawHead>(top.into_iter().collect(), 0, "");
+    let head = head(raw, &mut t, &mut p);
     let Sections {
         code,
         experiment,
         train,
         quiz,
         claims,
-    } = sections(&mut f, max_bytes, &mut p);
+    } = self::sections(sections, max_bytes, &mut p);
     if let Some(read) = &experiment {
         let plan = read.plan.as_ref();
         fills(&read.preset.takeaway, read.takeaway_at, plan, &mut p);
@@ -358,7 +476,7 @@ pub fn question(
             }
         }
     }
-    f.finish(QUESTION_KEYS, &mut p);
+    t.finish(SECTIONS, &mut p);
     if p.list.len() > before {
         return None;
     }
@@ -376,8 +494,8 @@ pub fn question(
         quiz: quiz.into_iter().collect::<Option<_>>()?,
         claims: claims.into_iter().collect::<Option<_>>()?,
         source: path.to_string(),
-        id_at: place(path, text, head.id_at),
-        slug_at: place(path, text, head.slug_at),
+        id_at: p.place(head.id_at),
+        slug_at: p.place(head.slug_at),
     })
 }
 
@@ -390,41 +508,36 @@ struct Sections {
     claims: Vec<Option<Claim>>,
 }
 
-/// Reads `[[code]]`, `[experiment]`, `[train]`, `[[quiz]]` and `[[claim]]`.
-fn sections(f: &mut Fields<'_>, max_bytes: u64, p: &mut Problems) -> Sections {
-    let code = f
-        .take("code")
-        .map(|e| code_blocks(e, p))
-        .unwrap_or_default();
-    let experiment = match f.take("experiment") {
-        Some(e) => table(e, "in [experiment]: ", p).and_then(|t| preset(t, max_bytes, p)),
+/// Reads `[[code]]`, `[experiment]`, `[train]`, `[[quiz]]` and `[[claim]]` from `entries`
+/// (the file's keys of those names, each once: TOML refuses a key given twice).
+fn sections(mut entries: Vec<Entry<'_>>, max_bytes: u64, p: &mut Problems) -> Sections {
+    let mut take = |key: &str| {
+        let i = entries.iter().position(|(k, _)| k.get_ref() == key)?;
+        Some(entries.swap_remove(i))
+    };
+    let code = take("code").map(|e| code_blocks(e, p)).unwrap_or_default();
+    let experiment = match take("experiment") {
+        Some(e) => table(e, p).and_then(|(t, at)| preset(t, at, max_bytes, p)),
         None => {
             p.at(0, "missing field `experiment`");
             None
         }
     };
-    let train = f
-        .take("train")
-        .map(|e| table(e, "in [train]: ", p).and_then(|t| train_preset(t, max_bytes, p)));
-    let quiz: Vec<Option<QuizItem>> = f
-        .take("quiz")
+    let train =
+        take("train").map(|e| table(e, p).and_then(|(t, at)| train_preset(t, at, max_bytes, p)));
+    let quiz: Vec<Option<QuizItem>> = take("quiz")
         .map(|e| tables(e, p))
         .unwrap_or_default()
         .into_iter()
-        .map(|(t, at)| {
-            let fields = Fields::new(t, at, "in [[quiz]]: ");
-            quiz_item(fields, experiment.as_ref(), max_bytes, p)
-        })
+        .map(|(t, at)| quiz_item(t, at, experiment.as_ref(), max_bytes, p))
         .collect();
-    let claims: Vec<Option<Claim>> = f
-        .take("claim")
+    let claims: Vec<Option<Claim>> = take("claim")
         .map(|e| tables(e, p))
         .unwrap_or_default()
         .into_iter()
         .map(|(t, at)| {
-            let fields = Fields::new(t, at, "in [[claim]]: ");
             let train = train.as_ref().and_then(|t| t.as_ref());
-            claim(fields, experiment.as_ref(), train, max_bytes, p)
+            claim(t, at, experiment.as_ref(), train, max_bytes, p)
         })
         .collect();
     Sections {
@@ -436,7 +549,19 @@ fn sections(f: &mut Fields<'_>, max_bytes: u64, p: &mut Problems) -> Sections {
     }
 }
 
-/// The question's own keys: format version, id, slug, and its texts.
+/// The question's own keys as written.
+#[derive(Default, Deserialize)]
+struct RawHead {
+    format_version: Option<u32>,
+    id: Option<u32>,
+    slug: Option<String>,
+    title: Option<String>,
+    question: Option<String>,
+    answer: Option<String>,
+    key_points: Option<Vec<String>>,
+}
+
+/// The question's own keys, checked.
 struct Head {
     id: u32,
     slug: String,
@@ -452,9 +577,9 @@ struct Head {
     key_points_at: usize,
 }
 
-/// Reads and checks the question's own keys; `None` if any is missing or wrong.
-fn head(f: &mut Fields<'_>, p: &mut Problems) -> Option<Head> {
-    let version = f.need::<u32>("format_version", p);
+/// Checks the question's own keys; `None` if any is missing or wrong.
+fn head(raw: RawHead, t: &mut Table<'_>, p: &mut Problems) -> Option<Head> {
+    let version = t.need(raw.format_version, "format_version", p);
     if let Some((v, at)) = version
         && v != FORMAT_VERSION
     {
@@ -466,11 +591,11 @@ fn head(f: &mut Fields<'_>, p: &mut Problems) -> Option<Head> {
             ),
         );
     }
-    let id = f.need::<u32>("id", p);
+    let id = t.need(raw.id, "id", p);
     if let Some((0, at)) = id {
         p.at(at, "id must be a positive whole number");
     }
-    let slug = f.need::<String>("slug", p);
+    let slug = t.need(raw.slug, "slug", p);
     if let Some((s, at)) = &slug
         && (s.is_empty()
             || !s
@@ -482,8 +607,8 @@ fn head(f: &mut Fields<'_>, p: &mut Problems) -> Option<Head> {
             format_args!("slug '{s}' must be lowercase letters, digits and hyphens"),
         );
     }
-    let text_field = |f: &mut Fields, key: &str, p: &mut Problems| {
-        let v = f.need::<String>(key, p);
+    let mut text_field = |v: Option<String>, key: &str, p: &mut Problems| {
+        let v = t.need(v, key, p);
         if let Some((s, at)) = &v
             && s.trim().is_empty()
         {
@@ -491,10 +616,10 @@ fn head(f: &mut Fields<'_>, p: &mut Problems) -> Option<Head> {
         }
         v
     };
-    let title = text_field(f, "title", p).map(|v| v.0);
-    let question_text = text_field(f, "question", p).map(|v| v.0);
-    let answer = text_field(f, "answer", p);
-    let key_points = f.need::<Vec<String>>("key_points", p);
+    let title = text_field(raw.title, "title", p);
+    let question = text_field(raw.question, "question", p);
+    let answer = text_field(raw.answer, "answer", p);
+    let key_points = t.need(raw.key_points, "key_points", p);
     if let Some((k, at)) = &key_points
         && (k.is_empty() || k.iter().any(|k| k.trim().is_empty()))
     {
@@ -503,43 +628,52 @@ fn head(f: &mut Fields<'_>, p: &mut Problems) -> Option<Head> {
             "key_points needs at least one point, and no empty ones",
         );
     }
-    let (id, id_at) = id?;
-    let (slug, slug_at) = slug?;
+    let ((id, id_at), (slug, slug_at)) = (id?, slug?);
+    let ((answer, answer_at), (key_points, key_points_at)) = (answer?, key_points?);
     Some(Head {
         id,
         slug,
         id_at,
         slug_at,
-        title: title?,
-        question: question_text?,
-        answer: answer.as_ref()?.0.clone(),
-        answer_at: answer?.1,
-        key_points_at: key_points.as_ref()?.1,
-        key_points: key_points?.0,
+        title: title?.0,
+        question: question?.0,
+        answer,
+        key_points,
+        answer_at,
+        key_points_at,
     })
+}
+
+/// A `[[code]]` entry as written.
+#[derive(Default, Deserialize)]
+struct RawCode {
+    caption: Option<String>,
+    language: Option<String>,
+    source: Option<String>,
 }
 
 fn code_blocks(entry: Entry<'_>, p: &mut Problems) -> Vec<Option<CodeBlock>> {
     tables(entry, p)
         .into_iter()
-        .map(|(t, at)| {
-            let mut f = Fields::new(t, at, "in [[code]]: ");
-            let caption = f.need::<String>("caption", p);
-            let language = f.need::<String>("language", p);
-            let source = f.need::<String>("source", p);
-            f.finish(&["caption", "language", "source"], p);
-            let (caption, language, source) = (caption?, language?, source?);
-            if source.0.trim().is_empty() || caption.0.trim().is_empty() {
+        .map(|(table, at)| {
+            let (raw, mut t) = read::<RawCode>(table, at, "in [[code]]: ");
+            let caption = t.need(raw.caption, "caption", p);
+            let language = t.need(raw.language, "language", p);
+            let source = t.need(raw.source, "source", p);
+            t.finish(&[], p);
+            let ((caption, caption_at), (language, _), (source, _)) =
+                (caption?, language?, source?);
+            if source.trim().is_empty() || caption.trim().is_empty() {
                 p.at(
-                    caption.1,
+                    caption_at,
                     "every [[code]] block needs a caption and a non-empty source",
                 );
                 return None;
             }
             Some(CodeBlock {
-                caption: caption.0,
-                language: language.0,
-                source: source.0,
+                caption,
+                language,
+                source,
             })
         })
         .collect()
@@ -552,11 +686,24 @@ struct PresetRead {
     takeaway_at: usize,
 }
 
+/// `[experiment]`'s own keys as written; the others are settings.
+#[derive(Default, Deserialize)]
+struct RawPreset {
+    demo: Option<String>,
+    takeaway: Option<String>,
+}
+
 /// `[experiment]`: the demo's name and takeaway, then its settings; the preset must run.
-fn preset(mut f: Fields<'_>, max_bytes: u64, p: &mut Problems) -> Option<PresetRead> {
-    let demo = f.need::<String>("demo", p);
-    let takeaway = f.need::<String>("takeaway", p);
-    let settings = f.into_settings::<Settings>(&["demo", "takeaway"], &Settings::keys(), p);
+fn preset(
+    table: DeTable<'_>,
+    start: usize,
+    max_bytes: u64,
+    p: &mut Problems,
+) -> Option<PresetRead> {
+    let (raw, mut t) = read::<RawPreset>(table, start, "in [experiment]: ");
+    let demo = t.need(raw.demo, "demo", p);
+    let takeaway = t.need(raw.takeaway, "takeaway", p);
+    let settings = t.settings::<Settings>(p);
     if let Some((t, at)) = &takeaway
         && t.trim().is_empty()
     {
@@ -662,26 +809,36 @@ fn not_a_figure<F: ValueEnum + std::fmt::Display>(
     );
 }
 
-const CLAIM_KEYS: &[&str] = &["figure", "run", "min", "max", "settings", "text"];
+/// A `[[claim]]` as written.
+#[derive(Default, Deserialize)]
+struct RawClaim {
+    figure: Option<Claimed>,
+    run: Option<String>,
+    min: Option<f64>,
+    max: Option<f64>,
+    settings: Option<Settings>,
+    text: Option<String>,
+}
 
-/// One `[[claim]]`: a figure of a run, the range it must fall in and the sentence it backs;
-/// the run must exist and be able to have the figure.
+/// One `[[claim]]` (its table starting at `at`): a figure of a run, the range it must fall in
+/// and the sentence it backs; the run must exist and be able to have the figure.
 fn claim(
-    mut f: Fields<'_>,
+    table: DeTable<'_>,
+    at: usize,
     experiment: Option<&PresetRead>,
     train: Option<&TrainPreset>,
     max_bytes: u64,
     p: &mut Problems,
 ) -> Option<Claim> {
-    let at = f.start;
-    let figure = f.need::<Claimed>("figure", p);
-    let run = f.get::<String>("run", p).map(|v| v.0);
-    let min = f.need::<f64>("min", p);
-    let max = f.need::<f64>("max", p);
-    let settings = f.get::<Settings>("settings", p);
-    let text = f.need::<String>("text", p);
-    f.finish(CLAIM_KEYS, p);
-    let (figure, (min, _), (max, _), (text, text_at)) = (figure?.0, min?, max?, text?);
+    let (raw, mut t) = read::<RawClaim>(table, at, "in [[claim]]: ");
+    let figure = t.need(raw.figure, "figure", p);
+    let run = t.get(raw.run, "run", p).map(|v| v.0);
+    let min = t.need(raw.min, "min", p);
+    let max = t.need(raw.max, "max", p);
+    let settings = t.get(raw.settings, "settings", p);
+    let text = t.need(raw.text, "text", p);
+    t.finish(&[], p);
+    let ((figure, _), (min, _), (max, _), (text, text_at)) = (figure?, min?, max?, text?);
     if !(min.is_finite() && max.is_finite() && min <= max) {
         p.at(
             at,
@@ -694,14 +851,15 @@ fn claim(
             "a claim's text is empty: quote the sentence it backs",
         );
     }
+    let (settings, settings_at) = settings.unzip();
     let claim = Claim {
         figure,
         run,
         min,
         max,
-        settings: settings.as_ref().map(|s| s.0.clone()),
+        settings,
         text,
-        at: line_col(p.text, at),
+        at: p.lines.line_col(at),
     };
     match claim.figure {
         Claimed::Run(figure) => {
@@ -718,7 +876,7 @@ fn claim(
             }
         }
         Claimed::Training(figure) => {
-            if let Some((_, s_at)) = settings {
+            if let Some(s_at) = settings_at {
                 p.at(
                     s_at,
                     format_args!(
@@ -781,13 +939,22 @@ fn train_fills(t: &TrainPreset, at: usize, p: &mut Problems) {
     }
 }
 
+/// `[train]`'s own key as written; the others are `train` settings.
+#[derive(Default, Deserialize)]
+struct RawTrain {
+    takeaway: Option<String>,
+}
+
 /// `[train]`: the takeaway, then `train` settings; the comparison must be able to run.
-fn train_preset(mut f: Fields<'_>, max_bytes: u64, p: &mut Problems) -> Option<TrainPreset> {
-    let start = f.start;
-    let takeaway = f.need::<String>("takeaway", p);
-    let keys = TrainSettings::keys();
-    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-    let settings = f.into_settings::<TrainSettings>(&["takeaway"], &keys, p)?;
+fn train_preset(
+    table: DeTable<'_>,
+    start: usize,
+    max_bytes: u64,
+    p: &mut Problems,
+) -> Option<TrainPreset> {
+    let (raw, mut t) = read::<RawTrain>(table, start, "in [train]: ");
+    let takeaway = t.need(raw.takeaway, "takeaway", p);
+    let settings = t.settings::<TrainSettings>(p)?;
     let (takeaway, takeaway_at) = takeaway?;
     if takeaway.trim().is_empty() {
         p.at(start, "the [train] takeaway is empty");
@@ -800,48 +967,34 @@ fn train_preset(mut f: Fields<'_>, max_bytes: u64, p: &mut Problems) -> Option<T
     Some(preset)
 }
 
-const ITEM_KEYS: &[&str] = &[
-    "prompt",
-    "choices",
-    "answer",
-    "explanations",
-    "figure",
-    "run",
-    "tolerance",
-    "explanation",
-    "settings",
-];
+/// A `[[quiz]]` entry as written, before its kind is known.
+#[derive(Default, Deserialize)]
+struct RawItem {
+    prompt: Option<String>,
+    choices: Option<Vec<String>>,
+    answer: Option<String>,
+    explanations: Option<Vec<String>>,
+    figure: Option<Figure>,
+    run: Option<String>,
+    tolerance: Option<f64>,
+    explanation: Option<String>,
+    settings: Option<Settings>,
+}
 
-/// One `[[quiz]]` entry: multiple choice or numeric, complete, and (numeric) runnable.
+/// One `[[quiz]]` entry (its table starting at `start`): multiple choice or numeric,
+/// complete, and (numeric) runnable.
 fn quiz_item(
-    mut f: Fields<'_>,
+    table: DeTable<'_>,
+    start: usize,
     experiment: Option<&PresetRead>,
     max_bytes: u64,
     p: &mut Problems,
 ) -> Option<QuizItem> {
-    let (prompt, at) = f.need::<String>("prompt", p).unwrap_or_default();
-    let line = line_col(p.text, at).0;
-    let choices = f.get::<Vec<String>>("choices", p).map(|v| v.0);
-    let answer = f.get::<String>("answer", p).map(|v| v.0);
-    let explanations = f.get::<Vec<String>>("explanations", p).map(|v| v.0);
-    let figure = f.get::<Figure>("figure", p).map(|v| v.0);
-    let run = f.get::<String>("run", p).map(|v| v.0);
-    let tolerance = f.get::<f64>("tolerance", p).map(|v| v.0);
-    let explanation = f.get::<String>("explanation", p).map(|v| v.0);
-    let settings = f.get::<Settings>("settings", p).map(|v| v.0);
-    f.finish(ITEM_KEYS, p);
-    let fields = RawItem {
-        prompt: &prompt,
-        choices,
-        answer,
-        explanations,
-        figure,
-        run,
-        tolerance,
-        explanation,
-        settings,
-    };
-    let kind = match ItemKind::try_from(fields) {
+    let (mut raw, mut t) = read::<RawItem>(table, start, "in [[quiz]]: ");
+    let (prompt, at) = t.need(raw.prompt.take(), "prompt", p).unwrap_or_default();
+    let line = p.lines.line_col(at).0;
+    t.finish(&[], p);
+    let kind = match item_kind(&prompt, raw) {
         Ok(kind) => kind,
         Err(e) => {
             p.at(at, e);
@@ -903,45 +1056,28 @@ fn can_measure(plan: &experiments::Plan, figure: Figure, run: Option<&str>) -> R
     ))
 }
 
-/// A quiz entry's keys as written, before its kind is known.
-struct RawItem<'a> {
-    prompt: &'a str,
-    choices: Option<Vec<String>>,
-    answer: Option<String>,
-    explanations: Option<Vec<String>>,
-    figure: Option<Figure>,
-    run: Option<String>,
-    tolerance: Option<f64>,
-    explanation: Option<String>,
-    settings: Option<Settings>,
-}
-
-impl TryFrom<RawItem<'_>> for ItemKind {
-    type Error = String;
-
-    /// Either `choices` (with `answer` and one explanation per choice) or `figure` (with
-    /// `tolerance` and `explanation`), complete and nothing of the other kind.
-    fn try_from(r: RawItem<'_>) -> Result<Self, String> {
-        let name = short(r.prompt);
-        if r.prompt.trim().is_empty() {
-            return Err("a quiz item has an empty prompt".into());
-        }
-        let has_choices = r.choices.as_ref().is_some_and(|c| !c.is_empty());
-        match (r.figure, has_choices) {
-            (None, false) => Err(format!(
-                "quiz item \"{name}\" needs either choices (multiple choice) or a figure (numeric)"
-            )),
-            (Some(_), true) => Err(format!(
-                "quiz item \"{name}\" has both choices and a figure; it must be one kind"
-            )),
-            (None, true) => choice(r, &name),
-            (Some(figure), false) => numeric(r, figure, &name),
-        }
+/// Either `choices` (with `answer` and one explanation per choice) or `figure` (with
+/// `tolerance` and `explanation`), complete and nothing of the other kind.
+fn item_kind(prompt: &str, r: RawItem) -> Result<ItemKind, String> {
+    let name = short(prompt);
+    if prompt.trim().is_empty() {
+        return Err("a quiz item has an empty prompt".into());
+    }
+    let has_choices = r.choices.as_ref().is_some_and(|c| !c.is_empty());
+    match (r.figure, has_choices) {
+        (None, false) => Err(format!(
+            "quiz item \"{name}\" needs either choices (multiple choice) or a figure (numeric)"
+        )),
+        (Some(_), true) => Err(format!(
+            "quiz item \"{name}\" has both choices and a figure; it must be one kind"
+        )),
+        (None, true) => choice(r, &name),
+        (Some(figure), false) => numeric(r, figure, &name),
     }
 }
 
 /// A multiple-choice item: 2–6 choices, each explained, and an answer among them.
-fn choice(r: RawItem<'_>, name: &str) -> Result<ItemKind, String> {
+fn choice(r: RawItem, name: &str) -> Result<ItemKind, String> {
     let choices = r.choices.unwrap_or_default();
     let explanations = r.explanations.unwrap_or_default();
     let n = choices.len();
@@ -971,7 +1107,7 @@ fn choice(r: RawItem<'_>, name: &str) -> Result<ItemKind, String> {
 }
 
 /// A numeric item: a figure, a tolerance ≥ 0 and an explanation; no answer of its own.
-fn numeric(r: RawItem<'_>, figure: Figure, name: &str) -> Result<ItemKind, String> {
+fn numeric(r: RawItem, figure: Figure, name: &str) -> Result<ItemKind, String> {
     let tolerance = r
         .tolerance
         .ok_or_else(|| format!("numeric quiz item \"{name}\" needs a tolerance"))?;
@@ -1009,25 +1145,24 @@ fn short(prompt: &str) -> String {
     s
 }
 
-/// The keys of a question folder's settings file (`bank.toml`).
-const SETTINGS_KEYS: &[&str] = &["replace"];
+/// A question folder's settings file (`bank.toml`) as written.
+#[derive(Default, Deserialize)]
+struct RawFolder {
+    replace: Option<bool>,
+}
 
 /// Reads a question folder's settings file: whether `--questions` should replace the
 /// built-in bank (`replace = true`) instead of extending it. Problems go to `problems`, at
 /// `path:line:column`; a file with any problem reads as `false`.
 pub fn folder_settings(path: &str, text: &str, problems: &mut Vec<String>) -> bool {
     let before = problems.len();
-    let mut p = Problems {
-        path,
-        text,
-        list: problems,
-    };
+    let mut p = Problems::new(path, text, problems);
     let Some(doc) = parse(text, &mut p) else {
         return false;
     };
-    let mut f = Fields::new(doc.into_inner(), 0, "");
-    let replace = f.get::<bool>("replace", &mut p).map(|(r, _)| r);
-    f.finish(SETTINGS_KEYS, &mut p);
+    let (raw, mut t) = read::<RawFolder>(doc.into_inner(), 0, "");
+    let replace = t.get(raw.replace, "replace", &mut p).map(|(r, _)| r);
+    t.finish(&[], &mut p);
     p.list.len() == before && replace.unwrap_or(false)
 }
 
@@ -1038,17 +1173,55 @@ mod tests {
     #[test]
     fn line_and_column_count_characters() {
         let text = "a = 1\nβγ = 2\n";
-        assert_eq!(line_col(text, 0), (1, 1));
-        assert_eq!(line_col(text, 6), (2, 1));
-        // Byte 10 is after "βγ " (two 2-byte characters and a space): column 4.
-        assert_eq!(line_col(text, 11), (2, 4));
-        assert_eq!(line_col(text, 999), (3, 1));
+        let lines = Lines::new(text);
+        assert_eq!(lines.line_col(0), (1, 1));
+        assert_eq!(lines.line_col(6), (2, 1));
+        // Byte 11 is after "βγ " (two 2-byte characters and a space): column 4.
+        assert_eq!(lines.line_col(11), (2, 4));
+        assert_eq!(lines.line_col(999), (3, 1));
     }
 
     #[test]
-    fn suggestions_only_when_close() {
-        let known = ["depth", "width", "batch"];
-        assert_eq!(did_you_mean("dpeth", known.iter().copied()), Some("depth"));
-        assert_eq!(did_you_mean("zzz", known.iter().copied()), None);
+    fn positions_past_a_stride_count_from_the_nearest_mark() {
+        // A long line of 2-byte characters, and a second line: every position agrees with
+        // counting from the start.
+        let text = format!("{}\n{}", "é".repeat(700), "ab".repeat(300));
+        let lines = Lines::new(&text);
+        for (offset, _) in text.char_indices() {
+            let before = &text[..offset];
+            let line = before.matches('\n').count() + 1;
+            let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            assert_eq!(lines.line_col(offset), (line, col), "offset {offset}");
+        }
+    }
+
+    #[test]
+    fn a_position_counts_at_most_a_stride_of_text() {
+        // A file of ~1 MiB: 40,000 short lines of keys, then one line of 100,000 2-byte
+        // characters. Each position starts from a mark at most a stride back, so a file of n
+        // problems costs n binary searches and n strides: linear, where counting from byte
+        // 0 for each (83 s for 60,000 unknown keys) was quadratic.
+        let keys: String = (0..40_000)
+            .map(|i| format!("unknown_key_{i} = {i}\n"))
+            .collect();
+        let text = format!("{keys}x = \"{}\"", "é".repeat(100_000));
+        assert!(text.len() > 1 << 20);
+        let lines = Lines::new(&text);
+        for (offset, _) in text.char_indices() {
+            let m = lines.mark(offset);
+            assert!(
+                m.byte <= offset && offset - m.byte <= Lines::STRIDE,
+                "{offset}"
+            );
+        }
+        assert_eq!(lines.line_col(text.len()), (40_001, 100_007));
+    }
+
+    #[test]
+    fn raw_types_list_their_keys() {
+        let keys = keys_of::<RawHead>();
+        assert_eq!(keys[0], "format_version");
+        assert_eq!(keys.len(), 7);
+        assert_eq!(keys_of::<Settings>()[0], "depth");
     }
 }

@@ -99,7 +99,7 @@ pub fn read_figure(report: &Report, figure: Figure, run: Option<&str>) -> Result
             .find(|r| r.label == label)
             .ok_or_else(|| {
                 let labels = report.runs.iter().map(|r| r.label.as_str());
-                let hint = super::load::did_you_mean(label, labels.clone())
+                let hint = crate::format::did_you_mean(label, labels.clone())
                     .map(|l| format!(" Did you mean '{l}'?"))
                     .unwrap_or_default();
                 anyhow!(

@@ -9,6 +9,7 @@ mod measure;
 pub use format::{Claim, CodeBlock, ItemKind, Preset, Question, QuizItem, TrainPreset};
 pub use measure::{fill, fill_training};
 
+use crate::format::escape_path;
 use anyhow::{Result, bail};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -165,17 +166,11 @@ impl Bank {
         {
             return Ok(q);
         }
-        let best = self
-            .questions
-            .iter()
-            .map(|q| (strsim::jaro_winkler(&q.slug, &key.to_ascii_lowercase()), q))
-            .max_by(|a, b| a.0.total_cmp(&b.0));
-        let hint = match best {
-            Some((score, q)) if score > 0.7 => {
-                format!(" Did you mean '{}' (question {})?", q.slug, q.id)
-            }
-            _ => String::new(),
-        };
+        let slugs = self.questions.iter().map(|q| q.slug.as_str());
+        let hint = crate::format::did_you_mean(&key.to_ascii_lowercase(), slugs)
+            .and_then(|slug| self.questions.iter().find(|q| q.slug == slug))
+            .map(|q| format!(" Did you mean '{}' (question {})?", q.slug, q.id))
+            .unwrap_or_default();
         bail!(
             "there is no question '{}'.{hint} Run `gradtutor list` to see every id and slug.",
             crate::format::escape(key, 40)
@@ -349,11 +344,6 @@ pub fn dump(dir: &Path, force: bool) -> Result<Vec<PathBuf>> {
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", escape_path(path)))?;
     }
     Ok(files.into_iter().map(|(p, _)| p).collect())
-}
-
-/// A path as messages show it: control characters escaped, so a name cannot forge a line.
-fn escape_path(p: &Path) -> String {
-    crate::format::escape(&p.display().to_string(), usize::MAX)
 }
 
 /// One question file's text, refusing what is not a regular file, too large, or not UTF-8.

@@ -113,13 +113,8 @@ pub fn find(name: &str) -> Result<&'static Experiment> {
         return Ok(e);
     }
     let names: Vec<&str> = ALL.iter().map(|e| e.name).collect();
-    let close = names
-        .iter()
-        .map(|n| (strsim::jaro_winkler(n, &name.to_ascii_lowercase()), n))
-        .filter(|(s, _)| *s > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0));
-    let hint = close
-        .map(|(_, n)| format!(" Did you mean '{n}'?"))
+    let hint = crate::format::did_you_mean(&name.to_ascii_lowercase(), names.iter().copied())
+        .map(|n| format!(" Did you mean '{n}'?"))
         .unwrap_or_default();
     bail!(
         "unknown experiment '{}'.{hint} Valid experiments: {}. See `gradtutor demos`.",

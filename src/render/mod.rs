@@ -18,7 +18,8 @@ pub mod text;
 pub mod training;
 
 /// `text` safe in an HTML or XML element or quoted attribute; control characters XML 1.0
-/// does not allow become U+FFFD.
+/// does not allow become U+FFFD. Kept apart from `format::escape` (the terminal's): a page
+/// must escape markup and keeps newlines and tabs, and `\u{1b}` printed into it helps no one.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
