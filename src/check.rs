@@ -11,6 +11,8 @@ use crate::settings::Settings;
 use crate::train::TrainReport;
 use crate::ui::Ui;
 use anyhow::Result;
+use rayon::iter::Either;
+use rayon::prelude::*;
 use std::path::Path;
 
 /// What `check` found: how much it read, how `--questions` would use the folder, and every
@@ -62,22 +64,23 @@ pub fn check(dir: &Path, max_bytes: u64) -> Result<Findings> {
         .filter(|&i| questions[i].claims.iter().any(|c| c.is_training()))
         .collect();
     // Trainings first: they are the longest items.
-    let (trainings, reports): (Vec<Result<TrainReport>>, Vec<Result<Report>>) =
-        crate::nn::parallel::map_each_both(
-            trained.len(),
-            |t| {
-                let train = questions[trained[t]]
+    let (trainings, reports): (Vec<Result<TrainReport>>, Vec<Result<Report>>) = (0..trained.len()
+        + wanted.len())
+        .into_par_iter()
+        .with_max_len(1)
+        .partition_map(|k| match k.checked_sub(trained.len()) {
+            None => {
+                let train = questions[trained[k]]
                     .train
                     .as_ref()
                     .expect("a training claim loads with [train]");
-                train.run(max_bytes)
-            },
-            wanted.len(),
-            |w| {
+                Either::Left(train.run(max_bytes))
+            }
+            Some(w) => {
                 let (_, settings, i) = wanted[w];
-                questions[i].experiment.figures(settings, max_bytes)
-            },
-        );
+                Either::Right(questions[i].experiment.figures(settings, max_bytes))
+            }
+        });
     for (i, (q, needs)) in questions.iter().zip(&needs).enumerate() {
         let runs = Runs {
             done: needs

@@ -29,6 +29,7 @@ mod classroom;
 mod cli;
 mod data;
 mod experiments;
+mod export;
 mod format;
 mod probe;
 mod progress;
@@ -47,6 +48,7 @@ pub use check::{Findings, check as check_bank};
 pub use cli::Cli;
 pub use data::{DataSpec, Dataset, Task};
 pub use experiments::{ALL as EXPERIMENTS, Experiment, Plan, find as find_experiment};
+pub use export::markdown as export_markdown;
 pub use format::figure as format_figure;
 pub use probe::recurrent::{ParamNorm, Recurrent, RecurrentFigures, Spectrum, Step};
 pub use probe::{
@@ -56,8 +58,7 @@ pub use probe::{
 pub use progress::{Attempt, ItemResult, Progress, Store};
 pub use quiz::{Outcome, grade};
 pub use render::json::render as render_json;
-pub use render::markdown::markdown as export_markdown;
-pub use render::svg::{Chart, demo_charts, phase_svg, train_charts, write_svg};
+pub use render::svg::{Chart, demo_charts, phase_svg, svg_string, train_charts};
 pub use render::text::render as render_text;
 pub use render::training::render as render_training;
 pub use report::{Figure, LayerRow, Metric, Report, Run, Table, TheoryLine};

@@ -199,7 +199,11 @@ fn the_svg_is_written_and_well_formed() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("train.svg");
     let report = run(&small(&[("steps", "40")]));
-    gradtutor::write_svg(&path, &gradtutor::train_charts(&report)).unwrap();
+    std::fs::write(
+        &path,
+        gradtutor::svg_string(&gradtutor::train_charts(&report)),
+    )
+    .unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
     let doc = roxmltree::Document::parse(&text).expect("well-formed XML");
     assert_eq!(doc.root_element().tag_name().name(), "svg");

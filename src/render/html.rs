@@ -6,20 +6,14 @@
 //! Every text from a question file is escaped; the answer's light markup (paragraphs,
 //! bullets, formula lines) and inline `code`, *emphasis* and **strong** become elements.
 
-use super::handout::{self, Handout, Section, Training};
+use super::handout::{Handout, Section};
 use super::markup::{self, Line};
 use super::{escape, item, svg, training};
 use crate::bank::format::letter;
-use crate::bank::{Bank, ItemKind, QuizItem};
+use crate::bank::{ItemKind, QuizItem};
 use crate::ui::Ui;
 use anyhow::{Result, bail};
 use std::fmt::Write;
-
-/// The whole bank as one HTML page.
-pub fn html(bank: &Bank, max_bytes: u64) -> Result<String> {
-    let handout = handout::measure(bank, max_bytes, Training::Run)?;
-    render(&handout)
-}
 
 const TITLE: &str = "gradtutor: gradient dynamics in deep networks";
 

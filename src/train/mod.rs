@@ -18,6 +18,7 @@ use clap::ValueEnum;
 pub use figure::TrainFigure;
 use ndarray::{Array2, Axis};
 use rand::seq::SliceRandom;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 pub use variant::Variant;
@@ -435,11 +436,14 @@ pub fn train(
 fn run_all<F: Real>(cfg: &TrainConfig, progress: &(dyn Fn(usize) + Sync)) -> Result<TrainReport> {
     let data = Dataset::<F>::generate(cfg.data)?;
     // The configurations train independently, on every core, from the same data and batches.
-    let runs = crate::nn::parallel::map_each(cfg.variants.len(), |i| {
-        run_one(cfg, &cfg.variants[i], &data, progress)
-    })
-    .into_iter()
-    .collect::<Result<Vec<_>>>()?;
+    let runs = cfg
+        .variants
+        .par_iter()
+        .with_max_len(1)
+        .map(|v| run_one(cfg, v, &data, progress))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .collect::<Result<Vec<_>>>()?;
     Ok(TrainReport {
         config: cfg.clone(),
         train_examples: data.y_train.len(),
