@@ -257,7 +257,7 @@ fn verdicts(report: &TrainReport) -> Vec<(String, String, String)> {
                 .split_whitespace()
                 .filter(|c| c.ends_with('%'))
                 .collect();
-            let v = gradtutor::train_verdict(report, h);
+            let v = h.verdict.clone();
             (v, cells[0].to_string(), cells[1].to_string())
         })
         .collect()
