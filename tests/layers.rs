@@ -34,7 +34,11 @@ fn layers() -> Vec<Vec<String>> {
         }
         rows.push(row);
     }
-    assert!(rows.len() > 5, "found only {} layers in README's Layout", rows.len());
+    assert!(
+        rows.len() > 5,
+        "found only {} layers in README's Layout",
+        rows.len()
+    );
     rows.reverse();
     rows
 }

@@ -7,7 +7,7 @@ use crate::format::{num, pretty};
 use crate::nn::recurrent::CellKind;
 use crate::nn::{Activation, Init};
 use crate::probe::ProbeConfig;
-use crate::report::{Report, Run, Table, TheoryLine};
+use crate::report::{Figure, Report, Run, Table, TheoryLine};
 use crate::settings::{Knob, Settings};
 use anyhow::Result;
 
@@ -39,6 +39,8 @@ pub const EXPERIMENT: Experiment = Experiment {
     plan,
     conclude,
     extend: None,
+    // The table of gradient norms per parameter.
+    prints: |_| &[Figure::GlobalGradNorm],
 };
 
 /// The sequence task of the run that is described, and how to read the output.
