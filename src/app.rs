@@ -16,6 +16,7 @@ use crate::ui::Ui;
 use anyhow::{Context, Result};
 use clap::CommandFactory;
 use std::io::{IsTerminal, Write};
+use std::path::Path;
 
 /// Runs a parsed command, writing its output to `out`.
 pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<()> {
@@ -217,16 +218,16 @@ fn demo(cli: &Cli, args: &DemoArgs, ui: &Ui, out: &mut dyn Write) -> Result<()> 
     };
     let exp = experiments::find(name)?;
     if let Some(path) = &args.plot {
-        svg::check_writable(path)?;
+        check_output(path, Some(SVG))?;
     }
     let report = exp.run(&args.settings, cli.max_memory)?;
-    if let (Some(path), Some(map)) = (&args.plot, &report.phase) {
-        let svg = svg::phase_svg(map, &map.network);
-        std::fs::write(path, svg).with_context(|| format!("cannot write {}", path.display()))?;
-        eprintln!("wrote the chart to {}", path.display());
-        return emit(out, &report, args.json, None, || text::render(&report, ui));
-    }
-    let plot = args.plot.as_deref().map(|p| (p, svg::demo_charts(&report)));
+    let plot = args.plot.as_deref().map(|p| {
+        let svg = match &report.phase {
+            Some(map) => svg::phase_svg(map, &map.network),
+            None => svg::svg_string(&svg::demo_charts(&report)),
+        };
+        (p, svg)
+    });
     emit(out, &report, args.json, plot, || text::render(&report, ui))
 }
 
@@ -235,11 +236,11 @@ fn emit<R: serde::Serialize>(
     out: &mut dyn Write,
     report: &R,
     as_json: bool,
-    plot: Option<(&std::path::Path, Vec<svg::Chart>)>,
+    plot: Option<(&Path, String)>,
     render: impl Fn() -> String,
 ) -> Result<()> {
-    if let Some((path, charts)) = plot {
-        svg::write_svg(path, &charts)?;
+    if let Some((path, svg)) = plot {
+        write_file(path, &svg)?;
         eprintln!("wrote the chart to {}", path.display());
     }
     if as_json {
@@ -268,13 +269,13 @@ fn demos(ui: &Ui, out: &mut dyn Write) -> Result<()> {
 /// Trains the comparison `settings` describes, with a progress bar on a terminal's stderr.
 fn train(cli: &Cli, args: &TrainArgs, ui: &Ui, out: &mut dyn Write) -> Result<()> {
     if let Some(path) = &args.plot {
-        svg::check_writable(path)?;
+        check_output(path, Some(SVG))?;
     }
     let report = run_training(&args.settings, cli.max_memory, args.json)?;
     let plot = args
         .plot
         .as_deref()
-        .map(|p| (p, svg::train_charts(&report)));
+        .map(|p| (p, svg::svg_string(&svg::train_charts(&report))));
     emit(out, &report, args.json, plot, || {
         training::render(&report, ui)
     })
@@ -503,25 +504,37 @@ fn dump(dir: &std::path::Path, force: bool, ui: &Ui, out: &mut dyn Write) -> Res
 fn export(cli: &Cli, args: &ExportArgs, out: &mut dyn Write) -> Result<()> {
     let bank = load(cli)?;
     if let Some(path) = &args.output {
-        check_output(path)?;
+        check_output(path, None)?;
     }
     let doc = match args.format {
-        ExportFormat::Markdown => crate::render::markdown::markdown(&bank, cli.max_memory)?,
-        ExportFormat::Html => crate::render::html::html(&bank, cli.max_memory)?,
+        ExportFormat::Markdown => crate::export::markdown(&bank, cli.max_memory)?,
+        ExportFormat::Html => crate::export::html(&bank, cli.max_memory)?,
     };
     match &args.output {
-        Some(path) => std::fs::write(path, doc)
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display())),
+        Some(path) => write_file(path, &doc),
         None => Ok(write!(out, "{doc}")?),
     }
 }
 
-/// Fails before every experiment runs if `path` plainly cannot be written: a folder, or a
-/// file in a folder that does not exist.
-fn check_output(path: &std::path::Path) -> Result<()> {
+/// What `--plot` writes: its file name's ending and the flag's purpose, for the message.
+const SVG: (&str, &str) = ("svg", "--plot writes an SVG chart");
+
+/// Fails before a long run if `path` plainly cannot be written: a name without the
+/// `ending` asked for, a folder, or a file in a folder that does not exist.
+fn check_output(path: &Path, ending: Option<(&str, &str)>) -> Result<()> {
+    if let Some((ext, what)) = ending
+        && !path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case(ext))
+    {
+        anyhow::bail!(
+            "{what}: give a file name ending in .{ext} (got {})",
+            crate::format::escape(&path.display().to_string(), 80)
+        );
+    }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
-        _ => std::path::Path::new("."),
+        _ => Path::new("."),
     };
     if path.is_dir() {
         anyhow::bail!("cannot write {}: it is a folder", path.display());
@@ -534,4 +547,9 @@ fn check_output(path: &std::path::Path) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Writes `contents` to the file at `path`.
+fn write_file(path: &Path, contents: &str) -> Result<()> {
+    std::fs::write(path, contents).with_context(|| format!("cannot write {}", path.display()))
 }

@@ -1,16 +1,18 @@
 //! `gradtutor check DIR`: every rule of every file (loading checks those), then what only a
-//! run can tell: every numeric quiz item is measured and its figure must appear in the text
-//! output of the command it tells the student to run, and every claim's figure must fall in
-//! its stated range.
+//! run can tell: every numeric quiz item is measured and its figure must be one that the
+//! command it tells the student to run prints (compared as values: the figures of the runs
+//! the renderer and the experiment's tables say they print), and every claim's figure must
+//! fall in its stated range.
 
 use crate::bank::{Bank, Question, merge, read_folder};
-use crate::format::{count, num, pretty, sci, thousands};
+use crate::format::count;
 use crate::render::text;
 use crate::report::{Figure, Report};
 use crate::settings::Settings;
 use crate::train::TrainReport;
-use crate::ui::Ui;
 use anyhow::Result;
+use rayon::iter::Either;
+use rayon::prelude::*;
 use std::path::Path;
 
 /// What `check` found: how much it read, how `--questions` would use the folder, and every
@@ -62,22 +64,23 @@ pub fn check(dir: &Path, max_bytes: u64) -> Result<Findings> {
         .filter(|&i| questions[i].claims.iter().any(|c| c.is_training()))
         .collect();
     // Trainings first: they are the longest items.
-    let (trainings, reports): (Vec<Result<TrainReport>>, Vec<Result<Report>>) =
-        crate::nn::parallel::map_each_both(
-            trained.len(),
-            |t| {
-                let train = questions[trained[t]]
+    let (trainings, reports): (Vec<Result<TrainReport>>, Vec<Result<Report>>) = (0..trained.len()
+        + wanted.len())
+        .into_par_iter()
+        .with_max_len(1)
+        .partition_map(|k| match k.checked_sub(trained.len()) {
+            None => {
+                let train = questions[trained[k]]
                     .train
                     .as_ref()
                     .expect("a training claim loads with [train]");
-                train.run(max_bytes)
-            },
-            wanted.len(),
-            |w| {
+                Either::Left(train.run(max_bytes))
+            }
+            Some(w) => {
                 let (_, settings, i) = wanted[w];
-                questions[i].experiment.figures(settings, max_bytes)
-            },
-        );
+                Either::Right(questions[i].experiment.figures(settings, max_bytes))
+            }
+        });
     for (i, (q, needs)) in questions.iter().zip(&needs).enumerate() {
         let runs = Runs {
             done: needs
@@ -92,7 +95,7 @@ pub fn check(dir: &Path, max_bytes: u64) -> Result<Findings> {
                 .collect(),
         };
         let training = trained.iter().position(|&t| t == i).map(|t| &trainings[t]);
-        run_question(q, &runs, training, max_bytes, &mut problems);
+        run_question(q, &runs, training, &mut problems);
     }
     Ok(Findings {
         questions: questions.len(),
@@ -109,7 +112,6 @@ fn run_question(
     q: &Question,
     runs: &Runs,
     training: Option<&Result<TrainReport>>,
-    max_bytes: u64,
     problems: &mut Vec<String>,
 ) {
     for item in q.quiz.iter().filter(|i| !i.is_choice()) {
@@ -124,21 +126,9 @@ fn run_question(
                     continue;
                 };
                 let run = item_run(item).unwrap_or_else(|| report.runs[0].label.as_str());
-                let shown = |r: &Report| {
-                    shows(
-                        &text::render(&view_of(r, run), &Ui::plain(80)),
-                        figure,
-                        value,
-                    )
-                };
-                // The runs were made for their figures only (`Experiment::figures`); the
-                // student's command also prints sweeps and training tables, so before the
-                // figure is called missing, it is looked for in the whole output.
-                let missing = !shown(report)
-                    && q.experiment
-                        .run(&item.settings(&q.experiment), max_bytes)
-                        .map_or(true, |full| !shown(&full));
-                if missing {
+                // The runs were made for their figures only (`Experiment::figures`): the
+                // student's command shows the same main runs with the same figures.
+                if !prints(report, run, figure) {
                     problems.push(format!(
                         "{place}: numeric quiz item: its figure {figure} ({}) does not appear \
                          in the output of `{}`, so a student who reads it cannot answer",
@@ -189,23 +179,18 @@ fn item_run(item: &crate::bank::QuizItem) -> Option<&str> {
     }
 }
 
-/// `report` as far as it concerns the run `label`: that run alone, and of each table the
-/// rows about that run (tables about something else, like a model summary, whole).
-fn view_of(report: &Report, label: &str) -> Report {
-    let labels: Vec<&str> = report.runs.iter().map(|r| r.label.as_str()).collect();
-    let mut view = report.clone();
-    view.runs.retain(|r| r.label == label);
-    view.side_runs.clear();
-    for t in &mut view.tables {
-        let per_run = t
-            .rows
-            .iter()
-            .any(|r| r.first().is_some_and(|c| labels.contains(&c.as_str())));
-        if per_run {
-            t.rows.retain(|r| r.first().is_some_and(|c| c == label));
-        }
-    }
-    view
+/// Whether the output of `report` prints `figure` of the run `label`: the terminal view
+/// shows that figure of the run (`text::prints`), or the experiment's tables or verdicts do
+/// (`Experiment::prints`). Both are read from the report's data, not from its text.
+fn prints(report: &Report, label: &str, figure: Figure) -> bool {
+    let Ok(exp) = crate::experiments::find(&report.experiment) else {
+        return false;
+    };
+    report
+        .runs
+        .iter()
+        .filter(|r| r.label == label)
+        .any(|r| text::prints(report, r).contains(&figure) || (exp.prints)(r).contains(&figure))
 }
 
 /// The distinct settings a question's numeric items and claims run its experiment with.
@@ -238,35 +223,6 @@ impl Runs<'_> {
             None => Err(anyhow::anyhow!("no run was made with these settings")),
         }
     }
-}
-
-/// Whether `text`, a report as the terminal shows it, prints `value` of `figure` the way its
-/// tables and summary lines do.
-fn shows(text: &str, figure: Figure, value: f64) -> bool {
-    let candidates = match figure {
-        // Printed as the change from the last layer to the first: the drop's negative.
-        Figure::GradOrdersDrop | Figure::SignalOrdersDrop => vec![format!("{:+.1}", -value)],
-        Figure::GradOrders => vec![format!("{value:+.1}")],
-        Figure::GradOrdersHidden => vec![format!("{value:+.1}")],
-        Figure::MeasuredFactor | Figure::PredictedFactor | Figure::FirstStepFactor => {
-            vec![format!("×{}", num(value))]
-        }
-        Figure::FirstNonfiniteLayer => vec![format!("layer {value}")],
-        Figure::Parameters => vec![thousands(value as usize)],
-        Figure::SaturatedPercent | Figure::DeadPercent => vec![format!("{value:.0}%")],
-        Figure::Loss => vec![format!("loss {}", num(value))],
-        Figure::GradFirst | Figure::GradLast | Figure::GlobalGradNorm => {
-            vec![sci(value), pretty(value)]
-        }
-        Figure::ActStdFirst | Figure::ActStdLast => vec![num(value)],
-        Figure::ZeroLayers => vec![format!("{value} layers")],
-        Figure::ConditionNumber | Figure::SpectrumMedian | Figure::SpectrumSpread => {
-            vec![sci(value)]
-        }
-        Figure::NullPercent => vec![format!("{value:.0}%")],
-        Figure::DepthScale => vec![num(value)],
-    };
-    candidates.iter().any(|c| text.contains(c.as_str()))
 }
 
 impl Findings {

@@ -39,11 +39,16 @@ fn main() -> ExitCode {
     }
 }
 
-/// Sets the thread count of weight drawing and of matrixmultiply's GEMM (which reads
-/// MATMUL_NUM_THREADS once, on its first product, and otherwise guesses physical cores).
+/// Caps the threads: rayon's pool (whole runs, and the engine's per-layer work) and
+/// matrixmultiply's GEMM (which reads MATMUL_NUM_THREADS once, on its first product, and
+/// otherwise guesses physical cores). The default is one per core.
 fn use_threads(threads: Option<u16>) {
-    let n = threads.map_or_else(gradtutor::nn::parallel::threads, usize::from);
-    gradtutor::nn::parallel::set_threads(n);
+    let cores = || std::thread::available_parallelism().map_or(1, |c| c.get());
+    let n = threads.map_or_else(cores, usize::from);
+    // Built once, before any parallel work: it cannot already exist.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build_global();
     if threads.is_some() || std::env::var_os("MATMUL_NUM_THREADS").is_none() {
         // SAFETY: no other thread exists yet, so nothing reads the environment concurrently.
         unsafe { std::env::set_var("MATMUL_NUM_THREADS", n.to_string()) };

@@ -813,8 +813,7 @@ pub fn figures<F: Real>(
     global_grad_norm: f64,
 ) -> ProbeResult {
     let g = &back.grads;
-    let work = g.hidden.iter().map(|h| h.dense.dw.len()).sum::<usize>() + g.output.dw.len();
-    let grads = nn::parallel::map(net.depth() + 1, work, |l| match g.hidden.get(l) {
+    let grads = nn::parallel::map(net.depth() + 1, |l| match g.hidden.get(l) {
         Some(h) => GradFigures {
             branch: h.dalpha.as_ref().map(|d| d[0].as_f64()),
             ..GradFigures::of(&h.dense.dw)
@@ -862,9 +861,8 @@ fn layers_measured<F: Real>(
     global_grad_norm: f64,
 ) -> ProbeResult {
     let depth = net.depth();
-    // Layers are measured independently, on every core for large networks.
-    let work = net.hidden.iter().map(|h| h.dense.w.len()).sum::<usize>() + net.output.w.len();
-    let measured = nn::parallel::map(depth + 1, work, |l| {
+    // Layers are measured independently, on every core.
+    let measured = nn::parallel::map(depth + 1, |l| {
         layer_figures(net, tape, signal_norms[l], &grads[l], l)
     });
     // The forward pass runs from the input up: the lowest layer with a bad value is first.

@@ -24,6 +24,8 @@ pub const EXPERIMENT: Experiment = Experiment {
     plan,
     conclude,
     extend: None,
+    // The per-activation table.
+    prints: |_| &[Figure::SaturatedPercent, Figure::DeadPercent],
 };
 
 const ALL: [Activation; 7] = [

@@ -24,6 +24,7 @@ pub const EXPERIMENT: Experiment = Experiment {
     plan,
     conclude,
     extend: None,
+    prints: |_| &[],
 };
 
 const SCALES: [f64; 3] = [0.01, 0.1, 1.0];

@@ -5,7 +5,7 @@ use super::{Experiment, Planned};
 use crate::format::pretty;
 use crate::nn::{Activation, Init};
 use crate::probe::{Mlp, ProbeConfig, ProbeKind};
-use crate::report::{Metric, Report};
+use crate::report::{Figure, Metric, Report};
 use crate::settings::Settings;
 use anyhow::Result;
 
@@ -23,6 +23,11 @@ pub const EXPERIMENT: Experiment = Experiment {
     plan,
     conclude,
     extend: None,
+    // The verdict's global norm, the unclipped run's.
+    prints: |run| match run.config.mlp().and_then(|m| m.clip_norm) {
+        None => &[Figure::GlobalGradNorm],
+        Some(_) => &[],
+    },
 };
 
 /// The network that runs, and PyTorch's clipping rule with this run's threshold.

@@ -29,6 +29,7 @@ pub const EXPERIMENT: Experiment = Experiment {
     plan: single_run,
     conclude,
     extend: None,
+    prints: |_| &[],
 };
 
 /// log₁₀ of the largest finite value of a precision: where a growing gradient overflows.

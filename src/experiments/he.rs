@@ -4,7 +4,7 @@ use super::{Experiment, Planned};
 use crate::format::{num, thousands};
 use crate::nn::{Activation, Init, Spec};
 use crate::probe::ProbeConfig;
-use crate::report::{Metric, Report, Table};
+use crate::report::{Figure, Metric, Report, Table};
 use crate::settings::{Knob, Settings};
 use anyhow::Result;
 
@@ -33,6 +33,8 @@ pub const EXPERIMENT: Experiment = Experiment {
     plan,
     conclude,
     extend: None,
+    // The model summary's total, the same for every run (they share the architecture).
+    prints: |_| &[Figure::Parameters],
 };
 
 /// The model's widths: input, the two ReLU layers, the softmax output.

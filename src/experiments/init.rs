@@ -24,6 +24,15 @@ pub const EXPERIMENT: Experiment = Experiment {
     plan,
     conclude,
     extend: None,
+    // The per-run table: std(a) first → last, saturation, the signal's orders.
+    prints: |_| {
+        &[
+            Figure::ActStdFirst,
+            Figure::ActStdLast,
+            Figure::SaturatedPercent,
+            Figure::SignalOrdersDrop,
+        ]
+    },
 };
 
 const INITS: [(&str, Init); 5] = [

@@ -7,7 +7,7 @@ use super::{Experiment, Planned};
 use crate::format::{num, pretty, sci};
 use crate::nn::{Activation, Init};
 use crate::probe::{Precision, ProbeConfig, ProbeKind};
-use crate::report::{Report, Run, Table, TheoryLine};
+use crate::report::{Figure, Report, Run, Table, TheoryLine};
 use crate::settings::{Knob, Settings};
 use crate::theory::critical_sigma_w;
 use anyhow::{Result, bail};
@@ -46,6 +46,30 @@ pub const EXPERIMENT: Experiment = Experiment {
     plan,
     conclude,
     extend: None,
+    // The singular-value table; σ95/σ5 in the depth sweep, whose row at the run's own
+    // depth is the same tanh network.
+    // orth-tanh's verdict also compares its factor with mean-field theory's.
+    prints: |run| match run.config.spec.activation {
+        Activation::Tanh if run.label == "orth-tanh" => &[
+            Figure::ConditionNumber,
+            Figure::SpectrumMedian,
+            Figure::SpectrumSpread,
+            Figure::NullPercent,
+            Figure::PredictedFactor,
+            Figure::MeasuredFactor,
+        ],
+        Activation::Tanh => &[
+            Figure::ConditionNumber,
+            Figure::SpectrumMedian,
+            Figure::SpectrumSpread,
+            Figure::NullPercent,
+        ],
+        _ => &[
+            Figure::ConditionNumber,
+            Figure::SpectrumMedian,
+            Figure::NullPercent,
+        ],
+    },
 };
 
 /// σ_w on tanh's χ = 1 line for the run's σ_b.

@@ -19,7 +19,7 @@ mod vanishing;
 
 use crate::format::{escape, pretty, span_of};
 use crate::probe::{self, CheckedProbe, ProbeConfig};
-use crate::report::{Metric, Report, Run};
+use crate::report::{Figure, Metric, Report, Run};
 use crate::settings::{Knob, Settings};
 use anyhow::{Result, bail};
 
@@ -87,6 +87,10 @@ pub struct Experiment {
     /// Work past the runs whose tables the full report shows and no figure reads (a short
     /// training run): left out when only figures are wanted ([`Experiment::figures`]).
     pub extend: Option<fn(&Settings, &mut Report)>,
+    /// The figures of a main run that its tables and verdicts print, beside what the
+    /// terminal view prints of every report (`render::text::prints`): what `check` accepts
+    /// as printed for a numeric quiz item.
+    pub prints: fn(&Run) -> &'static [Figure],
 }
 
 /// Every experiment, in the order `demos` lists them.

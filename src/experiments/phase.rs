@@ -48,6 +48,7 @@ pub const EXPERIMENT: Experiment = Experiment {
     plan,
     conclude,
     extend: None,
+    prints: |_| &[],
 };
 
 fn describe(cfg: &ProbeConfig) -> String {

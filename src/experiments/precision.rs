@@ -7,7 +7,7 @@ use crate::format::{figure, pretty, span_of};
 use crate::nn::storage::{DYNAMIC_START, LossScale, Storage};
 use crate::nn::{Activation, Init};
 use crate::probe::{Mlp, Precision, ProbeConfig, ProbeKind};
-use crate::report::{Metric, Report, Run, Table};
+use crate::report::{Figure, Metric, Report, Run, Table};
 use crate::settings::{Knob, Settings};
 use anyhow::{Result, bail};
 
@@ -28,6 +28,11 @@ pub const EXPERIMENT: Experiment = Experiment {
     plan,
     conclude,
     extend: None,
+    // The verdict's "(N layers of M)", given when a run stayed finite and N > 0.
+    prints: |run| match run.nonfinite.is_none() && !run.zero_layers().is_empty() {
+        true => &[Figure::ZeroLayers],
+        false => &[],
+    },
 };
 
 /// The static scale of the fourth run unless `--loss-scale` gives another.

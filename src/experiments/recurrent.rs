@@ -8,7 +8,7 @@ use crate::nn::recurrent::CellKind;
 use crate::nn::{Activation, Init};
 use crate::probe::recurrent::DEFAULT_FORGET_BIAS;
 use crate::probe::{ProbeConfig, ProbeKind};
-use crate::report::{Report, Run, Table, TheoryLine};
+use crate::report::{Figure, Report, Run, Table, TheoryLine};
 use crate::settings::{Knob, Settings};
 use anyhow::Result;
 
@@ -40,6 +40,8 @@ pub const EXPERIMENT: Experiment = Experiment {
     plan,
     conclude,
     extend: None,
+    // The table of gradient norms per parameter.
+    prints: |_| &[Figure::GlobalGradNorm],
 };
 
 /// The sequence task of the run that is described, and how to read the output.

@@ -24,6 +24,7 @@ pub const EXPERIMENT: Experiment = Experiment {
     plan,
     conclude,
     extend: None,
+    prints: |_| &[],
 };
 
 /// The network that runs, and what the identity term does and does not guarantee.

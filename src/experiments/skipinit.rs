@@ -28,6 +28,7 @@ pub const EXPERIMENT: Experiment = Experiment {
     plan,
     conclude,
     extend: Some(extend),
+    prints: |_| &[],
 };
 
 /// Training steps of the short run.

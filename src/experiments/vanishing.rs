@@ -23,6 +23,7 @@ pub const EXPERIMENT: Experiment = Experiment {
     plan: single_run,
     conclude,
     extend: None,
+    prints: |_| &[],
 };
 
 /// The network that runs, why its gradient changes from layer to layer, and what to try.

@@ -726,7 +726,7 @@ impl<F: Real> Network<F> {
 }
 
 /// Every dense layer's kernel, the output layer's last. Each layer draws from its own stream,
-/// so large networks are drawn on several threads and still come out bit for bit the same.
+/// so they are drawn on several threads and still come out bit for bit the same.
 fn draw_kernels<F: Real>(spec: &Spec, seed: u64) -> Vec<Array2<F>> {
     let fans = spec.fans();
     let depth = spec.hidden.len();
@@ -739,8 +739,7 @@ fn draw_kernels<F: Real>(spec: &Spec, seed: u64) -> Vec<Array2<F>> {
         };
         init.kernel(i, o, &mut rng::layer(seed, l))
     };
-    let weights: usize = fans.iter().map(|(i, o)| i * o).sum();
-    super::parallel::map(fans.len(), weights, draw)
+    super::parallel::map(fans.len(), draw)
 }
 
 /// One layer's gradient tensors in the order of [`Grads::tensors`]: ∂L/∂W, ∂L/∂b, then

@@ -112,8 +112,7 @@ impl<F: Real> OptimizerState<F> {
 /// The global L2 norm over every gradient tensor, √(Σ‖g‖²), measured in f64.
 pub fn global_norm<F: Real>(grads: &Grads<F>) -> f64 {
     let tensors = grads.tensors();
-    let work = tensors.iter().map(|t| t.len()).sum();
-    let parts = super::parallel::map(tensors.len(), work, |i| super::norm(&tensors[i]));
+    let parts = super::parallel::map(tensors.len(), |i| super::norm(&tensors[i]));
     super::stats::norm_of(&parts)
 }
 

@@ -15,20 +15,14 @@
 //! pre-escaped, giving up the escaping by construction it is for. It is also a proc macro
 //! (maud, maud_macros, proc-macro2-diagnostics, version_check).
 
-use super::handout::{self, Handout, Section, Training};
+use super::handout::{Handout, Section};
 use super::markup::{self, Line};
 use super::{escape, item, svg, training};
 use crate::bank::format::letter;
-use crate::bank::{Bank, ItemKind, QuizItem};
+use crate::bank::{ItemKind, QuizItem};
 use crate::ui::Ui;
 use anyhow::{Result, bail};
 use std::fmt::Write;
-
-/// The whole bank as one HTML page.
-pub fn html(bank: &Bank, max_bytes: u64) -> Result<String> {
-    let handout = handout::measure(bank, max_bytes, Training::Run)?;
-    render(&handout)
-}
 
 const TITLE: &str = "gradtutor: gradient dynamics in deep networks";
 

@@ -2,19 +2,11 @@
 //! output of its experiment (run now, so every figure is measured) and its quiz, with an
 //! answer key at the end.
 
-use super::handout::{self, Handout, Section, Training};
+use super::handout::{Handout, Section};
 use super::item;
 use super::markup::{self, Line};
-use crate::bank::{Bank, Question};
-use anyhow::Result;
+use crate::bank::Question;
 use std::fmt::Write;
-
-/// The whole bank as Markdown.
-pub fn markdown(bank: &Bank, max_bytes: u64) -> Result<String> {
-    // Each experiment runs once; the answer key reads its numeric figures from these runs.
-    let handout = handout::measure(bank, max_bytes, Training::Skip)?;
-    Ok(render(&handout))
-}
 
 /// A measured handout as Markdown.
 pub fn render(handout: &Handout) -> String {

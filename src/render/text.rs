@@ -2,7 +2,7 @@
 //! layer × run matrix for side-by-side runs, and the verdict lines.
 
 use crate::format::{num, percent, sci};
-use crate::report::{Body, LayerRow, Metric, Report, Run, TheoryLine};
+use crate::report::{Body, Figure, LayerRow, Metric, Report, Run, TheoryLine};
 use crate::ui::{Style, Ui};
 use std::fmt::Write;
 
@@ -57,6 +57,57 @@ pub fn render(report: &Report, ui: &Ui) -> String {
         }
     }
     out
+}
+
+/// The figures of `run`, one of `report.runs`, that [`render`] prints: in its layer table
+/// (or the layer × run matrix), its summary and theory line, or the recurrent step view's
+/// summary. The figures an experiment's own tables print are its `Experiment::prints`.
+pub fn prints(report: &Report, run: &Run) -> Vec<Figure> {
+    let mut shown = Vec::new();
+    // The same choice of view as `render`'s.
+    match (&report.phase, report.runs.first().map(|r| &r.body)) {
+        // Histograms and the phase map: the experiment's tables carry the figures.
+        (Some(_), _) | (None, Some(Body::Spectra { .. })) => return shown,
+        (None, Some(Body::Steps(_))) => {
+            // steps::summary: the change over the steps, the loss, the theory line.
+            shown.extend([Figure::SignalOrdersDrop, Figure::Loss]);
+            if let TheoryLine::Compared {
+                measured_factor, ..
+            } = run.theory
+            {
+                shown.push(Figure::PredictedFactor);
+                shown.extend(measured_factor.map(|_| Figure::MeasuredFactor));
+            }
+            return shown;
+        }
+        (None, Some(Body::Layers(_)) | None) => {}
+    }
+    let metrics = match report.runs.len() {
+        1 => &[Metric::GradNorm, Metric::ActStd][..],
+        _ => &report.metrics[..],
+    };
+    for metric in metrics {
+        match metric {
+            Metric::GradNorm => shown.extend([Figure::GradFirst, Figure::GradLast]),
+            Metric::ActStd => shown.extend([Figure::ActStdFirst, Figure::ActStdLast]),
+            Metric::SignalNorm | Metric::Saturated | Metric::UnitSpread => {}
+        }
+    }
+    // summary: the loss, layer 1 against the last, the theory line, an overflow.
+    shown.extend([Figure::Loss, Figure::GradOrders, Figure::GradOrdersDrop]);
+    if let TheoryLine::Compared {
+        measured_orders, ..
+    } = run.theory
+    {
+        shown.push(Figure::PredictedFactor);
+        if measured_orders.is_some() {
+            shown.extend([Figure::MeasuredFactor, Figure::SignalOrdersDrop]);
+        }
+    }
+    if run.nonfinite.is_some() {
+        shown.push(Figure::FirstNonfiniteLayer);
+    }
+    shown
 }
 
 fn cell(metric: Metric, v: Option<f64>) -> String {

@@ -1,6 +1,6 @@
 //! The `train` report for a terminal: a summary table, then per configuration a loss strip
 //! and a layer × time strip of ‖∂L/∂W‖, both on log scales shared by every configuration,
-//! and the verdicts.
+//! and the verdicts the run concluded (`History::verdict`, `TrainReport::comparison`).
 
 use super::text::render_table;
 use crate::format::{num, sci};
@@ -71,11 +71,10 @@ pub fn render(report: &TrainReport, ui: &Ui) -> String {
         let scales = (loss_scale.as_ref(), grad_scale.as_ref());
         block(&mut out, report, h, scales, strip, ui);
     }
-    let lines = train::comparison(report);
-    if !lines.is_empty() {
+    if !report.comparison.is_empty() {
         let _ = writeln!(out, "{}", "─".repeat(width.min(80)));
-        for l in lines {
-            for line in crate::ui::wrap(&l, width) {
+        for l in &report.comparison {
+            for line in crate::ui::wrap(l, width) {
                 let _ = writeln!(out, "{}", style.bold(&line));
             }
         }
@@ -297,8 +296,7 @@ fn block(
             );
         }
     }
-    let verdict = train::verdict(report, h);
-    for (i, line) in crate::ui::wrap(&verdict, width - 2).iter().enumerate() {
+    for (i, line) in crate::ui::wrap(&h.verdict, width - 2).iter().enumerate() {
         let mark = if i == 0 { "▶ " } else { "  " };
         let painted = if h.diverged.is_some() {
             style.red(line)

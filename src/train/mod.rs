@@ -18,10 +18,10 @@ use clap::ValueEnum;
 pub use figure::TrainFigure;
 use ndarray::{Array2, Axis};
 use rand::seq::SliceRandom;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 pub use variant::Variant;
-pub use verdict::{comparison, verdict};
 
 /// Which update rule to train with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ValueEnum, Default)]
@@ -283,6 +283,9 @@ pub struct History {
     /// With `--loss-scale`: the steps skipped and every scale the run used.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loss_scale: Option<ScaleHistory>,
+    /// What the run concluded, in one line computed from it (not in the JSON).
+    #[serde(skip)]
+    pub verdict: String,
 }
 
 /// What loss scaling did over a run.
@@ -421,6 +424,9 @@ pub struct TrainReport {
     /// What a constant guess scores on this data.
     pub chance: Chance,
     pub runs: Vec<History>,
+    /// Lines comparing the configurations (none for a single run; not in the JSON).
+    #[serde(skip)]
+    pub comparison: Vec<String>,
 }
 
 /// Checks `cfg` against `max_bytes`, then trains it.
@@ -435,18 +441,33 @@ pub fn train(
 fn run_all<F: Real>(cfg: &TrainConfig, progress: &(dyn Fn(usize) + Sync)) -> Result<TrainReport> {
     let data = Dataset::<F>::generate(cfg.data)?;
     // The configurations train independently, on every core, from the same data and batches.
-    let runs = crate::nn::parallel::map_each(cfg.variants.len(), |i| {
-        run_one(cfg, &cfg.variants[i], &data, progress)
-    })
-    .into_iter()
-    .collect::<Result<Vec<_>>>()?;
-    Ok(TrainReport {
+    let runs = cfg
+        .variants
+        .par_iter()
+        .with_max_len(1)
+        .map(|v| run_one(cfg, v, &data, progress))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .collect::<Result<Vec<_>>>()?;
+    let mut report = TrainReport {
         config: cfg.clone(),
         train_examples: data.y_train.len(),
         test_examples: data.y_test.len(),
         chance: Chance::of(&data.y_train, &data.y_test, cfg.data.kind.classes()),
         runs,
-    })
+        comparison: Vec::new(),
+    };
+    // Concluded with the run, from the finished histories: renderers only lay them out.
+    let verdicts: Vec<String> = report
+        .runs
+        .iter()
+        .map(|h| verdict::verdict(&report, h))
+        .collect();
+    for (h, v) in report.runs.iter_mut().zip(verdicts) {
+        h.verdict = v;
+    }
+    report.comparison = verdict::comparison(&report);
+    Ok(report)
 }
 
 /// [`evaluate`] on `net`'s copy stored in `storage` (the input too), if there is one.
@@ -546,6 +567,7 @@ fn run_one<F: Real>(
             }],
             final_scale: s.scale,
         }),
+        verdict: String::new(),
     };
     for step in 1..=cfg.steps {
         let rows = batches.next();

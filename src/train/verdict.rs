@@ -24,7 +24,7 @@ fn rounded(v: f64) -> f64 {
 
 /// One line on what happened to a configuration, computed from its run: the loss, both
 /// accuracies against chance, the target, and how far each layer moved.
-pub fn verdict(report: &TrainReport, h: &History) -> String {
+pub(super) fn verdict(report: &TrainReport, h: &History) -> String {
     let cfg = &report.config;
     if let Some(d) = h.diverged {
         return divergence(cfg, d);
@@ -184,7 +184,7 @@ fn update_ratios(h: &History) -> Option<Ratios> {
 }
 
 /// Lines comparing the configurations of a report (none for a single run).
-pub fn comparison(report: &TrainReport) -> Vec<String> {
+pub(super) fn comparison(report: &TrainReport) -> Vec<String> {
     if report.runs.len() < 2 {
         return Vec::new();
     }

@@ -1,31 +1,53 @@
 //! The module graph runs one way: every `crate::` path in a module names a module of a lower
-//! layer. A new dependency that points up (and so could close a cycle) fails here.
+//! layer, as the README's Layout table lays them out. A new dependency that points up (and
+//! so could close a cycle) fails here, and so does a module the table leaves out.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// Top-level modules by layer, lowest first (the order of lib.rs's doc).
-const LAYERS: &[&[&str]] = &[
-    &["format", "ui", "nn", "progress"],
-    &["probe", "data"],
-    &["theory"],
-    &["report"],
-    &["settings"],
-    &["train"],
-    &["experiments"],
-    &["bank"],
-    &["quiz", "roster"],
-    &["render"],
-    &["check", "classroom"],
-    &["cli"],
-    &["app"],
-];
+/// Top-level modules by layer, lowest first, read from the README's Layout table (one row a
+/// layer, highest first): every `src/…` path a row names, as its top-level module. Every
+/// path named must exist.
+fn layers() -> Vec<Vec<String>> {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let section = readme
+        .split("\n## Layout\n")
+        .nth(1)
+        .expect("README.md has a Layout section");
+    let section = section.split("\n## ").next().unwrap();
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for line in section.lines().filter(|l| l.starts_with('|')).skip(2) {
+        let modules = line.split('|').nth(2).expect("a row has a modules cell");
+        let mut row = Vec::new();
+        for path in modules.split('`').skip(1).step_by(2) {
+            let Some(rest) = path.strip_prefix("src/") else {
+                continue;
+            };
+            assert!(
+                Path::new(path).exists(),
+                "README's Layout names {path}, which does not exist"
+            );
+            let name = rest.split(['/', '.']).next().unwrap().to_string();
+            if !row.contains(&name) {
+                row.push(name);
+            }
+        }
+        rows.push(row);
+    }
+    assert!(
+        rows.len() > 5,
+        "found only {} layers in README's Layout",
+        rows.len()
+    );
+    rows.reverse();
+    rows
+}
 
-fn layer(module: &str) -> usize {
-    LAYERS
+fn layer(layers: &[Vec<String>], module: &str) -> usize {
+    layers
         .iter()
-        .position(|l| l.contains(&module))
-        .unwrap_or_else(|| panic!("module `{module}` is in no layer of tests/it/layers.rs"))
+        .position(|l| l.iter().any(|m| m == module))
+        .unwrap_or_else(|| panic!("module `{module}` is in no row of README's Layout"))
 }
 
 /// Every `.rs` file under `dir` with its top-level module.
@@ -76,6 +98,8 @@ fn uses(text: &str) -> Vec<String> {
 
 #[test]
 fn every_dependency_points_to_a_lower_layer() {
+    let layers = layers();
+    let layer = |module: &str| layer(&layers, module);
     let mut sources = Vec::new();
     files(Path::new("src"), None, &mut sources);
     let mut upward: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -84,6 +108,7 @@ fn every_dependency_points_to_a_lower_layer() {
         if module == "main" || module == "lib" {
             continue;
         }
+        layer(module);
         for used in uses(text) {
             if &used == module {
                 continue;

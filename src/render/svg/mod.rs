@@ -21,9 +21,6 @@ mod heatmap;
 pub use charts::{demo_charts, train_charts};
 pub use heatmap::phase_svg;
 
-use anyhow::{Context, Result};
-use std::path::Path;
-
 /// One panel: a linear x axis, a log y axis, lines, bands, guide lines and a legend.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Chart {
@@ -80,43 +77,8 @@ pub struct Guide {
     pub label: String,
 }
 
-/// Writes `charts`, stacked top to bottom, to an SVG file at `path`.
-pub fn write_svg(path: &Path, charts: &[Chart]) -> Result<()> {
-    let svg = svg_string(charts);
-    std::fs::write(path, svg).with_context(|| format!("cannot write {}", path.display()))
-}
-
 /// `charts`, stacked top to bottom, as one SVG document. The same charts give the same
 /// bytes.
 pub fn svg_string(charts: &[Chart]) -> String {
     draw::document(charts)
-}
-
-/// Fails early, before a long run, if `path` cannot be written: it must name an `.svg` file
-/// in a folder that exists.
-pub fn check_writable(path: &Path) -> Result<()> {
-    if !path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("svg"))
-    {
-        anyhow::bail!(
-            "--plot writes an SVG chart: give a file name ending in .svg (got {})",
-            crate::format::escape(&path.display().to_string(), 80)
-        );
-    }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    if !dir.is_dir() {
-        anyhow::bail!(
-            "cannot write {}: the folder {} does not exist",
-            path.display(),
-            dir.display()
-        );
-    }
-    if path.is_dir() {
-        anyhow::bail!("cannot write {}: it is a folder", path.display());
-    }
-    Ok(())
 }
