@@ -166,11 +166,30 @@ impl Bank {
         {
             return Ok(q);
         }
-        let slugs = self.questions.iter().map(|q| q.slug.as_str());
-        let hint = crate::format::did_you_mean(&key.to_ascii_lowercase(), slugs)
-            .and_then(|slug| self.questions.iter().find(|q| q.slug == slug))
-            .map(|q| format!(" Did you mean '{}' (question {})?", q.slug, q.id))
-            .unwrap_or_default();
+        // The slugs that have the key as a word or words (`precision`, `cell-path`, `he`);
+        // where none does, a near spelling.
+        let lower = key.to_ascii_lowercase();
+        let mut close: Vec<&Question> = self
+            .questions
+            .iter()
+            .filter(|q| format!("-{}-", q.slug).contains(&format!("-{lower}-")))
+            .collect();
+        if close.is_empty() {
+            let slugs = self.questions.iter().map(|q| q.slug.as_str());
+            close.extend(
+                crate::format::did_you_mean(&lower, slugs)
+                    .and_then(|slug| self.questions.iter().find(|q| q.slug == slug)),
+            );
+        }
+        let named: Vec<String> = close
+            .iter()
+            .map(|q| format!("'{}' (question {})", q.slug, q.id))
+            .collect();
+        let hint = match named.as_slice() {
+            [] => String::new(),
+            [one] => format!(" Did you mean {one}?"),
+            [rest @ .., last] => format!(" Did you mean {} or {last}?", rest.join(", ")),
+        };
         bail!(
             "there is no question '{}'.{hint} Run `gradtutor list` to see every id and slug.",
             crate::format::escape(key, 40)
@@ -393,5 +412,32 @@ fn duplicates<'q>(
         } else {
             seen.insert(k, at);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Bank;
+
+    /// The hint `ask KEY` gives for a key that is no slug.
+    fn hint(key: &str) -> String {
+        let bank = Bank::embedded(1 << 32).unwrap();
+        bank.find(key).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_word_of_one_slug_or_a_near_spelling_is_suggested() {
+        // Catches: losing the word rule (Jaro–Winkler alone scores `precision` against
+        // `mixed-precision` under the 0.8 threshold), or naming one of several slugs that share
+        // a word as if it were the only one.
+        assert!(hint("precision").contains("Did you mean 'mixed-precision' (question 16)?"));
+        assert!(hint("Cell-Path").contains("'lstm-cell-path' (question 14)"));
+        assert!(hint("he").contains("'he-initialization' (question 7)"));
+        assert!(hint("vanish").contains("'vanishing-gradients' (question 1)"));
+        assert!(hint("initialization").contains(
+            "Did you mean 'xavier-initialization' (question 2), 'weight-initialization' \
+             (question 5) or 'he-initialization' (question 7)?"
+        ));
+        assert!(hint("Cell-Path").starts_with("there is no question 'Cell-Path'."));
     }
 }
