@@ -220,14 +220,12 @@ fn demo(cli: &Cli, args: &DemoArgs, ui: &Ui, out: &mut dyn Write) -> Result<()> 
         svg::check_writable(path)?;
     }
     let report = exp.run(&args.settings, cli.max_memory)?;
-    if let (Some(path), Some(map)) = (&args.plot, &report.phase) {
-        let svg = svg::phase_svg(map, &map.network);
+    if let Some(path) = &args.plot {
+        let svg = svg::demo_svg(&report);
         std::fs::write(path, svg).with_context(|| format!("cannot write {}", path.display()))?;
         eprintln!("wrote the chart to {}", path.display());
-        return emit(out, &report, args.json, None, || text::render(&report, ui));
     }
-    let plot = args.plot.as_deref().map(|p| (p, svg::demo_charts(&report)));
-    emit(out, &report, args.json, plot, || text::render(&report, ui))
+    emit(out, &report, args.json, None, || text::render(&report, ui))
 }
 
 /// Writes a finished report: its chart if one was asked for, then JSON or the text view.

@@ -60,7 +60,7 @@ pub use render::markdown::markdown as export_markdown;
 pub use render::svg::{Chart, demo_charts, phase_svg, train_charts, write_svg};
 pub use render::text::render as render_text;
 pub use render::training::render as render_training;
-pub use report::{Figure, LayerRow, Metric, Report, Run, Table, TheoryLine};
+pub use report::{Figure, LayerRow, Metric, Report, ReportBody, Run, Table, TheoryLine};
 pub use settings::{Knob, Settings};
 pub use theory::{Prediction, gaussian_mean, predict};
 pub use train::settings::TrainSettings;

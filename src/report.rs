@@ -245,9 +245,25 @@ pub struct Report {
     /// Verdict lines, each computed from the runs above.
     pub verdicts: Vec<String>,
     pub notes: Vec<String>,
-    /// `demo phase`: the σ_w × σ_b map its runs were summarized into.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub phase: Option<PhaseMap>,
+    /// What the report shows between its description and its tables; JSON writes a phase
+    /// map last, as `phase`, and nothing for runs.
+    #[serde(flatten)]
+    pub body: ReportBody,
+}
+
+/// A report's shape, one variant per view; every renderer matches it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum ReportBody {
+    /// The runs, each shown by its own [`Body`]: per layer, with the Jacobian's spectrum, or
+    /// per step.
+    Runs,
+    /// `demo phase`: the σ_w × σ_b map its grid of runs was summarized into (`runs` keeps
+    /// one cell, for `--json`).
+    Phase {
+        #[serde(rename = "phase")]
+        map: PhaseMap,
+    },
 }
 
 /// A tanh network's order-to-chaos map over weight and bias scales.
@@ -290,7 +306,7 @@ impl Report {
             tables: Vec::new(),
             verdicts: Vec::new(),
             notes: Vec::new(),
-            phase: None,
+            body: ReportBody::Runs,
         }
     }
 }

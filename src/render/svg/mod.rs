@@ -21,6 +21,7 @@ mod heatmap;
 pub use charts::{demo_charts, train_charts};
 pub use heatmap::phase_svg;
 
+use crate::report::{Report, ReportBody};
 use anyhow::{Context, Result};
 use std::path::Path;
 
@@ -78,6 +79,14 @@ pub enum Kind {
 pub struct Guide {
     pub y: f64,
     pub label: String,
+}
+
+/// `demo --plot`'s document: `demo phase`'s heat map, or the runs' charts stacked.
+pub fn demo_svg(report: &Report) -> String {
+    match &report.body {
+        ReportBody::Phase { map } => phase_svg(map, &map.network),
+        ReportBody::Runs => svg_string(&demo_charts(report)),
+    }
 }
 
 /// Writes `charts`, stacked top to bottom, to an SVG file at `path`.
