@@ -50,7 +50,7 @@ pub use experiments::{ALL as EXPERIMENTS, Experiment, Plan, find as find_experim
 pub use format::figure as format_figure;
 pub use probe::recurrent::{ParamNorm, Recurrent, RecurrentFigures, Spectrum, Step};
 pub use probe::{
-    CheckedProbe, LayerFigures, Mlp, NonFinite, Pass, Precision, ProbeConfig, ProbeKind,
+    CheckedProbe, LayerFigures, Mlp, NonFinite, Pass, Precision, ProbeBody, ProbeConfig, ProbeKind,
     ProbeResult, gaussian_batch, measure as measure_pass, probe,
 };
 pub use progress::{Attempt, ItemResult, Progress, Store};
