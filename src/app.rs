@@ -221,13 +221,7 @@ fn demo(cli: &Cli, args: &DemoArgs, ui: &Ui, out: &mut dyn Write) -> Result<()> 
         check_output(path, Some(SVG))?;
     }
     let report = exp.run(&args.settings, cli.max_memory)?;
-    let plot = args.plot.as_deref().map(|p| {
-        let svg = match &report.phase {
-            Some(map) => svg::phase_svg(map, &map.network),
-            None => svg::svg_string(&svg::demo_charts(&report)),
-        };
-        (p, svg)
-    });
+    let plot = args.plot.as_deref().map(|p| (p, svg::demo_svg(&report)));
     emit(out, &report, args.json, plot, || text::render(&report, ui))
 }
 

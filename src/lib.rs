@@ -39,7 +39,7 @@ pub use export::markdown as export_markdown;
 pub use format::{escape_lines, figure as format_figure};
 pub use probe::recurrent::{ParamNorm, Recurrent, RecurrentFigures, Spectrum, Step};
 pub use probe::{
-    CheckedProbe, LayerFigures, Mlp, NonFinite, Pass, Precision, ProbeConfig, ProbeKind,
+    CheckedProbe, LayerFigures, Mlp, NonFinite, Pass, Precision, ProbeBody, ProbeConfig, ProbeKind,
     ProbeResult, gaussian_batch, measure as measure_pass, probe,
 };
 pub use progress::{Attempt, ItemResult, Progress, Store};
@@ -48,7 +48,7 @@ pub use render::json::render as render_json;
 pub use render::svg::{Chart, demo_charts, phase_svg, svg_string, train_charts};
 pub use render::text::render as render_text;
 pub use render::training::render as render_training;
-pub use report::{Figure, LayerRow, Metric, Report, Run, Table, TheoryLine};
+pub use report::{Figure, LayerRow, Metric, Report, ReportBody, Run, Table, TheoryLine};
 pub use settings::{Knob, Settings};
 pub use theory::{Prediction, gaussian_mean, predict};
 pub use train::settings::TrainSettings;

@@ -633,19 +633,54 @@ pub struct ProbeResult {
     pub loss: f64,
     /// √(Σ‖g‖²) over every parameter's gradient, before any clipping.
     pub global_grad_norm: f64,
-    pub layers: Vec<LayerFigures>,
     pub nonfinite: Option<NonFinite>,
-    /// A recurrent probe's per-step figures (its `layers` are empty).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub recurrent: Option<recurrent::RecurrentFigures>,
     #[serde(skip_serializing_if = "Option::is_none")]
     /// The loss scale of the measured pass (dynamic: after halving until the gradients were
     /// finite); every figure is unscaled.
     pub loss_scale: Option<f64>,
-    /// With `jacobian_inputs`: the singular values of J = ∂a_L/∂a_0, one list per input,
-    /// largest first.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub spectrum: Option<Vec<Vec<f64>>>,
+    pub body: ProbeBody,
+}
+
+/// A probe's own figures, one variant per [`ProbeKind`].
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbeBody {
+    /// The MLP's figures per layer, the output layer last; with `jacobian_inputs`, the
+    /// singular values of J = ∂a_L/∂a_0, one list per input, largest first (else none).
+    Layers {
+        layers: Vec<LayerFigures>,
+        singular_values: Vec<Vec<f64>>,
+    },
+    /// The recurrent probe's figures per step.
+    Steps(recurrent::RecurrentFigures),
+}
+
+impl ProbeResult {
+    /// An MLP probe's figures per layer; a recurrent probe has none.
+    pub fn layers(&self) -> &[LayerFigures] {
+        match &self.body {
+            ProbeBody::Layers { layers, .. } => layers,
+            ProbeBody::Steps(_) => &[],
+        }
+    }
+
+    /// An MLP probe's singular values of J, one list per input (none unless it took them).
+    pub fn singular_values(&self) -> &[Vec<f64>] {
+        match &self.body {
+            ProbeBody::Layers {
+                singular_values, ..
+            } => singular_values,
+            ProbeBody::Steps(_) => &[],
+        }
+    }
+
+    /// A recurrent probe's figures per step.
+    pub fn steps(&self) -> Option<&recurrent::RecurrentFigures> {
+        match &self.body {
+            ProbeBody::Steps(f) => Some(f),
+            ProbeBody::Layers { .. } => None,
+        }
+    }
 }
 
 /// Checks `cfg` against `max_bytes`, then runs it.
@@ -663,21 +698,23 @@ fn run<F: Real>(cfg: &ProbeConfig, m: &Mlp) -> ProbeResult {
     if let Some(s) = storage {
         s.round_all(&mut x);
     }
-    let spectrum = (m.jacobian_inputs > 0).then(|| {
-        let one = |i: usize| {
-            let j = nn::spectrum::input_jacobian(&net, x.row(i)).expect("checked: no batch norm");
-            nn::spectrum::singular_values(&j)
-        };
-        (0..m.jacobian_inputs).map(one).collect()
-    });
-    let measured = match m.loss_scale {
+    let one = |i: usize| {
+        let j = nn::spectrum::input_jacobian(&net, x.row(i)).expect("checked: no batch norm");
+        nn::spectrum::singular_values(&j)
+    };
+    let spectrum: Vec<Vec<f64>> = (0..m.jacobian_inputs).map(one).collect();
+    let mut measured = match m.loss_scale {
         None => measure(&net, x, &labels, m.clip_norm),
         Some(rule) => measure_dynamic(&net, x, &labels, m.clip_norm, rule),
     };
-    ProbeResult {
-        spectrum,
-        ..measured
+    // measure always returns layers, with no singular values yet.
+    if let ProbeBody::Layers {
+        singular_values, ..
+    } = &mut measured.body
+    {
+        *singular_values = spectrum;
     }
+    measured
 }
 
 /// The probe with loss scaling. Dynamic: GradScaler's rule for one step, retried: halve until
@@ -890,11 +927,12 @@ fn layers_measured<F: Real>(
     ProbeResult {
         loss,
         global_grad_norm,
-        layers,
         nonfinite,
-        recurrent: None,
         loss_scale: None,
-        spectrum: None,
+        body: ProbeBody::Layers {
+            layers,
+            singular_values: Vec::new(),
+        },
     }
 }
 

@@ -245,9 +245,25 @@ pub struct Report {
     /// Verdict lines, each computed from the runs above.
     pub verdicts: Vec<String>,
     pub notes: Vec<String>,
-    /// `demo phase`: the σ_w × σ_b map its runs were summarized into.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub phase: Option<PhaseMap>,
+    /// What the report shows between its description and its tables; JSON writes a phase
+    /// map last, as `phase`, and nothing for runs.
+    #[serde(flatten)]
+    pub body: ReportBody,
+}
+
+/// A report's shape, one variant per view; every renderer matches it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum ReportBody {
+    /// The runs, each shown by its own [`Body`]: per layer, with the Jacobian's spectrum, or
+    /// per step.
+    Runs,
+    /// `demo phase`: the σ_w × σ_b map its grid of runs was summarized into (`runs` keeps
+    /// one cell, for `--json`).
+    Phase {
+        #[serde(rename = "phase")]
+        map: PhaseMap,
+    },
 }
 
 /// A tanh network's order-to-chaos map over weight and bias scales.
@@ -290,7 +306,7 @@ impl Report {
             tables: Vec::new(),
             verdicts: Vec::new(),
             notes: Vec::new(),
-            phase: None,
+            body: ReportBody::Runs,
         }
     }
 }
@@ -313,7 +329,7 @@ impl Run {
                 );
                 let predicted = theory::predict(config).map(|p| (p.factor, p.orders));
                 let theory = theory_line(predicted, measured, config.depth());
-                let spectra = results.iter().filter_map(|r| r.spectrum.clone()).flatten();
+                let spectra = results.iter().flat_map(|r| r.singular_values()).cloned();
                 let body = match Spectrum::of(spectra.collect()) {
                     Some(spectrum) => Body::Spectra { layers, spectrum },
                     None => Body::Layers(layers),
@@ -321,8 +337,7 @@ impl Run {
                 (body, theory)
             }
             ProbeKind::Recurrent(r) => {
-                let f =
-                    RecurrentFigures::median(results.iter().filter_map(|r| r.recurrent.as_ref()));
+                let f = RecurrentFigures::median(results.iter().filter_map(|r| r.steps()));
                 let predicted = theory::predict_steps(r, &f).map(|p| (p.factor, p.orders));
                 let theory = theory_line(
                     predicted,
@@ -472,16 +487,16 @@ fn theory_line(
 
 /// Each layer's figures, the median over the seeds' results, with the range of ‖∂L/∂W‖.
 fn median_layers(results: &[ProbeResult]) -> Vec<LayerRow> {
-    let first = &results[0];
-    (0..first.layers.len())
+    let first = results[0].layers();
+    (0..first.len())
         .map(|l| {
             let pick = |g: &dyn Fn(&LayerFigures) -> f64| {
-                median(results.iter().map(|r| g(&r.layers[l])).collect())
+                median(results.iter().map(|r| g(&r.layers()[l])).collect())
             };
             let pick_opt = |g: &dyn Fn(&LayerFigures) -> Option<f64>| {
-                g(&first.layers[l]).map(|_| pick(&|f| g(f).unwrap_or(f64::NAN)))
+                g(&first[l]).map(|_| pick(&|f| g(f).unwrap_or(f64::NAN)))
             };
-            let norms: Vec<f64> = results.iter().map(|r| r.layers[l].grad_norm).collect();
+            let norms: Vec<f64> = results.iter().map(|r| r.layers()[l].grad_norm).collect();
             let many = results.len() > 1;
             LayerRow {
                 figures: LayerFigures {
@@ -494,7 +509,7 @@ fn median_layers(results: &[ProbeResult]) -> Vec<LayerRow> {
                     saturated: pick_opt(&|f| f.saturated),
                     dead: pick_opt(&|f| f.dead),
                     unit_spread: pick_opt(&|f| f.unit_spread),
-                    ..first.layers[l].clone()
+                    ..first[l].clone()
                 },
                 grad_norm_min: many.then(|| norms.iter().copied().fold(f64::INFINITY, nan_min)),
                 grad_norm_max: many.then(|| norms.iter().copied().fold(f64::NEG_INFINITY, nan_max)),

@@ -19,7 +19,7 @@ mod vanishing;
 
 use crate::format::{escape, pretty, span_of};
 use crate::probe::{self, CheckedProbe, ProbeConfig};
-use crate::report::{Figure, Metric, Report, Run};
+use crate::report::{Figure, Metric, Report, ReportBody, Run};
 use crate::settings::{Knob, Settings};
 use anyhow::{Result, bail};
 
@@ -270,7 +270,7 @@ impl Plan {
             tables: Vec::new(),
             verdicts: Vec::new(),
             notes: Vec::new(),
-            phase: None,
+            body: ReportBody::Runs,
         };
         if seeds.len() > 1 {
             report.notes.push(format!(

@@ -7,7 +7,7 @@ use super::{Experiment, Planned};
 use crate::format::num;
 use crate::nn::{Activation, Init};
 use crate::probe::{ProbeConfig, ProbeKind};
-use crate::report::{PhaseCell, PhaseMap, Report, TheoryLine};
+use crate::report::{PhaseCell, PhaseMap, Report, ReportBody, TheoryLine};
 use crate::settings::{Knob, Settings};
 use crate::theory::{chi_at_fixed_point, critical_sigma_w, depth_scale};
 use anyhow::Result;
@@ -183,7 +183,7 @@ fn conclude(_: &Settings, report: &mut Report) {
             runs.get(2).map_or(0, |r| r.config.depth()),
         ));
     }
-    report.phase = Some(map);
+    report.body = ReportBody::Phase { map };
     if let Some(edge) = runs.into_iter().nth(2) {
         report.runs = vec![edge];
     }

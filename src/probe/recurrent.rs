@@ -2,7 +2,7 @@
 //! a Gaussian sequence, a linear classifier on the last state, and exact BPTT, measured step
 //! by step (README, "The recurrent probe").
 
-use super::{NonFinite, Pass, ProbeConfig, ProbeKind, ProbeResult, gaussian_batch};
+use super::{NonFinite, Pass, ProbeBody, ProbeConfig, ProbeKind, ProbeResult, gaussian_batch};
 use crate::format::human_bytes;
 use crate::nn::recurrent::{Cell, CellKind, LSTM_GATES, SeqBackward};
 use crate::nn::stats::median;
@@ -236,15 +236,13 @@ pub(super) fn run<F: Real>(cfg: &ProbeConfig, r: &Recurrent) -> ProbeResult {
     ProbeResult {
         loss: loss.as_f64(),
         global_grad_norm: global,
-        layers: Vec::new(),
         nonfinite,
-        recurrent: Some(RecurrentFigures {
+        loss_scale: None,
+        body: ProbeBody::Steps(RecurrentFigures {
             steps,
             params,
             spectrum,
         }),
-        loss_scale: None,
-        spectrum: None,
     }
 }
 

@@ -20,6 +20,7 @@ use super::markup::{self, Line};
 use super::{escape, item, svg, training};
 use crate::bank::format::letter;
 use crate::bank::{ItemKind, QuizItem};
+use crate::report::ReportBody;
 use crate::ui::Ui;
 use anyhow::{Result, bail};
 use std::fmt::Write;
@@ -102,11 +103,14 @@ fn question(h: &mut String, s: &Section) -> Result<()> {
         inline(s.takeaway.trim()),
         escape(&s.output)
     );
-    chart(
-        h,
-        &svg::demo_charts(&s.report),
-        &format!("{}-demo", anchor(s)),
-    )?;
+    let name = format!("{}-demo", anchor(s));
+    match &s.report.body {
+        ReportBody::Runs => chart(h, &svg::demo_charts(&s.report), &name)?,
+        ReportBody::Phase { map } => {
+            let label = "the measured per-layer factor over σ_w and σ_b";
+            figure(h, &svg::phase_svg(map, &map.network), label, &name)?;
+        }
+    }
     if let (Some(t), Some(takeaway)) = (&q.train, &s.train_takeaway) {
         let _ = writeln!(
             h,
@@ -227,11 +231,15 @@ fn chart(h: &mut String, charts: &[svg::Chart], name: &str) -> Result<()> {
         .map(|c| c.title.as_str())
         .collect::<Vec<_>>()
         .join("; ");
-    let doc = svg::svg_string(charts);
+    figure(h, &svg::svg_string(charts), &label, name)
+}
+
+/// An SVG document inline on a white card, labelled `label`, its ids prefixed by `name`.
+fn figure(h: &mut String, doc: &str, label: &str, name: &str) -> Result<()> {
     let _ = writeln!(
         h,
         "<figure class=\"chart\">\n{}\n</figure>",
-        prefix_ids(&inline_svg(&doc, &label)?, &format!("{name}-"))
+        prefix_ids(&inline_svg(doc, label)?, &format!("{name}-"))
     );
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! layer × run matrix for side-by-side runs, and the verdict lines.
 
 use crate::format::{num, percent, sci};
-use crate::report::{Body, Figure, LayerRow, Metric, Report, Run, TheoryLine};
+use crate::report::{Body, Figure, LayerRow, Metric, Report, ReportBody, Run, TheoryLine};
 use crate::ui::{Style, Ui};
 use std::fmt::Write;
 
@@ -20,17 +20,19 @@ pub fn render(report: &Report, ui: &Ui) -> String {
         let _ = writeln!(out, "{}", style.dim(&line));
     }
     // A phase map stands for the runs it summarizes; otherwise the runs' kind decides.
-    match (&report.phase, report.runs.first().map(|r| &r.body)) {
-        (Some(map), _) => super::maps::phase(&mut out, map, style),
-        (None, Some(Body::Steps(_))) => super::steps::body(&mut out, report, style, width),
-        (None, Some(Body::Spectra { .. })) => super::maps::spectra(&mut out, report, style, width),
-        (None, Some(Body::Layers(_)) | None) => match report.runs.as_slice() {
-            [run] => {
-                let _ = writeln!(out, "\n{}", style.bold(&run.config.describe()));
-                single(&mut out, run, &BarScale::new(&report.runs), style, width);
-                summary(&mut out, run, style, width, false);
-            }
-            _ => side_by_side(&mut out, report, style, width),
+    match &report.body {
+        ReportBody::Phase { map } => super::maps::phase(&mut out, map, style),
+        ReportBody::Runs => match report.runs.first().map(|r| &r.body) {
+            Some(Body::Steps(_)) => super::steps::body(&mut out, report, style, width),
+            Some(Body::Spectra { .. }) => super::maps::spectra(&mut out, report, style, width),
+            Some(Body::Layers(_)) | None => match report.runs.as_slice() {
+                [run] => {
+                    let _ = writeln!(out, "\n{}", style.bold(&run.config.describe()));
+                    single(&mut out, run, &BarScale::new(&report.runs), style, width);
+                    summary(&mut out, run, style, width, false);
+                }
+                _ => side_by_side(&mut out, report, style, width),
+            },
         },
     }
     for table in &report.tables {
@@ -65,10 +67,14 @@ pub fn render(report: &Report, ui: &Ui) -> String {
 pub fn prints(report: &Report, run: &Run) -> Vec<Figure> {
     let mut shown = Vec::new();
     // The same choice of view as `render`'s.
-    match (&report.phase, report.runs.first().map(|r| &r.body)) {
-        // Histograms and the phase map: the experiment's tables carry the figures.
-        (Some(_), _) | (None, Some(Body::Spectra { .. })) => return shown,
-        (None, Some(Body::Steps(_))) => {
+    let ReportBody::Runs = &report.body else {
+        // The phase map: the experiment's tables carry the figures.
+        return shown;
+    };
+    match report.runs.first().map(|r| &r.body) {
+        // Histograms: the experiment's tables carry the figures.
+        Some(Body::Spectra { .. }) => return shown,
+        Some(Body::Steps(_)) => {
             // steps::summary: the change over the steps, the loss, the theory line.
             shown.extend([Figure::SignalOrdersDrop, Figure::Loss]);
             if let TheoryLine::Compared {
@@ -80,7 +86,7 @@ pub fn prints(report: &Report, run: &Run) -> Vec<Figure> {
             }
             return shown;
         }
-        (None, Some(Body::Layers(_)) | None) => {}
+        Some(Body::Layers(_)) | None => {}
     }
     let metrics = match report.runs.len() {
         1 => &[Metric::GradNorm, Metric::ActStd][..],

@@ -57,7 +57,7 @@ fn a_constant_initializer_gives_every_unit_the_same_gradient() {
     }
     let (x, labels) = gaussian_batch::<f64>(8, 5, 3, 9);
     let r = gradtutor::measure_pass(&net, x, &labels, None);
-    for f in &r.layers[..2] {
+    for f in &r.layers()[..2] {
         assert!(
             f.grad_norm > 1e-4,
             "layer {} gets a real gradient: {}",
@@ -82,7 +82,7 @@ fn a_constant_initializer_gives_every_unit_the_same_gradient() {
     .unwrap();
     let (x, labels) = gaussian_batch::<f64>(8, 5, 3, 9);
     let r = gradtutor::measure_pass(&random, x, &labels, None);
-    assert!(r.layers[..2].iter().all(|f| f.unit_spread.unwrap() > 0.1));
+    assert!(r.layers()[..2].iter().all(|f| f.unit_spread.unwrap() > 0.1));
 }
 
 #[test]
@@ -94,7 +94,7 @@ fn same_seed_same_bits_different_seed_different_output() {
         let a = gradtutor::probe(&cfg, GIB).unwrap();
         let b = gradtutor::probe(&cfg, GIB).unwrap();
         let bits = |r: &gradtutor::ProbeResult| -> Vec<u64> {
-            r.layers
+            r.layers()
                 .iter()
                 .flat_map(|f| [f.grad_norm, f.signal_norm, f.act_mean, f.act_std])
                 .chain([r.loss])
@@ -120,10 +120,10 @@ fn same_seed_same_bits_different_seed_different_output() {
 fn probe_reports_each_layer_and_its_shape() {
     let cfg = ProbeConfig::canonical(4, 8, 5, 3);
     let r = gradtutor::probe(&cfg, GIB).unwrap();
-    assert_eq!(r.layers.len(), 5);
-    assert_eq!(r.layers[4].fan_out, 3);
-    assert!(r.layers[..4].iter().all(|f| f.saturated.is_some()));
-    assert!(r.layers[4].saturated.is_none());
+    assert_eq!(r.layers().len(), 5);
+    assert_eq!(r.layers()[4].fan_out, 3);
+    assert!(r.layers()[..4].iter().all(|f| f.saturated.is_some()));
+    assert!(r.layers()[4].saturated.is_none());
     // Uniform labels and small logits: the loss is close to ln 3.
     assert!((r.loss - 3f64.ln()).abs() < 0.3, "loss {}", r.loss);
 }
@@ -300,8 +300,8 @@ fn linear_layers_with_orthogonal_kernels_keep_the_signal_norm_exactly() {
         p.chi
     );
     let r = gradtutor::probe(&cfg, 1 << 30).unwrap();
-    let out = r.layers.last().unwrap().signal_norm;
-    for l in &r.layers {
+    let out = r.layers().last().unwrap().signal_norm;
+    for l in r.layers() {
         assert!(
             ((l.signal_norm - out) / out).abs() < 1e-12,
             "layer {}: ‖∂L/∂h‖ {} vs {out} at the output",

@@ -225,3 +225,36 @@ fn an_unwritable_output_fails_before_anything_runs() {
         "{err}"
     );
 }
+
+#[test]
+fn a_phase_question_shows_its_heat_map_in_the_html_handout() {
+    // Catches: the handout drawing a phase report's one kept cell as per-layer charts (what
+    // `demo_charts` makes of it) instead of the σ_w × σ_b map that `demo phase --plot` draws.
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("01-phase.toml"),
+        "format_version = 1\nid = 1\nslug = \"phase-map\"\ntitle = \"The phase map\"\n\
+         question = \"Where is the edge of chaos?\"\nanswer = \"Where χ = 1.\"\n\
+         key_points = [\"χ = 1 separates order from chaos.\"]\n\n\
+         [experiment]\ndemo = \"phase\"\ntakeaway = \"The map shows it.\"\n",
+    )
+    .unwrap();
+    let raw = export(Some(dir.path()), "html", &dir.path().join("h.html"));
+    let doc = Html::parse_document(&raw);
+    let charts: Vec<_> = doc.select(&sel("figure.chart svg")).collect();
+    assert_eq!(charts.len(), 1);
+    let label = charts[0].value().attr("aria-label").unwrap();
+    assert_eq!(label, "the measured per-layer factor over σ_w and σ_b");
+    // One cell per (σ_w, σ_b) pair of the map, as in `demo phase --plot`.
+    let plot = tempfile::NamedTempFile::with_suffix(".svg").unwrap();
+    common::gradtutor("export")
+        .args(["demo", "phase", "--plot"])
+        .arg(plot.path())
+        .assert()
+        .success();
+    let cells = |svg: &str| svg.matches("<rect").count();
+    assert_eq!(
+        cells(&charts[0].html()),
+        cells(&fs::read_to_string(plot.path()).unwrap())
+    );
+}

@@ -245,7 +245,9 @@ fn demo_phase_draws_the_map_in_80_columns_with_the_critical_line() {
         ..small(6)
     };
     let report = exp.run(&s, GIB).unwrap();
-    let map = report.phase.as_ref().unwrap();
+    let gradtutor::ReportBody::Phase { map } = &report.body else {
+        panic!("demo phase reports its map");
+    };
     assert_eq!((map.sigma_w.len(), map.sigma_b.len()), (15, 11));
     assert_eq!(map.cells.len(), 165);
     assert!(report.side_runs.is_empty());

@@ -63,7 +63,7 @@ fn small_sigmoid(precision: Precision, loss_scale: Option<LossScale>) -> ProbeCo
 }
 
 fn zeros(r: &ProbeResult) -> Vec<usize> {
-    r.layers
+    r.layers()
         .iter()
         .filter(|l| l.grad_norm == 0.0)
         .map(|l| l.layer)
@@ -84,11 +84,11 @@ fn f16_underflows_layers_1_and_2_and_a_static_scale_of_1024_restores_them() {
     assert_eq!(zeros(&f32_run), Vec::<usize>::new());
     assert_eq!(zeros(&bf16), Vec::<usize>::new());
     assert_eq!(zeros(&f16), vec![1, 2]);
-    assert!(f16.layers[2].grad_norm > 0.0);
+    assert!(f16.layers()[2].grad_norm > 0.0);
     assert_eq!(zeros(&scaled), Vec::<usize>::new());
     assert_eq!(scaled.loss_scale, Some(1024.0));
     // Layer 1's gradient is ≈ 4.4e−8 in f32, and the scaled f16 pass gets it within 1%.
-    let (want, got) = (f32_run.layers[0].grad_norm, scaled.layers[0].grad_norm);
+    let (want, got) = (f32_run.layers()[0].grad_norm, scaled.layers()[0].grad_norm);
     assert!((4.3e-8..4.5e-8).contains(&want), "{want}");
     assert!((got / want - 1.0).abs() < 0.01, "{got} vs {want}");
     // The loss is measured before scaling: identical with and without it.
@@ -130,7 +130,7 @@ fn dynamic_scaling_halves_until_the_gradients_are_finite() {
         loss_scale: Some(LossScale::Static(used)),
         ..Default::default()
     });
-    assert_eq!(probe(&cfg).layers, dynamic.layers);
+    assert_eq!(probe(&cfg).layers(), dynamic.layers());
 }
 
 // Catches: a reduced-precision run that depends on threads, time or memory layout.

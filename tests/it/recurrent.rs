@@ -21,7 +21,7 @@ fn linear_rnn_with_orthogonal_w_h_scales_the_signal_by_the_gain_each_step() {
         cfg.spec.init = Init::Orthogonal(Some(gain));
         cfg.precision = Precision::F64;
         let r = probe(&cfg, 1 << 30).unwrap();
-        let steps = &r.recurrent.as_ref().unwrap().steps;
+        let steps = &r.steps().unwrap().steps;
         assert_eq!(steps.len(), 12);
         for w in steps.windows(2) {
             let factor = w[0].signal_norm / w[1].signal_norm;
@@ -30,7 +30,7 @@ fn linear_rnn_with_orthogonal_w_h_scales_the_signal_by_the_gain_each_step() {
                 "gain {gain}: factor {factor}"
             );
         }
-        let sp = r.recurrent.as_ref().unwrap().spectrum.as_ref().unwrap();
+        let sp = r.steps().unwrap().spectrum.as_ref().unwrap();
         assert!((sp.spectral_radius - gain).abs() < 1e-9, "{sp:?}");
         assert!((sp.top_singular_value - gain).abs() < 1e-9, "{sp:?}");
     }
@@ -42,7 +42,7 @@ fn the_recurrent_probe_has_one_step_per_time_step_and_names_each_gate() {
     let a = probe(&cfg, 1 << 30).unwrap();
     let b = probe(&cfg, 1 << 30).unwrap();
     assert_eq!(a, b, "same seed, same figures");
-    let f = a.recurrent.as_ref().unwrap();
+    let f = a.steps().unwrap();
     let ts: Vec<usize> = f.steps.iter().map(|s| s.t).collect();
     assert_eq!(ts, (1..=7).collect::<Vec<_>>());
     assert!(f.steps.iter().all(|s| s.cell_norm.is_some()));
@@ -64,7 +64,7 @@ fn the_recurrent_probe_has_one_step_per_time_step_and_names_each_gate() {
     assert!((a.global_grad_norm - global).abs() <= 1e-6 * global);
     // (2n + 1)·4n + (n + 1)·classes parameters.
     assert_eq!(cfg.parameters(), 17 * 32 + 9 * 4);
-    assert!(a.layers.is_empty());
+    assert!(a.layers().is_empty());
 }
 
 #[test]

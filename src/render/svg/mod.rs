@@ -21,6 +21,16 @@ mod heatmap;
 pub use charts::{demo_charts, train_charts};
 pub use heatmap::phase_svg;
 
+use crate::report::{Report, ReportBody};
+
+/// `demo --plot`'s document: `demo phase`'s heat map, or the runs' charts stacked.
+pub fn demo_svg(report: &Report) -> String {
+    match &report.body {
+        ReportBody::Phase { map } => phase_svg(map, &map.network),
+        ReportBody::Runs => svg_string(&demo_charts(report)),
+    }
+}
+
 /// One panel: a linear x axis, a log y axis, lines, bands, guide lines and a legend.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Chart {
