@@ -17,7 +17,7 @@ fn main() {
         .collect();
     names.sort();
     let mut code = String::from(
-        "/// The question files built into the binary: (file name, contents).\npub const EMBEDDED: &[(&str, &str)] = &[\n",
+        "/// The question files built into the binary: (file name, contents).\npub(crate) const EMBEDDED: &[(&str, &str)] = &[\n",
     );
     // The path is spelled with the crate's own `env!("CARGO_MANIFEST_DIR")`, resolved when the
     // crate compiles: a path written out here would go stale when a target folder is shared

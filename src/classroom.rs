@@ -14,7 +14,7 @@ use std::io::{BufRead, Write};
 
 /// One item of a quiz, with where it comes from.
 #[derive(Clone, Debug)]
-pub struct Asked<'a> {
+pub(crate) struct Asked<'a> {
     pub question: &'a Question,
     /// The item's index among the question's items (as progress records it).
     pub index: usize,
@@ -50,7 +50,7 @@ impl Asked<'_> {
 }
 
 /// Where answers come from.
-pub enum Answers<'a> {
+pub(crate) enum Answers<'a> {
     /// Given up front (`--answers "b,a,3.5"`), one per item.
     Given(Vec<String>),
     /// Read a line at a time; `interactive` when a person is typing at a terminal.
@@ -128,7 +128,7 @@ impl Answers<'_> {
 }
 
 /// Which items a quiz asks.
-pub struct Selection {
+pub(crate) struct Selection {
     pub question: Option<String>,
     pub count: Option<usize>,
     pub seed: u64,
@@ -145,7 +145,7 @@ fn items_of(q: &Question) -> impl Iterator<Item = Asked<'_>> {
 
 /// The items to ask: one question's in file order, or the whole bank's shuffled by the seed;
 /// then the first `count`.
-pub fn select<'a>(bank: &'a Bank, sel: &Selection) -> Result<Vec<Asked<'a>>> {
+pub(crate) fn select<'a>(bank: &'a Bank, sel: &Selection) -> Result<Vec<Asked<'a>>> {
     let mut items: Vec<Asked<'a>> = match &sel.question {
         Some(key) => {
             let q = bank.find(key)?;
@@ -173,7 +173,7 @@ pub fn select<'a>(bank: &'a Bank, sel: &Selection) -> Result<Vec<Asked<'a>>> {
 }
 
 /// Asks `items`, grading each answer at once; returns how each answered item went.
-pub fn run_quiz(
+pub(crate) fn run_quiz(
     items: &[Asked<'_>],
     answers: &mut Answers<'_>,
     ui: &Ui,
@@ -203,7 +203,7 @@ pub fn run_quiz(
 }
 
 /// Prints the closing score and what to review; returns the attempt to record.
-pub fn summary(
+pub(crate) fn summary(
     results: Vec<ItemResult>,
     bank: &Bank,
     ui: &Ui,
@@ -255,7 +255,7 @@ enum Step {
 }
 
 /// A guided tour in progress: where it reads from and what it records.
-pub struct Tour<'a> {
+pub(crate) struct Tour<'a> {
     pub input: &'a mut dyn BufRead,
     /// A person at a terminal: ask and wait. Otherwise print straight through.
     pub interactive: bool,
@@ -267,7 +267,7 @@ pub struct Tour<'a> {
 impl Tour<'_> {
     /// Every question from `from` on, with its explanation, its experiment and one quiz
     /// item; at a terminal it waits for Enter between sections and between questions.
-    pub fn run(&mut self, bank: &Bank, from: usize, out: &mut dyn Write) -> Result<()> {
+    pub(crate) fn run(&mut self, bank: &Bank, from: usize, out: &mut dyn Write) -> Result<()> {
         let total = bank.questions.len();
         for (n, q) in bank.questions.iter().enumerate().skip(from) {
             let head = format!("── tour: {} of {total} ──", n + 1);

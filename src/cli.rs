@@ -315,10 +315,10 @@ pub struct ExportArgs {
     pub output: Option<PathBuf>,
 }
 
-pub use crate::probe::DEFAULT_MAX_MEMORY;
+pub(crate) use crate::probe::DEFAULT_MAX_MEMORY;
 
 /// `4GiB`, `512MiB`, `100000` (bytes); empty (an empty GRADTUTOR_MAX_MEMORY) is the default.
-pub fn parse_bytes(s: &str) -> Result<u64, String> {
+pub(crate) fn parse_bytes(s: &str) -> Result<u64, String> {
     let t = s.trim();
     if t.is_empty() {
         return Ok(DEFAULT_MAX_MEMORY);

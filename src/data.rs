@@ -247,7 +247,7 @@ fn teacher(spec: &DataSpec, rng: &mut impl rand::Rng) -> (Array2<f64>, Vec<usize
 const TEACHER_SALT: u64 = 0x7EAC_4E55;
 
 /// Index of the largest value (the first, on ties; NaN never wins).
-pub fn argmax(values: impl Iterator<Item = f64>) -> usize {
+pub(crate) fn argmax(values: impl Iterator<Item = f64>) -> usize {
     let mut best = (0, f64::NEG_INFINITY);
     for (i, v) in values.enumerate() {
         if v > best.1 {

@@ -16,7 +16,7 @@ const WIDTH: usize = 80;
 
 /// Whether a question's training comparison (`[train]`) is run for the handout.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Training {
+pub(crate) enum Training {
     /// Only named, with its command: the Markdown handout.
     Skip,
     /// Run, so its chart and output can be shown: the HTML handout.
@@ -30,14 +30,14 @@ pub fn markdown(bank: &Bank, max_bytes: u64) -> Result<String> {
 }
 
 /// The whole bank as one HTML page.
-pub fn html(bank: &Bank, max_bytes: u64) -> Result<String> {
+pub(crate) fn html(bank: &Bank, max_bytes: u64) -> Result<String> {
     html::render(&measure(bank, max_bytes, Training::Run)?)
 }
 
 /// Runs every question's experiment once (and a numeric item's own settings where it has
 /// some), and each training comparison that is shown or quoted, all on every core, so that
 /// every format shows the same figures.
-pub fn measure(bank: &Bank, max_bytes: u64, training: Training) -> Result<Handout<'_>> {
+pub(crate) fn measure(bank: &Bank, max_bytes: u64, training: Training) -> Result<Handout<'_>> {
     let qs = &bank.questions;
     // Trained for the HTML handout's charts, or for the figures its takeaway quotes.
     let trained: Vec<_> = qs

@@ -8,7 +8,7 @@
 //! network. Its output for sizes up to EiB would match; the code it saves is ten lines.
 
 /// `3.1e-14`, `0`, `inf`, `NaN`: one significant decimal, for tables.
-pub fn sci(v: f64) -> String {
+pub(crate) fn sci(v: f64) -> String {
     if v.is_nan() {
         "NaN".into()
     } else if v.is_infinite() {
@@ -21,13 +21,13 @@ pub fn sci(v: f64) -> String {
 }
 
 /// `1.2e−13` with a real minus sign, for prose.
-pub fn pretty(v: f64) -> String {
+pub(crate) fn pretty(v: f64) -> String {
     sci(v).replace('-', "−")
 }
 
 /// `10⁻¹⁴`: the power of ten 10^`exp`, with superscript digits and a real minus sign, for
 /// the decade labels of a log axis.
-pub fn power_of_ten(exp: i64) -> String {
+pub(crate) fn power_of_ten(exp: i64) -> String {
     const DIGITS: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
     let mut out = String::from("10");
     if exp < 0 {
@@ -40,12 +40,12 @@ pub fn power_of_ten(exp: i64) -> String {
 }
 
 /// `2×10⁻³`: `m` times a power of ten, for the labels between two decades.
-pub fn times_power_of_ten(m: u32, exp: i64) -> String {
+pub(crate) fn times_power_of_ten(m: u32, exp: i64) -> String {
     format!("{m}×{}", power_of_ten(exp))
 }
 
 /// A value of moderate size: `0.207`, `12.3`, or scientific when tiny or huge.
-pub fn num(v: f64) -> String {
+pub(crate) fn num(v: f64) -> String {
     let a = v.abs();
     if !v.is_finite() || (a != 0.0 && !(1e-3..1e4).contains(&a)) {
         sci(v)
@@ -55,18 +55,18 @@ pub fn num(v: f64) -> String {
 }
 
 /// A change in orders of magnitude with its sign, `+1.3`, or `·` where there is none.
-pub fn orders(o: Option<f64>) -> String {
+pub(crate) fn orders(o: Option<f64>) -> String {
     o.map_or("·".into(), |o| format!("{o:+.1}"))
 }
 
 /// `lo–hi` in prose figures, or one figure when both print the same.
-pub fn range(lo: f64, hi: f64) -> String {
+pub(crate) fn range(lo: f64, hi: f64) -> String {
     let (a, b) = (pretty(lo), pretty(hi));
     if a == b { a } else { format!("{a}–{b}") }
 }
 
 /// A fraction as a whole percentage: `0.125` → `13%`.
-pub fn percent(v: f64) -> String {
+pub(crate) fn percent(v: f64) -> String {
     if v.is_nan() {
         "NaN".into()
     } else {
@@ -87,7 +87,7 @@ pub fn figure(v: f64) -> String {
 }
 
 /// `3`, `1–17`, or `1–3, 7` for a sorted list of whole numbers.
-pub fn span_of(values: &[usize]) -> String {
+pub(crate) fn span_of(values: &[usize]) -> String {
     let mut parts = Vec::new();
     let mut i = 0;
     while i < values.len() {
@@ -108,7 +108,7 @@ pub fn span_of(values: &[usize]) -> String {
 }
 
 /// `1.5 GiB`, `640.0 MiB`, `12 B`.
-pub fn human_bytes(n: u128) -> String {
+pub(crate) fn human_bytes(n: u128) -> String {
     let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
     let mut v = n as f64;
     let mut u = 0;
@@ -126,7 +126,7 @@ pub fn human_bytes(n: u128) -> String {
 }
 
 /// `200960` → `200,960`.
-pub fn thousands(n: usize) -> String {
+pub(crate) fn thousands(n: usize) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
@@ -139,7 +139,7 @@ pub fn thousands(n: usize) -> String {
 }
 
 /// At most `n` characters of `text`, the last one `…` when it was cut.
-pub fn truncate(text: &str, n: usize) -> String {
+pub(crate) fn truncate(text: &str, n: usize) -> String {
     if text.chars().count() > n {
         text.chars().take(n - 1).chain(['…']).collect()
     } else {
@@ -148,7 +148,7 @@ pub fn truncate(text: &str, n: usize) -> String {
 }
 
 /// `1 question`, `3 questions`: a count with its noun, plural unless the count is 1.
-pub fn count(n: usize, singular: &str, plural: &str) -> String {
+pub(crate) fn count(n: usize, singular: &str, plural: &str) -> String {
     format!("{n} {}", if n == 1 { singular } else { plural })
 }
 
@@ -156,7 +156,7 @@ pub fn count(n: usize, singular: &str, plural: &str) -> String {
 /// shown as `\u{1b}`, and at most `max` characters kept (then `…`). The one escaper for the
 /// terminal and plain-text output; HTML and SVG have their own (`render::escape`), which
 /// must also escape markup and may keep newlines and tabs.
-pub fn escape(text: &str, max: usize) -> String {
+pub(crate) fn escape(text: &str, max: usize) -> String {
     let mut out = String::new();
     for (i, c) in text.chars().enumerate() {
         if i == max {
@@ -179,14 +179,14 @@ pub fn escape_lines(text: &str) -> String {
 }
 
 /// A path as messages show it: control characters escaped, so a name cannot forge a line.
-pub fn escape_path(p: &std::path::Path) -> String {
+pub(crate) fn escape_path(p: &std::path::Path) -> String {
     escape(&p.display().to_string(), usize::MAX)
 }
 
 /// The closest of `candidates` to `word`, if any is close enough to suggest: Jaro–Winkler
 /// similarity above 0.8 (1 is equal; a swapped pair of letters in a short word scores about
 /// 0.9, an unrelated word of the same length under 0.6).
-pub fn did_you_mean<'a>(
+pub(crate) fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {

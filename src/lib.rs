@@ -7,6 +7,8 @@
 //!
 //! The engine is public as a module; the rest is reached through the items below.
 
+#![warn(unreachable_pub)]
+
 pub mod nn;
 
 mod app;
@@ -30,30 +32,27 @@ mod train;
 mod ui;
 
 pub use app::run;
-pub use bank::{Bank, Claim, CodeBlock, ItemKind, Preset, Question, QuizItem, TrainPreset};
-pub use check::{Findings, check as check_bank};
+pub use bank::{Bank, CodeBlock, ItemKind, Question};
+pub use check::check as check_bank;
 pub use cli::Cli;
 pub use data::{DataSpec, Dataset, Task};
-pub use experiments::{ALL as EXPERIMENTS, Experiment, Plan, find as find_experiment};
+pub use experiments::{ALL as EXPERIMENTS, Experiment, find as find_experiment};
 pub use export::markdown as export_markdown;
 pub use format::{escape_lines, figure as format_figure};
-pub use probe::recurrent::{ParamNorm, Recurrent, RecurrentFigures, Spectrum, Step};
+pub use probe::recurrent::{Recurrent, Step};
 pub use probe::{
-    CheckedProbe, LayerFigures, Mlp, NonFinite, Pass, Precision, ProbeBody, ProbeConfig, ProbeKind,
-    ProbeResult, gaussian_batch, measure as measure_pass, probe,
+    Mlp, Pass, Precision, ProbeConfig, ProbeKind, ProbeResult, gaussian_batch,
+    measure as measure_pass, probe,
 };
-pub use progress::{Attempt, ItemResult, Progress, Store};
-pub use quiz::{Outcome, grade};
+pub use progress::{Progress, Store};
+
 pub use render::json::render as render_json;
-pub use render::svg::{Chart, demo_charts, phase_svg, svg_string, train_charts};
+pub use render::svg::{demo_charts, phase_svg, svg_string, train_charts};
 pub use render::text::render as render_text;
 pub use render::training::render as render_training;
-pub use report::{Figure, LayerRow, Metric, Report, ReportBody, Run, Table, TheoryLine};
+pub use report::{Figure, Report, ReportBody, Run, TheoryLine};
 pub use settings::{Knob, Settings};
 pub use theory::{Prediction, gaussian_mean, predict};
 pub use train::settings::TrainSettings;
-pub use train::{
-    Chance, CheckedTrain, Checkpoint, Divergence, Eval, History, OptimizerName, TrainConfig,
-    TrainFigure, TrainReport, Variant, train,
-};
-pub use ui::{ColorChoice, Style, Ui};
+pub use train::{History, OptimizerName, TrainConfig, TrainFigure, TrainReport, Variant, train};
+pub use ui::Ui;

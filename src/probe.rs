@@ -14,7 +14,7 @@ use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 use std::fmt::{self, Write as _};
 
-pub mod recurrent;
+pub(crate) mod recurrent;
 
 /// Floating-point precision of a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ValueEnum, Default)]
@@ -448,10 +448,10 @@ impl ProbeConfig {
 }
 
 /// The memory limit when none is given.
-pub const DEFAULT_MAX_MEMORY: u64 = 4 << 30;
+pub(crate) const DEFAULT_MAX_MEMORY: u64 = 4 << 30;
 
 /// A network's size in numbers alone: hidden widths as (width, how many layers in a row).
-pub struct Shape<'a> {
+pub(crate) struct Shape<'a> {
     pub input: usize,
     pub hidden: &'a [(usize, usize)],
     pub classes: usize,
@@ -470,7 +470,7 @@ pub struct Shape<'a> {
 /// layer-sized temporaries. Computed
 /// from the numbers alone, in checked arithmetic, so a size can be refused before anything
 /// of that size is allocated; `None` when it does not even fit in 128 bits.
-pub fn peak_bytes(shape: &Shape, precision: Precision) -> Option<u128> {
+pub(crate) fn peak_bytes(shape: &Shape, precision: Precision) -> Option<u128> {
     // f16 and bf16 runs compute in f32 and hold f32 arrays.
     let size: u128 = match precision {
         Precision::F64 => 8,
@@ -521,7 +521,7 @@ pub fn peak_bytes(shape: &Shape, precision: Precision) -> Option<u128> {
 }
 
 /// Refuses `need` bytes over `max_bytes`, saying what to reduce.
-pub fn check_memory(need: u128, max_bytes: u64) -> Result<()> {
+pub(crate) fn check_memory(need: u128, max_bytes: u64) -> Result<()> {
     if need > max_bytes as u128 {
         bail!(
             "this run needs about {} but the memory limit is {}; reduce --width (memory \
@@ -741,7 +741,7 @@ fn measure_dynamic<F: Real>(
 }
 
 /// How often a single probe halves a dynamic loss scale: 2¹⁶ down to 2⁻⁴⁸.
-pub const MAX_HALVINGS: usize = 64;
+pub(crate) const MAX_HALVINGS: usize = 64;
 
 /// `X` with i.i.d. N(0, 1) entries and labels uniform over `classes`, from `seed`.
 pub fn gaussian_batch<F: Real>(
@@ -774,7 +774,7 @@ pub fn measure<F: Real>(
 
 /// [`measure`] with loss scaling: ∂L/∂z is multiplied by `scale` before backprop, and each
 /// gradient divided by it (in the engine's precision) before it is measured or clipped.
-pub fn measure_scaled<F: Real>(
+pub(crate) fn measure_scaled<F: Real>(
     net: &Network<F>,
     x: Array2<F>,
     labels: &[usize],
@@ -842,7 +842,7 @@ pub fn measure_scaled<F: Real>(
 }
 
 /// The per-layer figures of one pass whose record is `tape` and `back`.
-pub fn figures<F: Real>(
+pub(crate) fn figures<F: Real>(
     net: &Network<F>,
     tape: &Tape<F>,
     back: &Backward<F>,

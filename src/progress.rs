@@ -21,11 +21,11 @@ const VERSION: u32 = 1;
 const SLOW_WRITE_ENV: &str = "GRADTUTOR_SLOW_WRITE_MS";
 /// The most a progress file may hold. A quiz adds well under 1 KiB, so a real record stays
 /// far below it; anything larger is refused rather than read into memory.
-pub const MAX_BYTES: u64 = 16 << 20;
+pub(crate) const MAX_BYTES: u64 = 16 << 20;
 /// The longest name `progress --name` accepts, in characters.
-pub const MAX_NAME: usize = 60;
+pub(crate) const MAX_NAME: usize = 60;
 /// What `progress --json` prints is marked with this `format`; it is a report, not a record.
-pub const REPORT_FORMAT: &str = "gradtutor-progress-report";
+pub(crate) const REPORT_FORMAT: &str = "gradtutor-progress-report";
 /// How long a run waits for another to finish writing before it gives up on its record.
 const LOCK_WAIT: Duration = Duration::from_secs(10);
 /// Test hook: wait this many milliseconds for the lock instead of [`LOCK_WAIT`], so that a
@@ -518,7 +518,7 @@ fn backup_path(path: &Path) -> PathBuf {
 }
 
 /// The current time as `2026-11-29 08:15:00 UTC`.
-pub fn now() -> String {
+pub(crate) fn now() -> String {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -528,7 +528,7 @@ pub fn now() -> String {
 /// Seconds since 1970 as a UTC date and time, from humantime's RFC 3339 form
 /// (`2026-11-29T08:15:00Z`); it stops at the end of year 9999, and so does this. humantime
 /// is one package with no dependencies (0.5 s to build); jiff would be two and 12 s.
-pub fn utc(secs: u64) -> String {
+pub(crate) fn utc(secs: u64) -> String {
     const LAST: u64 = 253_402_300_799; // 9999-12-31 23:59:59
     let at = UNIX_EPOCH + Duration::from_secs(secs.min(LAST));
     let rfc = humantime::format_rfc3339_seconds(at).to_string();

@@ -4,7 +4,7 @@
 use crate::bank::format::{ItemKind, QuizItem, letter, parse_choice};
 
 /// Parses a numeric answer; accepts `−` for the minus sign and `×10^`-free forms like 1e-3.
-pub fn parse_number(text: &str) -> Result<f64, String> {
+pub(crate) fn parse_number(text: &str) -> Result<f64, String> {
     let t = text.trim().replace('−', "-").replace(',', "");
     t.parse::<f64>()
         .ok()
@@ -14,14 +14,18 @@ pub fn parse_number(text: &str) -> Result<f64, String> {
 
 /// How an answer went.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     pub correct: bool,
     /// What to tell the student: right or wrong, and why.
     pub feedback: String,
 }
 
 /// Grades `answer` for `item`; `measured` is the item's figure for numeric items.
-pub fn grade(item: &QuizItem, answer: &str, measured: Option<f64>) -> Result<Outcome, String> {
+pub(crate) fn grade(
+    item: &QuizItem,
+    answer: &str,
+    measured: Option<f64>,
+) -> Result<Outcome, String> {
     match &item.kind {
         ItemKind::Choice {
             choices,
@@ -68,7 +72,7 @@ pub fn grade(item: &QuizItem, answer: &str, measured: Option<f64>) -> Result<Out
 }
 
 /// Whether `answer` has the right form for `item` (a choice letter, or a number).
-pub fn check_format(item: &QuizItem, answer: &str) -> Result<(), String> {
+pub(crate) fn check_format(item: &QuizItem, answer: &str) -> Result<(), String> {
     match &item.kind {
         ItemKind::Choice { choices, .. } => parse_choice(answer, choices.len()).map(|_| ()),
         ItemKind::Numeric { .. } => parse_number(answer).map(|_| ()),

@@ -149,7 +149,7 @@ pub struct Spectrum {
 }
 
 /// Singular values at or below this share of σ_max count as erased directions.
-pub const NULL: f64 = 1e-12;
+pub(crate) const NULL: f64 = 1e-12;
 
 impl Spectrum {
     /// The summary of every J's singular values (each list largest first).
@@ -461,7 +461,7 @@ impl Run {
 }
 
 /// log₁₀(a / b) when both are positive and finite.
-pub fn log_ratio(a: f64, b: f64) -> Option<f64> {
+pub(crate) fn log_ratio(a: f64, b: f64) -> Option<f64> {
     (a > 0.0 && b > 0.0 && a.is_finite() && b.is_finite()).then(|| libm::log10(a / b))
 }
 

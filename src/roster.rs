@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 
 /// One question of one student's record.
 #[derive(Clone, Debug)]
-pub struct QuestionRecord<'a> {
+pub(crate) struct QuestionRecord<'a> {
     /// The bank's question; `None` for a slug that only the record knows.
     pub question: Option<&'a Question>,
     pub slug: &'a str,
@@ -26,7 +26,7 @@ pub struct QuestionRecord<'a> {
 
 /// One quiz item of one student's record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ItemRecord {
+pub(crate) struct ItemRecord {
     /// The item's index among the question's `[[quiz]]` tables, from 0, as recorded.
     pub index: usize,
     pub right: usize,
@@ -35,7 +35,7 @@ pub struct ItemRecord {
 
 impl QuestionRecord<'_> {
     /// The share of answers that were right, if any was given.
-    pub fn score(&self) -> Option<f64> {
+    pub(crate) fn score(&self) -> Option<f64> {
         (self.asked > 0).then(|| self.right as f64 / self.asked as f64)
     }
 }
@@ -43,12 +43,12 @@ impl QuestionRecord<'_> {
 /// A student's record against a bank: the bank's questions in its order, then the slugs the
 /// record has and the bank does not, sorted.
 #[derive(Clone, Debug)]
-pub struct Record<'a> {
+pub(crate) struct Record<'a> {
     pub questions: Vec<QuestionRecord<'a>>,
 }
 
 /// Reads `p` against `bank`.
-pub fn record<'a>(p: &'a Progress, bank: &'a Bank) -> Record<'a> {
+pub(crate) fn record<'a>(p: &'a Progress, bank: &'a Bank) -> Record<'a> {
     let items = p.item_scores();
     let question = |slug: &'a str, q: Option<&'a Question>| {
         let mut indices: BTreeSet<usize> = (0..q.map_or(0, |q| q.quiz.len())).collect();
@@ -101,12 +101,12 @@ pub fn record<'a>(p: &'a Progress, bank: &'a Bank) -> Record<'a> {
 
 impl<'a> Record<'a> {
     /// The bank's questions.
-    pub fn in_bank(&self) -> impl Iterator<Item = &QuestionRecord<'a>> {
+    pub(crate) fn in_bank(&self) -> impl Iterator<Item = &QuestionRecord<'a>> {
         self.questions.iter().filter(|q| q.question.is_some())
     }
 
     /// The slugs only the record knows.
-    pub fn others(&self) -> impl Iterator<Item = &'a str> + '_ {
+    pub(crate) fn others(&self) -> impl Iterator<Item = &'a str> + '_ {
         self.questions
             .iter()
             .filter(|q| q.question.is_none())
@@ -114,12 +114,12 @@ impl<'a> Record<'a> {
     }
 
     /// Questions of the bank studied at least once.
-    pub fn studied(&self) -> usize {
+    pub(crate) fn studied(&self) -> usize {
         self.in_bank().filter(|q| q.studied.is_some()).count()
     }
 
     /// Right and asked over the bank's questions.
-    pub fn totals(&self) -> (usize, usize) {
+    pub(crate) fn totals(&self) -> (usize, usize) {
         self.in_bank()
             .fold((0, 0), |(r, a), q| (r + q.right, a + q.asked))
     }
@@ -127,7 +127,7 @@ impl<'a> Record<'a> {
 
 /// One student of a class.
 #[derive(Clone, Debug)]
-pub struct Student<'a> {
+pub(crate) struct Student<'a> {
     /// As the roster shows it: the record's name, else the file's name without `.json`;
     /// the file's path as given when two students would read the same.
     pub name: String,
@@ -138,7 +138,7 @@ pub struct Student<'a> {
 
 /// How a class did on one question of the bank.
 #[derive(Clone, Debug, PartialEq)]
-pub struct QuestionSummary {
+pub(crate) struct QuestionSummary {
     /// Students who studied it, and who answered at least one of its items.
     pub studied_by: usize,
     pub quizzed_by: usize,
@@ -150,7 +150,7 @@ pub struct QuestionSummary {
 
 /// The item of a question most students missed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Missed {
+pub(crate) struct Missed {
     /// The item's index, from 0.
     pub index: usize,
     /// Students who answered it wrong at least once, of those who answered it.
@@ -160,7 +160,7 @@ pub struct Missed {
 
 /// A class: its students, and a summary per question of the bank (in the bank's order).
 #[derive(Clone, Debug)]
-pub struct Class<'a> {
+pub(crate) struct Class<'a> {
     pub bank: &'a Bank,
     pub students: Vec<Student<'a>>,
     pub questions: Vec<QuestionSummary>,
@@ -170,7 +170,7 @@ pub struct Class<'a> {
 
 /// Sums up the records `(name, file, progress)` against `bank`; a student without a name is
 /// named after the file.
-pub fn class<'a>(records: &'a [(String, Progress)], bank: &'a Bank) -> Class<'a> {
+pub(crate) fn class<'a>(records: &'a [(String, Progress)], bank: &'a Bank) -> Class<'a> {
     let names = names(records);
     let students: Vec<Student<'a>> = records
         .iter()

@@ -197,12 +197,12 @@ impl Knob {
 }
 
 /// The canonical probe's class-sized defaults (README, "What is measured").
-pub const DEFAULT_WIDTH: usize = 128;
-pub const DEFAULT_BATCH: usize = 64;
-pub const DEFAULT_CLASSES: usize = 10;
-pub const DEFAULT_SEED: u64 = 42;
+pub(crate) const DEFAULT_WIDTH: usize = 128;
+pub(crate) const DEFAULT_BATCH: usize = 64;
+pub(crate) const DEFAULT_CLASSES: usize = 10;
+pub(crate) const DEFAULT_SEED: u64 = 42;
 /// `--seeds` above this is refused: the point is a spread, not a census.
-pub const MAX_SEEDS: usize = 100;
+pub(crate) const MAX_SEEDS: usize = 100;
 
 impl Settings {
     /// The settings that are set, in flag order.
@@ -523,7 +523,7 @@ impl<'de> Deserialize<'de> for Residual {
 }
 
 /// Help footer listing the valid activation and initializer names.
-pub fn names_help() -> String {
+pub(crate) fn names_help() -> String {
     format!(
         "Activations: {}\nInitializers: {}",
         ACTIVATION_NAMES.join(", "),

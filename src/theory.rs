@@ -29,7 +29,7 @@ pub struct Prediction {
 /// Whether a theory describes `cfg`. For the MLP, mean-field theory: random, i.i.d. kernels
 /// and nothing that rescales or bypasses a layer ([`predict`] succeeds exactly where this
 /// does); for a recurrent run, the linearized RNN ([`predict_steps`]).
-pub fn applies(cfg: &ProbeConfig) -> Result<(), String> {
+pub(crate) fn applies(cfg: &ProbeConfig) -> Result<(), String> {
     match &cfg.kind {
         ProbeKind::Mlp(_) => mean_field_applies(cfg),
         ProbeKind::Recurrent(r) => linearization_applies(r),
@@ -110,7 +110,7 @@ fn linearization_applies(r: &Recurrent) -> Result<(), String> {
 
 /// The linearized RNN's per-step factor of ‖∂L/∂h_t‖ and its log₁₀ over the T − 1 steps back.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct StepPrediction {
+pub(crate) struct StepPrediction {
     pub factor: f64,
     pub orders: f64,
 }
@@ -118,7 +118,7 @@ pub struct StepPrediction {
 /// The linearized RNN's prediction for a measured run `f`: the per-step factor is the
 /// spectral radius ρ of diag(m)·W_hᵀ (see [`Spectrum`](crate::probe::recurrent::Spectrum)),
 /// so over T − 1 steps the signal changes by (T − 1)·log₁₀ ρ orders.
-pub fn predict_steps(r: &Recurrent, f: &RecurrentFigures) -> Result<StepPrediction, String> {
+pub(crate) fn predict_steps(r: &Recurrent, f: &RecurrentFigures) -> Result<StepPrediction, String> {
     linearization_applies(r)?;
     let Some(sp) = &f.spectrum else {
         return Err("a value is not finite, so the linearization has no spectrum".into());
@@ -136,7 +136,7 @@ pub fn predict_steps(r: &Recurrent, f: &RecurrentFigures) -> Result<StepPredicti
 /// q*, the fixed point of q = σ_w²·E[φ(h)²] + σ_b², h ~ N(0, q), that deep layers settle
 /// at, by bisection on [0, σ_w² + σ_b²] (a bounded φ with |φ| ≤ 1 keeps q* there); 0 when
 /// the map shrinks every q > 0 (σ_b = 0 with σ_w² ≤ 1/E[φ′(0)²]).
-pub fn fixed_point(phi: Activation, sw2: f64, sb2: f64) -> f64 {
+pub(crate) fn fixed_point(phi: Activation, sw2: f64, sb2: f64) -> f64 {
     let gap = |q: f64| sw2 * gaussian_mean(q, |h| phi.f(h).powi(2)) + sb2 - q;
     let (lo, hi) = (0.0, sw2 + sb2);
     if gap(hi) > 0.0 {
@@ -151,7 +151,7 @@ pub fn fixed_point(phi: Activation, sw2: f64, sb2: f64) -> f64 {
 
 /// χ* = σ_w²·E[φ′(h)²], h ~ N(0, q*): the per-layer factor on the squared backprop signal
 /// once the forward pass has settled at its fixed point.
-pub fn chi_at_fixed_point(phi: Activation, sigma_w: f64, sigma_b: f64) -> f64 {
+pub(crate) fn chi_at_fixed_point(phi: Activation, sigma_w: f64, sigma_b: f64) -> f64 {
     let (sw2, sb2) = (sigma_w * sigma_w, sigma_b * sigma_b);
     let q = fixed_point(phi, sw2, sb2);
     sw2 * gaussian_mean(q, |h| phi.df(h).powi(2))
@@ -160,7 +160,7 @@ pub fn chi_at_fixed_point(phi: Activation, sigma_w: f64, sigma_b: f64) -> f64 {
 /// The σ_w on the order-to-chaos line χ* = 1 for a given σ_b, by bisection on
 /// [0.05, 20] (χ* grows with σ_w for tanh); `None` if χ* does not cross 1 there. Each
 /// (φ, σ_b) is worked out once per process: an experiment asks again for every network.
-pub fn critical_sigma_w(phi: Activation, sigma_b: f64) -> Option<f64> {
+pub(crate) fn critical_sigma_w(phi: Activation, sigma_b: f64) -> Option<f64> {
     type Known = Vec<((Activation, u64), Option<f64>)>;
     static KNOWN: std::sync::Mutex<Known> = std::sync::Mutex::new(Vec::new());
     let key = (phi, sigma_b.to_bits());
@@ -206,7 +206,7 @@ fn bisect(mut lo: f64, mut hi: f64, rounds: usize, below: impl Fn(f64) -> bool) 
 
 /// ξ = −1/ln χ: the depth over which the squared backprop signal changes by a factor e
 /// (χ^ξ = 1/e below χ = 1; read as a growth scale, 1/ln χ, above it), `None` at χ = 1.
-pub fn depth_scale(chi: f64) -> Option<f64> {
+pub(crate) fn depth_scale(chi: f64) -> Option<f64> {
     let l = libm::log(chi);
     (l != 0.0 && l.is_finite()).then(|| 1.0 / l.abs())
 }

@@ -69,7 +69,7 @@ pub struct Ui {
 }
 
 /// The widest the text gets, even on a wide terminal.
-pub const MAX_WIDTH: usize = 100;
+pub(crate) const MAX_WIDTH: usize = 100;
 
 impl Ui {
     /// Colour from the user's choice and the terminal; width from the terminal (or
@@ -91,7 +91,7 @@ impl Ui {
 }
 
 /// Columns to lay text out in: the terminal's width (or COLUMNS), else 80, within 60–`max`.
-pub fn text_width(max: usize) -> usize {
+pub(crate) fn text_width(max: usize) -> usize {
     let detected = terminal_size::terminal_size()
         .map(|(w, _)| w.0 as usize)
         .or_else(|| std::env::var("COLUMNS").ok()?.parse().ok())
@@ -101,7 +101,7 @@ pub fn text_width(max: usize) -> usize {
 
 /// Layout for `width` columns that breaks lines only at spaces: a flag, a name or a number
 /// stays whole, even at a hyphen (`xavier-normal`, `--clip-norm`).
-pub fn opts(width: usize) -> textwrap::Options<'static> {
+pub(crate) fn opts(width: usize) -> textwrap::Options<'static> {
     textwrap::Options::new(width)
         .word_separator(textwrap::WordSeparator::AsciiSpace)
         .word_splitter(textwrap::WordSplitter::NoHyphenation)
@@ -109,14 +109,14 @@ pub fn opts(width: usize) -> textwrap::Options<'static> {
 }
 
 /// `text` wrapped to `width` columns with [`opts`].
-pub fn wrap(text: &str, width: usize) -> Vec<std::borrow::Cow<'_, str>> {
+pub(crate) fn wrap(text: &str, width: usize) -> Vec<std::borrow::Cow<'_, str>> {
     textwrap::wrap(text, opts(width))
 }
 
 /// A shell command as `  $ gradtutor …` lines within `width`: long ones continue on
 /// indented lines ending in ` \`, breaking only between a flag with its value and the next,
 /// never inside a name or a number.
-pub fn command(cmd: &str, width: usize) -> String {
+pub(crate) fn command(cmd: &str, width: usize) -> String {
     let mut units: Vec<String> = Vec::new();
     let mut quoted = false;
     for token in cmd.split(' ') {

@@ -8,7 +8,7 @@ use crate::train::TrainFigure;
 use crate::train::settings::TrainSettings;
 
 /// The question-file format this build reads (`format_version = 1`).
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 
 /// One question of the bank.
 #[derive(Clone, Debug, PartialEq)]
@@ -255,24 +255,24 @@ impl Claim {
 /// run printed beside the text, filled in when the text is shown. In a `[train]` takeaway the
 /// figure is a [`TrainFigure`] and the run a configuration's label.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Placeholder<F = Figure> {
+pub(crate) struct Placeholder<F = Figure> {
     pub figure: F,
     pub run: Option<String>,
 }
 
 /// A placeholder found in a text: its byte range, and the placeholder or `Err(name)` where no
 /// figure has that name.
-pub type Found<F> = (std::ops::Range<usize>, Result<Placeholder<F>, String>);
+pub(crate) type Found<F> = (std::ops::Range<usize>, Result<Placeholder<F>, String>);
 
 /// Every `{name}` or `{name@run}` of `text` whose name looks like a figure's (lowercase
 /// letters and hyphens), with its byte range: `Err(name)` where no figure has that name.
 /// Other braces (code, sets) are left alone.
-pub fn placeholders(text: &str) -> Vec<Found<Figure>> {
+pub(crate) fn placeholders(text: &str) -> Vec<Found<Figure>> {
     placeholders_of(text)
 }
 
 /// As [`placeholders`], for figures of kind `F` (a [`TrainFigure`] in a `[train]` takeaway).
-pub fn placeholders_of<F: clap::ValueEnum>(text: &str) -> Vec<Found<F>> {
+pub(crate) fn placeholders_of<F: clap::ValueEnum>(text: &str) -> Vec<Found<F>> {
     let mut out = Vec::new();
     let mut from = 0;
     while let Some(open) = text[from..].find('{').map(|i| from + i) {
@@ -302,12 +302,12 @@ pub fn placeholders_of<F: clap::ValueEnum>(text: &str) -> Vec<Found<F>> {
 }
 
 /// The letter of choice `i`: a, b, c, …
-pub fn letter(i: usize) -> char {
+pub(crate) fn letter(i: usize) -> char {
     (b'a' + i as u8) as char
 }
 
 /// Parses a choice answer, `b` or `2`, into an index below `n`.
-pub fn parse_choice(text: &str, n: usize) -> Result<usize, String> {
+pub(crate) fn parse_choice(text: &str, n: usize) -> Result<usize, String> {
     let t = text.trim().to_ascii_lowercase();
     let last = letter(n - 1);
     let idx = match t.as_str() {

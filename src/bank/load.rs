@@ -443,7 +443,7 @@ fn tables<'i>((key, value): Entry<'i>, p: &mut Problems) -> Vec<(DeTable<'i>, us
 const SECTIONS: &[&str] = &["code", "experiment", "train", "quiz", "claim"];
 
 /// Reads one question file; `None` if it has any problem (each one added to `problems`).
-pub fn question(
+pub(crate) fn question(
     path: &str,
     text: &str,
     max_bytes: u64,
@@ -1154,7 +1154,7 @@ struct RawFolder {
 /// Reads a question folder's settings file: whether `--questions` should replace the
 /// built-in bank (`replace = true`) instead of extending it. Problems go to `problems`, at
 /// `path:line:column`; a file with any problem reads as `false`.
-pub fn folder_settings(path: &str, text: &str, problems: &mut Vec<String>) -> bool {
+pub(crate) fn folder_settings(path: &str, text: &str, problems: &mut Vec<String>) -> bool {
     let before = problems.len();
     let mut p = Problems::new(path, text, problems);
     let Some(doc) = parse(text, &mut p) else {

@@ -90,7 +90,7 @@ impl Claim {
 }
 
 /// `figure` in the run labelled `run` of `report` (the first run if none).
-pub fn read_figure(report: &Report, figure: Figure, run: Option<&str>) -> Result<f64> {
+pub(super) fn read_figure(report: &Report, figure: Figure, run: Option<&str>) -> Result<f64> {
     let name = &report.experiment;
     let chosen = match run {
         Some(label) => report
@@ -126,13 +126,13 @@ pub fn read_figure(report: &Report, figure: Figure, run: Option<&str>) -> Result
 
 /// `text` with each placeholder replaced by its figure in `report`, as students see
 /// figures; `n/a` where the run shown has no such figure.
-pub fn fill(text: &str, report: &Report) -> String {
+pub(crate) fn fill(text: &str, report: &Report) -> String {
     fill_with(text, |f: Figure, run| read_figure(report, f, run).ok())
 }
 
 /// `text` (a `[train]` takeaway) with each placeholder replaced by its figure in `report`,
 /// as the training table prints it; `n/a` where the configuration has no such figure.
-pub fn fill_training(text: &str, report: &TrainReport) -> String {
+pub(crate) fn fill_training(text: &str, report: &TrainReport) -> String {
     fill_with(text, |f: TrainFigure, run| {
         crate::train::figure::read(report, f, run).ok()
     })

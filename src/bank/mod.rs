@@ -2,12 +2,13 @@
 //! validated as a whole before anything is shown. `format` is the file format, `load` reads
 //! one file into it (`gradtutor check`, in `crate::check`, runs what loading cannot).
 
-pub mod format;
-pub mod load;
+pub(crate) mod format;
+pub(crate) mod load;
 mod measure;
 
-pub use format::{Claim, CodeBlock, ItemKind, Preset, Question, QuizItem, TrainPreset};
-pub use measure::{fill, fill_training};
+pub(crate) use format::QuizItem;
+pub use format::{CodeBlock, ItemKind, Question};
+pub(crate) use measure::{fill, fill_training};
 
 use crate::format::escape_path;
 use anyhow::{Result, bail};
@@ -17,7 +18,7 @@ use std::path::{Path, PathBuf};
 include!(concat!(env!("OUT_DIR"), "/embedded_questions.rs"));
 
 /// The file in a question folder that holds the folder's settings rather than a question.
-pub const SETTINGS_FILE: &str = "bank.toml";
+pub(crate) const SETTINGS_FILE: &str = "bank.toml";
 
 /// A validated bank, sorted by id.
 #[derive(Clone, Debug)]
@@ -204,10 +205,10 @@ impl Bank {
 }
 
 /// The most a question file may hold: a long question is a few tens of KiB.
-pub const MAX_FILE_BYTES: u64 = 1 << 20;
+pub(crate) const MAX_FILE_BYTES: u64 = 1 << 20;
 
 /// A question folder as read: its question files and what its settings file says.
-pub struct Folder {
+pub(crate) struct Folder {
     /// The folder, escaped for messages.
     pub name: String,
     /// Every question file, sorted by name, with its text or why it cannot be read.
@@ -222,7 +223,7 @@ pub struct Folder {
 /// read (a link that dangles or loops, something that is not a regular file, a file over
 /// [`MAX_FILE_BYTES`] or not UTF-8); [`SETTINGS_FILE`] is read as the folder's settings,
 /// not as a question. Names are escaped for messages.
-pub fn read_folder(dir: &Path) -> Result<Folder> {
+pub(crate) fn read_folder(dir: &Path) -> Result<Folder> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
         anyhow::anyhow!(
             "cannot read the question folder {}: {e}. Give a folder of .toml question files.",
@@ -289,7 +290,7 @@ fn fail_on(problems: &[String], origin: &str) -> Result<()> {
 /// built-in id takes that question's place, the others are added. Returns the bank sorted
 /// by id, the built-in ids replaced, and a problem for each folder question whose slug is a
 /// remaining built-in question's (`ask SLUG` and progress records would mix them up).
-pub fn merge(
+pub(crate) fn merge(
     builtin: Vec<Question>,
     folder: Vec<Question>,
 ) -> (Vec<Question>, Vec<u32>, Vec<String>) {
@@ -330,7 +331,7 @@ replace = true
 /// Writes the built-in question files, and a [`SETTINGS_FILE`] saying `replace = true`, into
 /// `dir` (made if missing). Unless `force`, nothing is written if any of them exists.
 /// Returns the paths written.
-pub fn dump(dir: &Path, force: bool) -> Result<Vec<PathBuf>> {
+pub(crate) fn dump(dir: &Path, force: bool) -> Result<Vec<PathBuf>> {
     let shown = escape_path(dir);
     if dir.exists() && !dir.is_dir() {
         bail!("cannot dump the bank into {shown}: it is not a folder");

@@ -9,7 +9,7 @@ use crate::report::{Figure, Metric, Report, Run, Table};
 use crate::settings::{Knob, Settings};
 use anyhow::Result;
 
-pub const EXPERIMENT: Experiment = Experiment {
+pub(super) const EXPERIMENT: Experiment = Experiment {
     name: "activations",
     summary: "sigmoid, tanh, ReLU, leaky ReLU, ELU, GELU, SELU on the same weights",
     describe,

@@ -8,7 +8,7 @@ use crate::report::{Metric, Report, Run, Table};
 use crate::settings::{Knob, Settings};
 use anyhow::Result;
 
-pub const EXPERIMENT: Experiment = Experiment {
+pub(super) const EXPERIMENT: Experiment = Experiment {
     name: "batchnorm",
     summary: "with vs without batch norm, and how little the init scale matters with it",
     describe,

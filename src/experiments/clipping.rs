@@ -9,7 +9,7 @@ use crate::report::{Figure, Metric, Report};
 use crate::settings::Settings;
 use anyhow::Result;
 
-pub const EXPERIMENT: Experiment = Experiment {
+pub(super) const EXPERIMENT: Experiment = Experiment {
     name: "clipping",
     summary: "clip_grad_norm_ on an exploding network: same direction, bounded size",
     describe,

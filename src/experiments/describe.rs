@@ -7,7 +7,7 @@ use crate::probe::ProbeConfig;
 
 /// `xavier-normal`, or `normal:1 (weights ~ N(0, 1))` where the flag name alone does not say
 /// what is drawn.
-pub fn init_phrase(init: Init) -> String {
+pub(super) fn init_phrase(init: Init) -> String {
     let square = |s: f64| {
         if s == 1.0 {
             "1".to_string()
@@ -25,7 +25,7 @@ pub fn init_phrase(init: Init) -> String {
 }
 
 /// `20 hidden layers of 128 units`.
-pub fn layers(cfg: &ProbeConfig) -> String {
+pub(super) fn layers(cfg: &ProbeConfig) -> String {
     let depth = cfg.depth();
     let width = cfg.spec.hidden.first().copied().unwrap_or(0);
     let s = if depth == 1 { "" } else { "s" };
@@ -65,12 +65,12 @@ fn extras(cfg: &ProbeConfig) -> String {
 }
 
 /// Everything but the activation and the initializer: `20 hidden layers of 128 units, f32`.
-pub fn shape(cfg: &ProbeConfig) -> String {
+pub(super) fn shape(cfg: &ProbeConfig) -> String {
     format!("{}{}", layers(cfg), extras(cfg))
 }
 
 /// `A sigmoid network with xavier-normal init: 20 hidden layers of 128 units, f32.`
-pub fn network(cfg: &ProbeConfig) -> String {
+pub(super) fn network(cfg: &ProbeConfig) -> String {
     format!(
         "A {} network with {} init: {}.",
         cfg.spec.activation,
@@ -80,14 +80,14 @@ pub fn network(cfg: &ProbeConfig) -> String {
 }
 
 /// σ_w² = n_in · Var(W) of the hidden layers, or `None` for a constant kernel.
-pub fn sigma_w2(cfg: &ProbeConfig) -> Option<f64> {
+pub(super) fn sigma_w2(cfg: &ProbeConfig) -> Option<f64> {
     let n = cfg.spec.input;
     let out = cfg.spec.hidden.first().copied().unwrap_or(n);
     cfg.spec.init.variance(n, out).map(|v| n as f64 * v)
 }
 
 /// How one layer scales the backprop signal for this network, with its σ_w² worked out.
-pub fn mechanism(cfg: &ProbeConfig) -> String {
+pub(super) fn mechanism(cfg: &ProbeConfig) -> String {
     let general = "Backprop multiplies the signal by W_lᵀ and by φ′(h_l) at every layer, and \
                    over many layers these factors multiply.";
     if cfg.spec.batch_norm || cfg.spec.residual || cfg.spec.block.layer_norm {
@@ -140,7 +140,7 @@ pub fn mechanism(cfg: &ProbeConfig) -> String {
 
 /// `try --activation relu --init he-normal`, naming only the flags whose value differs from
 /// what runs; `None` when none does.
-pub fn try_flags(
+pub(super) fn try_flags(
     cfg: &ProbeConfig,
     activation: Option<Activation>,
     init: Option<Init>,

@@ -9,7 +9,7 @@ use crate::report::{Metric, Report};
 use crate::settings::Settings;
 
 /// Tanh with weights ~ N(0, 1) at depth 20; `clipping` measures the same network.
-pub fn network() -> Settings {
+pub(super) fn network() -> Settings {
     Settings {
         depth: Some(20),
         activation: Some(Activation::Tanh),
@@ -18,7 +18,7 @@ pub fn network() -> Settings {
     }
 }
 
-pub const EXPERIMENT: Experiment = Experiment {
+pub(super) const EXPERIMENT: Experiment = Experiment {
     name: "exploding",
     summary: "gradients grow layer by layer toward the input (tanh, weights ~ N(0, 1))",
     describe,
@@ -38,7 +38,7 @@ fn largest_log10(p: Precision) -> f64 {
 }
 
 /// The network that runs; for tanh with unscaled weights, why it explodes.
-pub fn describe(cfg: &ProbeConfig) -> String {
+pub(super) fn describe(cfg: &ProbeConfig) -> String {
     let mut s = describe::network(cfg);
     let plain = !cfg.spec.batch_norm && !cfg.spec.residual && !cfg.spec.block.layer_norm;
     let unscaled = matches!(cfg.spec.init, Init::Normal(Some(_)));

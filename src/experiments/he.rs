@@ -8,7 +8,7 @@ use crate::report::{Figure, Metric, Report, Table};
 use crate::settings::{Knob, Settings};
 use anyhow::Result;
 
-pub const EXPERIMENT: Experiment = Experiment {
+pub(super) const EXPERIMENT: Experiment = Experiment {
     name: "he",
     summary: "the 784 → 256 → 128 → 10 ReLU model with Keras's HeNormal, vs Xavier and PyTorch's default",
     describe,

@@ -9,7 +9,7 @@ use crate::report::{Figure, Metric, Report, Run, Table};
 use crate::settings::{Knob, Settings};
 use anyhow::Result;
 
-pub const EXPERIMENT: Experiment = Experiment {
+pub(super) const EXPERIMENT: Experiment = Experiment {
     name: "init",
     summary: "constant, too small, too large, Xavier and He initialization side by side",
     describe,

@@ -13,12 +13,12 @@ use crate::theory::critical_sigma_w;
 use anyhow::{Result, bail};
 
 /// Inputs (the probe batch's first rows) at which J is taken, at most the batch.
-pub const INPUTS: usize = 4;
+pub(super) const INPUTS: usize = 4;
 /// σ_b when none is given: with none, tanh's χ = 1 point is σ_w = 1, where the pre-activations
 /// shrink toward tanh's linear middle.
-pub const DEFAULT_BIAS_STD: f64 = 0.0;
+pub(super) const DEFAULT_BIAS_STD: f64 = 0.0;
 
-pub const EXPERIMENT: Experiment = Experiment {
+pub(super) const EXPERIMENT: Experiment = Experiment {
     name: "isometry",
     summary: "singular values of the input–output Jacobian: Gaussian vs orthogonal weights, \
               tanh on the χ = 1 line vs ReLU (He) vs linear",
@@ -123,7 +123,7 @@ fn configs(base: &ProbeConfig) -> Result<Vec<(String, ProbeConfig)>> {
 }
 
 /// The depths of the sweep: L/8, L/4, L/2, L and 2L (those ≥ 1, each once).
-pub fn sweep_depths(depth: usize) -> Vec<usize> {
+pub(super) fn sweep_depths(depth: usize) -> Vec<usize> {
     let mut d: Vec<usize> = [depth / 8, depth / 4, depth / 2, depth, 2 * depth]
         .into_iter()
         .filter(|&d| d >= 1)
@@ -189,7 +189,7 @@ fn describe(cfg: &ProbeConfig) -> String {
 }
 
 /// κ as the tables show it: `≥1e12` where f64 cannot resolve the smallest singular value.
-pub fn kappa_text(k: f64) -> String {
+pub(super) fn kappa_text(k: f64) -> String {
     if k.is_finite() {
         sci(k)
     } else {

@@ -10,7 +10,7 @@ use crate::settings::{Knob, Settings};
 use anyhow::Result;
 use ndarray::s;
 
-pub const EXPERIMENT: Experiment = Experiment {
+pub(super) const EXPERIMENT: Experiment = Experiment {
     name: "layernorm",
     summary: "Post-LN vs Pre-LN residual stacks, and batch norm vs layer norm at batch 2",
     describe,
@@ -82,7 +82,7 @@ fn plan(s: &Settings) -> Result<Vec<Planned>> {
 /// ‖z₁(X′) − z₁(X)‖ / ‖z₁(X)‖: how much example 1's logits move when every other example
 /// of its batch is redrawn (X′ keeps row 1 of X, the rest from another seed), in f64.
 /// Exactly 0 for a network that treats examples independently.
-pub fn batch_dependence(cfg: &ProbeConfig) -> f64 {
+pub(super) fn batch_dependence(cfg: &ProbeConfig) -> f64 {
     let net = Network::<f64>::build(&cfg.spec, cfg.seed).expect("checked by the plan");
     let (x, _) = gaussian_batch::<f64>(cfg.batch, cfg.spec.input, cfg.spec.outputs, cfg.seed);
     let (other, _) =

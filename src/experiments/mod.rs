@@ -62,7 +62,7 @@ impl Planned {
 }
 
 /// The plan of a single-run experiment: the settings' network, labelled by its activation.
-pub fn single_run(s: &Settings) -> Result<Vec<Planned>> {
+pub(crate) fn single_run(s: &Settings) -> Result<Vec<Planned>> {
     let cfg = s.probe_config()?;
     Ok(vec![Planned::main(cfg.spec.activation.to_string(), cfg)])
 }
@@ -289,7 +289,7 @@ impl Plan {
 }
 
 /// A sentence on how the gradient changes from the last layer to the first.
-pub fn flow_verdict(run: &Run) -> String {
+pub(crate) fn flow_verdict(run: &Run) -> String {
     if let Some(n) = run.nonfinite {
         return overflow_verdict(run, n);
     }

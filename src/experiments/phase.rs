@@ -13,16 +13,16 @@ use crate::theory::{chi_at_fixed_point, critical_sigma_w, depth_scale};
 use anyhow::Result;
 
 /// σ_w = 0.5, 0.75, …, 4: the columns.
-pub fn sigma_ws() -> Vec<f64> {
+pub(super) fn sigma_ws() -> Vec<f64> {
     (0..15).map(|i| 0.5 + 0.25 * i as f64).collect()
 }
 
 /// σ_b = 0, 0.05, …, 0.5: the rows.
-pub fn sigma_bs() -> Vec<f64> {
+pub(super) fn sigma_bs() -> Vec<f64> {
     (0..11).map(|i| 0.05 * i as f64).collect()
 }
 
-pub const EXPERIMENT: Experiment = Experiment {
+pub(super) const EXPERIMENT: Experiment = Experiment {
     name: "phase",
     summary: "tanh's order-to-chaos phase diagram: measured gradient change per layer over \
               σ_w × σ_b, with the χ = 1 line",

@@ -11,7 +11,7 @@ use crate::report::{Figure, Metric, Report, Run, Table};
 use crate::settings::{Knob, Settings};
 use anyhow::{Result, bail};
 
-pub const EXPERIMENT: Experiment = Experiment {
+pub(super) const EXPERIMENT: Experiment = Experiment {
     name: "precision",
     summary: "f32 vs bf16 vs f16: gradients that underflow to 0, and loss scaling restoring them",
     describe,

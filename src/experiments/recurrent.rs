@@ -13,12 +13,12 @@ use crate::settings::{Knob, Settings};
 use anyhow::Result;
 
 /// The RNN's W_h gains when no --init is given: shrinking, norm-preserving, growing.
-pub const GAINS: [f64; 3] = [0.5, 1.0, 3.0];
+pub(super) const GAINS: [f64; 3] = [0.5, 1.0, 3.0];
 
 /// The sequence length when none is given.
-pub const DEFAULT_SEQ_LEN: usize = 50;
+pub(super) const DEFAULT_SEQ_LEN: usize = 50;
 
-pub const EXPERIMENT: Experiment = Experiment {
+pub(super) const EXPERIMENT: Experiment = Experiment {
     name: "recurrent",
     summary: "‖∂L/∂h_t‖ back through time: RNNs with W_h at gain 0.5, 1, 3 beside an LSTM",
     describe,

@@ -8,7 +8,7 @@ use crate::report::{Metric, Report};
 use crate::settings::{Knob, Settings};
 use anyhow::Result;
 
-pub const EXPERIMENT: Experiment = Experiment {
+pub(super) const EXPERIMENT: Experiment = Experiment {
     name: "residual",
     summary: "a 50-layer sigmoid network with and without skip connections",
     describe,

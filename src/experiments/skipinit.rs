@@ -12,7 +12,7 @@ use crate::train::settings::TrainSettings;
 use crate::train::{self, Variant};
 use anyhow::Result;
 
-pub const EXPERIMENT: Experiment = Experiment {
+pub(super) const EXPERIMENT: Experiment = Experiment {
     name: "skipinit",
     summary: "a 48-block residual ReLU network without norm: branches × 1, × 1/√L, × α from 0",
     describe,

@@ -7,7 +7,7 @@ use crate::probe::ProbeConfig;
 use crate::report::{Metric, Report, TheoryLine};
 use crate::settings::Settings;
 
-pub const EXPERIMENT: Experiment = Experiment {
+pub(super) const EXPERIMENT: Experiment = Experiment {
     name: "vanishing",
     summary: "per-layer gradients collapse toward the input (sigmoid, Xavier init)",
     describe,

@@ -23,7 +23,7 @@ pub struct Recurrent {
 
 /// The LSTM forget-gate bias when none is given (Jozefowicz et al. 2015; Keras's
 /// `unit_forget_bias`).
-pub const DEFAULT_FORGET_BIAS: f64 = 1.0;
+pub(crate) const DEFAULT_FORGET_BIAS: f64 = 1.0;
 
 /// One time step's figures.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -248,7 +248,7 @@ pub(super) fn run<F: Real>(cfg: &ProbeConfig, r: &Recurrent) -> ProbeResult {
 
 /// The cell of the canonical probe: W_x Xavier-normal (`n × G·n`, stream 0), W_h from the
 /// config's initializer (`n × G·n`, stream 1), biases 0 except the LSTM's forget block.
-pub fn build_cell<F: Real>(cfg: &ProbeConfig, r: &Recurrent) -> Cell<F> {
+pub(crate) fn build_cell<F: Real>(cfg: &ProbeConfig, r: &Recurrent) -> Cell<F> {
     let n = cfg.spec.input;
     let gn = r.cell.gates() * n;
     let wx = Init::XavierNormal.kernel::<F, _>(n, gn, &mut nn::rng::layer(cfg.seed, 0));

@@ -8,13 +8,13 @@ use crate::report::Report;
 use crate::train::TrainReport;
 
 /// The bank, every question measured.
-pub struct Handout<'a> {
+pub(crate) struct Handout<'a> {
     pub bank: &'a Bank,
     pub sections: Vec<Section<'a>>,
 }
 
 /// One question and what its runs measured.
-pub struct Section<'a> {
+pub(crate) struct Section<'a> {
     pub question: &'a Question,
     /// The question's experiment, run with its preset.
     pub report: Report,
@@ -34,7 +34,7 @@ pub struct Section<'a> {
 
 impl Section<'_> {
     /// `3. Title`, as headings and the answer key show it.
-    pub fn heading(&self) -> String {
+    pub(crate) fn heading(&self) -> String {
         format!("{}. {}", self.question.id, self.question.title)
     }
 }

@@ -28,7 +28,7 @@ use std::fmt::Write;
 const TITLE: &str = "gradtutor: gradient dynamics in deep networks";
 
 /// A measured handout as an HTML page.
-pub fn render(handout: &Handout) -> Result<String> {
+pub(crate) fn render(handout: &Handout) -> Result<String> {
     let bank = handout.bank;
     let mut h = String::new();
     let _ = write!(
@@ -336,7 +336,7 @@ fn attributes(tag: &str) -> Vec<(String, String)> {
 /// A line of prose with its inline markup as elements, everything else escaped:
 /// `` `code` `` (any run of backticks, closed by a run as long), `*emphasis*` and
 /// `**strong**`. A marker that opens nothing stays as written.
-pub fn inline(text: &str) -> String {
+pub(crate) fn inline(text: &str) -> String {
     let mut out = String::new();
     let mut rest = text;
     while let Some(i) = rest.find('`') {

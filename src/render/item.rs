@@ -8,7 +8,7 @@ use crate::ui::Ui;
 use std::fmt::Write;
 
 /// The prompt and its choices, or the command to run and how to answer, for a terminal.
-pub fn prompt(item: &QuizItem, preset: &Preset, ui: &Ui) -> String {
+pub(crate) fn prompt(item: &QuizItem, preset: &Preset, ui: &Ui) -> String {
     let mut out = String::new();
     for line in crate::ui::wrap(item.prompt.trim(), ui.width) {
         let _ = writeln!(out, "{line}");
@@ -38,7 +38,7 @@ pub fn prompt(item: &QuizItem, preset: &Preset, ui: &Ui) -> String {
 
 /// The answer without asking (a tour printed to a pipe): the right choice and why, or the
 /// measured figure and what it means.
-pub fn reveal(item: &QuizItem, measured: Option<f64>, ui: &Ui) -> String {
+pub(crate) fn reveal(item: &QuizItem, measured: Option<f64>, ui: &Ui) -> String {
     let text = match (&item.kind, measured) {
         (
             ItemKind::Choice {
@@ -61,7 +61,7 @@ pub fn reveal(item: &QuizItem, measured: Option<f64>, ui: &Ui) -> String {
 }
 
 /// Right or wrong, and why: the verdict line coloured, the explanation plain.
-pub fn feedback(outcome: &Outcome, ui: &Ui) -> String {
+pub(crate) fn feedback(outcome: &Outcome, ui: &Ui) -> String {
     let mut out = String::new();
     for (n, para) in outcome.feedback.lines().enumerate() {
         for line in crate::ui::wrap(para, ui.width) {
@@ -79,7 +79,7 @@ pub fn feedback(outcome: &Outcome, ui: &Ui) -> String {
 }
 
 /// Item `n` of a handout's "Check yourself" list.
-pub fn markdown_prompt(n: usize, item: &QuizItem, preset: &Preset) -> String {
+pub(crate) fn markdown_prompt(n: usize, item: &QuizItem, preset: &Preset) -> String {
     let mut md = format!("{n}. {}\n", item.prompt.trim());
     match &item.kind {
         ItemKind::Choice { choices, .. } => {
@@ -99,13 +99,13 @@ pub fn markdown_prompt(n: usize, item: &QuizItem, preset: &Preset) -> String {
 }
 
 /// Item `n` of a handout's answer key; `measured` is a numeric item's figure.
-pub fn markdown_key(n: usize, item: &QuizItem, measured: Option<f64>) -> String {
+pub(crate) fn markdown_key(n: usize, item: &QuizItem, measured: Option<f64>) -> String {
     format!("{n}. {}\n", key(item, measured))
 }
 
 /// An item's answer as a handout prints it: the right choice and why, or the figure measured
 /// when the handout was made and what it means.
-pub fn key(item: &QuizItem, measured: Option<f64>) -> String {
+pub(crate) fn key(item: &QuizItem, measured: Option<f64>) -> String {
     match &item.kind {
         ItemKind::Choice {
             correct,

@@ -8,7 +8,7 @@ use std::fmt::Write;
 
 /// The question, its answer wrapped to the width of `ui`, its key points and code blocks;
 /// placeholders are filled from `run`, the report of the experiment shown beside it.
-pub fn render(q: &Question, run: &Report, ui: &Ui) -> String {
+pub(crate) fn render(q: &Question, run: &Report, ui: &Ui) -> String {
     let (style, width) = (&ui.style, ui.width);
     let mut out = String::new();
     let head = format!("Question {} · {}", q.id, q.title);

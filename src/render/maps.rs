@@ -10,7 +10,7 @@ const LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█
 
 /// One histogram line per run with a spectrum, log₁₀ σ binned on an axis shared by all,
 /// then the decade labels; singular values at or below 1e−12·σ_max go in the ≈0 column.
-pub fn spectra(out: &mut String, report: &Report, style: &Style, width: usize) {
+pub(crate) fn spectra(out: &mut String, report: &Report, style: &Style, width: usize) {
     let runs: Vec<_> = report
         .runs
         .iter()
@@ -118,7 +118,7 @@ fn cell(v: Option<f64>) -> String {
 
 /// The heat map: a row per σ_b, a column per σ_w, each cell the measured log₁₀ per-layer
 /// factor (cyan below 0, red above), `│` before the first column past theory's χ = 1 σ_w.
-pub fn phase(out: &mut String, map: &PhaseMap, style: &Style) {
+pub(crate) fn phase(out: &mut String, map: &PhaseMap, style: &Style) {
     let _ = writeln!(
         out,
         "\n{}",

@@ -9,7 +9,7 @@ use crate::bank::Question;
 use std::fmt::Write;
 
 /// A measured handout as Markdown.
-pub fn render(handout: &Handout) -> String {
+pub(crate) fn render(handout: &Handout) -> String {
     let bank = handout.bank;
     let mut md = String::new();
     let _ = writeln!(md, "# gradtutor: gradient dynamics in deep networks\n");

@@ -4,7 +4,7 @@
 
 /// One line of an answer, by what it is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Line<'a> {
+pub(crate) enum Line<'a> {
     /// Prose, as written; consecutive prose lines form one paragraph.
     Text(&'a str),
     /// A formula line (indented by two spaces), as written.
@@ -16,7 +16,7 @@ pub enum Line<'a> {
 }
 
 /// The lines of `text` (trimmed as a whole), classified.
-pub fn parse(text: &str) -> Vec<Line<'_>> {
+pub(crate) fn parse(text: &str) -> Vec<Line<'_>> {
     text.trim()
         .lines()
         .map(|line| {

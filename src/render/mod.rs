@@ -2,25 +2,25 @@
 //! Markdown or HTML handout; progress records and class rosters. They read the plain data
 //! that `report`, `train`, `bank` and `roster` hold and compute nothing of their own.
 
-pub mod handout;
-pub mod html;
-pub mod item;
-pub mod json;
-pub mod lesson;
-pub mod maps;
-pub mod markdown;
-pub mod markup;
-pub mod progress;
-pub mod roster;
-pub mod steps;
-pub mod svg;
-pub mod text;
-pub mod training;
+pub(crate) mod handout;
+pub(crate) mod html;
+pub(crate) mod item;
+pub(crate) mod json;
+pub(crate) mod lesson;
+pub(crate) mod maps;
+pub(crate) mod markdown;
+pub(crate) mod markup;
+pub(crate) mod progress;
+pub(crate) mod roster;
+pub(crate) mod steps;
+pub(crate) mod svg;
+pub(crate) mod text;
+pub(crate) mod training;
 
 /// `text` safe in an HTML or XML element or quoted attribute; control characters XML 1.0
 /// does not allow become U+FFFD. Kept apart from `format::escape` (the terminal's): a page
 /// must escape markup and keeps newlines and tabs, and `\u{1b}` printed into it helps no one.
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -10,7 +10,7 @@ use serde::Serialize;
 use std::fmt::Write;
 
 /// The record under `title`: a row per question of `bank`, then the next step.
-pub fn render(p: &Progress, bank: &Bank, title: &str, ui: &Ui) -> String {
+pub(crate) fn render(p: &Progress, bank: &Bank, title: &str, ui: &Ui) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", ui.style.bold(title));
     let studied = bank
@@ -115,7 +115,7 @@ struct ItemReport<'a> {
 }
 
 /// The record `p` of `file`, read against `bank` as `record`, as pretty JSON.
-pub fn json(p: &Progress, record: &Record, bank: &Bank, file: &str) -> String {
+pub(crate) fn json(p: &Progress, record: &Record, bank: &Bank, file: &str) -> String {
     let questions = record
         .questions
         .iter()

@@ -60,7 +60,7 @@ fn missed(m: &Missed) -> String {
 
 /// The roster for the terminal, within `ui.width`: the student table is split into blocks
 /// of question columns when the bank has more questions than fit on a line.
-pub fn text(class: &Class, ui: &Ui) -> String {
+pub(crate) fn text(class: &Class, ui: &Ui) -> String {
     let mut out = String::new();
     let width = ui.width;
     let n = class.bank.questions.len();
@@ -275,7 +275,7 @@ fn field(text: &str) -> String {
 
 /// The roster as CSV: a header, a row per student, then `(class average)` and `(most missed
 /// item)` rows. Every row has the same number of fields.
-pub fn csv(class: &Class) -> String {
+pub(crate) fn csv(class: &Class) -> String {
     let mut rows: Vec<Vec<String>> = Vec::new();
     let mut head: Vec<String> = ["student", "file", "studied", "right", "asked", "percent"]
         .map(String::from)
@@ -352,7 +352,7 @@ fn cell(text: &str) -> String {
 
 /// The roster as Markdown: a heading, the student table and the question table, whole (a
 /// Markdown viewer scrolls wide tables).
-pub fn markdown(class: &Class) -> String {
+pub(crate) fn markdown(class: &Class) -> String {
     let mut out = String::new();
     let n = class.bank.questions.len();
     let _ = writeln!(out, "# Roster\n");

@@ -12,7 +12,7 @@ use std::fmt::Write;
 const MAX_ROWS: usize = 26;
 
 /// The body of a recurrent report, between the description and the tables.
-pub fn body(out: &mut String, report: &Report, style: &Style, width: usize) {
+pub(crate) fn body(out: &mut String, report: &Report, style: &Style, width: usize) {
     let runs = &report.runs;
     let all: Vec<Vec<(&str, String)>> = runs.iter().map(|r| r.config.parts()).collect();
     let same = |k: usize| all.iter().all(|p| p.get(k) == all[0].get(k));

@@ -64,7 +64,7 @@ pub fn render(report: &Report, ui: &Ui) -> String {
 /// The figures of `run`, one of `report.runs`, that [`render`] prints: in its layer table
 /// (or the layer × run matrix), its summary and theory line, or the recurrent step view's
 /// summary. The figures an experiment's own tables print are its `Experiment::prints`.
-pub fn prints(report: &Report, run: &Run) -> Vec<Figure> {
+pub(crate) fn prints(report: &Report, run: &Run) -> Vec<Figure> {
     let mut shown = Vec::new();
     // The same choice of view as `render`'s.
     let ReportBody::Runs = &report.body else {

@@ -62,7 +62,7 @@ impl fmt::Display for TrainFigure {
 }
 
 /// `figure` of the configuration labelled `run` in `report` (the first if none).
-pub fn read(report: &TrainReport, figure: TrainFigure, run: Option<&str>) -> Result<f64> {
+pub(crate) fn read(report: &TrainReport, figure: TrainFigure, run: Option<&str>) -> Result<f64> {
     let labels = || report.runs.iter().map(|h| h.label.as_str());
     let chosen = match run {
         Some(label) => report

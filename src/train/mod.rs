@@ -2,9 +2,9 @@
 //! step and, at checkpoints, accuracy, per-layer gradient norms and how far each layer's
 //! weights moved. Several configurations train on identical data, batches and seeds.
 
-pub mod figure;
-pub mod settings;
-pub mod variant;
+pub(crate) mod figure;
+pub(crate) mod settings;
+pub(crate) mod variant;
 mod verdict;
 
 use crate::data::{DataSpec, Dataset};
@@ -77,9 +77,9 @@ pub struct TrainConfig {
 
 /// Checkpoints per run besides step 1: one every ⌈steps / 40⌉ steps (the columns of the
 /// layer × time view).
-pub const CHECKPOINTS: usize = 40;
+pub(crate) const CHECKPOINTS: usize = 40;
 /// Longest run accepted.
-pub const MAX_STEPS: usize = 1_000_000;
+pub(crate) const MAX_STEPS: usize = 1_000_000;
 
 impl TrainConfig {
     /// Steps between checkpoints.
@@ -371,7 +371,7 @@ pub struct Spread {
 /// The rule of thumb for a healthy step: each update moves a layer's weights by about a
 /// thousandth of their size, ‖ΔW‖/‖W‖ ≈ 10⁻³ (much less: the layer barely learns; much
 /// more: the step is too large for it).
-pub const RULE_OF_THUMB_UPDATE_RATIO: f64 = 1e-3;
+pub(crate) const RULE_OF_THUMB_UPDATE_RATIO: f64 = 1e-3;
 
 /// What a network scores without looking at its input: the bar learning has to clear.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -486,7 +486,7 @@ fn evaluate_in<F: Real>(
 }
 
 /// Loss and accuracy of `net` on a whole set, as one batch.
-pub fn evaluate<F: Real>(net: &Network<F>, x: &Array2<F>, y: &[usize]) -> Eval {
+pub(crate) fn evaluate<F: Real>(net: &Network<F>, x: &Array2<F>, y: &[usize]) -> Eval {
     let logits = net.logits(x.clone());
     let (l, _) = loss::softmax_cross_entropy(logits.view(), y);
     let correct = logits

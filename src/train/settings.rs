@@ -12,14 +12,14 @@ use anyhow::{Result, bail};
 use clap::Args;
 use serde::{Deserialize, Serialize};
 
-pub const DEFAULT_SAMPLES: usize = 1000;
-pub const DEFAULT_TEST_FRACTION: f64 = 0.25;
-pub const DEFAULT_DEPTH: usize = 10;
-pub const DEFAULT_WIDTH: usize = 32;
-pub const DEFAULT_BATCH: usize = 32;
-pub const DEFAULT_STEPS: usize = 1000;
-pub const DEFAULT_LR: f64 = 0.01;
-pub const DEFAULT_TARGET_LOSS: f64 = 0.1;
+pub(crate) const DEFAULT_SAMPLES: usize = 1000;
+pub(crate) const DEFAULT_TEST_FRACTION: f64 = 0.25;
+pub(crate) const DEFAULT_DEPTH: usize = 10;
+pub(crate) const DEFAULT_WIDTH: usize = 32;
+pub(crate) const DEFAULT_BATCH: usize = 32;
+pub(crate) const DEFAULT_STEPS: usize = 1000;
+pub(crate) const DEFAULT_LR: f64 = 0.01;
+pub(crate) const DEFAULT_TARGET_LOSS: f64 = 0.1;
 
 /// Settings of a training run; any left unset take the defaults.
 #[derive(Args, Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -256,7 +256,7 @@ impl TrainSettings {
 /// comparison's and the entries name none (so `--compare relu@adam` is `--compare relu
 /// --optimizer adam`, byte for byte); when they differ, every entry names its own, and its
 /// label shows it. Returns the comparison's rule and the configurations.
-pub fn resolve_optimizers(
+pub(crate) fn resolve_optimizers(
     global: OptimizerName,
     mut variants: Vec<Variant>,
 ) -> (OptimizerName, Vec<Variant>) {
@@ -270,7 +270,7 @@ pub fn resolve_optimizers(
 }
 
 /// Help footer for `train`: the datasets and the comparison presets.
-pub fn train_help() -> String {
+pub(crate) fn train_help() -> String {
     let presets: Vec<String> = super::variant::PRESETS
         .iter()
         .map(|(name, list, what)| format!("  {name}: {what}\n      {list}"))

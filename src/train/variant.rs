@@ -29,7 +29,7 @@ pub struct Variant {
 }
 
 /// Named comparisons: (name, list, what it shows).
-pub const PRESETS: &[(&str, &str, &str)] = &[
+pub(crate) const PRESETS: &[(&str, &str, &str)] = &[
     (
         "gradient-flow",
         "sigmoid/xavier-normal,relu/he-normal,sigmoid/xavier-normal+bn,sigmoid/xavier-normal+residual",
@@ -55,7 +55,7 @@ pub const PRESETS: &[(&str, &str, &str)] = &[
 ];
 
 /// The default comparison's name.
-pub const DEFAULT_PRESET: &str = "gradient-flow";
+pub(crate) const DEFAULT_PRESET: &str = "gradient-flow";
 
 impl Variant {
     /// The initializer a variant gets when its entry names none.
@@ -219,7 +219,7 @@ impl fmt::Display for Variant {
 }
 
 /// The preset names, for messages.
-pub fn preset_names() -> String {
+pub(crate) fn preset_names() -> String {
     PRESETS
         .iter()
         .map(|(n, _, _)| *n)

@@ -7,14 +7,14 @@ use crate::format::{power_of_ten, thousands, times_power_of_ten};
 /// One tick: its place in axis units (log₁₀ of the value on a log axis) and its label, none
 /// for a minor tick.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Tick {
+pub(super) struct Tick {
     pub at: f64,
     pub label: Option<String>,
 }
 
 /// An axis's extent in axis units and its ticks, lowest first.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Ticks {
+pub(super) struct Ticks {
     pub lo: f64,
     pub hi: f64,
     pub ticks: Vec<Tick>,
@@ -35,7 +35,7 @@ const DECADE_STEPS: [i64; 11] = [1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000];
 /// and they fit.
 /// Values that are not positive and finite have no place on the axis: with none left,
 /// the axis runs from 10⁻¹ to 10¹.
-pub fn log_ticks(min: f64, max: f64, max_labels: usize) -> Ticks {
+pub(super) fn log_ticks(min: f64, max: f64, max_labels: usize) -> Ticks {
     let ok = |v: f64| v > 0.0 && v.is_finite();
     let (a, b) = match (ok(min), ok(max)) {
         (true, true) => (libm::log10(min.min(max)), libm::log10(max.max(min))),
@@ -91,7 +91,7 @@ pub fn log_ticks(min: f64, max: f64, max_labels: usize) -> Ticks {
 /// and at least `min_step`. Labels sit at the multiples of the step, plus `lo` itself when
 /// it is not one (layer 1 of a layer axis), or, when that would crowd the first multiple,
 /// at `lo` and every step from it (1, 3, 5, …). The axis keeps exactly the range given.
-pub fn linear_ticks(lo: f64, hi: f64, max_labels: usize, min_step: f64) -> Ticks {
+pub(super) fn linear_ticks(lo: f64, hi: f64, max_labels: usize, min_step: f64) -> Ticks {
     let (mut lo, mut hi) = match (lo.is_finite(), hi.is_finite()) {
         (true, true) => (lo.min(hi), lo.max(hi)),
         _ => (0.0, 1.0),

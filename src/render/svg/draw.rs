@@ -74,7 +74,7 @@ fn n(v: f64) -> String {
 }
 
 /// The whole document: each chart a white card, stacked top to bottom.
-pub fn document(charts: &[Chart]) -> String {
+pub(super) fn document(charts: &[Chart]) -> String {
     let mut top = 0.0;
     let mut panels = Vec::new();
     for chart in charts {

@@ -24,7 +24,7 @@ pub use heatmap::phase_svg;
 use crate::report::{Report, ReportBody};
 
 /// `demo --plot`'s document: `demo phase`'s heat map, or the runs' charts stacked.
-pub fn demo_svg(report: &Report) -> String {
+pub(crate) fn demo_svg(report: &Report) -> String {
     match &report.body {
         ReportBody::Phase { map } => phase_svg(map, &map.network),
         ReportBody::Runs => svg_string(&demo_charts(report)),
