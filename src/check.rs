@@ -127,8 +127,10 @@ fn run_question(
                 };
                 let run = item_run(item).unwrap_or_else(|| report.runs[0].label.as_str());
                 // The runs were made for their figures only (`Experiment::figures`): the
-                // student's command shows the same main runs with the same figures.
-                if !prints(report, run, figure) {
+                // student's command shows the same main runs with the same figures. A value
+                // that is not finite is shown as a bound or a mark (κ ≥1e12), not a number
+                // a student can type.
+                if !value.is_finite() || !prints(report, run, figure) {
                     problems.push(format!(
                         "{place}: numeric quiz item: its figure {figure} ({}) does not appear \
                          in the output of `{}`, so a student who reads it cannot answer",

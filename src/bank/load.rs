@@ -5,7 +5,9 @@
 //! file's rules. Every problem is collected with `path:line:column`; nothing stops at the
 //! first. Serde stops at a struct's first bad value, so a table is read one key at a time
 //! and then as a whole from the keys that read: every bad value is reported at its own
-//! position, in the order the rules ask for each key. Unknown keys are found against the raw
+//! position, in the order the rules ask for each key (one exception: a quiz item's or a
+//! claim's inline `settings = { … }` is read whole, so only its first bad value is
+//! reported). Unknown keys are found against the raw
 //! type's key list rather than by `deny_unknown_fields`, which stops at the first and cannot
 //! suggest the nearest key. Spans are byte offsets; `Lines` turns them into lines and
 //! columns.

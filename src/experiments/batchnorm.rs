@@ -24,7 +24,7 @@ pub(super) const EXPERIMENT: Experiment = Experiment {
     plan,
     conclude,
     extend: None,
-    prints: |_| &[],
+    prints: super::flow_prints,
 };
 
 const SCALES: [f64; 3] = [0.01, 0.1, 1.0];

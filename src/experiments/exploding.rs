@@ -29,7 +29,7 @@ pub(super) const EXPERIMENT: Experiment = Experiment {
     plan: single_run,
     conclude,
     extend: None,
-    prints: |_| &[],
+    prints: super::flow_prints,
 };
 
 /// log₁₀ of the largest finite value of a precision: where a growing gradient overflows.

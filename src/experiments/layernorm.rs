@@ -27,7 +27,7 @@ pub(super) const EXPERIMENT: Experiment = Experiment {
     plan,
     conclude,
     extend: None,
-    prints: |_| &[],
+    prints: super::flow_prints,
 };
 
 /// The batch sizes of the batch norm vs layer norm table.

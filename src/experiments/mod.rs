@@ -288,6 +288,25 @@ impl Plan {
     }
 }
 
+/// The signal's change in orders that [`flow_verdict`] states beside the gradient's: where
+/// the run is finite with no layer at 0 and the two differ by more than one order.
+fn signal_stated(run: &Run) -> Option<f64> {
+    if run.nonfinite.is_some() || !run.zero_layers().is_empty() {
+        return None;
+    }
+    let (h, orders) = (run.signal_orders()?, run.grad_orders()?);
+    ((h - orders).abs() > 1.0).then_some(h)
+}
+
+/// The figures [`flow_verdict`] prints of `run` beyond the terminal view's: the signal's
+/// change, where it states it (an experiment's `prints`).
+pub(crate) fn flow_prints(run: &Run) -> &'static [Figure] {
+    match signal_stated(run) {
+        Some(_) => &[Figure::SignalOrdersDrop],
+        None => &[],
+    }
+}
+
 /// A sentence on how the gradient changes from the last layer to the first.
 pub(crate) fn flow_verdict(run: &Run) -> String {
     if let Some(n) = run.nonfinite {
@@ -310,12 +329,12 @@ pub(crate) fn flow_verdict(run: &Run) -> String {
         return format!("{}: the gradient norms are not finite.", run.label);
     };
     let ratio = libm::pow(10.0, orders);
-    let signal = match run.signal_orders() {
-        Some(h) if (h - orders).abs() > 1.0 => format!(
+    let signal = match signal_stated(run) {
+        Some(h) => format!(
             " The backprop signal ‖∂L/∂h‖ itself changes by {h:+.1} orders; the layer inputs in \
              ∂L/∂W_l = a_(l−1)ᵀ ∂L/∂h_l make up the difference."
         ),
-        _ => String::new(),
+        None => String::new(),
     };
     let text = if orders < -1.0 {
         format!(

@@ -40,8 +40,15 @@ pub(super) const EXPERIMENT: Experiment = Experiment {
     plan,
     conclude,
     extend: None,
-    // The table of gradient norms per parameter.
-    prints: |_| &[Figure::GlobalGradNorm],
+    // The table of gradient norms per parameter; the LSTM's first step back, where its
+    // verdict states it (`lstm_verdicts`: the one LSTM run, finite, at least 3 steps).
+    prints: |run| {
+        let finite = orders(run).is_some() && run.nonfinite.is_none();
+        match cell(run) == Some(CellKind::Lstm) && finite && first_step(run).is_some() {
+            true => &[Figure::GlobalGradNorm, Figure::FirstStepFactor],
+            false => &[Figure::GlobalGradNorm],
+        }
+    },
 };
 
 /// The sequence task of the run that is described, and how to read the output.

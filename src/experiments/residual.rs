@@ -24,7 +24,7 @@ pub(super) const EXPERIMENT: Experiment = Experiment {
     plan,
     conclude,
     extend: None,
-    prints: |_| &[],
+    prints: super::flow_prints,
 };
 
 /// The network that runs, and what the identity term does and does not guarantee.

@@ -28,7 +28,11 @@ pub(super) const EXPERIMENT: Experiment = Experiment {
     plan,
     conclude,
     extend: Some(extend),
-    prints: |_| &[],
+    // The flow verdict's, for the runs without a learned α.
+    prints: |run| match run.config.spec.block.learns_scale() {
+        true => &[],
+        false => super::flow_prints(run),
+    },
 };
 
 /// Training steps of the short run.

@@ -23,7 +23,7 @@ pub(super) const EXPERIMENT: Experiment = Experiment {
     plan: single_run,
     conclude,
     extend: None,
-    prints: |_| &[],
+    prints: super::flow_prints,
 };
 
 /// The network that runs, why its gradient changes from layer to layer, and what to try.

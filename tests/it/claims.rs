@@ -128,7 +128,8 @@ fn a_numeric_item_must_ask_for_a_figure_the_output_prints() {
 
 /// `check` runs experiments for their figures only, without depth sweeps; a numeric item
 /// whose figure the demo prints only in its sweep table (σ95/σ5 of demo isometry) still
-/// passes, because the student's command prints that table.
+/// passes, because demo isometry declares that figure printed (`Experiment::prints`). This
+/// tests the declaration, not the table: removing the table would not fail it.
 #[test]
 fn a_figure_printed_only_in_a_sweep_table_counts_as_printed() {
     let dir = tempfile::tempdir().unwrap();
@@ -302,4 +303,48 @@ fn a_diverged_run_has_its_step_and_no_final_state() {
         F::FinalLoss.of(ok),
         Some(ok.checkpoints.last().unwrap().train.loss)
     );
+}
+
+/// Numeric items on figures the demos print only in a verdict, and one on a figure that is
+/// not finite (κ of a Gaussian tanh Jacobian, which the demo shows as `≥1e12`).
+#[test]
+fn a_figure_a_verdict_states_counts_as_printed_and_an_infinite_one_does_not() {
+    // Catches: an experiment's `prints` that leaves out what its verdicts state (the flow
+    // verdict's signal change, the LSTM's first step back), which made `check` refuse items
+    // a student can answer; and a non-finite value passing because its column is declared.
+    let dir = tempfile::tempdir().unwrap();
+    let items = [
+        ("recurrent", "first-step-factor", "lstm"),
+        ("residual", "signal-orders-drop", "residual"),
+        ("skipinit", "signal-orders-drop", "α=1"),
+        ("isometry", "condition-number", "gauss-tanh"),
+    ];
+    for (i, (demo, figure, run)) in items.iter().enumerate() {
+        let text = format!(
+            "format_version = 1\nid = {id}\nslug = \"q{id}\"\ntitle = \"T\"\nquestion = \"Q\"\n\
+             answer = \"A\"\nkey_points = [\"k\"]\n[experiment]\ndemo = \"{demo}\"\n\
+             takeaway = \"t\"\n[[quiz]]\nprompt = \"p\"\nfigure = \"{figure}\"\nrun = \"{run}\"\n\
+             tolerance = 0.1\nexplanation = \"x\"\n",
+            id = i + 1
+        );
+        fs::write(dir.path().join(format!("{:02}.toml", i + 1)), text).unwrap();
+    }
+    let out = gradtutor()
+        .args(["--questions-only", dir.path().to_str().unwrap()])
+        .args(["check", dir.path().to_str().unwrap()])
+        .assert()
+        .failure()
+        .get_output()
+        .clone();
+    let text = common::text(&out.stdout) + &common::text(&out.stderr);
+    let problems: Vec<&str> = text.lines().filter(|l| l.contains(".toml:")).collect();
+    assert_eq!(problems.len(), 1, "{text}");
+    assert!(
+        problems[0].contains("04.toml:12: numeric quiz item: its figure condition-number (inf)"),
+        "{text}"
+    );
+    // The verdicts do state those figures.
+    let shown = |args: &[&str]| common::stdout(common::gradtutor("claims").args(args));
+    assert!(shown(&["demo", "recurrent"]).contains("the first step back, t = 50 to 49"));
+    assert!(shown(&["demo", "residual"]).contains("The backprop signal ‖∂L/∂h‖ itself changes by"));
 }

@@ -477,8 +477,8 @@ fn assert_same_on_one_and_two_threads(args: &[&str]) {
 }
 
 // Catches: a thread that draws a layer from the wrong stream, a split of a GEMM's inner sum
-// across threads, or figures summed in thread-completion order. The run is large enough that
-// weight drawing (6 × 1024² weights) and matrixmultiply (1024 × 1024 kernels) both go parallel.
+// across threads, or figures summed in thread-completion order. The run is large enough
+// (6 × 1024² weights, 1024 × 1024 kernels) that matrixmultiply splits its products.
 #[test]
 fn results_are_bit_identical_on_one_and_two_threads() {
     assert_same_on_one_and_two_threads(&[
