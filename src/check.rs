@@ -11,7 +11,6 @@ use crate::report::{Figure, Report};
 use crate::settings::Settings;
 use crate::train::TrainReport;
 use anyhow::Result;
-use rayon::iter::Either;
 use rayon::prelude::*;
 use std::path::Path;
 
@@ -63,24 +62,28 @@ pub fn check(dir: &Path, max_bytes: u64) -> Result<Findings> {
     let trained: Vec<usize> = (0..questions.len())
         .filter(|&i| questions[i].claims.iter().any(|c| c.is_training()))
         .collect();
-    // Trainings first: they are the longest items.
-    let (trainings, reports): (Vec<Result<TrainReport>>, Vec<Result<Report>>) = (0..trained.len()
-        + wanted.len())
-        .into_par_iter()
-        .with_max_len(1)
-        .partition_map(|k| match k.checked_sub(trained.len()) {
-            None => {
-                let train = questions[trained[k]]
-                    .train
-                    .as_ref()
-                    .expect("a training claim loads with [train]");
-                Either::Left(train.run(max_bytes))
-            }
-            Some(w) => {
-                let (_, settings, i) = wanted[w];
-                Either::Right(questions[i].experiment.figures(settings, max_bytes))
-            }
-        });
+    // Both lists on one pool; this thread starts on the trainings, the longest items.
+    let (trainings, reports): (Vec<Result<TrainReport>>, Vec<Result<Report>>) = rayon::join(
+        || {
+            trained
+                .par_iter()
+                .with_max_len(1)
+                .map(|&i| {
+                    let train = questions[i].train.as_ref();
+                    train
+                        .expect("a training claim loads with [train]")
+                        .run(max_bytes)
+                })
+                .collect()
+        },
+        || {
+            wanted
+                .par_iter()
+                .with_max_len(1)
+                .map(|&(_, settings, i)| questions[i].experiment.figures(settings, max_bytes))
+                .collect()
+        },
+    );
     for (i, (q, needs)) in questions.iter().zip(&needs).enumerate() {
         let runs = Runs {
             done: needs

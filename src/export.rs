@@ -8,7 +8,6 @@ use crate::render::{html, markdown, text};
 use crate::train::TrainReport;
 use crate::ui::Ui;
 use anyhow::Result;
-use rayon::iter::Either;
 use rayon::prelude::*;
 
 /// The columns the experiment's output is laid out in, as on a standard terminal.
@@ -46,14 +45,22 @@ pub(crate) fn measure(bank: &Bank, max_bytes: u64, training: Training) -> Result
         .filter_map(|(i, q)| Some((i, q.train.as_ref()?)))
         .filter(|(_, t)| training == Training::Run || t.quotes_figures())
         .collect();
-    // Trainings first: they are the longest items.
-    let (reports, sections): (Vec<_>, Vec<_>) = (0..trained.len() + qs.len())
-        .into_par_iter()
-        .with_max_len(1)
-        .partition_map(|k| match k.checked_sub(trained.len()) {
-            None => Either::Left(trained[k].1.run(max_bytes)),
-            Some(i) => Either::Right(section(&qs[i], max_bytes)),
-        });
+    // Both lists on one pool; this thread starts on the trainings, the longest items.
+    let (reports, sections): (Vec<_>, Vec<_>) = rayon::join(
+        || {
+            trained
+                .par_iter()
+                .with_max_len(1)
+                .map(|(_, t)| t.run(max_bytes))
+                .collect()
+        },
+        || {
+            qs.par_iter()
+                .with_max_len(1)
+                .map(|q| section(q, max_bytes))
+                .collect()
+        },
+    );
     let mut trainings: Vec<Option<Result<TrainReport>>> = qs.iter().map(|_| None).collect();
     for (&(i, _), report) in trained.iter().zip(reports) {
         trainings[i] = Some(report);
