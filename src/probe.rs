@@ -9,10 +9,10 @@ use crate::nn::{self, Activation, Init, Network, Placement, Real, Spec, loss, me
 use anyhow::{Result, bail};
 use clap::ValueEnum;
 use ndarray::Array2;
-use rand::RngExt;
-use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 use std::fmt::{self, Write as _};
+
+pub use crate::nn::rng::gaussian_batch;
 
 pub(crate) mod recurrent;
 
@@ -742,22 +742,6 @@ fn measure_dynamic<F: Real>(
 
 /// How often a single probe halves a dynamic loss scale: 2¹⁶ down to 2⁻⁴⁸.
 pub(crate) const MAX_HALVINGS: usize = 64;
-
-/// `X` with i.i.d. N(0, 1) entries and labels uniform over `classes`, from `seed`.
-pub fn gaussian_batch<F: Real>(
-    batch: usize,
-    input: usize,
-    classes: usize,
-    seed: u64,
-) -> (Array2<F>, Vec<usize>) {
-    let mut rng = nn::rng::data(seed);
-    let x = Array2::from_shape_simple_fn((batch, input), || {
-        F::of(rng.sample::<f64, _>(StandardNormal))
-    });
-    let mut rng = nn::rng::labels(seed);
-    let labels = (0..batch).map(|_| rng.random_range(0..classes)).collect();
-    (x, labels)
-}
 
 /// One forward and backward pass of `net` on `(x, labels)` with softmax cross-entropy,
 /// measured per layer; with `clip_norm`, the parameter gradients are clipped first.

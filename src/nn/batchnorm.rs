@@ -67,3 +67,23 @@ impl<F: Real> BatchNorm<F> {
         (dx, BnGrad { dgamma, dbeta })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::BatchNorm;
+    use ndarray::array;
+
+    #[test]
+    fn batch_norm_output_is_normalized() {
+        let bn = BatchNorm::<f64>::new(3);
+        let x = array![[1.0, 10.0, -3.0], [2.0, 20.0, -1.0], [4.0, 60.0, 2.0]];
+        let (y, _) = bn.forward(x.view());
+        for col in y.columns() {
+            let mean = col.sum() / 3.0;
+            let var = col.mapv(|v| (v - mean).powi(2)).sum() / 3.0;
+            assert!(mean.abs() < 1e-12);
+            // σ²/(σ² + ε): just under 1.
+            assert!((var - 1.0).abs() < 1e-4 && var < 1.0, "variance {var}");
+        }
+    }
+}

@@ -83,3 +83,27 @@ fn normalize_rows<F: Real>(x: ArrayView2<F>) -> (Array2<F>, Array1<F>) {
     xhat *= &inv_std.view().insert_axis(Axis(1));
     (xhat, inv_std)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::LayerNorm;
+    use ndarray::array;
+
+    #[test]
+    fn layer_norm_normalizes_each_example() {
+        let ln = LayerNorm::<f64>::new(4);
+        let x = array![[1.0, 2.0, 4.0, 9.0], [-3.0, 0.0, 3.0, 100.0]];
+        let (y, cache) = ln.forward(x.view());
+        for row in y.rows() {
+            let mean = row.sum() / 4.0;
+            let var = row.mapv(|v| (v - mean).powi(2)).sum() / 4.0;
+            assert!(mean.abs() < 1e-12);
+            assert!((var - 1.0).abs() < 1e-4 && var < 1.0, "variance {var}");
+        }
+        // Row 1: μ = 4, σ² = (9 + 4 + 0 + 25)/4 = 9.5.
+        assert!((cache.inv_std[0] - 1.0 / (9.5f64 + 1e-5).sqrt()).abs() < 1e-15);
+        // At batch 1 layer norm still normalizes (batch norm would output β everywhere).
+        let (one, _) = ln.forward(x.slice(ndarray::s![0..1, ..]));
+        assert_eq!(one.row(0), y.row(0));
+    }
+}

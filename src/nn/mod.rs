@@ -7,6 +7,8 @@
 pub mod activation;
 pub mod batchnorm;
 pub mod dense;
+#[cfg(test)]
+mod gradcheck;
 pub mod init;
 pub mod layernorm;
 pub mod loss;

@@ -790,3 +790,85 @@ impl<F: Real> Grads<F> {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Hidden;
+    use crate::nn::dense::Dense;
+    use crate::nn::loss;
+    use crate::nn::rng::gaussian_batch;
+    use crate::nn::{Activation, Block, Init, Network, Placement, Spec};
+    use ndarray::{Array2, array};
+
+    #[test]
+    fn a_gradient_computed_by_hand() {
+        // x = [1, 2], W₁ = [0.5, −0.25]ᵀ → h = 0, a = σ(0) = ½; W_out = [1, −1] → z = [½, −½];
+        // label 0: p₀ = σ(1), L = ln(1 + e^(−1)), ∂L/∂z = [p₀ − 1, 1 − p₀];
+        // ∂L/∂W_out = ½ ∂L/∂z; ∂L/∂a = (p₀ − 1) − (1 − p₀); ∂L/∂h = ¼ ∂L/∂a; ∂L/∂W₁ = xᵀ ∂L/∂h.
+        let net: Network<f64> = Network {
+            hidden: vec![Hidden {
+                dense: Dense::new(array![[0.5], [-0.25]]),
+                bn: None,
+                ln: None,
+                scale: None,
+            }],
+            output: Dense::new(array![[1.0, -1.0]]),
+            activation: Activation::Sigmoid,
+            residual: false,
+            storage: None,
+            placement: Placement::Inside,
+            learn_scale: false,
+            final_norm: None,
+        };
+        let tape = net.forward(array![[1.0, 2.0]]);
+        let (l, dl) = loss::softmax_cross_entropy(tape.logits.view(), &[0]);
+        let back = net.backward(&tape, dl, false);
+        let p0 = 0.731_058_578_630_004_9_f64;
+        assert!((l - 0.313_261_687_518_222_86).abs() < 1e-15);
+        let dz = p0 - 1.0;
+        let out = &back.grads.output;
+        assert!((out.dw[[0, 0]] - 0.5 * dz).abs() < 1e-15);
+        assert!((out.dw[[0, 1]] + 0.5 * dz).abs() < 1e-15);
+        assert!((out.db[0] - dz).abs() < 1e-15);
+        let dh = 0.25 * 2.0 * dz;
+        let first = &back.grads.hidden[0].dense;
+        assert!((first.dw[[0, 0]] - dh).abs() < 1e-15, "{}", first.dw);
+        assert!((first.dw[[1, 0]] - 2.0 * dh).abs() < 1e-15);
+        assert!((back.signal_norms[0] - dh.abs()).abs() < 1e-15);
+    }
+
+    /// Question 4's quiz: one weight at −∞ in a tanh network. It feeds a single unit, whose
+    /// pre-activation becomes ±∞ and whose output tanh(±∞) = ±1 stays finite, so the forward pass
+    /// and the loss survive; the backward pass meets tanh′(±∞) = 0 times that weight, 0 · ∞ = NaN,
+    /// and every gradient below it becomes NaN.
+    #[test]
+    fn an_infinite_weight_makes_nan_in_the_backward_pass_of_tanh() {
+        let spec = Spec {
+            input: 4,
+            hidden: vec![4, 4, 4],
+            outputs: 3,
+            activation: Activation::Tanh,
+            init: Init::XavierNormal,
+            output_init: Init::XavierNormal,
+            batch_norm: false,
+            residual: false,
+            block: Block::default(),
+        };
+        let mut net = Network::<f32>::build(&spec, 3).unwrap();
+        net.hidden[1].dense.w[[2, 1]] = f32::NEG_INFINITY;
+        let (x, labels) = gaussian_batch::<f32>(6, spec.input, spec.outputs, 3);
+        let tape = net.forward(x);
+        assert!(net.dphi(&tape, 1).column(1).iter().all(|&d| d == 0.0));
+        let (l, dlogits) = loss::softmax_cross_entropy(tape.logits.view(), &labels);
+        assert!(l.is_finite(), "the forward pass stays finite: loss {l}");
+        let back = net.backward(&tape, dlogits, false);
+        let finite = |g: &Array2<f32>| g.iter().all(|v| v.is_finite());
+        // Above the infinite weight every gradient is finite; at and below it, NaN.
+        assert!(finite(&back.grads.output.dw) && finite(&back.grads.hidden[2].dense.dw));
+        assert!(
+            finite(&back.grads.hidden[1].dense.dw),
+            "∂L/∂W_ij = a_i · 0 stays finite"
+        );
+        assert!(back.grads.hidden[0].dense.dw.iter().any(|v| v.is_nan()));
+    }
+}

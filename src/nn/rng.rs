@@ -1,8 +1,11 @@
 //! Seeded random streams. ChaCha8 is specified bit for bit, so a seed gives the same numbers
 //! on every machine; each consumer draws from its own stream of the seed.
 
-use rand::SeedableRng;
+use super::Real;
+use ndarray::Array2;
+use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use rand_distr::StandardNormal;
 
 const DATA: u64 = 0;
 const LABELS: u64 = 1;
@@ -45,4 +48,20 @@ pub fn biases(seed: u64) -> ChaCha8Rng {
 /// The stream for the kernel of dense layer `l` (0-based, the output layer last).
 pub fn layer(seed: u64, l: usize) -> ChaCha8Rng {
     stream(seed, LAYERS + l as u64)
+}
+
+/// `X` with i.i.d. N(0, 1) entries and labels uniform over `classes`, from `seed`.
+pub fn gaussian_batch<F: Real>(
+    batch: usize,
+    input: usize,
+    classes: usize,
+    seed: u64,
+) -> (Array2<F>, Vec<usize>) {
+    let mut rng = data(seed);
+    let x = Array2::from_shape_simple_fn((batch, input), || {
+        F::of(rng.sample::<f64, _>(StandardNormal))
+    });
+    let mut rng = labels(seed);
+    let labels = (0..batch).map(|_| rng.random_range(0..classes)).collect();
+    (x, labels)
 }

@@ -285,7 +285,7 @@ fn one_pass_statistics_match_the_two_pass_definitions() {
 // changes the signal's norm (a stray factor, a gain): through linear layers with square
 // orthogonal kernels the backprop signal keeps its norm exactly (χ = 1), layer after layer.
 // Not a missing transpose (W is orthogonal too, and keeps the norm as Wᵀ does): the
-// finite-difference tests in gradients.rs catch that.
+// finite-difference tests in src/nn/gradcheck.rs catch that.
 #[test]
 fn linear_layers_with_orthogonal_kernels_keep_the_signal_norm_exactly() {
     let mut cfg = ProbeConfig::canonical(12, 32, 16, 32);

@@ -18,7 +18,6 @@ mod cli;
 mod engine;
 mod experiments;
 mod export;
-mod gradients;
 mod hardening;
 mod instructor;
 mod isometry;

@@ -1,13 +1,11 @@
-//! Analytic backprop against central finite differences, in f64 on tiny networks.
+//! Analytic backprop against central finite differences, in f64 on tiny networks: every
+//! backward rule (activations, batch and layer norm, residual blocks, branch scales, both
+//! losses) through one harness, so they sit here rather than beside each layer.
 
-use gradtutor::gaussian_batch;
-use gradtutor::nn::batchnorm::BatchNorm;
-use gradtutor::nn::dense::Dense;
-use gradtutor::nn::layernorm::LayerNorm;
-use gradtutor::nn::loss;
-use gradtutor::nn::network::Hidden;
-use gradtutor::nn::{Activation, Block, Init, Network, Placement, Spec};
-use ndarray::{Array2, array};
+use crate::nn::loss;
+use crate::nn::rng::gaussian_batch;
+use crate::nn::{Activation, Block, Init, Network, Placement, Spec};
+use ndarray::Array2;
 
 /// Which loss the check differentiates.
 #[derive(Clone, Copy)]
@@ -200,95 +198,9 @@ fn residual_networks_skip_only_where_the_width_is_kept() {
     };
     let err = worst_relative_error(&s, Loss::CrossEntropy, 29);
     assert!(err < 1e-6, "worst relative error {err:e}");
-    let net = gradtutor::nn::Network::<f64>::build(&s, 29).unwrap();
+    let net = crate::nn::Network::<f64>::build(&s, 29).unwrap();
     let skips: Vec<bool> = net.hidden.iter().map(|l| net.skips(l)).collect();
     assert_eq!(skips, [false, true, true]);
-}
-
-#[test]
-fn a_gradient_computed_by_hand() {
-    // x = [1, 2], W₁ = [0.5, −0.25]ᵀ → h = 0, a = σ(0) = ½; W_out = [1, −1] → z = [½, −½];
-    // label 0: p₀ = σ(1), L = ln(1 + e^(−1)), ∂L/∂z = [p₀ − 1, 1 − p₀];
-    // ∂L/∂W_out = ½ ∂L/∂z; ∂L/∂a = (p₀ − 1) − (1 − p₀); ∂L/∂h = ¼ ∂L/∂a; ∂L/∂W₁ = xᵀ ∂L/∂h.
-    let net: Network<f64> = Network {
-        hidden: vec![Hidden {
-            dense: Dense::new(array![[0.5], [-0.25]]),
-            bn: None,
-            ln: None,
-            scale: None,
-        }],
-        output: Dense::new(array![[1.0, -1.0]]),
-        activation: Activation::Sigmoid,
-        residual: false,
-        storage: None,
-        placement: Placement::Inside,
-        learn_scale: false,
-        final_norm: None,
-    };
-    let tape = net.forward(array![[1.0, 2.0]]);
-    let (l, dl) = loss::softmax_cross_entropy(tape.logits.view(), &[0]);
-    let back = net.backward(&tape, dl, false);
-    let p0 = 0.731_058_578_630_004_9_f64;
-    assert!((l - 0.313_261_687_518_222_86).abs() < 1e-15);
-    let dz = p0 - 1.0;
-    let out = &back.grads.output;
-    assert!((out.dw[[0, 0]] - 0.5 * dz).abs() < 1e-15);
-    assert!((out.dw[[0, 1]] + 0.5 * dz).abs() < 1e-15);
-    assert!((out.db[0] - dz).abs() < 1e-15);
-    let dh = 0.25 * 2.0 * dz;
-    let first = &back.grads.hidden[0].dense;
-    assert!((first.dw[[0, 0]] - dh).abs() < 1e-15, "{}", first.dw);
-    assert!((first.dw[[1, 0]] - 2.0 * dh).abs() < 1e-15);
-    assert!((back.signal_norms[0] - dh.abs()).abs() < 1e-15);
-}
-
-#[test]
-fn batch_norm_output_is_normalized() {
-    let bn = BatchNorm::<f64>::new(3);
-    let x = array![[1.0, 10.0, -3.0], [2.0, 20.0, -1.0], [4.0, 60.0, 2.0]];
-    let (y, _) = bn.forward(x.view());
-    for col in y.columns() {
-        let mean = col.sum() / 3.0;
-        let var = col.mapv(|v| (v - mean).powi(2)).sum() / 3.0;
-        assert!(mean.abs() < 1e-12);
-        // σ²/(σ² + ε): just under 1.
-        assert!((var - 1.0).abs() < 1e-4 && var < 1.0, "variance {var}");
-    }
-}
-
-/// Question 4's quiz: one weight at −∞ in a tanh network. It feeds a single unit, whose
-/// pre-activation becomes ±∞ and whose output tanh(±∞) = ±1 stays finite, so the forward pass
-/// and the loss survive; the backward pass meets tanh′(±∞) = 0 times that weight, 0 · ∞ = NaN,
-/// and every gradient below it becomes NaN.
-#[test]
-fn an_infinite_weight_makes_nan_in_the_backward_pass_of_tanh() {
-    let spec = Spec {
-        input: 4,
-        hidden: vec![4, 4, 4],
-        outputs: 3,
-        activation: Activation::Tanh,
-        init: Init::XavierNormal,
-        output_init: Init::XavierNormal,
-        batch_norm: false,
-        residual: false,
-        block: Block::default(),
-    };
-    let mut net = Network::<f32>::build(&spec, 3).unwrap();
-    net.hidden[1].dense.w[[2, 1]] = f32::NEG_INFINITY;
-    let (x, labels) = gaussian_batch::<f32>(6, spec.input, spec.outputs, 3);
-    let tape = net.forward(x);
-    assert!(net.dphi(&tape, 1).column(1).iter().all(|&d| d == 0.0));
-    let (l, dlogits) = loss::softmax_cross_entropy(tape.logits.view(), &labels);
-    assert!(l.is_finite(), "the forward pass stays finite: loss {l}");
-    let back = net.backward(&tape, dlogits, false);
-    let finite = |g: &Array2<f32>| g.iter().all(|v| v.is_finite());
-    // Above the infinite weight every gradient is finite; at and below it, NaN.
-    assert!(finite(&back.grads.output.dw) && finite(&back.grads.hidden[2].dense.dw));
-    assert!(
-        finite(&back.grads.hidden[1].dense.dw),
-        "∂L/∂W_ij = a_i · 0 stays finite"
-    );
-    assert!(back.grads.hidden[0].dense.dw.iter().any(|v| v.is_nan()));
 }
 
 /// `spec` with layer norm or batch norm, a placement and a branch scale.
@@ -409,30 +321,12 @@ fn a_learned_branch_scale_is_a_parameter_with_its_gradient() {
     assert!(back.grads.hidden[2].dense.dw.iter().all(|&g| g == 0.0));
 }
 
-#[test]
-fn layer_norm_normalizes_each_example() {
-    let ln = LayerNorm::<f64>::new(4);
-    let x = array![[1.0, 2.0, 4.0, 9.0], [-3.0, 0.0, 3.0, 100.0]];
-    let (y, cache) = ln.forward(x.view());
-    for row in y.rows() {
-        let mean = row.sum() / 4.0;
-        let var = row.mapv(|v| (v - mean).powi(2)).sum() / 4.0;
-        assert!(mean.abs() < 1e-12);
-        assert!((var - 1.0).abs() < 1e-4 && var < 1.0, "variance {var}");
-    }
-    // Row 1: μ = 4, σ² = (9 + 4 + 0 + 25)/4 = 9.5.
-    assert!((cache.inv_std[0] - 1.0 / (9.5f64 + 1e-5).sqrt()).abs() < 1e-15);
-    // At batch 1 layer norm still normalizes (batch norm would output β everywhere).
-    let (one, _) = ln.forward(x.slice(ndarray::s![0..1, ..]));
-    assert_eq!(one.row(0), y.row(0));
-}
-
 /// Evaluation runs `Network::logits`, which drops each layer's input as it goes: it must give
 /// `forward`'s logits bit for bit for every activation, with and without residual blocks,
 /// batch norm, layer norm in each placement and learned branch scales, in f32 and f64.
 #[test]
 fn logits_alone_are_the_forward_pass_logits_bit_for_bit() {
-    fn same<F: gradtutor::nn::Real>(spec: &Spec, label: &str) {
+    fn same<F: crate::nn::Real>(spec: &Spec, label: &str) {
         let mut net = Network::<F>::build(spec, 7).unwrap();
         // Learned α's start at 0, which makes every block the identity: move them.
         for (i, layer) in net.hidden.iter_mut().enumerate() {
