@@ -185,7 +185,11 @@ pub(crate) fn parse(exp: &Experiment, query: &str) -> Result<Settings, Reply> {
             command: Command::Demo(args),
             ..
         }) => Ok(args.settings),
-        Ok(_) => unreachable!("the arguments name the demo command"),
+        // The arguments name the demo command: nothing else can parse.
+        Ok(_) => Err(Reply::error(
+            500,
+            "the demo's arguments parsed as another command",
+        )),
         Err(e) => Err(Reply::error(400, &super::clap_message(&e))),
     }
 }

@@ -238,6 +238,14 @@ fn the_page_and_every_answer_carry_the_policy() {
             "{path}"
         );
     }
+    // HEAD: the headers of GET, no body.
+    let head = lab.request("HEAD", "/api/demos", b"");
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+    assert_eq!(
+        head.header("content-length"),
+        lab.get("/api/demos").body.len().to_string().as_str().into()
+    );
     let page = lab.get("/").text();
     assert!(page.contains("<html") && page.contains("/lab.js"), "{page}");
     assert_eq!(
