@@ -37,6 +37,9 @@ function h(tag, attrs, ...children) {
 
 const $ = (sel, root = document) => root.querySelector(sel);
 
+/** Replace the view's content; null and false children are left out. */
+const show = (...children) => view().replaceChildren(...children.filter((c) => c !== null && c !== undefined && c !== false));
+
 /** A number as the tables print it: 3 significant digits, exponent for tiny or huge. */
 function fmt(v) {
   if (v === null || v === undefined) return '—';
@@ -118,22 +121,30 @@ function makeControl(c, value, idPrefix) {
   const ranged = (c.type === 'int' || c.type === 'float') && c.min !== undefined && c.min !== null
     && c.max !== undefined && c.max !== null;
   if (ranged) {
-    const step = c.step ?? (c.type === 'int' ? 1 : 'any');
-    input = h('input', { type: 'range', id, name: c.key, min: c.min, max: c.max, step, 'aria-describedby': helpId });
+    // A float spanning three or more decades (a learning rate) gets a log-scale slider.
+    const log = c.type === 'float' && c.min > 0 && c.max / c.min >= 1000;
+    const toSlider = (v) => (log ? String(Math.log10(Number(v))) : String(v));
+    const fromSlider = (v) => (log ? String(Number((10 ** Number(v)).toPrecision(2))) : String(v));
+    const step = log ? 0.01 : (c.step ?? (c.type === 'int' ? 1 : 'any'));
+    input = h('input', { type: 'range', id, name: c.key, min: toSlider(c.min), max: toSlider(c.max), step,
+      'aria-describedby': helpId, dataset: log ? { log: '1' } : null });
     const box = h('input', { type: 'number', min: c.min, max: c.max, step: c.type === 'int' ? 1 : 'any',
       'aria-label': `${title} (exact value)`, dataset: { for: c.key } });
-    if (start !== null) { input.value = start; box.value = start; }
+    if (log) input.setAttribute('aria-valuetext', String(start ?? 'default'));
+    const sync = () => { if (log) input.setAttribute('aria-valuetext', box.value || 'default'); };
+    if (start !== null) { input.value = toSlider(start); box.value = start; }
     else { box.value = ''; box.placeholder = 'default'; input.dataset.unset = '1'; }
-    input.addEventListener('input', () => { box.value = input.value; delete input.dataset.unset; });
+    input.addEventListener('input', () => { box.value = fromSlider(input.value); delete input.dataset.unset; sync(); });
     box.addEventListener('change', () => {
-      if (box.value !== '') { input.value = box.value; delete input.dataset.unset; }
+      if (box.value !== '') { input.value = toSlider(box.value); delete input.dataset.unset; }
       else input.dataset.unset = '1';
+      sync();
       input.dispatchEvent(new Event('change', { bubbles: true }));
     });
-    get = () => (input.dataset.unset ? '' : (box.value !== '' ? box.value : input.value));
+    get = () => (input.dataset.unset ? '' : (box.value !== '' ? box.value : fromSlider(input.value)));
     set = (v) => {
-      if (v === null || v === '') { box.value = ''; input.dataset.unset = '1'; return; }
-      input.value = v; box.value = v; delete input.dataset.unset;
+      if (v === null || v === '') { box.value = ''; input.dataset.unset = '1'; sync(); return; }
+      input.value = toSlider(v); box.value = v; delete input.dataset.unset; sync();
     };
     wrapEl.append(label, h('div', { class: 'pair' }, input, box), help);
   } else if (c.type === 'choice') {
@@ -164,6 +175,9 @@ function makeControl(c, value, idPrefix) {
 
 // ---------------------------------------------------------------- demo panel
 
+/** Settings shown unfolded in every experiment panel (when the experiment has them). */
+const PRIMARY = ['depth', 'width', 'activation', 'init', 'precision', 'cell', 'seq-len'];
+
 /** Client-side memo of finished runs: query → {json, svg} (the server caches too). */
 const demoMemo = new Map();
 const MEMO_MAX = 40;
@@ -180,19 +194,26 @@ async function mountDemo(root, name, preset = {}) {
   const ctls = new Map();
   const initial = new Map();
   const form = h('form', { id: 'controls', 'aria-label': `Settings of demo ${name}`, novalidate: true });
+  // The lesson's own settings and the usual ones first; the rest folded under "More".
+  const more = h('div', { class: 'more-grid' });
+  const moreBox = h('details', { class: 'more' }, h('summary', null, 'More settings'), more);
   for (const c of exp.controls) {
     const v = preset[c.key] ?? null;
     const ctl = makeControl(c, v, 'demo');
     ctls.set(c.key, ctl);
     initial.set(c.key, ctl.get());
-    form.append(ctl.el);
+    (c.key in preset || PRIMARY.includes(c.key) ? form : more).append(ctl.el);
+  }
+  if (more.childElementCount) {
+    moreBox.querySelector('summary').textContent = `More settings (${more.childElementCount})`;
+    form.append(moreBox);
   }
   const err = h('p', { id: 'demo-error', role: 'alert', 'aria-live': 'assertive' });
   const status = h('span', { class: 'status', 'aria-live': 'polite' });
   const reset = h('button', { type: 'button', class: 'secondary' }, 'Back to the experiment’s settings');
   const cmd = h('code', { class: 'cmd' });
   const controlsBox = h('section', { class: 'controls-box', 'aria-label': 'Settings' },
-    h('h2', null, `Settings of demo ${name}`), form, err,
+    h('h2', null, 'Settings'), form, err,
     h('div', { class: 'demo-meta' }, reset, status), h('p', { class: 'demo-meta' }, 'Command: ', cmd));
   const description = h('p', { class: 'description' });
   const verdicts = h('ul', { class: 'verdicts', 'aria-label': 'Verdicts' });
@@ -207,7 +228,7 @@ async function mountDemo(root, name, preset = {}) {
   const about = h('section', { class: 'card', 'aria-label': 'About this run' },
     h('h2', null, 'About this run'), description, notes);
   root.classList.add('demo-host');
-  root.replaceChildren(h('div', { class: 'demo' }, controlsBox, h('div', { class: 'results' }, results, figure, about)));
+  root.replaceChildren(h('div', { class: 'demo' }, controlsBox, h('div', { class: 'results' }, figure, results, about)));
 
   // Which settings go into the query: the preset, plus what differs from the start.
   const query = () => {
@@ -280,6 +301,9 @@ async function mountDemo(root, name, preset = {}) {
     if (title) chart.setAttribute('aria-label', `${title.textContent} (numbers in the table below)`);
     tableBox.replaceChildren(demoTable(json));
     extra.replaceChildren(...extraTables(json));
+    // The phase map's own numbers first when the chart is the phase map.
+    if (json.phase && extra.nextElementSibling !== tableBox) tableBox.before(extra);
+    else if (!json.phase && tableBox.nextElementSibling !== extra) tableBox.after(extra);
     description.textContent = json.description || '';
     verdicts.replaceChildren(...(json.verdicts || []).map((v) => h('li', null, v)));
     notes.replaceChildren(...(json.notes || []).map((v) => h('p', null, v)));
@@ -441,7 +465,7 @@ async function demoView(name) {
   const ds = await demos();
   const d = ds.find((x) => x.name === name);
   const panel = h('div');
-  view().replaceChildren(h('h1', null, `Experiment: ${name}`), d ? h('p', null, d.summary) : null, panel);
+  show(h('h1', null, `Experiment: ${name}`), d ? h('p', null, d.summary) : null, panel);
   await mountDemo(panel, name, {});
 }
 
@@ -573,7 +597,7 @@ async function trainView(params) {
     boundary: card('Decision boundary (2-D datasets)', boundCanvas, '', 'boundary-table'),
   };
   const histKey = h('div', { class: 'keyline', id: 'hist-key' });
-  view().replaceChildren(
+  show(
     h('h1', null, 'Training, live'),
     lessonNote,
     h('section', { class: 'controls-box', 'aria-label': 'Settings and run controls' },
@@ -583,8 +607,8 @@ async function trainView(params) {
       h('div', { class: 'row', role: 'group', 'aria-label': 'Run' }, bStart, bPause, bResume, bStep, bReset, h('span', null, 'State: ', state), stepInfo),
       err),
     divBox,
-    h('div', { class: 'train-grid' }, cards.loss.el, cards.grad.el, cards.ratio.el, cards.pre.el, cards.act.el, cards.grad_h.el,
-      h('div', { class: 'wide' }, histKey), cards.boundary.el),
+    h('div', { class: 'train-grid' }, cards.loss.el, cards.grad.el, cards.ratio.el, h('div', { class: 'wide' }, histKey),
+      cards.pre.el, cards.act.el, cards.grad_h.el, cards.boundary.el),
   );
 
   const s = {
