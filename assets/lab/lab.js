@@ -225,8 +225,23 @@ async function mountDemo(root, name, preset = {}) {
     h('h2', null, 'What the run shows'), verdicts);
   const figure = h('section', { class: 'figure', 'aria-label': 'Chart and its numbers' },
     chart, h('h3', null, 'The chart’s numbers'), tableBox, extra);
+  const termPre = h('pre', { class: 'term', tabindex: '0' });
+  const term = h('details', { class: 'term-box' }, h('summary', null, 'As the terminal prints it'), termPre);
   const about = h('section', { class: 'card', 'aria-label': 'About this run' },
-    h('h2', null, 'About this run'), description, notes);
+    h('h2', null, 'About this run'), description, notes, term);
+  let termQuery = null;
+  const loadTerm = async () => {
+    if (!term.open || lastQuery === null || termQuery === lastQuery) return;
+    const q = lastQuery;
+    termQuery = q;
+    try {
+      const text = await api(`/api/demo/${encodeURIComponent(name)}/text${q ? `?${q}` : ''}`, { raw: true });
+      if (termQuery === q) termPre.textContent = text;
+    } catch (e) {
+      if (termQuery === q) { termPre.textContent = e.message; termQuery = null; }
+    }
+  };
+  term.addEventListener('toggle', loadTerm);
   root.classList.add('demo-host');
   root.replaceChildren(h('div', { class: 'demo' }, controlsBox, h('div', { class: 'results' }, figure, results, about)));
 
@@ -240,6 +255,8 @@ async function mountDemo(root, name, preset = {}) {
       if (v === '') continue;
       if (k in preset || changed) p.set(k, v);
     }
+    // A preset setting without a control of its own (the experiment fixes it) still goes.
+    for (const [k, v] of Object.entries(preset)) if (!ctls.has(k)) p.set(k, v);
     return p.toString();
   };
 
@@ -275,7 +292,8 @@ async function mountDemo(root, name, preset = {}) {
       } catch (e) {
         if (ctrl.signal.aborted) return;
         figure.classList.remove('busy');
-        status.textContent = '';
+        figure.classList.add('stale');
+        status.textContent = 'The chart and table below still show the last run that worked.';
         err.textContent = e instanceof HttpError ? e.message : `The server did not answer: ${e.message}`;
         lastQuery = null;
         return;
@@ -287,12 +305,13 @@ async function mountDemo(root, name, preset = {}) {
     controller = null;
     err.textContent = '';
     status.textContent = '';
-    figure.classList.remove('busy');
+    figure.classList.remove('busy', 'stale');
     draw(json, svg);
     const t1 = performance.now();
     document.body.dataset.renders = String(Number(document.body.dataset.renders || 0) + 1);
     window.labTimings.push({ input: t0, drawn: t1 });
     showDefaults(json);
+    loadTerm();
   };
 
   const draw = (json, svg) => {
@@ -332,13 +351,16 @@ async function mountDemo(root, name, preset = {}) {
     }
   };
 
+  // Sliders' input events are coalesced to one run per animation frame; every other
+  // control runs on its change event (for text and number boxes: Enter or leaving them).
   const schedule = (ev) => {
+    const slider = ev.target?.type === 'range';
+    if (ev.type === 'input' && !slider) return;
     if (pendingT0 === null) pendingT0 = performance.now();
-    if (ev.type === 'input' && ev.target.type === 'range') {
+    if (ev.type === 'input') {
       if (!raf) raf = requestAnimationFrame(() => { raf = 0; const t = pendingT0; pendingT0 = null; run(t); });
       return;
     }
-    if (ev.type === 'input') return; // text and number boxes run on change (Enter or leaving)
     if (raf) { cancelAnimationFrame(raf); raf = 0; }
     const t = pendingT0;
     pendingT0 = null;
@@ -446,8 +468,14 @@ function extraTables(json) {
 
 const view = () => $('#view');
 
+/** Bumped on every navigation: a view whose data arrives after the next one started drops it. */
+let routeSeq = 0;
+const stale = (seq) => seq !== routeSeq;
+
 async function homeView() {
+  const seq = routeSeq;
   const [qs, ds] = await Promise.all([questions(), demos()]);
+  if (stale(seq)) return;
   document.title = 'gradtutor lab';
   view().replaceChildren(
     h('h1', null, 'gradtutor lab'),
@@ -462,7 +490,9 @@ async function homeView() {
 
 async function demoView(name) {
   document.title = `demo ${name} · gradtutor lab`;
+  const seq = routeSeq;
   const ds = await demos();
+  if (stale(seq)) return;
   const d = ds.find((x) => x.name === name);
   const panel = h('div');
   show(h('h1', null, `Experiment: ${name}`), d ? h('p', null, d.summary) : null, panel);
@@ -470,7 +500,9 @@ async function demoView(name) {
 }
 
 async function lessonView(id) {
+  const seq = routeSeq;
   const q = await api(`/api/questions/${encodeURIComponent(id)}`);
+  if (stale(seq)) return;
   document.title = `${q.title} · gradtutor lab`;
   const text = h('article', { class: 'lesson-text', 'aria-labelledby': 'lesson-title' });
   const body = h('div');
@@ -545,6 +577,7 @@ function newTrainData() {
 
 async function trainView(params) {
   document.title = 'Training, live · gradtutor lab';
+  const seq = routeSeq;
   const spec = await api('/api/train/controls');
   let preset = {};
   let lessonNote = null;
@@ -555,6 +588,7 @@ async function trainView(params) {
       lessonNote = h('p', null, 'Settings from lesson ', h('a', { href: `#/lesson/${q.id}` }, `${q.id}. ${q.title}`), '.');
     } catch (_) { /* no preset */ }
   }
+  if (stale(seq)) return;
   if (trainSession) trainSession.close();
   const live = new Set(spec.live || []);
   const ctls = new Map();
@@ -614,6 +648,10 @@ async function trainView(params) {
   const s = {
     id: null, es: null, data: newTrainData(), raf: 0, closed: false, runState: 'idle',
     close() {
+      // Leaving the view ends its run: one run per page, none left going unseen.
+      if (!this.closed && this.id !== null && (this.runState === 'running' || this.runState === 'paused')) {
+        api(`/api/train/${encodeURIComponent(this.id)}/control`, { body: { action: 'stop' } }).catch(() => {});
+      }
       this.closed = true;
       if (this.es) this.es.close();
       this.es = null;
@@ -1115,7 +1153,6 @@ function markNav() {
   }
 }
 
-let routeSeq = 0;
 async function route() {
   const seq = ++routeSeq;
   const raw = (location.hash || '#/').slice(1);
