@@ -150,10 +150,16 @@ function makeControl(c, value, idPrefix) {
   } else if (c.type === 'choice') {
     input = h('select', { id, name: c.key, 'aria-describedby': helpId });
     if (start === null) input.append(h('option', { value: '' }, 'the experiment’s own'));
-    for (const ch of c.choices || []) input.append(h('option', { value: ch }, ch));
+    const choices = c.choices || [];
+    for (const ch of choices) input.append(h('option', { value: ch }, ch));
+    // A value with a parameter (leaky-relu:0.1, orthogonal:0.5) gets an option of its own.
+    const ensure = (v) => {
+      if (v !== null && v !== '' && ![...input.options].some((o) => o.value === v)) input.append(h('option', { value: v }, v));
+    };
+    ensure(start);
     input.value = start ?? '';
     get = () => input.value;
-    set = (v) => { input.value = v ?? ''; };
+    set = (v) => { ensure(v); input.value = v ?? ''; };
     wrapEl.append(label, input, help);
   } else if (c.type === 'bool') {
     input = h('input', { type: 'checkbox', id, name: c.key, 'aria-describedby': helpId });
@@ -584,7 +590,14 @@ async function trainView(params) {
   if (params.get('lesson')) {
     try {
       const q = await api(`/api/questions/${encodeURIComponent(params.get('lesson'))}`);
-      preset = q.train?.settings || {};
+      preset = { ...(q.train?.settings || {}) };
+      // A lesson that compares networks (compare = "sigmoid/xavier-normal,relu/he-normal")
+      // starts the live run with its first one.
+      if (preset.compare) {
+        const [act, ini] = String(preset.compare).split(',')[0].split('/');
+        if (act && !preset.activation) preset.activation = act;
+        if (ini && !preset.init) preset.init = ini;
+      }
       lessonNote = h('p', null, 'Settings from lesson ', h('a', { href: `#/lesson/${q.id}` }, `${q.id}. ${q.title}`), '.');
     } catch (_) { /* no preset */ }
   }
