@@ -126,9 +126,11 @@ function makeControl(c, value, idPrefix) {
     const toSlider = (v) => (log ? String(Math.log10(Number(v))) : String(v));
     const fromSlider = (v) => (log ? String(Number((10 ** Number(v)).toPrecision(2))) : String(v));
     const step = log ? 0.01 : (c.step ?? (c.type === 'int' ? 1 : 'any'));
-    input = h('input', { type: 'range', id, name: c.key, min: toSlider(c.min), max: toSlider(c.max), step,
+    // name=KEY sits on the control whose value is the setting's: the slider, or for a log
+    // slider (whose value is log₁₀ of it) the number box.
+    input = h('input', { type: 'range', id, name: log ? null : c.key, min: toSlider(c.min), max: toSlider(c.max), step,
       'aria-describedby': helpId, dataset: log ? { log: '1' } : null });
-    const box = h('input', { type: 'number', min: c.min, max: c.max, step: c.type === 'int' ? 1 : 'any',
+    const box = h('input', { type: 'number', min: c.min, max: c.max, step: c.type === 'int' ? 1 : 'any', name: log ? c.key : null,
       'aria-label': `${title} (exact value)`, dataset: { for: c.key } });
     if (log) input.setAttribute('aria-valuetext', String(start ?? 'default'));
     const sync = () => { if (log) input.setAttribute('aria-valuetext', box.value || 'default'); };
@@ -578,7 +580,10 @@ const PAGE_TOKEN = Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) =>
 let trainSession = null;
 
 function newTrainData() {
-  return { losses: [], evals: [], changes: [], frame: null, diverged: null, dirty: true };
+  return {
+    losses: [], evals: [], changes: [], changeKeys: new Set(), frame: null, diverged: null,
+    hist: null, boundary: null, grads: [], ratios: [], dirty: true,
+  };
 }
 
 async function trainView(params) {
@@ -721,9 +726,18 @@ async function trainView(params) {
     if (s.closed || f.id !== s.id) return;
     const d = s.data;
     for (const p of f.losses || []) d.losses.push(p);
-    if (f.eval) d.evals.push(f.eval);
-    for (const c of f.changes || []) d.changes.push(c);
+    if (f.eval && !d.evals.some((e) => e.step === f.eval.step)) d.evals.push(f.eval);
+    // A frame may repeat earlier changes (the server sends every change so far): keep each once.
+    for (const c of f.changes || []) {
+      const key = `${c.step}|${JSON.stringify(c.set)}`;
+      if (!d.changeKeys.has(key)) { d.changeKeys.add(key); d.changes.push(c); }
+    }
     if (f.diverged) d.diverged = f.diverged;
+    // Histograms and boundary may come only now and then: keep the latest.
+    if (f.hist) d.hist = f.hist;
+    if (f.boundary) d.boundary = f.boundary;
+    if (f.grad_norms?.length) d.grads = f.grad_norms;
+    if (f.update_ratios?.length) d.ratios = f.update_ratios;
     d.frame = f;
     d.dirty = true;
     if (f.state !== s.runState) { s.runState = f.state; setButtons(); }
@@ -883,16 +897,17 @@ function drawTraining(d, ui) {
     for (const c of [ui.gradCanvas, ui.ratioCanvas, ui.boundCanvas, ...ui.histCanvases]) prep(c);
     return;
   }
-  drawBars(ui.gradCanvas, f.grad_norms || [], null);
-  fillTable(ui.cards.grad, () => table(null, ['layer', '‖∂L/∂W‖'], (f.grad_norms || []).map((v, i) => [layerName(i, f.grad_norms.length), v])));
-  drawBars(ui.ratioCanvas, f.update_ratios || [], f.guide ?? 1e-3);
-  fillTable(ui.cards.ratio, () => table(null, ['layer', '‖ΔW‖/‖W‖', `vs guide ${fmt(f.guide ?? 1e-3)}`],
-    (f.update_ratios || []).map((v, i) => [layerName(i, f.update_ratios.length), v, v > 0 ? `${fmt(v / (f.guide ?? 1e-3))}×` : '—'])));
-  const hist = f.hist || {};
+  const guide = f.guide ?? 1e-3;
+  drawBars(ui.gradCanvas, d.grads, null);
+  fillTable(ui.cards.grad, () => table(`step ${f.step}`, ['layer', '‖∂L/∂W‖'], d.grads.map((v, i) => [layerName(i, d.grads.length), v])));
+  drawBars(ui.ratioCanvas, d.ratios, guide);
+  fillTable(ui.cards.ratio, () => table(`step ${f.step}`, ['layer', '‖ΔW‖/‖W‖', `vs guide ${fmt(guide)}`],
+    d.ratios.map((v, i) => [layerName(i, d.ratios.length), v, v > 0 ? `${fmt(v / guide)}×` : '—'])));
+  const hist = d.hist || {};
   ['pre', 'act', 'grad'].forEach((k, j) => {
     drawHist(ui.histCanvases[j], hist[k] || []);
     const c = [ui.cards.pre, ui.cards.act, ui.cards.grad_h][j];
-    fillTable(c, () => table(null, ['layer', 'lo', 'hi', 'saturated', 'peak bin centre'], (hist[k] || []).map((H, i) => {
+    fillTable(c, () => table(hist.step === undefined ? null : `step ${hist.step}`, ['layer', 'lo', 'hi', 'saturated', 'peak bin centre'], (hist[k] || []).map((H, i) => {
       const counts = H.counts || [];
       let m = 0;
       counts.forEach((v, b) => { if (v > counts[m]) m = b; });
@@ -905,9 +920,9 @@ function drawTraining(d, ui) {
     ui.histKey.replaceChildren(h('span', null, 'Histogram lines by layer:'),
       ...Array.from({ length: n }, (_, i) => h('span', null, h('span', { class: 'swatch', style: `background:${depthColor(i, n)}` }), `layer ${i + 1}`)));
   }
-  drawBoundary(ui.boundCanvas, f.boundary);
-  ui.cards.boundary.el.hidden = !f.boundary;
-  fillTable(ui.cards.boundary, () => boundaryTable(f.boundary));
+  drawBoundary(ui.boundCanvas, d.boundary);
+  ui.cards.boundary.el.hidden = !d.boundary;
+  fillTable(ui.cards.boundary, () => boundaryTable(d.boundary));
 }
 
 const layerName = (i, n) => (i === n - 1 ? `${i + 1} (output)` : String(i + 1));
@@ -926,7 +941,7 @@ function lossTable(d) {
   frag.append(
     table('Evaluations', ['step', 'train loss', 'train accuracy', 'test loss', 'test accuracy'], evals),
     table(`Minibatch loss, last ${recent.length} of ${d.losses.length} steps`, ['step', 'loss'], recent),
-    table('Changes', ['step', 'set'], d.changes.map((c) => [c.step, Object.entries(c.set || {}).map(([k, v]) => `${k} = ${v}`).join(', ')])));
+    table('Changes', ['step', 'set'], d.changes.map((c) => [c.step, Object.entries(c.set || {}).map(([k, v]) => `${k} = ${v}`).join(', ') + (c.note ? ` (${c.note})` : '')])));
   return frag;
 }
 
@@ -1005,7 +1020,7 @@ function drawLoss(canvas, d) {
   d.changes.forEach((c, i) => {
     const x = xf(c.step);
     ctx.beginPath(); ctx.moveTo(x, box.y0); ctx.lineTo(x, box.y1); ctx.stroke();
-    const label = Object.entries(c.set || {}).map(([k, v]) => `${k} ${v}`).join(', ');
+    const label = Object.entries(c.set || {}).map(([k, v]) => `${k} ${v}`).join(', ') + (c.note ? ` (${c.note})` : '');
     const tw = ctx.measureText(label).width;
     ctx.fillText(label, Math.min(x + 3, box.x1 - tw), box.y0 + 2 + (i % 4) * 14);
   });
