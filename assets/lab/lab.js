@@ -95,9 +95,15 @@ const wrap = (t) => h('div', { class: 'table-wrap' }, t);
 // ---------------------------------------------------------------- data loaded once
 
 let demosPromise = null;
-const demos = () => (demosPromise ||= api('/api/demos').then((j) => j.experiments));
+const demos = () => {
+  if (!demosPromise) demosPromise = api('/api/demos').then((j) => j.experiments);
+  return demosPromise;
+};
 let questionsPromise = null;
-const questions = () => (questionsPromise ||= api('/api/questions').then((j) => j.questions));
+const questions = () => {
+  if (!questionsPromise) questionsPromise = api('/api/questions').then((j) => j.questions);
+  return questionsPromise;
+};
 
 // ---------------------------------------------------------------- controls
 
