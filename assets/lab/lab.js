@@ -471,6 +471,13 @@ function extraTables(json) {
     out.push(wrap(table('Singular values of J per network', ['network', 'min', 'p5', 'median', 'p95', 'max', 'κ', 'null %'],
       spectra.map((r) => { const s = r.spectrum; return [r.label, s.min, s.p5, s.median, s.p95, s.max, s.condition_number, s.null_percent]; }))));
   }
+  const side = (json.side_runs || []).filter((r) => r.layers?.length);
+  if (side.length) {
+    const n = Math.max(...side.map((r) => r.layers.length));
+    const rows = [];
+    for (let i = 0; i < n; i++) rows.push([side[0].layers[i]?.layer ?? i + 1, ...side.map((r) => r.layers[i]?.grad_norm ?? null)]);
+    out.push(wrap(table('Side runs (the sweep): ‖∂L/∂W‖ per layer', ['layer', ...side.map((r) => r.label)], rows)));
+  }
   for (const t of json.tables || []) {
     out.push(wrap(table(t.title, t.headers, t.rows)));
     if (t.legend) out.push(h('p', { class: 'legend' }, t.legend));
