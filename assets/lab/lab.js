@@ -224,7 +224,8 @@ async function mountDemo(root, name, preset = {}) {
   }
   const err = h('p', { id: 'demo-error', role: 'alert', 'aria-live': 'assertive' });
   const status = h('span', { class: 'status', 'aria-live': 'polite' });
-  const reset = h('button', { type: 'button', class: 'secondary' }, 'Back to the experiment’s settings');
+  const fromLesson = Object.keys(preset).length > 0;
+  const reset = h('button', { type: 'button', class: 'secondary' }, fromLesson ? 'Back to the lesson’s settings' : 'Back to the experiment’s settings');
   const cmd = h('code', { class: 'cmd' });
   const controlsBox = h('section', { class: 'controls-box', 'aria-label': 'Settings' },
     h('h2', null, 'Settings'), form, err,
