@@ -590,6 +590,9 @@ function quizSection(q) {
 
 const PAGE_TOKEN = Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('');
 
+/** Training settings shown unfolded, besides the live ones and a lesson's own. */
+const TRAIN_PRIMARY = ['dataset', 'depth', 'width', 'batch', 'activation', 'init', 'bn', 'residual', 'steps'];
+
 /** The live training view's state; one per page load, the charts redrawn by rAF. */
 let trainSession = null;
 
@@ -626,12 +629,16 @@ async function trainView(params) {
   const ctls = new Map();
   const initial = new Map();
   const form = h('form', { id: 'train-form', class: 'settings', 'aria-label': 'Training settings', novalidate: true });
+  const more = h('div', { class: 'more-grid' });
   for (const c of spec.controls) {
     const ctl = makeControl(c, preset[c.key] ?? null, 'train');
     if (live.has(c.key)) ctl.el.classList.add('live');
     ctls.set(c.key, ctl);
     initial.set(c.key, ctl.get());
-    form.append(ctl.el);
+    (c.key in preset || live.has(c.key) || TRAIN_PRIMARY.includes(c.key) ? form : more).append(ctl.el);
+  }
+  if (more.childElementCount) {
+    form.append(h('details', { class: 'more' }, h('summary', null, `More settings (${more.childElementCount})`), more));
   }
   const btn = (id, text, cls) => h('button', { type: 'button', id, class: cls }, text);
   const bStart = btn('train-start', 'Start');
