@@ -113,7 +113,7 @@ const questions = () => {
  * box. `value` is the starting value (string) or null for "the experiment's own".
  * Returns {el, input, get(), set(v)}; `input` carries name=KEY.
  */
-function makeControl(c, value, idPrefix) {
+function makeControl(c, value, idPrefix, unset = 'the experiment’s own') {
   const id = `${idPrefix}-${c.key}`;
   const helpId = `${id}-help`;
   const wrapEl = h('div', { class: 'ctl', dataset: { key: c.key } });
@@ -157,7 +157,7 @@ function makeControl(c, value, idPrefix) {
     wrapEl.append(label, h('div', { class: 'pair' }, input, box), help);
   } else if (c.type === 'choice') {
     input = h('select', { id, name: c.key, 'aria-describedby': helpId });
-    if (start === null) input.append(h('option', { value: '' }, 'the experiment’s own'));
+    if (start === null) input.append(h('option', { value: '' }, unset));
     const choices = c.choices || [];
     for (const ch of choices) input.append(h('option', { value: ch }, ch));
     // A value with a parameter (leaky-relu:0.1, orthogonal:0.5) gets an option of its own.
@@ -178,7 +178,7 @@ function makeControl(c, value, idPrefix) {
     wrapEl.append(input, label, help);
   } else {
     input = h('input', { type: 'text', id, name: c.key, 'aria-describedby': helpId, autocomplete: 'off',
-      spellcheck: 'false', placeholder: start === null ? 'the experiment’s own' : '' });
+      spellcheck: 'false', placeholder: start === null ? unset : '' });
     input.value = start ?? '';
     get = () => input.value.trim();
     set = (v) => { input.value = v ?? ''; };
@@ -590,6 +590,9 @@ function quizSection(q) {
 
 const PAGE_TOKEN = Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('');
 
+/** The live run's starting configuration where `train` has no default of its own. */
+const TRAIN_START = { dataset: 'spiral', activation: 'relu' };
+
 /** Training settings shown unfolded, besides the live ones and a lesson's own. */
 const TRAIN_PRIMARY = ['dataset', 'depth', 'width', 'batch', 'activation', 'init', 'bn', 'residual', 'steps'];
 
@@ -616,14 +619,26 @@ async function trainView(params) {
       // A lesson that compares networks (compare = "sigmoid/xavier-normal,relu/he-normal")
       // starts the live run with its first one.
       if (preset.compare) {
-        const [act, ini] = String(preset.compare).split(',')[0].split('/');
+        const first = String(preset.compare).split(',')[0];
+        const [net, opt] = first.split('@');
+        const [act, ini] = net.split('+')[0].split('/');
         if (act && !preset.activation) preset.activation = act;
         if (ini && !preset.init) preset.init = ini;
+        if (/\+bn\b/.test(net) && !preset.bn) preset.bn = 'true';
+        if (/\+residual\b/.test(net) && !preset.residual) preset.residual = 'true';
+        if (opt && !preset.optimizer) preset.optimizer = opt;
+        delete preset.compare;
       }
       lessonNote = h('p', null, 'Settings from lesson ', h('a', { href: `#/lesson/${q.id}` }, `${q.id}. ${q.title}`), '.');
     } catch (_) { /* no preset */ }
   }
   if (stale(seq)) return;
+  // A live run trains one configuration, while `train` alone compares several: start from
+  // one (a 2-D dataset and ReLU) unless the lesson names its own.
+  for (const [k, v] of Object.entries(TRAIN_START)) {
+    const c = spec.controls.find((x) => x.key === k);
+    if (c && (c.default === null || c.default === undefined) && !(k in preset)) preset[k] = v;
+  }
   if (trainSession) trainSession.close();
   const live = new Set(spec.live || []);
   const ctls = new Map();
@@ -631,7 +646,7 @@ async function trainView(params) {
   const form = h('form', { id: 'train-form', class: 'settings', 'aria-label': 'Training settings', novalidate: true });
   const more = h('div', { class: 'more-grid' });
   for (const c of spec.controls) {
-    const ctl = makeControl(c, preset[c.key] ?? null, 'train');
+    const ctl = makeControl(c, preset[c.key] ?? null, 'train', 'default');
     if (live.has(c.key)) ctl.el.classList.add('live');
     ctls.set(c.key, ctl);
     initial.set(c.key, ctl.get());
@@ -830,7 +845,7 @@ async function trainView(params) {
     drawTraining(d, { lossCanvas, gradCanvas, ratioCanvas, histCanvases, boundCanvas, cards, histKey, divBox });
   };
   s.raf = requestAnimationFrame(tick);
-  for (const c of Object.values(cards)) c.details.addEventListener('toggle', () => { s.data.dirty = true; });
+  for (const c of Object.values(cards)) c.details.addEventListener('toggle', () => { c.filled = 0; s.data.dirty = true; });
   window.addEventListener('resize', () => { s.data.dirty = true; });
 }
 
@@ -907,6 +922,7 @@ const expLabel = (e) => (e === 0 ? '1' : `1e${e}`.replace('-', '−'));
 
 function drawTraining(d, ui) {
   const f = d.frame;
+  tablesThrottled = f?.state === 'running';
   drawLoss(ui.lossCanvas, d);
   fillTable(ui.cards.loss, () => lossTable(d));
   if (d.diverged) {
@@ -949,8 +965,15 @@ function drawTraining(d, ui) {
 const layerName = (i, n) => (i === n - 1 ? `${i + 1} (output)` : String(i + 1));
 
 /** A card's numbers, rebuilt only while its <details> is open. */
+/** Whether tables may wait (a run is going); a paused or ended run's tables are exact. */
+let tablesThrottled = false;
+
 function fillTable(card, make) {
   if (!card.details.open) return;
+  // Rebuilt at most 4 times a second: the canvases keep the display rate.
+  const now = performance.now();
+  if (card.filled && now - card.filled < 250 && tablesThrottled) return;
+  card.filled = now;
   const box = card.details.querySelector('.table-wrap');
   box.replaceChildren(make() || '');
 }
@@ -989,8 +1012,11 @@ function drawLoss(canvas, d) {
   const pts = d.losses;
   canvas.dataset.points = String(pts.length);
   const ev = d.evals;
-  let maxStep = d.frame?.steps || 1;
-  if (pts.length) maxStep = Math.max(maxStep, pts[pts.length - 1][0]);
+  // The x axis spans the whole run up to 1000 steps; a longer run's axis grows with it.
+  const total = d.frame?.steps || 1;
+  const last = pts.length ? pts[pts.length - 1][0] : 0;
+  let maxStep = Math.min(total, Math.max(last * 1.1, Math.min(total, 1000)));
+  maxStep = Math.max(maxStep, last, 1);
   let lo = Infinity;
   let hi = -Infinity;
   for (const [, v] of pts) if (Number.isFinite(v)) { if (v < lo) lo = v; if (v > hi) hi = v; }
