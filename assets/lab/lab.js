@@ -685,18 +685,21 @@ async function trainView(params) {
     boundary: card('Decision boundary (2-D datasets)', boundCanvas, '', 'boundary-table'),
   };
   const histKey = h('div', { class: 'keyline', id: 'hist-key' });
+  const controlsBox = h('section', { class: 'controls-box', 'aria-label': 'Settings and run controls' },
+      h('h2', null, 'Run'),
+      h('div', { class: 'row', role: 'group', 'aria-label': 'Run' }, bStart, bPause, bResume, bStep, bReset),
+      h('p', { class: 'run-state' }, 'State: ', state, ' ', stepInfo),
+      err,
+      h('h2', null, 'Settings'),
+      h('p', { class: 'legend' }, 'Settings marked “live” can change while the run goes; the change applies from the next step and is marked on the loss curve.'),
+      form);
   show(
     h('h1', null, 'Training, live'),
     lessonNote,
-    h('section', { class: 'controls-box', 'aria-label': 'Settings and run controls' },
-      h('h2', null, 'Settings'),
-      h('p', { class: 'legend' }, 'Settings marked “live” can change while the run goes; the change applies from the next step and is marked on the loss curve.'),
-      form,
-      h('div', { class: 'row', role: 'group', 'aria-label': 'Run' }, bStart, bPause, bResume, bStep, bReset, h('span', null, 'State: ', state), stepInfo),
-      err),
-    divBox,
-    h('div', { class: 'train-grid' }, cards.loss.el, cards.grad.el, cards.ratio.el, h('div', { class: 'wide' }, histKey),
-      cards.pre.el, cards.act.el, cards.grad_h.el, cards.boundary.el),
+    h('div', { class: 'train-host' }, h('div', { class: 'train-layout' }, controlsBox,
+      h('div', { class: 'train-main' }, divBox,
+        h('div', { class: 'train-grid' }, cards.loss.el, cards.grad.el, cards.ratio.el, h('div', { class: 'wide' }, histKey),
+          cards.pre.el, cards.act.el, cards.grad_h.el, cards.boundary.el)))),
   );
 
   const s = {
@@ -928,7 +931,11 @@ function drawTraining(d, ui) {
   if (d.diverged) {
     const v = d.diverged;
     ui.divBox.className = 'diverged';
-    ui.divBox.textContent = `Diverged at step ${v.step}${v.loss === null || v.loss === undefined ? '' : ` (loss ${fmt(v.loss)})`}: ${v.where}`;
+    const where = String(v.where || '');
+    // `train`'s wording already says "diverged at step N: …"; otherwise say when.
+    ui.divBox.textContent = /^diverged at step/i.test(where)
+      ? where.charAt(0).toUpperCase() + where.slice(1)
+      : `Diverged at step ${v.step}${v.loss === null || v.loss === undefined ? '' : ` (loss ${fmt(v.loss)})`}: ${where}`;
   }
   if (!f) {
     for (const c of [ui.gradCanvas, ui.ratioCanvas, ui.boundCanvas, ...ui.histCanvases]) prep(c);
@@ -1008,7 +1015,7 @@ function boundaryTable(b) {
 
 function drawLoss(canvas, d) {
   const { ctx, w, h: H } = prep(canvas);
-  const box = { x0: 48, x1: w - 10, y0: 10, y1: H - 34 };
+  const box = { x0: 48, x1: w - 22, y0: 10, y1: H - 34 };
   const pts = d.losses;
   canvas.dataset.points = String(pts.length);
   const ev = d.evals;
@@ -1078,8 +1085,10 @@ function drawLoss(canvas, d) {
     ctx.lineWidth = 2;
     ctx.beginPath(); ctx.moveTo(x, box.y0); ctx.lineTo(x, box.y1); ctx.stroke();
     ctx.fillStyle = PALETTE[1];
-    ctx.textAlign = 'right';
-    ctx.fillText(`diverged at ${d.diverged.step}`, x - 3, box.y1 - 16);
+    const label = `diverged at ${d.diverged.step}`;
+    const left = x - 3 - ctx.measureText(label).width >= box.x0;
+    ctx.textAlign = left ? 'right' : 'left';
+    ctx.fillText(label, left ? x - 3 : x + 3, box.y1 - 16);
   }
 }
 
