@@ -51,6 +51,39 @@ impl<F: Real> OptimizerState<F> {
         }
     }
 
+    /// ‖Δp‖ of the last update of parameter tensor `i` (in the order of
+    /// [`Network::params_mut`]), from what the update used: η‖g‖ for SGD (`grads` being that
+    /// step's), η‖v‖ for momentum, η‖m̂/(√v̂ + ε)‖ for Adam. NaN before any update.
+    pub fn update_norm(&self, grads: &Grads<F>, i: usize) -> f64 {
+        match self.kind {
+            Optimizer::Sgd { lr } => grads
+                .tensors()
+                .get(i)
+                .map_or(f64::NAN, |g| lr * super::norm(g)),
+            Optimizer::Momentum { lr, .. } => {
+                self.m.get(i).map_or(f64::NAN, |v| lr * super::norm(v))
+            }
+            Optimizer::Adam {
+                lr,
+                beta1,
+                beta2,
+                eps,
+            } => {
+                let (Some(m), Some(v)) = (self.m.get(i), self.v.get(i)) else {
+                    return f64::NAN;
+                };
+                let c1 = 1.0 - beta1.powi(self.step);
+                let c2 = 1.0 - beta2.powi(self.step);
+                let d: Vec<f64> = m
+                    .iter()
+                    .zip(v)
+                    .map(|(m, v)| (m.as_f64() / c1) / ((v.as_f64() / c2).sqrt() + eps))
+                    .collect();
+                lr * super::stats::norm_of(&d)
+            }
+        }
+    }
+
     /// Applies one update to every parameter of `net`.
     pub fn step(&mut self, net: &mut Network<F>, grads: &Grads<F>) {
         self.step += 1;
@@ -111,9 +144,14 @@ impl<F: Real> OptimizerState<F> {
 
 /// The global L2 norm over every gradient tensor, √(Σ‖g‖²), measured in f64.
 pub fn global_norm<F: Real>(grads: &Grads<F>) -> f64 {
+    super::stats::norm_of(&tensor_norms(grads))
+}
+
+/// ‖g‖ of every gradient tensor, in the order of [`Grads::tensors`]; [`global_norm`] is their
+/// norm.
+pub fn tensor_norms<F: Real>(grads: &Grads<F>) -> Vec<f64> {
     let tensors = grads.tensors();
-    let parts = super::parallel::map(tensors.len(), |i| super::norm(&tensors[i]));
-    super::stats::norm_of(&parts)
+    super::parallel::map(tensors.len(), |i| super::norm(&tensors[i]))
 }
 
 /// Clips by global norm with PyTorch's rule: coef = max_norm / (total + 1e−6), applied only
