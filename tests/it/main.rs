@@ -27,4 +27,5 @@ mod pinned;
 mod precision;
 mod progress;
 mod recurrent;
+mod serve;
 mod train;
