@@ -599,14 +599,15 @@ pub(crate) fn settings_from_args(args: &[String]) -> Result<TrainSettings> {
     TrainSettings::from_arg_matches(&matches).map_err(|e| anyhow!("{}", clap_message(&e)))
 }
 
-/// A clap error as one plain line: no `error: ` prefix, no usage, no `--help` hint.
+/// A clap error as the CLI prints it, without its `error: ` and the closing line that
+/// points to `--help` (as the lab's other endpoints give it).
 pub(crate) fn clap_message(e: &clap::Error) -> String {
-    let text = e.render().to_string();
+    let text = crate::format::escape_lines(&e.render().to_string());
     let text = text.strip_prefix("error: ").unwrap_or(&text);
-    text.split("\n\n")
-        .next()
-        .unwrap_or_default()
-        .trim()
+    let text = text.trim_end();
+    text.strip_suffix("For more information, try '--help'.")
+        .unwrap_or(text)
+        .trim_end()
         .to_string()
 }
 
