@@ -16,7 +16,9 @@ The same step as `gradtutor serve`'s live run (src/train/live.rs) and
 
 It reports the steady-state steps per second: `--warmup` steps first (compilation and the
 first calls), then the time of `--steps` steps, ended by block_until_ready on the last
-step's results. The losses are not fetched per step (JAX dispatches asynchronously; the
+step's results; also steps per CPU-second of the process (all threads), which other work on
+the machine moves less. Its Rust counterpart: `cargo run --release -p gradtutor-benches
+--example live_steps`. The losses are not fetched per step (JAX dispatches asynchronously; the
 Rust step returns its loss synchronously), which favours JAX.
 
     python3 -m venv /tmp/jaxvenv && /tmp/jaxvenv/bin/pip install "jax[cpu]"
@@ -106,13 +108,13 @@ def run(args):
         rows = batches[k]
         params, velocity, *out = step(params, velocity, x[rows], y[rows])
     jax.block_until_ready(out)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for k in range(args.warmup, total):
         rows = batches[k]
         params, velocity, *out = step(params, velocity, x[rows], y[rows])
     jax.block_until_ready((params, out))
-    seconds = time.perf_counter() - start
-    return args.steps / seconds, float(out[0])
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return args.steps / seconds, args.steps / cpu, float(out[0])
 
 
 def main():
@@ -133,9 +135,12 @@ def main():
     )
     rates = []
     for r in range(args.repeats):
-        rate, loss = run(args)
+        rate, per_cpu, loss = run(args)
         rates.append(rate)
-        print(f"run {r + 1}: {rate:.0f} steps/s (last loss {loss:.4f})")
+        print(
+            f"run {r + 1}: {rate:.0f} steps/s, {per_cpu:.0f} steps per CPU-second "
+            f"(last loss {loss:.4f})"
+        )
     rates.sort()
     print(f"median {rates[len(rates) // 2]:.0f} steps/s, best {rates[-1]:.0f}")
 
