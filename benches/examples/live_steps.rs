@@ -3,7 +3,7 @@
 //! `scripts/jax_reference.py` prints JAX's: after a warm-up, wall-clock steps/s and steps per
 //! CPU-second of the process (all its threads; less moved by other work on the machine).
 //!
-//!     cargo run --release -p gradtutor-benches --example live_steps [STEPS] [REPEATS]
+//!     cargo run --release -p gradtutor-benches --example live_steps [STEPS] [REPEATS] [ACTIVATION]
 
 use gradtutor::nn::Activation;
 use gradtutor::{LiveRun, TrainSettings};
@@ -28,15 +28,19 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let steps: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(3000);
     let repeats: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(3);
+    let activation: Activation = args
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(Activation::Relu);
     let settings = TrainSettings {
-        activation: Some(Activation::Relu),
+        activation: Some(activation),
         depth: Some(20),
         width: Some(128),
         batch: Some(64),
         steps: Some(1_000_000),
         ..Default::default()
     };
-    println!("gradtutor LiveRun::step; depth 20 x width 128, batch 64 (ReLU, f32)");
+    println!("gradtutor LiveRun::step; depth 20 x width 128, batch 64 ({activation}, f32)");
     let mut rates = Vec::new();
     for r in 0..repeats {
         let mut run = LiveRun::new(&settings, 16 << 30).unwrap();
