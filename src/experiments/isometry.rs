@@ -347,7 +347,9 @@ fn conclude(_: &Settings, report: &mut Report) {
         report.verdicts.push(format!(
             "ReLU with orthogonal weights: {erased}. Each layer switches off the units with \
              h ≤ 0, about half of them for each input, and multiplies those directions by 0; \
-             no weight matrix undoes that, so ReLU cannot be an isometry."
+             with i.i.d. or orthogonal weights and zero biases the next layer cannot restore \
+             them, so such a ReLU network is not an isometry (mirrored \"looks-linear\" \
+             weights, each unit paired with its negative, would be)."
         ));
     }
     if let (Some(g), Some(o)) = (find("gauss-lin"), find("orth-lin"))
