@@ -32,7 +32,7 @@ impl Metric {
             Metric::GradNorm => "‖∂L/∂W‖ per layer",
             Metric::SignalNorm => "‖∂L/∂h‖ per layer (the backprop signal)",
             Metric::ActStd => "std of the activations a_l (the logits for the output layer)",
-            Metric::Saturated => "saturated fraction: units with φ′(h) < 0.1·max φ′",
+            Metric::Saturated => "saturated fraction: units with |φ′(h)| < 0.1·max φ′",
             Metric::UnitSpread => "spread between units' gradients (0: all units identical)",
         }
     }
