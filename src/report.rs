@@ -650,6 +650,21 @@ impl Figure {
 }
 
 impl Figure {
+    /// The figure as a lesson's text quotes it: orders of magnitude below 0.01 in fixed
+    /// point ("0.009": an exponent would read as a ratio), everything else as
+    /// [`crate::format::figure`] shows it.
+    pub fn show(self, v: f64) -> String {
+        use Figure as F;
+        match self {
+            F::GradOrdersDrop | F::GradOrders | F::GradOrdersHidden | F::SignalOrdersDrop
+                if v.abs() < 0.01 && v != 0.0 =>
+            {
+                format!("{v:.3}")
+            }
+            _ => crate::format::figure(v),
+        }
+    }
+
     /// Whether a run of `config` can have the figure at all (whether it does can depend on
     /// the values the run meets: a norm can underflow to 0).
     pub fn possible(self, config: &ProbeConfig) -> bool {
@@ -723,5 +738,21 @@ impl fmt::Display for Figure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let v = self.to_possible_value().expect("no skipped variants");
         f.write_str(v.get_name())
+    }
+}
+
+#[cfg(test)]
+mod show_tests {
+    use super::Figure;
+
+    /// Orders below 0.01 print in fixed point, not as an exponent that reads as a ratio;
+    /// other figures keep their scientific form.
+    #[test]
+    fn small_orders_print_in_fixed_point() {
+        assert_eq!(Figure::GradOrdersDrop.show(8.76e-3), "0.009");
+        assert_eq!(Figure::GradOrders.show(-8.76e-3), "-0.009");
+        assert_eq!(Figure::GradOrdersDrop.show(12.34), "12.3");
+        assert_eq!(Figure::GradOrdersDrop.show(0.0), "0");
+        assert_eq!(Figure::Loss.show(8.76e-3), "8.76e-3");
     }
 }
