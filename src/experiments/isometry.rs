@@ -283,10 +283,13 @@ fn conclude(_: &Settings, report: &mut Report) {
                 format!(" (past what f64 resolves from depth {} on)", x.0)
             });
         let (kr, dr) = (o1.1 / o0.1, o1.0 as f64 / o0.0 as f64);
-        let linear = if kr.is_finite() && dr > 1.0 && kr <= 2.0 * dr {
-            ": about in proportion to depth, not exponentially"
-        } else {
-            ""
+        // κ's growth over the sweep against the depth's: worded from the two ratios.
+        let linear = match kr / dr {
+            _ if !kr.is_finite() || dr <= 1.0 => "",
+            q if q < 0.8 => ": more slowly than depth, not exponentially",
+            q if q <= 1.25 => ": about in proportion to depth, not exponentially",
+            q if q <= 2.0 => ": somewhat faster than depth, but not exponentially",
+            _ => "",
         };
         report.verdicts.push(format!(
             "Depth sweep: Gaussian tanh's κ goes from {} at depth {} to {} at depth \
