@@ -326,11 +326,10 @@ fn conclude(_: &Settings, report: &mut Report) {
             "tanh is not at χ = 1 layer by layer: from the unit-variance input its \
              pre-activations shrink only slowly toward the fixed point where χ = 1, so χ_l < 1 \
              at every layer. Mean-field theory's per-layer factor on the backprop signal is \
-             ×{} on average over the {} layers ({} orders in all; measured ×{}), and \
+             ×{} on average over the {} layers ({predicted_orders:+.2} orders in all; measured ×{}), and \
              orth-tanh's median singular value is {}: its J is scaled down as well as spread.",
             num(predicted_factor),
             r.config.depth(),
-            format!("{predicted_orders:+.2}").replace('-', "−"),
             num(measured),
             pretty(s.median),
         ));
