@@ -312,6 +312,29 @@ impl Report {
 }
 
 impl Run {
+    /// The config's pieces as a header shows them ([`ProbeConfig::parts`]), with the seeds
+    /// of a median over several: `seeds 42–44` instead of `seed 42`.
+    pub fn parts(&self) -> Vec<(&'static str, String)> {
+        let mut parts = self.config.parts();
+        if let [first, .., last] = self.seeds.as_slice()
+            && let Some(p) = parts.iter_mut().find(|p| p.0 == "seed")
+        {
+            p.1 = format!("seeds {first}–{last}");
+        }
+        parts
+    }
+
+    /// [`Run::parts`] joined as one header line.
+    pub fn describe(&self) -> String {
+        let parts = self.parts();
+        let filled: Vec<&str> = parts
+            .iter()
+            .map(|p| p.1.as_str())
+            .filter(|v| !v.is_empty())
+            .collect();
+        filled.join(" · ")
+    }
+
     /// Builds a run from the probe results of one config over one or more seeds.
     pub fn from_results(
         label: &str,
@@ -532,6 +555,24 @@ fn nan_max(a: f64, b: f64) -> f64 {
     } else {
         a.max(b)
     }
+}
+
+/// What sets run `i` apart in a list of runs' [`Run::parts`]: its own value of each piece
+/// that differs, and `no batch norm` / `no residual` where only the others have one.
+pub(crate) fn own_parts(all: &[Vec<(&'static str, String)>], i: usize) -> Vec<String> {
+    let same = |k: usize| all.iter().all(|p| p.get(k) == all[0].get(k));
+    (0..all[i].len())
+        .filter(|&k| !same(k))
+        .filter_map(|k| match all[i][k].1.as_str() {
+            "" if matches!(all[i][k].0, "bn" | "residual") => all
+                .iter()
+                .map(|p| p[k].1.as_str())
+                .find(|v| !v.is_empty())
+                .map(|v| format!("no {v}")),
+            "" => None,
+            v => Some(v.to_string()),
+        })
+        .collect()
 }
 
 /// Figures a numeric quiz item can ask for, each read from one run of an experiment.

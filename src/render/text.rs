@@ -27,7 +27,7 @@ pub fn render(report: &Report, ui: &Ui) -> String {
             Some(Body::Spectra { .. }) => super::maps::spectra(&mut out, report, style, width),
             Some(Body::Layers(_)) | None => match report.runs.as_slice() {
                 [run] => {
-                    let _ = writeln!(out, "\n{}", style.bold(&run.config.describe()));
+                    let _ = writeln!(out, "\n{}", style.bold(&run.describe()));
                     single(&mut out, run, &BarScale::new(&report.runs), style, width);
                     summary(&mut out, run, style, width, false);
                 }
@@ -240,7 +240,7 @@ fn spread(row: &LayerRow) -> String {
 }
 
 fn side_by_side(out: &mut String, report: &Report, style: &Style, width: usize) {
-    let all: Vec<Vec<(&str, String)>> = report.runs.iter().map(|r| r.config.parts()).collect();
+    let all: Vec<Vec<(&str, String)>> = report.runs.iter().map(Run::parts).collect();
     let same = |k: usize| all.iter().all(|p| p[k].1 == all[0][k].1);
     let shared: Vec<&str> = (0..all[0].len())
         .filter(|&k| same(k) && !all[0][k].1.is_empty())
@@ -248,11 +248,9 @@ fn side_by_side(out: &mut String, report: &Report, style: &Style, width: usize) 
         .collect();
     let _ = writeln!(out, "\n{}", style.bold(&shared.join(" · ")));
     for (i, run) in report.runs.iter().enumerate() {
-        let own: Vec<&str> = (0..all[i].len())
-            .filter(|&k| !same(k) && !all[i][k].1.is_empty())
-            .map(|k| all[i][k].1.as_str())
-            .collect();
-        let _ = writeln!(out, "  [{}] {:<10} {}", i + 1, run.label, own.join(" · "));
+        let own = crate::report::own_parts(&all, i).join(" · ");
+        let line = format!("  [{}] {:<10} {own}", i + 1, run.label);
+        let _ = writeln!(out, "{}", line.trim_end());
     }
     let col = 10;
     let per_block = ((width.saturating_sub(6)) / col).max(1);

@@ -436,3 +436,30 @@ fn every_description_names_what_ran_and_suggests_only_something_else() {
         }
     }
 }
+
+/// A median over seeds says so in its header; a run without the compared feature says
+/// "no residual" instead of nothing; the residual run's large initial loss is explained.
+#[test]
+fn residual_over_seeds_names_its_seeds_and_explains_its_loss() {
+    let s = Settings {
+        seeds: Some(3),
+        width: Some(32),
+        batch: Some(16),
+        ..settings(30)
+    };
+    let r = find_experiment("residual").unwrap().run(&s, GIB).unwrap();
+    let text = gradtutor::render_text(&r, &gradtutor::Ui::plain(100));
+    assert!(text.contains("· seeds 42–44\n"), "{text}");
+    assert!(!text.contains("· seed 42"), "{text}");
+    assert!(text.contains("  [1] plain      no residual\n"), "{text}");
+    let residual = &r.runs[1];
+    // Over twice ln 10 ≈ 2.303: the verdict's threshold for 10 classes.
+    assert!(residual.loss > 4.61, "loss {}", residual.loss);
+    let loss = format!("the loss at initialization is {:.1}", residual.loss);
+    assert!(
+        r.verdicts.iter().any(|v| v.contains(&loss)),
+        "{:?}",
+        r.verdicts
+    );
+    assert!(!r.verdicts.iter().any(|v| v.starts_with("plain: the loss")));
+}
