@@ -102,6 +102,7 @@ pub(crate) fn body(out: &mut String, report: &Report, style: &Style, width: usiz
          (after φ); one █ per {per} order{} of magnitude.",
         if per == 1.0 { "" } else { "s" }
     );
+    legend.push_str(&scale.floor_note());
     if every > 1 {
         legend.push_str(&format!(
             " Shown: t = {t_max}, {}, … (every {every} steps) and t = 1; --json has all {t_max}.",

@@ -155,6 +155,19 @@ impl BarScale {
         BarScale { lo, hi }
     }
 
+    /// Where the bars start, 10^(lo − 1), as a sentence for a legend: the scale is this
+    /// command's, so the same norm can get a different bar in another command.
+    pub(super) fn floor_note(&self) -> String {
+        match self.lo.is_finite() {
+            true => format!(
+                " Bars start at {}, below this command's smallest norm: they compare \
+                 rows within this output only.",
+                crate::format::sci(libm::pow(10.0, self.lo - 1.0))
+            ),
+            false => String::new(),
+        }
+    }
+
     /// Orders of magnitude per character.
     pub(super) fn per_char(&self, width: usize) -> f64 {
         ((self.hi - self.lo) / width as f64).max(1.0).ceil()
@@ -225,6 +238,7 @@ fn single(out: &mut String, run: &Run, scale: &BarScale, style: &Style, width: u
     if many {
         legend.push_str(" range×: largest over smallest ‖∂L/∂W‖ across the seeds.");
     }
+    legend.push_str(&scale.floor_note());
     for line in crate::ui::wrap(&legend, width) {
         let _ = writeln!(out, "{}", style.dim(&line));
     }
