@@ -20,9 +20,10 @@ pub(crate) fn sci(v: f64) -> String {
     }
 }
 
-/// `1.2e−13` with a real minus sign, for prose.
+/// A figure in prose: as [`sci`], with an ASCII minus so that it pastes into Python or a
+/// spreadsheet (formulas keep their U+2212).
 pub(crate) fn pretty(v: f64) -> String {
-    sci(v).replace('-', "−")
+    sci(v)
 }
 
 /// `10⁻¹⁴`: the power of ten 10^`exp`, with superscript digits and a real minus sign, for
@@ -209,12 +210,12 @@ mod tests {
         assert_eq!(sci(f64::INFINITY), "inf");
         assert_eq!(sci(f64::NEG_INFINITY), "-inf");
         assert_eq!(sci(f64::NAN), "NaN");
-        assert_eq!(pretty(5.3e-13), "5.3e−13");
+        assert_eq!(pretty(5.3e-13), "5.3e-13");
         assert_eq!(orders(Some(-12.34)), "-12.3");
         assert_eq!(orders(Some(0.04)), "+0.0");
         assert_eq!(orders(None), "·");
-        assert_eq!(range(6.41e-9, 6.44e-9), "6.4e−9");
-        assert_eq!(range(5.1e-4, 2.0e-2), "5.1e−4–2.0e−2");
+        assert_eq!(range(6.41e-9, 6.44e-9), "6.4e-9");
+        assert_eq!(range(5.1e-4, 2.0e-2), "5.1e-4–2.0e-2");
     }
 
     #[test]

@@ -628,7 +628,7 @@ pub struct LayerFigures {
     pub act_mean: f64,
     /// Standard deviation of a_l (the logits, for the output layer).
     pub act_std: f64,
-    /// Fraction of entries of h_l with φ′(h) < 0.1·sup φ′; none for the output layer.
+    /// Fraction of entries of h_l with |φ′(h)| < 0.1·sup φ′; none for the output layer.
     pub saturated: Option<f64>,
     /// ReLU only: fraction of units inactive for every example of the batch.
     pub dead: Option<f64>,

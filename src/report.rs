@@ -32,7 +32,7 @@ impl Metric {
             Metric::GradNorm => "‖∂L/∂W‖ per layer",
             Metric::SignalNorm => "‖∂L/∂h‖ per layer (the backprop signal)",
             Metric::ActStd => "std of the activations a_l (the logits for the output layer)",
-            Metric::Saturated => "saturated fraction: units with φ′(h) < 0.1·max φ′",
+            Metric::Saturated => "saturated fraction: units with |φ′(h)| < 0.1·max φ′",
             Metric::UnitSpread => "spread between units' gradients (0: all units identical)",
         }
     }
@@ -312,6 +312,29 @@ impl Report {
 }
 
 impl Run {
+    /// The config's pieces as a header shows them ([`ProbeConfig::parts`]), with the seeds
+    /// of a median over several: `seeds 42–44` instead of `seed 42`.
+    pub fn parts(&self) -> Vec<(&'static str, String)> {
+        let mut parts = self.config.parts();
+        if let [first, .., last] = self.seeds.as_slice()
+            && let Some(p) = parts.iter_mut().find(|p| p.0 == "seed")
+        {
+            p.1 = format!("seeds {first}–{last}");
+        }
+        parts
+    }
+
+    /// [`Run::parts`] joined as one header line.
+    pub fn describe(&self) -> String {
+        let parts = self.parts();
+        let filled: Vec<&str> = parts
+            .iter()
+            .map(|p| p.1.as_str())
+            .filter(|v| !v.is_empty())
+            .collect();
+        filled.join(" · ")
+    }
+
     /// Builds a run from the probe results of one config over one or more seeds.
     pub fn from_results(
         label: &str,
@@ -534,6 +557,24 @@ fn nan_max(a: f64, b: f64) -> f64 {
     }
 }
 
+/// What sets run `i` apart in a list of runs' [`Run::parts`]: its own value of each piece
+/// that differs, and `no batch norm` / `no residual` where only the others have one.
+pub(crate) fn own_parts(all: &[Vec<(&'static str, String)>], i: usize) -> Vec<String> {
+    let same = |k: usize| all.iter().all(|p| p.get(k) == all[0].get(k));
+    (0..all[i].len())
+        .filter(|&k| !same(k))
+        .filter_map(|k| match all[i][k].1.as_str() {
+            "" if matches!(all[i][k].0, "bn" | "residual") => all
+                .iter()
+                .map(|p| p[k].1.as_str())
+                .find(|v| !v.is_empty())
+                .map(|v| format!("no {v}")),
+            "" => None,
+            v => Some(v.to_string()),
+        })
+        .collect()
+}
+
 /// Figures a numeric quiz item can ask for, each read from one run of an experiment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ValueEnum)]
 #[serde(rename_all = "kebab-case")]
@@ -650,6 +691,21 @@ impl Figure {
 }
 
 impl Figure {
+    /// The figure as a lesson's text quotes it: orders of magnitude below 0.01 in fixed
+    /// point ("0.009": an exponent would read as a ratio), everything else as
+    /// [`crate::format::figure`] shows it.
+    pub fn show(self, v: f64) -> String {
+        use Figure as F;
+        match self {
+            F::GradOrdersDrop | F::GradOrders | F::GradOrdersHidden | F::SignalOrdersDrop
+                if v.abs() < 0.01 && v != 0.0 =>
+            {
+                format!("{v:.3}")
+            }
+            _ => crate::format::figure(v),
+        }
+    }
+
     /// Whether a run of `config` can have the figure at all (whether it does can depend on
     /// the values the run meets: a norm can underflow to 0).
     pub fn possible(self, config: &ProbeConfig) -> bool {
@@ -723,5 +779,21 @@ impl fmt::Display for Figure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let v = self.to_possible_value().expect("no skipped variants");
         f.write_str(v.get_name())
+    }
+}
+
+#[cfg(test)]
+mod show_tests {
+    use super::Figure;
+
+    /// Orders below 0.01 print in fixed point, not as an exponent that reads as a ratio;
+    /// other figures keep their scientific form.
+    #[test]
+    fn small_orders_print_in_fixed_point() {
+        assert_eq!(Figure::GradOrdersDrop.show(8.76e-3), "0.009");
+        assert_eq!(Figure::GradOrders.show(-8.76e-3), "-0.009");
+        assert_eq!(Figure::GradOrdersDrop.show(12.34), "12.3");
+        assert_eq!(Figure::GradOrdersDrop.show(0.0), "0");
+        assert_eq!(Figure::Loss.show(8.76e-3), "8.76e-3");
     }
 }

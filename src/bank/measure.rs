@@ -127,29 +127,33 @@ pub(super) fn read_figure(report: &Report, figure: Figure, run: Option<&str>) ->
 /// `text` with each placeholder replaced by its figure in `report`, as students see
 /// figures; `n/a` where the run shown has no such figure.
 pub(crate) fn fill(text: &str, report: &Report) -> String {
-    fill_with(text, |f: Figure, run| read_figure(report, f, run).ok())
+    fill_with(text, |f: Figure, run| {
+        Some(f.show(read_figure(report, f, run).ok()?))
+    })
 }
 
 /// `text` (a `[train]` takeaway) with each placeholder replaced by its figure in `report`,
 /// as the training table prints it; `n/a` where the configuration has no such figure.
 pub(crate) fn fill_training(text: &str, report: &TrainReport) -> String {
     fill_with(text, |f: TrainFigure, run| {
-        crate::train::figure::read(report, f, run).ok()
+        crate::train::figure::read(report, f, run)
+            .ok()
+            .map(crate::format::figure)
     })
 }
 
-/// `text` with each placeholder of kind `F` replaced by `read(figure, run)`, formatted as
-/// students see figures; `n/a` where it has none.
+/// `text` with each placeholder of kind `F` replaced by `read(figure, run)`, the figure as
+/// students see it; `n/a` where it has none.
 fn fill_with<F: clap::ValueEnum>(
     text: &str,
-    read: impl Fn(F, Option<&str>) -> Option<f64>,
+    read: impl Fn(F, Option<&str>) -> Option<String>,
 ) -> String {
     let mut out = String::new();
     let mut last = 0;
     for (range, p) in placeholders_of::<F>(text) {
         out.push_str(&text[last..range.start]);
         let value = p.ok().and_then(|p| read(p.figure, p.run.as_deref()));
-        out.push_str(&value.map_or("n/a".into(), crate::format::figure));
+        out.push_str(&value.unwrap_or_else(|| "n/a".into()));
         last = range.end;
     }
     out.push_str(&text[last..]);

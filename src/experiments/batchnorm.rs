@@ -38,13 +38,13 @@ fn describe(cfg: &ProbeConfig) -> String {
     let (last, rest) = sweep.split_last().expect("three scales");
     format!(
         "{} It runs twice on identical weights: without and with batch norm before each \
-         activation (batch statistics, γ = 1, β = 0, ε = {}, PyTorch's default). Then the \
+         activation (batch statistics, γ = 1, β = 0, ε = {:e}, PyTorch's default). Then the \
          same pair for weights drawn from {} and {last}, that is N(0, σ²) with σ = {}: batch \
          norm divides each unit's pre-activation by its batch standard deviation, so scaling W \
          by a constant leaves every normalized layer's output unchanged (the output layer is \
          not normalized, so the logits still scale).",
         network(cfg),
-        format!("{:e}", crate::nn::batchnorm::BN_EPS).replace('-', "−"),
+        crate::nn::batchnorm::BN_EPS,
         rest.join(", "),
         SCALES
             .iter()

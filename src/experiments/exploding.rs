@@ -79,6 +79,11 @@ pub(super) fn describe(cfg: &ProbeConfig) -> String {
             }
         }
     }
+    if let Some(c) = cfg.mlp().and_then(|m| m.clip_norm) {
+        s.push_str(&format!(
+            " The gradients are clipped to global norm {c} before they are measured."
+        ));
+    }
     s
 }
 
@@ -103,15 +108,37 @@ fn conclude(_: &Settings, report: &mut Report) {
         if run.nonfinite.is_some() || grows(run.grad_orders()) || grows(run.signal_orders()) {
             report.notes.push(fixes(&run.config));
         }
-        // The depth at which this growth rate reaches the precision's largest value.
+        // The depth at which this growth rate reaches the precision's largest value, from
+        // the norms before clipping (clipping scales every layer by c / global norm).
+        let unclip = match run.config.mlp().and_then(|m| m.clip_norm) {
+            Some(c) if run.global_grad_norm > c => run.global_grad_norm / c,
+            _ => 1.0,
+        };
         let top = run
             .layers()
             .iter()
-            .map(|l| l.figures.grad_norm)
+            .map(|l| l.figures.grad_norm * unclip)
             .fold(0.0, f64::max);
+        // Only a growing backprop signal overflows: ‖∂L/∂W‖ can rise toward layer 1 while
+        // ‖∂L/∂h‖ shrinks (the activations grow forward), and that does not run away.
+        let signal_grows = run.signal_orders().is_some_and(|s| s > 0.0);
         if let (None, Some(o)) = (run.nonfinite, run.grad_orders())
             && o > 0.0
             && top > 0.0
+            && !signal_grows
+            && let Some(s) = run.signal_orders()
+        {
+            report.notes.push(format!(
+                "Layer 1's ‖∂L/∂W‖ is above the output layer's, but the backprop signal \
+                 ‖∂L/∂h‖ shrinks on its way down ({:.1} orders over the network): the \
+                 gradients do not grow with depth, so no overflow is coming.",
+                -s
+            ));
+        }
+        if let (None, Some(o)) = (run.nonfinite, run.grad_orders())
+            && o > 0.0
+            && top > 0.0
+            && signal_grows
         {
             let precision = run.config.precision;
             let per_layer = o / run.config.depth() as f64;
@@ -144,9 +171,19 @@ fn fixes(cfg: &ProbeConfig) -> String {
         ),
         _ => (Init::XavierNormal, " (σ_w² = 1 on equal widths)"),
     };
-    if cfg.spec.init == init {
-        "Fix to try: demo clipping, to cap the update's size.".into()
-    } else {
-        format!("Fixes to try: --init {init}{why}, or demo clipping to cap the update's size.")
+    let clipped = cfg.mlp().is_some_and(|m| m.clip_norm.is_some());
+    match (cfg.spec.init == init, clipped) {
+        (true, false) => "Fix to try: demo clipping, to cap the update's size.".into(),
+        (false, false) => {
+            format!("Fixes to try: --init {init}{why}, or demo clipping to cap the update's size.")
+        }
+        // Clipping is already on: it caps the update, not the growth measured here.
+        (false, true) => format!(
+            "Fix to try: --init {init}{why}. Clipping, on here, caps the update's size but \
+             not the growth from layer to layer."
+        ),
+        (true, true) => "Clipping, on here, caps the update's size but not the growth from \
+                         layer to layer."
+            .into(),
     }
 }

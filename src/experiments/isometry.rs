@@ -283,10 +283,13 @@ fn conclude(_: &Settings, report: &mut Report) {
                 format!(" (past what f64 resolves from depth {} on)", x.0)
             });
         let (kr, dr) = (o1.1 / o0.1, o1.0 as f64 / o0.0 as f64);
-        let linear = if kr.is_finite() && dr > 1.0 && kr <= 2.0 * dr {
-            ": about in proportion to depth, not exponentially"
-        } else {
-            ""
+        // κ's growth over the sweep against the depth's: worded from the two ratios.
+        let linear = match kr / dr {
+            _ if !kr.is_finite() || dr <= 1.0 => "",
+            q if q < 0.8 => ": more slowly than depth, not exponentially",
+            q if q <= 1.25 => ": about in proportion to depth, not exponentially",
+            q if q <= 2.0 => ": somewhat faster than depth, but not exponentially",
+            _ => "",
         };
         report.verdicts.push(format!(
             "Depth sweep: Gaussian tanh's κ goes from {} at depth {} to {} at depth \
@@ -323,11 +326,10 @@ fn conclude(_: &Settings, report: &mut Report) {
             "tanh is not at χ = 1 layer by layer: from the unit-variance input its \
              pre-activations shrink only slowly toward the fixed point where χ = 1, so χ_l < 1 \
              at every layer. Mean-field theory's per-layer factor on the backprop signal is \
-             ×{} on average over the {} layers ({} orders in all; measured ×{}), and \
+             ×{} on average over the {} layers ({predicted_orders:+.2} orders in all; measured ×{}), and \
              orth-tanh's median singular value is {}: its J is scaled down as well as spread.",
             num(predicted_factor),
             r.config.depth(),
-            format!("{predicted_orders:+.2}").replace('-', "−"),
             num(measured),
             pretty(s.median),
         ));
@@ -347,7 +349,9 @@ fn conclude(_: &Settings, report: &mut Report) {
         report.verdicts.push(format!(
             "ReLU with orthogonal weights: {erased}. Each layer switches off the units with \
              h ≤ 0, about half of them for each input, and multiplies those directions by 0; \
-             no weight matrix undoes that, so ReLU cannot be an isometry."
+             with i.i.d. or orthogonal weights and zero biases the next layer cannot restore \
+             them, so such a ReLU network is not an isometry (mirrored \"looks-linear\" \
+             weights, each unit paired with its negative, would be)."
         ));
     }
     if let (Some(g), Some(o)) = (find("gauss-lin"), find("orth-lin"))

@@ -113,6 +113,67 @@ fn hidden_ratio(run: &Run) -> Option<f64> {
     (a > 0.0 && b > 0.0 && a.is_finite() && b.is_finite()).then(|| a / b)
 }
 
+/// Post-LN's and Pre-LN's first/last ratios (log₁₀ `po`, `pr`) compared, worded from which
+/// lies further from 1; Post-LN's per-block factor 10^(po/depth) is called compounding only
+/// when it adds up to half an order or more.
+fn compare_ends(po: f64, pr: f64, depth: usize) -> String {
+    let d = po.abs() - pr.abs();
+    let which = match d {
+        _ if d.abs() < 0.05 => "about as far from 1 for both".to_string(),
+        _ if d > 0.0 => format!("{d:.1} orders further for Post-LN"),
+        _ => format!("{:.1} orders further for Pre-LN", -d),
+    };
+    let per_block = figure(libm::pow(10.0, po / depth as f64));
+    let growth = if po.abs() >= 0.5 {
+        let toward = if po > 0.0 {
+            "toward the input (layer 1 receives the most)"
+        } else {
+            "toward the output (the top layers receive the most)"
+        };
+        format!(
+            "Post-LN's gradient grows {toward}, by a factor of {per_block} per block on average \
+             over {depth} blocks: a factor compounded at every norm on the skip path."
+        )
+    } else {
+        format!(
+            "Post-LN's per-block factor is {per_block} on average over {depth} blocks: too close \
+             to 1 to compound into much here."
+        )
+    };
+    format!(
+        "Post-LN's first/last ratio lies {:.1} orders from 1, Pre-LN's {:.1}: {which}. {growth}",
+        po.abs(),
+        pr.abs(),
+    )
+}
+
+/// The hidden layers' drift (layer 1's ‖∂L/∂W‖ over the last hidden layer's: `ph` Post-LN,
+/// `rh` Pre-LN) compared in orders of magnitude, worded from which drifts more.
+fn compare_hidden(ph: f64, rh: f64, depth: usize) -> String {
+    let (po, pr) = (libm::log10(ph).abs(), libm::log10(rh).abs());
+    let head = format!(
+        "Among the hidden layers alone, layer 1's ‖∂L/∂W‖ is {}× layer {depth}'s for Pre-LN and \
+         {}× for Post-LN",
+        figure(rh),
+        figure(ph),
+    );
+    let tail = match po - pr {
+        d if d.abs() < 0.1 => "the two profiles drift about equally".to_string(),
+        d if d > 0.0 => format!(
+            "Pre-LN's identity path does not make the profile flat (each block's branch adds to \
+             the gradient on its way down), but it drifts less, {pr:.1} orders against {po:.1}"
+        ),
+        _ => format!(
+            "here Pre-LN's profile drifts more, {pr:.1} orders against {po:.1}: its identity path \
+             does not flatten it"
+        ),
+    };
+    format!(
+        "{head}: {tail}. A small first/last ratio compares layer 1 with the output layer, not \
+         with the hidden layers."
+    )
+}
+
 fn conclude(_: &Settings, report: &mut Report) {
     for run in &report.runs {
         report.verdicts.push(flow_verdict(run));
@@ -121,30 +182,9 @@ fn conclude(_: &Settings, report: &mut Report) {
         && let (Some(po), Some(pr)) = (post.grad_orders(), pre.grad_orders())
     {
         let depth = post.config.depth();
-        let toward = if po > 0.0 {
-            "toward the input (layer 1 receives the most)"
-        } else {
-            "toward the output (the top layers receive the most)"
-        };
-        report.verdicts.push(format!(
-            "Post-LN's first/last ratio lies {:.1} orders from 1, Pre-LN's {:.1}: {:.1} orders \
-             further for Post-LN. Its gradient grows {toward}, by a factor of {} per block on \
-             average over {depth} blocks: a factor compounded at every norm on the skip path.",
-            po.abs(),
-            pr.abs(),
-            po.abs() - pr.abs(),
-            figure(libm::pow(10.0, po / depth as f64)),
-        ));
+        report.verdicts.push(compare_ends(po, pr, depth));
         if let (Some(ph), Some(rh)) = (hidden_ratio(post), hidden_ratio(pre)) {
-            report.verdicts.push(format!(
-                "Among the hidden layers alone, layer 1's ‖∂L/∂W‖ is {}× layer {depth}'s for \
-                 Pre-LN and {}× for Post-LN: Pre-LN's identity path does not make the profile \
-                 flat (each block's branch adds to the gradient on its way down), but it drifts \
-                 far less; its small first/last ratio comes from comparing with the output \
-                 layer.",
-                figure(rh),
-                figure(ph),
-            ));
+            report.verdicts.push(compare_hidden(ph, rh, depth));
         }
     }
     let mut rows = Vec::new();
@@ -191,5 +231,35 @@ fn conclude(_: &Settings, report: &mut Report) {
             BATCHES[1],
             figure(100.0 * ln)
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{compare_ends, compare_hidden};
+
+    /// Each comparison says what its figures show: which run lies further from 1 or
+    /// drifts more, and compounding only for a Post-LN factor worth half an order or more.
+    #[test]
+    fn comparisons_follow_their_figures() {
+        let v = compare_ends(1.7, 0.2, 48);
+        assert!(v.contains("1.5 orders further for Post-LN"), "{v}");
+        assert!(v.contains("compounded"), "{v}");
+        let v = compare_ends(0.1, 0.4, 48);
+        assert!(v.contains("0.3 orders further for Pre-LN"), "{v}");
+        assert!(!v.contains("compounded"), "{v}");
+        let v = compare_ends(0.02, -0.06, 6);
+        assert!(v.contains("about as far from 1 for both"), "{v}");
+        assert!(!v.contains("-0.0"), "{v}");
+        let v = compare_hidden(63.2, 8.68, 48);
+        assert!(v.contains("drifts less, 0.9 orders against 1.8"), "{v}");
+        let v = compare_hidden(2.42, 4.23, 48);
+        assert!(
+            v.contains("Pre-LN's profile drifts more, 0.6 orders against 0.4"),
+            "{v}"
+        );
+        assert!(!v.contains("drifts less"), "{v}");
+        let v = compare_hidden(2.0, 0.5, 48);
+        assert!(v.contains("drift about equally"), "{v}");
     }
 }

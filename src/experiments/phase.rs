@@ -173,13 +173,12 @@ fn conclude(_: &Settings, report: &mut Report) {
     {
         report.verdicts.push(format!(
             "The cell σ_w = {}, σ_b = {} lies on the χ = 1 line (χ at q* = {}), yet measures \
-             {} orders per layer: the line is χ at the fixed point q* of deep layers, and {} \
+             {m:+.2} orders per layer: the line is χ at the fixed point q* of deep layers, and {} \
              layers fed unit-variance input are still above q*, where tanh′ is smaller, so \
              cells on the line still vanish slightly.",
             num(cell.sigma_w),
             num(cell.sigma_b),
             num(cell.chi),
-            format!("{m:+.2}").replace('-', "−"),
             runs.get(2).map_or(0, |r| r.config.depth()),
         ));
     }

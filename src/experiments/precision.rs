@@ -53,7 +53,8 @@ fn describe(cfg: &ProbeConfig) -> String {
          halves S and redoes the same pass, where GradScaler in training skips the step and \
          halves S for the next batch (and doubles it after 2000 finite steps). f16 has 5 \
          exponent bits: nothing at or below {}, half its smallest subnormal {}, survives \
-         rounding, nothing larger than {} stays finite. bf16 keeps f32's 8 exponent bits \
+         rounding, and everything from {} up rounds to ∞ (the largest finite value is {}). \
+         bf16 keeps f32's 8 exponent bits \
          (smallest {}, largest {}) and pays with 7 mantissa bits instead of 10. Loss scaling \
          multiplies ∂L/∂z by S before backprop and divides each weight gradient by S in f32 \
          afterwards, so every 16-bit signal and gradient on the way down is S times larger.",
@@ -62,6 +63,7 @@ fn describe(cfg: &ProbeConfig) -> String {
         figure(DYNAMIC_START),
         tiny(Storage::F16.smallest() / 2.0),
         tiny(Storage::F16.smallest()),
+        figure(Storage::F16.overflow_threshold()),
         figure(Storage::F16.max_finite()),
         tiny(Storage::Bf16.smallest()),
         pretty(Storage::Bf16.max_finite()),
@@ -166,7 +168,10 @@ fn conclude(_: &Settings, report: &mut Report) {
         let subnormal = first * scale < half::f16::MIN_POSITIVE.to_f64();
         if first > 0.0 && reference > 0.0 && (ratio - 1.0).abs() > 0.1 && subnormal {
             report.notes.push(format!(
-                "{}: layer 1's gradient is back, but at {:.2}× f32's: scaled by {}, its                  entries still sit below f16's smallest normal number {}, where the spacing                  between values is fixed at {} and few significant bits are left; a larger                  scale keeps more of them.",
+                "{}: layer 1's gradient is back, but at {:.2}× f32's: scaled by {}, its \
+                 entries still sit below f16's smallest normal number {}, where the spacing \
+                 between values is fixed at {} and few significant bits are left; a larger \
+                 scale keeps more of them.",
                 run.label,
                 ratio,
                 figure(scale),

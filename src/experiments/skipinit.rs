@@ -152,7 +152,7 @@ fn alpha_zero_verdict(run: &Run) -> String {
          moves only the α's and the output layer, and from then on the branch weights learn \
          too.",
         run.label,
-        range(lo, hi).replace('-', "−")
+        range(lo, hi)
     )
 }
 

@@ -53,6 +53,19 @@ impl Storage {
             Storage::Bf16 => half::bf16::MAX.to_f64(),
         }
     }
+
+    /// Where rounding to nearest starts giving ∞: the largest finite value plus half its
+    /// spacing, 2^(e_max)·(2 − 2^(−p)) for p mantissa bits (65520 for f16).
+    pub fn overflow_threshold(self) -> f64 {
+        let (max, mantissa_bits) = match self {
+            Storage::F16 => (half::f16::MAX.to_f64(), 10),
+            Storage::Bf16 => (half::bf16::MAX.to_f64(), 7),
+        };
+        // max = 2^e·(2 − 2^(−p)); its spacing is 2^(e − p), and max + spacing = 2^(e+1).
+        let spacing = max / (2.0 - libm::exp2(-f64::from(mantissa_bits)))
+            * libm::exp2(-f64::from(mantissa_bits));
+        max + spacing / 2.0
+    }
 }
 
 /// The growth interval of `torch.cuda.amp.GradScaler` (and of `--loss-scale dynamic`).
@@ -200,6 +213,12 @@ mod tests {
         assert_eq!(r(65520.0), f64::INFINITY);
         assert_eq!(r(-65520.0), f64::NEG_INFINITY);
         assert_eq!(Storage::F16.max_finite(), 65504.0);
+        assert_eq!(Storage::F16.overflow_threshold(), 65520.0);
+        assert_eq!(r(Storage::F16.overflow_threshold()), f64::INFINITY);
+        let bf = |v: f64| half::bf16::from_f64(v).to_f64();
+        let t = Storage::Bf16.overflow_threshold();
+        assert_eq!(bf(t), f64::INFINITY);
+        assert_eq!(bf(t * (1.0 - 1e-6)), Storage::Bf16.max_finite());
         assert!(r(f64::NAN).is_nan());
     }
 

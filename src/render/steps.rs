@@ -14,7 +14,7 @@ const MAX_ROWS: usize = 26;
 /// The body of a recurrent report, between the description and the tables.
 pub(crate) fn body(out: &mut String, report: &Report, style: &Style, width: usize) {
     let runs = &report.runs;
-    let all: Vec<Vec<(&str, String)>> = runs.iter().map(|r| r.config.parts()).collect();
+    let all: Vec<Vec<(&str, String)>> = runs.iter().map(Run::parts).collect();
     let same = |k: usize| all.iter().all(|p| p.get(k) == all[0].get(k));
     let shared: Vec<&str> = (0..all[0].len())
         .filter(|&k| same(k) && !all[0][k].1.is_empty())
@@ -25,11 +25,8 @@ pub(crate) fn body(out: &mut String, report: &Report, style: &Style, width: usiz
         let _ = writeln!(out, "{}", style.bold(&line));
     }
     for (i, run) in runs.iter().enumerate() {
-        let own: Vec<&str> = (0..all[i].len())
-            .filter(|&k| !same(k) && !all[i][k].1.is_empty())
-            .map(|k| all[i][k].1.as_str())
-            .collect();
-        let line = format!("  [{}] {:<10} {}", i + 1, run.label, own.join(" · "));
+        let own = crate::report::own_parts(&all, i).join(" · ");
+        let line = format!("  [{}] {:<10} {own}", i + 1, run.label);
         let _ = writeln!(out, "{}", line.trim_end());
     }
     let steps = |r: &Run| r.steps().map_or(0, |f| f.steps.len());
@@ -105,6 +102,7 @@ pub(crate) fn body(out: &mut String, report: &Report, style: &Style, width: usiz
          (after φ); one █ per {per} order{} of magnitude.",
         if per == 1.0 { "" } else { "s" }
     );
+    legend.push_str(&scale.floor_note());
     if every > 1 {
         legend.push_str(&format!(
             " Shown: t = {t_max}, {}, … (every {every} steps) and t = 1; --json has all {t_max}.",

@@ -27,7 +27,7 @@ pub fn render(report: &Report, ui: &Ui) -> String {
             Some(Body::Spectra { .. }) => super::maps::spectra(&mut out, report, style, width),
             Some(Body::Layers(_)) | None => match report.runs.as_slice() {
                 [run] => {
-                    let _ = writeln!(out, "\n{}", style.bold(&run.config.describe()));
+                    let _ = writeln!(out, "\n{}", style.bold(&run.describe()));
                     single(&mut out, run, &BarScale::new(&report.runs), style, width);
                     summary(&mut out, run, style, width, false);
                 }
@@ -155,6 +155,19 @@ impl BarScale {
         BarScale { lo, hi }
     }
 
+    /// Where the bars start, 10^(lo − 1), as a sentence for a legend: the scale is this
+    /// command's, so the same norm can get a different bar in another command.
+    pub(super) fn floor_note(&self) -> String {
+        match self.lo.is_finite() {
+            true => format!(
+                " Bars start at {}, below this command's smallest norm: they compare \
+                 rows within this output only.",
+                crate::format::sci(libm::pow(10.0, self.lo - 1.0))
+            ),
+            false => String::new(),
+        }
+    }
+
     /// Orders of magnitude per character.
     pub(super) fn per_char(&self, width: usize) -> f64 {
         ((self.hi - self.lo) / width as f64).max(1.0).ceil()
@@ -225,6 +238,7 @@ fn single(out: &mut String, run: &Run, scale: &BarScale, style: &Style, width: u
     if many {
         legend.push_str(" range×: largest over smallest ‖∂L/∂W‖ across the seeds.");
     }
+    legend.push_str(&scale.floor_note());
     for line in crate::ui::wrap(&legend, width) {
         let _ = writeln!(out, "{}", style.dim(&line));
     }
@@ -240,7 +254,7 @@ fn spread(row: &LayerRow) -> String {
 }
 
 fn side_by_side(out: &mut String, report: &Report, style: &Style, width: usize) {
-    let all: Vec<Vec<(&str, String)>> = report.runs.iter().map(|r| r.config.parts()).collect();
+    let all: Vec<Vec<(&str, String)>> = report.runs.iter().map(Run::parts).collect();
     let same = |k: usize| all.iter().all(|p| p[k].1 == all[0][k].1);
     let shared: Vec<&str> = (0..all[0].len())
         .filter(|&k| same(k) && !all[0][k].1.is_empty())
@@ -248,11 +262,9 @@ fn side_by_side(out: &mut String, report: &Report, style: &Style, width: usize) 
         .collect();
     let _ = writeln!(out, "\n{}", style.bold(&shared.join(" · ")));
     for (i, run) in report.runs.iter().enumerate() {
-        let own: Vec<&str> = (0..all[i].len())
-            .filter(|&k| !same(k) && !all[i][k].1.is_empty())
-            .map(|k| all[i][k].1.as_str())
-            .collect();
-        let _ = writeln!(out, "  [{}] {:<10} {}", i + 1, run.label, own.join(" · "));
+        let own = crate::report::own_parts(&all, i).join(" · ");
+        let line = format!("  [{}] {:<10} {own}", i + 1, run.label);
+        let _ = writeln!(out, "{}", line.trim_end());
     }
     let col = 10;
     let per_block = ((width.saturating_sub(6)) / col).max(1);

@@ -332,7 +332,7 @@ mod tests {
             e.starts_with("demo vanishing with these settings would take about"),
             "{e}"
         );
-        assert!(e.contains("over the time budget of 1.0e−3 s"), "{e}");
+        assert!(e.contains("over the time budget of 1.0e-3 s"), "{e}");
     }
 }
 

@@ -149,6 +149,58 @@ fn exploding_overflows_in_f32_at_depth() {
     assert!(r.verdicts[0].contains("overflowed to inf") || r.verdicts[0].contains("became NaN"));
 }
 
+/// The overflow forecast only where the backprop signal grows: with Xavier weights tanh's
+/// ‖∂L/∂h‖ shrinks (while ‖∂L/∂W‖ still rises toward layer 1), and the note says no overflow
+/// is coming instead of forecasting one thousands of layers away.
+#[test]
+fn exploding_forecasts_overflow_only_for_a_growing_signal() {
+    let exp = find_experiment("exploding").unwrap();
+    let xavier = Settings {
+        init: Some(gradtutor::nn::Init::XavierNormal),
+        ..settings(20)
+    };
+    let r = exp.run(&xavier, GIB).unwrap();
+    assert!(r.runs[0].grad_orders().unwrap() > 0.0);
+    assert!(r.runs[0].signal_orders().unwrap() < 0.0);
+    assert!(
+        !r.notes.iter().any(|n| n.contains("more layers")),
+        "{:?}",
+        r.notes
+    );
+    assert!(r.notes.iter().any(|n| n.contains("no overflow is coming")));
+    let r = exp.run(&settings(20), GIB).unwrap();
+    assert!(r.notes.iter().any(|n| n.contains("more layers")));
+}
+
+/// Clipping scales every layer by the same factor: the forecast is the unclipped run's, and
+/// the advice does not suggest the clipping already on.
+#[test]
+fn exploding_with_clipping_forecasts_from_the_raw_norms() {
+    let exp = find_experiment("exploding").unwrap();
+    let forecast = |r: &gradtutor::Report| {
+        r.notes
+            .iter()
+            .find(|n| n.contains("more layers"))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let raw = exp.run(&settings(20), GIB).unwrap();
+    let clipped = Settings {
+        clip_norm: Some(1.0),
+        ..settings(20)
+    };
+    let clipped = exp.run(&clipped, GIB).unwrap();
+    assert!(!forecast(&raw).is_empty());
+    assert_eq!(forecast(&raw), forecast(&clipped));
+    assert!(
+        clipped
+            .notes
+            .iter()
+            .all(|n| !n.contains("or demo clipping"))
+    );
+    assert!(clipped.description.contains("clipped to global norm 1"));
+}
+
 /// Batch 8, and width 16 and depth 5 where the experiment lets them be set (demo recurrent
 /// sets its depth itself, its --seq-len).
 fn small(exp: &gradtutor::Experiment) -> Settings {
@@ -383,4 +435,31 @@ fn every_description_names_what_ran_and_suggests_only_something_else() {
             }
         }
     }
+}
+
+/// A median over seeds says so in its header; a run without the compared feature says
+/// "no residual" instead of nothing; the residual run's large initial loss is explained.
+#[test]
+fn residual_over_seeds_names_its_seeds_and_explains_its_loss() {
+    let s = Settings {
+        seeds: Some(3),
+        width: Some(32),
+        batch: Some(16),
+        ..settings(30)
+    };
+    let r = find_experiment("residual").unwrap().run(&s, GIB).unwrap();
+    let text = gradtutor::render_text(&r, &gradtutor::Ui::plain(100));
+    assert!(text.contains("· seeds 42–44\n"), "{text}");
+    assert!(!text.contains("· seed 42"), "{text}");
+    assert!(text.contains("  [1] plain      no residual\n"), "{text}");
+    let residual = &r.runs[1];
+    // Over twice ln 10 ≈ 2.303: the verdict's threshold for 10 classes.
+    assert!(residual.loss > 4.61, "loss {}", residual.loss);
+    let loss = format!("the loss at initialization is {:.1}", residual.loss);
+    assert!(
+        r.verdicts.iter().any(|v| v.contains(&loss)),
+        "{:?}",
+        r.verdicts
+    );
+    assert!(!r.verdicts.iter().any(|v| v.starts_with("plain: the loss")));
 }
