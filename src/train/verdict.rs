@@ -61,10 +61,18 @@ pub(super) fn verdict(report: &TrainReport, h: &History) -> String {
         if let Some(r) = &ratios
             && !r.frozen
         {
+            // Adam rescales each parameter's step to about η whatever its gradient: its
+            // moving layers say nothing about the gradient. Only Adam runs are told so.
+            let adam = match cfg.optimizer_of(&h.variant) {
+                super::OptimizerName::Adam => {
+                    " (Adam rescales every step to about η, so its layers move even where the \
+                     gradient is tiny)"
+                }
+                super::OptimizerName::Sgd | super::OptimizerName::Momentum => "",
+            };
             parts.push(format!(
                 "{}, so updates that reach every layer are not the same as learning: every \
-                 layer moves (with Adam that is its rescaling, not a healthy gradient), but the \
-                 updates have not found a better answer than a guess",
+                 layer moves{adam}, but the updates have not found a better answer than a guess",
                 r.text
             ));
             return parts.join("; ") + ".";

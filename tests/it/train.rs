@@ -1,5 +1,6 @@
 //! Training runs: datasets, optimizers, clipping, divergence, reproducibility and the SVG.
 
+use crate::common;
 use gradtutor::TrainSettings;
 use gradtutor::nn::{Activation, Init};
 use gradtutor::{DataSpec, Dataset, Task};
@@ -420,4 +421,29 @@ fn the_optimizers_preset_is_the_default_first_configuration_with_each_optimizer(
     })
     .collect();
     assert_eq!(preset.variants, want);
+}
+
+/// "Every layer moves" at chance accuracy mentions Adam's rescaling only in an Adam run: the
+/// default comparison trains with momentum and its sigmoid run lands in that verdict.
+#[test]
+fn the_learned_nothing_verdict_names_adam_only_for_adam() {
+    let momentum = common::stdout(common::gradtutor("train").arg("train"));
+    assert!(
+        momentum.contains("every layer moves, but the updates have not found"),
+        "{momentum}"
+    );
+    assert!(!momentum.contains("Adam"), "{momentum}");
+    let adam = common::stdout(common::gradtutor("train").args([
+        "train",
+        "--compare",
+        "relu/he-normal+residual@adam",
+        "--depth",
+        "30",
+        "--steps",
+        "300",
+    ]));
+    assert!(
+        adam.contains("every layer moves (Adam rescales every step to about η"),
+        "{adam}"
+    );
 }
