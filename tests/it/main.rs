@@ -28,3 +28,4 @@ mod precision;
 mod progress;
 mod recurrent;
 mod train;
+mod verdicts;
