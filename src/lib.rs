@@ -51,7 +51,9 @@ pub use render::json::render as render_json;
 pub use render::svg::{demo_charts, phase_svg, svg_string, train_charts};
 pub use render::text::render as render_text;
 pub use render::training::render as render_training;
-pub use report::{Figure, Report, ReportBody, Run, TheoryLine};
+pub use report::{
+    Figure, Line, MapFigure, Own, Premise, Rel, Report, ReportBody, Run, Term, TheoryLine, Verdict,
+};
 pub use settings::{Knob, Settings};
 pub use theory::{Prediction, gaussian_mean, predict};
 pub use train::live::{Frame, LiveRun, State as LiveState};

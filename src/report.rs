@@ -10,6 +10,9 @@ use clap::ValueEnum;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+mod premise;
+pub use premise::{Line, MapFigure, Own, Premise, Rel, Term, Verdict};
+
 /// A per-layer quantity that a side-by-side view can show as a layer × run matrix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -245,6 +248,14 @@ pub struct Report {
     /// Verdict lines, each computed from the runs above.
     pub verdicts: Vec<String>,
     pub notes: Vec<String>,
+    /// What each comparative verdict or note asserts of the figures, by line: kept for the
+    /// tests that check them ([`Report::failed_premises`]), not written out.
+    #[serde(skip)]
+    pub premises: Vec<(Line, Premise)>,
+    /// Runs a table summarized and the report no longer shows (a depth sweep), kept for the
+    /// premises that read them; not written out.
+    #[serde(skip)]
+    pub set_aside: Vec<Run>,
     /// What the report shows between its description and its tables; JSON writes a phase
     /// map last, as `phase`, and nothing for runs.
     #[serde(flatten)]
@@ -306,6 +317,8 @@ impl Report {
             tables: Vec::new(),
             verdicts: Vec::new(),
             notes: Vec::new(),
+            premises: Vec::new(),
+            set_aside: Vec::new(),
             body: ReportBody::Runs,
         }
     }

@@ -5,7 +5,7 @@ use super::{Experiment, Planned};
 use crate::format::{figure, num, orders};
 use crate::nn::{Activation, Init};
 use crate::probe::ProbeConfig;
-use crate::report::{Figure, Metric, Report, Run, Table};
+use crate::report::{Figure, Metric, Report, Run, Table, Term, Verdict};
 use crate::settings::{Knob, Settings};
 use anyhow::Result;
 
@@ -79,7 +79,9 @@ fn describe(cfg: &ProbeConfig) -> String {
 
 fn conclude(_: &Settings, report: &mut Report) {
     report.tables.push(per_activation(&report.runs));
-    report.verdicts.extend(verdicts(&report.runs));
+    for v in verdicts(&report.runs) {
+        report.verdict(v);
+    }
     let init = report.runs.first().map(|r| r.config.spec.init);
     if init != Some(Init::HeNormal) {
         report.notes.push(
@@ -145,19 +147,33 @@ fn per_activation(runs: &[Run]) -> Table {
 }
 
 /// The spread of the signal's change across activations, and ReLU's uniform smallness.
-fn verdicts(runs: &[Run]) -> Vec<String> {
+fn verdicts(runs: &[Run]) -> Vec<Verdict> {
     let mut out = Vec::new();
     let mut sorted: Vec<_> = runs
         .iter()
-        .filter_map(|r| Some((r.signal_orders()?, &r.label)))
+        .filter_map(|r| Some((r.signal_orders()?, r)))
         .collect();
     sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
     if let (Some(worst), Some(best)) = (sorted.first(), sorted.last()) {
-        out.push(format!(
-            "On identical weights, the backprop signal ‖∂L/∂h‖ from the output to layer 1 \
-             changes by {1:+.1} orders under {0} (the lowest) up to {3:+.1} under {2} (the \
-             highest).",
-            worst.1, worst.0, best.1, best.0
+        let signal = |r: &Run| -Term::of(Figure::SignalOrdersDrop, r);
+        // The lowest and the highest of every run with a signal figure.
+        let premises = sorted
+            .iter()
+            .flat_map(|(_, r)| {
+                [
+                    signal(worst.1).at_most(signal(r)),
+                    signal(best.1).at_least(signal(r)),
+                ]
+            })
+            .collect();
+        out.push(Verdict::new(
+            format!(
+                "On identical weights, the backprop signal ‖∂L/∂h‖ from the output to layer 1 \
+                 changes by {1:+.1} orders under {0} (the lowest) up to {3:+.1} under {2} (the \
+                 highest).",
+                worst.1.label, worst.0, best.1.label, best.0
+            ),
+            premises,
         ));
     }
     if let Some(relu) = runs
@@ -166,10 +182,20 @@ fn verdicts(runs: &[Run]) -> Vec<String> {
         && let (Some(w), Some(h)) = (relu.grad_orders(), relu.signal_orders())
         && w - h > 1.0
     {
-        out.push(format!(
-            "relu: ‖∂L/∂W‖ changes by only {w:+.1} orders while the signal changes by {h:+.1}: \
-             ∂L/∂W_l = a_(l−1)ᵀ ∂L/∂h_l, and the activations shrink going forward as fast as \
-             the signal shrinks going back, so every layer's gradient is uniformly small."
+        let grad = Term::of(Figure::GradOrders, relu);
+        let signal = -Term::of(Figure::SignalOrdersDrop, relu);
+        out.push(Verdict::new(
+            format!(
+                "relu: ‖∂L/∂W‖ changes by only {w:+.1} orders while the signal changes by \
+                 {h:+.1}: ∂L/∂W_l = a_(l−1)ᵀ ∂L/∂h_l, and the activations shrink going forward \
+                 as fast as the signal shrinks going back, so every layer's gradient is \
+                 uniformly small."
+            ),
+            vec![
+                grad.minus(signal.clone()).gt(1.0),
+                signal.lt(0.0),
+                Term::of(Figure::ActStdLast, relu).lt(Term::of(Figure::ActStdFirst, relu)),
+            ],
         ));
     }
     out

@@ -4,7 +4,7 @@ use super::describe::network;
 use super::{Experiment, Planned, flow_verdict};
 use crate::nn::{Activation, Init};
 use crate::probe::ProbeConfig;
-use crate::report::{Metric, Report, Run, Table};
+use crate::report::{Figure, Metric, Report, Run, Table, Term, Verdict};
 use crate::settings::{Knob, Settings};
 use anyhow::Result;
 
@@ -85,8 +85,9 @@ fn orders(run: &Run) -> String {
 }
 
 fn conclude(_: &Settings, report: &mut Report) {
-    for run in &report.runs {
-        report.verdicts.push(flow_verdict(run));
+    let flows: Vec<Verdict> = report.runs.iter().map(flow_verdict).collect();
+    for v in flows {
+        report.verdict(v);
     }
     let rows: Vec<Vec<String>> = report
         .side_runs
@@ -115,28 +116,42 @@ fn conclude(_: &Settings, report: &mut Report) {
         let hi = o.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         Some(hi - lo)
     };
+    // The first run without batch norm whose first/last ratio is not defined, if any.
+    let lost = report
+        .side_runs
+        .iter()
+        .find(|r| !r.config.spec.batch_norm && r.grad_orders().is_none())
+        .map(|r| Term::of(Figure::GradOrders, r));
     if let Some(with) = range(true) {
-        report.verdicts.push(match range(false) {
-            Some(without) => format!(
+        let v = match (range(false), lost) {
+            (Some(without), _) => Verdict::plain(format!(
                 "Across σ = 0.01 … 1 the first/last ratio moves by {without:.1} orders without \
                  batch norm and by {with:.1} with it."
+            )),
+            (None, lost) => Verdict::new(
+                format!(
+                    "Across σ = 0.01 … 1 a gradient leaves the representable range without batch \
+                     norm (it underflows or overflows); with it the first/last ratio moves by \
+                     {with:.1} orders."
+                ),
+                lost.map(Term::undefined).into_iter().collect(),
             ),
-            None => format!(
-                "Across σ = 0.01 … 1 a gradient leaves the representable range without batch \
-                 norm (it underflows or overflows); with it the first/last ratio moves by \
-                 {with:.1} orders."
-            ),
-        });
+        };
+        report.verdict(v);
     }
     if let [_, bn] = report.runs.as_slice()
         && let Some(o) = bn.grad_orders()
         && o > 0.5
     {
-        report.verdicts.push(format!(
-            "With batch norm the gradient grows toward the input ({o:+.1} orders over {} \
-             layers): batch norm in a deep plain network causes gradient explosion of its own \
-             (Yang et al. 2019); residual connections are what tame it in practice.",
-            bn.config.depth()
-        ));
+        let v = Verdict::new(
+            format!(
+                "With batch norm the gradient grows toward the input ({o:+.1} orders over {} \
+                 layers): batch norm in a deep plain network causes gradient explosion of its own \
+                 (Yang et al. 2019); residual connections are what tame it in practice.",
+                bn.config.depth()
+            ),
+            vec![Term::of(Figure::GradOrders, bn).gt(0.5)],
+        );
+        report.verdict(v);
     }
 }

@@ -5,7 +5,7 @@ use super::{Experiment, Planned};
 use crate::format::pretty;
 use crate::nn::{Activation, Init};
 use crate::probe::{Mlp, ProbeConfig, ProbeKind};
-use crate::report::{Figure, Metric, Report};
+use crate::report::{Figure, Metric, Report, Term, Verdict};
 use crate::settings::Settings;
 use anyhow::Result;
 
@@ -66,6 +66,8 @@ fn conclude(_: &Settings, report: &mut Report) {
     let [raw, clipped] = report.runs.as_slice() else {
         return;
     };
+    // Owned, so the report can take lines while they are read.
+    let (raw, clipped) = (&raw.clone(), &clipped.clone());
     let max = clipped
         .config
         .mlp()
@@ -73,7 +75,7 @@ fn conclude(_: &Settings, report: &mut Report) {
         .unwrap_or(1.0);
     let total = raw.global_grad_norm;
     if !total.is_finite() {
-        report.verdicts.push(format!(
+        report.verdict(format!(
             "The global gradient norm is {}: clipping cannot rescue a gradient that is already \
              inf or NaN; clip before values overflow, or fix the initialization.",
             pretty(total)
@@ -89,34 +91,66 @@ fn conclude(_: &Settings, report: &mut Report) {
         .collect();
     let lo = factors.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = factors.iter().copied().fold(0.0, f64::max);
+    let raw_total = || Term::of(Figure::GlobalGradNorm, raw);
     if total <= max {
-        report.verdicts.push(format!(
-            "The global norm {} is within --clip-norm {max}: clipping leaves the gradient as it is.",
-            pretty(total)
+        report.verdict(Verdict::new(
+            format!(
+                "The global norm {} is within --clip-norm {max}: clipping leaves the gradient as it is.",
+                pretty(total)
+            ),
+            vec![raw_total().at_most(max)],
         ));
     } else {
-        report.verdicts.push(format!(
-            "Global norm {} clipped to {max}: every layer was scaled by the same factor \
-             (measured {}), so the gradient keeps its direction and only its length changes.",
-            pretty(total),
-            crate::format::range(lo, hi)
-        ));
-        report.notes.push(cause(raw));
+        // Every layer's factor is the rule's c / (norm + 1e−6), read at both ends.
+        let factor = Term::Const(max).over(raw_total().minus(-1e-6));
+        let mut premises = vec![raw_total().gt(max)];
+        for f in [Figure::GradFirst, Figure::GradLast] {
+            if f.of(raw).is_some_and(|g| g > 0.0) {
+                let measured = Term::of(f, clipped).over(Term::of(f, raw));
+                premises.push(measured.within_factor(factor.clone(), 1.001));
+            }
+        }
+        let v = Verdict::new(
+            format!(
+                "Global norm {} clipped to {max}: every layer was scaled by the same factor \
+                 (measured {}), so the gradient keeps its direction and only its length changes.",
+                pretty(total),
+                crate::format::range(lo, hi)
+            ),
+            premises,
+        );
+        report.verdict(v);
+        let note = cause(raw);
+        report.note(note);
     }
 }
 
 /// What clipping leaves as it was: the layers' imbalance, if the raw run has one.
-fn cause(raw: &crate::report::Run) -> String {
-    let imbalance = match raw.grad_orders() {
-        Some(o) if o > 1.0 => format!(
-            " the first layer still gets {} times the gradient of the last.",
-            pretty(libm::pow(10.0, o))
+fn cause(raw: &crate::report::Run) -> Verdict {
+    let grad = Term::of(Figure::GradOrders, raw);
+    let (imbalance, premise) = match raw.grad_orders() {
+        Some(o) if o > 1.0 => (
+            format!(
+                " the first layer still gets {} times the gradient of the last.",
+                pretty(libm::pow(10.0, o))
+            ),
+            grad.gt(1.0),
         ),
-        Some(o) if o < -1.0 => format!(
-            " the first layer still gets {} of the gradient of the last.",
-            pretty(libm::pow(10.0, o))
+        Some(o) if o < -1.0 => (
+            format!(
+                " the first layer still gets {} of the gradient of the last.",
+                pretty(libm::pow(10.0, o))
+            ),
+            grad.lt(-1.0),
         ),
-        _ => " the layers keep their relative sizes.".into(),
+        Some(_) => (
+            " the layers keep their relative sizes.".into(),
+            grad.within(0.0, 1.0),
+        ),
+        None => (
+            " the layers keep their relative sizes.".into(),
+            grad.undefined(),
+        ),
     };
     let uneven = raw.grad_orders().is_some_and(|o| o.abs() > 1.0);
     let fix = match raw.config.spec.init {
@@ -127,5 +161,8 @@ fn cause(raw: &crate::report::Run) -> String {
         }
         _ => " The fix for that is the initialization.".into(),
     };
-    format!("Clipping bounds the step, not the cause:{imbalance}{fix}")
+    Verdict::new(
+        format!("Clipping bounds the step, not the cause:{imbalance}{fix}"),
+        vec![premise],
+    )
 }

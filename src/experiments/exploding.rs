@@ -5,7 +5,7 @@ use super::{Experiment, flow_verdict, single_run};
 use crate::format::{figure, pretty};
 use crate::nn::{Activation, Init};
 use crate::probe::{Precision, ProbeConfig};
-use crate::report::{Metric, Report};
+use crate::report::{Figure, Metric, Report, Term, Verdict};
 use crate::settings::Settings;
 
 /// Tanh with weights ~ N(0, 1) at depth 20; `clipping` measures the same network.
@@ -88,8 +88,10 @@ pub(super) fn describe(cfg: &ProbeConfig) -> String {
 }
 
 fn conclude(_: &Settings, report: &mut Report) {
+    // Verdicts (true) and notes (false), in the order they are said.
+    let mut lines: Vec<(bool, Verdict)> = Vec::new();
     for run in &report.runs {
-        report.verdicts.push(flow_verdict(run));
+        lines.push((true, flow_verdict(run)));
         let worst = run
             .layers()
             .iter()
@@ -97,16 +99,31 @@ fn conclude(_: &Settings, report: &mut Report) {
             .map(|l| l.figures.grad_norm / l.figures.weight_norm)
             .fold(0.0, f64::max);
         if worst.is_finite() && worst > 0.0 {
-            report.verdicts.push(format!(
-                "The largest ‖∂L/∂W‖ / ‖W‖ is {}: one SGD step with learning rate 0.01 would \
-                 change that layer's weights by {}× their own size.",
-                crate::format::pretty(worst),
-                crate::format::pretty(0.01 * worst)
+            lines.push((
+                true,
+                Verdict::plain(format!(
+                    "The largest ‖∂L/∂W‖ / ‖W‖ is {}: one SGD step with learning rate 0.01 would \
+                     change that layer's weights by {}× their own size.",
+                    crate::format::pretty(worst),
+                    crate::format::pretty(0.01 * worst)
+                )),
             ));
         }
+        let grad = Term::of(Figure::GradOrders, run);
+        let signal = -Term::of(Figure::SignalOrdersDrop, run);
         let grows = |o: Option<f64>| o.is_some_and(|o| o > 1.0);
-        if run.nonfinite.is_some() || grows(run.grad_orders()) || grows(run.signal_orders()) {
-            report.notes.push(fixes(&run.config));
+        // The fixes are advised for a run that overflowed or whose gradient or signal grows.
+        let advised = if run.nonfinite.is_some() {
+            Some(Term::of(Figure::FirstNonfiniteLayer, run).at_least(1.0))
+        } else if grows(run.grad_orders()) {
+            Some(grad.clone().gt(1.0))
+        } else if grows(run.signal_orders()) {
+            Some(signal.clone().gt(1.0))
+        } else {
+            None
+        };
+        if let Some(p) = advised {
+            lines.push((false, Verdict::new(fixes(&run.config), vec![p])));
         }
         // The depth at which this growth rate reaches the precision's largest value, from
         // the norms before clipping (clipping scales every layer by c / global norm).
@@ -128,11 +145,17 @@ fn conclude(_: &Settings, report: &mut Report) {
             && !signal_grows
             && let Some(s) = run.signal_orders()
         {
-            report.notes.push(format!(
-                "Layer 1's ‖∂L/∂W‖ is above the output layer's, but the backprop signal \
-                 ‖∂L/∂h‖ shrinks on its way down ({:.1} orders over the network): the \
-                 gradients do not grow with depth, so no overflow is coming.",
-                -s
+            lines.push((
+                false,
+                Verdict::new(
+                    format!(
+                        "Layer 1's ‖∂L/∂W‖ is above the output layer's, but the backprop signal \
+                         ‖∂L/∂h‖ shrinks on its way down ({:.1} orders over the network): the \
+                         gradients do not grow with depth, so no overflow is coming.",
+                        -s
+                    ),
+                    vec![grad.clone().gt(0.0), signal.clone().at_most(0.0)],
+                ),
             ));
         }
         if let (None, Some(o)) = (run.nonfinite, run.grad_orders())
@@ -146,11 +169,24 @@ fn conclude(_: &Settings, report: &mut Report) {
                 .ceil()
                 .max(1.0) as usize;
             let depth = (run.config.depth() + more).div_ceil(10) * 10 + 10;
-            report.notes.push(format!(
-                "At this rate ({per_layer:.2} orders per layer) the largest gradient norm passes \
-                 {precision}'s largest value in roughly {more} more layers, and single entries \
-                 overflow a few layers later: try --depth {depth} to watch it happen."
+            lines.push((
+                false,
+                Verdict::new(
+                    format!(
+                        "At this rate ({per_layer:.2} orders per layer) the largest gradient norm \
+                         passes {precision}'s largest value in roughly {more} more layers, and \
+                         single entries overflow a few layers later: try --depth {depth} to watch \
+                         it happen."
+                    ),
+                    vec![grad.gt(0.0), signal.gt(0.0)],
+                ),
             ));
+        }
+    }
+    for (verdict, v) in lines {
+        match verdict {
+            true => report.verdict(v),
+            false => report.note(v),
         }
     }
 }

@@ -5,7 +5,7 @@ use super::{Experiment, Planned};
 use crate::format::{figure, num, orders, pretty, sci};
 use crate::nn::{Activation, Init};
 use crate::probe::ProbeConfig;
-use crate::report::{Figure, Metric, Report, Run, Table};
+use crate::report::{Figure, Metric, Own, Report, Run, Table, Term, Verdict};
 use crate::settings::{Knob, Settings};
 use anyhow::Result;
 
@@ -105,9 +105,11 @@ fn conclude(_: &Settings, report: &mut Report) {
          defined (a norm is 0 or not finite).",
         ),
     );
-    let symmetric: Vec<String> = report.runs.iter().filter_map(symmetry).collect();
-    report.verdicts.extend(symmetric);
-    report.verdicts.push(steady(&report.runs));
+    let mut lines: Vec<Verdict> = report.runs.iter().filter_map(symmetry).collect();
+    lines.push(steady(&report.runs));
+    for v in lines {
+        report.verdict(v);
+    }
 }
 
 /// The hidden layers' largest unit spread: 0 when every unit gets the same gradient.
@@ -134,7 +136,7 @@ fn row(run: &Run) -> Vec<String> {
 }
 
 /// For a constant kernel whose units all got the same gradient: why they stay copies.
-fn symmetry(run: &Run) -> Option<String> {
+fn symmetry(run: &Run) -> Option<Verdict> {
     let spread = spread(run);
     if !(run.config.spec.init.is_constant() && spread < 1e-6) {
         return None;
@@ -145,9 +147,13 @@ fn symmetry(run: &Run) -> Option<String> {
         .map(|l| l.figures.grad_norm)
         .fold(0.0, f64::max);
     let output = run.layers()[run.layers().len() - 1].figures.grad_norm;
+    let mut premises = vec![Term::own(Own::UnitSpreadMax, run).lt(1e-6)];
     // With equal output weights ∂L/∂a = Σ_k (p_k − y_k)·c = 0 exactly; what the hidden layers
     // get is rounding, which only says so while it stays far below the output layer's.
     let rounding = if largest < 1e-3 * output {
+        premises.push(
+            Term::own(Own::HiddenGradMax, run).lt(Term::of(Figure::GradLast, run).times(1e-3)),
+        );
         format!(
             " The hidden layers' largest ‖∂L/∂W‖ is {} against the output layer's {}: with \
              equal output weights, ∂L/∂a = Σ_k (p_k − y_k)·c = 0 up to rounding.",
@@ -157,29 +163,43 @@ fn symmetry(run: &Run) -> Option<String> {
     } else {
         String::new()
     };
-    Some(format!(
-        "{}: within each hidden layer every unit receives the same gradient (largest \
-         spread {}), so after any number of updates the units remain copies of one \
-         another: a layer of {} units behaves like a single unit.{rounding}",
-        run.label,
-        pretty(spread),
-        run.config.spec.hidden[0],
+    Some(Verdict::new(
+        format!(
+            "{}: within each hidden layer every unit receives the same gradient (largest \
+             spread {}), so after any number of updates the units remain copies of one \
+             another: a layer of {} units behaves like a single unit.{rounding}",
+            run.label,
+            pretty(spread),
+            run.config.spec.hidden[0],
+        ),
+        premises,
     ))
 }
 
-/// Which random initializers kept both ratios within one order of magnitude.
-fn steady(runs: &[Run]) -> String {
+/// Which random initializers kept both ratios within one order of magnitude: for each
+/// listed, both figures within one order; for each other, one figure outside or undefined.
+fn steady(runs: &[Run]) -> Verdict {
     let within = |o: Option<f64>| o.is_some_and(|o| o.abs() <= 1.0);
-    let steady: Vec<&str> = runs
-        .iter()
-        .filter(|r| {
-            !r.config.spec.init.is_constant()
-                && within(r.grad_orders())
-                && within(r.signal_orders())
-        })
-        .map(|r| r.label.as_str())
-        .collect();
-    if steady.is_empty() {
+    let mut premises = Vec::new();
+    let mut steady: Vec<&str> = Vec::new();
+    for r in runs.iter().filter(|r| !r.config.spec.init.is_constant()) {
+        let grad = Term::of(Figure::GradOrders, r);
+        let signal = Term::of(Figure::SignalOrdersDrop, r);
+        let premise = |t: Term, o: Option<f64>| match o {
+            Some(_) => t.outside(0.0, 1.0),
+            None => t.undefined(),
+        };
+        if within(r.grad_orders()) && within(r.signal_orders()) {
+            steady.push(r.label.as_str());
+            premises.push(grad.within(0.0, 1.0));
+            premises.push(signal.within(0.0, 1.0));
+        } else if !within(r.grad_orders()) {
+            premises.push(premise(grad, r.grad_orders()));
+        } else {
+            premises.push(premise(signal, r.signal_orders()));
+        }
+    }
+    let text = if steady.is_empty() {
         "No initializer kept both ‖∂L/∂W‖ and the signal ‖∂L/∂h‖ within one order of magnitude \
          from the last layer to the first."
             .into()
@@ -189,5 +209,6 @@ fn steady(runs: &[Run]) -> String {
              layer to the first with: {}.",
             steady.join(", ")
         )
-    }
+    };
+    Verdict::new(text, premises)
 }

@@ -7,7 +7,7 @@ use super::{Experiment, Planned};
 use crate::format::{num, pretty, sci};
 use crate::nn::{Activation, Init};
 use crate::probe::{Precision, ProbeConfig, ProbeKind};
-use crate::report::{Figure, Report, Run, Table, TheoryLine};
+use crate::report::{Figure, Report, Run, Table, Term, TheoryLine, Verdict};
 use crate::settings::{Knob, Settings};
 use crate::theory::critical_sigma_w;
 use anyhow::{Result, bail};
@@ -256,12 +256,17 @@ fn conclude(_: &Settings, report: &mut Report) {
             .with_legend("σ95/σ5: the 95th over the 5th percentile of the singular values."),
         );
     }
-    let spread_of = |runs: &[Run], i: usize| -> Vec<(usize, f64, f64)> {
+    let spread_of = |runs: &[Run], i: usize| -> Vec<(usize, f64, f64, String)> {
         runs.chunks(2)
             .filter_map(|p| {
                 let r = p.get(i)?;
                 let s = r.spectrum()?;
-                Some((r.config.depth(), s.condition_number, s.p95 / s.p5))
+                Some((
+                    r.config.depth(),
+                    s.condition_number,
+                    s.p95 / s.p5,
+                    r.label.clone(),
+                ))
             })
             .collect()
     };
@@ -270,7 +275,7 @@ fn conclude(_: &Settings, report: &mut Report) {
         spread_of(&report.side_runs, 1),
     );
     if let (Some(g0), Some(g1), Some(o0), Some(o1)) = (g.first(), g.last(), o.first(), o.last()) {
-        let range = |v: &[(usize, f64, f64)], f: fn(&(usize, f64, f64)) -> f64| {
+        let range = |v: &[(usize, f64, f64, String)], f: fn(&(usize, f64, f64, String)) -> f64| {
             let lo = v.iter().map(f).fold(f64::INFINITY, f64::min);
             let hi = v.iter().map(f).fold(f64::NEG_INFINITY, f64::max);
             (lo, hi)
@@ -284,14 +289,28 @@ fn conclude(_: &Settings, report: &mut Report) {
             });
         let (kr, dr) = (o1.1 / o0.1, o1.0 as f64 / o0.0 as f64);
         // κ's growth over the sweep against the depth's: worded from the two ratios.
-        let linear = match kr / dr {
-            _ if !kr.is_finite() || dr <= 1.0 => "",
-            q if q < 0.8 => ": more slowly than depth, not exponentially",
-            q if q <= 1.25 => ": about in proportion to depth, not exponentially",
-            q if q <= 2.0 => ": somewhat faster than depth, but not exponentially",
-            _ => "",
+        let kappa_of = |label: &str| Term::Of(Figure::ConditionNumber, label.into());
+        let q = kappa_of(&o1.3).over(kappa_of(&o0.3)).over(dr);
+        let (linear, mut premises) = match kr / dr {
+            _ if !kr.is_finite() || dr <= 1.0 => ("", Vec::new()),
+            x if x < 0.8 => (
+                ": more slowly than depth, not exponentially",
+                vec![q.lt(0.8)],
+            ),
+            x if x <= 1.25 => (
+                ": about in proportion to depth, not exponentially",
+                vec![q.clone().at_least(0.8), q.at_most(1.25)],
+            ),
+            x if x <= 2.0 => (
+                ": somewhat faster than depth, but not exponentially",
+                vec![q.clone().gt(1.25), q.at_most(2.0)],
+            ),
+            _ => ("", Vec::new()),
         };
-        report.verdicts.push(format!(
+        if let Some(x) = g.iter().find(|x| !x.1.is_finite()) {
+            premises.push(Term::Of(Figure::ConditionNumber, x.3.clone()).gt(1e12));
+        }
+        let text = format!(
             "Depth sweep: Gaussian tanh's κ goes from {} at depth {} to {} at depth \
              {}{beyond}; orthogonal tanh's from {} to {} (×{:.0} for {}× the depth{linear}), while its σ95/σ5 stays between {} and {} (×{:.1} over the \
              sweep) and the Gaussian one goes from {} to {}.",
@@ -308,11 +327,14 @@ fn conclude(_: &Settings, report: &mut Report) {
             shi / slo,
             kappa_text(g0.2),
             kappa_text(g1.2),
-        ));
+        );
+        report.verdict(Verdict::new(text, premises));
     }
-    // The sweep lives on in its table and verdict; its per-layer data stays out of the report.
-    report.side_runs.clear();
+    // The sweep lives on in its table and verdict; its per-layer data stays out of the
+    // report, kept aside for the verdict's premises.
+    report.set_aside = std::mem::take(&mut report.side_runs);
     let find = |l: &str| report.runs.iter().find(|r| r.label == l);
+    let mut lines = Vec::new();
     if let Some(r) = find("orth-tanh")
         && let TheoryLine::Compared {
             predicted_factor,
@@ -322,7 +344,11 @@ fn conclude(_: &Settings, report: &mut Report) {
         } = r.theory
         && let Some(s) = &r.spectrum()
     {
-        report.verdicts.push(format!(
+        let premises = vec![
+            Term::of(Figure::PredictedFactor, r).lt(1.0),
+            Term::of(Figure::SpectrumMedian, r).lt(1.0),
+        ];
+        let text = format!(
             "tanh is not at χ = 1 layer by layer: from the unit-variance input its \
              pre-activations shrink only slowly toward the fixed point where χ = 1, so χ_l < 1 \
              at every layer. Mean-field theory's per-layer factor on the backprop signal is \
@@ -332,32 +358,44 @@ fn conclude(_: &Settings, report: &mut Report) {
             r.config.depth(),
             num(measured),
             pretty(s.median),
-        ));
+        );
+        lines.push(Verdict::new(text, premises));
     }
-    if let Some(s) = find("orth-relu").and_then(|r| r.spectrum()) {
-        let erased = if s.null_percent > 0.0 {
-            format!(
-                "{:.0}% of its singular values are numerically 0 (J erases those directions)",
-                s.null_percent
+    if let Some(r) = find("orth-relu")
+        && let Some(s) = r.spectrum()
+    {
+        let (erased, premise) = if s.null_percent > 0.0 {
+            (
+                format!(
+                    "{:.0}% of its singular values are numerically 0 (J erases those directions)",
+                    s.null_percent
+                ),
+                Term::of(Figure::NullPercent, r).gt(0.0),
             )
         } else {
-            format!(
-                "its singular values still span κ = {}",
-                pretty(s.condition_number)
+            (
+                format!(
+                    "its singular values still span κ = {}",
+                    pretty(s.condition_number)
+                ),
+                Term::of(Figure::NullPercent, r).at_most(0.0),
             )
         };
-        report.verdicts.push(format!(
+        let text = format!(
             "ReLU with orthogonal weights: {erased}. Each layer switches off the units with \
              h ≤ 0, about half of them for each input, and multiplies those directions by 0; \
              with i.i.d. or orthogonal weights and zero biases the next layer cannot restore \
              them, so such a ReLU network is not an isometry (mirrored \"looks-linear\" \
              weights, each unit paired with its negative, would be)."
-        ));
+        );
+        lines.push(Verdict::new(text, vec![premise]));
     }
     if let (Some(g), Some(o)) = (find("gauss-lin"), find("orth-lin"))
         && let (Some(kg), Some(ko)) = (kappa(g), kappa(o))
     {
-        report.verdicts.push(format!(
+        // Gaussian weights spread the spectrum, orthogonal ones keep it.
+        let premise = Term::of(Figure::ConditionNumber, g).gt(Term::of(Figure::ConditionNumber, o));
+        let text = format!(
             "Linear: χ = 1 at every layer for both, but κ {} with Gaussian weights against {} \
              with orthogonal ones, whose product is itself orthogonal.",
             match kg.is_finite() {
@@ -365,6 +403,10 @@ fn conclude(_: &Settings, report: &mut Report) {
                 false => "≥ 1e12".to_string(),
             },
             kappa_text(ko)
-        ));
+        );
+        lines.push(Verdict::new(text, vec![premise]));
+    }
+    for v in lines {
+        report.verdict(v);
     }
 }

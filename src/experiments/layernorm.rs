@@ -5,7 +5,7 @@ use super::{Experiment, Planned, flow_verdict};
 use crate::format::figure;
 use crate::nn::{Activation, Block, Init, Network, Placement, norm};
 use crate::probe::{ProbeConfig, gaussian_batch};
-use crate::report::{Metric, Report, Run, Table};
+use crate::report::{Figure, Metric, Report, Run, Table, Term, Verdict};
 use crate::settings::{Knob, Settings};
 use anyhow::Result;
 use ndarray::s;
@@ -116,76 +116,125 @@ fn hidden_ratio(run: &Run) -> Option<f64> {
 /// Post-LN's and Pre-LN's first/last ratios (log₁₀ `po`, `pr`) compared, worded from which
 /// lies further from 1; Post-LN's per-block factor 10^(po/depth) is called compounding only
 /// when it adds up to half an order or more.
-fn compare_ends(po: f64, pr: f64, depth: usize) -> String {
+fn compare_ends(post: &str, pre: &str, po: f64, pr: f64, depth: usize) -> Verdict {
+    let (far_post, far_pre) = (
+        Term::Of(Figure::GradOrders, post.into()).abs(),
+        Term::Of(Figure::GradOrders, pre.into()).abs(),
+    );
     let d = po.abs() - pr.abs();
-    let which = match d {
-        _ if d.abs() < 0.05 => "about as far from 1 for both".to_string(),
-        _ if d > 0.0 => format!("{d:.1} orders further for Post-LN"),
-        _ => format!("{:.1} orders further for Pre-LN", -d),
+    let (which, order) = match d {
+        _ if d.abs() < 0.05 => (
+            "about as far from 1 for both".to_string(),
+            far_post.within(far_pre, 0.05),
+        ),
+        _ if d > 0.0 => (
+            format!("{d:.1} orders further for Post-LN"),
+            far_post.gt(far_pre),
+        ),
+        _ => (
+            format!("{:.1} orders further for Pre-LN", -d),
+            far_post.lt(far_pre),
+        ),
     };
     let per_block = figure(libm::pow(10.0, po / depth as f64));
-    let growth = if po.abs() >= 0.5 {
-        let toward = if po > 0.0 {
-            "toward the input (layer 1 receives the most)"
+    let grad = Term::Of(Figure::GradOrders, post.into());
+    let (growth, compounds) = if po.abs() >= 0.5 {
+        let (toward, side) = if po > 0.0 {
+            (
+                "toward the input (layer 1 receives the most)",
+                grad.clone().gt(0.0),
+            )
         } else {
-            "toward the output (the top layers receive the most)"
+            (
+                "toward the output (the top layers receive the most)",
+                grad.clone().lt(0.0),
+            )
         };
-        format!(
-            "Post-LN's gradient grows {toward}, by a factor of {per_block} per block on average \
-             over {depth} blocks: a factor compounded at every norm on the skip path."
+        (
+            format!(
+                "Post-LN's gradient grows {toward}, by a factor of {per_block} per block on \
+                 average over {depth} blocks: a factor compounded at every norm on the skip path."
+            ),
+            vec![grad.abs().at_least(0.5), side],
         )
     } else {
-        format!(
-            "Post-LN's per-block factor is {per_block} on average over {depth} blocks: too close \
-             to 1 to compound into much here."
+        (
+            format!(
+                "Post-LN's per-block factor is {per_block} on average over {depth} blocks: too \
+                 close to 1 to compound into much here."
+            ),
+            vec![grad.abs().lt(0.5)],
         )
     };
-    format!(
-        "Post-LN's first/last ratio lies {:.1} orders from 1, Pre-LN's {:.1}: {which}. {growth}",
-        po.abs(),
-        pr.abs(),
+    let mut premises = vec![order];
+    premises.extend(compounds);
+    Verdict::new(
+        format!(
+            "Post-LN's first/last ratio lies {:.1} orders from 1, Pre-LN's {:.1}: {which}. {growth}",
+            po.abs(),
+            pr.abs(),
+        ),
+        premises,
     )
 }
 
 /// The hidden layers' drift (layer 1's ‖∂L/∂W‖ over the last hidden layer's: `ph` Post-LN,
 /// `rh` Pre-LN) compared in orders of magnitude, worded from which drifts more.
-fn compare_hidden(ph: f64, rh: f64, depth: usize) -> String {
+fn compare_hidden(post: &str, pre: &str, ph: f64, rh: f64, depth: usize) -> Verdict {
     let (po, pr) = (libm::log10(ph).abs(), libm::log10(rh).abs());
+    let (drift_post, drift_pre) = (
+        Term::Of(Figure::GradOrdersHidden, post.into()).abs(),
+        Term::Of(Figure::GradOrdersHidden, pre.into()).abs(),
+    );
     let head = format!(
         "Among the hidden layers alone, layer 1's ‖∂L/∂W‖ is {}× layer {depth}'s for Pre-LN and \
          {}× for Post-LN",
         figure(rh),
         figure(ph),
     );
-    let tail = match po - pr {
-        d if d.abs() < 0.1 => "the two profiles drift about equally".to_string(),
-        d if d > 0.0 => format!(
-            "Pre-LN's identity path does not make the profile flat (each block's branch adds to \
-             the gradient on its way down), but it drifts less, {pr:.1} orders against {po:.1}"
+    let (tail, premise) = match po - pr {
+        d if d.abs() < 0.1 => (
+            "the two profiles drift about equally".to_string(),
+            drift_post.within(drift_pre, 0.1),
         ),
-        _ => format!(
-            "here Pre-LN's profile drifts more, {pr:.1} orders against {po:.1}: its identity path \
-             does not flatten it"
+        d if d > 0.0 => (
+            format!(
+                "Pre-LN's identity path does not make the profile flat (each block's branch adds \
+                 to the gradient on its way down), but it drifts less, {pr:.1} orders against \
+                 {po:.1}"
+            ),
+            drift_pre.lt(drift_post),
+        ),
+        _ => (
+            format!(
+                "here Pre-LN's profile drifts more, {pr:.1} orders against {po:.1}: its identity \
+                 path does not flatten it"
+            ),
+            drift_pre.gt(drift_post),
         ),
     };
-    format!(
-        "{head}: {tail}. A small first/last ratio compares layer 1 with the output layer, not \
-         with the hidden layers."
+    Verdict::new(
+        format!(
+            "{head}: {tail}. A small first/last ratio compares layer 1 with the output layer, not \
+             with the hidden layers."
+        ),
+        vec![premise],
     )
 }
 
 fn conclude(_: &Settings, report: &mut Report) {
-    for run in &report.runs {
-        report.verdicts.push(flow_verdict(run));
-    }
+    let mut lines: Vec<Verdict> = report.runs.iter().map(flow_verdict).collect();
     if let [post, pre] = report.runs.as_slice()
         && let (Some(po), Some(pr)) = (post.grad_orders(), pre.grad_orders())
     {
         let depth = post.config.depth();
-        report.verdicts.push(compare_ends(po, pr, depth));
+        lines.push(compare_ends(&post.label, &pre.label, po, pr, depth));
         if let (Some(ph), Some(rh)) = (hidden_ratio(post), hidden_ratio(pre)) {
-            report.verdicts.push(compare_hidden(ph, rh, depth));
+            lines.push(compare_hidden(&post.label, &pre.label, ph, rh, depth));
         }
+    }
+    for v in lines {
+        report.verdict(v);
     }
     let mut rows = Vec::new();
     let mut dependence = Vec::new();
@@ -221,7 +270,7 @@ fn conclude(_: &Settings, report: &mut Report) {
         find(true, BATCHES[1]),
         find(false, BATCHES[0]),
     ) {
-        report.verdicts.push(format!(
+        report.verdict(format!(
             "With batch norm, redrawing the rest of the batch moves example 1's logits by {}% \
              at batch {} and by {}% at batch {}; with layer norm by {}% at any batch: it \
              normalizes each example over its own features and never looks at the others.",
@@ -242,24 +291,24 @@ mod tests {
     /// drifts more, and compounding only for a Post-LN factor worth half an order or more.
     #[test]
     fn comparisons_follow_their_figures() {
-        let v = compare_ends(1.7, 0.2, 48);
+        let v = compare_ends("post-LN", "pre-LN", 1.7, 0.2, 48).text;
         assert!(v.contains("1.5 orders further for Post-LN"), "{v}");
         assert!(v.contains("compounded"), "{v}");
-        let v = compare_ends(0.1, 0.4, 48);
+        let v = compare_ends("post-LN", "pre-LN", 0.1, 0.4, 48).text;
         assert!(v.contains("0.3 orders further for Pre-LN"), "{v}");
         assert!(!v.contains("compounded"), "{v}");
-        let v = compare_ends(0.02, -0.06, 6);
+        let v = compare_ends("post-LN", "pre-LN", 0.02, -0.06, 6).text;
         assert!(v.contains("about as far from 1 for both"), "{v}");
         assert!(!v.contains("-0.0"), "{v}");
-        let v = compare_hidden(63.2, 8.68, 48);
+        let v = compare_hidden("post-LN", "pre-LN", 63.2, 8.68, 48).text;
         assert!(v.contains("drifts less, 0.9 orders against 1.8"), "{v}");
-        let v = compare_hidden(2.42, 4.23, 48);
+        let v = compare_hidden("post-LN", "pre-LN", 2.42, 4.23, 48).text;
         assert!(
             v.contains("Pre-LN's profile drifts more, 0.6 orders against 0.4"),
             "{v}"
         );
         assert!(!v.contains("drifts less"), "{v}");
-        let v = compare_hidden(2.0, 0.5, 48);
+        let v = compare_hidden("post-LN", "pre-LN", 2.0, 0.5, 48).text;
         assert!(v.contains("drift about equally"), "{v}");
     }
 }

@@ -19,7 +19,7 @@ mod vanishing;
 
 use crate::format::{escape, pretty, span_of};
 use crate::probe::{self, CheckedProbe, ProbeConfig};
-use crate::report::{Figure, Metric, Report, ReportBody, Run};
+use crate::report::{Figure, Metric, Report, ReportBody, Run, Term, Verdict};
 use crate::settings::{Knob, Settings};
 use anyhow::{Result, bail};
 
@@ -325,6 +325,8 @@ impl Plan {
             tables: Vec::new(),
             verdicts: Vec::new(),
             notes: Vec::new(),
+            premises: Vec::new(),
+            set_aside: Vec::new(),
             body: ReportBody::Runs,
         };
         if seeds.len() > 1 {
@@ -362,56 +364,74 @@ pub(crate) fn flow_prints(run: &Run) -> &'static [Figure] {
     }
 }
 
-/// A sentence on how the gradient changes from the last layer to the first.
-pub(crate) fn flow_verdict(run: &Run) -> String {
+/// A sentence on how the gradient changes from the last layer to the first, worded from
+/// where layer 1's gradient lies against the output layer's: more than one order below,
+/// above, or within one.
+pub(crate) fn flow_verdict(run: &Run) -> Verdict {
     if let Some(n) = run.nonfinite {
-        return overflow_verdict(run, n);
+        return overflow_verdict(run, n).into();
     }
     let zeros = run.zero_layers();
     if !zeros.is_empty() && run.config.spec.block.learns_scale() {
-        return format!(
+        return Verdict::plain(format!(
             "{}: layers {} receive ∂L/∂W = 0 exactly, not by underflow: each residual branch \
              is multiplied by a learned α that starts at 0, so only the α's move at first.",
             run.label,
             span_of(&zeros)
-        );
+        ));
     }
     if !zeros.is_empty() {
-        return underflow_verdict(run, &zeros);
+        return underflow_verdict(run, &zeros).into();
     }
     let last = run.layers().last().map_or(0, |l| l.figures.layer);
     let Some(orders) = run.grad_orders() else {
-        return format!("{}: the gradient norms are not finite.", run.label);
+        return Verdict::new(
+            format!("{}: the gradient norms are not finite.", run.label),
+            vec![Term::of(Figure::GradOrders, run).undefined()],
+        );
     };
     let ratio = libm::pow(10.0, orders);
-    let signal = match signal_stated(run) {
-        Some(h) => format!(
-            " The backprop signal ‖∂L/∂h‖ itself changes by {h:+.1} orders; the layer inputs in \
-             ∂L/∂W_l = a_(l−1)ᵀ ∂L/∂h_l make up the difference."
-        ),
-        None => String::new(),
-    };
-    let text = if orders < -1.0 {
-        format!(
-            "{}: layer 1 receives {} of layer {last}'s gradient: {:.1} orders of magnitude smaller.",
-            run.label,
-            pretty(ratio),
-            -orders
+    let grad = Term::of(Figure::GradOrders, run);
+    let mut v = if orders < -1.0 {
+        Verdict::new(
+            format!(
+                "{}: layer 1 receives {} of layer {last}'s gradient: {:.1} orders of magnitude \
+                 smaller.",
+                run.label,
+                pretty(ratio),
+                -orders
+            ),
+            vec![grad.lt(-1.0)],
         )
     } else if orders > 1.0 {
-        format!(
-            "{}: layer 1's gradient is {}× layer {last}'s: {:.1} orders of magnitude larger.",
-            run.label,
-            pretty(ratio),
-            orders
+        Verdict::new(
+            format!(
+                "{}: layer 1's gradient is {}× layer {last}'s: {:.1} orders of magnitude larger.",
+                run.label,
+                pretty(ratio),
+                orders
+            ),
+            vec![grad.gt(1.0)],
         )
     } else {
-        format!(
-            "{}: layer 1's gradient is {:.2}× layer {last}'s: within one order of magnitude.",
-            run.label, ratio
+        Verdict::new(
+            format!(
+                "{}: layer 1's gradient is {:.2}× layer {last}'s: within one order of magnitude.",
+                run.label, ratio
+            ),
+            vec![grad.within(0.0, 1.0)],
         )
     };
-    text + &signal
+    if let Some(h) = signal_stated(run) {
+        // The signal's change and the gradient's differ by more than one order.
+        let signal = -Term::of(Figure::SignalOrdersDrop, run);
+        v.text.push_str(&format!(
+            " The backprop signal ‖∂L/∂h‖ itself changes by {h:+.1} orders; the layer inputs in \
+             ∂L/∂W_l = a_(l−1)ᵀ ∂L/∂h_l make up the difference."
+        ));
+        v = v.and(signal.outside(Term::of(Figure::GradOrders, run), 1.0));
+    }
+    v
 }
 
 /// Where a value stopped being finite, and what that does to a step.

@@ -7,7 +7,9 @@ use super::{Experiment, Planned};
 use crate::format::num;
 use crate::nn::{Activation, Init};
 use crate::probe::{ProbeConfig, ProbeKind};
-use crate::report::{PhaseCell, PhaseMap, Report, ReportBody, TheoryLine};
+use crate::report::{
+    MapFigure, PhaseCell, PhaseMap, Report, ReportBody, Term, TheoryLine, Verdict,
+};
 use crate::settings::{Knob, Settings};
 use crate::theory::{chi_at_fixed_point, critical_sigma_w, depth_scale};
 use anyhow::Result;
@@ -152,10 +154,15 @@ fn conclude(_: &Settings, report: &mut Report) {
          theory's phase.",
         judged.len()
     ));
+    let mut lines = Vec::new();
     if let (Some(Some(lo)), Some(Some(hi))) =
         (map.critical_sigma_w.first(), map.critical_sigma_w.last())
     {
-        report.verdicts.push(format!(
+        // Larger biases, larger weights: the line moves right as σ_b grows.
+        let last = map.critical_sigma_w.len() - 1;
+        let premise =
+            Term::Map(MapFigure::CriticalSigmaW(last)).gt(Term::Map(MapFigure::CriticalSigmaW(0)));
+        let text = format!(
             "The χ = 1 line moves from σ_w = {} at σ_b = {} to σ_w = {} at σ_b = {}: larger \
              biases push the pre-activations into tanh's flat tails, so the weights must be \
              larger to keep χ = σ_w²·E[tanh′(h)²] at 1.",
@@ -163,7 +170,8 @@ fn conclude(_: &Settings, report: &mut Report) {
             num(map.sigma_b[0]),
             num(*hi),
             num(map.sigma_b[map.sigma_b.len() - 1]),
-        ));
+        );
+        lines.push(Verdict::new(text, vec![premise]));
     }
     // The σ_b = 0, σ_w = 1 cell, on theory's χ = 1 line, stays as the report's run in full.
     if let Some(cell) = map.cells.get(2)
@@ -171,7 +179,11 @@ fn conclude(_: &Settings, report: &mut Report) {
         && (cell.chi - 1.0).abs() < 0.05
         && m < -0.005
     {
-        report.verdicts.push(format!(
+        let premises = vec![
+            Term::Map(MapFigure::CellChi(2)).within(1.0, 0.05),
+            Term::Map(MapFigure::CellLog10(2)).lt(0.0),
+        ];
+        let text = format!(
             "The cell σ_w = {}, σ_b = {} lies on the χ = 1 line (χ at q* = {}), yet measures \
              {m:+.2} orders per layer: the line is χ at the fixed point q* of deep layers, and {} \
              layers fed unit-variance input are still above q*, where tanh′ is smaller, so \
@@ -180,9 +192,13 @@ fn conclude(_: &Settings, report: &mut Report) {
             num(cell.sigma_b),
             num(cell.chi),
             runs.get(2).map_or(0, |r| r.config.depth()),
-        ));
+        );
+        lines.push(Verdict::new(text, premises));
     }
     report.body = ReportBody::Phase { map };
+    for v in lines {
+        report.verdict(v);
+    }
     if let Some(edge) = runs.into_iter().nth(2) {
         report.runs = vec![edge];
     }

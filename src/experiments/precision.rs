@@ -7,7 +7,7 @@ use crate::format::{figure, pretty, span_of};
 use crate::nn::storage::{DYNAMIC_START, LossScale, Storage};
 use crate::nn::{Activation, Init};
 use crate::probe::{Mlp, Precision, ProbeConfig, ProbeKind};
-use crate::report::{Figure, Metric, Report, Run, Table};
+use crate::report::{Figure, Metric, Own, Report, Run, Table, Term, Verdict};
 use crate::settings::{Knob, Settings};
 use anyhow::{Result, bail};
 
@@ -152,9 +152,9 @@ fn conclude(_: &Settings, report: &mut Report) {
              1's ‖∂L/∂W‖ over the f32 run's (1.000: the same).",
         ),
     );
-    for run in &report.runs {
-        report.verdicts.push(verdict(run));
-    }
+    let mut verdicts: Vec<String> = report.runs.iter().map(verdict).collect();
+    report.verdicts.append(&mut verdicts);
+    let mut notes = Vec::new();
     // A restored gradient can still be coarse: scaled, its entries may sit among the
     // subnormals, where f16 has few bits left.
     for run in report.runs.iter().filter(|r| r.loss_scale_used.is_some()) {
@@ -167,7 +167,15 @@ fn conclude(_: &Settings, report: &mut Report) {
         // ‖∂L/∂W_1‖·S bounds every scaled entry: below the smallest normal, all are subnormal.
         let subnormal = first * scale < half::f16::MIN_POSITIVE.to_f64();
         if first > 0.0 && reference > 0.0 && (ratio - 1.0).abs() > 0.1 && subnormal {
-            report.notes.push(format!(
+            let grad = Term::of(Figure::GradFirst, run);
+            let premises = vec![
+                grad.clone()
+                    .over(Term::of(Figure::GradFirst, f32_run))
+                    .outside(1.0, 0.1),
+                grad.times(Term::own(Own::LossScaleUsed, run))
+                    .lt(half::f16::MIN_POSITIVE.to_f64()),
+            ];
+            let text = format!(
                 "{}: layer 1's gradient is back, but at {:.2}× f32's: scaled by {}, its \
                  entries still sit below f16's smallest normal number {}, where the spacing \
                  between values is fixed at {} and few significant bits are left; a larger \
@@ -177,8 +185,12 @@ fn conclude(_: &Settings, report: &mut Report) {
                 figure(scale),
                 pretty(half::f16::MIN_POSITIVE.to_f64()),
                 pretty(Storage::F16.smallest()),
-            ));
+            );
+            notes.push(Verdict::new(text, premises));
         }
+    }
+    for v in notes {
+        report.note(v);
     }
 }
 

@@ -8,7 +8,7 @@ use crate::nn::recurrent::CellKind;
 use crate::nn::{Activation, Init};
 use crate::probe::recurrent::DEFAULT_FORGET_BIAS;
 use crate::probe::{ProbeConfig, ProbeKind};
-use crate::report::{Figure, Report, Run, Table, TheoryLine};
+use crate::report::{Figure, Report, Run, Table, Term, TheoryLine, Verdict};
 use crate::settings::{Knob, Settings};
 use anyhow::Result;
 
@@ -105,8 +105,11 @@ fn orders(run: &Run) -> Option<f64> {
 
 fn conclude(s: &Settings, report: &mut Report) {
     let mut rows = Vec::new();
+    let lines: Vec<Verdict> = report.runs.iter().map(step_verdict).collect();
+    for v in lines {
+        report.verdict(v);
+    }
     for run in &report.runs {
-        report.verdicts.push(step_verdict(run));
         if let Some(f) = run.steps() {
             let norm = |prefix: &str| {
                 let sq: f64 = f
@@ -157,7 +160,7 @@ fn conclude(s: &Settings, report: &mut Report) {
 }
 
 /// How far the signal got from t = T back to t = 1, with the per-step factor.
-fn step_verdict(run: &Run) -> String {
+fn step_verdict(run: &Run) -> Verdict {
     let steps = run.steps().map_or(0, |f| f.steps.len());
     if let Some(n) = run.nonfinite {
         let what = if n.nan {
@@ -165,52 +168,59 @@ fn step_verdict(run: &Run) -> String {
         } else {
             "overflowed to inf"
         };
-        return format!(
+        return Verdict::plain(format!(
             "{}: a value {what} at step {} in the {} pass; every gradient computed from it is \
              garbage.",
             run.label, n.layer, n.pass
-        );
+        ));
     }
     let zeros = run.zero_layers();
     if let Some(&last_zero) = zeros.iter().max() {
-        return format!(
+        return Verdict::plain(format!(
             "{}: ‖∂L/∂h_t‖ is exactly 0 ({} underflow) from t = {last_zero} back to t = 1: \
              nothing from the loss reaches those steps.",
             run.label, run.config.precision
-        );
+        ));
     }
     let Some(o) = orders(run) else {
-        return format!("{}: the signal norms are not finite.", run.label);
+        return Verdict::new(
+            format!("{}: the signal norms are not finite.", run.label),
+            vec![Term::of(Figure::SignalOrdersDrop, run).undefined()],
+        );
     };
     let per_step = match steps {
         0 | 1 => String::new(),
         n => format!(", ×{} per step", num(libm::pow(10.0, o / (n - 1) as f64))),
     };
     let ratio = pretty(libm::pow(10.0, o));
+    let signal = -Term::of(Figure::SignalOrdersDrop, run);
     if o < -1.0 {
-        format!(
+        let text = format!(
             "{}: ‖∂L/∂h_1‖ is {ratio} of ‖∂L/∂h_{steps}‖: {:.1} orders of magnitude lost \
              over {} steps{per_step}.",
             run.label,
             -o,
             steps.saturating_sub(1)
-        )
+        );
+        Verdict::new(text, vec![signal.lt(-1.0)])
     } else if o > 1.0 {
-        format!(
+        let text = format!(
             "{}: ‖∂L/∂h_1‖ is {ratio}× ‖∂L/∂h_{steps}‖: {o:.1} orders of magnitude gained \
              over {} steps{per_step}; Pascanu et al. (2013) clip the gradient's norm to \
              bound the update such a gradient would make.",
             run.label,
             steps.saturating_sub(1)
-        )
+        );
+        Verdict::new(text, vec![signal.gt(1.0)])
     } else {
-        format!(
+        let text = format!(
             "{}: ‖∂L/∂h_1‖ is {:.2}× ‖∂L/∂h_{steps}‖: within one order of magnitude \
              over {} steps{per_step}.",
             run.label,
             libm::pow(10.0, o),
             steps.saturating_sub(1)
-        )
+        );
+        Verdict::new(text, vec![signal.within(0.0, 1.0)])
     }
 }
 
@@ -224,9 +234,7 @@ fn lstm_verdicts(report: &mut Report) {
         .filter(|r| cell(r) == Some(CellKind::Lstm))
         .find(finite);
     let Some(lstm) = lstm else { return };
-    if let Some(v) = first_step(lstm) {
-        report.verdicts.push(v);
-    }
+    let mut lines: Vec<Verdict> = first_step(lstm).into_iter().map(Verdict::plain).collect();
     let rnn = report
         .runs
         .iter()
@@ -240,7 +248,9 @@ fn lstm_verdicts(report: &mut Report) {
                 ProbeKind::Recurrent(r) => r.forget_bias,
                 ProbeKind::Mlp(_) => DEFAULT_FORGET_BIAS,
             };
-            report.verdicts.push(format!(
+            let kept = |r: &Run| -Term::of(Figure::SignalOrdersDrop, r);
+            let premise = kept(lstm).gt(kept(rnn));
+            let text = format!(
                 "At t = 1 the LSTM keeps {:.1} orders of magnitude more of the signal than {}, \
                  whose W_h has the same initializer ({}): its cell state is updated by \
                  addition, c_t = f_t ⊙ c_(t−1) + i_t ⊙ g_t, so the gradient along it is scaled \
@@ -250,8 +260,12 @@ fn lstm_verdicts(report: &mut Report) {
                 rnn.label,
                 lstm.config.spec.init,
                 num(1.0 / (1.0 + libm::exp(-forget)))
-            ));
+            );
+            lines.push(Verdict::new(text, vec![premise]));
         }
+    }
+    for v in lines {
+        report.verdict(v);
     }
 }
 

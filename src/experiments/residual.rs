@@ -4,7 +4,7 @@ use super::describe::network;
 use super::{Experiment, Planned, flow_verdict};
 use crate::nn::{Activation, Init};
 use crate::probe::ProbeConfig;
-use crate::report::{Metric, Report};
+use crate::report::{Figure, Metric, Report, Run, Term, Verdict};
 use crate::settings::{Knob, Settings};
 use anyhow::Result;
 
@@ -52,38 +52,48 @@ fn plan(s: &Settings) -> Result<Vec<Planned>> {
 }
 
 fn conclude(_: &Settings, report: &mut Report) {
-    for run in &report.runs {
-        report.verdicts.push(flow_verdict(run));
-    }
-    for run in report.runs.iter().filter(|r| r.config.spec.residual) {
-        if let Some(v) = large_loss(run) {
-            report.verdicts.push(v);
-        }
+    let mut lines: Vec<Verdict> = report.runs.iter().map(flow_verdict).collect();
+    lines.extend(
+        report
+            .runs
+            .iter()
+            .filter(|r| r.config.spec.residual)
+            .filter_map(large_loss),
+    );
+    for v in lines {
+        report.verdict(v);
     }
 }
 
-/// A residual run whose loss is over twice a uniform guess's ln K: the stream's growth,
-/// from layer 1's activations to the logits, explains it.
-fn large_loss(run: &crate::report::Run) -> Option<String> {
+/// A residual run whose loss is over twice a uniform guess's ln K, and whose stream grew
+/// from layer 1 to the last hidden layer: that growth, up to the logits, explains it.
+fn large_loss(run: &Run) -> Option<Verdict> {
     let k = run.config.spec.outputs as f64;
     let chance = libm::log(k);
     let layers = run.layers();
     let (first, logits) = (layers.first()?, layers.last()?);
     let last = layers.len().checked_sub(2).map(|l| &layers[l])?;
-    (run.loss.is_finite() && run.loss > 2.0 * chance).then(|| {
-        format!(
-            "{}: the loss at initialization is {:.1}, against ln {k} = {chance:.2} for a \
-             uniform guess. Every block adds its branch's output to the stream, so the stream \
-             grows with depth (std {} at layer 1, {} at layer {}; where φ's outputs are all \
-             positive, as sigmoid's and ReLU's are, its mean grows too) and the logits with it \
-             (std {}): the softmax starts confidently wrong. A norm in each block or a small \
-             branch scale (demo skipinit) keeps the sum in check.",
-            run.label,
-            run.loss,
-            crate::format::figure(first.figures.act_std),
-            crate::format::figure(last.figures.act_std),
-            layers.len() - 1,
-            crate::format::figure(logits.figures.act_std),
+    let grew = last.figures.act_std > first.figures.act_std;
+    (run.loss.is_finite() && run.loss > 2.0 * chance && grew).then(|| {
+        Verdict::new(
+            format!(
+                "{}: the loss at initialization is {:.1}, against ln {k} = {chance:.2} for a \
+                 uniform guess. Every block adds its branch's output to the stream, so the \
+                 stream grows with depth (std {} at layer 1, {} at layer {}; where φ's outputs \
+                 are all positive, as sigmoid's and ReLU's are, its mean grows too) and the \
+                 logits with it (std {}): the softmax starts confidently wrong. A norm in each \
+                 block or a small branch scale (demo skipinit) keeps the sum in check.",
+                run.label,
+                run.loss,
+                crate::format::figure(first.figures.act_std),
+                crate::format::figure(last.figures.act_std),
+                layers.len() - 1,
+                crate::format::figure(logits.figures.act_std),
+            ),
+            vec![
+                Term::of(Figure::Loss, run).gt(2.0 * chance),
+                Term::of(Figure::ActStdLast, run).gt(Term::of(Figure::ActStdFirst, run)),
+            ],
         )
     })
 }

@@ -6,7 +6,7 @@ use super::{Experiment, Planned, flow_verdict};
 use crate::format::{figure, num, pretty, range};
 use crate::nn::{Activation, Block, Init};
 use crate::probe::{DEFAULT_MAX_MEMORY, ProbeConfig};
-use crate::report::{Metric, Report, Run, Table};
+use crate::report::{Figure, Metric, Report, Run, Table, Term, Verdict};
 use crate::settings::{Knob, Settings};
 use crate::train::settings::TrainSettings;
 use crate::train::{self, Variant};
@@ -89,12 +89,16 @@ fn last_std(run: &Run) -> f64 {
 }
 
 fn conclude(_: &Settings, report: &mut Report) {
-    for run in &report.runs {
-        let verdict = match run.config.spec.block.learns_scale() {
+    let lines: Vec<Verdict> = report
+        .runs
+        .iter()
+        .map(|run| match run.config.spec.block.learns_scale() {
             true => alpha_zero_verdict(run),
             false => flow_verdict(run),
-        };
-        report.verdicts.push(verdict);
+        })
+        .collect();
+    for v in lines {
+        report.verdict(v);
     }
     let rows = report
         .runs
@@ -134,7 +138,7 @@ fn extend(s: &Settings, report: &mut Report) {
 }
 
 /// At α = 0 the branch weights get no gradient; the α's do.
-fn alpha_zero_verdict(run: &Run) -> String {
+fn alpha_zero_verdict(run: &Run) -> Verdict {
     let hidden = &run.layers()[..run.layers().len() - 1];
     let zero = hidden.iter().all(|l| l.figures.grad_norm == 0.0);
     let g: Vec<f64> = hidden
@@ -143,17 +147,21 @@ fn alpha_zero_verdict(run: &Run) -> String {
         .collect();
     let lo = g.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = g.iter().copied().fold(0.0, f64::max);
-    let weights = match zero {
-        true => "every block is the identity, so ∂L/∂W_l is exactly 0 in every hidden layer",
-        false => "every block starts as the identity",
+    let (weights, premises) = match zero {
+        true => (
+            "every block is the identity, so ∂L/∂W_l is exactly 0 in every hidden layer",
+            vec![Term::of(Figure::ZeroLayers, run).at_least(hidden.len() as f64)],
+        ),
+        false => ("every block starts as the identity", Vec::new()),
     };
-    format!(
+    let text = format!(
         "{}: {weights}, while |∂L/∂α_l| ranges over {} across the blocks: the first update \
          moves only the α's and the output layer, and from then on the branch weights learn \
          too.",
         run.label,
         range(lo, hi)
-    )
+    );
+    Verdict::new(text, premises)
 }
 
 /// The three scales through `train`: loss, accuracy, and where the learned α's went.

@@ -4,7 +4,7 @@ use super::describe::{mechanism, network, try_flags};
 use super::{Experiment, flow_verdict, single_run};
 use crate::nn::{Activation, Init};
 use crate::probe::ProbeConfig;
-use crate::report::{Metric, Report, TheoryLine};
+use crate::report::{Figure, Metric, Own, Report, Term, TheoryLine, Verdict};
 use crate::settings::Settings;
 
 pub(super) const EXPERIMENT: Experiment = Experiment {
@@ -47,8 +47,9 @@ fn describe(cfg: &ProbeConfig) -> String {
 }
 
 fn conclude(_: &Settings, report: &mut Report) {
+    let mut lines = Vec::new();
     for run in &report.runs {
-        report.verdicts.push(flow_verdict(run));
+        lines.push(flow_verdict(run));
         if let TheoryLine::Compared {
             predicted_orders,
             measured_orders: Some(m),
@@ -56,16 +57,31 @@ fn conclude(_: &Settings, report: &mut Report) {
         } = run.theory
         {
             let gap = (m - predicted_orders).abs();
-            report.verdicts.push(format!(
-                "Mean-field theory predicted {predicted_orders:+.2} orders for the backprop \
-                 signal over {} layers and the network measured {m:+.2}: {}.",
-                run.config.depth(),
-                if gap <= 1.0 {
-                    format!("{gap:.2} orders apart, within one order of magnitude")
-                } else {
-                    format!("{gap:.1} orders apart (small width or batch make single runs noisy)")
-                }
+            // The measured orders are the signal's; the gap is worded from one order.
+            let measured = -Term::of(Figure::SignalOrdersDrop, run);
+            let predicted = Term::own(Own::PredictedOrders, run);
+            let (apart, premise) = if gap <= 1.0 {
+                (
+                    format!("{gap:.2} orders apart, within one order of magnitude"),
+                    measured.within(predicted, 1.0),
+                )
+            } else {
+                (
+                    format!("{gap:.1} orders apart (small width or batch make single runs noisy)"),
+                    measured.outside(predicted, 1.0),
+                )
+            };
+            lines.push(Verdict::new(
+                format!(
+                    "Mean-field theory predicted {predicted_orders:+.2} orders for the backprop \
+                     signal over {} layers and the network measured {m:+.2}: {apart}.",
+                    run.config.depth(),
+                ),
+                vec![premise],
             ));
         }
+    }
+    for v in lines {
+        report.verdict(v);
     }
 }

@@ -29,3 +29,4 @@ mod progress;
 mod recurrent;
 mod serve;
 mod train;
+mod verdicts;
