@@ -1,6 +1,6 @@
 //! What each command does; `main` only parses and reports errors.
 
-use crate::bank::{Bank, Use};
+use crate::bank::Bank;
 use crate::classroom;
 use crate::cli::{
     AskArgs, BankCommand, Cli, Command, DemoArgs, ExportArgs, ExportFormat, ProgressArgs, QuizArgs,
@@ -33,6 +33,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<()> {
         Command::Roster(args) => roster(cli, args, &ui, out),
         Command::Check { dir } => check(cli, dir, out),
         Command::Export(args) => export(cli, args, out),
+        Command::Serve(args) => crate::serve::run(cli, args, out),
         Command::Bank(BankCommand::Dump { dir, force }) => dump(dir, *force, &ui, out),
         Command::Completions { shell } => {
             // clap_complete panics when its writer fails: it writes to memory, we write out.
@@ -48,29 +49,9 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<()> {
     }
 }
 
-/// The bank the command line asks for: the built-in one, extended by `--questions DIR` (or
-/// GRADTUTOR_QUESTIONS), or replaced by `--questions-only DIR`.
+/// The bank the command line asks for.
 fn load(cli: &Cli) -> Result<Bank> {
-    // A folder that came from the environment may surprise: say where it came from.
-    let from_env =
-        |dir: &std::path::Path| std::env::var_os("GRADTUTOR_QUESTIONS").is_some_and(|v| v == dir);
-    match (cli.questions_only(), cli.questions()) {
-        (Some(_), Some(dir)) if !from_env(dir) => anyhow::bail!(
-            "give --questions (add a folder to the built-in bank) or --questions-only (use a \
-             folder alone), not both"
-        ),
-        // The command line wins over GRADTUTOR_QUESTIONS.
-        (Some(dir), _) => Bank::from_folder(dir, Use::Replace, cli.max_memory),
-        (None, Some(dir)) if from_env(dir) => Bank::from_folder(dir, Use::Extend, cli.max_memory)
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "{e:#}\n(The folder comes from GRADTUTOR_QUESTIONS: unset it to use the \
-                     built-in bank.)"
-                )
-            }),
-        (None, Some(dir)) => Bank::from_folder(dir, Use::Extend, cli.max_memory),
-        (None, None) => Bank::embedded(cli.max_memory),
-    }
+    cli.bank()
 }
 
 /// The bank, one line a question: id, slug, title (as much as the width allows), experiment,

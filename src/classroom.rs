@@ -22,22 +22,14 @@ pub(crate) struct Asked<'a> {
 }
 
 impl Asked<'_> {
-    /// Grades `answer`, measuring a numeric item's figure (from `preset_run`, the question's
-    /// own experiment report, when it was already run and serves the item).
+    /// Grades `answer` ([`quiz::grade_item`]).
     fn grade(&self, answer: &str, preset_run: Option<&Report>, max_bytes: u64) -> Result<Outcome> {
-        let measured = self.measured(preset_run, max_bytes)?;
-        quiz::grade(self.item, answer, measured).map_err(anyhow::Error::msg)
+        quiz::grade_item(self.question, self.item, answer, preset_run, max_bytes)
     }
 
     /// A numeric item's figure, measured; none for a choice item.
     fn measured(&self, preset_run: Option<&Report>, max_bytes: u64) -> Result<Option<f64>> {
-        if self.item.is_choice() {
-            return Ok(None);
-        }
-        let m = self
-            .item
-            .measure(&self.question.experiment, preset_run, max_bytes)?;
-        Ok(Some(m))
+        quiz::measured(self.question, self.item, preset_run, max_bytes)
     }
 
     fn record(&self, outcome: &Outcome) -> ItemResult {

@@ -1,5 +1,6 @@
-//! The command line: clap types only.
+//! The command line: clap types, and the question bank they ask for.
 
+use crate::bank::{Bank, Use};
 use crate::settings::Settings;
 use crate::ui::ColorChoice;
 use clap::{Args, Parser, Subcommand};
@@ -94,6 +95,32 @@ impl Cli {
             .as_deref()
             .filter(|p| !p.as_os_str().is_empty())
     }
+
+    /// The bank the command line asks for: the built-in one, extended by `--questions DIR`
+    /// (or GRADTUTOR_QUESTIONS), or replaced by `--questions-only DIR`.
+    pub(crate) fn bank(&self) -> anyhow::Result<Bank> {
+        // A folder that came from the environment may surprise: say where it came from.
+        let from_env =
+            |dir: &Path| std::env::var_os("GRADTUTOR_QUESTIONS").is_some_and(|v| v == dir);
+        match (self.questions_only(), self.questions()) {
+            (Some(_), Some(dir)) if !from_env(dir) => anyhow::bail!(
+                "give --questions (add a folder to the built-in bank) or --questions-only (use a \
+                 folder alone), not both"
+            ),
+            // The command line wins over GRADTUTOR_QUESTIONS.
+            (Some(dir), _) => Bank::from_folder(dir, Use::Replace, self.max_memory),
+            (None, Some(dir)) if from_env(dir) => {
+                Bank::from_folder(dir, Use::Extend, self.max_memory).map_err(|e| {
+                    anyhow::anyhow!(
+                        "{e:#}\n(The folder comes from GRADTUTOR_QUESTIONS: unset it to use the \
+                         built-in bank.)"
+                    )
+                })
+            }
+            (None, Some(dir)) => Bank::from_folder(dir, Use::Extend, self.max_memory),
+            (None, None) => Bank::embedded(self.max_memory),
+        }
+    }
 }
 
 /// 1 … 256 threads; empty (an empty GRADTUTOR_THREADS) reads as 0, "not set".
@@ -142,6 +169,8 @@ pub enum Command {
     },
     /// Write the bank as a handout: questions, answers, experiment outputs, quizzes.
     Export(ExportArgs),
+    /// Start the live lab: lessons, experiments and training in a browser, on this machine.
+    Serve(ServeArgs),
     /// Instructor tools for the question bank (`bank dump DIR`).
     #[command(subcommand)]
     Bank(BankCommand),
@@ -292,6 +321,22 @@ pub struct TourArgs {
     /// Start at this question (id or slug).
     #[arg(long, value_name = "ID|SLUG")]
     pub from: Option<String>,
+}
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "The lab listens on 127.0.0.1 only and serves until stopped (Ctrl-C). The \
+    global flags apply as for every command: the bank (--questions, --questions-only), the \
+    progress file quiz answers are recorded in, --max-memory and --threads."
+)]
+pub struct ServeArgs {
+    /// The port to listen on (0: any free port; the URL printed names it).
+    #[arg(long, value_name = "PORT", default_value_t = 8080)]
+    pub port: u16,
+
+    /// Open the lab in the default browser.
+    #[arg(long)]
+    pub open: bool,
 }
 
 /// Handout formats.

@@ -26,6 +26,7 @@ mod quiz;
 mod render;
 mod report;
 mod roster;
+mod serve;
 mod settings;
 mod theory;
 mod train;

@@ -202,6 +202,22 @@ impl ProbeConfig {
         }
     }
 
+    /// Roughly the multiply-adds of one probe pass, forward and backward, for the time
+    /// budget: 3 × batch × parameters (× T for the recurrent probe, whose weights apply at
+    /// every step), plus 3 × width³ per layer for the Jacobian's singular values where they are
+    /// measured. An order of magnitude, not a count: it is estimated before anything runs.
+    pub fn work(&self) -> f64 {
+        let pass = 3.0 * self.batch as f64 * self.parameters() as f64;
+        match &self.kind {
+            ProbeKind::Mlp(m) if m.jacobian_inputs > 0 => {
+                let w = self.spec.input as f64;
+                pass + 3.0 * self.depth() as f64 * (m.jacobian_inputs as f64 * w * w + w * w * w)
+            }
+            ProbeKind::Mlp(_) => pass,
+            ProbeKind::Recurrent(r) => pass * r.seq_len as f64,
+        }
+    }
+
     /// The MLP probe's own settings; `None` for a recurrent probe.
     pub fn mlp(&self) -> Option<&Mlp> {
         match &self.kind {

@@ -1,7 +1,9 @@
 //! Grading: an answer to a quiz item, right or wrong, and why. A numeric item's answer is
 //! checked against its figure as measured by running the paired experiment.
 
+use crate::bank::Question;
 use crate::bank::format::{ItemKind, QuizItem, letter, parse_choice};
+use crate::report::Report;
 
 /// Parses a numeric answer; accepts `−` for the minus sign and `×10^`-free forms like 1e-3.
 pub(crate) fn parse_number(text: &str) -> Result<f64, String> {
@@ -18,6 +20,8 @@ pub(crate) struct Outcome {
     pub correct: bool,
     /// What to tell the student: right or wrong, and why.
     pub feedback: String,
+    /// A numeric item's figure as the run measured it; none for a choice.
+    pub measured: Option<f64>,
 }
 
 /// Grades `answer` for `item`; `measured` is the item's figure for numeric items.
@@ -48,6 +52,7 @@ pub(crate) fn grade(
             Ok(Outcome {
                 correct: picked == correct,
                 feedback,
+                measured: None,
             })
         }
         ItemKind::Numeric {
@@ -61,6 +66,7 @@ pub(crate) fn grade(
             let head = if ok { "Right" } else { "Not quite" };
             Ok(Outcome {
                 correct: ok,
+                measured: Some(m),
                 feedback: format!(
                     "{head}: the run measured {} (answers within ±{tolerance} count). \
                      {explanation}",
@@ -69,6 +75,38 @@ pub(crate) fn grade(
             })
         }
     }
+}
+
+/// Grades `answer` to `item`, an item of `question`: the one grading `quiz`, `tour` and the
+/// live lab share. A numeric item's figure is measured first, from `preset_run` (the
+/// question's own experiment report, when it was already run and serves the item) or by
+/// running the item's settings.
+pub(crate) fn grade_item(
+    question: &Question,
+    item: &QuizItem,
+    answer: &str,
+    preset_run: Option<&Report>,
+    max_bytes: u64,
+) -> anyhow::Result<Outcome> {
+    let measured = measured(question, item, preset_run, max_bytes)?;
+    grade(item, answer, measured).map_err(anyhow::Error::msg)
+}
+
+/// A numeric item's figure, measured; none for a choice item.
+pub(crate) fn measured(
+    question: &Question,
+    item: &QuizItem,
+    preset_run: Option<&Report>,
+    max_bytes: u64,
+) -> anyhow::Result<Option<f64>> {
+    if item.is_choice() {
+        return Ok(None);
+    }
+    Ok(Some(item.measure(
+        &question.experiment,
+        preset_run,
+        max_bytes,
+    )?))
 }
 
 /// Whether `answer` has the right form for `item` (a choice letter, or a number).

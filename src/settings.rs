@@ -196,6 +196,80 @@ impl Knob {
     }
 }
 
+impl Knob {
+    /// A slider's range and step, `(min, max, step)`, for a numeric knob in the live lab's
+    /// form: the span a lesson explores, not a limit (the settings' own checks are those).
+    pub fn range(self) -> Option<(f64, f64, f64)> {
+        match self {
+            Knob::Depth | Knob::SeqLen => Some((1.0, 200.0, 1.0)),
+            Knob::Width => Some((2.0, 1024.0, 1.0)),
+            Knob::Batch => Some((1.0, 512.0, 1.0)),
+            Knob::Classes => Some((2.0, 100.0, 1.0)),
+            Knob::Seed => Some((0.0, 1000.0, 1.0)),
+            Knob::Seeds => Some((1.0, 20.0, 1.0)),
+            Knob::Std | Knob::BiasStd => Some((0.0, 2.0, 0.01)),
+            Knob::BranchScale => Some((0.0, 2.0, 0.05)),
+            Knob::ClipNorm => Some((0.1, 10.0, 0.1)),
+            Knob::ForgetBias => Some((-5.0, 5.0, 0.5)),
+            Knob::Activation
+            | Knob::Init
+            | Knob::Bn
+            | Knob::Residual
+            | Knob::Norm
+            | Knob::Precision
+            | Knob::Cell
+            | Knob::LossScale => None,
+        }
+    }
+
+    /// The values a knob with a fixed set takes, as its flag takes them (a parameter such as
+    /// `leaky-relu:0.1` or `normal:STD` left to its default or to `--std`); none for numbers
+    /// and free text.
+    pub fn choices(self) -> Option<Vec<String>> {
+        let bare = |names: &[&str]| {
+            names
+                .iter()
+                .map(|n| n.split([':', '[']).next().unwrap_or(n).to_string())
+                .collect()
+        };
+        let values = |v: &[clap::builder::PossibleValue]| {
+            v.iter().map(|p| p.get_name().to_string()).collect()
+        };
+        match self {
+            Knob::Activation => Some(bare(ACTIVATION_NAMES)),
+            Knob::Init => Some(bare(INIT_NAMES)),
+            Knob::Residual => Some(["false", "true", "post", "pre"].map(String::from).to_vec()),
+            Knob::Norm => Some(values(
+                &NormKind::value_variants()
+                    .iter()
+                    .filter_map(ValueEnum::to_possible_value)
+                    .collect::<Vec<_>>(),
+            )),
+            Knob::Precision => Some(values(
+                &Precision::value_variants()
+                    .iter()
+                    .filter_map(ValueEnum::to_possible_value)
+                    .collect::<Vec<_>>(),
+            )),
+            Knob::Cell => Some(["rnn", "lstm", "rnn,lstm"].map(String::from).to_vec()),
+            Knob::Depth
+            | Knob::Width
+            | Knob::Batch
+            | Knob::Classes
+            | Knob::Std
+            | Knob::Bn
+            | Knob::BranchScale
+            | Knob::Seed
+            | Knob::Seeds
+            | Knob::ClipNorm
+            | Knob::SeqLen
+            | Knob::ForgetBias
+            | Knob::LossScale
+            | Knob::BiasStd => None,
+        }
+    }
+}
+
 /// The canonical probe's class-sized defaults (README, "What is measured").
 pub(crate) const DEFAULT_WIDTH: usize = 128;
 pub(crate) const DEFAULT_BATCH: usize = 64;

@@ -86,11 +86,20 @@ pub struct Experiment {
     pub conclude: fn(&Settings, &mut Report),
     /// Work past the runs whose tables the full report shows and no figure reads (a short
     /// training run): left out when only figures are wanted ([`Experiment::figures`]).
-    pub extend: Option<fn(&Settings, &mut Report)>,
+    pub extend: Option<Extension>,
     /// The figures of a main run that its tables and verdicts print, beside what the
     /// terminal view prints of every report (`render::text::prints`): what `check` accepts
     /// as printed for a numeric quiz item.
     pub prints: fn(&Run) -> &'static [Figure],
+}
+
+/// Work past an experiment's probe runs ([`Experiment::extend`]).
+#[derive(Clone, Copy)]
+pub struct Extension {
+    /// Adds its tables to the report.
+    pub run: fn(&Settings, &mut Report),
+    /// Its multiply-adds, roughly, for the time budget (as [`ProbeConfig::work`] counts).
+    pub work: fn(&Settings) -> f64,
 }
 
 /// Every experiment, in the order `demos` lists them.
@@ -126,6 +135,22 @@ pub fn find(name: &str) -> Result<&'static Experiment> {
         names.join(", ")
     )
 }
+
+/// Seconds as a message gives them: whole ones from 10 to a day's worth (`1600`), one
+/// decimal from 0.1 (`2.5`), and a power of ten past either end (`3.2e9`, `1.0e−3`).
+fn seconds(x: f64) -> String {
+    match x {
+        x if (10.0..1e5).contains(&x) => format!("{x:.0}"),
+        x if (0.1..10.0).contains(&x) => format!("{x:.1}"),
+        x => pretty(x),
+    }
+}
+
+/// The probe's multiply-adds a second ([`ProbeConfig::work`]) on one thread, in the dev
+/// profile, on the machine the README's figures come from: a rough rate for the time
+/// budget's estimate, which came within 0.4–2.1× of the measured time of every experiment
+/// at its defaults and of a few larger runs (`serve::demo`'s `calibrate`, run by hand).
+pub(crate) const WORK_PER_SECOND: f64 = 4.0e9;
 
 /// An experiment's runs, resolved and checked: running it cannot fail.
 pub struct Plan {
@@ -237,6 +262,36 @@ impl Plan {
             .map(|(p, _)| (p.label.as_str(), &p.config))
     }
 
+    /// Roughly how long [`Plan::run`] takes, in seconds, from the runs' sizes alone: the
+    /// work of every run ([`ProbeConfig::work`]) over every seed and of the extension, at
+    /// [`WORK_PER_SECOND`].
+    pub fn seconds(&self) -> f64 {
+        let runs: f64 = self.runs.iter().map(|(p, _)| p.config.work()).sum();
+        let extension = self
+            .experiment
+            .extend
+            .map_or(0.0, |e| (e.work)(&self.settings));
+        (runs * self.seeds.len() as f64 + extension) / WORK_PER_SECOND
+    }
+
+    /// Refuses a plan estimated to take more than `budget` seconds, with the estimate.
+    pub fn check_time(&self, budget: f64) -> Result<()> {
+        let need = self.seconds();
+        if need <= budget {
+            return Ok(());
+        }
+        bail!(
+            "demo {} with these settings would take about {} s here (estimated from its size \
+             before running: {} over {}), over the time budget of {} s; make it smaller \
+             (fewer layers, units, examples or seeds)",
+            self.experiment.name,
+            seconds(need),
+            crate::format::count(self.runs.len(), "network", "networks"),
+            crate::format::count(self.seeds.len(), "seed", "seeds"),
+            seconds(budget)
+        )
+    }
+
     /// Runs every planned probe over every seed and builds the report.
     pub fn run(&self) -> Report {
         self.run_scoped(true)
@@ -282,7 +337,7 @@ impl Plan {
         }
         (exp.conclude)(&self.settings, &mut report);
         if let Some(extend) = exp.extend.filter(|_| full) {
-            extend(&self.settings, &mut report);
+            (extend.run)(&self.settings, &mut report);
         }
         report
     }

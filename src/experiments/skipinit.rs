@@ -27,7 +27,10 @@ pub(super) const EXPERIMENT: Experiment = Experiment {
     metrics: &[Metric::GradNorm, Metric::ActStd],
     plan,
     conclude,
-    extend: Some(extend),
+    extend: Some(super::Extension {
+        run: extend,
+        work: training_work,
+    }),
     // The flow verdict's, for the runs without a learned α.
     prints: |run| match run.config.spec.block.learns_scale() {
         true => &[],
@@ -113,6 +116,17 @@ fn conclude(_: &Settings, report: &mut Report) {
 }
 
 /// The three scales through `train`, after the probe's figures.
+/// The short training run's multiply-adds, roughly: three networks of `depth` blocks at
+/// `train`'s default width and batch, [`STEPS`] steps of a forward and backward pass each.
+fn training_work(s: &Settings) -> f64 {
+    let (width, batch) = (
+        crate::train::settings::DEFAULT_WIDTH as f64,
+        crate::train::settings::DEFAULT_BATCH as f64,
+    );
+    let depth = s.depth.unwrap_or(0) as f64;
+    3.0 * STEPS as f64 * 3.0 * batch * depth * (width * width + width)
+}
+
 fn extend(s: &Settings, report: &mut Report) {
     if let Some(first) = report.runs.first() {
         training(s, first.config.clone(), report);

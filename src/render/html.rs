@@ -19,7 +19,7 @@ use super::handout::{Handout, Section};
 use super::markup::{self, Line};
 use super::{escape, item, svg, training};
 use crate::bank::format::letter;
-use crate::bank::{ItemKind, QuizItem};
+use crate::bank::{ItemKind, Question, QuizItem};
 use crate::report::ReportBody;
 use crate::ui::Ui;
 use anyhow::{Result, bail};
@@ -74,29 +74,13 @@ fn anchor(s: &Section) -> String {
 
 fn question(h: &mut String, s: &Section) -> Result<()> {
     let q = s.question;
-    let _ = writeln!(
+    let _ = write!(
         h,
-        "<section class=\"question\" id=\"{}\">\n<h2>{}</h2>\n<p class=\"asked\">{}</p>",
+        "<section class=\"question\" id=\"{}\">\n<h2>{}</h2>\n",
         anchor(s),
         inline(&s.heading()),
-        inline(q.question.trim())
     );
-    answer_text(h, &s.answer);
-    let _ = writeln!(h, "<h3>Key points</h3>\n<ul class=\"key-points\">");
-    for k in &s.key_points {
-        let _ = writeln!(h, "<li>{}</li>", inline(k.trim()));
-    }
-    let _ = writeln!(h, "</ul>");
-    for c in &q.code {
-        let _ = writeln!(
-            h,
-            "<figure class=\"code\">\n<figcaption>{} <span class=\"language\">{}</span>\
-             </figcaption>\n<pre><code>{}</code></pre>\n</figure>",
-            inline(c.caption.trim()),
-            escape(c.language.trim()),
-            escape(c.source.trim_end())
-        );
-    }
+    question_text(h, q, &s.answer, &s.key_points);
     let _ = writeln!(
         h,
         "<h3>Experiment</h3>\n<p>{}</p>\n<pre class=\"output\">{}</pre>",
@@ -141,6 +125,29 @@ fn question(h: &mut String, s: &Section) -> Result<()> {
     }
     let _ = writeln!(h, "</section>");
     Ok(())
+}
+
+/// A question's text as the handout shows it (the question asked, the answer, its key
+/// points and code listings), with `answer` and `key_points` already filled from its run:
+/// the handout's section and the live lab's lesson both show it so.
+pub(crate) fn question_text(h: &mut String, q: &Question, answer: &str, key_points: &[String]) {
+    let _ = writeln!(h, "<p class=\"asked\">{}</p>", inline(q.question.trim()));
+    answer_text(h, answer);
+    let _ = writeln!(h, "<h3>Key points</h3>\n<ul class=\"key-points\">");
+    for k in key_points {
+        let _ = writeln!(h, "<li>{}</li>", inline(k.trim()));
+    }
+    let _ = writeln!(h, "</ul>");
+    for c in &q.code {
+        let _ = writeln!(
+            h,
+            "<figure class=\"code\">\n<figcaption>{} <span class=\"language\">{}</span>\
+             </figcaption>\n<pre><code>{}</code></pre>\n</figure>",
+            inline(c.caption.trim()),
+            escape(c.language.trim()),
+            escape(c.source.trim_end())
+        );
+    }
 }
 
 fn quiz_item(h: &mut String, it: &QuizItem, figure: Option<f64>, s: &Section) {

@@ -14,7 +14,13 @@ pub fn gradtutor(suite: &str) -> Command {
 /// `gradtutor` as [`gradtutor`] gives it, keeping progress in the file `progress`, and without
 /// the test hooks that slow a write or shorten the lock wait.
 pub fn gradtutor_at(progress: &Path) -> Command {
-    let mut c = Command::cargo_bin("gradtutor").unwrap();
+    Command::from_std(process_at(progress))
+}
+
+/// [`gradtutor_at`]'s command as a `std::process::Command`, for a process that runs beside the
+/// test (the live lab) rather than to its end.
+pub fn process_at(progress: &Path) -> std::process::Command {
+    let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("gradtutor"));
     c.env_remove("GRADTUTOR_QUESTIONS")
         .env_remove("GRADTUTOR_MAX_MEMORY")
         .env_remove("GRADTUTOR_THREADS")

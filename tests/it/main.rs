@@ -28,4 +28,5 @@ mod pinned;
 mod precision;
 mod progress;
 mod recurrent;
+mod serve;
 mod train;

@@ -1,0 +1,1 @@
+// Placeholder: the lab page (assets/lab/lab.js) is written on its own branch.

@@ -1,0 +1,235 @@
+//! Lessons over HTTP: `/api/questions`, `/api/questions/ID` (ID or slug, as `ask` finds
+//! them) and `POST /api/quiz/answer`, graded by `quiz`'s own grading and recorded in the
+//! same progress file, under the same lock, as `quiz` records.
+
+use super::Lab;
+use super::http::Reply;
+use crate::bank::format::letter;
+use crate::bank::{ItemKind, Question, fill};
+use crate::progress::{Attempt, ItemResult, Store};
+use crate::report::Report;
+use crate::settings::{Knob, Settings};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+/// `GET /api/questions`: id, slug, title and experiment of every question.
+pub(crate) fn list(lab: &Lab) -> Reply {
+    let qs: Vec<Value> = lab
+        .bank
+        .questions
+        .iter()
+        .map(|q| {
+            json!({
+                "id": q.id,
+                "slug": q.slug,
+                "title": q.title,
+                "experiment": q.experiment.demo,
+            })
+        })
+        .collect();
+    Reply::json(&json!({ "questions": qs }))
+}
+
+/// A question by id or slug; 404 with `ask`'s message when there is none.
+fn find<'a>(lab: &'a Lab, key: &str) -> Result<&'a Question, Reply> {
+    lab.bank
+        .find(key)
+        .map_err(|e| Reply::error(404, &super::message(&e)))
+}
+
+/// A settings map: the flag's name without `--`, the value as the flag takes it.
+fn settings_map(s: &Settings) -> Map<String, Value> {
+    Knob::ALL
+        .into_iter()
+        .filter_map(|k| Some((k.flag()[2..].to_string(), Value::String(s.value(k)?))))
+        .collect()
+}
+
+/// `GET /api/questions/ID`: the question's text as the HTML handout shows it, its
+/// experiment's and training's settings, and its quiz items.
+pub(crate) fn question(lab: &Lab, key: &str) -> Reply {
+    let q = match find(lab, key) {
+        Ok(q) => q,
+        Err(r) => return r,
+    };
+    // The text's figures come from its experiment at its preset, as in the handout.
+    let run = match q.quotes_figures() {
+        true => match preset_run(lab, q) {
+            Ok(done) => Some(done),
+            Err(e) => return Reply::error(400, &super::message(&e)),
+        },
+        false => None,
+    };
+    let empty = Report::empty(&q.experiment.demo);
+    let report = run.as_ref().map_or(&empty, |d| &d.report);
+    let mut html = String::new();
+    let key_points: Vec<String> = q.key_points.iter().map(|k| fill(k, report)).collect();
+    crate::render::html::question_text(&mut html, q, &fill(&q.answer, report), &key_points);
+    let train = q.train.as_ref().map(|t| {
+        let args = t.settings.to_args();
+        let settings: Map<String, Value> = args
+            .chunks(2)
+            .filter_map(|p| match p {
+                [flag, value] => Some((flag[2..].to_string(), Value::String(value.clone()))),
+                _ => None,
+            })
+            .collect();
+        json!({ "settings": settings })
+    });
+    let quiz: Vec<Value> = q
+        .quiz
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let mut v = json!({ "item": i + 1, "prompt": item.prompt.trim() });
+            match &item.kind {
+                ItemKind::Choice { choices, .. } => {
+                    v["kind"] = json!("choice");
+                    v["options"] = choices
+                        .iter()
+                        .enumerate()
+                        .map(|(j, c)| json!({ "key": letter(j).to_string(), "text": c.trim() }))
+                        .collect();
+                }
+                ItemKind::Numeric { tolerance, .. } => {
+                    v["kind"] = json!("number");
+                    v["tolerance"] = json!(tolerance);
+                    v["command"] = json!(item.command(&q.experiment));
+                    v["settings"] = Value::Object(settings_map(&item.settings(&q.experiment)));
+                }
+            }
+            v
+        })
+        .collect();
+    Reply::json(&json!({
+        "id": q.id,
+        "slug": q.slug,
+        "title": q.title,
+        "html": html,
+        "experiment": {
+            "name": q.experiment.demo,
+            "settings": settings_map(&q.experiment.settings),
+        },
+        "train": train,
+        "quiz": quiz,
+    }))
+}
+
+/// The question's experiment at its preset, through the lab's cache.
+fn preset_run(lab: &Lab, q: &Question) -> anyhow::Result<std::sync::Arc<super::demo::Done>> {
+    let exp = crate::experiments::find(&q.experiment.demo)?;
+    lab.runner.run(exp, &q.experiment.settings)
+}
+
+/// The body of `POST /api/quiz/answer`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Answer {
+    /// An id or a slug.
+    question: IdOrSlug,
+    /// 1 for the question's first item.
+    item: usize,
+    answer: AnswerText,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum IdOrSlug {
+    Id(u32),
+    Slug(String),
+}
+
+/// A letter, or a number for a numeric item (given as a JSON number or as text).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum AnswerText {
+    Number(f64),
+    Text(String),
+}
+
+/// `POST /api/quiz/answer`: grades the answer as `quiz` does and records it as `quiz` does.
+pub(crate) fn answer(lab: &Lab, body: &str) -> Reply {
+    let a: Answer = match serde_json::from_str(body) {
+        Ok(a) => a,
+        Err(e) => {
+            return Reply::error(
+                400,
+                &format!(
+                    "the answer must be {{\"question\": ID or \"slug\", \"item\": K, \"answer\": \
+                     \"b\" or a number}}: {e}"
+                ),
+            );
+        }
+    };
+    let key = match a.question {
+        IdOrSlug::Id(id) => id.to_string(),
+        IdOrSlug::Slug(s) => s,
+    };
+    let q = match find(lab, &key) {
+        Ok(q) => q,
+        Err(r) => return r,
+    };
+    let Some(item) = a.item.checked_sub(1).and_then(|i| q.quiz.get(i)) else {
+        return Reply::error(
+            404,
+            &format!(
+                "question {} has no item {}; its items are 1 to {}",
+                q.id,
+                a.item,
+                q.quiz.len()
+            ),
+        );
+    };
+    let index = a.item - 1;
+    let text = match a.answer {
+        AnswerText::Number(x) => x.to_string(),
+        AnswerText::Text(t) => t,
+    };
+    if let Err(e) = crate::quiz::check_format(item, &text) {
+        return Reply::error(400, &e);
+    }
+    // A numeric item's figure comes from the question's preset run when it serves the item.
+    let preset = match item.is_choice() {
+        true => None,
+        false => preset_run(lab, q).ok(),
+    };
+    let outcome = match crate::quiz::grade_item(
+        q,
+        item,
+        &text,
+        preset.as_ref().map(|d| &d.report),
+        lab.runner.max_memory,
+    ) {
+        Ok(o) => o,
+        Err(e) => return Reply::error(400, &super::message(&e)),
+    };
+    let key = match &item.kind {
+        ItemKind::Choice { correct, .. } => letter(*correct).to_string(),
+        ItemKind::Numeric { .. } => outcome
+            .measured
+            .map(crate::format::figure)
+            .unwrap_or_default(),
+    };
+    let result = ItemResult {
+        question: q.slug.clone(),
+        item: index,
+        correct: outcome.correct,
+    };
+    let recorded = Store::locate(lab.progress.as_deref())
+        .and_then(|s| {
+            s.update(&mut super::warn, |p| {
+                p.quizzes.push(Attempt {
+                    at: crate::progress::now(),
+                    items: vec![result],
+                })
+            })
+        })
+        .map_err(|e| super::warn(format!("{e:#}; progress was not recorded")))
+        .is_ok();
+    Reply::json(&json!({
+        "correct": outcome.correct,
+        "key": key,
+        "feedback": outcome.feedback,
+        "recorded": recorded,
+    }))
+}

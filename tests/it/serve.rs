@@ -1,0 +1,699 @@
+//! The live lab over HTTP: the real binary runs `serve --port 0`, and a small client speaks
+//! HTTP/1.1 to it over a `TcpStream` (a request, `Connection: close`, the answer read to
+//! the end). Hand-written: 60 lines, where an HTTP client crate (ureq) would add a dozen
+//! packages to the test build for what these tests need of it. Every answer is compared
+//! with what the command line prints for the same settings.
+
+use crate::common::{self, text};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+/// A running lab, killed when dropped.
+struct Lab {
+    child: Child,
+    /// `127.0.0.1:PORT`.
+    addr: String,
+}
+
+impl Lab {
+    /// `gradtutor serve --port 0 ARGS…`, progress kept in `progress`; waits for its URL.
+    fn start(progress: &Path, args: &[&str]) -> Lab {
+        let mut cmd = common::process_at(progress);
+        cmd.args(args)
+            .args(["serve", "--port", "0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        let child = cmd.spawn().unwrap();
+        // Killed on drop from here on, even if the first line is not what it should be.
+        let mut lab = Lab {
+            child,
+            addr: String::new(),
+        };
+        let mut line = String::new();
+        let stdout = lab.child.stdout.take().unwrap();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        let url = line
+            .trim_end()
+            .strip_prefix("gradtutor lab: http://")
+            .unwrap_or_else(|| panic!("the lab printed {line:?}"));
+        lab.addr = url.strip_suffix('/').unwrap().to_string();
+        assert!(lab.addr.starts_with("127.0.0.1:"), "{}", lab.addr);
+        lab
+    }
+
+    fn get(&self, path: &str) -> Answer {
+        self.request("GET", path, b"")
+    }
+
+    fn post(&self, path: &str, body: &Value) -> Answer {
+        self.request("POST", path, body.to_string().as_bytes())
+    }
+
+    /// One request on a connection of its own.
+    fn request(&self, method: &str, path: &str, body: &[u8]) -> Answer {
+        let mut s = TcpStream::connect(&self.addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(300))).unwrap();
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n\
+             Content-Type: application/json\r\n\r\n",
+            self.addr,
+            body.len()
+        );
+        s.write_all(head.as_bytes()).unwrap();
+        // A body the lab refuses may be cut off by its answer: what it says is what counts.
+        let _ = s.write_all(body);
+        let mut raw = Vec::new();
+        let _ = s.read_to_end(&mut raw);
+        Answer::parse(&raw)
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An HTTP answer: status, headers (names lowercase), body.
+struct Answer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn parse(raw: &[u8]) -> Answer {
+        let end = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(raw)));
+        let head = std::str::from_utf8(&raw[..end]).unwrap();
+        let mut lines = head.split("\r\n");
+        let status = lines
+            .next()
+            .unwrap()
+            .split(' ')
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
+        let headers: Vec<(String, String)> = lines
+            .map(|l| {
+                let (k, v) = l.split_once(':').unwrap();
+                (k.trim().to_ascii_lowercase(), v.trim().to_string())
+            })
+            .collect();
+        let mut body = raw[end + 4..].to_vec();
+        if headers
+            .iter()
+            .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"))
+        {
+            body = unchunk(&body);
+        }
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn text(&self) -> String {
+        text(&self.body)
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    /// The error message of a JSON error with status `status`.
+    fn error(&self, status: u16) -> String {
+        assert_eq!(self.status, status, "{}", self.text());
+        assert!(
+            self.header("content-type")
+                .is_some_and(|t| t.starts_with("application/json")),
+            "{:?}",
+            self.headers
+        );
+        self.json()["error"].as_str().unwrap().to_string()
+    }
+}
+
+/// A chunked body's data.
+fn unchunk(mut body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let line = body.windows(2).position(|w| w == b"\r\n").unwrap();
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&body[..line]).unwrap().trim(), 16).unwrap();
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&body[line + 2..line + 2 + size]);
+        body = &body[line + 2 + size + 2..];
+    }
+}
+
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+    img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; \
+    frame-ancestors 'none'";
+
+/// A progress file in a fresh temporary folder.
+fn progress_file() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("progress.json");
+    (dir, path)
+}
+
+/// The CLI's message for a clap error, as the lab gives it: without `error: ` and the line
+/// that points to `--help`.
+fn clap_message(stderr: &str) -> String {
+    stderr
+        .strip_prefix("error: ")
+        .unwrap()
+        .strip_suffix("\n\nFor more information, try '--help'.\n")
+        .unwrap_or_else(|| panic!("{stderr:?}"))
+        .to_string()
+}
+
+/// The CLI's message for any other error: its stderr without `error: ` and the newline.
+fn cli_message(stderr: &str) -> String {
+    stderr
+        .strip_prefix("error: ")
+        .unwrap()
+        .strip_suffix('\n')
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn the_page_and_every_answer_carry_the_policy() {
+    let (_dir, progress) = progress_file();
+    let lab = Lab::start(&progress, &[]);
+    for (path, status, kind) in [
+        ("/", 200, "text/html"),
+        ("/lab.js", 200, "text/javascript"),
+        ("/lab.css", 200, "text/css"),
+        ("/api/questions", 200, "application/json"),
+        ("/api/demos", 200, "application/json"),
+        ("/nope", 404, "application/json"),
+        ("/api/demo/vanishing/nope", 404, "application/json"),
+        ("/../../etc/passwd", 404, "application/json"),
+    ] {
+        let a = lab.get(path);
+        assert_eq!(a.status, status, "{path}: {}", a.text());
+        assert!(
+            a.header("content-type")
+                .is_some_and(|t| t.starts_with(kind)),
+            "{path}: {:?}",
+            a.headers
+        );
+        assert_eq!(a.header("content-security-policy"), Some(CSP), "{path}");
+        assert_eq!(
+            a.header("x-content-type-options"),
+            Some("nosniff"),
+            "{path}"
+        );
+    }
+    let page = lab.get("/").text();
+    assert!(page.contains("<html") && page.contains("/lab.js"), "{page}");
+    assert_eq!(
+        lab.get("/nope").json(),
+        json!({"error": "there is nothing at /nope"})
+    );
+    // A wrong method: 405, saying which one the path takes.
+    let a = lab.post("/api/demos", &json!({}));
+    assert!(a.error(405).contains("use GET"));
+    assert_eq!(a.header("allow"), Some("GET"));
+    assert_eq!(a.header("content-security-policy"), Some(CSP));
+    let a = lab.get("/api/quiz/answer");
+    assert!(a.error(405).contains("use POST"));
+    assert_eq!(a.header("allow"), Some("POST"));
+}
+
+#[test]
+fn a_demo_answers_as_the_command_line_prints() {
+    let (dir, progress) = progress_file();
+    let lab = Lab::start(&progress, &[]);
+    let chart = dir.path().join("chart.svg");
+    let cli = |args: &[&str]| common::stdout(common::gradtutor_at(&progress).args(args));
+    // JSON: exactly `--json`'s stdout.
+    let a = lab.get("/api/demo/vanishing?depth=7");
+    assert_eq!(a.status, 200);
+    assert!(
+        a.header("content-type")
+            .unwrap()
+            .starts_with("application/json")
+    );
+    assert_eq!(
+        a.text(),
+        cli(&["demo", "vanishing", "--depth", "7", "--json"])
+    );
+    // The chart: exactly the file `--plot` writes.
+    cli(&[
+        "demo",
+        "vanishing",
+        "--depth",
+        "7",
+        "--plot",
+        chart.to_str().unwrap(),
+    ]);
+    let a = lab.get("/api/demo/vanishing/chart.svg?depth=7");
+    assert_eq!(a.status, 200);
+    assert!(
+        a.header("content-type")
+            .unwrap()
+            .starts_with("image/svg+xml")
+    );
+    assert_eq!(a.text(), std::fs::read_to_string(&chart).unwrap());
+    // The text view: the terminal's, without colour, at 80 columns.
+    let a = lab.get("/api/demo/vanishing/text?depth=7");
+    assert_eq!(a.status, 200);
+    assert_eq!(a.text(), cli(&["demo", "vanishing", "--depth", "7"]));
+    // Several settings, percent-escapes, a bool and a value with a colon.
+    let a = lab.get("/api/demo/vanishing?depth=4&width=16&activation=leaky-relu%3A0.2&bn=true");
+    assert_eq!(
+        a.text(),
+        cli(&[
+            "demo",
+            "vanishing",
+            "--depth",
+            "4",
+            "--width",
+            "16",
+            "--activation",
+            "leaky-relu:0.2",
+            "--bn",
+            "--json"
+        ])
+    );
+    // The recurrent probe, through the same door.
+    let a = lab.get("/api/demo/recurrent?seq-len=5&width=8&cell=lstm");
+    assert_eq!(
+        a.text(),
+        cli(&[
+            "demo",
+            "recurrent",
+            "--seq-len",
+            "5",
+            "--width",
+            "8",
+            "--cell",
+            "lstm",
+            "--json"
+        ])
+    );
+}
+
+#[test]
+fn bad_settings_get_the_command_lines_message() {
+    let (_dir, progress) = progress_file();
+    let lab = Lab::start(&progress, &[]);
+    let fails =
+        |args: &[&str]| common::stderr_of_failure(common::gradtutor_at(&progress).args(args));
+    // clap's own messages.
+    for (query, args) in [
+        ("depth=-1", vec!["--depth", "-1"]),
+        ("activation=nope", vec!["--activation", "nope"]),
+        ("depth=3&depth=4", vec!["--depth", "3", "--depth", "4"]),
+        ("precision=f8", vec!["--precision", "f8"]),
+    ] {
+        let mut cmd = vec!["demo", "vanishing"];
+        cmd.extend(args);
+        let want = clap_message(&fails(&cmd));
+        let got = lab.get(&format!("/api/demo/vanishing?{query}")).error(400);
+        assert_eq!(got, want, "{query}");
+    }
+    // The settings' and the experiments' own checks.
+    for (name, query, args) in [
+        ("vanishing", "residual=pre", vec!["--residual", "pre"]),
+        (
+            "activations",
+            "activation=relu",
+            vec!["--activation", "relu"],
+        ),
+        ("vanishing", "seq-len=4", vec!["--seq-len", "4"]),
+        ("vanishing", "seeds=0", vec!["--seeds", "0"]),
+        (
+            "vanishing",
+            "depth=2&width=100000&batch=100000",
+            vec!["--depth", "2", "--width", "100000", "--batch", "100000"],
+        ),
+    ] {
+        let mut cmd = vec!["demo", name];
+        cmd.extend(args);
+        let want = cli_message(&fails(&cmd));
+        let got = lab.get(&format!("/api/demo/{name}?{query}")).error(400);
+        assert_eq!(got, want, "{name}?{query}");
+    }
+    // An unknown experiment: 404, with `demo`'s message.
+    let want = cli_message(&fails(&["demo", "vanishin"]));
+    assert!(want.contains("Did you mean 'vanishing'?"), "{want}");
+    assert_eq!(lab.get("/api/demo/vanishin").error(404), want);
+    assert_eq!(lab.get("/api/demo/vanishin/chart.svg").error(404), want);
+    // A key that is no setting, and a run over the time budget (its estimate in the message).
+    let e = lab.get("/api/demo/vanishing?plot=x.svg").error(400);
+    assert!(
+        e.starts_with("unknown setting 'plot'; the settings are depth, width,"),
+        "{e}"
+    );
+    let e = lab
+        .get("/api/demo/vanishing?depth=200&width=1024&batch=512&seeds=20")
+        .error(400);
+    assert!(
+        e.starts_with("demo vanishing with these settings would take about "),
+        "{e}"
+    );
+    assert!(e.contains("over the time budget of 10 s"), "{e}");
+    assert_eq!(
+        lab.get("/api/demo/vanishing?depth=%zz").error(400),
+        "'%zz' is not a well-formed URL part"
+    );
+}
+
+#[test]
+fn the_experiments_list_their_controls_from_the_settings_table() {
+    let (_dir, progress) = progress_file();
+    let lab = Lab::start(&progress, &[]);
+    let v = lab.get("/api/demos").json();
+    let exps = v["experiments"].as_array().unwrap();
+    let names: Vec<&str> = exps.iter().map(|e| e["name"].as_str().unwrap()).collect();
+    let listed = common::stdout(common::gradtutor_at(&progress).arg("demos"));
+    for n in &names {
+        assert!(listed.contains(&format!("{n:<12} ")), "{n}");
+    }
+    assert_eq!(
+        names.len(),
+        listed.lines().filter(|l| !l.starts_with(' ')).count() - 2
+    );
+    let controls = |name: &str| -> Vec<Value> {
+        exps.iter().find(|e| e["name"] == name).unwrap()["controls"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let keys = |name: &str| -> Vec<String> {
+        controls(name)
+            .iter()
+            .map(|c| c["key"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let vanishing = controls("vanishing");
+    let depth = &vanishing[0];
+    assert_eq!(depth["key"], "depth");
+    assert_eq!(depth["flag"], "--depth");
+    assert_eq!(depth["label"], "Number of hidden layers.");
+    assert_eq!(depth["type"], "int");
+    assert_eq!(depth["default"], "20");
+    assert_eq!(
+        (
+            depth["min"].clone(),
+            depth["max"].clone(),
+            depth["step"].clone()
+        ),
+        (json!(1), json!(200), json!(1))
+    );
+    let act = vanishing.iter().find(|c| c["key"] == "activation").unwrap();
+    assert_eq!(act["type"], "choice");
+    assert_eq!(
+        act["choices"],
+        json!([
+            "sigmoid",
+            "tanh",
+            "relu",
+            "leaky-relu",
+            "elu",
+            "gelu",
+            "selu",
+            "linear"
+        ])
+    );
+    let bn = vanishing.iter().find(|c| c["key"] == "bn").unwrap();
+    assert_eq!(
+        (bn["type"].clone(), bn["default"].clone()),
+        (json!("bool"), json!("false"))
+    );
+    // What an experiment fixes is no control of it; recurrent-only settings only in `recurrent`.
+    assert!(!keys("activations").contains(&"activation".to_string()));
+    assert!(!keys("vanishing").contains(&"seq-len".to_string()));
+    assert!(keys("recurrent").contains(&"seq-len".to_string()));
+    // Every control is a flag `demo NAME --help` lists for that experiment.
+    let help = common::stdout(common::gradtutor_at(&progress).args(["demo", "--help"]));
+    for c in &vanishing {
+        assert!(help.contains(c["flag"].as_str().unwrap()), "{c}");
+    }
+}
+
+#[test]
+fn questions_are_served_as_the_handout_shows_them() {
+    let (_dir, progress) = progress_file();
+    let lab = Lab::start(&progress, &[]);
+    let list = lab.get("/api/questions").json();
+    let qs = list["questions"].as_array().unwrap();
+    assert_eq!(qs.len(), common::bank_size());
+    assert_eq!(
+        qs[0],
+        json!({"id": 1, "slug": "vanishing-gradients", "experiment": "vanishing",
+               "title": "The vanishing gradient problem and how it slows training"})
+    );
+    // By id and by slug, the same; the text exactly as the HTML handout has it.
+    let q = lab.get("/api/questions/3").json();
+    assert_eq!(lab.get("/api/questions/saturating-activations").json(), q);
+    assert_eq!(q["slug"], "saturating-activations");
+    assert_eq!(q["experiment"]["name"], "activations");
+    let handout =
+        common::stdout(common::gradtutor_at(&progress).args(["export", "--format", "html"]));
+    let html = q["html"].as_str().unwrap();
+    assert!(html.starts_with("<p class=\"asked\">"), "{html}");
+    assert!(
+        handout.contains(html),
+        "the handout has no section with\n{html}"
+    );
+    let item = &q["quiz"][0];
+    assert_eq!(item["item"], 1);
+    assert_eq!(item["kind"], "choice");
+    assert_eq!(item["options"][0]["key"], "a");
+    // A question with a training comparison has its settings, flag names without `--`.
+    let with_train = qs
+        .iter()
+        .map(|q| lab.get(&format!("/api/questions/{}", q["id"])).json())
+        .find(|q| !q["train"].is_null())
+        .expect("some question has a training comparison");
+    assert!(with_train["train"]["settings"].is_object());
+    // Unknown ids and slugs: 404 with `ask`'s message.
+    for key in ["99", "vanish"] {
+        let want = cli_message(&common::stderr_of_failure(
+            common::gradtutor_at(&progress).args(["ask", key, "--no-demo"]),
+        ));
+        assert_eq!(
+            lab.get(&format!("/api/questions/{key}")).error(404),
+            want,
+            "{key}"
+        );
+    }
+}
+
+#[test]
+fn quiz_answers_are_graded_and_recorded_as_quiz_does() {
+    let (_dir, progress) = progress_file();
+    let lab = Lab::start(&progress, &[]);
+    let q = lab.get("/api/questions/3").json();
+    assert_eq!(q["quiz"][0]["kind"], "choice");
+    let first = lab.post(
+        "/api/quiz/answer",
+        &json!({"question": 3, "item": 1, "answer": "a"}),
+    );
+    assert_eq!(first.status, 200, "{}", first.text());
+    let first = first.json();
+    let key = first["key"].as_str().unwrap().to_string();
+    let wrong = ["a", "b", "c"].into_iter().find(|l| *l != key).unwrap();
+    let right = lab
+        .post(
+            "/api/quiz/answer",
+            &json!({"question": "saturating-activations", "item": 1, "answer": key}),
+        )
+        .json();
+    assert_eq!(right["correct"], true);
+    assert_eq!(right["recorded"], true);
+    let missed = lab
+        .post(
+            "/api/quiz/answer",
+            &json!({"question": 3, "item": 1, "answer": wrong}),
+        )
+        .json();
+    assert_eq!(missed["correct"], false);
+    // The feedback is quiz's: the same text `quiz --answers` prints for the same answer.
+    let printed = common::stdout(common::gradtutor_at(&progress).args([
+        "quiz",
+        "--question",
+        "3",
+        "--count",
+        "1",
+        "--answers",
+        wrong,
+    ]));
+    let feedback = missed["feedback"].as_str().unwrap();
+    assert!(
+        feedback.starts_with(&format!("Not quite. ({wrong})")),
+        "{feedback}"
+    );
+    let words = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words(&printed).contains(&words(feedback)),
+        "{printed}\n---\n{feedback}"
+    );
+    // Recorded in the progress file: `progress --json` sees the three answers and the quiz.
+    let report: Value = serde_json::from_str(&common::stdout(
+        common::gradtutor_at(&progress).args(["progress", "--json"]),
+    ))
+    .unwrap();
+    let q3 = report["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["slug"] == "saturating-activations")
+        .unwrap();
+    let right_answers = 1 + usize::from(first["correct"] == true);
+    assert_eq!(q3["asked"], 4);
+    assert_eq!(q3["right"], right_answers);
+    assert_eq!(report["quizzes"].as_array().unwrap().len(), 4);
+    // Bad answers: 400 or 404 with what is wrong, nothing recorded.
+    let e = lab
+        .post(
+            "/api/quiz/answer",
+            &json!({"question": 3, "item": 1, "answer": "z"}),
+        )
+        .error(400);
+    assert!(e.contains('z'), "{e}");
+    let e = lab
+        .post(
+            "/api/quiz/answer",
+            &json!({"question": 3, "item": 99, "answer": "a"}),
+        )
+        .error(404);
+    assert!(e.starts_with("question 3 has no item 99"), "{e}");
+    let e = lab
+        .post(
+            "/api/quiz/answer",
+            &json!({"question": 99, "item": 1, "answer": "a"}),
+        )
+        .error(404);
+    assert!(e.starts_with("there is no question 99"), "{e}");
+    lab.post("/api/quiz/answer", &json!({"item": 1})).error(400);
+    let report: Value = serde_json::from_str(&common::stdout(
+        common::gradtutor_at(&progress).args(["progress", "--json"]),
+    ))
+    .unwrap();
+    assert_eq!(report["quizzes"].as_array().unwrap().len(), 4);
+}
+
+#[test]
+fn a_numeric_item_is_graded_against_its_run() {
+    let (_dir, progress) = progress_file();
+    let lab = Lab::start(&progress, &[]);
+    let qs = lab.get("/api/questions").json();
+    let (id, item) = qs["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|q| {
+            let full = lab.get(&format!("/api/questions/{}", q["id"])).json();
+            let item = full["quiz"]
+                .as_array()?
+                .iter()
+                .find(|i| i["kind"] == "number" && full["train"].is_null())?
+                .clone();
+            Some((q["id"].clone(), item))
+        })
+        .expect("a numeric item measured by an experiment");
+    assert!(
+        item["command"]
+            .as_str()
+            .unwrap()
+            .starts_with("gradtutor demo ")
+    );
+    let first = lab
+        .post(
+            "/api/quiz/answer",
+            &json!({"question": id, "item": item["item"], "answer": -1e9}),
+        )
+        .json();
+    assert_eq!(first["correct"], false);
+    let measured = first["key"].as_str().unwrap().replace('−', "-");
+    let right = lab
+        .post(
+            "/api/quiz/answer",
+            &json!({"question": id, "item": item["item"], "answer": measured}),
+        )
+        .json();
+    assert_eq!(right["correct"], true, "{right}");
+    assert!(
+        right["feedback"]
+            .as_str()
+            .unwrap()
+            .starts_with("Right: the run measured")
+    );
+}
+
+#[test]
+fn bodies_over_64_kib_are_refused() {
+    let (_dir, progress) = progress_file();
+    let lab = Lab::start(&progress, &[]);
+    let big = json!({"question": 3, "item": 1, "answer": "a".repeat(70 << 10)});
+    let a = lab.post("/api/quiz/answer", &big);
+    assert_eq!(a.error(413), "the request body is larger than 64 KiB");
+    assert_eq!(a.header("content-security-policy"), Some(CSP));
+    // Just under the cap is read (and refused for what it says).
+    let near = json!({"question": 3, "item": 1, "answer": "a".repeat(60 << 10)});
+    assert_eq!(lab.post("/api/quiz/answer", &near).status, 400);
+}
+
+#[test]
+fn a_stalled_client_does_not_hold_up_the_others() {
+    let (_dir, progress) = progress_file();
+    let lab = Lab::start(&progress, &[]);
+    // Half a request, never finished, on each of several connections.
+    let stalled: Vec<TcpStream> = (0..8)
+        .map(|_| {
+            let mut s = TcpStream::connect(&lab.addr).unwrap();
+            s.write_all(b"GET /api/demos HTTP/1.1\r\nHost: x\r\n")
+                .unwrap();
+            s
+        })
+        .collect();
+    assert_eq!(lab.get("/api/questions").status, 200);
+    drop(stalled);
+}
+
+#[test]
+fn a_questions_only_bank_is_served() {
+    let (dir, progress) = progress_file();
+    let bank = dir.path().join("bank");
+    std::fs::create_dir(&bank).unwrap();
+    let source =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("questions/03-saturating-activations.toml");
+    std::fs::copy(&source, bank.join("03.toml")).unwrap();
+    let lab = Lab::start(&progress, &["--questions-only", bank.to_str().unwrap()]);
+    let qs = lab.get("/api/questions").json();
+    assert_eq!(qs["questions"].as_array().unwrap().len(), 1);
+    assert_eq!(qs["questions"][0]["slug"], "saturating-activations");
+    let e = lab.get("/api/questions/1").error(404);
+    assert_eq!(
+        e,
+        "there is no question 1; this bank has ids 3. Run `gradtutor list` to see them."
+    );
+    assert_eq!(lab.get("/api/questions/3").status, 200);
+}
