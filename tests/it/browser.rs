@@ -192,3 +192,387 @@ fn base64_decodes_as_rfc_4648() {
     assert_eq!(cdp::base64_decode("/+8A").unwrap(), [0xff, 0xef, 0]);
     assert!(cdp::base64_decode("Zm9v!").is_err());
 }
+
+// ---------------------------------------------------------------- the lab
+
+/// `gradtutor serve --port 0` on 127.0.0.1, its progress file in a folder of its own; the
+/// server is killed when this is dropped. `GRADTUTOR_LAB_BIN` names another binary (the
+/// latency measurement runs a release build), else the tests' own debug build.
+struct Lab {
+    child: std::process::Child,
+    url: String,
+    dir: tempfile::TempDir,
+}
+
+impl Lab {
+    fn start() -> Lab {
+        let bin = std::env::var_os("GRADTUTOR_LAB_BIN")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| env!("CARGO_BIN_EXE_gradtutor").into());
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = std::process::Command::new(&bin)
+            .args(["serve", "--port", "0"])
+            .env_remove("GRADTUTOR_QUESTIONS")
+            .env_remove("GRADTUTOR_MAX_MEMORY")
+            .env_remove("GRADTUTOR_THREADS")
+            .env_remove("MATMUL_NUM_THREADS")
+            .env_remove("GRADTUTOR_SLOW_WRITE_MS")
+            .env_remove("GRADTUTOR_LOCK_WAIT_MS")
+            .env("GRADTUTOR_PROGRESS", dir.path().join("progress.json"))
+            .env("COLUMNS", "80")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{}: {e}", bin.display()));
+        let out = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(out).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("gradtutor serve printed no URL in 60 s");
+        let url = line
+            .trim()
+            .strip_prefix("gradtutor lab: ")
+            .unwrap_or_else(|| panic!("gradtutor serve printed {line:?}"))
+            .to_string();
+        assert!(
+            url.starts_with("http://127.0.0.1:") && url.ends_with('/'),
+            "{url}"
+        );
+        Lab { child, url, dir }
+    }
+
+    /// The lab's page at hash route `route` (e.g. "#/demo/vanishing").
+    fn page(&self, route: &str) -> String {
+        format!("{}{route}", self.url)
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `document.querySelector(sel)[prop]` as JSON (`null` when there is no such element).
+fn prop(b: &mut Browser, sel: &str, prop: &str) -> serde_json::Value {
+    b.eval(&format!(
+        "document.querySelector({sel:?})?.[{prop:?}] ?? null"
+    ))
+    .unwrap()
+}
+
+/// Loads the lab's page afresh at `route` (from `about:blank`, so that each view starts from
+/// a page load, not from a hash change in a page still busy with its previous view).
+fn open(b: &mut Browser, lab: &Lab, route: &str) {
+    b.navigate("about:blank").unwrap();
+    b.navigate(&lab.page(route)).unwrap();
+}
+
+/// Opens the demo view of `vanishing` and waits for its first draw.
+fn open_demo(b: &mut Browser, lab: &Lab) {
+    open(b, lab, "#/demo/vanishing");
+    b.wait_for(
+        "+(document.body.dataset.renders || 0) >= 1 && document.querySelector('table#demo-table')",
+        "the first draw of #/demo/vanishing",
+        120,
+    )
+    .unwrap();
+}
+
+const DEPTH: &str = "form#controls [name=depth]";
+const TABLE_DEPTH: &str = "document.querySelector('table#demo-table').dataset.depth";
+const SVG: &str = "document.querySelector('#demo-chart svg').outerHTML";
+
+#[test]
+fn lab_demo_redraws_at_the_depth_the_slider_sets() {
+    let Some(mut b) = Browser::launch("lab_demo_redraws_at_the_depth_the_slider_sets") else {
+        return;
+    };
+    let lab = Lab::start();
+    open_demo(&mut b, &lab);
+    assert_eq!(prop(&mut b, DEPTH, "type"), "range");
+    // The slider shows the depth the experiment ran at.
+    let start = b.eval(TABLE_DEPTH).unwrap();
+    assert_eq!(prop(&mut b, DEPTH, "value"), start);
+    let depth: u32 = start.as_str().unwrap().parse().unwrap();
+    assert_eq!(prop(&mut b, "#demo-error", "textContent"), "");
+
+    // From the keyboard: focus the slider, ArrowRight moves it one step.
+    let svg0 = b.eval(SVG).unwrap();
+    let n = renders(&mut b);
+    b.eval(&format!("document.querySelector({DEPTH:?}).focus()"))
+        .unwrap();
+    b.press("ArrowRight", 39).unwrap();
+    wait_renders_above(&mut b, n);
+    let next = (depth + 1).to_string();
+    assert_eq!(prop(&mut b, DEPTH, "value"), next.as_str());
+    assert_eq!(b.eval(TABLE_DEPTH).unwrap(), next.as_str());
+    let svg1 = b.eval(SVG).unwrap();
+    assert_ne!(svg1, svg0, "the chart did not change with the depth");
+
+    // A value typed in as an edit arrives (input, then change).
+    let n = renders(&mut b);
+    set_control(&mut b, DEPTH, "5").unwrap();
+    wait_renders_above(&mut b, n);
+    assert_eq!(b.eval(TABLE_DEPTH).unwrap(), "5");
+    assert_ne!(b.eval(SVG).unwrap(), svg1);
+    assert_eq!(prop(&mut b, "#demo-error", "textContent"), "");
+}
+
+/// Question 1's slug, and its first choice item: (item number from 1, right key, a wrong key).
+fn question_one_choice_item() -> (String, usize, String, String) {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/questions");
+    let file = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_str().unwrap().starts_with("01-"))
+        .expect("questions/01-*.toml");
+    let q: toml::Value = toml::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    let items = q["quiz"].as_array().unwrap();
+    let k = items
+        .iter()
+        .position(|i| i.get("choices").is_some())
+        .unwrap();
+    let right = items[k]["answer"].as_str().unwrap().to_string();
+    let wrong = if right == "a" { "b" } else { "a" }.to_string();
+    (q["slug"].as_str().unwrap().to_string(), k + 1, right, wrong)
+}
+
+/// Chooses `key` in quiz item `item` with a click and submits it with a click; returns the
+/// result's `data-correct` once the server has graded it.
+fn answer(b: &mut Browser, item: usize, key: &str) -> serde_json::Value {
+    let form = format!("form.quiz-item[data-item='{item}']");
+    let expr = format!(
+        "(() => {{ const f = document.querySelector({form:?});
+           f.querySelector('.quiz-result').removeAttribute('data-correct');
+           f.querySelector('input[name=answer][value={key}]').click();
+           f.querySelector('button[type=submit], input[type=submit]').click();
+           return true; }})()"
+    );
+    b.eval(&expr).unwrap();
+    b.wait_for(
+        &format!("document.querySelector({form:?} + ' .quiz-result')?.dataset.correct"),
+        &format!("the grading of item {item}, answer {key}"),
+        60,
+    )
+    .unwrap()
+}
+
+#[test]
+fn lab_lesson_grades_a_quiz_answer_and_records_it() {
+    let Some(mut b) = Browser::launch("lab_lesson_grades_a_quiz_answer_and_records_it") else {
+        return;
+    };
+    let lab = Lab::start();
+    let (slug, item, right, wrong) = question_one_choice_item();
+    open(&mut b, &lab, "#/lesson/1");
+    b.wait_for(
+        &format!("document.querySelector(\"form.quiz-item[data-item='{item}']\")"),
+        "lesson 1's quiz",
+        120,
+    )
+    .unwrap();
+    assert_eq!(answer(&mut b, item, &wrong), "false");
+    assert_eq!(answer(&mut b, item, &right), "true");
+    // Recorded as `quiz` records: in the progress file, both answers, in order.
+    let text = std::fs::read_to_string(lab.dir.path().join("progress.json")).unwrap();
+    let progress: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let recorded: Vec<(String, bool)> = progress["quizzes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|a| a["items"].as_array().unwrap().clone())
+        .map(|i| {
+            (
+                i["question"].as_str().unwrap().to_string(),
+                i["correct"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(recorded, [(slug.clone(), false), (slug, true)]);
+}
+
+fn click(b: &mut Browser, sel: &str) {
+    b.eval(&format!(
+        "(() => {{ const el = document.querySelector({sel:?});
+           if (!el) throw new Error('no ' + {sel:?});
+           if (el.disabled) throw new Error({sel:?} + ' is disabled');
+           el.click(); return true; }})()"
+    ))
+    .unwrap();
+}
+
+// ---------------------------------------------------------------- on demand
+
+/// Writes the README's pictures at 1280 × 800: `docs/lab-lesson.png` (lesson 1 with its
+/// experiment drawn), `docs/lab-demo.png` (`#/demo/vanishing`) and `docs/lab-training.png`
+/// (a training run, paused once its curve has 400 points). `cargo test --test it --
+/// --ignored screenshots`.
+#[test]
+#[ignore = "writes docs/lab-*.png; run on demand"]
+fn screenshots() {
+    let mut b = Browser::launch("screenshots").expect("screenshots need chromium");
+    let lab = Lab::start();
+    let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
+    std::fs::create_dir_all(&docs).unwrap();
+    let shoot = |b: &mut Browser, name: &str| {
+        // Let fonts, layout and canvases settle past the hooks.
+        b.eval("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+            .unwrap();
+        let png = b.screenshot().unwrap();
+        assert_eq!(png_size(&png), Some((1280, 800)));
+        let path = docs.join(name);
+        std::fs::write(&path, png).unwrap();
+        eprintln!("wrote {}", path.display());
+    };
+
+    open(&mut b, &lab, "#/lesson/1");
+    b.wait_for(
+        "+(document.body.dataset.renders || 0) >= 1 && document.querySelector('form.quiz-item')",
+        "lesson 1 drawn",
+        120,
+    )
+    .unwrap();
+    shoot(&mut b, "lab-lesson.png");
+
+    open_demo(&mut b, &lab);
+    shoot(&mut b, "lab-demo.png");
+
+    open(&mut b, &lab, "#/train");
+    b.wait_for(
+        "document.querySelector('#train-start')",
+        "the training view",
+        120,
+    )
+    .unwrap();
+    click(&mut b, "#train-start");
+    b.wait_for(
+        "+document.querySelector('#loss-chart').dataset.points >= 400 \
+         || ['finished', 'diverged', 'stopped'].includes(document.querySelector('#train-state').textContent)",
+        "400 loss points",
+        300,
+    )
+    .unwrap();
+    if b.eval("document.querySelector('#train-state').textContent")
+        .unwrap()
+        == "running"
+    {
+        click(&mut b, "#train-pause");
+        b.wait_for(
+            "document.querySelector('#train-state').textContent === 'paused'",
+            "the paused state",
+            60,
+        )
+        .unwrap();
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    shoot(&mut b, "lab-training.png");
+}
+
+/// Percentile `p` (0–100) of sorted `v`, nearest rank.
+fn percentile(v: &[f64], p: f64) -> f64 {
+    let rank = ((p / 100.0) * v.len() as f64).ceil().max(1.0) as usize;
+    v[rank.min(v.len()) - 1]
+}
+
+/// The lab's redraw latency, for the README (not a timed test: it prints, asserts nothing
+/// about speed): `#/demo/vanishing` at its defaults, then `GRADTUTOR_LATENCY_CHANGES`
+/// (default 100) changes of the seed one after another (each a new run of the same size, so
+/// neither the server's cache nor the page's answers it), each awaited until redrawn; the
+/// page's own `labTimings` (input event → chart and table in the DOM) give the median and
+/// p95. `scripts/lab-latency.sh` runs it against a release build.
+#[test]
+#[ignore = "a measurement; scripts/lab-latency.sh"]
+fn lab_latency() {
+    let mut b = Browser::launch("lab_latency").expect("the measurement needs chromium");
+    let lab = Lab::start();
+    let changes: u64 = std::env::var("GRADTUTOR_LATENCY_CHANGES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
+    open_demo(&mut b, &lab);
+    let mut settings = Vec::new();
+    for key in ["depth", "width", "batch", "seed"] {
+        let v = prop(&mut b, &format!("form#controls [name={key}]"), "value");
+        settings.push(format!("{key} {}", v.as_str().unwrap_or("?")));
+    }
+    let seed_sel = "form#controls [name=seed]";
+    let seed0: u64 = prop(&mut b, seed_sel, "value")
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(42);
+    let skip = b
+        .eval("window.labTimings.length")
+        .unwrap()
+        .as_u64()
+        .unwrap();
+    let wall = std::time::Instant::now();
+    for i in 1..=changes {
+        let n = renders(&mut b);
+        set_control(&mut b, seed_sel, &(seed0 + i).to_string()).unwrap();
+        wait_renders_above(&mut b, n);
+    }
+    let wall = wall.elapsed();
+    let timings = b
+        .eval(&format!(
+            "window.labTimings.slice({skip}).map(t => t.drawn - t.input)"
+        ))
+        .unwrap();
+    let mut ms: Vec<f64> = timings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert_eq!(ms.len() as u64, changes, "one timing per change");
+    ms.sort_by(f64::total_cmp);
+    let depth_shown = b.eval(TABLE_DEPTH).unwrap();
+    let cpu = std::process::Command::new("sh")
+        .args([
+            "-c",
+            "lscpu | sed -n 's/^Model name: *//p' | head -1; nproc",
+        ])
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .trim()
+                .replace('\n', ", cores: ")
+        })
+        .unwrap_or_default();
+    let date = std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let version = b.browser_version().unwrap_or_default();
+    println!(
+        "lab latency, demo vanishing ({}; table depth {depth_shown})",
+        settings.join(", ")
+    );
+    println!(
+        "  {changes} seed changes, input event -> chart and table in the DOM (window.labTimings):"
+    );
+    println!(
+        "  median {:.1} ms, p95 {:.1} ms, min {:.1} ms, max {:.1} ms",
+        percentile(&ms, 50.0),
+        percentile(&ms, 95.0),
+        ms[0],
+        ms[ms.len() - 1]
+    );
+    println!(
+        "  driver's wall time per change (CDP round trips included): {:.1} ms",
+        wall.as_secs_f64() * 1000.0 / changes as f64
+    );
+    println!("  machine: {cpu}; {date}; {version}");
+    println!(
+        "  server: {}",
+        std::env::var("GRADTUTOR_LAB_BIN").unwrap_or_else(|_| "the debug build".into())
+    );
+}

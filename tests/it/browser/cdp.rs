@@ -51,7 +51,9 @@ impl Browser {
     pub fn launch(test: &str) -> Option<Browser> {
         if chromium_on_path().is_none() {
             if std::env::var(SKIP_VAR).is_ok_and(|v| v == "1") {
-                eprintln!(
+                // Straight to stderr, past the test harness's capture: the note shows.
+                let _ = writeln!(
+                    std::io::stderr(),
                     "SKIPPED {test}: chromium is not installed and {SKIP_VAR}=1 \
                      (apt-get install chromium to run it)"
                 );
@@ -150,6 +152,12 @@ impl Browser {
         Ok(b)
     }
 
+    /// The browser's product string, e.g. "HeadlessChrome/148.0.7778.167".
+    pub fn browser_version(&mut self) -> Result<String, String> {
+        let v = self.send(None, "Browser.getVersion", json!({}))?;
+        Ok(v["product"].as_str().unwrap_or("?").to_string())
+    }
+
     /// The last lines Chromium wrote to stderr (for a failure message).
     pub fn log_tail(&self) -> String {
         let log = std::fs::read_to_string(self.dir.path().join("chromium.log")).unwrap_or_default();
@@ -166,6 +174,17 @@ impl Browser {
         method: &str,
         params: Value,
     ) -> Result<Value, String> {
+        self.send_within(session, method, params, COMMAND_TIMEOUT)
+    }
+
+    /// [`Browser::send`] with its own deadline.
+    fn send_within(
+        &mut self,
+        session: Option<&str>,
+        method: &str,
+        params: Value,
+        timeout: Duration,
+    ) -> Result<Value, String> {
         self.next_id += 1;
         let id = self.next_id;
         let mut msg = json!({"id": id, "method": method, "params": params});
@@ -178,13 +197,13 @@ impl Browser {
             .write_all(&bytes)
             .and_then(|()| self.input.flush())
             .map_err(|e| format!("{method}: writing to chromium: {e}"))?;
-        let deadline = Instant::now() + COMMAND_TIMEOUT;
+        let deadline = Instant::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let reply = match self.replies.recv_timeout(left) {
                 Ok(r) => r,
                 Err(RecvTimeoutError::Timeout) => {
-                    return Err(format!("{method}: no reply in {COMMAND_TIMEOUT:?}"));
+                    return Err(format!("{method}: no reply in {timeout:?}"));
                 }
                 Err(RecvTimeoutError::Disconnected) => {
                     return Err(format!("{method}: chromium closed its pipe"));
@@ -244,16 +263,25 @@ impl Browser {
     /// Evaluates `expr` in the page (awaiting it if it is a promise) and returns its value
     /// as JSON; a thrown exception is an `Err` with its message.
     pub fn eval(&mut self, expr: &str) -> Result<Value, String> {
-        let r = self.call(
+        self.eval_within(expr, COMMAND_TIMEOUT)
+            .map_err(|e| format!("{e}\n  in: {expr}"))
+    }
+
+    /// [`Browser::eval`] with its own deadline; an exception's message alone.
+    fn eval_within(&mut self, expr: &str, timeout: Duration) -> Result<Value, String> {
+        let session = self.session.clone();
+        let r = self.send_within(
+            Some(&session),
             "Runtime.evaluate",
             json!({"expression": expr, "awaitPromise": true, "returnByValue": true}),
+            timeout,
         )?;
         if let Some(ex) = r.get("exceptionDetails") {
             let text = ex["exception"]["description"]
                 .as_str()
                 .or(ex["text"].as_str())
                 .unwrap_or("exception");
-            return Err(format!("{text}\n  in: {expr}"));
+            return Err(text.to_string());
         }
         Ok(r["result"]["value"].clone())
     }
@@ -267,7 +295,8 @@ impl Browser {
                const poll = () => {{
                  let v; try {{ v = ({cond}); }} catch (e) {{ v = undefined; }}
                  if (v) resolve(v);
-                 else if (performance.now() > end) reject(new Error('timed out after {secs} s waiting for: ' + {what:?}));
+                 else if (performance.now() > end) reject(new Error('timed out after {secs} s waiting for: '
+                   + {what:?} + '; the page shows: ' + (document.body?.innerText ?? '').slice(0, 600)));
                  else setTimeout(poll, 10);
                }};
                poll();
@@ -275,7 +304,7 @@ impl Browser {
             ms = secs * 1000,
             what = what,
         );
-        self.eval(&expr)
+        self.eval_within(&expr, Duration::from_secs(secs + 30))
     }
 
     /// The tab's viewport, in CSS pixels at scale 1.
