@@ -76,13 +76,17 @@ impl Done {
     }
 }
 
+/// A run, finished or under way: every request for the same settings waits for one run and
+/// gets its report, or its error message.
+type Slot = Arc<OnceLock<Result<Arc<Done>, String>>>;
+
 /// The runs of the lab: its limits and its cache.
 pub(crate) struct Runner {
     pub max_memory: u64,
     /// The most a run may take, in estimated seconds.
     pub budget: f64,
-    /// Most recently used last.
-    cache: Mutex<Vec<(String, Arc<Done>)>>,
+    /// By experiment and settings; most recently used last.
+    cache: Mutex<Vec<(String, Slot)>>,
 }
 
 impl Runner {
@@ -94,40 +98,41 @@ impl Runner {
         }
     }
 
-    /// The report of `exp` with `settings` (as given, before the experiment's defaults):
-    /// from the cache, or planned, checked against the limits and run.
+    /// The report of `exp` with `settings` (as given, before the experiment's defaults),
+    /// or the CLI's message for why it cannot run: from the cache, from a run under way for
+    /// another request, or planned, checked against the limits and run.
     pub(crate) fn run(
         &self,
         exp: &'static Experiment,
         settings: &Settings,
-    ) -> anyhow::Result<Arc<Done>> {
+    ) -> Result<Arc<Done>, String> {
         let key = format!("{}\0{}", exp.name, settings.to_args().join("\0"));
-        if let Some(done) = self.cached(&key) {
-            return Ok(done);
-        }
-        let plan = exp.plan(settings, self.max_memory)?;
-        plan.check_time(self.budget)?;
-        let done = Arc::new(Done::new(plan.run()));
-        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        cache.retain(|(k, _)| *k != key);
-        if cache.len() >= CACHE_SIZE {
-            cache.remove(0);
-        }
-        cache.push((key, Arc::clone(&done)));
-        Ok(done)
+        let slot = {
+            let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+            let entry = match cache.iter().position(|(k, _)| *k == key) {
+                Some(at) => cache.remove(at),
+                None => {
+                    if cache.len() >= CACHE_SIZE {
+                        cache.remove(0);
+                    }
+                    (key, Arc::default())
+                }
+            };
+            let slot = Arc::clone(&entry.1);
+            cache.push(entry);
+            slot
+        };
+        // Outside the lock: other settings run meanwhile; these wait for this run.
+        slot.get_or_init(|| {
+            let plan = exp.plan(settings, self.max_memory);
+            let plan = plan.and_then(|p| p.check_time(self.budget).map(|()| p));
+            plan.map(|p| Arc::new(Done::new(p.run())))
+                .map_err(|e| super::message(&e))
+        })
+        .clone()
     }
 
-    /// The cached report under `key`, marked as just used.
-    fn cached(&self, key: &str) -> Option<Arc<Done>> {
-        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        let at = cache.iter().position(|(k, _)| k == key)?;
-        let entry = cache.remove(at);
-        let done = Arc::clone(&entry.1);
-        cache.push(entry);
-        Some(done)
-    }
-
-    /// How many reports are cached (for tests).
+    /// How many runs are cached (for tests).
     #[cfg(test)]
     fn len(&self) -> usize {
         self.cache.lock().map_or(0, |c| c.len())
@@ -146,7 +151,7 @@ pub(crate) fn demo(runner: &Runner, name: &str, view: View, query: &str) -> Repl
     };
     match runner.run(exp, &settings) {
         Ok(done) => done.reply(view),
-        Err(e) => Reply::error(400, &super::message(&e)),
+        Err(e) => Reply::error(400, &e),
     }
 }
 
@@ -180,7 +185,11 @@ pub(crate) fn parse(exp: &Experiment, query: &str) -> Result<Settings, Reply> {
             command: Command::Demo(args),
             ..
         }) => Ok(args.settings),
-        Ok(_) => unreachable!("the arguments name the demo command"),
+        // The arguments name the demo command: nothing else can parse.
+        Ok(_) => Err(Reply::error(
+            500,
+            "the demo's arguments parsed as another command",
+        )),
         Err(e) => Err(Reply::error(400, &super::clap_message(&e))),
     }
 }
@@ -279,6 +288,16 @@ mod tests {
         let b = runner.run(exp, &s).unwrap();
         assert!(Arc::ptr_eq(&a, &b));
         assert_eq!(runner.len(), 1);
+        // Asked for at once from several threads, one run answers them all.
+        let s = s_of(3);
+        let all: Vec<Arc<Done>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..4)
+                .map(|_| scope.spawn(|| runner.run(exp, &s).unwrap()))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(all.iter().all(|d| Arc::ptr_eq(d, &all[0])));
+        assert_eq!(runner.len(), 2);
         for depth in 3..3 + CACHE_SIZE {
             let s = Settings {
                 depth: Some(depth),
@@ -308,7 +327,7 @@ mod tests {
             depth: Some(50),
             ..Default::default()
         };
-        let e = runner.run(exp, &s).unwrap_err().to_string();
+        let e = runner.run(exp, &s).unwrap_err();
         assert!(
             e.starts_with("demo vanishing with these settings would take about"),
             "{e}"

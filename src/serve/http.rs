@@ -3,13 +3,13 @@
 //! a cap on its head and body, and the headers every response carries. Also the reply
 //! type, JSON errors and the query string.
 //!
-//! Hand-written (about 200 lines) rather than `tiny_http` (4 packages: itself, ascii,
-//! chunked_transfer, httpdate): tiny_http reads connections on a pool that grows only when
-//! no thread is idle *as it counts them*, and its count lags, so a request arriving in a
-//! burst waits in the pool's queue behind connections that hold their thread (idle
-//! keep-alive connections, a slow client, an event stream) — the test
-//! `a_stalled_client_does_not_hold_up_the_others` hung on it. Here nothing is pooled and no
-//! connection is kept, so a held connection holds only its own thread. The query is
+//! Hand-written (about 300 lines of code with the replies) rather than `tiny_http` (4
+//! packages: itself, ascii, chunked_transfer, httpdate): tiny_http reads connections on a
+//! pool that grows only when no thread is idle *as it counts them*, and its count lags, so
+//! a request arriving in a burst waits in the pool's queue behind connections that hold
+//! their thread (idle keep-alive connections, a slow client, an event stream); the test
+//! `a_stalled_client_does_not_hold_up_the_others` hung on it. Here nothing is pooled and
+//! no connection is kept, so a held connection holds only its own thread. The query is
 //! decoded here too (percent-escapes and `+`, 30 lines) rather than by `form_urlencoded`.
 
 use serde_json::{Value, json};

@@ -56,7 +56,7 @@ pub(crate) fn question(lab: &Lab, key: &str) -> Reply {
     let run = match q.quotes_figures() {
         true => match preset_run(lab, q) {
             Ok(done) => Some(done),
-            Err(e) => return Reply::error(400, &super::message(&e)),
+            Err(e) => return Reply::error(400, &e),
         },
         false => None,
     };
@@ -116,8 +116,8 @@ pub(crate) fn question(lab: &Lab, key: &str) -> Reply {
 }
 
 /// The question's experiment at its preset, through the lab's cache.
-fn preset_run(lab: &Lab, q: &Question) -> anyhow::Result<std::sync::Arc<super::demo::Done>> {
-    let exp = crate::experiments::find(&q.experiment.demo)?;
+fn preset_run(lab: &Lab, q: &Question) -> Result<std::sync::Arc<super::demo::Done>, String> {
+    let exp = crate::experiments::find(&q.experiment.demo).map_err(|e| super::message(&e))?;
     lab.runner.run(exp, &q.experiment.settings)
 }
 
@@ -169,6 +169,9 @@ pub(crate) fn answer(lab: &Lab, body: &str) -> Reply {
         Ok(q) => q,
         Err(r) => return r,
     };
+    if q.quiz.is_empty() {
+        return Reply::error(404, &format!("question {} has no quiz items", q.id));
+    }
     let Some(item) = a.item.checked_sub(1).and_then(|i| q.quiz.get(i)) else {
         return Reply::error(
             404,

@@ -20,14 +20,24 @@ struct Lab {
 }
 
 impl Lab {
-    /// `gradtutor serve --port 0 ARGS…`, progress kept in `progress`; waits for its URL.
+    /// `gradtutor ARGS… serve --port 0`, progress kept in `progress`; waits for its URL.
     fn start(progress: &Path, args: &[&str]) -> Lab {
+        Lab::start_with(progress, args, |_| {})
+    }
+
+    /// [`Lab::start`], the command changed by `change` first.
+    fn start_with(
+        progress: &Path,
+        args: &[&str],
+        change: impl FnOnce(&mut std::process::Command),
+    ) -> Lab {
         let mut cmd = common::process_at(progress);
         cmd.args(args)
             .args(["serve", "--port", "0"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
+        change(&mut cmd);
         let child = cmd.spawn().unwrap();
         // Killed on drop from here on, even if the first line is not what it should be.
         let mut lab = Lab {
@@ -228,6 +238,14 @@ fn the_page_and_every_answer_carry_the_policy() {
             "{path}"
         );
     }
+    // HEAD: the headers of GET, no body.
+    let head = lab.request("HEAD", "/api/demos", b"");
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+    assert_eq!(
+        head.header("content-length"),
+        lab.get("/api/demos").body.len().to_string().as_str().into()
+    );
     let page = lab.get("/").text();
     assert!(page.contains("<html") && page.contains("/lab.js"), "{page}");
     assert_eq!(
@@ -696,4 +714,45 @@ fn a_questions_only_bank_is_served() {
         "there is no question 1; this bank has ids 3. Run `gradtutor list` to see them."
     );
     assert_eq!(lab.get("/api/questions/3").status, 200);
+}
+
+/// Linux and the BSDs open a browser with xdg-open (macOS with open, Windows with start).
+#[cfg(all(unix, not(target_os = "macos")))]
+#[test]
+fn a_browser_that_cannot_open_is_a_warning() {
+    let (dir, progress) = progress_file();
+    let empty = dir.path().join("no-programs");
+    std::fs::create_dir(&empty).unwrap();
+    let mut lab = Lab::start_with(&progress, &[], |cmd| {
+        cmd.arg("--open").env("PATH", &empty).stderr(Stdio::piped());
+    });
+    // The lab serves on.
+    assert_eq!(lab.get("/api/questions").status, 200);
+    lab.child.kill().unwrap();
+    let mut stderr = String::new();
+    lab.child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(
+        stderr.starts_with("warning: cannot open a browser with xdg-open; open http://127.0.0.1:"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_answer_that_cannot_be_recorded_is_still_graded() {
+    let (dir, _) = progress_file();
+    // A folder where the progress file should be: nothing can be written there.
+    let lab = Lab::start(dir.path(), &[]);
+    let a = lab
+        .post(
+            "/api/quiz/answer",
+            &json!({"question": 3, "item": 1, "answer": "a"}),
+        )
+        .json();
+    assert_eq!(a["recorded"], false);
+    assert!(a["correct"].is_boolean());
 }
