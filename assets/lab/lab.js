@@ -113,7 +113,7 @@ const questions = () => {
  * box. `value` is the starting value (string) or null for "the experiment's own".
  * Returns {el, input, get(), set(v)}; `input` carries name=KEY.
  */
-function makeControl(c, value, idPrefix) {
+function makeControl(c, value, idPrefix, unset = 'the experiment’s own') {
   const id = `${idPrefix}-${c.key}`;
   const helpId = `${id}-help`;
   const wrapEl = h('div', { class: 'ctl', dataset: { key: c.key } });
@@ -157,7 +157,7 @@ function makeControl(c, value, idPrefix) {
     wrapEl.append(label, h('div', { class: 'pair' }, input, box), help);
   } else if (c.type === 'choice') {
     input = h('select', { id, name: c.key, 'aria-describedby': helpId });
-    if (start === null) input.append(h('option', { value: '' }, 'the experiment’s own'));
+    if (start === null) input.append(h('option', { value: '' }, unset));
     const choices = c.choices || [];
     for (const ch of choices) input.append(h('option', { value: ch }, ch));
     // A value with a parameter (leaky-relu:0.1, orthogonal:0.5) gets an option of its own.
@@ -178,7 +178,7 @@ function makeControl(c, value, idPrefix) {
     wrapEl.append(input, label, help);
   } else {
     input = h('input', { type: 'text', id, name: c.key, 'aria-describedby': helpId, autocomplete: 'off',
-      spellcheck: 'false', placeholder: start === null ? 'the experiment’s own' : '' });
+      spellcheck: 'false', placeholder: start === null ? unset : '' });
     input.value = start ?? '';
     get = () => input.value.trim();
     set = (v) => { input.value = v ?? ''; };
@@ -590,6 +590,9 @@ function quizSection(q) {
 
 const PAGE_TOKEN = Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('');
 
+/** The live run's starting configuration where `train` has no default of its own. */
+const TRAIN_START = { dataset: 'spiral', activation: 'relu' };
+
 /** Training settings shown unfolded, besides the live ones and a lesson's own. */
 const TRAIN_PRIMARY = ['dataset', 'depth', 'width', 'batch', 'activation', 'init', 'bn', 'residual', 'steps'];
 
@@ -616,14 +619,26 @@ async function trainView(params) {
       // A lesson that compares networks (compare = "sigmoid/xavier-normal,relu/he-normal")
       // starts the live run with its first one.
       if (preset.compare) {
-        const [act, ini] = String(preset.compare).split(',')[0].split('/');
+        const first = String(preset.compare).split(',')[0];
+        const [net, opt] = first.split('@');
+        const [act, ini] = net.split('+')[0].split('/');
         if (act && !preset.activation) preset.activation = act;
         if (ini && !preset.init) preset.init = ini;
+        if (/\+bn\b/.test(net) && !preset.bn) preset.bn = 'true';
+        if (/\+residual\b/.test(net) && !preset.residual) preset.residual = 'true';
+        if (opt && !preset.optimizer) preset.optimizer = opt;
+        delete preset.compare;
       }
       lessonNote = h('p', null, 'Settings from lesson ', h('a', { href: `#/lesson/${q.id}` }, `${q.id}. ${q.title}`), '.');
     } catch (_) { /* no preset */ }
   }
   if (stale(seq)) return;
+  // A live run trains one configuration, while `train` alone compares several: start from
+  // one (a 2-D dataset and ReLU) unless the lesson names its own.
+  for (const [k, v] of Object.entries(TRAIN_START)) {
+    const c = spec.controls.find((x) => x.key === k);
+    if (c && (c.default === null || c.default === undefined) && !(k in preset)) preset[k] = v;
+  }
   if (trainSession) trainSession.close();
   const live = new Set(spec.live || []);
   const ctls = new Map();
@@ -631,7 +646,7 @@ async function trainView(params) {
   const form = h('form', { id: 'train-form', class: 'settings', 'aria-label': 'Training settings', novalidate: true });
   const more = h('div', { class: 'more-grid' });
   for (const c of spec.controls) {
-    const ctl = makeControl(c, preset[c.key] ?? null, 'train');
+    const ctl = makeControl(c, preset[c.key] ?? null, 'train', 'default');
     if (live.has(c.key)) ctl.el.classList.add('live');
     ctls.set(c.key, ctl);
     initial.set(c.key, ctl.get());
@@ -670,18 +685,21 @@ async function trainView(params) {
     boundary: card('Decision boundary (2-D datasets)', boundCanvas, '', 'boundary-table'),
   };
   const histKey = h('div', { class: 'keyline', id: 'hist-key' });
+  const controlsBox = h('section', { class: 'controls-box', 'aria-label': 'Settings and run controls' },
+      h('h2', null, 'Run'),
+      h('div', { class: 'row', role: 'group', 'aria-label': 'Run' }, bStart, bPause, bResume, bStep, bReset),
+      h('p', { class: 'run-state' }, 'State: ', state, ' ', stepInfo),
+      err,
+      h('h2', null, 'Settings'),
+      h('p', { class: 'legend' }, 'Settings marked “live” can change while the run goes; the change applies from the next step and is marked on the loss curve.'),
+      form);
   show(
     h('h1', null, 'Training, live'),
     lessonNote,
-    h('section', { class: 'controls-box', 'aria-label': 'Settings and run controls' },
-      h('h2', null, 'Settings'),
-      h('p', { class: 'legend' }, 'Settings marked “live” can change while the run goes; the change applies from the next step and is marked on the loss curve.'),
-      form,
-      h('div', { class: 'row', role: 'group', 'aria-label': 'Run' }, bStart, bPause, bResume, bStep, bReset, h('span', null, 'State: ', state), stepInfo),
-      err),
-    divBox,
-    h('div', { class: 'train-grid' }, cards.loss.el, cards.grad.el, cards.ratio.el, h('div', { class: 'wide' }, histKey),
-      cards.pre.el, cards.act.el, cards.grad_h.el, cards.boundary.el),
+    h('div', { class: 'train-host' }, h('div', { class: 'train-layout' }, controlsBox,
+      h('div', { class: 'train-main' }, divBox,
+        h('div', { class: 'train-grid' }, cards.loss.el, cards.grad.el, cards.ratio.el, h('div', { class: 'wide' }, histKey),
+          cards.pre.el, cards.act.el, cards.grad_h.el, cards.boundary.el)))),
   );
 
   const s = {
@@ -830,7 +848,7 @@ async function trainView(params) {
     drawTraining(d, { lossCanvas, gradCanvas, ratioCanvas, histCanvases, boundCanvas, cards, histKey, divBox });
   };
   s.raf = requestAnimationFrame(tick);
-  for (const c of Object.values(cards)) c.details.addEventListener('toggle', () => { s.data.dirty = true; });
+  for (const c of Object.values(cards)) c.details.addEventListener('toggle', () => { c.filled = 0; s.data.dirty = true; });
   window.addEventListener('resize', () => { s.data.dirty = true; });
 }
 
@@ -907,12 +925,17 @@ const expLabel = (e) => (e === 0 ? '1' : `1e${e}`.replace('-', '−'));
 
 function drawTraining(d, ui) {
   const f = d.frame;
+  tablesThrottled = f?.state === 'running';
   drawLoss(ui.lossCanvas, d);
   fillTable(ui.cards.loss, () => lossTable(d));
   if (d.diverged) {
     const v = d.diverged;
     ui.divBox.className = 'diverged';
-    ui.divBox.textContent = `Diverged at step ${v.step}${v.loss === null || v.loss === undefined ? '' : ` (loss ${fmt(v.loss)})`}: ${v.where}`;
+    const where = String(v.where || '');
+    // `train`'s wording already says "diverged at step N: …"; otherwise say when.
+    ui.divBox.textContent = /^diverged at step/i.test(where)
+      ? where.charAt(0).toUpperCase() + where.slice(1)
+      : `Diverged at step ${v.step}${v.loss === null || v.loss === undefined ? '' : ` (loss ${fmt(v.loss)})`}: ${where}`;
   }
   if (!f) {
     for (const c of [ui.gradCanvas, ui.ratioCanvas, ui.boundCanvas, ...ui.histCanvases]) prep(c);
@@ -949,8 +972,15 @@ function drawTraining(d, ui) {
 const layerName = (i, n) => (i === n - 1 ? `${i + 1} (output)` : String(i + 1));
 
 /** A card's numbers, rebuilt only while its <details> is open. */
+/** Whether tables may wait (a run is going); a paused or ended run's tables are exact. */
+let tablesThrottled = false;
+
 function fillTable(card, make) {
   if (!card.details.open) return;
+  // Rebuilt at most 4 times a second: the canvases keep the display rate.
+  const now = performance.now();
+  if (card.filled && now - card.filled < 250 && tablesThrottled) return;
+  card.filled = now;
   const box = card.details.querySelector('.table-wrap');
   box.replaceChildren(make() || '');
 }
@@ -985,12 +1015,15 @@ function boundaryTable(b) {
 
 function drawLoss(canvas, d) {
   const { ctx, w, h: H } = prep(canvas);
-  const box = { x0: 48, x1: w - 10, y0: 10, y1: H - 34 };
+  const box = { x0: 48, x1: w - 22, y0: 10, y1: H - 34 };
   const pts = d.losses;
   canvas.dataset.points = String(pts.length);
   const ev = d.evals;
-  let maxStep = d.frame?.steps || 1;
-  if (pts.length) maxStep = Math.max(maxStep, pts[pts.length - 1][0]);
+  // The x axis spans the whole run up to 1000 steps; a longer run's axis grows with it.
+  const total = d.frame?.steps || 1;
+  const last = pts.length ? pts[pts.length - 1][0] : 0;
+  let maxStep = Math.min(total, Math.max(last * 1.1, Math.min(total, 1000)));
+  maxStep = Math.max(maxStep, last, 1);
   let lo = Infinity;
   let hi = -Infinity;
   for (const [, v] of pts) if (Number.isFinite(v)) { if (v < lo) lo = v; if (v > hi) hi = v; }
@@ -1052,8 +1085,10 @@ function drawLoss(canvas, d) {
     ctx.lineWidth = 2;
     ctx.beginPath(); ctx.moveTo(x, box.y0); ctx.lineTo(x, box.y1); ctx.stroke();
     ctx.fillStyle = PALETTE[1];
-    ctx.textAlign = 'right';
-    ctx.fillText(`diverged at ${d.diverged.step}`, x - 3, box.y1 - 16);
+    const label = `diverged at ${d.diverged.step}`;
+    const left = x - 3 - ctx.measureText(label).width >= box.x0;
+    ctx.textAlign = left ? 'right' : 'left';
+    ctx.fillText(label, left ? x - 3 : x + 3, box.y1 - 16);
   }
 }
 
