@@ -399,6 +399,14 @@ fn lab_lesson_grades_a_quiz_answer_and_records_it() {
     assert_eq!(recorded, [(slug.clone(), false), (slug, true)]);
 }
 
+/// `#loss-chart`'s `data-points` (loss points drawn).
+fn loss_points(b: &mut Browser) -> u64 {
+    let v = b
+        .eval("+document.querySelector('#loss-chart').dataset.points")
+        .unwrap();
+    v.as_u64().unwrap_or_else(|| panic!("data-points is {v}"))
+}
+
 fn click(b: &mut Browser, sel: &str) {
     b.eval(&format!(
         "(() => {{ const el = document.querySelector({sel:?});
@@ -406,6 +414,85 @@ fn click(b: &mut Browser, sel: &str) {
            if (el.disabled) throw new Error({sel:?} + ' is disabled');
            el.click(); return true; }})()"
     ))
+    .unwrap();
+}
+
+#[test]
+#[ignore = "needs the trainer's endpoints (branch lab-trainer): remove this line once it is merged"]
+fn lab_training_run_draws_its_loss_curve_pauses_and_steps() {
+    let Some(mut b) = Browser::launch("lab_training_run_draws_its_loss_curve_pauses_and_steps")
+    else {
+        return;
+    };
+    let lab = Lab::start();
+    open(&mut b, &lab, "#/train");
+    b.wait_for(
+        "document.querySelector('#train-start') && document.querySelector('#loss-chart')",
+        "the training view",
+        120,
+    )
+    .unwrap();
+    assert_eq!(loss_points(&mut b), 0);
+    // Long enough to be caught running: paused long before its end.
+    set_control(&mut b, "#train-form [name=steps]", "100000").unwrap();
+    click(&mut b, "#train-start");
+    b.wait_for(
+        "+document.querySelector('#loss-chart').dataset.points > 0",
+        "the first loss points",
+        120,
+    )
+    .unwrap();
+    let first = loss_points(&mut b);
+    b.wait_for(
+        &format!("+document.querySelector('#loss-chart').dataset.points > {first}"),
+        "the loss curve to grow",
+        120,
+    )
+    .unwrap();
+    // Paused, a single step adds exactly one point.
+    click(&mut b, "#train-pause");
+    b.wait_for(
+        "document.querySelector('#train-state').textContent === 'paused'",
+        "the paused state",
+        60,
+    )
+    .unwrap();
+    // The pause's own frame may still be on its way: the curve settles.
+    let mut paused = loss_points(&mut b);
+    for _ in 0..50 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let now = loss_points(&mut b);
+        if now == paused {
+            break;
+        }
+        paused = now;
+    }
+    click(&mut b, "#train-step");
+    b.wait_for(
+        &format!("+document.querySelector('#loss-chart').dataset.points > {paused}"),
+        "the single step's point",
+        60,
+    )
+    .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(loss_points(&mut b), paused + 1);
+    assert_eq!(prop(&mut b, "#train-state", "textContent"), "paused");
+    click(&mut b, "#train-resume");
+    b.wait_for(
+        &format!(
+            "+document.querySelector('#loss-chart').dataset.points > {}",
+            paused + 1
+        ),
+        "the curve to grow after resume",
+        60,
+    )
+    .unwrap();
+    click(&mut b, "#train-reset");
+    b.wait_for(
+        "document.querySelector('#train-state').textContent === 'idle'",
+        "the idle state after reset",
+        60,
+    )
     .unwrap();
 }
 

@@ -341,14 +341,15 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        // Ask politely, then make sure: the browser's helpers share its process group.
+        // Ask politely and wait (at most 5 s) for the browser to close its pipe; then end
+        // its whole process group. The browser is not reaped before that kill: its pid (the
+        // group's id) cannot have gone to another process in between.
         let _ = self.send(None, "Browser.close", json!({}));
         let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if matches!(self.child.try_wait(), Ok(Some(_))) {
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            if let Err(RecvTimeoutError::Disconnected) = self.replies.recv_timeout(left) {
                 break;
             }
-            std::thread::sleep(Duration::from_millis(20));
         }
         let group = format!("-{}", self.child.id());
         let _ = Command::new("kill")
