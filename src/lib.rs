@@ -54,6 +54,7 @@ pub use render::training::render as render_training;
 pub use report::{Figure, Report, ReportBody, Run, TheoryLine};
 pub use settings::{Knob, Settings};
 pub use theory::{Prediction, gaussian_mean, predict};
+pub use train::live::{Frame, LiveRun, State as LiveState};
 pub use train::settings::TrainSettings;
 pub use train::{History, OptimizerName, TrainConfig, TrainFigure, TrainReport, Variant, train};
 pub use ui::Ui;

@@ -449,6 +449,23 @@ impl<F: Real> Network<F> {
         }
     }
 
+    /// h_l, what φ received in hidden layer `l` (0-based) in the pass recorded by `tape`,
+    /// recomputed from its input: N(x W + b) inside, x W + b around a skip (post-norm), and
+    /// N(x) W + b for pre-norm.
+    pub fn pre_activation(&self, tape: &Tape<F>, l: usize) -> Array2<F> {
+        let (layer, rec) = (&self.hidden[l], &tape.hidden[l]);
+        let place = self.placement_of(layer);
+        let mut z = match place {
+            Placement::Pre => layer.dense.forward(layer.normalized(rec).view()),
+            _ => layer.dense.forward(rec.input.view()),
+        };
+        self.store(&mut z);
+        match place {
+            Placement::Inside => layer.normalize(z).0,
+            _ => z,
+        }
+    }
+
     /// Whether `layer` has a skip connection: residual networks skip around every hidden
     /// layer that keeps the width (one that changes it has nothing to add the input to).
     pub fn skips(&self, layer: &Hidden<F>) -> bool {
@@ -554,11 +571,23 @@ impl<F: Real> Network<F> {
         dlogits: Array2<F>,
         want_input_grad: bool,
     ) -> Backward<F> {
+        self.backward_keeping(tape, dlogits, want_input_grad, None)
+    }
+
+    /// [`Network::backward`], also copying every hidden layer's ∂L/∂z_l (the dense output's
+    /// signal, before batch norm; layer 1 first) into `signals` when given.
+    pub fn backward_keeping(
+        &self,
+        tape: &Tape<F>,
+        dlogits: Array2<F>,
+        want_input_grad: bool,
+        signals: Option<&mut Vec<Array2<F>>>,
+    ) -> Backward<F> {
         let depth = self.depth();
         let mut output = None;
         let mut final_norm = None;
         let mut hidden = Vec::with_capacity(depth);
-        let pass = self.backward_each(tape, dlogits, want_input_grad, |l, dense, bn| {
+        let pass = self.backward_inner(tape, dlogits, want_input_grad, signals, |l, dense, bn| {
             if l == depth {
                 output = Some(dense);
                 final_norm = bn;
@@ -594,8 +623,23 @@ impl<F: Real> Network<F> {
         tape: &Tape<F>,
         dlogits: Array2<F>,
         want_input_grad: bool,
+        visit: impl FnMut(usize, DenseGrad<F>, Option<BnGrad<F>>),
+    ) -> Backprop<F> {
+        self.backward_inner(tape, dlogits, want_input_grad, None, visit)
+    }
+
+    /// [`Network::backward_each`], copying ∂L/∂z_l into `signals` (layer 1 first) if given.
+    fn backward_inner(
+        &self,
+        tape: &Tape<F>,
+        dlogits: Array2<F>,
+        want_input_grad: bool,
+        mut signals: Option<&mut Vec<Array2<F>>>,
         mut visit: impl FnMut(usize, DenseGrad<F>, Option<BnGrad<F>>),
     ) -> Backprop<F> {
+        if let Some(s) = signals.as_mut() {
+            s.clear();
+        }
         let depth = self.depth();
         let mut signal_norms = vec![0.0; depth + 1];
         let mut dlogits = dlogits;
@@ -656,6 +700,9 @@ impl<F: Real> Network<F> {
             };
             self.store(&mut dz);
             signal_norms[l] = norm(&dz);
+            if let Some(s) = signals.as_mut() {
+                s.push(dz.clone());
+            }
             let want_dx = l > 0 || want_input_grad;
             let (mut dense, dx) = if place == Placement::Pre {
                 // Pre-norm: the dense layer read N(a_(l−1)), so ∂L/∂N goes back through N
@@ -682,6 +729,9 @@ impl<F: Real> Network<F> {
             }
             self.store_grads(&mut dense, bn.as_mut());
             visit(l, dense, bn);
+        }
+        if let Some(s) = signals {
+            s.reverse();
         }
         Backprop {
             signal_norms,

@@ -270,13 +270,6 @@ impl Request {
 
     /// Answers with a stream of server-sent events (`text/event-stream`), for as long as
     /// the returned [`Events`] lives.
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "the seam for train.rs's event streams (LAB-API.md)"
-        )
-    )]
     pub(crate) fn events(self) -> std::io::Result<Events> {
         let mut head = String::from("HTTP/1.1 200 OK\r\nConnection: close\r\n");
         for (name, value) in headers("text/event-stream") {
@@ -298,13 +291,6 @@ pub(crate) struct Events {
 impl Events {
     /// Sends one event: `event: NAME` and `data: DATA`, where `data` is one line (JSON
     /// on one line). An error means the client has gone.
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "the seam for train.rs's event streams (LAB-API.md)"
-        )
-    )]
     pub(crate) fn send(&mut self, event: &str, data: &str) -> std::io::Result<()> {
         debug_assert!(!data.contains('\n') && !event.contains('\n'));
         write!(self.stream, "event: {event}\ndata: {data}\n\n")?;

@@ -39,8 +39,8 @@ pub(crate) struct Lab {
     /// `--progress` (or GRADTUTOR_PROGRESS), if given: where quiz answers are recorded.
     pub progress: Option<PathBuf>,
     pub runner: demo::Runner,
-    /// Live training runs (`train.rs`).
-    pub training: train::State,
+    /// The live training runs.
+    pub train: train::Runs,
 }
 
 /// Serves the lab until the process is stopped.
@@ -49,7 +49,7 @@ pub(crate) fn run(cli: &Cli, args: &ServeArgs, out: &mut dyn Write) -> Result<()
         bank: cli.bank()?,
         progress: cli.progress().map(PathBuf::from),
         runner: demo::Runner::new(cli.max_memory, TIME_BUDGET),
-        training: train::State::default(),
+        train: train::Runs::default(),
     });
     let listener = std::net::TcpListener::bind(("127.0.0.1", args.port))
         .map_err(|e| anyhow!("cannot listen on 127.0.0.1:{}: {e}", args.port))?;

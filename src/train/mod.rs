@@ -3,21 +3,21 @@
 //! weights moved. Several configurations train on identical data, batches and seeds.
 
 pub(crate) mod figure;
+pub(crate) mod live;
 pub(crate) mod settings;
 pub(crate) mod variant;
 mod verdict;
 
 use crate::data::{DataSpec, Dataset};
-use crate::nn::network::Grads;
-use crate::nn::optim::{self, Optimizer, OptimizerState};
-use crate::nn::storage::{LossScale, Scaler, Storage};
-use crate::nn::{Network, Real, loss, norm};
-use crate::probe::{self, NonFinite, Precision, ProbeConfig};
+use crate::nn::optim::Optimizer;
+use crate::nn::storage::{LossScale, Storage};
+use crate::nn::{Network, Real, loss};
+use crate::probe::{NonFinite, Precision, ProbeConfig};
 use anyhow::{Result, bail};
 use clap::ValueEnum;
 pub use figure::TrainFigure;
-use ndarray::{Array2, Axis};
-use rand::seq::SliceRandom;
+use live::{Measure, Outcome, Trainer};
+use ndarray::Array2;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -471,7 +471,7 @@ fn run_all<F: Real>(cfg: &TrainConfig, progress: &(dyn Fn(usize) + Sync)) -> Res
 }
 
 /// [`evaluate`] on `net`'s copy stored in `storage` (the input too), if there is one.
-fn evaluate_in<F: Real>(
+pub(crate) fn evaluate_in<F: Real>(
     net: &Network<F>,
     storage: Option<Storage>,
     x: &Array2<F>,
@@ -501,36 +501,6 @@ pub(crate) fn evaluate<F: Real>(net: &Network<F>, x: &Array2<F>, y: &[usize]) ->
     }
 }
 
-/// Minibatches drawn epoch by epoch from the seed's batch stream: the same batches, in the
-/// same order, for every configuration.
-struct Batches {
-    order: Vec<usize>,
-    cursor: usize,
-    rng: rand_chacha::ChaCha8Rng,
-    size: usize,
-}
-
-impl Batches {
-    fn new(n: usize, size: usize, seed: u64) -> Self {
-        Batches {
-            order: (0..n).collect(),
-            cursor: n, // forces a shuffle before the first batch
-            rng: crate::nn::rng::batches(seed),
-            size,
-        }
-    }
-
-    /// The rows of the next minibatch, reshuffling when an epoch runs out.
-    fn next(&mut self) -> &[usize] {
-        if self.cursor + self.size > self.order.len() {
-            self.order.shuffle(&mut self.rng);
-            self.cursor = 0;
-        }
-        self.cursor += self.size;
-        &self.order[self.cursor - self.size..self.cursor]
-    }
-}
-
 /// One configuration: `steps` updates, a checkpoint every [`TrainConfig::every`] steps.
 fn run_one<F: Real>(
     cfg: &TrainConfig,
@@ -538,20 +508,14 @@ fn run_one<F: Real>(
     data: &Dataset<F>,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<History> {
-    let pcfg = cfg.probe_config(v);
-    // f16/bf16: f32 master weights; each step computes on a copy stored in 16 bits.
-    let storage = cfg.precision.storage();
-    let mut net = Network::<F>::build(&pcfg.spec, cfg.seed).map_err(anyhow::Error::msg)?;
-    let mut scaler = cfg.loss_scale.map(Scaler::new);
-    let mut opt = OptimizerState::new(cfg.optimizer_of(v).with_lr(cfg.lr));
-    let mut batches = Batches::new(data.y_train.len(), cfg.batch, cfg.seed);
+    let mut t = Trainer::<F>::new(cfg, v, data.y_train.len())?;
     let every = cfg.every();
     let mut h = History {
         label: v.to_string(),
         variant: *v,
         initial: Initial {
-            train: evaluate_in(&net, storage, &data.x_train, &data.y_train),
-            test: evaluate_in(&net, storage, &data.x_test, &data.y_test),
+            train: t.evaluate(&data.x_train, &data.y_train),
+            test: t.evaluate(&data.x_test, &data.y_test),
         },
         losses: Vec::with_capacity(cfg.steps),
         global_grad_norms: Vec::with_capacity(cfg.steps),
@@ -559,7 +523,7 @@ fn run_one<F: Real>(
         checkpoints: Vec::new(),
         diverged: None,
         steps_to_target: None,
-        loss_scale: scaler.map(|s| ScaleHistory {
+        loss_scale: t.scaler.map(|s| ScaleHistory {
             skipped_steps: 0,
             scales: vec![ScaleChange {
                 step: 1,
@@ -570,94 +534,58 @@ fn run_one<F: Real>(
         verdict: String::new(),
     };
     for step in 1..=cfg.steps {
-        let rows = batches.next();
-        let x = data.x_train.select(Axis(0), rows);
-        let labels: Vec<usize> = rows.iter().map(|&r| data.y_train[r]).collect();
-
-        let stored = storage.map(|s| net.clone().stored_in(Some(s)));
-        let compute = stored.as_ref().unwrap_or(&net);
-        let mut x = x;
-        if let Some(s) = storage {
-            s.round_all(&mut x);
+        let checkpoint = step % every == 0 || step == cfg.steps || step == 1;
+        let m = Measure {
+            checkpoint,
+            ..Measure::default()
+        };
+        let r = t.step(data, m);
+        h.losses.push(r.loss);
+        h.global_grad_norms.push(r.global);
+        if let (Some(s), Some(hist)) = (t.scaler.as_ref(), h.loss_scale.as_mut())
+            && s.scale != hist.final_scale
+        {
+            hist.scales.push(ScaleChange {
+                step: step + 1,
+                scale: s.scale,
+            });
+            hist.final_scale = s.scale;
         }
-        let tape = compute.forward(x);
-        let (l, mut dlogits) = loss::softmax_cross_entropy(tape.logits.view(), &labels);
-        if let Some(s) = &scaler {
-            dlogits.mapv_inplace(|v| v * F::of(s.scale));
-        }
-        let mut back = compute.backward(&tape, dlogits, false);
-        if let Some(s) = &scaler {
-            // Unscaled in the master weights' precision, as GradScaler.unscale_ does.
-            let scale = F::of(s.scale);
-            for mut t in back.grads.tensors_mut() {
-                t.mapv_inplace(|v| v / scale);
-            }
-        }
-        let global = optim::global_norm(&back.grads);
-        let l = l.as_f64();
-        h.losses.push(l);
-        h.global_grad_norms.push(global);
-        if let (Some(s), Some(hist)) = (scaler.as_mut(), h.loss_scale.as_mut()) {
-            let take = s.update(l.is_finite() && global.is_finite());
-            if s.scale != hist.final_scale {
-                hist.scales.push(ScaleChange {
-                    step: step + 1,
-                    scale: s.scale,
-                });
-                hist.final_scale = s.scale;
-            }
-            if !take {
-                hist.skipped_steps += 1;
+        match r.outcome {
+            Outcome::Skipped => {
+                if let Some(hist) = h.loss_scale.as_mut() {
+                    hist.skipped_steps += 1;
+                }
                 progress(1);
                 continue;
             }
+            Outcome::Diverged(d) => {
+                h.diverged = Some(d);
+                progress(cfg.steps - step + 1);
+                break;
+            }
+            Outcome::Updated => {}
         }
-        if !l.is_finite() || !global.is_finite() {
-            let figures = probe::figures(compute, &tape, &back, l, global);
-            h.diverged = Some(Divergence {
-                step,
-                loss: l,
-                first: figures.nonfinite,
-            });
-            progress(cfg.steps - step + 1);
-            break;
+        if let Some(c) = r.clipped {
+            h.clipped_grad_norms.push(c);
         }
-        let checkpoint = step % every == 0 || step == cfg.steps || step == 1;
-        let grad_norms: Vec<f64> = match checkpoint {
-            true => kernels_of(&back.grads).map(|dw| norm(dw)).collect(),
-            false => Vec::new(),
-        };
-        let branch_grads: Vec<f64> = match checkpoint {
-            true => back
-                .grads
-                .hidden
-                .iter()
-                .filter_map(|g| Some(g.dalpha.as_ref()?[0].as_f64()))
-                .collect(),
-            false => Vec::new(),
-        };
-        clip(cfg, &mut back.grads, &mut h);
-        let before: Option<Vec<Array2<F>>> = checkpoint.then(|| kernels(&net).cloned().collect());
-        opt.step(&mut net, &back.grads);
-        if let Some(before) = before {
+        if checkpoint {
             let c = Checkpoint {
                 step,
-                train: evaluate_in(&net, storage, &data.x_train, &data.y_train),
-                test: evaluate_in(&net, storage, &data.x_test, &data.y_test),
-                grad_norms,
-                update_ratios: kernels(&net)
-                    .zip(&before)
-                    .map(|(after, before)| norm(&(after - before)) / norm(before))
-                    .collect(),
-                branch_scales: match net.learn_scale {
-                    true => net
+                train: t.evaluate(&data.x_train, &data.y_train),
+                test: t.evaluate(&data.x_test, &data.y_test),
+                grad_norms: r.grad_norms,
+                update_ratios: r.update_ratios,
+                branch_scales: match t.net.learn_scale {
+                    true => t
+                        .net
                         .hidden
                         .iter()
                         .filter_map(|h| Some(h.scale.as_ref()?[0].as_f64()))
                         .collect(),
                     false => Vec::new(),
                 },
-                branch_grads,
+                branch_grads: r.branch_grads,
             };
             if h.steps_to_target.is_none() && c.train.loss <= cfg.target_loss {
                 h.steps_to_target = Some(step);
@@ -667,31 +595,4 @@ fn run_one<F: Real>(
         progress(1);
     }
     Ok(h)
-}
-
-/// Clips the step's gradients as `cfg` says, recording the global norm after clipping.
-fn clip<F: Real>(cfg: &TrainConfig, grads: &mut Grads<F>, h: &mut History) {
-    if let Some(max) = cfg.clip_norm {
-        optim::clip_grad_norm(grads, max);
-    }
-    if let Some(limit) = cfg.clip_value {
-        optim::clip_grad_value(grads, limit);
-    }
-    if cfg.clip_norm.is_some() || cfg.clip_value.is_some() {
-        h.clipped_grad_norms.push(optim::global_norm(grads));
-    }
-}
-
-/// Every kernel gradient ∂L/∂W_l, the output layer's last.
-fn kernels_of<F: Real>(grads: &Grads<F>) -> impl Iterator<Item = &Array2<F>> {
-    grads
-        .hidden
-        .iter()
-        .map(|g| &g.dense.dw)
-        .chain([&grads.output.dw])
-}
-
-/// Every dense kernel W_l, the output layer's last.
-fn kernels<F: Real>(net: &Network<F>) -> impl Iterator<Item = &Array2<F>> {
-    net.hidden.iter().map(|l| &l.dense.w).chain([&net.output.w])
 }

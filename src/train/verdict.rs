@@ -115,7 +115,7 @@ fn chance_level(loss: f64, chance: Chance, classes: usize) -> String {
 }
 
 /// What went non-finite, where, and what to try.
-fn divergence(cfg: &TrainConfig, d: Divergence) -> String {
+pub(super) fn divergence(cfg: &TrainConfig, d: Divergence) -> String {
     let what = if d.loss.is_nan() {
         "the loss became NaN".to_string()
     } else if d.loss.is_infinite() {

@@ -756,3 +756,298 @@ fn an_answer_that_cannot_be_recorded_is_still_graded() {
     assert_eq!(a["recorded"], false);
     assert!(a["correct"].is_boolean());
 }
+
+/// The frames of a training run's event stream (`GET /api/train/ID/events`), read until
+/// `enough` says so or the lab closes the stream (the run ended).
+fn frames(lab: &Lab, id: &str, enough: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    let mut s = TcpStream::connect(&lab.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
+    let head = format!(
+        "GET /api/train/{id}/events HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        lab.addr
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    let mut reader = BufReader::new(s);
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    assert!(line.starts_with("HTTP/1.1 200"), "{line}");
+    let mut headers = Vec::new();
+    loop {
+        line.clear();
+        reader.read_line(&mut line).unwrap();
+        if line.trim_end().is_empty() {
+            break;
+        }
+        headers.push(line.trim_end().to_ascii_lowercase());
+    }
+    assert!(
+        headers
+            .iter()
+            .any(|h| h.starts_with("content-type: text/event-stream")),
+        "{headers:?}"
+    );
+    let mut out = Vec::new();
+    let mut event = String::new();
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return out;
+        }
+        let l = line.trim_end();
+        if let Some(e) = l.strip_prefix("event: ") {
+            event = e.to_string();
+        } else if let Some(data) = l.strip_prefix("data: ")
+            && event == "frame"
+        {
+            out.push(serde_json::from_str(data).unwrap());
+            if enough(&out) {
+                return out;
+            }
+        }
+    }
+}
+
+/// Every `[step, loss]` of `frames`, in order.
+fn losses(frames: &[Value]) -> Vec<(u64, f64)> {
+    frames
+        .iter()
+        .flat_map(|f| f["losses"].as_array().unwrap().clone())
+        .map(|p| (p[0].as_u64().unwrap(), p[1].as_f64().unwrap()))
+        .collect()
+}
+
+#[test]
+fn a_live_run_streams_the_losses_train_prints() {
+    let (_dir, progress) = progress_file();
+    let lab = Lab::start(&progress, &[]);
+    let settings = json!({
+        "activation": "tanh", "depth": 3, "width": 16, "steps": 150, "dataset": "circles",
+        "clip-norm": 1, "seed": 7
+    });
+    let a = lab.post("/api/train?page=one", &settings);
+    assert_eq!(a.status, 200, "{}", a.text());
+    let id = a.json()["id"].as_str().unwrap().to_string();
+    let frames = frames(&lab, &id, |_| false);
+    let cli = common::stdout(common::gradtutor_at(&progress).args([
+        "train",
+        "--activation",
+        "tanh",
+        "--depth",
+        "3",
+        "--width",
+        "16",
+        "--steps",
+        "150",
+        "--dataset",
+        "circles",
+        "--clip-norm",
+        "1",
+        "--seed",
+        "7",
+        "--json",
+    ]));
+    let report: Value = serde_json::from_str(&cli).unwrap();
+    let want: Vec<f64> = report["runs"][0]["losses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let got = losses(&frames);
+    assert_eq!(
+        got.iter().map(|p| p.0).collect::<Vec<_>>(),
+        (1..=150).collect::<Vec<u64>>(),
+        "every step once, in order"
+    );
+    assert_eq!(got.iter().map(|p| p.1).collect::<Vec<_>>(), want);
+    // The first frame is the state before training; the last, the finish with its
+    // evaluation, which is train's final checkpoint.
+    let (first, last) = (&frames[0], frames.last().unwrap());
+    assert_eq!(
+        (first["step"].as_u64(), first["state"].as_str()),
+        (Some(0), Some("running"))
+    );
+    let initial = &report["runs"][0]["initial"];
+    assert_eq!(first["eval"]["train"], initial["train"]);
+    assert_eq!(first["eval"]["test"], initial["test"]);
+    assert_eq!(last["state"], "finished");
+    assert_eq!(last["step"], 150);
+    let checkpoint = report["runs"][0]["checkpoints"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["eval"]["train"], checkpoint["train"]);
+    assert_eq!(last["eval"]["test"], checkpoint["test"]);
+    assert_eq!(
+        last["grad_norms"], checkpoint["grad_norms"],
+        "pre-clip ‖∂L/∂W‖ of step 150"
+    );
+    assert_eq!(last["settings"]["clip-norm"], 1.0);
+    let boundary = &last["boundary"];
+    assert_eq!(boundary["n"], 40);
+    assert_eq!(boundary["cells"].as_array().unwrap().len(), 1600);
+    assert_eq!(boundary["points"].as_array().unwrap().len(), 750);
+    assert_eq!(last["hist"]["pre"].as_array().unwrap().len(), 3);
+    // A stream opened after the finish replays the kept frames and ends.
+    assert_eq!(losses(&frames_of(&lab, &id)).len(), 150);
+}
+
+fn frames_of(lab: &Lab, id: &str) -> Vec<Value> {
+    frames(lab, id, |_| false)
+}
+
+#[test]
+fn a_live_run_pauses_steps_resumes_and_takes_new_settings() {
+    let (_dir, progress) = progress_file();
+    let lab = Lab::start(&progress, &[]);
+    let start = json!({"activation": "relu", "depth": 2, "width": 8, "steps": 1000000});
+    let id = lab.post("/api/train?page=p", &start).json()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let control = |body: Value| lab.post(&format!("/api/train/{id}/control"), &body);
+    let a = control(json!({"action": "pause"}));
+    assert_eq!(a.status, 200, "{}", a.text());
+    assert_eq!(a.json()["state"], "paused");
+    let k = a.json()["step"].as_u64().unwrap();
+    // Paused, it stays put; each step is one step.
+    std::thread::sleep(Duration::from_millis(200));
+    let a = control(json!({"action": "step"}));
+    assert_eq!(a.json(), json!({"state": "paused", "step": k + 1}));
+    let a = control(json!({"action": "step"}));
+    assert_eq!(a.json(), json!({"state": "paused", "step": k + 2}));
+    let a = control(json!({"set": {"lr": 0.003, "optimizer": "adam"}}));
+    assert_eq!(a.json(), json!({"state": "paused", "step": k + 2}));
+    // The change shows in the frames, marked at the step that first uses it.
+    let seen = frames(&lab, &id, |f| {
+        f.last()
+            .is_some_and(|f| f["changes"].as_array().is_some_and(|c| !c.is_empty()))
+    });
+    let last = seen.last().unwrap();
+    assert_eq!(
+        last["changes"],
+        json!([{"step": k + 3, "set": {"lr": 0.003, "optimizer": "adam"}, "note": "optimizer state reset"}])
+    );
+    assert_eq!(last["settings"]["lr"], 0.003);
+    assert_eq!(last["settings"]["optimizer"], "adam");
+    assert_eq!(last["state"], "paused");
+    // Bad settings: the CLI's message; the run is unchanged.
+    assert_eq!(
+        control(json!({"set": {"lr": 0}})).error(400),
+        "--lr must be a positive number (got 0)"
+    );
+    assert!(
+        control(json!({"action": "jump"}))
+            .error(400)
+            .starts_with("unknown action 'jump'")
+    );
+    let a = control(json!({"action": "resume"}));
+    assert_eq!(a.json()["state"], "running");
+    let later = frames(&lab, &id, |f| {
+        f.last()
+            .and_then(|f| f["step"].as_u64())
+            .is_some_and(|s| s > k + 10)
+    });
+    assert_eq!(later.last().unwrap()["state"], "running");
+    // A newer run of the same page stops this one.
+    let other = lab.post(
+        "/api/train?page=p",
+        &json!({"activation": "relu", "depth": 2}),
+    );
+    assert_eq!(other.status, 200);
+    assert_ne!(other.json()["id"].as_str().unwrap(), id);
+    let ended = frames_of(&lab, &id);
+    assert_eq!(ended.last().unwrap()["state"], "stopped");
+    assert_eq!(
+        control(json!({"action": "resume"})).error(409),
+        format!("training run {id} has been stopped; start a new one")
+    );
+    assert!(
+        lab.get("/api/train/999/events")
+            .error(404)
+            .contains("no training run 999")
+    );
+}
+
+#[test]
+fn bad_training_settings_get_the_command_lines_message() {
+    let (_dir, progress) = progress_file();
+    let lab = Lab::start(&progress, &[]);
+    let fails =
+        |args: &[&str]| common::stderr_of_failure(common::gradtutor_at(&progress).args(args));
+    let post = |body: Value| lab.post("/api/train?page=x", &body).error(400);
+    let want = clap_message(&fails(&["train", "--optimizer", "rmsprop"]));
+    assert_eq!(
+        post(json!({"activation": "relu", "optimizer": "rmsprop"})),
+        want
+    );
+    let want = clap_message(&fails(&["train", "--depth", "-2"]));
+    assert_eq!(post(json!({"activation": "relu", "depth": -2})), want);
+    let want = cli_message(&fails(&["train", "--activation", "relu", "--lr", "-1"]));
+    assert_eq!(post(json!({"activation": "relu", "lr": -1})), want);
+    let want = cli_message(&fails(&[
+        "train",
+        "--activation",
+        "relu",
+        "--batch",
+        "5000",
+    ]));
+    assert_eq!(post(json!({"activation": "relu", "batch": 5000})), want);
+    // One configuration per live run.
+    assert!(
+        post(json!({"depth": 3}))
+            .starts_with("a live run trains one configuration, and these settings compare 4"),
+    );
+    assert_eq!(
+        lab.post("/api/train", &json!([1])).error(400),
+        "the body must be a JSON object of train's settings, e.g. {\"depth\": 10}"
+    );
+}
+
+#[test]
+fn the_training_controls_come_from_trains_flags() {
+    let (_dir, progress) = progress_file();
+    let lab = Lab::start(&progress, &[]);
+    let a = lab.get("/api/train/controls");
+    assert_eq!(a.status, 200);
+    let v = a.json();
+    assert_eq!(
+        v["live"],
+        json!(["lr", "optimizer", "clip-norm", "precision"])
+    );
+    let controls = v["controls"].as_array().unwrap();
+    let find = |k: &str| controls.iter().find(|c| c["key"] == k).unwrap().clone();
+    let keys: Vec<&str> = controls
+        .iter()
+        .map(|c| c["key"].as_str().unwrap())
+        .collect();
+    let help = common::stdout(common::gradtutor_at(&progress).args(["train", "--help"]));
+    for k in &keys {
+        assert!(
+            help.contains(&format!("--{k} ")),
+            "--{k} is a flag of train"
+        );
+    }
+    assert_eq!(keys.len(), 20);
+    let precision = find("precision");
+    assert_eq!(precision["type"], "choice");
+    assert_eq!(precision["choices"], json!(["f32", "f64", "f16", "bf16"]));
+    assert_eq!(precision["live"], true);
+    let depth = find("depth");
+    assert_eq!(
+        (
+            depth["type"].as_str(),
+            depth["default"].as_str(),
+            depth["flag"].as_str()
+        ),
+        (Some("int"), Some("10"), Some("--depth"))
+    );
+    assert_eq!(find("lr")["type"], "float");
+    assert_eq!(find("bn")["type"], "bool");
+    assert_eq!(
+        find("optimizer")["choices"],
+        json!(["sgd", "momentum", "adam"])
+    );
+}
