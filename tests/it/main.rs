@@ -11,6 +11,7 @@
 mod common;
 
 mod bank;
+mod browser;
 mod charts;
 mod claims;
 mod class;
