@@ -2,7 +2,8 @@
 
 use super::network::{Grads, Network};
 use super::real::Real;
-use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Zip};
+use ndarray::{ArrayBase, ArrayD, ArrayViewD, ArrayViewMutD, Data, Dimension, Zip};
+use rayon::prelude::*;
 
 /// How parameters move given their gradients.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -63,81 +64,130 @@ impl<F: Real> OptimizerState<F> {
     /// [`Network::params_mut`]), from what the update used: η‖g‖ for SGD (`grads` being that
     /// step's), η‖v‖ for momentum, η‖m̂/(√v̂ + ε)‖ for Adam. NaN before any update.
     pub fn update_norm(&self, grads: &Grads<F>, i: usize) -> f64 {
-        match self.kind {
-            Optimizer::Sgd { lr } => grads
-                .tensors()
-                .get(i)
-                .map_or(f64::NAN, |g| lr * super::norm(g)),
-            Optimizer::Momentum { lr, .. } => {
-                self.m.get(i).map_or(f64::NAN, |v| lr * super::norm(v))
+        match (grads.tensors().get(i), self.m.get(i), self.v.get(i)) {
+            (Some(g), Some(m), Some(v)) => update_norm_of(self.kind, self.step, g, m, v),
+            (Some(g), ..) if matches!(self.kind, Optimizer::Sgd { .. }) => {
+                update_norm_of(self.kind, self.step, g, g, g)
             }
-            Optimizer::Adam {
-                lr,
-                beta1,
-                beta2,
-                eps,
-            } => {
-                let (Some(m), Some(v)) = (self.m.get(i), self.v.get(i)) else {
-                    return f64::NAN;
-                };
-                let c1 = 1.0 - beta1.powi(self.step);
-                let c2 = 1.0 - beta2.powi(self.step);
-                let d: Vec<f64> = m
-                    .iter()
-                    .zip(v)
-                    .map(|(m, v)| (m.as_f64() / c1) / ((v.as_f64() / c2).sqrt() + eps))
-                    .collect();
-                lr * super::stats::norm_of(&d)
-            }
+            _ => f64::NAN,
         }
     }
 
     /// Applies one update to every parameter of `net`.
     pub fn step(&mut self, net: &mut Network<F>, grads: &Grads<F>) {
+        self.step_measuring(net, grads, &[]);
+    }
+
+    /// [`OptimizerState::step`], returning ‖Δp_i‖ ([`OptimizerState::update_norm`]) of every
+    /// tensor i in `measure` (ascending), each measured as soon as its tensor is updated.
+    /// Tensors are updated in parallel: each by the same code, so the bits do not change.
+    pub fn step_measuring(
+        &mut self,
+        net: &mut Network<F>,
+        grads: &Grads<F>,
+        measure: &[usize],
+    ) -> Vec<f64> {
         self.step += 1;
         let t = self.step;
         let kind = self.kind;
         let flush = self.flush;
-        let (m, v) = (&mut self.m, &mut self.v);
-        for (i, (mut p, g)) in net
-            .params_mut()
+        let params = net.params_mut();
+        while self.m.len() < params.len() {
+            let dim = params[self.m.len()].raw_dim();
+            self.m.push(ArrayD::zeros(dim.clone()));
+            self.v.push(ArrayD::zeros(dim));
+        }
+        let items: Vec<_> = params
             .into_iter()
             .zip(grads.tensors())
+            .zip(self.m.iter_mut().zip(self.v.iter_mut()))
             .enumerate()
-        {
-            if m.len() <= i {
-                m.push(ArrayD::zeros(p.raw_dim()));
-                v.push(ArrayD::zeros(p.raw_dim()));
-            }
-            // Contiguous tensors in one layout (all of them, as the layers make them) are
-            // updated as slices: Zip over dynamic-dimension views ran 4× slower than the
-            // matrix products of the whole step. Same arithmetic per entry either way.
-            let layout = p.strides();
-            let slices =
-                g.strides() == layout && m[i].strides() == layout && v[i].strides() == layout;
-            let (mi, vi) = (&mut m[i], &mut v[i]);
-            if slices
-                && let (Some(p), Some(g), Some(mi), Some(vi)) = (
-                    p.as_slice_memory_order_mut(),
-                    g.as_slice_memory_order(),
-                    mi.as_slice_memory_order_mut(),
-                    vi.as_slice_memory_order_mut(),
-                )
-            {
-                match flush {
-                    true => update::<F, true>(kind, t, p, g, mi, vi),
-                    false => update::<F, false>(kind, t, p, g, mi, vi),
-                }
-                continue;
-            }
-            update_zip(kind, t, p, g, mi, vi);
-            if flush {
-                let tiny = tiny::<F>(kind);
-                for a in mi.iter_mut().chain(vi.iter_mut()) {
-                    if a.abs() < tiny {
-                        *a = F::zero();
-                    }
-                }
+            .collect();
+        let norms: Vec<Option<f64>> = items
+            .into_par_iter()
+            .with_max_len(1)
+            .map(|(i, ((p, g), (mi, vi)))| {
+                update_tensor(kind, t, flush, p, g.view(), mi, vi);
+                measure
+                    .contains(&i)
+                    .then(|| update_norm_of(kind, t, &g, mi, vi))
+            })
+            .collect();
+        norms.into_iter().flatten().collect()
+    }
+}
+
+/// ‖Δp‖ of one tensor's update at step `t` from its gradient `g` and moments `m`, `v` (see
+/// [`OptimizerState::update_norm`]).
+fn update_norm_of<F: Real, S, T, U, D>(
+    kind: Optimizer,
+    t: i32,
+    g: &ArrayBase<S, D>,
+    m: &ArrayBase<T, D>,
+    v: &ArrayBase<U, D>,
+) -> f64
+where
+    S: Data<Elem = F>,
+    T: Data<Elem = F>,
+    U: Data<Elem = F>,
+    D: Dimension,
+{
+    match kind {
+        Optimizer::Sgd { lr } => lr * super::norm(g),
+        Optimizer::Momentum { lr, .. } => lr * super::norm(m),
+        Optimizer::Adam {
+            lr,
+            beta1,
+            beta2,
+            eps,
+        } => {
+            let c1 = 1.0 - beta1.powi(t);
+            let c2 = 1.0 - beta2.powi(t);
+            let d: Vec<f64> = m
+                .iter()
+                .zip(v)
+                .map(|(m, v)| (m.as_f64() / c1) / ((v.as_f64() / c2).sqrt() + eps))
+                .collect();
+            lr * super::stats::norm_of(&d)
+        }
+    }
+}
+
+/// One tensor's update: as slices when `p`, `g` and the moments share one contiguous layout
+/// (all of them, as the layers make them), else entry by entry.
+fn update_tensor<F: Real>(
+    kind: Optimizer,
+    t: i32,
+    flush: bool,
+    mut p: ArrayViewMutD<'_, F>,
+    g: ArrayViewD<'_, F>,
+    mi: &mut ArrayD<F>,
+    vi: &mut ArrayD<F>,
+) {
+    // Zip over dynamic-dimension views ran 4× slower than the matrix products of the whole
+    // step. Same arithmetic per entry either way.
+    let layout = p.strides();
+    let slices = g.strides() == layout && mi.strides() == layout && vi.strides() == layout;
+    if slices
+        && let (Some(p), Some(g), Some(mi), Some(vi)) = (
+            p.as_slice_memory_order_mut(),
+            g.as_slice_memory_order(),
+            mi.as_slice_memory_order_mut(),
+            vi.as_slice_memory_order_mut(),
+        )
+    {
+        match flush {
+            true => update::<F, true>(kind, t, p, g, mi, vi),
+            false => update::<F, false>(kind, t, p, g, mi, vi),
+        }
+        return;
+    }
+    update_zip(kind, t, p, g, mi, vi);
+    if flush {
+        let tiny = tiny::<F>(kind);
+        for a in mi.iter_mut().chain(vi.iter_mut()) {
+            if a.abs() < tiny {
+                *a = F::zero();
             }
         }
     }
@@ -276,7 +326,14 @@ pub fn global_norm<F: Real>(grads: &Grads<F>) -> f64 {
 /// norm.
 pub fn tensor_norms<F: Real>(grads: &Grads<F>) -> Vec<f64> {
     let tensors = grads.tensors();
-    super::parallel::map(tensors.len(), |i| super::norm(&tensors[i]))
+    let entries: Vec<_> = tensors.iter().map(super::stats::entries).collect();
+    let slices: Vec<&[F]> = entries.iter().map(|e| &e[..]).collect();
+    // Two halves on two threads, each four tensors at a time (the same bits as one by one).
+    let (a, b) = rayon::join(
+        || super::stats::norms_of(&slices[..slices.len() / 2]),
+        || super::stats::norms_of(&slices[slices.len() / 2..]),
+    );
+    [a, b].concat()
 }
 
 /// Clips by global norm with PyTorch's rule: coef = max_norm / (total + 1e−6), applied only

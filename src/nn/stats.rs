@@ -56,6 +56,65 @@ pub fn norm_of<F: Real>(xs: &[F]) -> f64 {
     norm_from_squares(xs, squares)
 }
 
+/// [`norm_of`] of every slice of `xs`, the same bits: slices of one length go through the
+/// lane sums four at a time, each with its own accumulators and order, so that four
+/// independent chains of additions overlap where one alone waits on each add's latency
+/// (the per-layer norms were about 11% of a live step at depth 20 × 128).
+pub fn norms_of<F: Real>(xs: &[&[F]]) -> Vec<f64> {
+    let mut out = vec![f64::NAN; xs.len()];
+    let mut done = vec![false; xs.len()];
+    for i in 0..xs.len() {
+        if done[i] {
+            continue;
+        }
+        let group: Vec<usize> = (i..xs.len())
+            .filter(|&j| !done[j] && xs[j].len() == xs[i].len())
+            .take(4)
+            .collect();
+        match group[..] {
+            [a, b, c, d] => {
+                let squares = squares4([xs[a], xs[b], xs[c], xs[d]]);
+                for (&j, sq) in group.iter().zip(squares) {
+                    out[j] = norm_from_squares(xs[j], sq);
+                }
+            }
+            _ => out[i] = norm_of(xs[i]),
+        }
+        for j in match group.len() {
+            4 => group,
+            _ => vec![i],
+        } {
+            done[j] = true;
+        }
+    }
+    out
+}
+
+/// Σx² of four slices of one length, each summed exactly as [`lane_sums`] sums it.
+fn squares4<F: Real>(xs: [&[F]; 4]) -> [f64; 4] {
+    let mut out = [0.0f64; 4];
+    for (o, x) in out.iter_mut().zip(xs) {
+        for v in x.chunks_exact(LANES).remainder() {
+            let v = v.as_f64();
+            *o += v * v;
+        }
+    }
+    let mut acc = [[0.0f64; LANES]; 4];
+    let [c0, c1, c2, c3] = xs.map(|x| x.chunks_exact(LANES));
+    for (((x0, x1), x2), x3) in c0.zip(c1).zip(c2).zip(c3) {
+        for (a, x) in acc.iter_mut().zip([x0, x1, x2, x3]) {
+            for (a, v) in a.iter_mut().zip(x) {
+                let v = v.as_f64();
+                *a += v * v;
+            }
+        }
+    }
+    for (o, a) in out.iter_mut().zip(acc) {
+        *o += a.iter().sum::<f64>();
+    }
+    out
+}
+
 /// ‖x‖₂ given `squares` = Σx² already summed over `xs`: its root while that sum is safely
 /// inside f64's range (always for f32), else a second, scaled pass over `xs`.
 pub(crate) fn norm_from_squares<F: Real>(xs: &[F], squares: f64) -> f64 {
@@ -119,7 +178,23 @@ pub fn median(mut v: Vec<f64>) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::median;
+    use super::{median, norm_of, norms_of};
+
+    #[test]
+    fn norms_four_at_a_time_have_each_norms_bits() {
+        let xs: Vec<Vec<f32>> = (0..7)
+            .map(|k| {
+                let n = if k == 5 { 13 } else { 203 };
+                (0..n)
+                    .map(|i| ((i * 37 + k * 11) % 101) as f32 * 0.37 - 17.0)
+                    .collect()
+            })
+            .collect();
+        let slices: Vec<&[f32]> = xs.iter().map(|x| x.as_slice()).collect();
+        let want: Vec<u64> = slices.iter().map(|x| norm_of(x).to_bits()).collect();
+        let got: Vec<u64> = norms_of(&slices).iter().map(|v| v.to_bits()).collect();
+        assert_eq!(got, want);
+    }
 
     #[test]
     fn median_of_odd_even_empty_and_nan() {
