@@ -617,18 +617,8 @@ async function trainView(params) {
       const q = await api(`/api/questions/${encodeURIComponent(params.get('lesson'))}`);
       preset = { ...(q.train?.settings || {}) };
       // A lesson that compares networks (compare = "sigmoid/xavier-normal,relu/he-normal")
-      // starts the live run with its first one.
-      if (preset.compare) {
-        const first = String(preset.compare).split(',')[0];
-        const [net, opt] = first.split('@');
-        const [act, ini] = net.split('+')[0].split('/');
-        if (act && !preset.activation) preset.activation = act;
-        if (ini && !preset.init) preset.init = ini;
-        if (/\+bn\b/.test(net) && !preset.bn) preset.bn = 'true';
-        if (/\+residual\b/.test(net) && !preset.residual) preset.residual = 'true';
-        if (opt && !preset.optimizer) preset.optimizer = opt;
-        delete preset.compare;
-      }
+      // starts the live run with its first one, passed whole (scale:…, norms, @optimizer).
+      if (preset.compare) preset.compare = String(preset.compare).split(',')[0];
       lessonNote = h('p', null, 'Settings from lesson ', h('a', { href: `#/lesson/${q.id}` }, `${q.id}. ${q.title}`), '.');
     } catch (_) { /* no preset */ }
   }
@@ -637,6 +627,7 @@ async function trainView(params) {
   // one (a 2-D dataset and ReLU) unless the lesson names its own.
   for (const [k, v] of Object.entries(TRAIN_START)) {
     const c = spec.controls.find((x) => x.key === k);
+    if (k === 'activation' && preset.compare) continue; // the compare entry names it
     if (c && (c.default === null || c.default === undefined) && !(k in preset)) preset[k] = v;
   }
   if (trainSession) trainSession.close();
