@@ -27,6 +27,10 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+/// The longest a live run's step may be estimated to take, in seconds at
+/// `experiments::WORK_PER_SECOND` (a conservative rate: release builds run faster).
+const STEP_BUDGET: f64 = 0.1;
+
 /// The longest a running run goes without publishing a frame.
 pub(crate) const FRAME_EVERY: Duration = Duration::from_millis(100);
 /// The longest a running run goes without a new evaluation (train and test loss, boundary).
@@ -213,6 +217,21 @@ fn start(lab: &Lab, req: &Request) -> Reply {
         Ok(run) => run,
         Err(e) => return Reply::error(400, &format!("{e:#}")),
     };
+    // A step must leave time for the frames: estimated from the size before anything runs.
+    let step = run.step_work() / crate::experiments::WORK_PER_SECOND;
+    if step > STEP_BUDGET {
+        return Reply::error(
+            400,
+            &format!(
+                "a training step of this network would take about {} s here (estimated from \
+                 its size before running), over the live lab's {} s per step, which keeps 10 \
+                 frames a second coming; make it smaller (fewer layers, units or examples per \
+                 batch)",
+                crate::format::figure(step),
+                crate::format::figure(STEP_BUDGET)
+            ),
+        );
+    }
     let runs = &lab.train;
     let mut index = runs.index();
     runs.sweep(&mut index);

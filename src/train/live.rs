@@ -653,10 +653,18 @@ pub(crate) fn args_from_json(map: &Map<String, Value>) -> Result<Vec<String>> {
 }
 
 impl LiveRun {
+    /// Roughly the multiply-adds of one training step, forward and backward on a minibatch,
+    /// counted as the experiments' time budget counts a probe pass (`ProbeConfig::work`).
+    pub fn step_work(&self) -> f64 {
+        self.cfg.probe_config(&self.variant).work()
+    }
+
     /// A run of the one configuration `settings` describe, checked as `train` checks it
     /// against `max_bytes`.
     pub fn new(settings: &TrainSettings, max_bytes: u64) -> Result<LiveRun> {
         let cfg = settings.config()?;
+        // The settings' own problems first, as `train` words them; then the one-network rule.
+        cfg.check(max_bytes)?;
         if cfg.variants.len() != 1 {
             let labels: Vec<String> = cfg.variants.iter().map(|v| v.to_string()).collect();
             bail!(

@@ -1051,3 +1051,22 @@ fn the_training_controls_come_from_trains_flags() {
         json!(["sgd", "momentum", "adam"])
     );
 }
+
+/// A live run too large to keep frames coming is refused before it starts, with its estimate;
+/// a bad setting is reported as train reports it, before the one-network rule.
+#[test]
+fn a_live_run_too_large_for_its_frames_is_refused() {
+    let (_dir, progress) = progress_file();
+    let lab = Lab::start(&progress, &[]);
+    let big = json!({"activation": "relu", "depth": 50, "width": 512, "batch": 512});
+    let e = lab.post("/api/train?page=big", &big).error(400);
+    assert!(
+        e.starts_with("a training step of this network would take about 4.94 s here"),
+        "{e}"
+    );
+    assert_eq!(
+        lab.post("/api/train?page=lr", &json!({"lr": -1}))
+            .error(400),
+        "--lr must be a positive number (got -1)"
+    );
+}
