@@ -199,6 +199,18 @@ pub(crate) fn did_you_mean<'a>(
         .map(|(_, c)| c)
 }
 
+/// A clap error as the CLI prints it, escaped, without its `error: ` and the closing line
+/// that points to `--help`: how the live lab gives the CLI's own message.
+pub(crate) fn clap_message(e: &clap::Error) -> String {
+    let text = escape_lines(&e.render().to_string());
+    let text = text.strip_prefix("error: ").unwrap_or(&text);
+    let text = text.trim_end();
+    text.strip_suffix("For more information, try '--help'.")
+        .unwrap_or(text)
+        .trim_end()
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

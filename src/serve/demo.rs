@@ -190,7 +190,7 @@ pub(crate) fn parse(exp: &Experiment, query: &str) -> Result<Settings, Reply> {
             500,
             "the demo's arguments parsed as another command",
         )),
-        Err(e) => Err(Reply::error(400, &super::clap_message(&e))),
+        Err(e) => Err(Reply::error(400, &crate::format::clap_message(&e))),
     }
 }
 

@@ -187,15 +187,3 @@ pub(crate) fn message(e: &anyhow::Error) -> String {
     }
     text
 }
-
-/// A clap error as the CLI prints it, without its `error: ` and the closing line that
-/// points to `--help`.
-pub(crate) fn clap_message(e: &clap::Error) -> String {
-    let text = crate::format::escape_lines(&e.render().to_string());
-    let text = text.strip_prefix("error: ").unwrap_or(&text);
-    let text = text.trim_end();
-    text.strip_suffix("For more information, try '--help'.")
-        .unwrap_or(text)
-        .trim_end()
-        .to_string()
-}

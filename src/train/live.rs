@@ -614,20 +614,9 @@ pub(crate) fn settings_from_args(args: &[String]) -> Result<TrainSettings> {
     let cmd = TrainSettings::augment_args(clap::Command::new("train").no_binary_name(true));
     let matches = cmd
         .try_get_matches_from(args)
-        .map_err(|e| anyhow!("{}", clap_message(&e)))?;
-    TrainSettings::from_arg_matches(&matches).map_err(|e| anyhow!("{}", clap_message(&e)))
-}
-
-/// A clap error as the CLI prints it, without its `error: ` and the closing line that
-/// points to `--help` (as the lab's other endpoints give it).
-pub(crate) fn clap_message(e: &clap::Error) -> String {
-    let text = crate::format::escape_lines(&e.render().to_string());
-    let text = text.strip_prefix("error: ").unwrap_or(&text);
-    let text = text.trim_end();
-    text.strip_suffix("For more information, try '--help'.")
-        .unwrap_or(text)
-        .trim_end()
-        .to_string()
+        .map_err(|e| anyhow!("{}", crate::format::clap_message(&e)))?;
+    TrainSettings::from_arg_matches(&matches)
+        .map_err(|e| anyhow!("{}", crate::format::clap_message(&e)))
 }
 
 /// A JSON object of settings (`{"depth": 20, "activation": "relu"}`, keys as the flags
