@@ -576,6 +576,18 @@ fn results_count_each_students_latest_answer_and_list_every_attempt() {
     let (_stream, _) = class.events(&bo);
     assert_eq!(class.results()["students"][1]["connected"], true);
     assert_eq!(class.results()["students"][0]["connected"], false);
+    // The instructor's stream gets the results as they change (students' streams never:
+    // the push test reads theirs event by event).
+    let (mut teach, _) = class.events(&class.teach);
+    let first = teach.next_named("results");
+    assert_eq!(first["items"][0]["answers"].as_array().unwrap().len(), 5);
+    assert_eq!(class.answer(&cy, json!(3), 1, "b").status, 200);
+    let mut latest = teach.next_named("results");
+    while latest["items"][0]["answers"].as_array().unwrap().len() < 6 {
+        latest = teach.next_named("results");
+    }
+    assert_eq!(latest["items"][0]["options"][1]["count"], 3);
+    assert_eq!(latest["items"][0]["options"][2]["count"], 0);
 }
 
 #[test]
