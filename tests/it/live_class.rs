@@ -1045,3 +1045,43 @@ impl Class {
         Class::start_full(session, &[], &["--questions-only", &bank])
     }
 }
+
+#[test]
+fn a_numeric_item_is_graded_against_the_figure_its_run_measures() {
+    // Catches: a numeric answer graded against anything but the run's figure, results or a
+    // reveal without the measured figure.
+    let bank = gradtutor::Bank::embedded(4 << 30).unwrap();
+    let q = bank.find("1").unwrap();
+    let m = q.quiz[0].measure(&q.experiment, None, 4 << 30).unwrap();
+    let tolerance = match &q.quiz[0].kind {
+        gradtutor::ItemKind::Numeric { tolerance, .. } => *tolerance,
+        _ => panic!("question 1's first item is numeric"),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let class = Class::start(&dir.path().join("s.json"), &[]);
+    let (ana, bo) = (class.join("Ana"), class.join("Bo"));
+    let near = format!("{}", m + tolerance / 2.0);
+    let far = format!("{}", m + 3.0 * tolerance);
+    assert_eq!(class.answer(&ana, json!(1), 1, &near).status, 200);
+    assert_eq!(class.answer(&bo, json!(1), 1, &far).status, 200);
+    let r = class.teach_post("/api/class/reveal", &json!({ "question": 1, "item": 1 }));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["key"], gradtutor::format_figure(m));
+    let results = class.results();
+    let item = &results["items"][0];
+    assert_eq!(item["type"], "number");
+    assert_eq!(item["measured"].as_f64(), Some(m));
+    assert_eq!(item["tolerance"].as_f64(), Some(tolerance));
+    let graded: Vec<(String, bool)> = item["answers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["name"].as_str().unwrap().to_string(),
+                a["correct"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(graded, [("Ana".into(), true), ("Bo".into(), false)]);
+}
