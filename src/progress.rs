@@ -228,6 +228,13 @@ impl Store {
         f: impl FnOnce(&mut Progress),
     ) -> Result<()> {
         let target = self.target()?;
+        // A link to a file that is not ours is refused before a lock file is made beside it.
+        if target != self.path
+            && let Some(text) = self.read(&target)?
+            && let Err(problem) = parse(&text)
+        {
+            return Err(self.foreign_link(&target, &problem));
+        }
         let lock = self.lock(&target)?;
         let mut p = self.load_from(&target, warn)?;
         f(&mut p);
@@ -270,12 +277,7 @@ impl Store {
             Err(problem) => problem,
         };
         if target != self.path {
-            return Err(anyhow!(
-                "{} is a symbolic link to {}, which cannot be used ({problem}); nothing was \
-                 moved or written. Point the link at a progress file, or remove it",
-                self.path.display(),
-                target.display()
-            ));
+            return Err(self.foreign_link(target, &problem));
         }
         let backup = backup_path(target);
         fs::rename(target, &backup).with_context(|| {
@@ -290,6 +292,16 @@ impl Store {
             backup.display()
         ));
         Ok(Progress::default())
+    }
+
+    /// The refusal of a link from `path` to `target`, a file that is not a progress file.
+    fn foreign_link(&self, target: &Path, problem: &str) -> anyhow::Error {
+        anyhow!(
+            "{} is a symbolic link to {}, which cannot be used ({problem}); nothing was moved \
+             or written. Point the link at a progress file, or remove it",
+            self.path.display(),
+            target.display()
+        )
     }
 
     /// The record in the file, to read someone else's progress (`roster`): nothing is moved

@@ -374,7 +374,8 @@ pub(crate) fn dump(dir: &Path, force: bool) -> Result<Vec<PathBuf>> {
                 .is_some_and(|to| to.parent() == Some(home.as_path()));
             if !inside {
                 bail!(
-                    "{name} is a symbolic link to a file outside {shown} (or to none);                      nothing was written. Remove the link to dump there."
+                    "{name} is a symbolic link to a file outside {shown} (or to none); \
+                     nothing was written. Remove the link to dump there."
                 );
             }
         }

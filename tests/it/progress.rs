@@ -300,6 +300,10 @@ fn a_link_to_a_file_that_is_not_progress_is_refused_and_nothing_is_moved() {
     );
     assert_eq!(fs::read_to_string(&notes).unwrap(), "my notes, not JSON\n");
     assert!(fs::symlink_metadata(&link).unwrap().is_symlink());
+    assert!(
+        !dir.path().join("notes.txt.lock").exists(),
+        "no lock beside it either"
+    );
     assert_eq!(backups(dir.path()), Vec::<String>::new());
     // A damaged file of its own (no link) is left alone by `progress`, and moved aside by
     // the next command that records.
