@@ -156,9 +156,13 @@ fn ask(cli: &Cli, args: &AskArgs, ui: &Ui, out: &mut dyn Write) -> Result<()> {
     // before the lesson is shown: its placeholders are filled from this run.
     let settings = q.experiment.settings.overlay(&args.settings);
     let report = match args.no_demo {
-        false => exp.plan(&settings, cli.max_memory)?.run(),
+        false => within(exp.plan(&settings, cli.max_memory)?, cli.max_time)?.run(),
         // Only the figures the text quotes are needed: from the preset as the file has it.
-        true if q.quotes_figures() => q.experiment.run(&q.experiment.settings, cli.max_memory)?,
+        true if q.quotes_figures() => within(
+            exp.plan(&q.experiment.settings, cli.max_memory)?,
+            cli.max_time,
+        )?
+        .run(),
         true => Report::empty(exp.name),
     };
     write!(out, "{}", lesson::render(q, &report, ui))?;
@@ -174,7 +178,7 @@ fn ask(cli: &Cli, args: &AskArgs, ui: &Ui, out: &mut dyn Write) -> Result<()> {
     write!(out, "{}", text::render(&report, ui))?;
     if let Some(t) = q.train.as_ref().filter(|_| !args.no_train) {
         // Trained first: the takeaway may quote its figures.
-        let report = run_training(&t.settings, cli.max_memory, false)?;
+        let report = run_training(&t.settings, cli, false)?;
         let takeaway = crate::bank::fill_training(&t.takeaway, &report);
         look_for(out, ui, "Training", &takeaway, &t.command())?;
         writeln!(out)?;
@@ -201,7 +205,7 @@ fn demo(cli: &Cli, args: &DemoArgs, ui: &Ui, out: &mut dyn Write) -> Result<()> 
     if let Some(path) = &args.plot {
         check_output(path, Some(SVG))?;
     }
-    let report = exp.run(&args.settings, cli.max_memory)?;
+    let report = within(exp.plan(&args.settings, cli.max_memory)?, cli.max_time)?.run();
     let plot = args.plot.as_deref().map(|p| (p, svg::demo_svg(&report)));
     emit(out, &report, args.json, plot, || text::render(&report, ui))
 }
@@ -246,7 +250,7 @@ fn train(cli: &Cli, args: &TrainArgs, ui: &Ui, out: &mut dyn Write) -> Result<()
     if let Some(path) = &args.plot {
         check_output(path, Some(SVG))?;
     }
-    let report = run_training(&args.settings, cli.max_memory, args.json)?;
+    let report = run_training(&args.settings, cli, args.json)?;
     let plot = args
         .plot
         .as_deref()
@@ -256,14 +260,12 @@ fn train(cli: &Cli, args: &TrainArgs, ui: &Ui, out: &mut dyn Write) -> Result<()
     })
 }
 
-/// Trains with a progress bar on stderr, shown only on a terminal and never with `quiet`.
-fn run_training(
-    settings: &TrainSettings,
-    max_bytes: u64,
-    quiet: bool,
-) -> Result<train::TrainReport> {
-    let checked = settings.config()?.check(max_bytes)?;
+/// Trains with a progress bar on stderr, shown only on a terminal and never with `quiet`,
+/// once the comparison is checked against `--max-memory` and `--max-time`.
+fn run_training(settings: &TrainSettings, cli: &Cli, quiet: bool) -> Result<train::TrainReport> {
+    let checked = settings.config()?.check(cli.max_memory)?;
     let cfg = checked.config();
+    cfg.check_time(cli.max_time)?;
     let total = (cfg.steps * cfg.variants.len()) as u64;
     let bar = if quiet || !std::io::stderr().is_terminal() {
         indicatif::ProgressBar::hidden()
@@ -278,6 +280,34 @@ fn run_training(
     let report = checked.run(&|n| bar.inc(n as u64))?;
     bar.finish_and_clear();
     Ok(report)
+}
+
+/// The plan, if it is estimated to run within `budget` seconds (`--max-time`).
+fn within(plan: experiments::Plan, budget: f64) -> Result<experiments::Plan> {
+    plan.check_time(budget)
+        .map_err(|e| anyhow::anyhow!("{e}, or give a larger --max-time"))?;
+    Ok(plan)
+}
+
+/// Refuses to run `questions` if any of their runs is estimated over `--max-time`, naming
+/// each such run with its estimate.
+fn bank_within<'a>(
+    cli: &Cli,
+    questions: impl IntoIterator<Item = &'a crate::bank::Question>,
+) -> Result<()> {
+    let over: Vec<String> = questions
+        .into_iter()
+        .flat_map(|q| q.over_budget(cli.max_time, cli.max_memory))
+        .collect();
+    if over.is_empty() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "{} over the time budget of {} s (--max-time), so nothing was run:\n  {}",
+        count(over.len(), "run of the bank is", "runs of the bank are"),
+        crate::format::seconds(cli.max_time),
+        over.join("\n  ")
+    )
 }
 
 /// Prints a warning on stderr; progress problems never stop a lesson.
@@ -308,6 +338,14 @@ fn quiz(cli: &Cli, args: &QuizArgs, ui: &Ui, out: &mut dyn Write) -> Result<()> 
             seed,
         },
     )?;
+    // The questions whose numeric items run an experiment, each once.
+    let mut measured: Vec<&crate::bank::Question> = Vec::new();
+    for a in items.iter().filter(|a| !a.item.is_choice()) {
+        if !measured.iter().any(|q| q.id == a.question.id) {
+            measured.push(a.question);
+        }
+    }
+    bank_within(cli, measured)?;
     let how = match &args.question {
         Some(_) => "in order".to_string(),
         None => format!("shuffled with --seed {seed}"),
@@ -352,6 +390,7 @@ fn tour(cli: &Cli, args: &TourArgs, ui: &Ui, out: &mut dyn Write) -> Result<()> 
         }
         None => 0,
     };
+    bank_within(cli, &bank.questions[from..])?;
     // The tour records into a record of its own, added to the stored one under its lock at
     // the end, so a quiz taken elsewhere meanwhile is not overwritten.
     let mut progress = Progress::default();
@@ -448,7 +487,7 @@ fn roster(cli: &Cli, args: &RosterArgs, ui: &Ui, out: &mut dyn Write) -> Result<
 }
 
 fn check(cli: &Cli, dir: &std::path::Path, out: &mut dyn Write) -> Result<()> {
-    let found = crate::check::check(dir, cli.max_memory)?;
+    let found = crate::check::check(dir, cli.max_memory, cli.max_time)?;
     if found.problems.is_empty() {
         writeln!(out, "{}: {}, no problems.", dir.display(), found.summary())?;
         let usage = found.usage(&crate::format::escape(&dir.display().to_string(), 200));
@@ -484,14 +523,17 @@ fn dump(dir: &std::path::Path, force: bool, ui: &Ui, out: &mut dyn Write) -> Res
 
 fn export(cli: &Cli, args: &ExportArgs, out: &mut dyn Write) -> Result<()> {
     let bank = load(cli)?;
-    if let Some(path) = &args.output {
+    // `-o -` is standard output, as is conventional.
+    let output = args.output.as_deref().filter(|p| *p != Path::new("-"));
+    if let Some(path) = output {
         check_output(path, None)?;
     }
+    bank_within(cli, &bank.questions)?;
     let doc = match args.format {
         ExportFormat::Markdown => crate::export::markdown(&bank, cli.max_memory)?,
         ExportFormat::Html => crate::export::html(&bank, cli.max_memory)?,
     };
-    match &args.output {
+    match output {
         Some(path) => write_file(path, &doc),
         None => Ok(write!(out, "{doc}")?),
     }
@@ -519,6 +561,21 @@ fn check_output(path: &Path, ending: Option<(&str, &str)>) -> Result<()> {
     };
     if path.is_dir() {
         anyhow::bail!("cannot write {}: it is a folder", path.display());
+    }
+    // A FIFO would block the write (after every run) and a device is no file to keep.
+    if let Ok(m) = std::fs::metadata(path)
+        && !m.is_file()
+    {
+        anyhow::bail!(
+            "cannot write {}: it is not a regular file (a FIFO, device or socket); give a file \
+             name{}",
+            crate::format::escape_path(path),
+            if ending.is_none() {
+                ", or - for standard output"
+            } else {
+                ""
+            }
+        );
     }
     if !dir.is_dir() {
         anyhow::bail!(

@@ -30,8 +30,9 @@ pub struct Findings {
 /// Reads and checks every file in `dir`, runs every numeric quiz item and every claim. A
 /// folder that extends the built-in bank is also checked against it (a slug already taken
 /// by a built-in question of another id is a problem), so that it passes exactly when
-/// `--questions DIR` would load.
-pub fn check(dir: &Path, max_bytes: u64) -> Result<Findings> {
+/// `--questions DIR` would load. A question with a run estimated over `budget` seconds is
+/// a problem, with the estimate, and none of its runs is made.
+pub fn check(dir: &Path, max_bytes: u64, budget: f64) -> Result<Findings> {
     let folder = read_folder(dir)?;
     let (questions, mut problems) = Bank::parse(folder.files, max_bytes);
     problems.splice(0..0, folder.problems);
@@ -44,9 +45,22 @@ pub fn check(dir: &Path, max_bytes: u64) -> Result<Findings> {
             overrides
         }
     };
+    // Runs over the time budget are refused before any run is made.
+    let slow: Vec<bool> = questions
+        .iter()
+        .map(|q| {
+            let over = q.over_budget(budget, max_bytes);
+            problems.extend(over.iter().cloned());
+            !over.is_empty()
+        })
+        .collect();
     // Every distinct run the bank needs (two questions may share one), measured on every
     // core; then each question is checked in bank order against its runs.
-    let needs: Vec<Vec<Settings>> = questions.iter().map(settings_needed).collect();
+    let needs: Vec<Vec<Settings>> = questions
+        .iter()
+        .zip(&slow)
+        .map(|(q, &slow)| if slow { Vec::new() } else { settings_needed(q) })
+        .collect();
     let mut wanted: Vec<(&str, &Settings, usize)> = Vec::new();
     for (i, q) in questions.iter().enumerate() {
         for s in &needs[i] {
@@ -60,7 +74,7 @@ pub fn check(dir: &Path, max_bytes: u64) -> Result<Findings> {
     }
     // And every training comparison a claim quotes, on the same cores.
     let trained: Vec<usize> = (0..questions.len())
-        .filter(|&i| questions[i].claims.iter().any(|c| c.is_training()))
+        .filter(|&i| !slow[i] && questions[i].claims.iter().any(|c| c.is_training()))
         .collect();
     // Both lists on one pool; this thread starts on the trainings, the longest items.
     let (trainings, reports): (Vec<Result<TrainReport>>, Vec<Result<Report>>) = rayon::join(
@@ -85,6 +99,9 @@ pub fn check(dir: &Path, max_bytes: u64) -> Result<Findings> {
         },
     );
     for (i, (q, needs)) in questions.iter().zip(&needs).enumerate() {
+        if slow[i] {
+            continue;
+        }
         let runs = Runs {
             done: needs
                 .iter()
@@ -159,7 +176,7 @@ fn run_question(
         };
         match value {
             Err(e) => problems.push(format!("{place}: claim: {e:#}")),
-            Ok(v) if !(claim.min..=claim.max).contains(&v) => problems.push(format!(
+            Ok(v) if refutes(claim, v) => problems.push(format!(
                 "{place}: false claim: {} of {} is {}, outside {}–{}: \"{}\"",
                 claim.figure,
                 claim
@@ -174,6 +191,12 @@ fn run_question(
             Ok(_) => {}
         }
     }
+}
+
+/// Whether the measured `v` makes `claim` false: below its `min`, above its `max`, or not a
+/// number; both bounds belong to the range.
+fn refutes(claim: &crate::bank::format::Claim, v: f64) -> bool {
+    !(claim.min..=claim.max).contains(&v)
 }
 
 /// The run a numeric item names, if it names one.
@@ -277,5 +300,39 @@ impl Findings {
             crate::bank::SETTINGS_FILE
         ));
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refutes;
+    use crate::bank::format::{Claim, Claimed};
+    use crate::report::Figure;
+
+    // Catches: a range test that looks at one bound only (a figure above `max` passing), or
+    // that leaves a bound out (a figure exactly at `min` or `max` failing).
+    #[test]
+    fn a_claim_is_false_below_min_and_above_max_and_true_at_both_bounds() {
+        let claim = Claim {
+            figure: Claimed::Run(Figure::GradOrders),
+            run: None,
+            min: -13.0,
+            max: -12.0,
+            settings: None,
+            text: "about 12.5 orders".into(),
+            at: (1, 1),
+        };
+        for (v, false_claim) in [
+            (-13.5, true),
+            (-11.5, true),
+            (-13.0, false),
+            (-12.0, false),
+            (-12.5, false),
+            (f64::NAN, true),
+            (f64::INFINITY, true),
+            (f64::NEG_INFINITY, true),
+        ] {
+            assert_eq!(refutes(&claim, v), false_claim, "{v}");
+        }
     }
 }

@@ -50,6 +50,21 @@ pub struct Cli {
     )]
     pub max_memory: u64,
 
+    /// Refuse a run (a demo, a question's experiment or training, each of `check`'s) estimated
+    /// from its size to take longer than this many seconds on one core of the machine
+    /// gradtutor was measured on; the estimate is in the message. The live lab keeps its own
+    /// budget (10 s a demo, 0.1 s a live step).
+    #[arg(
+        long,
+        global = true,
+        value_name = "SECONDS",
+        env = "GRADTUTOR_MAX_TIME",
+        default_value = DEFAULT_MAX_TIME,
+        value_parser = parse_seconds,
+        allow_negative_numbers = true
+    )]
+    pub max_time: f64,
+
     /// Use at most N threads [default: one per core]. Results are the same, bit for bit, for
     /// any N.
     #[arg(
@@ -70,6 +85,37 @@ pub struct Cli {
 }
 
 impl Cli {
+    /// Parses the process's arguments as [`clap::Parser::try_parse`] does, and refuses an
+    /// empty value given on the command line to a flag whose empty value in the environment
+    /// means "not set" (`--progress ""` would otherwise write to the default file).
+    pub fn try_parse_args() -> Result<Cli, clap::Error> {
+        use clap::{CommandFactory, FromArgMatches, parser::ValueSource};
+        let mut cmd = Cli::command();
+        let matches = cmd.try_get_matches_from_mut(std::env::args_os())?;
+        for (id, flag) in [
+            ("questions", "--questions"),
+            ("questions_only", "--questions-only"),
+            ("max_memory", "--max-memory"),
+            ("max_time", "--max-time"),
+            ("threads", "--threads"),
+            ("progress", "--progress"),
+        ] {
+            let empty = matches
+                .get_raw(id)
+                .is_some_and(|mut v| v.any(|v| v.to_string_lossy().trim().is_empty()));
+            if empty && matches.value_source(id) == Some(ValueSource::CommandLine) {
+                return Err(cmd.error(
+                    clap::error::ErrorKind::InvalidValue,
+                    format!(
+                        "{flag} was given an empty value; give one, or leave {flag} out for \
+                         the default"
+                    ),
+                ));
+            }
+        }
+        Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
+    }
+
     /// The question folder, if one was given (an empty GRADTUTOR_QUESTIONS counts as unset).
     pub fn questions(&self) -> Option<&Path> {
         self.questions
@@ -133,6 +179,28 @@ fn parse_threads(s: &str) -> Result<u16, String> {
             .filter(|n| (1..=256).contains(n))
             .ok_or_else(|| format!("'{s}' is not a thread count; give a number from 1 to 256")),
     }
+}
+
+/// The time budget `--max-time` has by default, in seconds: above the estimate of every run of
+/// the built-in bank (`ask`, `quiz`, `check`, `export`: 1.7 s at most) and of the README's
+/// commands (`train`: 1.4 s), below `demo init --classes 100000` (3.2 s, 3.8 s measured).
+pub(crate) const DEFAULT_MAX_TIME: &str = "3";
+
+/// Seconds, more than 0 and finite; empty (an empty GRADTUTOR_MAX_TIME) is the default.
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Ok(DEFAULT_MAX_TIME.parse().unwrap_or(3.0));
+    }
+    t.parse::<f64>()
+        .ok()
+        .filter(|x| *x > 0.0 && x.is_finite())
+        .ok_or_else(|| {
+            format!(
+                "'{}' is not a time budget; give a number of seconds above 0, e.g. 30",
+                crate::format::escape(s, 40)
+            )
+        })
 }
 
 /// A path as given, the empty one included: an empty variable in the environment means
@@ -387,7 +455,7 @@ pub struct ExportArgs {
     #[arg(long, value_name = "FORMAT", default_value = "markdown")]
     pub format: ExportFormat,
 
-    /// Write to FILE instead of standard output.
+    /// Write to FILE instead of standard output (`-` is standard output).
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
 }

@@ -211,6 +211,16 @@ pub(crate) fn clap_message(e: &clap::Error) -> String {
         .to_string()
 }
 
+/// Seconds as a message gives them: whole ones from 10 to a day's worth (`1600`), one
+/// decimal from 0.1 (`2.5`), and a power of ten past either end (`3.2e9`, `1.0e−3`).
+pub(crate) fn seconds(x: f64) -> String {
+    match x {
+        x if (10.0..1e5).contains(&x) => format!("{x:.0}"),
+        x if (0.1..10.0).contains(&x) => format!("{x:.1}"),
+        x => pretty(x),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,18 +1,29 @@
 //! gradtutor's entry point: parse, run, report errors, exit code.
 
-use clap::Parser;
 use gradtutor::Cli;
 use std::io::{ErrorKind, Write};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    // Rust's stdout drops writes to a closed descriptor without a word (`gradtutor list >&-`
+    // would succeed having printed nothing): refuse before anything runs.
+    if let Err(e) = stdout_open() {
+        eprintln!("error: cannot write to standard output: {e}");
+        return ExitCode::FAILURE;
+    }
+    let cli = match Cli::try_parse_args() {
         Ok(cli) => cli,
         // Help and version go to stdout as clap lays them out; errors echo input, so their
         // control characters are escaped first.
         Err(e) if !e.use_stderr() => {
-            let _ = e.print();
-            return ExitCode::SUCCESS;
+            return match e.print().and_then(|()| std::io::stdout().flush()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(io) if io.kind() == ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+                Err(io) => {
+                    eprintln!("error: cannot write to standard output: {io}");
+                    ExitCode::FAILURE
+                }
+            };
         }
         Err(e) => {
             eprint!("{}", gradtutor::escape_lines(&e.render().to_string()));
@@ -53,6 +64,38 @@ fn use_threads(threads: Option<u16>) {
         // SAFETY: no other thread exists yet, so nothing reads the environment concurrently.
         unsafe { std::env::set_var("MATMUL_NUM_THREADS", n.to_string()) };
     }
+}
+
+/// Whether standard output was open when the program started. Rust's runtime puts
+/// `/dev/null`, opened read-write, in place of a closed standard descriptor, so on Linux that
+/// is what `>&-` looks like (a shell opens it write-only for `> /dev/null`); elsewhere on
+/// Unix a descriptor that cannot be duplicated is closed.
+#[cfg(target_os = "linux")]
+fn stdout_open() -> std::io::Result<()> {
+    let null = std::fs::read_link("/proc/self/fd/1").is_ok_and(|p| p.as_os_str() == "/dev/null");
+    // `flags:` in octal; O_ACCMODE is 3 and O_RDWR 2.
+    let read_write = std::fs::read_to_string("/proc/self/fdinfo/1")
+        .ok()
+        .and_then(|info| {
+            let flags = info.lines().find_map(|l| l.strip_prefix("flags:"))?;
+            u32::from_str_radix(flags.trim(), 8).ok()
+        })
+        .is_some_and(|f| f & 3 == 2);
+    match null && read_write {
+        true => Err(std::io::Error::other("it is closed")),
+        false => Ok(()),
+    }
+}
+
+#[cfg(all(unix, not(target_os = "linux")))]
+fn stdout_open() -> std::io::Result<()> {
+    use std::os::fd::AsFd;
+    std::io::stdout().as_fd().try_clone_to_owned().map(drop)
+}
+
+#[cfg(not(unix))]
+fn stdout_open() -> std::io::Result<()> {
+    Ok(())
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {

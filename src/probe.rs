@@ -53,6 +53,39 @@ impl Precision {
     }
 }
 
+impl Precision {
+    /// The positive normal numbers of the arithmetic a run computes in: f64's, or f32's for
+    /// f32, f16 and bf16 (16-bit runs store in 16 bits and compute in f32). A scale, rate or
+    /// bound outside is 0 or ∞ there, or its reciprocal is.
+    pub fn normal_range(self) -> (f64, f64) {
+        match self {
+            Precision::F64 => (f64::MIN_POSITIVE, f64::MAX),
+            _ => (f64::from(f32::MIN_POSITIVE), f64::from(f32::MAX)),
+        }
+    }
+
+    /// Refuses a positive setting `v` of `flag` outside [`Precision::normal_range`], with
+    /// that range.
+    pub fn check_positive(self, flag: &str, v: f64) -> Result<()> {
+        let (lo, hi) = self.normal_range();
+        if (lo..=hi).contains(&v) {
+            return Ok(());
+        }
+        let arithmetic = match self {
+            Precision::F64 => "f64".to_string(),
+            Precision::F32 => "f32".to_string(),
+            p => format!("f32 (a {p} run computes in f32)"),
+        };
+        bail!(
+            "{flag} {} is {} in {arithmetic}; give a value from {} to {}",
+            crate::format::pretty(v),
+            if v > hi { "∞" } else { "0 or subnormal" },
+            crate::format::pretty(lo),
+            crate::format::pretty(hi)
+        )
+    }
+}
+
 impl fmt::Display for Precision {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -76,6 +109,12 @@ pub struct ProbeConfig {
     pub seed: u64,
     pub kind: ProbeKind,
 }
+
+/// The probe's multiply-adds a second ([`ProbeConfig::work`]) on one thread, in the dev
+/// profile, on the machine the README's figures come from: a rough rate for the time
+/// budget's estimate, which came within 0.4–2.1× of the measured time of every experiment
+/// at its defaults and of a few larger runs (`serve::demo`'s `calibrate`, run by hand).
+pub(crate) const WORK_PER_SECOND: f64 = 4.0e9;
 
 /// Which probe runs: the canonical MLP probe (this file) or the recurrent one
 /// (`probe/recurrent.rs`).
@@ -355,6 +394,14 @@ fn mlp_check(cfg: &ProbeConfig, m: &Mlp, max_bytes: u64) -> Result<()> {
                  layers keeps no 16-bit rounding",
             cfg.precision
         );
+    }
+    if let Some(LossScale::Static(scale)) = m.loss_scale {
+        cfg.precision.check_positive("--loss-scale", scale)?;
+    }
+    if let Some(c) = m.clip_norm
+        && c > 0.0
+    {
+        cfg.precision.check_positive("--clip-norm", c)?;
     }
     n.validate().map_err(anyhow::Error::msg)?;
     check_memory(cfg.memory_estimate(), max_bytes)

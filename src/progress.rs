@@ -2,8 +2,10 @@
 //! the user's data folder. Every write goes to a temporary file that is then renamed over the
 //! old one, so a crash or a kill mid-write leaves the previous file whole; a lock file makes
 //! runs at the same time take turns. A file that is not ours, or is damaged, is moved aside
-//! with a backup name, never overwritten; one that is not a regular file, or is too large, is
-//! refused.
+//! with a backup name by a command that records, never overwritten; a read-only command moves
+//! nothing, and a symbolic link to such a file is refused, never moved through. One that is
+//! not a regular file, or is too large, is refused; what is written stays under the size that
+//! is read.
 
 use anyhow::{Context, Result, anyhow};
 use serde::{Deserialize, Serialize};
@@ -39,7 +41,8 @@ fn lock_wait() -> Duration {
         .and_then(|v| v.parse().ok())
         .map_or(LOCK_WAIT, Duration::from_millis)
 }
-/// A temporary this old was left by a killed run: live writes take well under a second.
+/// Without a lock (a file system that has none), a temporary this old was left by a killed
+/// run: live writes take well under a second. With the lock held, every temporary is one.
 const STALE_TMP: Duration = Duration::from_secs(15 * 60);
 
 /// Everything recorded.
@@ -101,7 +104,8 @@ impl Progress {
             times: 0,
             last: String::new(),
         });
-        e.times += 1;
+        // A count at u32::MAX stays there rather than wrapping to 0.
+        e.times = e.times.saturating_add(1);
         e.last = now();
     }
 
@@ -112,7 +116,7 @@ impl Progress {
                 times: 0,
                 last: String::new(),
             });
-            e.times += s.times;
+            e.times = e.times.saturating_add(s.times);
             e.last = s.last;
         }
         self.quizzes.extend(new.quizzes);
@@ -184,18 +188,36 @@ impl Store {
         Ok(Store { path })
     }
 
-    /// Reads the progress; none yet is an empty record. A damaged or foreign file is moved
-    /// aside (the message says where) and an empty record returned.
+    /// Reads the progress, for a command that only shows it: none yet is an empty record,
+    /// and so is a damaged or foreign file, with a warning; nothing is moved or written.
     pub fn load(&self, warn: &mut dyn FnMut(String)) -> Result<Progress> {
-        self.load_from(&self.target()?, warn)
+        let Some(text) = self.read(&self.target()?)? else {
+            return Ok(Progress::default());
+        };
+        Ok(parse(&text).unwrap_or_else(|problem| {
+            warn(format!(
+                "{} cannot be used ({problem}); it is left as it is, and an empty record is shown",
+                self.path.display()
+            ));
+            Progress::default()
+        }))
     }
 
     /// Writes `p` atomically (temporary file, then rename), holding the lock so that it never
-    /// lands in the middle of another run's [`Store::update`].
+    /// lands in the middle of another run's [`Store::update`]. A file that is there and is not
+    /// a progress file is refused, not replaced.
     pub fn save(&self, p: &Progress) -> Result<()> {
         let target = self.target()?;
-        let _lock = self.lock(&target)?;
-        self.write(&target, p)
+        let lock = self.lock(&target)?;
+        if let Some(text) = self.read(&target)?
+            && let Err(problem) = parse(&text)
+        {
+            return Err(anyhow!(
+                "{} cannot be replaced: {problem}",
+                self.path.display()
+            ));
+        }
+        self.write(&target, p, lock.is_some())
     }
 
     /// Loads, changes and saves the progress under one lock, so that runs at the same time
@@ -206,10 +228,17 @@ impl Store {
         f: impl FnOnce(&mut Progress),
     ) -> Result<()> {
         let target = self.target()?;
-        let _lock = self.lock(&target)?;
+        // A link to a file that is not ours is refused before a lock file is made beside it.
+        if target != self.path
+            && let Some(text) = self.read(&target)?
+            && let Err(problem) = parse(&text)
+        {
+            return Err(self.foreign_link(&target, &problem));
+        }
+        let lock = self.lock(&target)?;
         let mut p = self.load_from(&target, warn)?;
         f(&mut p);
-        self.write(&target, &p)
+        self.write(&target, &p, lock.is_some())
     }
 
     /// The file to read and replace: `path` with symbolic links followed, so that a save
@@ -236,6 +265,9 @@ impl Store {
         ))
     }
 
+    /// Reads the progress to change it: a damaged or foreign file is moved aside (the message
+    /// says where) and an empty record returned, unless `path` is a symbolic link to it:
+    /// a file elsewhere that is not ours is refused, never moved or replaced.
     fn load_from(&self, target: &Path, warn: &mut dyn FnMut(String)) -> Result<Progress> {
         let Some(text) = self.read(target)? else {
             return Ok(Progress::default());
@@ -244,6 +276,9 @@ impl Store {
             Ok(p) => return Ok(p),
             Err(problem) => problem,
         };
+        if target != self.path {
+            return Err(self.foreign_link(target, &problem));
+        }
         let backup = backup_path(target);
         fs::rename(target, &backup).with_context(|| {
             format!(
@@ -257,6 +292,16 @@ impl Store {
             backup.display()
         ));
         Ok(Progress::default())
+    }
+
+    /// The refusal of a link from `path` to `target`, a file that is not a progress file.
+    fn foreign_link(&self, target: &Path, problem: &str) -> anyhow::Error {
+        anyhow!(
+            "{} is a symbolic link to {}, which cannot be used ({problem}); nothing was moved \
+             or written. Point the link at a progress file, or remove it",
+            self.path.display(),
+            target.display()
+        )
     }
 
     /// The record in the file, to read someone else's progress (`roster`): nothing is moved
@@ -387,17 +432,32 @@ impl Store {
     /// Writes `p` to `target` atomically: a new temporary file in the same folder (random
     /// name, O_EXCL, so a planted symlink is never followed) with the old file's permissions,
     /// flushed to disk, then renamed over the old file. Call with the lock held.
-    fn write(&self, target: &Path, p: &Progress) -> Result<()> {
-        let text = serde_json::to_string_pretty(p).expect("progress always serializes") + "\n";
-        self.write_text(target, &text, "progress", None)
+    /// Indented while that fits in [`MAX_BYTES`], else on one line, so that what is written
+    /// can always be read back; past that it is refused. `locked`: the lock is held, so
+    /// every temporary left beside the file is a killed writer's.
+    fn write(&self, target: &Path, p: &Progress, locked: bool) -> Result<()> {
+        let mut text = serde_json::to_string_pretty(p).expect("progress always serializes") + "\n";
+        if text.len() as u64 > MAX_BYTES {
+            text = serde_json::to_string(p).expect("progress always serializes") + "\n";
+        }
+        self.write_text(target, &text, "progress", None, locked)
     }
 
     /// Writes `text` to `target` as [`Store::write`] describes; `what` names the record in
     /// messages, and `mode` (Unix) replaces the file's permissions when given.
-    fn write_text(&self, target: &Path, text: &str, what: &str, mode: Option<u32>) -> Result<()> {
+    fn write_text(
+        &self,
+        target: &Path,
+        text: &str,
+        what: &str,
+        mode: Option<u32>,
+        locked: bool,
+    ) -> Result<()> {
         if text.len() as u64 > MAX_BYTES {
             return Err(anyhow!(
-                "the {what} would be larger than {} MiB, the most a {what} file may hold",
+                "the {what} in {} would be larger than {} MiB, the most a {what} file may \
+                 hold; move the file aside to begin a new record",
+                self.path.display(),
                 MAX_BYTES >> 20
             ));
         }
@@ -430,7 +490,7 @@ impl Store {
             .file_name()
             .ok_or_else(|| anyhow!("{} is not a file name", self.path.display()))?;
         let prefix = format!(".{}.tmp-", name.to_string_lossy());
-        remove_stale(dir, &prefix);
+        remove_stale(dir, &prefix, locked);
         let write = || -> std::io::Result<()> {
             let mut builder = tempfile::Builder::new();
             builder.prefix(&prefix);
@@ -477,7 +537,7 @@ impl Store {
         Ok(Held {
             store: self.clone(),
             target,
-            _lock: lock,
+            lock,
         })
     }
 
@@ -493,7 +553,7 @@ impl Store {
 pub(crate) struct Held {
     store: Store,
     target: PathBuf,
-    _lock: Option<fs::File>,
+    lock: Option<fs::File>,
 }
 
 impl Held {
@@ -505,7 +565,8 @@ impl Held {
     /// Replaces the file with `text` atomically (temporary, flush to disk, rename), `what`
     /// naming it in messages; `mode` sets its permissions on Unix.
     pub(crate) fn write(&self, text: &str, what: &str, mode: Option<u32>) -> Result<()> {
-        self.store.write_text(&self.target, text, what, mode)
+        self.store
+            .write_text(&self.target, text, what, mode, self.lock.is_some())
     }
 }
 
@@ -539,9 +600,10 @@ fn folder(path: &Path) -> &Path {
         .unwrap_or(Path::new("."))
 }
 
-/// Deletes temporaries named `prefix…` older than [`STALE_TMP`]: left by runs killed
-/// mid-write. Best effort; a young one may still be another (unlocked, older) run's.
-fn remove_stale(dir: &Path, prefix: &str) {
+/// Deletes temporaries named `prefix…` left by runs killed mid-write: every one when the lock
+/// is held (`locked`: no other writer can be at work), else those older than [`STALE_TMP`]
+/// (a young one may be another unlocked run's). Best effort.
+fn remove_stale(dir: &Path, prefix: &str, locked: bool) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
@@ -554,7 +616,7 @@ fn remove_stale(dir: &Path, prefix: &str) {
             .ok()
             .and_then(|t| t.elapsed().ok())
             .is_some_and(|age| age > STALE_TMP);
-        if old {
+        if locked || old {
             let _ = fs::remove_file(e.path());
         }
     }

@@ -129,4 +129,38 @@ mod tests {
         assert!(parse_number("inf").is_err());
         assert!(parse_number("twelve").is_err());
     }
+
+    fn item(tolerance: f64) -> QuizItem {
+        QuizItem {
+            prompt: "How many orders?".into(),
+            line: 1,
+            kind: ItemKind::Numeric {
+                figure: crate::report::Figure::GradOrders,
+                run: None,
+                tolerance,
+                explanation: String::new(),
+                settings: None,
+            },
+        }
+    }
+
+    // Catches: a tolerance read as relative to the figure (or scaled by it): near 0 it would
+    // refuse answers within the stated ±tolerance, and on a large figure accept answers far
+    // outside it.
+    #[test]
+    fn numeric_tolerance_is_absolute_near_zero_and_on_a_large_figure() {
+        let right = |tol: f64, answer: &str, measured: f64| {
+            grade(&item(tol), answer, Some(measured))
+                .expect("a number is an answer")
+                .correct
+        };
+        // Measured 0.01, ±0.05: 0.055 is 450 % off yet within 0.05; 0.07 is not.
+        assert!(right(0.05, "0.055", 0.01));
+        assert!(right(0.05, "-0.04", 0.01));
+        assert!(!right(0.05, "0.07", 0.01));
+        // Measured 1000, ±0.05: 1000.04 counts; 1000.1 (one part in 10⁴ off) does not.
+        assert!(right(0.05, "1000.04", 1000.0));
+        assert!(!right(0.05, "1000.1", 1000.0));
+        assert!(!right(0.05, "999.9", 1000.0));
+    }
 }

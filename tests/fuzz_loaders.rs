@@ -694,8 +694,9 @@ fn parse_progress(bytes: &[u8]) {
 }
 
 /// Writes `bytes` as the progress file in `dir` and loads it through [`Store`]: a usable file
-/// loads as serde_json reads it; a blank one is an empty record; any other is moved aside
-/// whole and an empty record begun.
+/// loads as serde_json reads it; a blank one is an empty record; any other is shown as an
+/// empty record and left in place by the read-only load, then moved aside whole by the next
+/// update, which begins an empty record.
 fn load_store(dir: &Path, bytes: &[u8]) {
     let path = dir.join("progress.json");
     fs::write(&path, bytes).unwrap();
@@ -720,8 +721,18 @@ fn load_store(dir: &Path, bytes: &[u8]) {
         None => {
             assert_eq!(loaded, Progress::default());
             assert_eq!(warnings.len(), 1, "{warnings:?}");
-            assert!(!path.exists(), "a damaged file was left in place");
-            let backups: Vec<_> = files_in(dir);
+            assert_eq!(
+                fs::read(&path).unwrap(),
+                bytes,
+                "a read-only load changed a damaged file"
+            );
+            let mut moved = Vec::new();
+            store.update(&mut |w| moved.push(w), |_| {}).unwrap();
+            assert_eq!(moved.len(), 1, "{moved:?}");
+            let backups: Vec<_> = files_in(dir)
+                .into_iter()
+                .filter(|(name, _)| name.contains(".bak-"))
+                .collect();
             assert_eq!(backups.len(), 1, "{backups:?}");
             assert_eq!(
                 backups[0].1, bytes,

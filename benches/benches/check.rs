@@ -12,14 +12,14 @@ const LIMIT: u64 = 16 << 30;
 
 fn bench_check(c: &mut Criterion) {
     let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../questions"));
-    let found = check_bank(dir, LIMIT).unwrap();
+    let found = check_bank(dir, LIMIT, f64::INFINITY).unwrap();
     assert!(found.problems.is_empty(), "{:?}", found.problems);
     let mut group = c.benchmark_group("check");
     group
         .sample_size(10)
         .measurement_time(Duration::from_secs(15));
     group.bench_function("check questions/ (load, items, claims)", |b| {
-        b.iter(|| check_bank(black_box(dir), LIMIT).unwrap())
+        b.iter(|| check_bank(black_box(dir), LIMIT, f64::INFINITY).unwrap())
     });
     group.finish();
 }

@@ -23,6 +23,55 @@ impl Question {
     }
 }
 
+impl Question {
+    /// The runs of the question estimated from their sizes to take more than `budget`
+    /// seconds each (its preset, each numeric item's and claim's settings, its `[train]`
+    /// comparison), as messages that say where each stands and its estimate. Runs that
+    /// cannot be planned are left to the messages that refuse them.
+    pub fn over_budget(&self, budget: f64, max_bytes: u64) -> Vec<String> {
+        let Ok(exp) = experiments::find(&self.experiment.demo) else {
+            return Vec::new();
+        };
+        // The preset runs whole (`ask`, `export`); items and claims read figures only.
+        let over = |settings: &Settings, full: bool| {
+            let plan = exp.plan(settings, max_bytes).ok()?;
+            match full {
+                true => plan.check_time(budget).err(),
+                false => plan.check_figures_time(budget).err(),
+            }
+        };
+        let mut found = Vec::new();
+        if let Some(e) = over(&self.experiment.settings, true) {
+            found.push(format!("{}: [experiment]: {e}", self.source));
+        }
+        for item in self
+            .quiz
+            .iter()
+            .filter(|i| !i.is_choice() && !i.uses_preset())
+        {
+            if let Some(e) = over(&item.settings(&self.experiment), false) {
+                found.push(format!(
+                    "{}:{}: numeric quiz item: {e}",
+                    self.source, item.line
+                ));
+            }
+        }
+        for claim in self.claims.iter().filter(|c| c.settings.is_some()) {
+            if let Some(e) = over(&claim.settings(&self.experiment), false) {
+                let (line, col) = claim.at;
+                found.push(format!("{}:{line}:{col}: claim: {e}", self.source));
+            }
+        }
+        if let Some(t) = &self.train
+            && let Ok(cfg) = t.settings.config()
+            && let Err(e) = cfg.check_time(budget)
+        {
+            found.push(format!("{}: [train]: {e}", self.source));
+        }
+        found
+    }
+}
+
 impl Preset {
     /// Runs the question's experiment with `settings` (the preset's own, or an overlay).
     pub fn run(&self, settings: &Settings, max_bytes: u64) -> Result<Report> {

@@ -359,6 +359,30 @@ pub(crate) fn dump(dir: &Path, force: bool) -> Result<Vec<PathBuf>> {
             taken[..taken.len().min(3)].join(", ")
         );
     }
+    // Checked before anything is written: a FIFO would block the write forever, and a link
+    // out of the folder would have --force overwrite a file elsewhere.
+    let home = std::fs::canonicalize(dir)
+        .map_err(|e| anyhow::anyhow!("cannot read the folder {shown}: {e}"))?;
+    for (path, _) in &files {
+        let Ok(meta) = std::fs::symlink_metadata(path) else {
+            continue;
+        };
+        let name = escape_path(path);
+        if meta.file_type().is_symlink() {
+            let inside = std::fs::canonicalize(path)
+                .ok()
+                .is_some_and(|to| to.parent() == Some(home.as_path()));
+            if !inside {
+                bail!(
+                    "{name} is a symbolic link to a file outside {shown} (or to none); \
+                     nothing was written. Remove the link to dump there."
+                );
+            }
+        }
+        if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+            bail!("{name} is not a regular file; nothing was written");
+        }
+    }
     for (path, text) in &files {
         std::fs::write(path, text)
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", escape_path(path)))?;

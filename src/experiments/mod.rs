@@ -17,7 +17,7 @@ mod residual;
 mod skipinit;
 mod vanishing;
 
-use crate::format::{escape, pretty, span_of};
+use crate::format::{escape, pretty, seconds, span_of};
 use crate::probe::{self, CheckedProbe, ProbeConfig};
 use crate::report::{Figure, Metric, Report, ReportBody, Run, Term, Verdict};
 use crate::settings::{Knob, Settings};
@@ -136,21 +136,7 @@ pub fn find(name: &str) -> Result<&'static Experiment> {
     )
 }
 
-/// Seconds as a message gives them: whole ones from 10 to a day's worth (`1600`), one
-/// decimal from 0.1 (`2.5`), and a power of ten past either end (`3.2e9`, `1.0e−3`).
-fn seconds(x: f64) -> String {
-    match x {
-        x if (10.0..1e5).contains(&x) => format!("{x:.0}"),
-        x if (0.1..10.0).contains(&x) => format!("{x:.1}"),
-        x => pretty(x),
-    }
-}
-
-/// The probe's multiply-adds a second ([`ProbeConfig::work`]) on one thread, in the dev
-/// profile, on the machine the README's figures come from: a rough rate for the time
-/// budget's estimate, which came within 0.4–2.1× of the measured time of every experiment
-/// at its defaults and of a few larger runs (`serve::demo`'s `calibrate`, run by hand).
-pub(crate) const WORK_PER_SECOND: f64 = 4.0e9;
+pub(crate) use crate::probe::WORK_PER_SECOND;
 
 /// An experiment's runs, resolved and checked: running it cannot fail.
 pub struct Plan {
@@ -266,17 +252,39 @@ impl Plan {
     /// work of every run ([`ProbeConfig::work`]) over every seed and of the extension, at
     /// [`WORK_PER_SECOND`].
     pub fn seconds(&self) -> f64 {
-        let runs: f64 = self.runs.iter().map(|(p, _)| p.config.work()).sum();
+        self.seconds_scoped(true)
+    }
+
+    /// [`Plan::seconds`] of the whole run (`full`) or of [`Experiment::figures`]' part of it:
+    /// the sweeps and the extension left out.
+    fn seconds_scoped(&self, full: bool) -> f64 {
+        let runs: f64 = self
+            .runs
+            .iter()
+            .filter(|(p, _)| full || p.role != Role::Sweep)
+            .map(|(p, _)| p.config.work())
+            .sum();
         let extension = self
             .experiment
             .extend
+            .filter(|_| full)
             .map_or(0.0, |e| (e.work)(&self.settings));
         (runs * self.seeds.len() as f64 + extension) / WORK_PER_SECOND
     }
 
     /// Refuses a plan estimated to take more than `budget` seconds, with the estimate.
     pub fn check_time(&self, budget: f64) -> Result<()> {
-        let need = self.seconds();
+        self.check_time_scoped(budget, true)
+    }
+
+    /// [`Plan::check_time`] for the figures alone ([`Experiment::figures`]), as `check` and
+    /// a numeric quiz item run them.
+    pub fn check_figures_time(&self, budget: f64) -> Result<()> {
+        self.check_time_scoped(budget, false)
+    }
+
+    fn check_time_scoped(&self, budget: f64, full: bool) -> Result<()> {
+        let need = self.seconds_scoped(full);
         if need <= budget {
             return Ok(());
         }

@@ -228,6 +228,10 @@ fn orthogonal<F: Real, R: Rng>(fan_in: usize, fan_out: usize, gain: f64, rng: &m
     }
     let qr = a.qr();
     let (mut q, r) = (qr.q(), qr.r());
+    // nalgebra 0.34's Householder QR already gives R a non-negative diagonal, so today this
+    // flips nothing. It stays because the distribution depends on it: a QR that returned
+    // negative diagonal entries (LAPACK's convention, another nalgebra) would leave Q
+    // orthogonal but not uniform over the group, and nothing else would notice.
     for j in 0..wide {
         if r[(j, j)] < 0.0 {
             q.column_mut(j).neg_mut();

@@ -129,6 +129,43 @@ impl TrainConfig {
         cfg
     }
 
+    /// Roughly how long training takes, in seconds, from its size alone: per configuration,
+    /// `steps` passes on a minibatch (a probe pass's work, [`ProbeConfig::work`]) and a
+    /// forward pass (a third of one) over the whole set at each checkpoint, at
+    /// [`WORK_PER_SECOND`](crate::probe::WORK_PER_SECOND).
+    pub fn seconds(&self) -> f64 {
+        let checkpoints = (self.steps / self.every() + 1) as f64;
+        let work: f64 = self
+            .variants
+            .iter()
+            .map(|v| {
+                let cfg = self.probe_config(v);
+                let per_example = cfg.work() / cfg.batch.max(1) as f64;
+                per_example
+                    * (self.steps as f64 * self.batch as f64
+                        + checkpoints * self.data.samples as f64 / 3.0)
+            })
+            .sum();
+        work / crate::probe::WORK_PER_SECOND
+    }
+
+    /// Refuses a comparison estimated to take more than `budget` seconds, with the estimate.
+    pub fn check_time(&self, budget: f64) -> Result<()> {
+        let need = self.seconds();
+        if need <= budget {
+            return Ok(());
+        }
+        bail!(
+            "this training would take about {} s here (estimated from its size before running: \
+             {} of {}), over the time budget of {} s (--max-time); make it smaller (fewer \
+             steps, configurations, layers, units or samples)",
+            crate::format::seconds(need),
+            crate::format::count(self.steps, "step", "steps"),
+            crate::format::count(self.variants.len(), "configuration", "configurations"),
+            crate::format::seconds(budget)
+        )
+    }
+
     /// Rejects settings that cannot train, and runs larger than `max_bytes`; what passes
     /// can train.
     pub fn check(&self, max_bytes: u64) -> Result<CheckedTrain> {
@@ -151,6 +188,31 @@ impl TrainConfig {
             {
                 bail!("{flag} must be a positive number (got {v})");
             }
+        }
+        // Training computes in f32 (f16 and bf16 too) or f64: what is 0 or ∞ there is refused.
+        self.precision.check_positive("--lr", self.lr)?;
+        for (flag, v) in [
+            ("--clip-norm", self.clip_norm),
+            ("--clip-value", self.clip_value),
+            (
+                "--loss-scale",
+                self.loss_scale.and_then(|l| match l {
+                    LossScale::Static(s) => Some(s),
+                    LossScale::Dynamic { .. } => None,
+                }),
+            ),
+        ] {
+            if let Some(v) = v {
+                self.precision.check_positive(flag, v)?;
+            }
+        }
+        let (_, most) = self.precision.normal_range();
+        if self.data.noise > most {
+            bail!(
+                "--noise {} is ∞ in the run's arithmetic; give a value up to {}",
+                crate::format::pretty(self.data.noise),
+                crate::format::pretty(most)
+            );
         }
         if !self.target_loss.is_finite() || self.target_loss < 0.0 {
             bail!(

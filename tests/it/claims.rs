@@ -348,3 +348,43 @@ fn a_figure_a_verdict_states_counts_as_printed_and_an_infinite_one_does_not() {
     assert!(shown(&["demo", "recurrent"]).contains("the first step back, t = 50 to 49"));
     assert!(shown(&["demo", "residual"]).contains("The backprop signal ‖∂L/∂h‖ itself changes by"));
 }
+
+// Catches: a claim whose range is empty or not a range loading silently, so that `ask` and
+// `quiz` use the bank and only `check` notices (as a false claim), without the line.
+#[test]
+fn a_claim_with_min_over_max_or_a_bound_that_is_not_finite_is_refused_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let bank = dir.path().join("bank");
+    common::stdout(
+        common::gradtutor("claims")
+            .args(["bank", "dump"])
+            .arg(&bank),
+    );
+    let file = bank.join("01-vanishing-gradients.toml");
+    let original = std::fs::read_to_string(&file).unwrap();
+    let bounds = "min = 1e-52\nmax = 1e-49\n";
+    assert!(original.contains(bounds));
+    // The claim's table starts on its first key, the line after `[[claim]]`.
+    let line = original[..original.find(bounds).unwrap()].lines().count() - 1;
+    for bad in [
+        "min = 1e-49\nmax = 1e-52\n",
+        "min = nan\nmax = 1e-49\n",
+        "min = 1e-52\nmax = inf\n",
+        "min = -inf\nmax = 1e-49\n",
+    ] {
+        std::fs::write(&file, original.replacen(bounds, bad, 1)).unwrap();
+        for command in ["list", "ask"] {
+            let mut c = common::gradtutor("claims");
+            c.arg("--questions-only").arg(&bank).arg(command);
+            if command == "ask" {
+                c.args(["1", "--no-demo"]);
+            }
+            let err = common::stderr_of_failure(&mut c);
+            assert!(
+                err.contains(&format!("01-vanishing-gradients.toml:{line}:"))
+                    && err.contains("a claim needs finite min ≤ max"),
+                "{bad}: {err}"
+            );
+        }
+    }
+}

@@ -24,6 +24,7 @@ pub fn process_at(progress: &Path) -> std::process::Command {
     c.env_remove("GRADTUTOR_QUESTIONS")
         .env_remove("GRADTUTOR_MAX_MEMORY")
         .env_remove("GRADTUTOR_THREADS")
+        .env_remove("GRADTUTOR_MAX_TIME")
         .env_remove("MATMUL_NUM_THREADS")
         .env_remove("GRADTUTOR_SLOW_WRITE_MS")
         .env_remove("GRADTUTOR_LOCK_WAIT_MS")

@@ -23,6 +23,7 @@ mod hardening;
 mod instructor;
 mod isometry;
 mod layers;
+mod limits;
 mod live_class;
 mod normalization;
 mod pinned;

@@ -313,3 +313,120 @@ fn a_recurrent_run_refuses_the_16_bit_formats_and_loss_scaling() {
     ]));
     assert!(err.contains("drop --loss-scale"), "{err}");
 }
+
+// Catches: a figure left scaled by S: the loss scale multiplies ∂L/∂z, so every figure read
+// from the backward pass (‖∂L/∂W‖ and ‖∂L/∂h‖ alike) must be divided by it again. In f32 a
+// power-of-two S is exact both ways, so every field of every layer keeps its bits.
+#[test]
+fn a_power_of_two_scale_in_f32_leaves_every_layer_figure_bit_identical() {
+    let plain = probe(&small_sigmoid(Precision::F32, None));
+    for s in [256.0, 1.0 / 1024.0] {
+        let scaled = probe(&small_sigmoid(Precision::F32, Some(LossScale::Static(s))));
+        assert_eq!(scaled.loss_scale, Some(s));
+        // Debug keeps −0 apart from 0; equal floats print the same.
+        assert_eq!(
+            format!("{:?}", plain.layers()),
+            format!("{:?}", scaled.layers()),
+            "S = {s}"
+        );
+        assert_eq!(
+            plain.global_grad_norm.to_bits(),
+            scaled.global_grad_norm.to_bits()
+        );
+    }
+}
+
+// Catches: signal norms reported scaled, or taken before the 16-bit rounding: with S = 1024
+// in f16 every layer's ‖∂L/∂h‖ that did not underflow comes within 1 % of the f32 run's.
+#[test]
+fn f16_with_a_loss_scale_reports_signal_norms_within_1_percent_of_f32() {
+    let f32_run = probe(&small_sigmoid(Precision::F32, None));
+    let scaled = probe(&small_sigmoid(
+        Precision::F16,
+        Some(LossScale::Static(1024.0)),
+    ));
+    let mut compared = 0;
+    for (a, b) in f32_run.layers().iter().zip(scaled.layers()) {
+        if b.signal_norm == 0.0 {
+            continue;
+        }
+        compared += 1;
+        let rel = (b.signal_norm / a.signal_norm - 1.0).abs();
+        assert!(
+            rel < 0.01,
+            "layer {}: {} vs {}",
+            a.layer,
+            b.signal_norm,
+            a.signal_norm
+        );
+    }
+    assert_eq!(
+        compared,
+        f32_run.layers().len(),
+        "none underflows with S = 1024"
+    );
+}
+
+// Catches: a backward pass that hands a layer an f32 ∂L/∂h (the signal not rounded to the
+// storage format between layers), which the end-to-end underflow test only sees indirectly.
+#[test]
+fn every_layers_backprop_signal_is_stored_in_16_bits() {
+    for (residual, bn) in [(false, false), (true, false), (false, true)] {
+        let mut cfg = ProbeConfig::canonical(5, 12, 6, 5);
+        cfg.spec.residual = residual;
+        cfg.spec.batch_norm = bn;
+        for storage in [Storage::F16, Storage::Bf16] {
+            let net = Network::<f32>::build(&cfg.spec, 3)
+                .unwrap()
+                .stored_in(Some(storage));
+            let (mut x, labels) = gaussian_batch::<f32>(6, 12, 5, 3);
+            storage.round_all(&mut x);
+            let tape = net.forward(x);
+            let (_, dl) = gradtutor::nn::loss::softmax_cross_entropy(tape.logits.view(), &labels);
+            let mut signals = Vec::new();
+            net.backward_keeping(&tape, dl, false, Some(&mut signals));
+            assert_eq!(signals.len(), 5);
+            for (l, s) in signals.iter().enumerate() {
+                assert!(s.iter().any(|&v| v != 0.0), "layer {} is all 0", l + 1);
+                assert!(
+                    representable(storage, s.iter().copied()),
+                    "{storage:?} residual {residual} bn {bn}: layer {}",
+                    l + 1
+                );
+            }
+        }
+    }
+}
+
+// Catches: training under a static loss scale that records its gradient norms scaled (S×)
+// or not at all: the first step's norms, from the same start, come within 2 % of f32's.
+#[test]
+fn f16_training_with_a_static_scale_reports_gradient_norms_near_f32s() {
+    let cfg = |precision: &str, scale: Option<&str>| {
+        let mut text = format!(
+            "depth = 4\nwidth = 16\nsteps = 20\nsamples = 200\ncompare = \
+             \"tanh/xavier-normal\"\nprecision = \"{precision}\"\n"
+        );
+        if let Some(s) = scale {
+            text.push_str(&format!("loss-scale = \"{s}\"\n"));
+        }
+        toml::from_str::<TrainSettings>(&text)
+            .unwrap()
+            .config()
+            .unwrap()
+    };
+    let f32_run = train(&cfg("f32", None), GIB, &|_| {}).unwrap();
+    let f16_run = train(&cfg("f16", Some("1024")), GIB, &|_| {}).unwrap();
+    let (a, b) = (
+        &f32_run.runs[0].checkpoints[0],
+        &f16_run.runs[0].checkpoints[0],
+    );
+    assert_eq!(a.step, 1);
+    assert_eq!(a.grad_norms.len(), 5);
+    for (l, (x, y)) in a.grad_norms.iter().zip(&b.grad_norms).enumerate() {
+        let rel = (y / x - 1.0).abs();
+        assert!(rel < 0.02, "layer {}: f16 {y} vs f32 {x}", l + 1);
+    }
+    let ls = f16_run.runs[0].loss_scale.as_ref().unwrap();
+    assert_eq!(ls.final_scale, 1024.0);
+}
