@@ -192,6 +192,10 @@
     // Whether this student was right is the server's grading: ask for it.
     try { await loadMe(); } catch (_) { /* shown without it */ }
     refreshStates();
+    // The verdict in sight on a phone, where the item may fill the screen.
+    const shown = current && current.kind === 'item' && itemKey(current.question, current.item) === k
+      && !panel().hidden && $('#class-push .class-reveal');
+    if (shown) shown.scrollIntoView({ block: 'end' });
   }
 
   // ------------------------------------------------------------ pushed content

@@ -109,8 +109,9 @@
     button.disabled = true;
     try {
       const r = await api('/api/class/push', { body });
-      state.push = r.pushed;
+      state.push = r.pushed.kind === 'clear' ? null : r.pushed;
       renderNow();
+      if (results) renderResults(results);
     } catch (e) {
       $('#class-push-error').textContent = e.message;
     } finally {
@@ -209,7 +210,11 @@
     const box = $('#class-results');
     const items = r.items || [];
     if (!items.length) { box.replaceChildren(h('p', { class: 'legend' }, 'No answers yet.')); scheduleRoster(); return; }
-    box.replaceChildren(...items.map(itemResult));
+    // The item on the screens now first, then the latest first.
+    const p = state.push;
+    const now = (it) => p && p.kind === 'item' && p.question === it.question && Number(p.item) === Number(it.item);
+    const ordered = [...items.filter(now), ...items.filter((it) => !now(it)).reverse()];
+    box.replaceChildren(...ordered.map(itemResult));
     scheduleRoster();
   }
 
@@ -265,9 +270,9 @@
     const vals = last.map((a) => Number(a.answer)).filter(Number.isFinite);
     const measured = Number.isFinite(it.measured) ? it.measured : null;
     const tol = Number.isFinite(it.tolerance) ? it.tolerance : 0;
-    const W = 480;
-    const H = 170;
-    const box = { x0: 36, x1: W - 12, y0: 22, y1: H - 30 };
+    const W = 320;
+    const H = 150;
+    const box = { x0: 12, x1: W - 12, y0: 22, y1: H - 24 };
     let lo = Math.min(...vals, ...(measured !== null ? [measured - tol] : []));
     let hi = Math.max(...vals, ...(measured !== null ? [measured + tol] : []));
     if (!Number.isFinite(lo)) { lo = 0; hi = 1; }
@@ -294,7 +299,7 @@
       if (tol > 0) key.append(s('rect', { x: xf(measured - tol), y: box.y0, width: Math.max(1, xf(measured + tol) - xf(measured - tol)), height: box.y1 - box.y0, fill: '#009E73', 'fill-opacity': 0.15 }));
       key.append(s('line', { x1: xf(measured), x2: xf(measured), y1: box.y0 - 4, y2: box.y1, stroke: '#00704f', 'stroke-width': 2, 'stroke-dasharray': '5 3' }));
       const right = xf(measured) > (box.x0 + box.x1) / 2;
-      key.append(s('text', { x: xf(measured) + (right ? -4 : 4), y: box.y0 - 8, 'text-anchor': right ? 'end' : 'start', 'font-size': 12, fill: '#00704f' }, `measured ${fmt(measured)}${tol ? ` ± ${fmt(tol)}` : ''}`));
+      key.append(s('text', { x: xf(measured) + (right ? -4 : 4), y: box.y0 - 8, 'text-anchor': right ? 'end' : 'start', 'font-size': 11, fill: '#00704f' }, `measured ${fmt(measured)}${tol ? ` ± ${fmt(tol)}` : ''}`));
       svg.append(key);
     }
     const bw = (box.x1 - box.x0) / bins;
@@ -306,7 +311,7 @@
     });
     svg.append(s('line', { x1: box.x0, x2: box.x1, y1: box.y1, y2: box.y1, stroke: '#555555' }));
     for (const v of [lo + pad, (lo + hi) / 2, hi - pad]) {
-      svg.append(s('text', { x: xf(v), y: box.y1 + 16, 'text-anchor': 'middle', 'font-size': 11, fill: '#555555' }, fmt(v)));
+      svg.append(s('text', { x: xf(v), y: box.y1 + 15, 'text-anchor': 'middle', 'font-size': 10, fill: '#555555' }, fmt(v)));
     }
     if (!vals.length) svg.append(s('text', { x: (box.x0 + box.x1) / 2, y: (box.y0 + box.y1) / 2, 'text-anchor': 'middle', 'font-size': 13, fill: '#555555' }, 'no answers yet'));
     return svg;
@@ -391,7 +396,7 @@
       renderNow();
       refreshResults();
     });
-    on('push', (p) => { state.push = p.kind === 'clear' ? null : p; renderNow(); });
+    on('push', (p) => { state.push = p.kind === 'clear' ? null : p; renderNow(); if (results) renderResults(results); });
     on('reveal', (r) => {
       if (!isRevealed(r.question, r.item)) state.revealed.push({ question: r.question, item: r.item });
       renderNow();
