@@ -351,13 +351,17 @@ fn csv_text(rows: Vec<Vec<String>>) -> String {
     out
 }
 
-/// A Markdown table cell: pipes escaped, on one line.
+/// A Markdown table cell: on one line, pipes escaped, and `&`, `<`, `>` as HTML entities
+/// (Markdown passes HTML through: a name `<img onerror=…>` must stay text).
 fn cell(text: &str) -> String {
     text.split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
         .replace('\\', "\\\\")
         .replace('|', "\\|")
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// The roster as Markdown: a heading, the student table and the question table, whole (a

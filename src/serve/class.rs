@@ -1195,3 +1195,70 @@ pub(crate) fn demo_query(class: &Class, query: &str) -> Result<String, Reply> {
         .collect::<Vec<_>>()
         .join("&"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_tokens_are_drawn_from_their_alphabets() {
+        // 200 codes: every character from the alphabet, and no two codes alike (a repeat
+        // among 200 of 31⁶ ≈ 8.9·10⁸ has odds of about 2·10⁻⁵).
+        let codes: Vec<String> = (0..200).map(|_| join_code().unwrap()).collect();
+        for c in &codes {
+            assert_eq!(c.len(), CODE_LEN);
+            assert!(c.bytes().all(|b| CODE_ALPHABET.contains(&b)), "{c}");
+        }
+        let distinct: std::collections::BTreeSet<&String> = codes.iter().collect();
+        assert_eq!(distinct.len(), codes.len());
+        // Every letter of the alphabet turns up over 1,200 characters (each is missed with
+        // odds (30/31)^1200 ≈ 10⁻¹⁷): no letter is unreachable.
+        let seen: std::collections::BTreeSet<u8> = codes.iter().flat_map(|c| c.bytes()).collect();
+        assert_eq!(seen.len(), CODE_ALPHABET.len());
+        let t = token().unwrap();
+        assert_eq!(t.len(), 32);
+        assert!(
+            t.bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        );
+        assert_ne!(t, token().unwrap());
+    }
+
+    #[test]
+    fn tokens_compare_whole() {
+        assert!(same("abc", "abc"));
+        assert!(!same("abc", "abd"));
+        assert!(!same("abc", "ab"));
+        assert!(!same("", "a"));
+    }
+
+    #[test]
+    fn the_qr_code_has_its_quiet_zone_and_two_modules_a_character() {
+        // The code's modules plus 4 of quiet zone each side, two rows to a line.
+        let url = "http://127.0.0.1:8080/join";
+        let modules = qrcode::QrCode::new(url).unwrap().width();
+        assert_eq!(modules, 29, "version 3 at level M");
+        let q = qr(url).unwrap();
+        let lines: Vec<&str> = q.lines().collect();
+        assert_eq!(lines.len(), (modules + 8).div_ceil(2), "{q}");
+        assert!(
+            lines.iter().all(|l| l.chars().count() == modules + 8),
+            "{q}"
+        );
+        // The quiet zone is light, drawn as full blocks: the first line is all blocks.
+        assert!(lines[0].chars().all(|c| c == '█'), "{q}");
+        // A finder pattern's dark ring shows as blanks in the fifth column's lines.
+        assert!(
+            lines[2..5].iter().all(|l| l.chars().nth(4) == Some(' ')),
+            "{q}"
+        );
+    }
+
+    #[test]
+    fn percent_encoding_keeps_only_unreserved_bytes() {
+        assert_eq!(encode("leaky-relu:0.1"), "leaky-relu%3A0.1");
+        assert_eq!(encode("a b&c=d−"), "a%20b%26c%3Dd%E2%88%92");
+        let round = http::query(&format!("k={}", encode("x&y=z %"))).unwrap();
+        assert_eq!(round, [("k".to_string(), "x&y=z %".to_string())]);
+    }
+}
