@@ -186,8 +186,12 @@
     resultsBusy = true;
     try {
       renderResults(await api('/api/class/results'));
+      $('#teach-error').textContent = '';
     } catch (e) {
-      $('#class-action-error').textContent = e.message;
+      if (e.status === 401 || e.status === 403) {
+        // The token is new on every start: an old address stops working.
+        $('#teach-error').textContent = `${e.message}: this address's token is not this class's; open the instructor address gradtutor printed when it started.`;
+      } else $('#class-action-error').textContent = e.message;
     } finally {
       resultsBusy = false;
       if (resultsAgain) { resultsAgain = false; refreshResults(); }
@@ -389,7 +393,8 @@
     es.addEventListener('error', () => {
       conn.dataset.state = 'reconnecting';
       conn.textContent = 'reconnecting…';
-      if (es.readyState === EventSource.CLOSED) setTimeout(connect, 3000);
+      // Closed for good: again in 3 s, unless the token was refused.
+      if (es.readyState === EventSource.CLOSED && !$('#teach-error').textContent) setTimeout(connect, 3000);
     });
     on('state', (s) => {
       state = { push: s.push || null, locked: !!s.locked, revealed: [...(s.revealed || [])] };
@@ -409,6 +414,8 @@
   // ------------------------------------------------------------ start
 
   async function start() {
+    // Another token in the address is another instructor: start afresh with it.
+    window.addEventListener('hashchange', () => location.reload());
     if (!/^[0-9a-fA-F]{16,}$/.test(token)) {
       $('#teach-error').textContent = 'This dashboard needs the instructor address that `gradtutor serve --class` printed, with its #TOKEN part.';
       $('#class-conn').textContent = 'no instructor token';
