@@ -609,6 +609,16 @@ fn forged_tokens_and_students_are_refused_at_every_guarded_endpoint() {
         None,
     );
     assert_eq!(ev.status, 401);
+    // A demo request with a student's token runs as without one; a forged one does not.
+    let plain = class.request("GET", "/api/demo/vanishing?depth=3&width=8", "", None);
+    let with = class.request(
+        "GET",
+        &format!("/api/demo/vanishing?token={ana}&depth=3&width=8"),
+        "",
+        None,
+    );
+    assert_eq!((plain.status, with.status), (200, 200), "{}", with.text());
+    assert_eq!(plain.body, with.body);
     let demo = class.request(
         "GET",
         &format!("/api/demo/vanishing?depth=3&token={forged}"),
@@ -683,6 +693,11 @@ fn a_class_killed_mid_session_resumes_with_every_acknowledged_answer() {
     // Each write pauses halfway, so the kill most likely lands inside one.
     let class = Class::start(&session, &[("GRADTUTOR_SLOW_WRITE_MS", "5")]);
     let tokens: Vec<String> = (0..4).map(|i| class.join(&format!("S{i}"))).collect();
+    let pushed = class.teach_post(
+        "/api/class/push",
+        &json!({ "kind": "item", "question": 3, "item": 1 }),
+    );
+    assert_eq!(pushed.status, 200);
     let acked = std::sync::Mutex::new(Vec::<(String, u64)>::new());
     std::thread::scope(|s| {
         for t in &tokens {
@@ -750,6 +765,9 @@ fn a_class_killed_mid_session_resumes_with_every_acknowledged_answer() {
             "student {student}'s attempt {attempt} was acknowledged and is lost"
         );
     }
+    // What was pushed is pushed again to a stream opened after the restart.
+    let (_, state) = again.events(&tokens[1]);
+    assert_eq!(state["push"], pushed.json()["pushed"]);
     // The students' tokens still work after the restart.
     assert_eq!(again.answer(&tokens[0], json!(3), 1, "b").status, 200);
 }
