@@ -793,10 +793,10 @@ fn class_push_reaches_two_students_and_their_answers_the_dashboard() {
 
 /// Writes the README's pictures at 1280 × 800: `docs/lab-lesson.png` (lesson 1 with its
 /// experiment drawn), `docs/lab-demo.png` (`#/demo/vanishing`) and `docs/lab-training.png`
-/// (the default training run, finished). `cargo test --test it --
-/// --ignored screenshots`.
+/// (the default training run, finished), then the class's two ([`class_screenshots`]).
+/// `cargo test --test it -- --ignored screenshots`.
 #[test]
-#[ignore = "writes docs/lab-*.png; run on demand"]
+#[ignore = "writes docs/lab-*.png and docs/class-*.png; run on demand"]
 fn screenshots() {
     let mut b = Browser::launch("screenshots").expect("screenshots need chromium");
     let lab = Lab::start();
