@@ -272,13 +272,16 @@
   /** Numeric answers as an SVG histogram, the measured figure (and its tolerance) marked. */
   function histogram(it, last, revealed) {
     const vals = last.map((a) => Number(a.answer)).filter(Number.isFinite);
+    // On the projector before the reveal, the axis does not stretch to the hidden key.
+    const keyShown = revealed || !document.body.classList.contains('projector');
     const measured = Number.isFinite(it.measured) ? it.measured : null;
+    const span = measured !== null && keyShown ? [measured - (Number.isFinite(it.tolerance) ? it.tolerance : 0), measured + (Number.isFinite(it.tolerance) ? it.tolerance : 0)] : [];
     const tol = Number.isFinite(it.tolerance) ? it.tolerance : 0;
     const W = 320;
     const H = 150;
     const box = { x0: 12, x1: W - 12, y0: 22, y1: H - 24 };
-    let lo = Math.min(...vals, ...(measured !== null ? [measured - tol] : []));
-    let hi = Math.max(...vals, ...(measured !== null ? [measured + tol] : []));
+    let lo = Math.min(...vals, ...span);
+    let hi = Math.max(...vals, ...span);
     if (!Number.isFinite(lo)) { lo = 0; hi = 1; }
     if (hi <= lo) { const d = Math.abs(lo) * 0.1 || 1; lo -= d; hi += d; }
     const pad = (hi - lo) * 0.05;
@@ -296,9 +299,9 @@
       return el;
     };
     const svg = s('svg', { class: 'class-hist', viewBox: `0 0 ${W} ${H}`, role: 'img', 'data-n': vals.length,
-      'data-measured': measured ?? '', 'aria-label': `Histogram of ${vals.length} answers${measured !== null ? `; measured ${fmt(measured)}` : ''}` });
-    svg.append(s('title', {}, `${vals.length} answers${measured !== null ? `, measured ${fmt(measured)} ± ${fmt(tol)}` : ''}`));
-    if (measured !== null) {
+      'data-measured': keyShown ? (measured ?? '') : '', 'aria-label': `Histogram of ${vals.length} answers${measured !== null && keyShown ? `; measured ${fmt(measured)}` : ''}` });
+    svg.append(s('title', {}, `${vals.length} answers${measured !== null && keyShown ? `, measured ${fmt(measured)} ± ${fmt(tol)}` : ''}`));
+    if (measured !== null && keyShown) {
       const key = s('g', { class: `key-mark${revealed ? ' shown' : ''}` });
       if (tol > 0) key.append(s('rect', { x: xf(measured - tol), y: box.y0, width: Math.max(1, xf(measured + tol) - xf(measured - tol)), height: box.y1 - box.y0, fill: '#009E73', 'fill-opacity': 0.15 }));
       key.append(s('line', { x1: xf(measured), x2: xf(measured), y1: box.y0 - 4, y2: box.y1, stroke: '#00704f', 'stroke-width': 2, 'stroke-dasharray': '5 3' }));
@@ -335,7 +338,7 @@
       h('th', { scope: 'row' }, s.name),
       h('td', { class: 'text' }, s.connected ? 'yes' : 'no'),
       h('td', null, String(s.answered ?? 0)),
-      h('td', null, String(s.right ?? 0)),
+      h('td', { class: 'private' }, String(s.right ?? 0)),
       h('td', { class: 'text private' }, (byStudent.get(s.student) || []).join(', '))));
     $('#class-students tbody').replaceChildren(...rows);
     const on = students.filter((s) => s.connected).length;
@@ -422,7 +425,10 @@
       return;
     }
     const projector = $('#class-projector');
-    projector.addEventListener('change', () => document.body.classList.toggle('projector', projector.checked));
+    projector.addEventListener('change', () => {
+      document.body.classList.toggle('projector', projector.checked);
+      if (results) renderResults(results);
+    });
     form().addEventListener('submit', onSubmit);
     form().addEventListener('change', (ev) => {
       if (ev.target.name === 'kind') showFields();
