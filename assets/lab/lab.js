@@ -2,6 +2,11 @@
 // nothing loaded from elsewhere (the server's CSP forbids it). Views, chosen by the hash:
 // #/ (home), #/lesson/ID, #/demo/NAME, #/train. The server escapes every HTML text it sends
 // (a lesson's `html`, a chart's SVG); everything else is inserted as text.
+//
+// The class pages (assets/class/) load this file too: with `<body data-lab="manual">` it
+// starts nothing itself and the page uses `window.gradtutorLab` (helpers, the control
+// generation, the lesson and experiment views, `init`) and its `hooks` (where quiz answers
+// go, what every demo request carries).
 'use strict';
 
 // The SVG charts' palette (src/render/svg/draw.rs): Okabe–Ito without its yellow.
@@ -51,11 +56,13 @@ function fmt(v) {
   return v.toExponential(2).replace('e+', 'e').replace('-', '−');
 }
 
-class HttpError extends Error {}
+class HttpError extends Error {
+  constructor(message, status) { super(message); this.status = status; }
+}
 
-/** GET or POST JSON; a 4xx/5xx throws the server's `error` text. */
+/** GET or POST JSON (extra `headers` allowed); a 4xx/5xx throws the server's `error` text. */
 async function api(path, opts = {}) {
-  const init = { signal: opts.signal, headers: {} };
+  const init = { signal: opts.signal, headers: { ...(opts.headers || {}) } };
   if (opts.body !== undefined) {
     init.method = 'POST';
     init.headers['Content-Type'] = 'application/json';
@@ -63,7 +70,7 @@ async function api(path, opts = {}) {
   }
   const res = await fetch(path, init);
   const text = await res.text();
-  if (!res.ok) throw new HttpError(errorText(text, res.status));
+  if (!res.ok) throw new HttpError(errorText(text, res.status), res.status);
   return opts.raw ? text : JSON.parse(text);
 }
 
@@ -91,6 +98,17 @@ function table(caption, headers, rows, attrs) {
 }
 
 const wrap = (t) => h('div', { class: 'table-wrap' }, t);
+
+/**
+ * What a page embedding the lab may change. `answer(q, item, answer)` sends a lesson's
+ * quiz answer and resolves to `{correct?, key?, feedback?, recorded?, attempt?}` (no
+ * `correct`: recorded, graded later); `demoQuery()` is extra query text for every demo
+ * request (`token=…` in class mode), '' for none.
+ */
+const hooks = {
+  answer: (q, item, answer) => api('/api/quiz/answer', { body: { question: q.id, item, answer } }),
+  demoQuery: () => '',
+};
 
 // ---------------------------------------------------------------- data loaded once
 
@@ -250,7 +268,8 @@ async function mountDemo(root, name, preset = {}) {
     const q = lastQuery;
     termQuery = q;
     try {
-      const text = await api(`/api/demo/${encodeURIComponent(name)}/text${q ? `?${q}` : ''}`, { raw: true });
+      const full = [q, hooks.demoQuery()].filter(Boolean).join('&');
+      const text = await api(`/api/demo/${encodeURIComponent(name)}/text${full ? `?${full}` : ''}`, { raw: true });
       if (termQuery === q) termPre.textContent = text;
     } catch (e) {
       if (termQuery === q) { termPre.textContent = e.message; termQuery = null; }
@@ -288,7 +307,9 @@ async function mountDemo(root, name, preset = {}) {
     if (controller) controller.abort();
     const ctrl = new AbortController();
     controller = ctrl;
-    const suffix = q ? `?${q}` : '';
+    const extra = hooks.demoQuery();
+    const full = [q, extra].filter(Boolean).join('&');
+    const suffix = full ? `?${full}` : '';
     let json;
     let svg;
     const memo = demoMemo.get(`${name}?${q}`);
@@ -521,11 +542,12 @@ async function demoView(name) {
   await mountDemo(panel, name, {});
 }
 
-async function lessonView(id) {
+/** Lesson ID (id or slug) into `root` (the view unless a class page gives its own panel). */
+async function lessonView(id, root = null) {
   const seq = routeSeq;
   const q = await api(`/api/questions/${encodeURIComponent(id)}`);
-  if (stale(seq)) return;
-  document.title = `${q.title} · gradtutor lab`;
+  if (!root && stale(seq)) return;
+  if (!root) document.title = `${q.title} · gradtutor lab`;
   const text = h('article', { class: 'lesson-text', 'aria-labelledby': 'lesson-title' });
   const body = h('div');
   body.innerHTML = q.html; // escaped by the server
@@ -536,7 +558,7 @@ async function lessonView(id) {
   if (q.quiz?.length) text.append(quizSection(q));
   const panel = h('div');
   const side = h('section', { class: 'lesson-demo', 'aria-label': 'The lesson’s experiment' }, panel);
-  view().replaceChildren(
+  (root || view()).replaceChildren(
     h('h1', { id: 'lesson-title' }, `${q.id}. ${q.title}`),
     h('div', { class: 'lesson' }, text, side),
   );
@@ -544,7 +566,7 @@ async function lessonView(id) {
 }
 
 function quizSection(q) {
-  const box = h('section', { class: 'quiz', 'aria-labelledby': 'quiz-h' }, h('h2', { id: 'quiz-h' }, 'Quiz'));
+  const box = h('section', { class: 'quiz', 'aria-labelledby': 'quiz-h', dataset: { question: q.slug } }, h('h2', { id: 'quiz-h' }, 'Quiz'));
   for (const item of q.quiz) {
     const fid = `quiz-${item.item}`;
     const result = h('div', { class: 'quiz-result', 'aria-live': 'polite' });
@@ -568,7 +590,15 @@ function quizSection(q) {
       if (answer === null || answer === '') { result.textContent = 'Choose or type an answer first.'; delete result.dataset.correct; return; }
       submit.disabled = true;
       try {
-        const r = await api('/api/quiz/answer', { body: { question: q.id, item: item.item, answer: String(answer) } });
+        const r = await hooks.answer(q, item.item, String(answer));
+        if (typeof r.correct !== 'boolean') {
+          // Recorded for later grading (class mode: graded when the instructor reveals it).
+          delete result.dataset.correct;
+          result.dataset.state = 'sent';
+          result.replaceChildren(h('span', { class: 'verdict' }, `Sent${r.attempt ? ` (attempt ${r.attempt})` : ''}.`),
+            ' Graded when your instructor reveals the answer.');
+          return;
+        }
         result.dataset.correct = String(!!r.correct);
         result.replaceChildren(
           h('span', { class: 'verdict' }, r.correct ? 'Right.' : `Not quite: the answer is ${r.key}.`),
@@ -1261,5 +1291,19 @@ function init() {
   route();
 }
 
-if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
-else init();
+/** Stops the current view (a class push takes the screen): later data is dropped. */
+function suspend() {
+  routeSeq++;
+  if (trainSession) { trainSession.close(); trainSession = null; }
+  view().replaceChildren();
+}
+
+window.gradtutorLab = {
+  h, $, api, HttpError, fmt, table, wrap, hooks, demos, questions, makeControl, mountDemo, lessonView,
+  init, route, suspend,
+};
+
+if (document.body?.dataset.lab !== 'manual') {
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
+  else init();
+}

@@ -31,6 +31,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 const INDEX: &str = include_str!("../../assets/lab/index.html");
 const SCRIPT: &str = include_str!("../../assets/lab/lab.js");
 const STYLE: &str = include_str!("../../assets/lab/lab.css");
+/// The class pages (`serve --class`): the student's and the instructor's, over lab.js.
+const CLASS_STUDENT: &str = include_str!("../../assets/class/student.html");
+const CLASS_TEACH: &str = include_str!("../../assets/class/teach.html");
+const CLASS_SCRIPT: &str = include_str!("../../assets/class/class.js");
+const CLASS_TEACH_SCRIPT: &str = include_str!("../../assets/class/teach.js");
+const CLASS_STYLE: &str = include_str!("../../assets/class/class.css");
 
 /// The most a single experiment run may take, in seconds as estimated before it runs.
 pub(crate) const TIME_BUDGET: f64 = 10.0;
@@ -214,6 +220,11 @@ fn route(lab: &Lab, req: &http::Request) -> Reply {
         [""] | ["index.html"] => get(&|| Reply::ok("text/html", INDEX)),
         ["lab.js"] => get(&|| Reply::ok("text/javascript", SCRIPT)),
         ["lab.css"] => get(&|| Reply::ok("text/css", STYLE)),
+        ["join"] => get(&|| Reply::ok("text/html", CLASS_STUDENT)),
+        ["teach"] => get(&|| Reply::ok("text/html", CLASS_TEACH)),
+        ["class.js"] => get(&|| Reply::ok("text/javascript", CLASS_SCRIPT)),
+        ["teach.js"] => get(&|| Reply::ok("text/javascript", CLASS_TEACH_SCRIPT)),
+        ["class.css"] => get(&|| Reply::ok("text/css", CLASS_STYLE)),
         ["api", "questions"] => get(&|| lessons::list(lab)),
         ["api", "questions", id] => get(&|| match http::decode(id, false) {
             Ok(id) => lessons::question(lab, &id),

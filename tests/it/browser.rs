@@ -495,14 +495,308 @@ fn lab_training_run_draws_its_loss_curve_pauses_and_steps() {
     .unwrap();
 }
 
+// ---------------------------------------------------------------- the live class
+
+/// `gradtutor serve --class --bind 127.0.0.1:0 --session DIR/class.json`: its join URL,
+/// code and instructor URL as printed; killed when dropped.
+struct Room {
+    child: std::process::Child,
+    /// `http://127.0.0.1:PORT`, no slash.
+    base: String,
+    code: String,
+    teach: String,
+    dir: tempfile::TempDir,
+}
+
+impl Room {
+    fn start() -> Room {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gradtutor"))
+            .args(["serve", "--class", "--bind", "127.0.0.1:0", "--session"])
+            .arg(dir.path().join("class.json"))
+            .env_remove("GRADTUTOR_QUESTIONS")
+            .env_remove("GRADTUTOR_MAX_MEMORY")
+            .env_remove("GRADTUTOR_THREADS")
+            .env_remove("MATMUL_NUM_THREADS")
+            .env("GRADTUTOR_PROGRESS", dir.path().join("progress.json"))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let out = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        // Every line to the channel (the receiver stops listening once it has the URLs).
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let (mut join, mut teach) = (None, None);
+        while teach.is_none() {
+            let line = rx
+                .recv_timeout(std::time::Duration::from_secs(60))
+                .expect("serve --class printed no instructor URL in 60 s");
+            if let Some(rest) = line.strip_prefix("gradtutor class: students join at ") {
+                join = Some(rest.to_string());
+            }
+            if let Some(rest) = line.strip_prefix("instructor (keep this private): ") {
+                teach = Some(rest.to_string());
+            }
+        }
+        // "http://127.0.0.1:PORT/join  (code K7Q2MX)"
+        let join = join.expect("the join line comes first");
+        let (url, code) = join.split_once("  (code ").unwrap();
+        let base = url.strip_suffix("/join").unwrap().to_string();
+        assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+        let code = code.strip_suffix(')').unwrap().to_string();
+        Room {
+            child,
+            base,
+            code,
+            teach: teach.unwrap(),
+            dir,
+        }
+    }
+}
+
+impl Drop for Room {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A student's page at 375 × 760 (a phone), joined as `name`: the join form filled and
+/// submitted by clicks, then the lab with the class banner, connected.
+fn join_class(room: &Room, name: &str, test: &str) -> Browser {
+    let mut b = Browser::launch(test).unwrap();
+    b.set_viewport(375, 760).unwrap();
+    b.navigate(&format!("{}/join", room.base)).unwrap();
+    b.wait_for("document.querySelector('form#join')", "the join form", 60)
+        .unwrap();
+    // The code as a phone keyboard may give it: lower case.
+    let code = room.code.to_lowercase();
+    b.eval(&format!(
+        "(() => {{ const f = document.querySelector('form#join');
+           f.querySelector('input[name=code]').value = {code:?};
+           f.querySelector('input[name=name]').value = {name:?};
+           f.querySelector('button[type=submit]').click(); return true; }})()"
+    ))
+    .unwrap();
+    b.wait_for(
+        "document.querySelector('#class-banner .conn')?.dataset.state === 'connected'",
+        &format!("{name} joined and connected"),
+        60,
+    )
+    .unwrap();
+    let token = b
+        .eval("localStorage.getItem('gradtutor-class-token')")
+        .unwrap();
+    let token = token.as_str().unwrap_or_default();
+    assert!(
+        token.len() == 32 && token.bytes().all(|c| c.is_ascii_hexdigit()),
+        "{token:?}"
+    );
+    b
+}
+
+/// The dashboard in `b`, loaded and connected, its push form filled from the bank.
+fn open_dashboard(room: &Room, b: &mut Browser) {
+    b.navigate(&room.teach).unwrap();
+    b.wait_for(
+        "document.querySelector('#class-push-form')?.dataset.ready === 'true'
+         && document.querySelector('#class-conn')?.dataset.state === 'connected'",
+        "the dashboard ready",
+        60,
+    )
+    .unwrap();
+}
+
+/// Pushes quiz item `item` of question `slug` from the dashboard's form, by its controls.
+fn push_item(t: &mut Browser, slug: &str, item: usize) {
+    click(t, "#class-push-form input[name=kind][value=item]");
+    set_control(t, "#push-question", slug).unwrap();
+    t.wait_for(
+        &format!("document.querySelector(\"#push-item option[value='{item}']\")"),
+        "the lesson's quiz items in the push form",
+        60,
+    )
+    .unwrap();
+    set_control(t, "#push-item", &item.to_string()).unwrap();
+    click(t, "#class-push-submit");
+}
+
+const PUSHED: &str = "#class-push form.class-item";
+
+/// Waits for the pushed item on a student's page.
+fn wait_pushed(b: &mut Browser, slug: &str, item: usize) {
+    b.wait_for(
+        &format!(
+            "document.querySelector(\"#class-push[data-kind=item] form.class-item[data-question='{slug}'][data-item='{item}']\")
+             && !document.querySelector('#class-push').hidden"
+        ),
+        &format!("item {item} of {slug} pushed"),
+        60,
+    )
+    .unwrap();
+}
+
+/// Answers the pushed item: a choice `key` clicked, or a number typed; sent with a click;
+/// waits for the `sent` state.
+fn answer_pushed(b: &mut Browser, answer: &str, number: bool) {
+    let pick = if number {
+        format!("f.querySelector('input[name=answer]').value = {answer:?};")
+    } else {
+        format!("f.querySelector('input[name=answer][value={answer}]').click();")
+    };
+    b.eval(&format!(
+        "(() => {{ const f = document.querySelector({PUSHED:?}); {pick}
+           f.querySelector('button[type=submit]').click(); return true; }})()"
+    ))
+    .unwrap();
+    b.wait_for(
+        &format!(
+            "document.querySelector({PUSHED:?} + ' .class-answer-state')?.dataset.state === 'sent'"
+        ),
+        &format!("answer {answer} sent"),
+        60,
+    )
+    .unwrap();
+}
+
+/// The dashboard's count of `option` for item `item` of `slug` (`.class-count` text).
+fn count_sel(slug: &str, item: usize, option: &str) -> String {
+    format!(
+        ".class-item-result[data-question='{slug}'][data-item='{item}'] .class-count[data-option='{option}']"
+    )
+}
+
+#[test]
+fn class_push_reaches_two_students_and_their_answers_the_dashboard() {
+    let test = "class_push_reaches_two_students_and_their_answers_the_dashboard";
+    let Some(mut t) = Browser::launch(test) else {
+        return;
+    };
+    let room = Room::start();
+    open_dashboard(&room, &mut t);
+    let mut ana = join_class(&room, "Ana", test);
+    // A name with markup: shown as text everywhere, never parsed.
+    let bo_name = "Bo <i>x</i>";
+    let mut bo = join_class(&room, bo_name, test);
+    t.wait_for(
+        "document.querySelectorAll('table#class-students tr[data-student][data-connected=true]').length === 2",
+        "both students listed, connected",
+        60,
+    )
+    .unwrap();
+    let names = t
+        .eval("[...document.querySelectorAll('table#class-students tr[data-student] th')].map(th => [th.textContent, th.children.length])")
+        .unwrap();
+    assert_eq!(names, serde_json::json!([["Ana", 0], [bo_name, 0]]));
+
+    let (slug, item, right, wrong) = question_one_choice_item();
+    push_item(&mut t, &slug, item);
+    for b in [&mut ana, &mut bo] {
+        wait_pushed(b, &slug, item);
+        assert_eq!(
+            b.eval("document.querySelector('#lab-shell').hidden")
+                .unwrap(),
+            true,
+            "the push takes the screen"
+        );
+    }
+    answer_pushed(&mut ana, &right, false);
+    answer_pushed(&mut bo, &wrong, false);
+
+    // The dashboard counts each option: 1 and 1, every other option 0.
+    let (rs, ws) = (
+        count_sel(&slug, item, &right),
+        count_sel(&slug, item, &wrong),
+    );
+    t.wait_for(
+        &format!(
+            "document.querySelector({rs:?})?.textContent === '1' && document.querySelector({ws:?})?.textContent === '1'"
+        ),
+        "counts 1 and 1 on the dashboard",
+        60,
+    )
+    .unwrap();
+    let counts = t
+        .eval(&format!(
+            "Object.fromEntries([...document.querySelectorAll(\".class-item-result[data-question='{slug}'][data-item='{item}'] .class-count\")].map(c => [c.dataset.option, c.textContent]))"
+        ))
+        .unwrap();
+    let options = counts.as_object().unwrap();
+    assert!(options.len() >= 3, "{counts}");
+    for (k, v) in options {
+        let want = if *k == right || *k == wrong { "1" } else { "0" };
+        assert_eq!(v, want, "option {k}: {counts}");
+    }
+    // Nothing revealed yet: no student page shows a key or a verdict.
+    for b in [&mut ana, &mut bo] {
+        assert_eq!(
+            b.eval("document.querySelectorAll('.class-reveal, label.choice.key').length")
+                .unwrap(),
+            0
+        );
+    }
+
+    click(&mut t, "#class-reveal");
+    let mut verdicts = Vec::new();
+    for b in [&mut ana, &mut bo] {
+        let v = b
+            .wait_for(
+                "document.querySelector('.class-reveal[data-correct]')?.dataset.correct",
+                "the reveal with this student's verdict",
+                60,
+            )
+            .unwrap();
+        assert_eq!(
+            b.eval(&format!(
+                "document.querySelector({PUSHED:?} + ' .class-answer-state').dataset.state"
+            ))
+            .unwrap(),
+            "revealed"
+        );
+        assert_eq!(
+            b.eval("document.querySelector('label.choice.key input').value")
+                .unwrap(),
+            right.as_str(),
+            "the key is marked"
+        );
+        verdicts.push(v);
+    }
+    assert_eq!(verdicts, ["true", "false"]);
+
+    // Both answers are in the session file, by the page's requests.
+    let text = std::fs::read_to_string(room.dir.path().join("class.json")).unwrap();
+    let session: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let answers: Vec<(String, bool)> = session["answers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["answer"].as_str().unwrap().to_string(),
+                a["correct"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(answers, [(right, true), (wrong, false)]);
+}
+
 // ---------------------------------------------------------------- on demand
 
 /// Writes the README's pictures at 1280 × 800: `docs/lab-lesson.png` (lesson 1 with its
 /// experiment drawn), `docs/lab-demo.png` (`#/demo/vanishing`) and `docs/lab-training.png`
-/// (the default training run, finished). `cargo test --test it --
-/// --ignored screenshots`.
+/// (the default training run, finished), then the class's two ([`class_screenshots`]).
+/// `cargo test --test it -- --ignored screenshots`.
 #[test]
-#[ignore = "writes docs/lab-*.png; run on demand"]
+#[ignore = "writes docs/lab-*.png and docs/class-*.png; run on demand"]
 fn screenshots() {
     let mut b = Browser::launch("screenshots").expect("screenshots need chromium");
     let lab = Lab::start();
@@ -547,6 +841,74 @@ fn screenshots() {
     )
     .unwrap();
     shoot(&mut b, "lab-training.png");
+    drop(b);
+    class_screenshots(&docs);
+}
+
+/// `docs/class-student.png` (a student's page at 375 × 760, a pushed item answered and
+/// revealed) and `docs/class-teach.png` (the dashboard at 1280 × 800 after a numeric item
+/// and a choice item, two students).
+fn class_screenshots(docs: &std::path::Path) {
+    let test = "screenshots";
+    let mut t = Browser::launch(test).unwrap();
+    let room = Room::start();
+    open_dashboard(&room, &mut t);
+    let mut ana = join_class(&room, "Ana", test);
+    let mut bo = join_class(&room, "Bo", test);
+    let (slug, item, right, wrong) = question_one_choice_item();
+    // Question 1's numeric item (the first), answered 7 and 5; then the choice item.
+    push_item(&mut t, &slug, 1);
+    for (b, v) in [(&mut ana, "7"), (&mut bo, "5")] {
+        wait_pushed(b, &slug, 1);
+        answer_pushed(b, v, true);
+    }
+    push_item(&mut t, &slug, item);
+    for (b, v) in [(&mut ana, &right), (&mut bo, &wrong)] {
+        wait_pushed(b, &slug, item);
+        answer_pushed(b, v, false);
+    }
+    t.wait_for(
+        &format!(
+            "document.querySelector({:?})?.textContent === '1'
+             && document.querySelector(\".class-item-result[data-item='1'] .class-hist\")?.dataset.n === '2'",
+            count_sel(&slug, item, &wrong)
+        ),
+        "both items' answers on the dashboard",
+        60,
+    )
+    .unwrap();
+    click(&mut t, "#class-reveal");
+    ana.wait_for(
+        "document.querySelector('.class-reveal[data-correct]')",
+        "the reveal",
+        60,
+    )
+    .unwrap();
+    t.wait_for(
+        &format!("document.querySelector(\".class-item-result[data-question='{slug}'][data-item='{item}']\")?.dataset.revealed === 'true'"),
+        "the reveal on the dashboard",
+        60,
+    )
+    .unwrap();
+    for (b, name, size) in [
+        (&mut ana, "class-student.png", (375, 760)),
+        (&mut t, "class-teach.png", (1280, 800)),
+    ] {
+        b.eval("document.activeElement?.blur(); new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+            .unwrap();
+        // No horizontal scroll on the phone.
+        assert_eq!(
+            b.eval("document.documentElement.scrollWidth <= window.innerWidth")
+                .unwrap(),
+            true,
+            "{name} scrolls sideways"
+        );
+        let png = b.screenshot().unwrap();
+        assert_eq!(png_size(&png), Some(size));
+        let path = docs.join(name);
+        std::fs::write(&path, png).unwrap();
+        eprintln!("wrote {}", path.display());
+    }
 }
 
 /// Percentile `p` (0–100) of sorted `v`, nearest rank.
