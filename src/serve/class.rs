@@ -211,15 +211,22 @@ impl Class {
     }
 
     /// Applies `f` to the record, then returns once the change is on disk (500 if it could
-    /// not be written: nothing is acknowledged that is not kept).
+    /// not be written: nothing is acknowledged that is not kept, and a change no later one
+    /// builds on is undone, so that a retry finds the record as it was).
     fn change<T>(&self, f: impl FnOnce(&mut Session) -> T) -> Result<T, Reply> {
-        let (out, mine) = {
+        let (out, mine, before) = {
             let mut st = lock(&self.state);
+            let before = st.session.clone();
             let out = f(&mut st.session);
             st.changes += 1;
-            (out, st.changes)
+            (out, st.changes, before)
         };
         self.persist(mine).map_err(|e| {
+            let mut st = lock(&self.state);
+            if st.changes == mine {
+                st.session = before;
+            }
+            drop(st);
             super::warn(format!("{e:#}"));
             Reply::error(
                 500,

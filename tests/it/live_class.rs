@@ -1103,3 +1103,42 @@ fn a_numeric_item_is_graded_against_the_figure_its_run_measures() {
         .collect();
     assert_eq!(graded, [("Ana".into(), true), ("Bo".into(), false)]);
 }
+
+#[test]
+fn a_change_that_could_not_be_saved_is_undone_so_a_retry_finds_the_record_as_it_was() {
+    // Catches: a join or answer kept in memory after its write failed (answered 500), so
+    // that the student's retry is refused as "name taken" or counted as a second attempt.
+    let dir = tempfile::tempdir().unwrap();
+    let session = dir.path().join("s.json");
+    let class = Class::start(&session, &[]);
+    let ana = class.join("Ana");
+    // A directory where the record was: the next write fails.
+    std::fs::remove_file(&session).unwrap();
+    std::fs::create_dir(&session).unwrap();
+    let join = class.post(
+        "/api/class/join",
+        &json!({ "code": class.code, "name": "Bo" }),
+    );
+    assert_eq!(join.status, 500, "{}", join.text());
+    let answer = class.answer(&ana, json!(3), 1, "a");
+    assert_eq!(answer.status, 500, "{}", answer.text());
+    std::fs::remove_dir(&session).unwrap();
+    let join = class.post(
+        "/api/class/join",
+        &json!({ "code": class.code, "name": "Bo" }),
+    );
+    assert_eq!(join.status, 200, "{}", join.text());
+    assert_eq!(join.json()["student"], 2);
+    let answer = class.answer(&ana, json!(3), 1, "a");
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    assert_eq!(answer.json()["attempt"], 1);
+    let saved: Value = serde_json::from_slice(&std::fs::read(&session).unwrap()).unwrap();
+    let names: Vec<&str> = saved["students"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Ana", "Bo"]);
+    assert_eq!(saved["answers"].as_array().unwrap().len(), 1);
+}
