@@ -7,6 +7,7 @@
 //! slug the bank does not have is kept apart, never matched to a question by id.
 
 use crate::bank::{Bank, Question};
+use crate::format::Foreign;
 use crate::progress::{Progress, Studied};
 use std::collections::BTreeSet;
 
@@ -164,8 +165,9 @@ pub(crate) struct Class<'a> {
     pub bank: &'a Bank,
     pub students: Vec<Student<'a>>,
     pub questions: Vec<QuestionSummary>,
-    /// Slugs some record has that the bank does not: left out of every figure.
-    pub others: Vec<&'a str>,
+    /// Slugs some record has that the bank does not: left out of every figure. They come
+    /// from students' files, so they print escaped.
+    pub others: Vec<Foreign>,
 }
 
 /// Sums up the records `(name, file, progress)` against `bank`; a student without a name is
@@ -193,7 +195,7 @@ pub(crate) fn class<'a>(records: &'a [(String, Progress)], bank: &'a Bank) -> Cl
         bank,
         students,
         questions,
-        others: others.into_iter().collect(),
+        others: others.into_iter().map(Foreign::new).collect(),
     }
 }
 
@@ -241,7 +243,9 @@ fn names(records: &[(String, Progress)]) -> Vec<String> {
                     .map_or(file.clone(), |n| n.to_string_lossy().into_owned());
                 base.strip_suffix(".json").unwrap_or(&base).to_string()
             });
-            crate::format::escape(&name, crate::progress::MAX_NAME)
+            Foreign::new(name)
+                .short(crate::progress::MAX_NAME)
+                .to_string()
         })
         .collect();
     plain

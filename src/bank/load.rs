@@ -358,6 +358,7 @@ fn controls(table: &DeTable<'_>, p: &mut Problems) {
     fn value(v: &Spanned<DeValue<'_>>, p: &mut Problems) {
         match v.get_ref() {
             DeValue::String(text) => {
+                bidi(text, v.span(), p);
                 if let Some(c) = bad(text) {
                     p.at(
                         v.span().start,
@@ -375,6 +376,7 @@ fn controls(table: &DeTable<'_>, p: &mut Problems) {
         }
     }
     for (k, v) in table.iter() {
+        bidi(k.get_ref(), k.span(), p);
         if let Some(c) = bad(k.get_ref()) {
             p.at(
                 k.span().start,
@@ -382,6 +384,65 @@ fn controls(table: &DeTable<'_>, p: &mut Problems) {
             );
         }
         value(v, p);
+    }
+}
+
+/// Reports a bidirectional control in `text` (a key or a string at `span`), at the character
+/// itself where the file has it as written, else at the string: it would reorder what a
+/// student reads around it, so that a line shows other text than the file's.
+fn bidi(text: &str, span: std::ops::Range<usize>, p: &mut Problems) {
+    let Some(c) = text.chars().find(|&c| crate::format::is_bidi(c)) else {
+        return;
+    };
+    let at = p
+        .lines
+        .text
+        .get(span.clone())
+        .and_then(|s| s.find(c))
+        .map_or(span.start, |i| span.start + i);
+    p.at(
+        at,
+        format_args!(
+            "this text holds the bidirectional control U+{:04X}, which reorders the text \
+             around it; remove it",
+            c as u32
+        ),
+    );
+}
+
+/// Reports a line break in a field that is one line (a question's `title`, a quiz item's
+/// `choices`), at the string: `list` and the quiz print them on one line, where a break
+/// would forge lines of its own.
+fn one_line(table: &DeTable<'_>, p: &mut Problems) {
+    fn check(v: &Spanned<DeValue<'_>>, what: &str, p: &mut Problems) {
+        if let DeValue::String(text) = v.get_ref()
+            && text.contains(['\n', '\r'])
+        {
+            p.at(
+                v.span().start,
+                format_args!("{what} holds a line break; it must be one line"),
+            );
+        }
+    }
+    for (k, v) in table.iter() {
+        match (k.get_ref().as_ref(), v.get_ref()) {
+            ("title", _) => check(v, "the title", p),
+            ("quiz", DeValue::Array(items)) => {
+                for item in items {
+                    let DeValue::Table(t) = item.get_ref() else {
+                        continue;
+                    };
+                    for (k, v) in t.iter() {
+                        if let ("choices", DeValue::Array(choices)) =
+                            (k.get_ref().as_ref(), v.get_ref())
+                        {
+                            choices.iter().for_each(|c| check(c, "a choice", p));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
     }
 }
 
@@ -455,6 +516,7 @@ pub(crate) fn question(
     let mut p = Problems::new(path, text, problems);
     let doc = parse(text, &mut p)?;
     controls(doc.get_ref(), &mut p);
+    one_line(doc.get_ref(), &mut p);
     let (sections, top): (Vec<Entry<'_>>, _) = doc
         .into_inner()
         .into_iter()
@@ -579,6 +641,9 @@ struct Head {
     key_points_at: usize,
 }
 
+/// The longest title: `list` gives it one line of a table.
+const MAX_TITLE: usize = 200;
+
 /// Checks the question's own keys; `None` if any is missing or wrong.
 fn head(raw: RawHead, t: &mut Table<'_>, p: &mut Problems) -> Option<Head> {
     let version = t.need(raw.format_version, "format_version", p);
@@ -608,6 +673,14 @@ fn head(raw: RawHead, t: &mut Table<'_>, p: &mut Problems) -> Option<Head> {
             *at,
             format_args!("slug '{s}' must be lowercase letters, digits and hyphens"),
         );
+    } else if let Some((s, at)) = &slug
+        && (s.starts_with('-') || s.ends_with('-'))
+    {
+        // `ask -x` would read as a flag, and `-` names nothing.
+        p.at(
+            *at,
+            format_args!("slug '{s}' must start and end with a letter or a digit"),
+        );
     }
     let mut text_field = |v: Option<String>, key: &str, p: &mut Problems| {
         let v = t.need(v, key, p);
@@ -619,6 +692,17 @@ fn head(raw: RawHead, t: &mut Table<'_>, p: &mut Problems) -> Option<Head> {
         v
     };
     let title = text_field(raw.title, "title", p);
+    if let Some((s, at)) = &title
+        && s.chars().count() > MAX_TITLE
+    {
+        p.at(
+            *at,
+            format_args!(
+                "the title has {} characters; a title is one line of at most {MAX_TITLE}",
+                s.chars().count()
+            ),
+        );
+    }
     let question = text_field(raw.question, "question", p);
     let answer = text_field(raw.answer, "answer", p);
     let key_points = t.need(raw.key_points, "key_points", p);
@@ -1091,6 +1175,16 @@ fn choice(r: RawItem, name: &str) -> Result<ItemKind, String> {
             "quiz item \"{name}\" has {n} choices but {} explanations; explain every choice",
             explanations.len()
         ));
+    }
+    for (j, c) in choices.iter().enumerate() {
+        if let Some(k) = choices[..j].iter().position(|o| o.trim() == c.trim()) {
+            return Err(format!(
+                "quiz item \"{name}\": choices ({}) and ({}) are the same; every choice must \
+                 differ",
+                super::format::letter(k),
+                super::format::letter(j)
+            ));
+        }
     }
     let answer = r.answer.as_deref().unwrap_or("").trim();
     let correct =

@@ -89,7 +89,7 @@ pub(crate) fn text(class: &Class, ui: &Ui) -> String {
         let note = format!(
             "Left out: records of questions this bank does not have ({}). Give the --questions \
              the class used to count them.",
-            class.others.join(", ")
+            others(class)
         );
         let _ = writeln!(out);
         for line in crate::ui::wrap(&note, width) {
@@ -341,13 +341,21 @@ pub(crate) fn csv(class: &Class) -> String {
     out
 }
 
-/// A Markdown table cell: pipes escaped, on one line.
+/// The slugs only the records know, escaped, comma-separated.
+fn others(class: &Class) -> String {
+    let shown: Vec<String> = class.others.iter().map(ToString::to_string).collect();
+    shown.join(", ")
+}
+
+/// A Markdown table cell: pipes escaped, on one line, HTML escaped as the handout's text.
 fn cell(text: &str) -> String {
-    text.split_whitespace()
+    let one_line = text
+        .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
         .replace('\\', "\\\\")
-        .replace('|', "\\|")
+        .replace('|', "\\|");
+    super::markdown::text(&one_line)
 }
 
 /// The roster as Markdown: a heading, the student table and the question table, whole (a
@@ -419,7 +427,7 @@ pub(crate) fn markdown(class: &Class) -> String {
         let _ = writeln!(
             out,
             "\nLeft out: records of questions this bank does not have ({}).",
-            cell(&class.others.join(", "))
+            cell(&others(class))
         );
     }
     out

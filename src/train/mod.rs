@@ -140,7 +140,10 @@ impl TrainConfig {
             );
         }
         if !(self.lr > 0.0 && self.lr.is_finite()) {
-            bail!("--lr must be a positive number (got {})", self.lr);
+            bail!(
+                "--lr must be a positive number (got {})",
+                crate::format::echo(self.lr)
+            );
         }
         for (flag, v) in [
             ("--clip-norm", self.clip_norm),
@@ -149,13 +152,16 @@ impl TrainConfig {
             if let Some(v) = v
                 && !(v > 0.0 && v.is_finite())
             {
-                bail!("{flag} must be a positive number (got {v})");
+                bail!(
+                    "{flag} must be a positive number (got {})",
+                    crate::format::echo(v)
+                );
             }
         }
         if !self.target_loss.is_finite() || self.target_loss < 0.0 {
             bail!(
                 "--target-loss must be a number ≥ 0 (got {})",
-                self.target_loss
+                crate::format::echo(self.target_loss)
             );
         }
         if self.width == 0 {
