@@ -422,3 +422,25 @@ impl Tour<'_> {
         Ok(true)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Catches: a line of input held whole however long (a 300 MB line took 1.18 GB), or the
+    /// rest of a long line read as the next answer.
+    #[test]
+    fn lines_are_read_with_a_cap() {
+        let long = "b".repeat(3 * MAX_LINE) + "\nnext\n";
+        let mut input = std::io::BufReader::with_capacity(100, long.as_bytes());
+        let mut line = String::new();
+        assert_eq!(read_line(&mut input, &mut line).unwrap(), 3 * MAX_LINE + 1);
+        assert_eq!(line.len(), MAX_LINE);
+        let mut next = String::new();
+        assert_eq!(read_line(&mut input, &mut next).unwrap(), 5);
+        assert_eq!(next, "next\n");
+        let mut end = String::new();
+        assert_eq!(read_line(&mut input, &mut end).unwrap(), 0);
+        assert_eq!(end, "");
+    }
+}

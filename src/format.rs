@@ -339,6 +339,56 @@ mod tests {
         assert_eq!(escape_lines("a\x1b[2J\nb\tc\r"), "a\\u{1b}[2J\nb\\tc\\r");
     }
 
+    /// Catches: an echoed value printed with 300 digits, or a value in the everyday range
+    /// printed otherwise than before (headers keep their bytes).
+    #[test]
+    fn echoes_are_short_and_read_back_exactly() {
+        assert_eq!(echo(1e308), "1e308");
+        assert_eq!(echo(-1e308), "-1e308");
+        assert_eq!(echo(5e-324), "5e-324");
+        assert_eq!(echo(0.01), "0.01");
+        assert_eq!(echo(0.25), "0.25");
+        assert_eq!(echo(-3.0), "-3");
+        assert_eq!(echo(65536.0), "65536");
+        assert_eq!(echo(1e6), "1e6");
+        assert_eq!(echo(0.0), "0");
+        assert_eq!(echo(f64::NEG_INFINITY), "-inf");
+        for v in [1e308, 1.234_567_890_123e-300, 0.1, 123_456.789, 7e-5] {
+            assert_eq!(echo(v).parse::<f64>().unwrap().to_bits(), v.to_bits());
+        }
+    }
+
+    /// Catches: text from input printed raw through its type, bidi controls kept, or
+    /// padding lost.
+    #[test]
+    fn foreign_text_prints_escaped_and_padded() {
+        let f = Foreign::new("a\x1b[2J\u{202e}b\n");
+        assert_eq!(f.to_string(), "a\\u{1b}[2J\\u{202e}b\\n");
+        assert_eq!(format!("{:<8}|", Foreign::new("ab")), "ab      |");
+        assert_eq!(Foreign::new("abcdef").short(3).to_string(), "abc…");
+        for c in [
+            '\u{202a}', '\u{202e}', '\u{2066}', '\u{2069}', '\u{200e}', '\u{200f}', '\u{61c}',
+        ] {
+            assert!(is_bidi(c), "{c:?}");
+        }
+        assert!(!is_bidi('\u{2070}') && !is_bidi('a') && !is_bidi('\u{2029}'));
+    }
+
+    /// Catches: an argument echoed whole, or its control characters stripped.
+    #[test]
+    fn echoes_of_long_arguments_are_cut_and_escaped() {
+        let long = "7".repeat(1000);
+        let msg = format!("error: invalid value '{long}' for '--depth <N>'\nx\x1b");
+        let out = shorten_echoes(&msg, [long.as_str()]);
+        assert_eq!(
+            out,
+            format!(
+                "error: invalid value '{}…' for '--depth <N>'\nx\\u{{1b}}",
+                "7".repeat(79)
+            )
+        );
+    }
+
     #[test]
     fn suggestions_only_when_close() {
         let known = ["depth", "width", "batch"];

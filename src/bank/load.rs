@@ -131,6 +131,11 @@ impl<'a> Lines<'a> {
     fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
         let m = self.mark(offset);
+        #[cfg(test)]
+        tests::WORK.with(|w| {
+            let (lookups, counted) = w.get();
+            w.set((lookups + 1, counted + offset - m.byte));
+        });
         let chars = m.chars + self.text[m.byte..offset].chars().count();
         (m.line, chars - m.line_chars + 1)
     }
@@ -1265,6 +1270,60 @@ pub(crate) fn folder_settings(path: &str, text: &str, problems: &mut Vec<String>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    thread_local! {
+        /// The line index's work on this thread: positions looked up, and bytes counted
+        /// from a mark to reach them.
+        pub(super) static WORK: std::cell::Cell<(usize, usize)> =
+            const { std::cell::Cell::new((0, 0)) };
+    }
+
+    /// Loads `text` and returns the line index's work: (lookups, bytes counted), and the
+    /// number of problems.
+    fn work_of(text: &str) -> (usize, usize, usize) {
+        WORK.with(|w| w.set((0, 0)));
+        let mut problems = Vec::new();
+        let _ = question("big.toml", text, 1 << 32, &mut problems);
+        let (lookups, counted) = WORK.with(|w| w.get());
+        (lookups, counted, problems.len())
+    }
+
+    /// A file of `n` unknown keys and `n` quiz items with an unknown key each: every one a
+    /// problem with a position, near 1 MiB at the larger size.
+    fn hostile(n: usize) -> String {
+        let mut text = String::new();
+        for i in 0..n {
+            text.push_str(&format!("unknown_key_{i:06} = \"value\"\n"));
+        }
+        for i in 0..n {
+            text.push_str(&format!("[[quiz]]\nprompt = \"p{i}\"\nbogus = 1\n"));
+        }
+        text
+    }
+
+    /// Catches: positions found by rescanning the text from byte 0 (or from any point that
+    /// does not move with the position), which made a 878 KB file of 60,000 unknown keys
+    /// load in 83 s. Work is counted, not timed: twice the file is at most about twice the
+    /// lookups and twice the bytes counted, and no lookup counts more than a stride.
+    #[test]
+    fn positions_cost_work_linear_in_the_file() {
+        let (small, large) = (hostile(7_000), hostile(14_000));
+        assert!(
+            large.len() > 900_000 && large.len() < 1 << 20,
+            "{}",
+            large.len()
+        );
+        let (l1, c1, p1) = work_of(&small);
+        let (l2, c2, p2) = work_of(&large);
+        assert!(p1 >= 12_000 && p2 >= 24_000, "{p1} {p2}");
+        assert!(l2 <= 2 * l1 + 16, "lookups {l1} → {l2}");
+        assert!(l2 >= 24_000, "{l2}");
+        assert!(
+            c2 <= 2 * c1 + 2 * Lines::STRIDE,
+            "bytes counted {c1} → {c2}"
+        );
+        assert!(c2 <= l2 * Lines::STRIDE, "{c2} bytes for {l2} lookups");
+    }
 
     #[test]
     fn line_and_column_count_characters() {

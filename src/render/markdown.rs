@@ -193,3 +193,30 @@ fn answer_key(md: &mut String, handout: &Handout) {
         let _ = writeln!(md);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Catches: HTML, entities or a script link passing through, or prose and code spans
+    /// that Markdown already shows literally being mangled.
+    #[test]
+    fn prose_carries_no_html() {
+        assert_eq!(text("<script>x</script>"), "&lt;script>x&lt;/script>");
+        assert_eq!(text("<!-- c --> <?php"), "&lt;!-- c --> &lt;?php");
+        assert_eq!(text("&lt; &#60; & x"), "&amp;lt; &amp;#60; & x");
+        assert_eq!(text("x < 0, a <= b, 2<3"), "x < 0, a <= b, 2<3");
+        assert_eq!(text("`<b>` and ``a ` <i>``"), "`<b>` and ``a ` <i>``");
+        assert_eq!(text("`unclosed <b>"), "`unclosed &lt;b>");
+        assert_eq!(
+            text("[a](javascript:alert(1))"),
+            "[a]\\(javascript:alert(1))"
+        );
+        assert_eq!(text("[a]( JavaScript:x)"), "[a]\\( JavaScript:x)");
+        assert_eq!(text("[a](<data:text/html,x>)"), "[a]\\(&lt;data:text/html,x>)");
+        assert_eq!(text("[a](https://example.org)"), "[a](https://example.org)");
+        assert_eq!(language("python\"><script>"), "python");
+        assert_eq!(language("c++"), "c++");
+        assert_eq!(language("<x>"), "");
+    }
+}
