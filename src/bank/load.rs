@@ -1053,6 +1053,26 @@ fn train_preset(
     if let Err(e) = settings.config().and_then(|c| c.check(max_bytes)) {
         p.at(start, format_args!("the [train] preset cannot run: {e}"));
     }
+    // The same configuration twice trains the same network twice: the same curves side by
+    // side, twice the time, and a label placeholders cannot tell apart.
+    if let Ok(cfg) = settings.config() {
+        let mut seen = std::collections::HashSet::new();
+        if let Some(twice) = cfg
+            .variants
+            .iter()
+            .map(|v| v.to_string())
+            .find(|l| !seen.insert(l.clone()))
+        {
+            p.at(
+                start,
+                format_args!(
+                    "the [train] comparison lists {} more than once; each configuration trains \
+                     once",
+                    escape(&twice, 60)
+                ),
+            );
+        }
+    }
     let preset = TrainPreset { takeaway, settings };
     train_fills(&preset, takeaway_at, p);
     Some(preset)

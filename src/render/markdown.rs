@@ -213,7 +213,10 @@ mod tests {
             "[a]\\(javascript:alert(1))"
         );
         assert_eq!(text("[a]( JavaScript:x)"), "[a]\\( JavaScript:x)");
-        assert_eq!(text("[a](<data:text/html,x>)"), "[a]\\(&lt;data:text/html,x>)");
+        assert_eq!(
+            text("[a](<data:text/html,x>)"),
+            "[a]\\(&lt;data:text/html,x>)"
+        );
         assert_eq!(text("[a](https://example.org)"), "[a](https://example.org)");
         assert_eq!(language("python\"><script>"), "python");
         assert_eq!(language("c++"), "c++");

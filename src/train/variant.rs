@@ -83,19 +83,6 @@ impl Variant {
         if variants.is_empty() {
             bail!("--compare lists no configuration");
         }
-        // The same configuration twice trains the same network twice: the same curves,
-        // side by side, and twice the time.
-        let mut seen = std::collections::HashSet::new();
-        if let Some(twice) = variants
-            .iter()
-            .map(|v| v.to_string())
-            .find(|l| !seen.insert(l.clone()))
-        {
-            bail!(
-                "--compare lists {} more than once; each configuration trains once",
-                escape(&twice, 60)
-            );
-        }
         Ok(variants)
     }
 }
