@@ -35,6 +35,8 @@ pub(crate) struct Reply {
     pub body: Vec<u8>,
     /// The methods a path takes, for a 405's `Allow` header.
     pub allow: Option<&'static str>,
+    /// Headers of this answer alone (`Retry-After`), after those every answer carries.
+    pub extra: Vec<(&'static str, String)>,
 }
 
 pub(crate) const JSON: &str = "application/json";
@@ -47,6 +49,7 @@ impl Reply {
             content_type,
             body: body.into(),
             allow: None,
+            extra: Vec::new(),
         }
     }
 
@@ -83,6 +86,17 @@ impl Reply {
                 ),
             )
         }
+    }
+
+    /// This reply with one more header.
+    pub(crate) fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Reply {
+        self.extra.push((name, value.into()));
+        self
+    }
+
+    /// 429 with `Retry-After: 1`: a student over their rate of requests.
+    pub(crate) fn too_many() -> Reply {
+        Reply::error(429, "too many requests; slow down a little").with_header("Retry-After", "1")
     }
 
     /// 413 for a body over [`MAX_BODY`].
@@ -170,6 +184,8 @@ pub(crate) struct Request {
     pub query: String,
     /// At most [`MAX_BODY`] bytes.
     pub body: Vec<u8>,
+    /// The headers, names in lowercase, values trimmed, in order.
+    pub headers: Vec<(String, String)>,
     stream: TcpStream,
 }
 
@@ -221,11 +237,13 @@ impl Request {
             return refuse(stream, bad("the lab speaks HTTP/1.1 with paths from /"));
         }
         let mut length = 0usize;
+        let mut headers = Vec::new();
         for h in lines.take_while(|l| !l.is_empty()) {
             let Some((name, value)) = h.split_once(':') else {
                 return refuse(stream, bad("a header without a colon"));
             };
             let value = value.trim();
+            headers.push((name.trim().to_ascii_lowercase(), value.to_string()));
             if name.eq_ignore_ascii_case("content-length") {
                 match value.parse::<u64>() {
                     Ok(n) if n > MAX_BODY as u64 => return refuse(stream, Reply::too_large()),
@@ -251,8 +269,17 @@ impl Request {
             path: path.to_string(),
             query: query.to_string(),
             body,
+            headers,
             stream,
         })
+    }
+
+    /// The value of the header `name` (lowercase), if sent.
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The body as text (400 if it is not UTF-8).
@@ -330,6 +357,9 @@ fn send(mut stream: &TcpStream, reply: &Reply, head_only: bool) {
     if let Some(allow) = reply.allow {
         head.push_str(&format!("Allow: {allow}\r\n"));
     }
+    for (name, value) in &reply.extra {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
     head.push_str("\r\n");
     let body: &[u8] = if head_only { &[] } else { &reply.body };
     let _ = stream
@@ -355,12 +385,15 @@ fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
         400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
         408 => "Request Timeout",
         409 => "Conflict",
         411 => "Length Required",
         413 => "Content Too Large",
+        429 => "Too Many Requests",
         431 => "Request Header Fields Too Large",
         503 => "Service Unavailable",
         _ => "Internal Server Error",
@@ -417,6 +450,8 @@ mod tests {
                     ("POST", "/api/x", "a=1")
                 );
                 assert_eq!(req.text().unwrap(), "hello");
+                assert_eq!(req.header("host"), Some("h"));
+                assert_eq!(req.header("authorization"), None);
                 req.respond(Reply::ok("text/plain", "hi"));
             },
         );

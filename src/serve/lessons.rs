@@ -116,7 +116,10 @@ pub(crate) fn question(lab: &Lab, key: &str) -> Reply {
 }
 
 /// The question's experiment at its preset, through the lab's cache.
-fn preset_run(lab: &Lab, q: &Question) -> Result<std::sync::Arc<super::demo::Done>, String> {
+pub(crate) fn preset_run(
+    lab: &Lab,
+    q: &Question,
+) -> Result<std::sync::Arc<super::demo::Done>, String> {
     let exp = crate::experiments::find(&q.experiment.demo).map_err(|e| super::message(&e))?;
     lab.runner.run(exp, &q.experiment.settings)
 }

@@ -246,7 +246,7 @@ fn the_markdown_roster_escapes_html() {
             .arg(&file),
     );
     assert!(!out.contains("<img"), "{out}");
-    assert!(out.contains("&lt;img src=x onerror=alert(1)>"), "{out}");
+    assert!(out.contains("&lt;img src=x onerror=alert(1)&gt;"), "{out}");
 }
 
 /// Catches: the Markdown handout keeping `<script>`, a `javascript:` link and a code

@@ -24,6 +24,7 @@ mod hostile;
 mod instructor;
 mod isometry;
 mod layers;
+mod live_class;
 mod normalization;
 mod pinned;
 mod precision;
