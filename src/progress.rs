@@ -131,8 +131,7 @@ impl Progress {
         }
         if let Some(c) = name.chars().find(|&c| crate::format::is_bidi(c)) {
             return Err(anyhow!(
-                "a name may not hold bidirectional controls, which reorder the text around them \
-                 (it holds U+{:04X})",
+                "a name may not hold bidirectional-text controls (it holds U+{:04X})",
                 c as u32
             ));
         }

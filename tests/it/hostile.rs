@@ -214,7 +214,7 @@ fn names_hold_no_bidi_controls() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("p.json");
     let err = common::stderr_of_failure(at(&file).args(["progress", "--name", "Ada \u{202e}evil"]));
-    assert!(err.contains("bidirectional"), "{err}");
+    assert!(err.contains("bidirectional-text controls"), "{err}");
     assert!(err.contains("U+202E"), "{err}");
     assert!(!file.exists());
     // A name written into a file by hand is escaped by the roster.
