@@ -7,7 +7,7 @@ use crate::cli::{
     RosterArgs, RosterFormat, TourArgs, TrainArgs,
 };
 use crate::experiments::{self, ALL};
-use crate::format::{count, truncate};
+use crate::format::{Foreign, count, truncate};
 use crate::progress::{Progress, Store};
 use crate::render::{json, lesson, svg, text, training};
 use crate::report::Report;
@@ -220,7 +220,7 @@ fn emit<R: serde::Serialize>(
 ) -> Result<()> {
     if let Some((path, svg)) = plot {
         write_file(path, &svg)?;
-        eprintln!("wrote the chart to {}", path.display());
+        eprintln!("wrote the chart to {}", Foreign::path(path));
     }
     if as_json {
         writeln!(out, "{}", json::render(report))?;
@@ -311,8 +311,10 @@ fn bank_within<'a>(
 }
 
 /// Prints a warning on stderr; progress problems never stop a lesson.
+/// Its text names files and quotes records, so it prints as [`Foreign`] text: one line,
+/// escaped.
 fn warn(msg: String) {
-    eprintln!("warning: {msg}");
+    eprintln!("warning: {}", Foreign::new(msg));
 }
 
 /// Applies `f` to the stored progress, warning (not failing) if it cannot be kept.
@@ -489,7 +491,12 @@ fn roster(cli: &Cli, args: &RosterArgs, ui: &Ui, out: &mut dyn Write) -> Result<
 fn check(cli: &Cli, dir: &std::path::Path, out: &mut dyn Write) -> Result<()> {
     let found = crate::check::check(dir, cli.max_memory, cli.max_time)?;
     if found.problems.is_empty() {
-        writeln!(out, "{}: {}, no problems.", dir.display(), found.summary())?;
+        writeln!(
+            out,
+            "{}: {}, no problems.",
+            Foreign::path(dir),
+            found.summary()
+        )?;
         let usage = found.usage(&crate::format::escape(&dir.display().to_string(), 200));
         for line in crate::ui::wrap(&usage, crate::ui::text_width(crate::ui::MAX_WIDTH)) {
             writeln!(out, "{line}")?;
@@ -502,7 +509,7 @@ fn check(cli: &Cli, dir: &std::path::Path, out: &mut dyn Write) -> Result<()> {
     anyhow::bail!(
         "{} in {}",
         count(found.problems.len(), "problem", "problems"),
-        dir.display()
+        Foreign::path(dir)
     )
 }
 

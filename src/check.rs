@@ -142,9 +142,15 @@ fn run_question(
         match measured {
             Err(e) => problems.push(format!("{place}: numeric quiz item: {e:#}")),
             Ok((value, report)) => {
-                let crate::bank::ItemKind::Numeric { figure, .. } = item.kind else {
+                let crate::bank::ItemKind::Numeric {
+                    figure, tolerance, ..
+                } = item.kind
+                else {
                     continue;
                 };
+                if let Some(why) = tolerance_problem(value, tolerance) {
+                    problems.push(format!("{place}: numeric quiz item: {why}"));
+                }
                 let run = item_run(item).unwrap_or_else(|| report.runs[0].label.as_str());
                 // The runs were made for their figures only (`Experiment::figures`): the
                 // student's command shows the same main runs with the same figures. A value
@@ -200,6 +206,42 @@ fn refutes(claim: &crate::bank::format::Claim, v: f64) -> bool {
 }
 
 /// The run a numeric item names, if it names one.
+/// What is wrong with grading `measured` within ±`tolerance`, if anything: a tolerance of 0
+/// on a figure that is not a whole number (only the exact f64 is right), one over ten times
+/// the figure's size and over 10 (almost any answer is right: `1e308`), or one finer than the
+/// figure as gradtutor prints it (three significant digits, [`crate::format::figure`]), so
+/// that a student who types the printed value is marked wrong. A whole-number figure (a
+/// parameter count, a layer) prints exactly and may take 0; a figure near 0 may take a
+/// tolerance larger than itself.
+fn tolerance_problem(measured: f64, tolerance: f64) -> Option<String> {
+    use crate::format::{echo, figure};
+    let shown = figure(measured);
+    let printed = shown.parse::<f64>().unwrap_or(measured);
+    let off = (printed - measured).abs();
+    if tolerance == 0.0 && off > 0.0 {
+        return Some(format!(
+            "tolerance = 0 marks right only the exact value measured, never the printed {shown}; \
+             give the margin a reader of the output needs"
+        ));
+    }
+    if tolerance > 10.0 * measured.abs().max(1.0) {
+        return Some(format!(
+            "tolerance {} is over ten times the figure ({shown}), so almost any answer is marked \
+             right; give a margin a wrong answer falls outside",
+            echo(tolerance)
+        ));
+    }
+    if off > tolerance {
+        return Some(format!(
+            "tolerance {} is finer than the figure as printed: a student who types {shown} is \
+             off by {} and marked wrong",
+            echo(tolerance),
+            echo(off)
+        ));
+    }
+    None
+}
+
 fn item_run(item: &crate::bank::QuizItem) -> Option<&str> {
     match &item.kind {
         crate::bank::ItemKind::Numeric { run, .. } => run.as_deref(),

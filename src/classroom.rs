@@ -41,6 +41,43 @@ impl Asked<'_> {
     }
 }
 
+/// The most bytes of a line of input kept: an answer or a keystroke is a few characters, and
+/// a line of hundreds of megabytes on stdin is not held whole.
+pub(crate) const MAX_LINE: usize = 4096;
+
+/// Reads a line as `BufRead::read_line` does, keeping at most [`MAX_LINE`] bytes of it
+/// (invalid UTF-8, and a character cut at the limit, become U+FFFD) and skipping the rest up
+/// to its newline.
+/// Returns the bytes read, kept or not: 0 at the end of input.
+fn read_line(input: &mut dyn BufRead, line: &mut String) -> std::io::Result<usize> {
+    let mut kept = Vec::new();
+    let mut read = 0;
+    loop {
+        let buf = match input.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buf.is_empty() {
+            break;
+        }
+        let (chunk, done) = match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => (&buf[..=i], true),
+            None => (buf, false),
+        };
+        let room = MAX_LINE.saturating_sub(kept.len());
+        kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        let n = chunk.len();
+        input.consume(n);
+        read += n;
+        if done {
+            break;
+        }
+    }
+    line.push_str(&String::from_utf8_lossy(&kept));
+    Ok(read)
+}
+
 /// Where answers come from.
 pub(crate) enum Answers<'a> {
     /// Given up front (`--answers "b,a,3.5"`), one per item.
@@ -71,7 +108,7 @@ impl Answers<'_> {
                 write!(out, "> ")?;
                 out.flush()?;
                 let mut line = String::new();
-                if input.read_line(&mut line)? == 0 {
+                if read_line(&mut **input, &mut line)? == 0 {
                     writeln!(out)?;
                     return Ok(None);
                 }
@@ -356,7 +393,7 @@ impl Tour<'_> {
         write!(out, "\n{}", self.ui.style.dim(&prompt))?;
         out.flush()?;
         let mut line = String::new();
-        if self.input.read_line(&mut line)? == 0 {
+        if read_line(self.input, &mut line)? == 0 {
             writeln!(out)?;
             return Ok(Step::Quit);
         }
@@ -378,10 +415,32 @@ impl Tour<'_> {
         write!(out, "\n{}", self.ui.style.dim(prompt))?;
         out.flush()?;
         let mut line = String::new();
-        if self.input.read_line(&mut line)? == 0 || line.trim().eq_ignore_ascii_case("q") {
+        if read_line(self.input, &mut line)? == 0 || line.trim().eq_ignore_ascii_case("q") {
             writeln!(out)?;
             return Ok(false);
         }
         Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Catches: a line of input held whole however long (a 300 MB line took 1.18 GB), or the
+    /// rest of a long line read as the next answer.
+    #[test]
+    fn lines_are_read_with_a_cap() {
+        let long = "b".repeat(3 * MAX_LINE) + "\nnext\n";
+        let mut input = std::io::BufReader::with_capacity(100, long.as_bytes());
+        let mut line = String::new();
+        assert_eq!(read_line(&mut input, &mut line).unwrap(), 3 * MAX_LINE + 1);
+        assert_eq!(line.len(), MAX_LINE);
+        let mut next = String::new();
+        assert_eq!(read_line(&mut input, &mut next).unwrap(), 5);
+        assert_eq!(next, "next\n");
+        let mut end = String::new();
+        assert_eq!(read_line(&mut input, &mut end).unwrap(), 0);
+        assert_eq!(end, "");
     }
 }

@@ -46,6 +46,7 @@ pub struct Cli {
         value_name = "SIZE",
         env = "GRADTUTOR_MAX_MEMORY",
         default_value = "4GiB",
+        allow_hyphen_values = true,
         value_parser = parse_bytes
     )]
     pub max_memory: u64,
@@ -72,6 +73,7 @@ pub struct Cli {
         global = true,
         value_name = "N",
         env = "GRADTUTOR_THREADS",
+        allow_hyphen_values = true,
         value_parser = parse_threads
     )]
     threads: Option<u16>,
@@ -167,6 +169,25 @@ impl Cli {
             (None, None) => Bank::embedded(self.max_memory),
         }
     }
+}
+
+/// A clap error as `main` prints it. clap's own text strips control characters (with its
+/// styles) from the arguments it quotes, so the error is rendered again from `args` without
+/// styles, where an argument reads as typed; then every argument longer than
+/// [`crate::format::ECHO`] characters is shortened where it is quoted and control and bidi
+/// characters are escaped: `invalid value 'a\u{1b}[2Jb' for '--depth <N>'`.
+pub fn error_text(e: &clap::Error, args: &[std::ffi::OsString]) -> String {
+    use clap::CommandFactory;
+    let plain = Cli::command()
+        .styles(clap::builder::Styles::plain())
+        .try_get_matches_from(args)
+        .err()
+        .filter(|p| p.kind() == e.kind());
+    let text = match plain {
+        Some(p) => p.render().ansi().to_string(),
+        None => e.render().to_string(),
+    };
+    crate::format::shorten_echoes(&text, args.iter().filter_map(|a| a.to_str()))
 }
 
 /// 1 … 256 threads; empty (an empty GRADTUTOR_THREADS) reads as 0, "not set".
@@ -331,11 +352,11 @@ pub struct QuizArgs {
     pub question: Option<String>,
 
     /// Ask at most K items.
-    #[arg(long, value_name = "K", allow_negative_numbers = true)]
+    #[arg(long, value_name = "K", allow_hyphen_values = true)]
     pub count: Option<usize>,
 
     /// Seed for the shuffle [default: from the clock; the quiz prints it].
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub seed: Option<u64>,
 
     /// Answer without prompting, one answer per item, comma-separated: letters for multiple
@@ -415,6 +436,7 @@ pub struct ServeArgs {
         long,
         value_name = "PORT",
         default_value_t = 8080,
+        allow_hyphen_values = true,
         conflicts_with = "class"
     )]
     pub port: u16,

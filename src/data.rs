@@ -82,13 +82,16 @@ impl DataSpec {
     /// Rejects sizes and noise levels that cannot make a dataset.
     pub fn check(&self) -> Result<()> {
         if !self.noise.is_finite() || self.noise < 0.0 {
-            bail!("--noise must be a finite number ≥ 0 (got {})", self.noise);
+            bail!(
+                "--noise must be a finite number ≥ 0 (got {})",
+                crate::format::echo(self.noise)
+            );
         }
         if self.kind == Task::Teacher && self.noise > 1.0 {
             bail!(
                 "for the teacher dataset --noise is the fraction of labels replaced at random, \
                  so it must lie in [0, 1] (got {})",
-                self.noise
+                crate::format::echo(self.noise)
             );
         }
         let test = self.test_count();

@@ -7,6 +7,19 @@
 //! `--max-memory` has always read them as 4 GiB, so the same flag would allow a different
 //! network. Its output for sizes up to EiB would match; the code it saves is ten lines.
 
+/// A value as given on the command line or in a file, echoed in a header or a message: as
+/// Rust writes it (`0.01`, `-3`, `250`) from 10⁻⁴ to 10⁶, else in exponent form (`1e308`,
+/// `-2.5e-320`), both the shortest form that reads back as the same f64: no echo runs to
+/// 300 digits. The one formatter for echoed values.
+pub(crate) fn echo(v: f64) -> String {
+    let a = v.abs();
+    if v == 0.0 || !v.is_finite() || (1e-4..1e6).contains(&a) {
+        format!("{v}")
+    } else {
+        format!("{v:e}")
+    }
+}
+
 /// `3.1e-14`, `0`, `inf`, `NaN`: one significant decimal, for tables.
 pub(crate) fn sci(v: f64) -> String {
     if v.is_nan() {
@@ -164,13 +177,74 @@ pub(crate) fn escape(text: &str, max: usize) -> String {
             out.push('…');
             break;
         }
-        if c.is_control() {
+        if c.is_control() || is_bidi(c) {
             out.extend(c.escape_default());
         } else {
             out.push(c);
         }
     }
     out
+}
+
+/// The bidirectional controls (U+202A–202E embeddings and overrides, U+2066–2069 isolates,
+/// U+200E/200F marks, U+061C the Arabic letter mark): invisible characters that reorder the
+/// text around them, so that a name can print as another, or text as its reverse.
+pub(crate) fn is_bidi(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
+/// How many characters of an argument or an answer a message quotes: longer ones are cut to
+/// this, the last one `…`.
+pub(crate) const ECHO: usize = 80;
+
+/// `text` (a message that may quote the arguments `args`) with every argument longer than
+/// [`ECHO`] characters shortened where it is quoted, then escaped as [`escape_lines`].
+pub(crate) fn shorten_echoes<'a>(text: &str, args: impl IntoIterator<Item = &'a str>) -> String {
+    let mut text = text.to_string();
+    for a in args {
+        if a.chars().count() > ECHO {
+            text = text.replace(a, &truncate(a, ECHO));
+        }
+    }
+    escape_lines(&text)
+}
+
+/// Text that came from outside the program (a file's contents, a path, a student's name, a
+/// progress record) on its way to output. It prints only through its `Display`, which escapes
+/// control and bidi characters as [`escape`] does and keeps at most `max` characters; there
+/// is no other way to the text as read. A site that formats one cannot forget
+/// to escape it: escaping is the boundary's, not each call site's.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct Foreign {
+    text: String,
+    max: usize,
+}
+
+impl Foreign {
+    /// `text` as read, printed whole (escaped).
+    pub(crate) fn new(text: impl Into<String>) -> Self {
+        Foreign {
+            text: text.into(),
+            max: usize::MAX,
+        }
+    }
+
+    /// A path as given.
+    pub(crate) fn path(p: &std::path::Path) -> Self {
+        Foreign::new(p.display().to_string())
+    }
+
+    /// The same text, printed with at most `max` characters (then `…`).
+    pub(crate) fn short(self, max: usize) -> Self {
+        Foreign { max, ..self }
+    }
+}
+
+impl std::fmt::Display for Foreign {
+    /// Escaped, and padded or aligned as the format asks (`{:<12}`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(&escape(&self.text, self.max))
+    }
 }
 
 /// A message of several lines, safe to print: as [`escape`], keeping its newlines.
@@ -181,7 +255,7 @@ pub fn escape_lines(text: &str) -> String {
 
 /// A path as messages show it: control characters escaped, so a name cannot forge a line.
 pub(crate) fn escape_path(p: &std::path::Path) -> String {
-    escape(&p.display().to_string(), usize::MAX)
+    Foreign::path(p).to_string()
 }
 
 /// The closest of `candidates` to `word`, if any is close enough to suggest: Jaro–Winkler
@@ -273,6 +347,56 @@ mod tests {
         assert_eq!(escape("abcdef", 3), "abc…");
         assert_eq!(escape("σ′ ≤ ¼", 100), "σ′ ≤ ¼");
         assert_eq!(escape_lines("a\x1b[2J\nb\tc\r"), "a\\u{1b}[2J\nb\\tc\\r");
+    }
+
+    /// Catches: an echoed value printed with 300 digits, or a value in the everyday range
+    /// printed otherwise than before (headers keep their bytes).
+    #[test]
+    fn echoes_are_short_and_read_back_exactly() {
+        assert_eq!(echo(1e308), "1e308");
+        assert_eq!(echo(-1e308), "-1e308");
+        assert_eq!(echo(5e-324), "5e-324");
+        assert_eq!(echo(0.01), "0.01");
+        assert_eq!(echo(0.25), "0.25");
+        assert_eq!(echo(-3.0), "-3");
+        assert_eq!(echo(65536.0), "65536");
+        assert_eq!(echo(1e6), "1e6");
+        assert_eq!(echo(0.0), "0");
+        assert_eq!(echo(f64::NEG_INFINITY), "-inf");
+        for v in [1e308, 1.234_567_890_123e-300, 0.1, 123_456.789, 7e-5] {
+            assert_eq!(echo(v).parse::<f64>().unwrap().to_bits(), v.to_bits());
+        }
+    }
+
+    /// Catches: text from input printed raw through its type, bidi controls kept, or
+    /// padding lost.
+    #[test]
+    fn foreign_text_prints_escaped_and_padded() {
+        let f = Foreign::new("a\x1b[2J\u{202e}b\n");
+        assert_eq!(f.to_string(), "a\\u{1b}[2J\\u{202e}b\\n");
+        assert_eq!(format!("{:<8}|", Foreign::new("ab")), "ab      |");
+        assert_eq!(Foreign::new("abcdef").short(3).to_string(), "abc…");
+        for c in [
+            '\u{202a}', '\u{202e}', '\u{2066}', '\u{2069}', '\u{200e}', '\u{200f}', '\u{61c}',
+        ] {
+            assert!(is_bidi(c), "{c:?}");
+        }
+        assert!(!is_bidi('\u{2070}') && !is_bidi('a') && !is_bidi('\u{2029}'));
+    }
+
+    /// Catches: an argument echoed whole, or its control characters stripped.
+    #[test]
+    fn echoes_of_long_arguments_are_cut_and_escaped() {
+        let long = "7".repeat(1000);
+        let msg = format!("error: invalid value '{long}' for '--depth <N>'\nx\x1b");
+        let out = shorten_echoes(&msg, [long.as_str()]);
+        assert_eq!(
+            out,
+            format!(
+                "error: invalid value '{}…' for '--depth <N>'\nx\\u{{1b}}",
+                "7".repeat(79)
+            )
+        );
     }
 
     #[test]

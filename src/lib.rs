@@ -36,7 +36,7 @@ mod ui;
 pub use app::run;
 pub use bank::{Bank, CodeBlock, ItemKind, Question};
 pub use check::check as check_bank;
-pub use cli::Cli;
+pub use cli::{Cli, error_text as cli_error_text};
 pub use data::{DataSpec, Dataset, Task};
 pub use experiments::{ALL as EXPERIMENTS, Experiment, find as find_experiment};
 pub use export::markdown as export_markdown;

@@ -14,7 +14,7 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse_args() {
         Ok(cli) => cli,
         // Help and version go to stdout as clap lays them out; errors echo input, so their
-        // control characters are escaped first.
+        // control characters are escaped first and long arguments shortened.
         Err(e) if !e.use_stderr() => {
             return match e.print().and_then(|()| std::io::stdout().flush()) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -26,7 +26,8 @@ fn main() -> ExitCode {
             };
         }
         Err(e) => {
-            eprint!("{}", gradtutor::escape_lines(&e.render().to_string()));
+            let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+            eprint!("{}", gradtutor::cli_error_text(&e, &args));
             return ExitCode::from(e.exit_code().clamp(1, 255) as u8);
         }
     };

@@ -464,13 +464,13 @@ impl ProbeConfig {
             (
                 "clip",
                 m.clip_norm
-                    .map(|c| format!("clip-norm {c}"))
+                    .map(|c| format!("clip-norm {}", crate::format::echo(c)))
                     .unwrap_or_default(),
             ),
             (
                 "bias",
                 if m.bias_std > 0.0 {
-                    format!("σ_b {}", m.bias_std)
+                    format!("σ_b {}", crate::format::echo(m.bias_std))
                 } else {
                     String::new()
                 },

@@ -133,6 +133,12 @@ impl Progress {
                 c as u32
             ));
         }
+        if let Some(c) = name.chars().find(|&c| crate::format::is_bidi(c)) {
+            return Err(anyhow!(
+                "a name may not hold bidirectional-text controls (it holds U+{:04X})",
+                c as u32
+            ));
+        }
         if name.chars().count() > MAX_NAME {
             return Err(anyhow!("a name may be at most {MAX_NAME} characters long"));
         }

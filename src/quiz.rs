@@ -11,7 +11,12 @@ pub(crate) fn parse_number(text: &str) -> Result<f64, String> {
     t.parse::<f64>()
         .ok()
         .filter(|v| v.is_finite())
-        .ok_or_else(|| format!("'{}' is not a number", text.trim()))
+        .ok_or_else(|| {
+            format!(
+                "'{}' is not a number",
+                crate::format::escape(text.trim(), crate::format::ECHO)
+            )
+        })
 }
 
 /// How an answer went.
@@ -68,9 +73,9 @@ pub(crate) fn grade(
                 correct: ok,
                 measured: Some(m),
                 feedback: format!(
-                    "{head}: the run measured {} (answers within ±{tolerance} count). \
-                     {explanation}",
-                    crate::format::figure(m)
+                    "{head}: the run measured {} (answers within ±{} count). {explanation}",
+                    crate::format::figure(m),
+                    crate::format::echo(*tolerance)
                 ),
             })
         }

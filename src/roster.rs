@@ -8,6 +8,7 @@
 
 use crate::bank::format::letter;
 use crate::bank::{Bank, ItemKind, Question};
+use crate::format::Foreign;
 use crate::progress::{Attempt, ItemResult, Progress, Studied};
 use crate::session::Session;
 use std::collections::BTreeSet;
@@ -166,8 +167,9 @@ pub(crate) struct Class<'a> {
     pub bank: &'a Bank,
     pub students: Vec<Student<'a>>,
     pub questions: Vec<QuestionSummary>,
-    /// Slugs some record has that the bank does not: left out of every figure.
-    pub others: Vec<&'a str>,
+    /// Slugs some record has that the bank does not: left out of every figure. They come
+    /// from students' files, so they print escaped.
+    pub others: Vec<Foreign>,
 }
 
 /// Sums up the records `(name, file, progress)` against `bank`; a student without a name is
@@ -195,7 +197,7 @@ pub(crate) fn class<'a>(records: &'a [(String, Progress)], bank: &'a Bank) -> Cl
         bank,
         students,
         questions,
-        others: others.into_iter().collect(),
+        others: others.into_iter().map(Foreign::new).collect(),
     }
 }
 
@@ -243,7 +245,9 @@ fn names(records: &[(String, Progress)]) -> Vec<String> {
                     .map_or(file.clone(), |n| n.to_string_lossy().into_owned());
                 base.strip_suffix(".json").unwrap_or(&base).to_string()
             });
-            crate::format::escape(&name, crate::progress::MAX_NAME)
+            Foreign::new(name)
+                .short(crate::progress::MAX_NAME)
+                .to_string()
         })
         .collect();
     plain

@@ -115,16 +115,16 @@ macro_rules! knobs {
 
 knobs! {
     /// Number of hidden layers.
-    Depth depth: usize ["N", allow_negative_numbers = true];
+    Depth depth: usize ["N", allow_hyphen_values = true];
 
     /// Units per hidden layer (and width of the input).
-    Width width: usize ["N", allow_negative_numbers = true] = DEFAULT_WIDTH;
+    Width width: usize ["N", allow_hyphen_values = true] = DEFAULT_WIDTH;
 
     /// Examples in the batch.
-    Batch batch: usize ["N", allow_negative_numbers = true] = DEFAULT_BATCH;
+    Batch batch: usize ["N", allow_hyphen_values = true] = DEFAULT_BATCH;
 
     /// Number of classes (output units).
-    Classes classes: usize ["N", allow_negative_numbers = true] = DEFAULT_CLASSES;
+    Classes classes: usize ["N", allow_hyphen_values = true] = DEFAULT_CLASSES;
 
     /// Activation: sigmoid, tanh, relu, leaky-relu[:slope], elu[:alpha], gelu, selu, linear.
     Activation activation: Activation ["NAME"];
@@ -134,7 +134,7 @@ knobs! {
     Init init: Init ["NAME"];
 
     /// Scale for `--init normal`, `uniform` or `constant` (σ, limit or value).
-    Std std: f64 ["X", allow_negative_numbers = true];
+    Std std: f64 ["X", allow_hyphen_values = true];
 
     /// Batch normalization before each activation (`--bn` or `--bn false`).
     Bn bn: bool ["BOOL", num_args = 0..=1, default_missing_value = "true"] = false;
@@ -150,35 +150,35 @@ knobs! {
 
     /// Factor α on every residual branch, a_l = a_(l−1) + α·φ(…); 0 makes α a learnable
     /// scalar per block that starts at 0 (SkipInit, ReZero).
-    BranchScale branch_scale: f64 ["X", allow_negative_numbers = true];
+    BranchScale branch_scale: f64 ["X", allow_hyphen_values = true];
 
     /// Floating-point precision.
     Precision precision: Precision ["P"] = Precision::default();
 
     /// Random seed for weights, inputs and labels.
-    Seed seed: u64 ["N", allow_negative_numbers = true] = DEFAULT_SEED;
+    Seed seed: u64 ["N", allow_hyphen_values = true] = DEFAULT_SEED;
 
     /// Repeat over K seeds (seed, seed+1, …) and report the median with its min–max.
-    Seeds seeds: usize ["K", allow_negative_numbers = true] = 1;
+    Seeds seeds: usize ["K", allow_hyphen_values = true] = 1;
 
     /// Clip gradients to this global norm (PyTorch's clip_grad_norm_) before measuring them.
-    ClipNorm clip_norm: f64 ["X", allow_negative_numbers = true];
+    ClipNorm clip_norm: f64 ["X", allow_hyphen_values = true];
 
     /// demo recurrent: the cells to run, rnn and/or lstm (`--cell rnn,lstm`).
     Cell cell: Cells ["LIST"];
 
     /// demo recurrent: time steps T the gradient travels back through.
-    SeqLen seq_len: usize ["T", allow_negative_numbers = true];
+    SeqLen seq_len: usize ["T", allow_hyphen_values = true];
 
     /// demo recurrent: the LSTM's forget-gate bias (default 1).
-    ForgetBias forget_bias: f64 ["X", allow_negative_numbers = true];
+    ForgetBias forget_bias: f64 ["X", allow_hyphen_values = true];
 
     /// Loss scaling: a number S (∂L/∂z × S before backprop, gradients ÷ S after), or
     /// `dynamic` (start at 2¹⁶, halve while the gradients overflow).
-    LossScale loss_scale: LossScale ["S"];
+    LossScale loss_scale: LossScale ["S", allow_hyphen_values = true];
 
     /// σ_b: hidden biases start i.i.d. N(0, σ_b²) instead of 0.
-    BiasStd bias_std: f64 ["X", allow_negative_numbers = true] = 0.0;
+    BiasStd bias_std: f64 ["X", allow_hyphen_values = true] = 0.0;
 }
 
 impl Knob {
@@ -342,7 +342,10 @@ impl Settings {
         if let Some(c) = self.clip_norm
             && !(c > 0.0 && c.is_finite())
         {
-            bail!("--clip-norm must be a positive number (got {c})");
+            bail!(
+                "--clip-norm must be a positive number (got {})",
+                crate::format::echo(c)
+            );
         }
         if let Some(b) = self.bias_std
             && !(b >= 0.0 && b.is_finite())

@@ -324,7 +324,7 @@ pub(crate) fn parse_choice(text: &str, n: usize) -> Result<usize, String> {
     } else {
         Err(format!(
             "'{}' is not one of a–{last} (or 1–{n})",
-            text.trim()
+            crate::format::escape(text.trim(), crate::format::ECHO)
         ))
     }
 }

@@ -131,6 +131,11 @@ impl<'a> Lines<'a> {
     fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
         let m = self.mark(offset);
+        #[cfg(test)]
+        tests::WORK.with(|w| {
+            let (lookups, counted) = w.get();
+            w.set((lookups + 1, counted + offset - m.byte));
+        });
         let chars = m.chars + self.text[m.byte..offset].chars().count();
         (m.line, chars - m.line_chars + 1)
     }
@@ -358,6 +363,7 @@ fn controls(table: &DeTable<'_>, p: &mut Problems) {
     fn value(v: &Spanned<DeValue<'_>>, p: &mut Problems) {
         match v.get_ref() {
             DeValue::String(text) => {
+                bidi(text, v.span(), p);
                 if let Some(c) = bad(text) {
                     p.at(
                         v.span().start,
@@ -375,6 +381,7 @@ fn controls(table: &DeTable<'_>, p: &mut Problems) {
         }
     }
     for (k, v) in table.iter() {
+        bidi(k.get_ref(), k.span(), p);
         if let Some(c) = bad(k.get_ref()) {
             p.at(
                 k.span().start,
@@ -382,6 +389,65 @@ fn controls(table: &DeTable<'_>, p: &mut Problems) {
             );
         }
         value(v, p);
+    }
+}
+
+/// Reports a bidirectional control in `text` (a key or a string at `span`), at the character
+/// itself where the file has it as written, else at the string: it would reorder what a
+/// student reads around it, so that a line shows other text than the file's.
+fn bidi(text: &str, span: std::ops::Range<usize>, p: &mut Problems) {
+    let Some(c) = text.chars().find(|&c| crate::format::is_bidi(c)) else {
+        return;
+    };
+    let at = p
+        .lines
+        .text
+        .get(span.clone())
+        .and_then(|s| s.find(c))
+        .map_or(span.start, |i| span.start + i);
+    p.at(
+        at,
+        format_args!(
+            "this text holds the bidirectional control U+{:04X}, which reorders the text \
+             around it; remove it",
+            c as u32
+        ),
+    );
+}
+
+/// Reports a line break in a field that is one line (a question's `title`, a quiz item's
+/// `choices`), at the string: `list` and the quiz print them on one line, where a break
+/// would forge lines of its own.
+fn one_line(table: &DeTable<'_>, p: &mut Problems) {
+    fn check(v: &Spanned<DeValue<'_>>, what: &str, p: &mut Problems) {
+        if let DeValue::String(text) = v.get_ref()
+            && text.contains(['\n', '\r'])
+        {
+            p.at(
+                v.span().start,
+                format_args!("{what} holds a line break; it must be one line"),
+            );
+        }
+    }
+    for (k, v) in table.iter() {
+        match (k.get_ref().as_ref(), v.get_ref()) {
+            ("title", _) => check(v, "the title", p),
+            ("quiz", DeValue::Array(items)) => {
+                for item in items {
+                    let DeValue::Table(t) = item.get_ref() else {
+                        continue;
+                    };
+                    for (k, v) in t.iter() {
+                        if let ("choices", DeValue::Array(choices)) =
+                            (k.get_ref().as_ref(), v.get_ref())
+                        {
+                            choices.iter().for_each(|c| check(c, "a choice", p));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
     }
 }
 
@@ -455,6 +521,7 @@ pub(crate) fn question(
     let mut p = Problems::new(path, text, problems);
     let doc = parse(text, &mut p)?;
     controls(doc.get_ref(), &mut p);
+    one_line(doc.get_ref(), &mut p);
     let (sections, top): (Vec<Entry<'_>>, _) = doc
         .into_inner()
         .into_iter()
@@ -579,6 +646,9 @@ struct Head {
     key_points_at: usize,
 }
 
+/// The longest title: `list` gives it one line of a table.
+const MAX_TITLE: usize = 200;
+
 /// Checks the question's own keys; `None` if any is missing or wrong.
 fn head(raw: RawHead, t: &mut Table<'_>, p: &mut Problems) -> Option<Head> {
     let version = t.need(raw.format_version, "format_version", p);
@@ -608,6 +678,14 @@ fn head(raw: RawHead, t: &mut Table<'_>, p: &mut Problems) -> Option<Head> {
             *at,
             format_args!("slug '{s}' must be lowercase letters, digits and hyphens"),
         );
+    } else if let Some((s, at)) = &slug
+        && (s.starts_with('-') || s.ends_with('-'))
+    {
+        // `ask -x` would read as a flag, and `-` names nothing.
+        p.at(
+            *at,
+            format_args!("slug '{s}' must start and end with a letter or a digit"),
+        );
     }
     let mut text_field = |v: Option<String>, key: &str, p: &mut Problems| {
         let v = t.need(v, key, p);
@@ -619,6 +697,17 @@ fn head(raw: RawHead, t: &mut Table<'_>, p: &mut Problems) -> Option<Head> {
         v
     };
     let title = text_field(raw.title, "title", p);
+    if let Some((s, at)) = &title
+        && s.chars().count() > MAX_TITLE
+    {
+        p.at(
+            *at,
+            format_args!(
+                "the title has {} characters; a title is one line of at most {MAX_TITLE}",
+                s.chars().count()
+            ),
+        );
+    }
     let question = text_field(raw.question, "question", p);
     let answer = text_field(raw.answer, "answer", p);
     let key_points = t.need(raw.key_points, "key_points", p);
@@ -964,6 +1053,26 @@ fn train_preset(
     if let Err(e) = settings.config().and_then(|c| c.check(max_bytes)) {
         p.at(start, format_args!("the [train] preset cannot run: {e}"));
     }
+    // The same configuration twice trains the same network twice: the same curves side by
+    // side, twice the time, and a label placeholders cannot tell apart.
+    if let Ok(cfg) = settings.config() {
+        let mut seen = std::collections::HashSet::new();
+        if let Some(twice) = cfg
+            .variants
+            .iter()
+            .map(|v| v.to_string())
+            .find(|l| !seen.insert(l.clone()))
+        {
+            p.at(
+                start,
+                format_args!(
+                    "the [train] comparison lists {} more than once; each configuration trains \
+                     once",
+                    escape(&twice, 60)
+                ),
+            );
+        }
+    }
     let preset = TrainPreset { takeaway, settings };
     train_fills(&preset, takeaway_at, p);
     Some(preset)
@@ -1092,6 +1201,16 @@ fn choice(r: RawItem, name: &str) -> Result<ItemKind, String> {
             explanations.len()
         ));
     }
+    for (j, c) in choices.iter().enumerate() {
+        if let Some(k) = choices[..j].iter().position(|o| o.trim() == c.trim()) {
+            return Err(format!(
+                "quiz item \"{name}\": choices ({}) and ({}) are the same; every choice must \
+                 differ",
+                super::format::letter(k),
+                super::format::letter(j)
+            ));
+        }
+    }
     let answer = r.answer.as_deref().unwrap_or("").trim();
     let correct =
         parse_choice(answer, n).map_err(|e| format!("quiz item \"{name}\": its answer {e}"))?;
@@ -1171,6 +1290,60 @@ pub(crate) fn folder_settings(path: &str, text: &str, problems: &mut Vec<String>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    thread_local! {
+        /// The line index's work on this thread: positions looked up, and bytes counted
+        /// from a mark to reach them.
+        pub(super) static WORK: std::cell::Cell<(usize, usize)> =
+            const { std::cell::Cell::new((0, 0)) };
+    }
+
+    /// Loads `text` and returns the line index's work: (lookups, bytes counted), and the
+    /// number of problems.
+    fn work_of(text: &str) -> (usize, usize, usize) {
+        WORK.with(|w| w.set((0, 0)));
+        let mut problems = Vec::new();
+        let _ = question("big.toml", text, 1 << 32, &mut problems);
+        let (lookups, counted) = WORK.with(|w| w.get());
+        (lookups, counted, problems.len())
+    }
+
+    /// A file of `n` unknown keys and `n` quiz items with an unknown key each: every one a
+    /// problem with a position, near 1 MiB at the larger size.
+    fn hostile(n: usize) -> String {
+        let mut text = String::new();
+        for i in 0..n {
+            text.push_str(&format!("unknown_key_{i:06} = \"value\"\n"));
+        }
+        for i in 0..n {
+            text.push_str(&format!("[[quiz]]\nprompt = \"p{i}\"\nbogus = 1\n"));
+        }
+        text
+    }
+
+    /// Catches: positions found by rescanning the text from byte 0 (or from any point that
+    /// does not move with the position), which made a 878 KB file of 60,000 unknown keys
+    /// load in 83 s. Work is counted, not timed: twice the file is at most about twice the
+    /// lookups and twice the bytes counted, and no lookup counts more than a stride.
+    #[test]
+    fn positions_cost_work_linear_in_the_file() {
+        let (small, large) = (hostile(7_000), hostile(14_000));
+        assert!(
+            large.len() > 900_000 && large.len() < 1 << 20,
+            "{}",
+            large.len()
+        );
+        let (l1, c1, p1) = work_of(&small);
+        let (l2, c2, p2) = work_of(&large);
+        assert!(p1 >= 12_000 && p2 >= 24_000, "{p1} {p2}");
+        assert!(l2 <= 2 * l1 + 16, "lookups {l1} → {l2}");
+        assert!(l2 >= 24_000, "{l2}");
+        assert!(
+            c2 <= 2 * c1 + 2 * Lines::STRIDE,
+            "bytes counted {c1} → {c2}"
+        );
+        assert!(c2 <= l2 * Lines::STRIDE, "{c2} bytes for {l2} lookups");
+    }
 
     #[test]
     fn line_and_column_count_characters() {

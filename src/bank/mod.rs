@@ -230,11 +230,12 @@ pub(crate) fn read_folder(dir: &Path) -> Result<Folder> {
             escape_path(dir)
         )
     })?;
-    let mut paths: Vec<PathBuf> = entries
+    let (mut folders, mut paths): (Vec<PathBuf>, Vec<PathBuf>) = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml") && !p.is_dir())
-        .collect();
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .partition(|p| p.is_dir());
     paths.sort();
+    folders.sort();
     let settings = paths
         .iter()
         .position(|p| p.file_name().is_some_and(|n| n == SETTINGS_FILE))
@@ -248,7 +249,18 @@ pub(crate) fn read_folder(dir: &Path) -> Result<Folder> {
             SETTINGS_FILE
         );
     }
-    let mut problems = Vec::new();
+    // A folder (or a link to one) named like a question file is named, not skipped: its
+    // author meant a question there.
+    let mut problems: Vec<String> = folders
+        .iter()
+        .map(|f| {
+            format!(
+                "{}: a folder (or a link to one), not a question file; rename it or move it \
+                 out of the bank",
+                escape_path(f)
+            )
+        })
+        .collect();
     let replace = match settings {
         None => false,
         Some(p) => {

@@ -38,7 +38,7 @@ fn describe(cfg: &ProbeConfig) -> String {
         } else {
             ""
         };
-    let c = cfg.mlp().and_then(|m| m.clip_norm).unwrap_or(1.0);
+    let c = crate::format::echo(cfg.mlp().and_then(|m| m.clip_norm).unwrap_or(1.0));
     format!(
         "{}{which}. It is measured twice: raw, and after clipping by global norm with PyTorch's \
          rule: when the norm of all gradients together exceeds --clip-norm, here {c}, every \
@@ -95,8 +95,9 @@ fn conclude(_: &Settings, report: &mut Report) {
     if total <= max {
         report.verdict(Verdict::new(
             format!(
-                "The global norm {} is within --clip-norm {max}: clipping leaves the gradient as it is.",
-                pretty(total)
+                "The global norm {} is within --clip-norm {}: clipping leaves the gradient as it is.",
+                pretty(total),
+                crate::format::echo(max)
             ),
             vec![raw_total().at_most(max)],
         ));

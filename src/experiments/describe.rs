@@ -12,13 +12,13 @@ pub(super) fn init_phrase(init: Init) -> String {
         if s == 1.0 {
             "1".to_string()
         } else {
-            format!("{s}²")
+            format!("{}²", crate::format::echo(s))
         }
     };
     match init {
         Init::Normal(Some(s)) => format!("{init} (weights ~ N(0, {}))", square(s)),
-        Init::Uniform(Some(a)) => format!("{init} (weights ~ U(±{a}))"),
-        Init::Constant(Some(c)) => format!("{init} (every weight {c})"),
+        Init::Uniform(Some(a)) => format!("{init} (weights ~ U(±{}))", crate::format::echo(a)),
+        Init::Constant(Some(c)) => format!("{init} (every weight {})", crate::format::echo(c)),
         Init::Zeros => format!("{init} (every weight 0)"),
         other => other.to_string(),
     }
@@ -125,11 +125,14 @@ pub(super) fn mechanism(cfg: &ProbeConfig) -> String {
              σ_w²·E[φ′(h)²] = σ_w²/2 = {}, with σ_w² = n_in·Var(W) = {s2t} here.",
             figure(s2 / 2.0)
         ),
-        Activation::LeakyRelu(a) => format!(
-            "Leaky ReLU′ is 1 on active units and {a} on the rest, about half of them, so χ = \
-             σ_w²·(1 + {a}²)/2 = {}, with σ_w² = n_in·Var(W) = {s2t} here.",
-            figure(s2 * (1.0 + a * a) / 2.0)
-        ),
+        Activation::LeakyRelu(a) => {
+            let a_ = crate::format::echo(a);
+            format!(
+                "Leaky ReLU′ is 1 on active units and {a_} on the rest, about half of them, so \
+                 χ = σ_w²·(1 + {a_}²)/2 = {}, with σ_w² = n_in·Var(W) = {s2t} here.",
+                figure(s2 * (1.0 + a * a) / 2.0)
+            )
+        }
         _ => format!(
             "On average a layer scales the signal's norm by √χ, χ = σ_w²·E[φ′(h)²], with σ_w² = \
              n_in·Var(W) = {s2t} here; the theory line works it out."

@@ -81,7 +81,8 @@ pub(super) fn describe(cfg: &ProbeConfig) -> String {
     }
     if let Some(c) = cfg.mlp().and_then(|m| m.clip_norm) {
         s.push_str(&format!(
-            " The gradients are clipped to global norm {c} before they are measured."
+            " The gradients are clipped to global norm {} before they are measured.",
+            crate::format::echo(c)
         ));
     }
     s

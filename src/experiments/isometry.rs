@@ -89,7 +89,7 @@ fn configs(base: &ProbeConfig) -> Result<Vec<(String, ProbeConfig)>> {
     let Some(sw) = tanh_sigma_w(base) else {
         bail!(
             "tanh has no χ = 1 point with --bias-std {}: choose a σ_b below 2",
-            bias_std(base)
+            crate::format::echo(bias_std(base))
         );
     };
     let width = base.spec.input as f64;

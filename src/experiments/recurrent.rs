@@ -244,10 +244,11 @@ fn lstm_verdicts(report: &mut Report) {
     if let Some(rnn) = rnn {
         let (a, b) = (orders(lstm).unwrap_or(0.0), orders(rnn).unwrap_or(0.0));
         if a > b {
-            let forget = match &lstm.config.kind {
+            let forget_bias = match &lstm.config.kind {
                 ProbeKind::Recurrent(r) => r.forget_bias,
                 ProbeKind::Mlp(_) => DEFAULT_FORGET_BIAS,
             };
+            let forget = crate::format::echo(forget_bias);
             let kept = |r: &Run| -Term::of(Figure::SignalOrdersDrop, r);
             let premise = kept(lstm).gt(kept(rnn));
             let text = format!(
@@ -259,7 +260,7 @@ fn lstm_verdicts(report: &mut Report) {
                 a - b,
                 rnn.label,
                 lstm.config.spec.init,
-                num(1.0 / (1.0 + libm::exp(-forget)))
+                num(1.0 / (1.0 + libm::exp(-forget_bias)))
             );
             lines.push(Verdict::new(text, vec![premise]));
         }

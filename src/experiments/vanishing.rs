@@ -31,7 +31,8 @@ fn describe(cfg: &ProbeConfig) -> String {
     let mut s = format!("{} {}", network(cfg), mechanism(cfg));
     if let Some(c) = cfg.mlp().and_then(|m| m.clip_norm) {
         s.push_str(&format!(
-            " The gradients are clipped to global norm {c} before they are measured."
+            " The gradients are clipped to global norm {} before they are measured.",
+            crate::format::echo(c)
         ));
     }
     let next = try_flags(cfg, Some(Activation::Relu), Some(Init::HeNormal))

@@ -71,6 +71,8 @@ impl Init {
         let short = |p: f64| {
             if (p - 2f64.sqrt()).abs() < 1e-12 {
                 "√2".to_string()
+            } else if !(1e-4..1e6).contains(&p.abs()) {
+                crate::format::echo(p)
             } else {
                 let t = format!("{p:.4}");
                 t.trim_end_matches('0').trim_end_matches('.').to_string()
@@ -95,29 +97,42 @@ impl Init {
                 )
             })
         };
+        // The flag is named when the value came from it.
         let positive = |v: f64, what: &str| {
             if v > 0.0 && v.is_finite() {
                 Ok(v)
+            } else if self.own_scale().is_none() {
+                Err(format!(
+                    "--std must be a positive number: it is the {what} of --init {self} (got {})",
+                    crate::format::echo(v)
+                ))
             } else {
-                Err(format!("the {what} must be a positive number (got {v})"))
+                Err(format!(
+                    "the {what} must be a positive number (got {})",
+                    crate::format::echo(v)
+                ))
             }
         };
         if let (Some(given), Some(own)) = (scale, self.own_scale()) {
             return Err(format!(
-                "'{self}' already sets its scale ({own}); drop --std {given} or write the \
-                 initializer's name alone"
+                "'{self}' already sets its scale ({}); drop --std {} or write the \
+                 initializer's name alone",
+                crate::format::echo(own),
+                crate::format::echo(given)
             ));
         }
         if let (Some(given), Init::Orthogonal(_)) = (scale, self) {
             return Err(format!(
-                "--std {given} sets the scale of --init normal, uniform or constant; an \
-                 orthogonal kernel takes a gain instead: write 'orthogonal:{given}'"
+                "--std {0} sets the scale of --init normal, uniform or constant; an \
+                 orthogonal kernel takes a gain instead: write 'orthogonal:{0}'",
+                crate::format::echo(given)
             ));
         }
         if let (Some(given), false) = (scale, self.takes_scale()) {
             return Err(format!(
-                "--std {given} sets the scale of --init normal, uniform or constant; '{self}' \
-                 sets its own from the layer's fans, so drop --std"
+                "--std {} sets the scale of --init normal, uniform or constant; '{self}' \
+                 sets its own from the layer's fans, so drop --std",
+                crate::format::echo(given)
             ));
         }
         Ok(match self {
@@ -131,7 +146,10 @@ impl Init {
             Init::Constant(c) => {
                 let c = pick(c, "value", "constant")?;
                 if !c.is_finite() {
-                    return Err(format!("the constant must be a finite number (got {c})"));
+                    return Err(format!(
+                        "the constant must be a finite number (got {})",
+                        crate::format::echo(c)
+                    ));
                 }
                 Init::Constant(Some(c))
             }
@@ -255,7 +273,7 @@ fn uniform<R: Rng>(rng: &mut R, limit: f64) -> f64 {
 impl fmt::Display for Init {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let with = |f: &mut fmt::Formatter<'_>, name: &str, p: Option<f64>| match p {
-            Some(p) => write!(f, "{name}:{p}"),
+            Some(p) => write!(f, "{name}:{}", crate::format::echo(p)),
             None => f.write_str(name),
         };
         match *self {

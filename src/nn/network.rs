@@ -141,7 +141,8 @@ impl Spec {
             }
             if !s.is_finite() {
                 return Err(format!(
-                    "the branch scale must be a finite number (got {s})"
+                    "the branch scale must be a finite number (got {})",
+                    crate::format::echo(s)
                 ));
             }
         }

@@ -88,7 +88,7 @@ pub enum LossScale {
 impl fmt::Display for LossScale {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            LossScale::Static(s) => write!(f, "{s}"),
+            LossScale::Static(s) => write!(f, "{}", crate::format::echo(s)),
             LossScale::Dynamic {
                 interval: DEFAULT_GROWTH_INTERVAL,
             } => f.write_str("dynamic"),

@@ -118,7 +118,7 @@ pub(super) fn check(cfg: &ProbeConfig, r: &Recurrent, max_bytes: u64) -> Result<
     if !r.forget_bias.is_finite() {
         bail!(
             "--forget-bias must be a finite number (got {})",
-            r.forget_bias
+            crate::format::echo(r.forget_bias)
         );
     }
     let need = bytes(cfg, r).unwrap_or(u128::MAX);
@@ -397,7 +397,7 @@ impl Flat {
 pub(super) fn parts(cfg: &ProbeConfig, r: &Recurrent) -> Vec<(&'static str, String)> {
     let unit = match r.cell {
         CellKind::Rnn => cfg.spec.activation.to_string(),
-        CellKind::Lstm => format!("forget bias {}", r.forget_bias),
+        CellKind::Lstm => format!("forget bias {}", crate::format::echo(r.forget_bias)),
     };
     vec![
         ("cell", r.cell.to_string()),

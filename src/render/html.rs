@@ -165,7 +165,7 @@ fn quiz_item(h: &mut String, it: &QuizItem, figure: Option<f64>, s: &Section) {
                 h,
                 "<p>Run <code>{}</code> and answer with a number (±{}).</p>",
                 escape(&it.command(&s.question.experiment)),
-                escape(&tolerance.to_string())
+                escape(&crate::format::echo(*tolerance))
             );
         }
     }

@@ -28,7 +28,8 @@ pub(crate) fn prompt(item: &QuizItem, preset: &Preset, ui: &Ui) -> String {
         ItemKind::Numeric { tolerance, .. } => {
             out.push_str(&crate::ui::command(&item.command(preset), ui.width));
             let hint = format!(
-                "Answer with a number: anything within ±{tolerance} of the measured value counts."
+                "Answer with a number: anything within ±{} of the measured value counts.",
+                crate::format::echo(*tolerance)
             );
             let _ = writeln!(out, "{}", ui.style.dim(&hint));
         }
@@ -80,18 +81,20 @@ pub(crate) fn feedback(outcome: &Outcome, ui: &Ui) -> String {
 
 /// Item `n` of a handout's "Check yourself" list.
 pub(crate) fn markdown_prompt(n: usize, item: &QuizItem, preset: &Preset) -> String {
-    let mut md = format!("{n}. {}\n", item.prompt.trim());
+    let text = super::markdown::text;
+    let mut md = format!("{n}. {}\n", text(item.prompt.trim()));
     match &item.kind {
         ItemKind::Choice { choices, .. } => {
             for (j, c) in choices.iter().enumerate() {
-                let _ = writeln!(md, "   - ({}) {}", letter(j), c.trim());
+                let _ = writeln!(md, "   - ({}) {}", letter(j), text(c.trim()));
             }
         }
         ItemKind::Numeric { tolerance, .. } => {
             let _ = writeln!(
                 md,
-                "   Run `{}` and answer with a number (±{tolerance}).",
-                item.command(preset)
+                "   Run `{}` and answer with a number (±{}).",
+                item.command(preset),
+                crate::format::echo(*tolerance)
             );
         }
     }
@@ -100,7 +103,7 @@ pub(crate) fn markdown_prompt(n: usize, item: &QuizItem, preset: &Preset) -> Str
 
 /// Item `n` of a handout's answer key; `measured` is a numeric item's figure.
 pub(crate) fn markdown_key(n: usize, item: &QuizItem, measured: Option<f64>) -> String {
-    format!("{n}. {}\n", key(item, measured))
+    format!("{n}. {}\n", super::markdown::text(&key(item, measured)))
 }
 
 /// An item's answer as a handout prints it: the right choice and why, or the figure measured

@@ -89,7 +89,7 @@ pub(crate) fn text(class: &Class, ui: &Ui) -> String {
         let note = format!(
             "Left out: records of questions this bank does not have ({}). Give the --questions \
              the class used to count them.",
-            class.others.join(", ")
+            others(class)
         );
         let _ = writeln!(out);
         for line in crate::ui::wrap(&note, width) {
@@ -351,6 +351,12 @@ fn csv_text(rows: Vec<Vec<String>>) -> String {
     out
 }
 
+/// The slugs only the records know, escaped, comma-separated.
+fn others(class: &Class) -> String {
+    let shown: Vec<String> = class.others.iter().map(ToString::to_string).collect();
+    shown.join(", ")
+}
+
 /// A Markdown table cell: on one line, pipes escaped, and `&`, `<`, `>` as HTML entities
 /// (Markdown passes HTML through: a name `<img onerror=…>` must stay text).
 fn cell(text: &str) -> String {
@@ -433,7 +439,7 @@ pub(crate) fn markdown(class: &Class) -> String {
         let _ = writeln!(
             out,
             "\nLeft out: records of questions this bank does not have ({}).",
-            cell(&class.others.join(", "))
+            cell(&others(class))
         );
     }
     out

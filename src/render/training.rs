@@ -92,7 +92,7 @@ fn header(out: &mut String, report: &TrainReport, ui: &Ui) {
         d.kind,
         d.kind.classes(),
         d.kind.inputs(),
-        d.noise,
+        crate::format::echo(d.noise),
         report.train_examples,
         report.test_examples,
     );
@@ -108,14 +108,14 @@ fn header(out: &mut String, report: &TrainReport, ui: &Ui) {
         "Training: {} steps of {} (η {}) · batch {}",
         cfg.steps,
         cfg.optimizers_text(),
-        cfg.lr,
+        crate::format::echo(cfg.lr),
         cfg.batch
     );
     if let Some(c) = cfg.clip_norm {
-        let _ = write!(how, " · clip-norm {c}");
+        let _ = write!(how, " · clip-norm {}", crate::format::echo(c));
     }
     if let Some(c) = cfg.clip_value {
-        let _ = write!(how, " · clip-value {c}");
+        let _ = write!(how, " · clip-value {}", crate::format::echo(c));
     }
     if let Some(l) = cfg.loss_scale {
         let _ = write!(how, " · loss scale {l}");
@@ -128,7 +128,7 @@ fn header(out: &mut String, report: &TrainReport, ui: &Ui) {
 
 /// One row per configuration: loss before → after, accuracies, when the target was reached.
 fn summary_table(out: &mut String, report: &TrainReport, ui: &Ui) {
-    let target = format!("loss ≤ {}", report.config.target_loss);
+    let target = format!("loss ≤ {}", crate::format::echo(report.config.target_loss));
     let headers: Vec<String> = ["configuration", "loss", "train", "test", &target]
         .iter()
         .map(|s| s.to_string())

@@ -177,7 +177,10 @@ impl TrainConfig {
             );
         }
         if !(self.lr > 0.0 && self.lr.is_finite()) {
-            bail!("--lr must be a positive number (got {})", self.lr);
+            bail!(
+                "--lr must be a positive number (got {})",
+                crate::format::echo(self.lr)
+            );
         }
         for (flag, v) in [
             ("--clip-norm", self.clip_norm),
@@ -186,7 +189,10 @@ impl TrainConfig {
             if let Some(v) = v
                 && !(v > 0.0 && v.is_finite())
             {
-                bail!("{flag} must be a positive number (got {v})");
+                bail!(
+                    "{flag} must be a positive number (got {})",
+                    crate::format::echo(v)
+                );
             }
         }
         // Training computes in f32 (f16 and bf16 too) or f64: what is 0 or ∞ there is refused.
@@ -217,7 +223,7 @@ impl TrainConfig {
         if !self.target_loss.is_finite() || self.target_loss < 0.0 {
             bail!(
                 "--target-loss must be a number ≥ 0 (got {})",
-                self.target_loss
+                crate::format::echo(self.target_loss)
             );
         }
         if self.width == 0 {

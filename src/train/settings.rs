@@ -41,27 +41,27 @@ pub struct TrainSettings {
     pub dataset: Option<Task>,
 
     /// Examples generated in all; a quarter are held out for testing [default: 1000].
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub samples: Option<usize>,
 
     /// Dataset noise (its meaning and default depend on the dataset; see --dataset).
-    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    #[arg(long, value_name = "X", allow_hyphen_values = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub noise: Option<f64>,
 
     /// Number of hidden layers [default: 10].
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub depth: Option<usize>,
 
     /// Units per hidden layer [default: 32].
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub width: Option<usize>,
 
     /// Examples per minibatch [default: 32].
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub batch: Option<usize>,
 
@@ -86,12 +86,12 @@ pub struct TrainSettings {
     pub residual: Option<bool>,
 
     /// Parameter updates per configuration [default: 1000].
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub steps: Option<usize>,
 
     /// Learning rate η [default: 0.01].
-    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    #[arg(long, value_name = "X", allow_hyphen_values = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lr: Option<f64>,
 
@@ -101,17 +101,17 @@ pub struct TrainSettings {
     pub optimizer: Option<OptimizerName>,
 
     /// Clip the gradients to this global norm before each update (PyTorch's rule).
-    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    #[arg(long, value_name = "X", allow_hyphen_values = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clip_norm: Option<f64>,
 
     /// Clamp every gradient entry to [−X, X] before each update.
-    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    #[arg(long, value_name = "X", allow_hyphen_values = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clip_value: Option<f64>,
 
     /// Training loss that counts as "learned" for the steps-to-target figure [default: 0.1].
-    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    #[arg(long, value_name = "X", allow_hyphen_values = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target_loss: Option<f64>,
 
@@ -122,12 +122,12 @@ pub struct TrainSettings {
 
     /// Loss scaling: a number S, or `dynamic[:N]` (GradScaler: start 2¹⁶, skip the step and
     /// halve on inf/NaN, double after N finite steps, default 2000).
-    #[arg(long, value_name = "S")]
+    #[arg(long, value_name = "S", allow_hyphen_values = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loss_scale: Option<LossScale>,
 
     /// Random seed for the data, the weights and the batch order [default: 42].
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
 }

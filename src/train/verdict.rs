@@ -38,8 +38,14 @@ pub(super) fn verdict(report: &TrainReport, h: &History) -> String {
         pct(test.accuracy)
     )];
     parts.push(match h.steps_to_target {
-        Some(s) => format!("loss ≤ {} by step {s}", cfg.target_loss),
-        None => format!("loss never reached {}", cfg.target_loss),
+        Some(s) => format!(
+            "loss ≤ {} by step {s}",
+            crate::format::echo(cfg.target_loss)
+        ),
+        None => format!(
+            "loss never reached {}",
+            crate::format::echo(cfg.target_loss)
+        ),
     });
     if let Some(ls) = &h.loss_scale {
         let first = ls.scales.first().map_or(ls.final_scale, |c| c.scale);
@@ -202,7 +208,7 @@ pub(super) fn comparison(report: &TrainReport) -> Vec<String> {
         .iter()
         .filter_map(|h| h.steps_to_target.map(|s| (h, s)))
         .collect();
-    let target = report.config.target_loss;
+    let target = crate::format::echo(report.config.target_loss);
     match reached.iter().min_by_key(|(_, s)| *s) {
         Some((h, s)) => out.push(format!(
             "First to loss ≤ {target}: {} at step {s}; {} of {} configurations got there.",
