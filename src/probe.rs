@@ -74,11 +74,12 @@ impl Precision {
         let arithmetic = match self {
             Precision::F64 => "f64".to_string(),
             Precision::F32 => "f32".to_string(),
-            p => format!("f32 (a {p} run computes in f32)"),
+            Precision::F16 => "f32 (an f16 run computes in f32)".to_string(),
+            Precision::Bf16 => "f32 (a bf16 run computes in f32)".to_string(),
         };
         bail!(
             "{flag} {} is {} in {arithmetic}; give a value from {} to {}",
-            crate::format::pretty(v),
+            crate::format::echo(v),
             if v > hi { "∞" } else { "0 or subnormal" },
             crate::format::pretty(lo),
             crate::format::pretty(hi)

@@ -216,7 +216,7 @@ impl TrainConfig {
         if self.data.noise > most {
             bail!(
                 "--noise {} is ∞ in the run's arithmetic; give a value up to {}",
-                crate::format::pretty(self.data.noise),
+                crate::format::echo(self.data.noise),
                 crate::format::pretty(most)
             );
         }
