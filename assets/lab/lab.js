@@ -53,7 +53,18 @@ function fmt(v) {
 
 class HttpError extends Error {}
 
-/** GET or POST JSON; a 4xx/5xx throws the server's `error` text. */
+/** This page's token: its training run and its demo requests (a newer demo request of the
+ * page drops its older one still waiting on the server) carry it as `page=`. */
+const PAGE_TOKEN = Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('');
+
+/** The URL of a demo view (`''`, `/chart.svg`, `/text`) with query `q`, sent as this page's. */
+const demoUrl = (name, view, q) => `/api/demo/${encodeURIComponent(name)}${view}?${q ? `${q}&` : ''}page=${PAGE_TOKEN}`;
+
+/** How often a request answered 503 (the lab busy) is tried again, after its Retry-After. */
+const BUSY_RETRIES = 3;
+
+/** GET or POST JSON; a 4xx/5xx throws the server's `error` text. A busy lab (503 with
+ * `Retry-After`) is asked again a few times first. */
 async function api(path, opts = {}) {
   const init = { signal: opts.signal, headers: {} };
   if (opts.body !== undefined) {
@@ -61,10 +72,18 @@ async function api(path, opts = {}) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(opts.body);
   }
-  const res = await fetch(path, init);
-  const text = await res.text();
-  if (!res.ok) throw new HttpError(errorText(text, res.status));
-  return opts.raw ? text : JSON.parse(text);
+  for (let attempt = 0; ; attempt++) {
+    const res = await fetch(path, init);
+    const text = await res.text();
+    const retry = Number(res.headers.get('Retry-After'));
+    if (res.status === 503 && retry > 0 && attempt < BUSY_RETRIES && !(opts.signal && opts.signal.aborted)) {
+      await new Promise((resolve) => setTimeout(resolve, retry * 1000));
+      if (opts.signal && opts.signal.aborted) throw new DOMException('aborted', 'AbortError');
+      continue;
+    }
+    if (!res.ok) throw new HttpError(errorText(text, res.status));
+    return opts.raw ? text : JSON.parse(text);
+  }
 }
 
 function errorText(text, status) {
@@ -250,7 +269,7 @@ async function mountDemo(root, name, preset = {}) {
     const q = lastQuery;
     termQuery = q;
     try {
-      const text = await api(`/api/demo/${encodeURIComponent(name)}/text${q ? `?${q}` : ''}`, { raw: true });
+      const text = await api(demoUrl(name, '/text', q), { raw: true });
       if (termQuery === q) termPre.textContent = text;
     } catch (e) {
       if (termQuery === q) { termPre.textContent = e.message; termQuery = null; }
@@ -288,7 +307,6 @@ async function mountDemo(root, name, preset = {}) {
     if (controller) controller.abort();
     const ctrl = new AbortController();
     controller = ctrl;
-    const suffix = q ? `?${q}` : '';
     let json;
     let svg;
     const memo = demoMemo.get(`${name}?${q}`);
@@ -299,8 +317,8 @@ async function mountDemo(root, name, preset = {}) {
       figure.classList.add('busy');
       try {
         const [jtext, stext] = await Promise.all([
-          api(`/api/demo/${encodeURIComponent(name)}${suffix}`, { signal: ctrl.signal, raw: true }),
-          api(`/api/demo/${encodeURIComponent(name)}/chart.svg${suffix}`, { signal: ctrl.signal, raw: true }),
+          api(demoUrl(name, '', q), { signal: ctrl.signal, raw: true }),
+          api(demoUrl(name, '/chart.svg', q), { signal: ctrl.signal, raw: true }),
         ]);
         json = JSON.parse(jtext);
         svg = stext;
@@ -588,7 +606,6 @@ function quizSection(q) {
 
 // ---------------------------------------------------------------- training
 
-const PAGE_TOKEN = Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('');
 
 /** The live run's starting configuration where `train` has no default of its own. */
 const TRAIN_START = { dataset: 'spiral', activation: 'relu' };

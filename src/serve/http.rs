@@ -35,7 +35,12 @@ pub(crate) struct Reply {
     pub body: Vec<u8>,
     /// The methods a path takes, for a 405's `Allow` header.
     pub allow: Option<&'static str>,
+    /// Headers of this answer alone (`Retry-After`), after those every answer carries.
+    pub extra: Vec<(&'static str, String)>,
 }
+
+/// What a request refused for load is told: 503 and try again in a second.
+pub(crate) const BUSY: &str = "the lab is busy; try again in a moment";
 
 pub(crate) const JSON: &str = "application/json";
 
@@ -47,6 +52,7 @@ impl Reply {
             content_type,
             body: body.into(),
             allow: None,
+            extra: Vec::new(),
         }
     }
 
@@ -83,6 +89,17 @@ impl Reply {
                 ),
             )
         }
+    }
+
+    /// 503 with `Retry-After: 1`: the lab has no room for this request now.
+    pub(crate) fn busy() -> Reply {
+        Reply::error(503, BUSY).with_header("Retry-After", "1")
+    }
+
+    /// This reply with one more header.
+    pub(crate) fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Reply {
+        self.extra.push((name, value.into()));
+        self
     }
 
     /// 413 for a body over [`MAX_BODY`].
@@ -298,14 +315,11 @@ impl Events {
     }
 }
 
-/// Answers 503 on a connection the lab has no room for, without reading its request.
+/// Answers 503 (`Retry-After: 1`) on a connection the lab has no room for, without reading
+/// its request.
 pub(crate) fn busy(stream: TcpStream) {
     let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
-    send(
-        &stream,
-        &Reply::error(503, "the lab is busy; try again in a moment"),
-        false,
-    );
+    send(&stream, &Reply::busy(), false);
     close(stream);
 }
 
@@ -329,6 +343,9 @@ fn send(mut stream: &TcpStream, reply: &Reply, head_only: bool) {
     }
     if let Some(allow) = reply.allow {
         head.push_str(&format!("Allow: {allow}\r\n"));
+    }
+    for (name, value) in &reply.extra {
+        head.push_str(&format!("{name}: {value}\r\n"));
     }
     head.push_str("\r\n");
     let body: &[u8] = if head_only { &[] } else { &reply.body };
@@ -361,6 +378,7 @@ fn reason(status: u16) -> &'static str {
         409 => "Conflict",
         411 => "Length Required",
         413 => "Content Too Large",
+        429 => "Too Many Requests",
         431 => "Request Header Fields Too Large",
         503 => "Service Unavailable",
         _ => "Internal Server Error",

@@ -48,7 +48,7 @@ pub(crate) fn run(cli: &Cli, args: &ServeArgs, out: &mut dyn Write) -> Result<()
     let lab = Arc::new(Lab {
         bank: cli.bank()?,
         progress: cli.progress().map(PathBuf::from),
-        runner: demo::Runner::new(cli.max_memory, TIME_BUDGET),
+        runner: demo::Runner::new(cli.max_memory, TIME_BUDGET, workers(cli.threads())),
         train: train::Runs::default(),
     });
     let listener = std::net::TcpListener::bind(("127.0.0.1", args.port))
@@ -83,6 +83,12 @@ pub(crate) fn run(cli: &Cli, args: &ServeArgs, out: &mut dyn Write) -> Result<()
         }
     }
     Ok(())
+}
+
+/// Demo runs computing at once: one per core, or `--threads` if fewer.
+fn workers(threads: Option<u16>) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    threads.map_or(cores, |t| cores.min(usize::from(t)))
 }
 
 /// Opens `url` in the default browser; a failure is a warning, the lab serves on.
@@ -161,6 +167,7 @@ fn route(lab: &Lab, req: &http::Request) -> Reply {
             m => Reply::method_not_allowed(m, "POST"),
         },
         ["api", "demos"] => get(&demo::demos),
+        ["api", "load"] => get(&|| Reply::json(&lab.runner.load())),
         ["api", "demo", name, rest @ ..] => {
             let view = match rest {
                 [] => demo::View::Json,
