@@ -1107,13 +1107,13 @@ fn a_burst_past_the_workers_and_the_queue_is_shed_with_503() {
     let load = lab.get("/api/load").json();
     assert_eq!(
         load,
-        json!({"workers": 1, "queue": 4, "running": 0, "queued": 0, "cached": 0})
+        json!({"workers": 1, "queue": 8, "running": 0, "queued": 0, "cached": 0})
     );
     std::thread::scope(|scope| {
         let held = scope.spawn(|| lab.get(HOLD));
         until_load(&lab, |l| l["running"] == 1);
-        // Ten distinct settings at once, for one worker (busy) and four places in the queue.
-        let burst: Vec<_> = (0..10)
+        // 16 distinct settings at once, for one worker (busy) and 8 places in the queue.
+        let burst: Vec<_> = (0..16)
             .map(|i| {
                 let lab = &lab;
                 scope.spawn(move || {
