@@ -410,6 +410,12 @@ fn progress(cli: &Cli, args: &ProgressArgs, ui: &Ui, out: &mut dyn Write) -> Res
 /// then prints the class table.
 fn roster(cli: &Cli, args: &RosterArgs, ui: &Ui, out: &mut dyn Write) -> Result<()> {
     let bank = load(cli)?;
+    if let Some(file) = &args.session {
+        let session = crate::session::inspect(file)?;
+        let shown = file.display().to_string();
+        let text = crate::serve::session_roster(&bank, &session, &shown, args.format, ui);
+        return Ok(write!(out, "{text}")?);
+    }
     let mut records = Vec::new();
     let mut problems = Vec::new();
     let mut seen = std::collections::HashSet::new();

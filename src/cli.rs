@@ -308,8 +308,17 @@ pub enum RosterFormat {
 )]
 pub struct RosterArgs {
     /// Students' progress files (`gradtutor progress` shows where a student's is).
-    #[arg(value_name = "FILE", required = true)]
+    #[arg(
+        value_name = "FILE",
+        required_unless_present = "session",
+        conflicts_with = "session"
+    )]
     pub files: Vec<PathBuf>,
+
+    /// The roster of a live class's session file (`serve --class`), with each item's
+    /// answer counts and each student's first and latest attempt.
+    #[arg(long, value_name = "FILE", value_parser = any_path)]
+    pub session: Option<PathBuf>,
 
     /// Output format.
     #[arg(long, value_name = "FORMAT", default_value = "text")]
@@ -327,16 +336,39 @@ pub struct TourArgs {
 #[command(
     after_help = "The lab listens on 127.0.0.1 only and serves until stopped (Ctrl-C). The \
     global flags apply as for every command: the bank (--questions, --questions-only), the \
-    progress file quiz answers are recorded in, --max-memory and --threads."
+    progress file quiz answers are recorded in, --max-memory and --threads.\n\nWith --class \
+    it listens on --bind (the room's network) and prints the join URL, its code and QR code, \
+    and the instructor's URL; students' answers go to the session file, never to progress \
+    files. After class: gradtutor roster --session FILE."
 )]
 pub struct ServeArgs {
     /// The port to listen on (0: any free port; the URL printed names it).
-    #[arg(long, value_name = "PORT", default_value_t = 8080)]
+    #[arg(
+        long,
+        value_name = "PORT",
+        default_value_t = 8080,
+        conflicts_with = "class"
+    )]
     pub port: u16,
 
-    /// Open the lab in the default browser.
+    /// Open the lab in the default browser (with --class: the instructor's dashboard).
     #[arg(long)]
     pub open: bool,
+
+    /// Run a live class: students join from their browsers on the room's network; the
+    /// instructor's dashboard pushes questions, sees answers, reveals and locks.
+    #[arg(long)]
+    pub class: bool,
+
+    /// With --class: the address and port to listen on [default: 0.0.0.0:8080, the room's
+    /// network].
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub bind: Option<std::net::SocketAddr>,
+
+    /// With --class: the session file, resumed if it exists [default:
+    /// class-YYYY-MM-DD.json in the data folder progress is kept in].
+    #[arg(long, value_name = "FILE", value_parser = any_path)]
+    pub session: Option<PathBuf>,
 }
 
 /// Handout formats.

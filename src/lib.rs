@@ -27,6 +27,7 @@ mod render;
 mod report;
 mod roster;
 mod serve;
+mod session;
 mod settings;
 mod theory;
 mod train;

@@ -389,9 +389,15 @@ impl Store {
     /// flushed to disk, then renamed over the old file. Call with the lock held.
     fn write(&self, target: &Path, p: &Progress) -> Result<()> {
         let text = serde_json::to_string_pretty(p).expect("progress always serializes") + "\n";
+        self.write_text(target, &text, "progress", None)
+    }
+
+    /// Writes `text` to `target` as [`Store::write`] describes; `what` names the record in
+    /// messages, and `mode` (Unix) replaces the file's permissions when given.
+    fn write_text(&self, target: &Path, text: &str, what: &str, mode: Option<u32>) -> Result<()> {
         if text.len() as u64 > MAX_BYTES {
             return Err(anyhow!(
-                "the progress would be larger than {} MiB, the most a progress file may hold",
+                "the {what} would be larger than {} MiB, the most a {what} file may hold",
                 MAX_BYTES >> 20
             ));
         }
@@ -403,11 +409,21 @@ impl Store {
             Err(e) if e.kind() == ErrorKind::NotFound => None,
             Err(e) => {
                 return Err(anyhow!(
-                    "cannot save progress to {}: {e}",
+                    "cannot save {what} to {}: {e}",
                     self.path.display()
                 ));
             }
         };
+        #[cfg(unix)]
+        let old = match mode {
+            Some(mode) => {
+                use std::os::unix::fs::PermissionsExt;
+                Some(fs::Permissions::from_mode(mode))
+            }
+            None => old,
+        };
+        #[cfg(not(unix))]
+        let _ = mode;
         let dir = folder(target);
         fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let name = target
@@ -449,7 +465,47 @@ impl Store {
             }
             Ok(())
         };
-        write().map_err(|e| anyhow!("cannot save progress to {}: {e}", self.path.display()))
+        write().map_err(|e| anyhow!("cannot save {what} to {}: {e}", self.path.display()))
+    }
+
+    /// Holds the lock of another JSON record kept as progress is (the live class's session
+    /// file) until the returned [`Held`] is dropped: its reads and atomic writes then need
+    /// no further locking, and a second process on the same file waits, then gives up.
+    pub(crate) fn hold(&self) -> Result<Held> {
+        let target = self.target()?;
+        let lock = self.lock(&target)?;
+        Ok(Held {
+            store: self.clone(),
+            target,
+            _lock: lock,
+        })
+    }
+
+    /// The file's bytes, read as [`Store::inspect`] reads (nothing moved or written); `None`
+    /// if there is no such file.
+    pub(crate) fn read_bytes(&self) -> Result<Option<Vec<u8>>> {
+        self.read(&self.target()?)
+    }
+}
+
+/// A record file whose lock is held (see [`Store::hold`]).
+#[derive(Debug)]
+pub(crate) struct Held {
+    store: Store,
+    target: PathBuf,
+    _lock: Option<fs::File>,
+}
+
+impl Held {
+    /// The file's bytes, `None` if there is none yet (checks as [`Store::load`]'s).
+    pub(crate) fn read(&self) -> Result<Option<Vec<u8>>> {
+        self.store.read(&self.target)
+    }
+
+    /// Replaces the file with `text` atomically (temporary, flush to disk, rename), `what`
+    /// naming it in messages; `mode` sets its permissions on Unix.
+    pub(crate) fn write(&self, text: &str, what: &str, mode: Option<u32>) -> Result<()> {
+        self.store.write_text(&self.target, text, what, mode)
     }
 }
 

@@ -6,8 +6,10 @@
 //! Records are kept by question slug (see `progress`), so a question is matched by slug; a
 //! slug the bank does not have is kept apart, never matched to a question by id.
 
-use crate::bank::{Bank, Question};
-use crate::progress::{Progress, Studied};
+use crate::bank::format::letter;
+use crate::bank::{Bank, ItemKind, Question};
+use crate::progress::{Attempt, ItemResult, Progress, Studied};
+use crate::session::Session;
 use std::collections::BTreeSet;
 
 /// One question of one student's record.
@@ -253,5 +255,181 @@ fn names(records: &[(String, Progress)]) -> Vec<String> {
                 _ => format!("{name} ({})", crate::format::escape(file, usize::MAX)),
             },
         )
+        .collect()
+}
+
+/// The records of a live class's session, as `class` takes them: one per student, named,
+/// each answer a quiz of one item; `file` (the session file) and the student's number
+/// stand for the progress file.
+pub(crate) fn session_records(session: &Session, file: &str) -> Vec<(String, Progress)> {
+    session
+        .students
+        .iter()
+        .map(|s| {
+            let quizzes = session
+                .answers
+                .iter()
+                .filter(|a| a.student == s.student)
+                .map(|a| Attempt {
+                    at: a.time.clone(),
+                    items: vec![ItemResult {
+                        question: a.question.clone(),
+                        item: a.item.saturating_sub(1),
+                        correct: a.correct,
+                    }],
+                })
+                .collect();
+            let p = Progress {
+                name: Some(s.name.clone()),
+                quizzes,
+                ..Progress::default()
+            };
+            (format!("{file}#{}", s.student), p)
+        })
+        .collect()
+}
+
+/// One answer as given: the choice's letter or the number, control characters escaped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Given {
+    pub answer: String,
+    pub correct: bool,
+}
+
+/// One student's answers to one item.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct StudentItem {
+    /// As the roster shows the student.
+    pub name: String,
+    pub first: Given,
+    pub latest: Given,
+    pub attempts: usize,
+}
+
+/// One option of a choice item: how many students chose it first and last.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct OptionCount {
+    pub key: char,
+    /// On one line.
+    pub text: String,
+    pub correct: bool,
+    pub first: usize,
+    pub latest: usize,
+}
+
+/// What kind of item, as the bank has it.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum TallyKind {
+    /// Each option's counts (distractors too).
+    Choice(Vec<OptionCount>),
+    /// A numeric item: answers within `tolerance` of the measured figure count.
+    Number { tolerance: f64 },
+    /// An item the bank does not have (another bank's session).
+    Unknown,
+}
+
+/// A session's item: its counts per option, and each student's first and latest answer.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct ItemTally {
+    pub slug: String,
+    /// The bank's question id, if the bank has the question.
+    pub id: Option<u32>,
+    /// From 1.
+    pub item: usize,
+    /// On one line; empty for an item the bank does not have.
+    pub prompt: String,
+    pub kind: TallyKind,
+    /// In the order the students joined.
+    pub students: Vec<StudentItem>,
+}
+
+impl ItemTally {
+    /// `3.1`: the question's id (or slug) and the item.
+    pub(crate) fn label(&self) -> String {
+        match self.id {
+            Some(id) => format!("{id}.{}", self.item),
+            None => format!("{}.{}", crate::format::escape(&self.slug, 40), self.item),
+        }
+    }
+
+    /// Students whose first and whose latest answer was right.
+    pub(crate) fn right(&self) -> (usize, usize) {
+        self.students.iter().fold((0, 0), |(f, l), s| {
+            (
+                f + usize::from(s.first.correct),
+                l + usize::from(s.latest.correct),
+            )
+        })
+    }
+}
+
+/// Per item of `session` (in the order they came up): each option's count over the
+/// students' first and latest answers, and each student's first and latest answer, named
+/// as `class` names them.
+pub(crate) fn session_items(session: &Session, bank: &Bank, class: &Class) -> Vec<ItemTally> {
+    let given = |a: &crate::session::Answer| Given {
+        answer: crate::format::escape(&a.answer, 40),
+        correct: a.correct,
+    };
+    session
+        .items()
+        .into_iter()
+        .map(|(slug, item)| {
+            let question = bank.questions.iter().find(|q| q.slug == slug);
+            let quiz = question.and_then(|q| item.checked_sub(1).and_then(|i| q.quiz.get(i)));
+            let students: Vec<StudentItem> = session
+                .students
+                .iter()
+                .zip(&class.students)
+                .filter_map(|(s, shown)| {
+                    let mine: Vec<&crate::session::Answer> = session
+                        .answers
+                        .iter()
+                        .filter(|a| a.student == s.student && a.question == slug && a.item == item)
+                        .collect();
+                    Some(StudentItem {
+                        name: shown.name.clone(),
+                        first: given(mine.first()?),
+                        latest: given(mine.last()?),
+                        attempts: mine.len(),
+                    })
+                })
+                .collect();
+            let kind = match quiz.map(|q| &q.kind) {
+                Some(ItemKind::Choice {
+                    choices, correct, ..
+                }) => TallyKind::Choice(
+                    choices
+                        .iter()
+                        .enumerate()
+                        .map(|(j, c)| {
+                            let key = letter(j);
+                            let k = key.to_string();
+                            OptionCount {
+                                key,
+                                text: c.split_whitespace().collect::<Vec<_>>().join(" "),
+                                correct: j == *correct,
+                                first: students.iter().filter(|s| s.first.answer == k).count(),
+                                latest: students.iter().filter(|s| s.latest.answer == k).count(),
+                            }
+                        })
+                        .collect(),
+                ),
+                Some(ItemKind::Numeric { tolerance, .. }) => TallyKind::Number {
+                    tolerance: *tolerance,
+                },
+                None => TallyKind::Unknown,
+            };
+            ItemTally {
+                id: question.map(|q| q.id),
+                item,
+                prompt: quiz.map_or(String::new(), |q| {
+                    q.prompt.split_whitespace().collect::<Vec<_>>().join(" ")
+                }),
+                slug,
+                kind,
+                students,
+            }
+        })
         .collect()
 }

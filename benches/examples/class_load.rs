@@ -724,7 +724,7 @@ fn main() {
     if let Some((_, token)) = &server.class {
         println!("joins by status: {}", statuses(&t.joins));
         println!(
-            "pushes: {} ({} experiment configurations), by status: {}",
+            "pushes: {} ({} of them experiment configurations), by status: {}",
             t.pushes.values().sum::<u64>(),
             t.experiment_pushes,
             statuses(&t.pushes)

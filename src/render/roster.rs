@@ -18,7 +18,7 @@
 //!   compile; tabled six (papergrid, a derive macro), about 17 s.
 
 use crate::format::{count, truncate};
-use crate::roster::{Class, Missed, QuestionSummary, Student};
+use crate::roster::{Class, Given, ItemTally, Missed, QuestionSummary, Student, TallyKind};
 use crate::ui::Ui;
 use std::fmt::Write;
 
@@ -276,6 +276,11 @@ fn field(text: &str) -> String {
 /// The roster as CSV: a header, a row per student, then `(class average)` and `(most missed
 /// item)` rows. Every row has the same number of fields.
 pub(crate) fn csv(class: &Class) -> String {
+    csv_text(csv_rows(class))
+}
+
+/// The rows of [`csv`], before quoting.
+fn csv_rows(class: &Class) -> Vec<Vec<String>> {
     let mut rows: Vec<Vec<String>> = Vec::new();
     let mut head: Vec<String> = ["student", "file", "studied", "right", "asked", "percent"]
         .map(String::from)
@@ -333,6 +338,11 @@ pub(crate) fn csv(class: &Class) -> String {
             .map(|q| q.most_missed.as_ref().map_or(String::new(), missed)),
     );
     rows.push(most);
+    rows
+}
+
+/// Rows as CSV, each field quoted as [`field`] says.
+fn csv_text(rows: Vec<Vec<String>>) -> String {
     let mut out = String::new();
     for row in rows {
         let fields: Vec<String> = row.iter().map(|f| field(f)).collect();
@@ -341,13 +351,17 @@ pub(crate) fn csv(class: &Class) -> String {
     out
 }
 
-/// A Markdown table cell: pipes escaped, on one line.
+/// A Markdown table cell: on one line, pipes escaped, and `&`, `<`, `>` as HTML entities
+/// (Markdown passes HTML through: a name `<img onerror=…>` must stay text).
 fn cell(text: &str) -> String {
     text.split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
         .replace('\\', "\\\\")
         .replace('|', "\\|")
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// The roster as Markdown: a heading, the student table and the question table, whole (a
@@ -421,6 +435,219 @@ pub(crate) fn markdown(class: &Class) -> String {
             "\nLeft out: records of questions this bank does not have ({}).",
             cell(&class.others.join(", "))
         );
+    }
+    out
+}
+
+/// A live class's roster (`roster --session`): the roster of its students, then per item
+/// the answer counts and each student's first and latest answer.
+pub(crate) struct Session<'a, 'b> {
+    pub class: &'a Class<'b>,
+    pub items: &'a [ItemTally],
+}
+
+/// An answer as a cell: `b (right)`.
+fn given(g: &Given) -> String {
+    format!(
+        "{} ({})",
+        g.answer,
+        if g.correct { "right" } else { "wrong" }
+    )
+}
+
+/// A choice item's counts on one line: `a 2/1, b* 3/5`: first/latest per option, the key
+/// starred; a numeric item's: `right 2/3 of 4`.
+fn counts(item: &ItemTally) -> String {
+    match &item.kind {
+        TallyKind::Choice(options) => options
+            .iter()
+            .map(|o| {
+                let star = if o.correct { "*" } else { "" };
+                format!("{}{star} {}/{}", o.key, o.first, o.latest)
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        TallyKind::Number { .. } | TallyKind::Unknown => {
+            let (first, latest) = item.right();
+            format!("right {first}/{latest} of {}", item.students.len())
+        }
+    }
+}
+
+/// `roster --session` for the terminal: the roster, then the items, then the attempts.
+pub(crate) fn session_text(r: &Session, ui: &Ui) -> String {
+    let width = ui.width;
+    let mut out = text(r.class, ui);
+    let _ = writeln!(out);
+    let legend = "Items of the session: per option, how many students chose it first / last \
+                  (the key starred); for a number, how many were right first / last.";
+    for line in crate::ui::wrap(legend, width) {
+        let _ = writeln!(out, "{line}");
+    }
+    if r.items.is_empty() {
+        let _ = writeln!(out, "\nNo item was pushed or answered.");
+        return out;
+    }
+    let label_w = r
+        .items
+        .iter()
+        .map(|i| i.label().chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(4);
+    for item in r.items {
+        let _ = writeln!(out);
+        let head = format!("{:<label_w$}  {}", item.label(), counts(item));
+        let _ = writeln!(out, "{}", head.trim_end());
+        if !item.prompt.is_empty() {
+            let room = width.saturating_sub(label_w + 2).max(10);
+            let text = ui.style.dim(&truncate(&item.prompt, room));
+            let _ = writeln!(out, "{:label_w$}  {text}", "");
+        }
+        if let TallyKind::Choice(options) = &item.kind {
+            for o in options {
+                let room = width.saturating_sub(label_w + 6).max(10);
+                let line = format!("{:label_w$}  {}) {}", "", o.key, truncate(&o.text, room));
+                let _ = writeln!(out, "{}", ui.style.dim(&line));
+            }
+        }
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "Attempts: each student's first and latest answer per item."
+    );
+    let _ = writeln!(out);
+    let name_w = r
+        .items
+        .iter()
+        .flat_map(|i| &i.students)
+        .map(|s| s.name.chars().count())
+        .chain(["student".len()])
+        .max()
+        .unwrap_or(0)
+        .min(24);
+    let ans_w = r
+        .items
+        .iter()
+        .flat_map(|i| &i.students)
+        .flat_map(|s| [given(&s.first), given(&s.latest)])
+        .map(|g| g.chars().count())
+        .chain(["latest".len()])
+        .max()
+        .unwrap_or(0);
+    let _ = writeln!(
+        out,
+        "{:<name_w$}  {:<label_w$}  {:<ans_w$}  {:<ans_w$}  attempts",
+        "student", "item", "first", "latest"
+    );
+    for item in r.items {
+        for s in &item.students {
+            let _ = writeln!(
+                out,
+                "{:<name_w$}  {:<label_w$}  {:<ans_w$}  {:<ans_w$}  {:>8}",
+                truncate(&s.name, name_w),
+                item.label(),
+                given(&s.first),
+                given(&s.latest),
+                s.attempts
+            );
+        }
+    }
+    out
+}
+
+/// `roster --session` as CSV: the roster's rows with two columns per item (each
+/// student's first and latest answer), then a `(answer counts)` row with each item's
+/// counts. Every row has the same number of fields.
+pub(crate) fn session_csv(r: &Session) -> String {
+    let mut rows = csv_rows(r.class);
+    let students = r.class.students.len();
+    for (k, row) in rows.iter_mut().enumerate() {
+        for item in r.items {
+            let (first, latest) = match k {
+                0 => (
+                    format!("{} first", item.label()),
+                    format!("{} latest", item.label()),
+                ),
+                k if k <= students => {
+                    let name = &r.class.students[k - 1].name;
+                    match item.students.iter().find(|s| s.name == *name) {
+                        Some(s) => (given(&s.first), given(&s.latest)),
+                        None => (String::new(), String::new()),
+                    }
+                }
+                _ => (String::new(), String::new()),
+            };
+            row.push(first);
+            row.push(latest);
+        }
+    }
+    let fields = rows.first().map_or(0, Vec::len);
+    let mut last = vec![String::from("(answer counts)")];
+    last.resize(fields - 2 * r.items.len(), String::new());
+    for item in r.items {
+        last.push(counts(item));
+        last.push(String::new());
+    }
+    rows.push(last);
+    csv_text(rows)
+}
+
+/// `roster --session` as Markdown: the roster, then a table per item and the attempts.
+pub(crate) fn session_markdown(r: &Session) -> String {
+    let mut out = markdown(r.class);
+    let _ = writeln!(out, "\n## Items\n");
+    if r.items.is_empty() {
+        let _ = writeln!(out, "No item was pushed or answered.");
+    }
+    for item in r.items {
+        let _ = writeln!(out, "### {}: {}\n", cell(&item.label()), cell(&item.prompt));
+        match &item.kind {
+            TallyKind::Choice(options) => {
+                let _ = writeln!(out, "| option | text | first | latest |\n|---|---|--:|--:|");
+                for o in options {
+                    let key = match o.correct {
+                        true => format!("**{}** (key)", o.key),
+                        false => o.key.to_string(),
+                    };
+                    let _ = writeln!(
+                        out,
+                        "| {key} | {} | {} | {} |",
+                        cell(&o.text),
+                        o.first,
+                        o.latest
+                    );
+                }
+            }
+            TallyKind::Number { .. } | TallyKind::Unknown => {
+                let (first, latest) = item.right();
+                let _ = writeln!(
+                    out,
+                    "| answered | right first | right latest |\n|--:|--:|--:|\n| {} | {first} | {latest} |",
+                    item.students.len()
+                );
+            }
+        }
+        let _ = writeln!(out);
+    }
+    let _ = writeln!(out, "## Attempts\n");
+    let _ = writeln!(
+        out,
+        "| student | item | first | latest | attempts |\n|---|---|---|---|--:|"
+    );
+    for item in r.items {
+        for s in &item.students {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                cell(&s.name),
+                cell(&item.label()),
+                cell(&given(&s.first)),
+                cell(&given(&s.latest)),
+                s.attempts
+            );
+        }
     }
     out
 }

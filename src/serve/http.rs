@@ -102,6 +102,11 @@ impl Reply {
         self
     }
 
+    /// 429 with `Retry-After: 1`: a student over their rate of requests.
+    pub(crate) fn too_many() -> Reply {
+        Reply::error(429, "too many requests; slow down a little").with_header("Retry-After", "1")
+    }
+
     /// 413 for a body over [`MAX_BODY`].
     pub(crate) fn too_large() -> Reply {
         Reply::error(
@@ -187,6 +192,8 @@ pub(crate) struct Request {
     pub query: String,
     /// At most [`MAX_BODY`] bytes.
     pub body: Vec<u8>,
+    /// The headers, names in lowercase, values trimmed, in order.
+    pub headers: Vec<(String, String)>,
     stream: TcpStream,
 }
 
@@ -238,11 +245,13 @@ impl Request {
             return refuse(stream, bad("the lab speaks HTTP/1.1 with paths from /"));
         }
         let mut length = 0usize;
+        let mut headers = Vec::new();
         for h in lines.take_while(|l| !l.is_empty()) {
             let Some((name, value)) = h.split_once(':') else {
                 return refuse(stream, bad("a header without a colon"));
             };
             let value = value.trim();
+            headers.push((name.trim().to_ascii_lowercase(), value.to_string()));
             if name.eq_ignore_ascii_case("content-length") {
                 match value.parse::<u64>() {
                     Ok(n) if n > MAX_BODY as u64 => return refuse(stream, Reply::too_large()),
@@ -268,8 +277,17 @@ impl Request {
             path: path.to_string(),
             query: query.to_string(),
             body,
+            headers,
             stream,
         })
+    }
+
+    /// The value of the header `name` (lowercase), if sent.
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The body as text (400 if it is not UTF-8).
@@ -372,6 +390,8 @@ fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
         400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
         408 => "Request Timeout",
@@ -435,6 +455,8 @@ mod tests {
                     ("POST", "/api/x", "a=1")
                 );
                 assert_eq!(req.text().unwrap(), "hello");
+                assert_eq!(req.header("host"), Some("h"));
+                assert_eq!(req.header("authorization"), None);
                 req.respond(Reply::ok("text/plain", "hi"));
             },
         );

@@ -117,7 +117,10 @@ pub(crate) fn question(lab: &Lab, key: &str) -> Reply {
 }
 
 /// The question's experiment at its preset, through the lab's cache.
-fn preset_run(lab: &Lab, q: &Question) -> Result<std::sync::Arc<super::demo::Done>, Refusal> {
+pub(crate) fn preset_run(
+    lab: &Lab,
+    q: &Question,
+) -> Result<std::sync::Arc<super::demo::Done>, Refusal> {
     let exp = crate::experiments::find(&q.experiment.demo)
         .map_err(|e| Refusal::Invalid(super::message(&e)))?;
     lab.runner.run(exp, &q.experiment.settings, None)

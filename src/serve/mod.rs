@@ -7,7 +7,11 @@
 //! CLI's message as JSON `{"error": …}` with a 4xx status.
 //!
 //! HTTP is `http.rs`'s, over `std::net` (its module doc says why not `tiny_http`).
+//!
+//! With `--class` it is a live class (`class.rs`): it listens on the room's network, and
+//! students' answers go to the session file, never to a progress file.
 
+mod class;
 mod demo;
 mod http;
 mod lessons;
@@ -16,6 +20,7 @@ mod train;
 use crate::bank::Bank;
 use crate::cli::{Cli, ServeArgs};
 use anyhow::{Result, anyhow};
+pub(crate) use class::session_roster;
 use http::Reply;
 use std::io::Write;
 use std::path::PathBuf;
@@ -33,6 +38,10 @@ pub(crate) const TIME_BUDGET: f64 = 10.0;
 /// Requests answered at once; past this the lab answers 503 at once.
 const MAX_IN_FLIGHT: usize = 64;
 
+/// The same for a live class, where each student holds an event stream open: room for
+/// [`class::MAX_STUDENTS`] streams besides the lab's requests.
+const MAX_IN_FLIGHT_CLASS: usize = MAX_IN_FLIGHT + class::MAX_STUDENTS;
+
 /// What every request may read: the bank, where progress is kept, the runs and their cache.
 pub(crate) struct Lab {
     pub bank: Bank,
@@ -41,30 +50,64 @@ pub(crate) struct Lab {
     pub runner: demo::Runner,
     /// The live training runs.
     pub train: train::Runs,
+    /// The live class, with `--class`.
+    pub class: Option<class::Class>,
 }
 
 /// Serves the lab until the process is stopped.
 pub(crate) fn run(cli: &Cli, args: &ServeArgs, out: &mut dyn Write) -> Result<()> {
+    if !args.class && (args.bind.is_some() || args.session.is_some()) {
+        anyhow::bail!(
+            "--bind and --session are for a live class: add --class (without it the lab \
+             listens on 127.0.0.1 only; --port chooses its port)"
+        );
+    }
+    let bank = cli.bank()?;
+    let (listener, class, url) = match args.class {
+        false => {
+            let listener = std::net::TcpListener::bind(("127.0.0.1", args.port))
+                .map_err(|e| anyhow!("cannot listen on 127.0.0.1:{}: {e}", args.port))?;
+            let port = listener.local_addr().map_or(args.port, |a| a.port());
+            let url = format!("http://127.0.0.1:{port}/");
+            writeln!(out, "gradtutor lab: {url}")?;
+            (listener, None, url)
+        }
+        true => {
+            let (listener, class, url) = class::start(args, out)?;
+            (listener, Some(class), url)
+        }
+    };
+    out.flush()?;
     let lab = Arc::new(Lab {
-        bank: cli.bank()?,
+        bank,
         progress: cli.progress().map(PathBuf::from),
         runner: demo::Runner::new(cli.max_memory, TIME_BUDGET, workers(cli.threads())),
         train: train::Runs::default(),
+        class,
     });
-    let listener = std::net::TcpListener::bind(("127.0.0.1", args.port))
-        .map_err(|e| anyhow!("cannot listen on 127.0.0.1:{}: {e}", args.port))?;
-    let port = listener.local_addr().map_or(args.port, |a| a.port());
-    let url = format!("http://127.0.0.1:{port}/");
-    writeln!(out, "gradtutor lab: {url}")?;
-    out.flush()?;
+    if lab.class.is_some() {
+        let lab = Arc::clone(&lab);
+        std::thread::Builder::new()
+            .name("class-results".into())
+            .spawn(move || {
+                if let Some(class) = &lab.class {
+                    class::Class::results_loop(&lab, class);
+                }
+            })
+            .map_err(|e| anyhow!("cannot start the class's results thread: {e}"))?;
+    }
     if args.open {
         open(&url);
     }
+    let cap = match lab.class {
+        Some(_) => MAX_IN_FLIGHT_CLASS,
+        None => MAX_IN_FLIGHT,
+    };
     let in_flight = Arc::new(AtomicUsize::new(0));
     for stream in listener.incoming() {
         // A connection that failed before it was accepted is the client's problem.
         let Ok(stream) = stream else { continue };
-        if in_flight.fetch_add(1, Ordering::SeqCst) >= MAX_IN_FLIGHT {
+        if in_flight.fetch_add(1, Ordering::SeqCst) >= cap {
             in_flight.fetch_sub(1, Ordering::SeqCst);
             http::busy(stream);
             continue;
@@ -132,6 +175,14 @@ fn handle(lab: &Lab, req: http::Request) {
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| train::route(lab, req)));
         return;
     }
+    if let Some(class) = &lab.class
+        && req.path == "/api/class/events"
+    {
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            class::events(lab, class, req)
+        }));
+        return;
+    }
     let reply = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| route(lab, &req)))
         .unwrap_or_else(|_| {
             Reply::error(
@@ -145,6 +196,20 @@ fn handle(lab: &Lab, req: http::Request) {
 /// The answer to a request for anything but training.
 fn route(lab: &Lab, req: &http::Request) -> Reply {
     let (method, path, query) = (req.method.as_str(), req.path.as_str(), req.query.as_str());
+    // In class mode: the class's own paths, and a demo request's `token` checked (and
+    // counted against the student's rate). The token stays in the query: it names the
+    // student whose newer request drops an older one still waiting (`demo::client`), and
+    // `demo::parse` leaves it out of the settings.
+    if let Some(class) = &lab.class {
+        if let Some(reply) = class::route(lab, class, req) {
+            return reply;
+        }
+        if path.starts_with("/api/demo/")
+            && let Err(r) = class::demo_query(class, query)
+        {
+            return r;
+        }
+    }
     let get = |reply: &dyn Fn() -> Reply| match method {
         "GET" | "HEAD" => reply(),
         m => Reply::method_not_allowed(m, "GET"),
@@ -159,6 +224,9 @@ fn route(lab: &Lab, req: &http::Request) -> Reply {
             Ok(id) => lessons::question(lab, &id),
             Err(r) => r,
         }),
+        ["api", "quiz", "answer"] if lab.class.is_some() => {
+            Reply::error(403, "in class mode, answers go to /api/class/answer")
+        }
         ["api", "quiz", "answer"] => match method {
             "POST" => match req.text() {
                 Ok(body) => lessons::answer(lab, body),

@@ -23,6 +23,7 @@ mod hardening;
 mod instructor;
 mod isometry;
 mod layers;
+mod live_class;
 mod normalization;
 mod pinned;
 mod precision;
