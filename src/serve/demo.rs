@@ -406,32 +406,34 @@ pub(crate) fn client(query: &str) -> Result<Option<String>, Reply> {
         .map(|(k, v)| format!("{k}:{v}")))
 }
 
-/// The settings a query gives `exp`, parsed as the command line `demo NAME --json --k=v …`.
-/// A key that is no setting is refused here; everything else is clap's to judge. The client
-/// keys ([`CLIENT_KEYS`]) are no settings and are left out.
+/// The settings a query gives `exp`, parsed as the command line `demo NAME --json --k=v …`
+/// (`k` alone, without `=`, as the flag alone: `?bn` is `--bn`). A key that names a flag
+/// but no setting (`plot`, `json`, `progress`…) is refused here; everything else, an
+/// unknown key included, is clap's to judge. The client keys ([`CLIENT_KEYS`]) are no
+/// settings and are left out.
 pub(crate) fn parse(exp: &Experiment, query: &str) -> Result<Settings, Reply> {
-    let mut pairs = http::query(query)?;
-    pairs.retain(|(k, _)| !CLIENT_KEYS.contains(&k.as_str()));
     let mut argv = vec![
         "gradtutor".to_string(),
         "demo".into(),
         exp.name.into(),
         "--json".into(),
     ];
-    for (key, value) in &pairs {
-        let Some(knob) = Knob::ALL.into_iter().find(|k| k.flag()[2..] == **key) else {
-            let keys: Vec<&str> = Knob::ALL.iter().map(|k| &k.flag()[2..]).collect();
-            return Err(Reply::error(
-                400,
-                &format!(
-                    "unknown setting '{}'; the settings are {}",
-                    crate::format::escape(key, 40),
-                    keys.join(", ")
-                ),
-            ));
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = match pair.split_once('=') {
+            Some((k, v)) => (http::decode(k, true)?, Some(http::decode(v, true)?)),
+            None => (http::decode(pair, true)?, None),
+        };
+        if CLIENT_KEYS.contains(&key.as_str()) {
+            continue;
+        }
+        let Some(knob) = Knob::ALL.into_iter().find(|k| k.flag()[2..] == *key) else {
+            return Err(unknown(exp, &key));
         };
         // `--flag=value`: a value that starts with `-` stays a value.
-        argv.push(format!("{}={value}", knob.flag()));
+        argv.push(match value {
+            Some(value) => format!("{}={value}", knob.flag()),
+            None => knob.flag().to_string(),
+        });
     }
     match Cli::try_parse_from(&argv) {
         Ok(Cli {
@@ -445,6 +447,27 @@ pub(crate) fn parse(exp: &Experiment, query: &str) -> Result<Settings, Reply> {
         )),
         Err(e) => Err(Reply::error(400, &crate::format::clap_message(&e))),
     }
+}
+
+/// The refusal of a query key that is no setting: clap's own message for `--KEY`, as the
+/// command line gives it, unless `--KEY` is a flag clap knows that is no setting (`plot`:
+/// the lab writes no file), which the lab refuses in its own words.
+fn unknown(exp: &Experiment, key: &str) -> Reply {
+    let argv = ["gradtutor", "demo", exp.name, "--json", &format!("--{key}")];
+    if let Err(e) = Cli::try_parse_from(argv)
+        && e.kind() == clap::error::ErrorKind::UnknownArgument
+    {
+        return Reply::error(400, &crate::format::clap_message(&e));
+    }
+    let keys: Vec<&str> = Knob::ALL.iter().map(|k| &k.flag()[2..]).collect();
+    Reply::error(
+        400,
+        &format!(
+            "unknown setting '{}'; the settings are {}",
+            crate::format::escape(key, 40),
+            keys.join(", ")
+        ),
+    )
 }
 
 /// `GET /api/demos`: every experiment with a control per setting it takes.

@@ -1171,3 +1171,50 @@ fn a_pages_newer_demo_request_drops_its_older_waiting_one() {
     // The dropped runs never ran: the cache holds the held run and the two newer ones.
     assert_eq!(lab.get("/api/load").json()["cached"], 3);
 }
+
+#[test]
+fn a_query_key_alone_is_its_flag_alone_and_an_unknown_key_gets_claps_message() {
+    let (_dir, progress) = progress_file();
+    let lab = Lab::start(&progress, &[]);
+    // `?bn` as `--bn` alone (issue 24's tester: it was refused).
+    let a = lab.get("/api/demo/vanishing?depth=3&bn");
+    assert_eq!(a.status, 200, "{}", a.text());
+    let cli = common::stdout(common::gradtutor_at(&progress).args([
+        "demo",
+        "vanishing",
+        "--depth",
+        "3",
+        "--bn",
+        "--json",
+    ]));
+    assert_eq!(a.text(), cli);
+    // A key alone that needs a value: clap's message for the flag alone.
+    let fails =
+        |args: &[&str]| common::stderr_of_failure(common::gradtutor_at(&progress).args(args));
+    let want = clap_message(&fails(&["demo", "vanishing", "--json", "--depth"]));
+    assert_eq!(lab.get("/api/demo/vanishing?depth").error(400), want);
+    // An unknown key: clap's own message, as `--foo` gets it.
+    let want = clap_message(&fails(&["demo", "vanishing", "--json", "--foo"]));
+    assert!(want.contains("'--foo'"), "{want}");
+    assert_eq!(lab.get("/api/demo/vanishing?foo=1").error(400), want);
+}
+
+#[test]
+fn a_training_run_without_its_pages_token_is_refused() {
+    let (_dir, progress) = progress_file();
+    let lab = Lab::start(&progress, &[]);
+    for path in ["/api/train", "/api/train?page=", "/api/train?other=1"] {
+        let e = lab
+            .post(path, &json!({"activation": "relu", "depth": 2}))
+            .error(400);
+        assert!(
+            e.starts_with("give the page's token: POST /api/train?page=TOKEN"),
+            "{path}: {e}"
+        );
+    }
+    let a = lab.post(
+        "/api/train?page=p",
+        &json!({"activation": "relu", "depth": 2, "steps": 5}),
+    );
+    assert_eq!(a.status, 200, "{}", a.text());
+}
