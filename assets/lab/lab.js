@@ -60,7 +60,22 @@ class HttpError extends Error {
   constructor(message, status) { super(message); this.status = status; }
 }
 
-/** GET or POST JSON (extra `headers` allowed); a 4xx/5xx throws the server's `error` text. */
+/** This page's token: its training run and its demo requests (a newer demo request of the
+ * page drops its older one still waiting on the server) carry it as `page=`. */
+const PAGE_TOKEN = Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('');
+
+/** The URL of a demo view (`''`, `/chart.svg`, `/text`) with query `q`, sent as this page's
+ * (with a class student's `token=` too, from `hooks.demoQuery()`). */
+const demoUrl = (name, view, q) => {
+  const full = [q, hooks.demoQuery(), `page=${PAGE_TOKEN}`].filter(Boolean).join('&');
+  return `/api/demo/${encodeURIComponent(name)}${view}?${full}`;
+};
+
+/** How often a request answered 503 (the lab busy) is tried again, after its Retry-After. */
+const BUSY_RETRIES = 3;
+
+/** GET or POST JSON (extra `headers` allowed); a 4xx/5xx throws the server's `error` text. A busy lab (503 with
+ * `Retry-After`) is asked again a few times first. */
 async function api(path, opts = {}) {
   const init = { signal: opts.signal, headers: { ...(opts.headers || {}) } };
   if (opts.body !== undefined) {
@@ -68,10 +83,18 @@ async function api(path, opts = {}) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(opts.body);
   }
-  const res = await fetch(path, init);
-  const text = await res.text();
-  if (!res.ok) throw new HttpError(errorText(text, res.status), res.status);
-  return opts.raw ? text : JSON.parse(text);
+  for (let attempt = 0; ; attempt++) {
+    const res = await fetch(path, init);
+    const text = await res.text();
+    const retry = Number(res.headers.get('Retry-After'));
+    if (res.status === 503 && retry > 0 && attempt < BUSY_RETRIES && !(opts.signal && opts.signal.aborted)) {
+      await new Promise((resolve) => setTimeout(resolve, retry * 1000));
+      if (opts.signal && opts.signal.aborted) throw new DOMException('aborted', 'AbortError');
+      continue;
+    }
+    if (!res.ok) throw new HttpError(errorText(text, res.status), res.status);
+    return opts.raw ? text : JSON.parse(text);
+  }
 }
 
 function errorText(text, status) {
@@ -268,8 +291,7 @@ async function mountDemo(root, name, preset = {}) {
     const q = lastQuery;
     termQuery = q;
     try {
-      const full = [q, hooks.demoQuery()].filter(Boolean).join('&');
-      const text = await api(`/api/demo/${encodeURIComponent(name)}/text${full ? `?${full}` : ''}`, { raw: true });
+      const text = await api(demoUrl(name, '/text', q), { raw: true });
       if (termQuery === q) termPre.textContent = text;
     } catch (e) {
       if (termQuery === q) { termPre.textContent = e.message; termQuery = null; }
@@ -307,9 +329,6 @@ async function mountDemo(root, name, preset = {}) {
     if (controller) controller.abort();
     const ctrl = new AbortController();
     controller = ctrl;
-    const extra = hooks.demoQuery();
-    const full = [q, extra].filter(Boolean).join('&');
-    const suffix = full ? `?${full}` : '';
     let json;
     let svg;
     const memo = demoMemo.get(`${name}?${q}`);
@@ -320,8 +339,8 @@ async function mountDemo(root, name, preset = {}) {
       figure.classList.add('busy');
       try {
         const [jtext, stext] = await Promise.all([
-          api(`/api/demo/${encodeURIComponent(name)}${suffix}`, { signal: ctrl.signal, raw: true }),
-          api(`/api/demo/${encodeURIComponent(name)}/chart.svg${suffix}`, { signal: ctrl.signal, raw: true }),
+          api(demoUrl(name, '', q), { signal: ctrl.signal, raw: true }),
+          api(demoUrl(name, '/chart.svg', q), { signal: ctrl.signal, raw: true }),
         ]);
         json = JSON.parse(jtext);
         svg = stext;
@@ -618,7 +637,6 @@ function quizSection(q) {
 
 // ---------------------------------------------------------------- training
 
-const PAGE_TOKEN = Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('');
 
 /** The live run's starting configuration where `train` has no default of its own. */
 const TRAIN_START = { dataset: 'spiral', activation: 'relu' };

@@ -39,6 +39,9 @@ pub(crate) struct Reply {
     pub extra: Vec<(&'static str, String)>,
 }
 
+/// What a request refused for load is told: 503 and try again in a second.
+pub(crate) const BUSY: &str = "the lab is busy; try again in a moment";
+
 pub(crate) const JSON: &str = "application/json";
 
 impl Reply {
@@ -86,6 +89,11 @@ impl Reply {
                 ),
             )
         }
+    }
+
+    /// 503 with `Retry-After: 1`: the lab has no room for this request now.
+    pub(crate) fn busy() -> Reply {
+        Reply::error(503, BUSY).with_header("Retry-After", "1")
     }
 
     /// This reply with one more header.
@@ -325,14 +333,11 @@ impl Events {
     }
 }
 
-/// Answers 503 on a connection the lab has no room for, without reading its request.
+/// Answers 503 (`Retry-After: 1`) on a connection the lab has no room for, without reading
+/// its request.
 pub(crate) fn busy(stream: TcpStream) {
     let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
-    send(
-        &stream,
-        &Reply::error(503, "the lab is busy; try again in a moment"),
-        false,
-    );
+    send(&stream, &Reply::busy(), false);
     close(stream);
 }
 

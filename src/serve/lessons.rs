@@ -3,6 +3,7 @@
 //! same progress file, under the same lock, as `quiz` records.
 
 use super::Lab;
+use super::demo::Refusal;
 use super::http::Reply;
 use crate::bank::format::letter;
 use crate::bank::{ItemKind, Question, fill};
@@ -56,7 +57,7 @@ pub(crate) fn question(lab: &Lab, key: &str) -> Reply {
     let run = match q.quotes_figures() {
         true => match preset_run(lab, q) {
             Ok(done) => Some(done),
-            Err(e) => return Reply::error(400, &e),
+            Err(refusal) => return refusal.reply(),
         },
         false => None,
     };
@@ -119,9 +120,10 @@ pub(crate) fn question(lab: &Lab, key: &str) -> Reply {
 pub(crate) fn preset_run(
     lab: &Lab,
     q: &Question,
-) -> Result<std::sync::Arc<super::demo::Done>, String> {
-    let exp = crate::experiments::find(&q.experiment.demo).map_err(|e| super::message(&e))?;
-    lab.runner.run(exp, &q.experiment.settings)
+) -> Result<std::sync::Arc<super::demo::Done>, Refusal> {
+    let exp = crate::experiments::find(&q.experiment.demo)
+        .map_err(|e| Refusal::Invalid(super::message(&e)))?;
+    lab.runner.run(exp, &q.experiment.settings, None)
 }
 
 /// The body of `POST /api/quiz/answer`.
@@ -195,9 +197,14 @@ pub(crate) fn answer(lab: &Lab, body: &str) -> Reply {
         return Reply::error(400, &e);
     }
     // A numeric item's figure comes from the question's preset run when it serves the item.
+    // A busy lab says so rather than running it outside the admission's limit.
     let preset = match item.is_choice() {
         true => None,
-        false => preset_run(lab, q).ok(),
+        false => match preset_run(lab, q) {
+            Ok(done) => Some(done),
+            Err(Refusal::Busy) => return Refusal::Busy.reply(),
+            Err(_) => None,
+        },
     };
     let outcome = match crate::quiz::grade_item(
         q,

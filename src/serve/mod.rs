@@ -87,7 +87,7 @@ pub(crate) fn run(cli: &Cli, args: &ServeArgs, out: &mut dyn Write) -> Result<()
     let lab = Arc::new(Lab {
         bank,
         progress: cli.progress().map(PathBuf::from),
-        runner: demo::Runner::new(cli.max_memory, TIME_BUDGET),
+        runner: demo::Runner::new(cli.max_memory, TIME_BUDGET, workers(cli.threads())),
         train: train::Runs::default(),
         class,
     });
@@ -132,6 +132,12 @@ pub(crate) fn run(cli: &Cli, args: &ServeArgs, out: &mut dyn Write) -> Result<()
         }
     }
     Ok(())
+}
+
+/// Demo runs computing at once: one per core, or `--threads` if fewer.
+fn workers(threads: Option<u16>) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    threads.map_or(cores, |t| cores.min(usize::from(t)))
 }
 
 /// Opens `url` in the default browser; a failure is a warning, the lab serves on.
@@ -197,20 +203,19 @@ fn handle(lab: &Lab, req: http::Request) {
 fn route(lab: &Lab, req: &http::Request) -> Reply {
     let (method, path, query) = (req.method.as_str(), req.path.as_str(), req.query.as_str());
     // In class mode: the class's own paths, and a demo request's `token` checked (and
-    // counted against the student's rate), then taken out of the settings.
-    let mut query = std::borrow::Cow::Borrowed(query);
+    // counted against the student's rate). The token stays in the query: it names the
+    // student whose newer request drops an older one still waiting (`demo::client`), and
+    // `demo::parse` leaves it out of the settings.
     if let Some(class) = &lab.class {
         if let Some(reply) = class::route(lab, class, req) {
             return reply;
         }
-        if path.starts_with("/api/demo/") {
-            match class::demo_query(class, &query) {
-                Ok(q) => query = std::borrow::Cow::Owned(q),
-                Err(r) => return r,
-            }
+        if path.starts_with("/api/demo/")
+            && let Err(r) = class::demo_query(class, query)
+        {
+            return r;
         }
     }
-    let query = query.as_ref();
     let get = |reply: &dyn Fn() -> Reply| match method {
         "GET" | "HEAD" => reply(),
         m => Reply::method_not_allowed(m, "GET"),
@@ -241,6 +246,7 @@ fn route(lab: &Lab, req: &http::Request) -> Reply {
             m => Reply::method_not_allowed(m, "POST"),
         },
         ["api", "demos"] => get(&demo::demos),
+        ["api", "load"] => get(&|| Reply::json(&lab.runner.load())),
         ["api", "demo", name, rest @ ..] => {
             let view = match rest {
                 [] => demo::View::Json,

@@ -198,7 +198,7 @@ fn start(lab: &Lab, req: &Request) -> Reply {
     let page = match super::http::query(&req.query) {
         Ok(pairs) => pairs
             .into_iter()
-            .find(|(k, _)| k == "page")
+            .rfind(|(k, _)| k == "page")
             .map(|(_, v)| v)
             .unwrap_or_default(),
         Err(reply) => return reply,
@@ -210,6 +210,15 @@ fn start(lab: &Lab, req: &Request) -> Reply {
         Ok(b) => b,
         Err(reply) => return reply,
     };
+    // Every page names itself: runs without a name would all be one page's, each stopping
+    // the one before.
+    if page.is_empty() {
+        return Reply::error(
+            400,
+            "give the page's token: POST /api/train?page=TOKEN (any text naming the page; a \
+             newer run of the same page stops its older one)",
+        );
+    }
     let run = live::args_from_json(&body)
         .and_then(|args| live::settings_from_args(&args))
         .and_then(|settings| LiveRun::new(&settings, lab.runner.max_memory));

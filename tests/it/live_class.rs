@@ -1142,3 +1142,40 @@ fn a_change_that_could_not_be_saved_is_undone_so_a_retry_finds_the_record_as_it_
     assert_eq!(names, ["Ana", "Bo"]);
     assert_eq!(saved["answers"].as_array().unwrap().len(), 1);
 }
+
+/// A student's demo requests go through the lab's admission under their token: with the one
+/// worker (`--threads 1`) held by a long run, a student's request waiting in the queue is
+/// dropped (409) when the same student asks for other settings, and the newer one runs.
+/// (The token must reach the runner: a class that took it out of the query would answer
+/// both with 200.)
+#[test]
+fn a_students_newer_demo_request_drops_the_older_one_still_waiting() {
+    let dir = tempfile::tempdir().unwrap();
+    let class = Class::start_full(&dir.path().join("s.json"), &[], &["--threads", "1"]);
+    let ana = class.join("Ana");
+    let get = |path: &str| class.request("GET", path, "", None);
+    let until = |ready: &dyn Fn(&Value) -> bool| {
+        let start = Instant::now();
+        loop {
+            let load = get("/api/load").json();
+            if ready(&load) {
+                return;
+            }
+            assert!(start.elapsed().as_secs() < 300, "never ready: {load}");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    };
+    std::thread::scope(|scope| {
+        let held = scope.spawn(|| get("/api/demo/vanishing?depth=50&width=512&batch=256"));
+        until(&|l| l["running"] == 1);
+        let older = scope.spawn(|| get(&format!("/api/demo/vanishing?depth=3&token={ana}")));
+        until(&|l| l["queued"] == 1);
+        let newer = scope.spawn(|| get(&format!("/api/demo/vanishing?token={ana}&depth=4")));
+        let a = older.join().unwrap();
+        assert_eq!(a.status, 409, "{}", a.text());
+        assert_eq!(a.json()["error"], "superseded by a newer request");
+        let plain = get("/api/demo/vanishing?depth=4");
+        assert_eq!(newer.join().unwrap().text(), plain.text());
+        assert_eq!(held.join().unwrap().status, 200);
+    });
+}

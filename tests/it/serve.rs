@@ -1070,3 +1070,151 @@ fn a_live_run_too_large_for_its_frames_is_refused() {
         "--lr must be a positive number (got -1)"
     );
 }
+
+/// The lab's demo load (`GET /api/load`), waited on until `ready` holds of it: a wait that
+/// returns as soon as the server is there, not a timing.
+fn until_load(lab: &Lab, ready: impl Fn(&Value) -> bool) -> Value {
+    let start = std::time::Instant::now();
+    loop {
+        let load = lab.get("/api/load").json();
+        if ready(&load) {
+            return load;
+        }
+        assert!(start.elapsed().as_secs() < 300, "never ready: {load}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// A run that keeps the lab's one worker (`--threads 1`) busy for a while (about 2 s here),
+/// well under the time budget; `demo vanishing` with these flags is what it answers.
+const HOLD: &str = "/api/demo/vanishing?depth=50&width=512&batch=256";
+
+/// `demo vanishing --depth D --json`'s stdout, the run through the lab's queue should equal.
+fn cli_json(progress: &Path, depth: usize) -> String {
+    common::stdout(common::gradtutor_at(progress).args([
+        "demo",
+        "vanishing",
+        "--depth",
+        &depth.to_string(),
+        "--json",
+    ]))
+}
+
+#[test]
+fn a_burst_past_the_workers_and_the_queue_is_shed_with_503() {
+    let (_dir, progress) = progress_file();
+    let lab = Lab::start(&progress, &["--threads", "1"]);
+    let load = lab.get("/api/load").json();
+    assert_eq!(
+        load,
+        json!({"workers": 1, "queue": 8, "running": 0, "queued": 0, "cached": 0})
+    );
+    std::thread::scope(|scope| {
+        let held = scope.spawn(|| lab.get(HOLD));
+        until_load(&lab, |l| l["running"] == 1);
+        // 16 distinct settings at once, for one worker (busy) and 8 places in the queue.
+        let burst: Vec<_> = (0..16)
+            .map(|i| {
+                let lab = &lab;
+                scope.spawn(move || {
+                    (
+                        i + 2,
+                        lab.get(&format!("/api/demo/vanishing?depth={}", i + 2)),
+                    )
+                })
+            })
+            .collect();
+        let answers: Vec<(usize, Answer)> = burst.into_iter().map(|h| h.join().unwrap()).collect();
+        let busy: Vec<&Answer> = answers
+            .iter()
+            .map(|(_, a)| a)
+            .filter(|a| a.status == 503)
+            .collect();
+        assert!(!busy.is_empty(), "no request was refused");
+        for a in busy {
+            assert_eq!(a.error(503), "the lab is busy; try again in a moment");
+            assert_eq!(a.header("retry-after"), Some("1"));
+        }
+        let ran: Vec<&(usize, Answer)> = answers.iter().filter(|(_, a)| a.status != 503).collect();
+        assert!(!ran.is_empty(), "every request was refused");
+        for (depth, a) in ran {
+            assert_eq!(a.status, 200, "depth {depth}: {}", a.text());
+            assert_eq!(a.text(), cli_json(&progress, *depth), "depth {depth}");
+        }
+        assert_eq!(held.join().unwrap().status, 200);
+    });
+}
+
+#[test]
+fn a_pages_newer_demo_request_drops_its_older_waiting_one() {
+    let (_dir, progress) = progress_file();
+    let lab = Lab::start(&progress, &["--threads", "1"]);
+    std::thread::scope(|scope| {
+        let held = scope.spawn(|| lab.get(HOLD));
+        until_load(&lab, |l| l["running"] == 1);
+        // A lab page (`page=`) and a class page (`token=`), each asking twice.
+        let older = scope.spawn(|| lab.get("/api/demo/vanishing?depth=3&page=p1"));
+        until_load(&lab, |l| l["queued"] == 1);
+        let student = scope.spawn(|| lab.get("/api/demo/vanishing/chart.svg?token=t1&depth=5"));
+        until_load(&lab, |l| l["queued"] == 2);
+        let newer = scope.spawn(|| lab.get("/api/demo/vanishing?depth=4&page=p1"));
+        let a = older.join().unwrap();
+        assert_eq!(a.error(409), "superseded by a newer request");
+        let newer_student = scope.spawn(|| lab.get("/api/demo/vanishing?token=t1&depth=6"));
+        let a = student.join().unwrap();
+        assert_eq!(a.error(409), "superseded by a newer request");
+        // The newer ones run once the worker is free, and the token is no setting.
+        assert_eq!(newer.join().unwrap().text(), cli_json(&progress, 4));
+        assert_eq!(newer_student.join().unwrap().text(), cli_json(&progress, 6));
+        assert_eq!(held.join().unwrap().status, 200);
+    });
+    // The dropped runs never ran: the cache holds the held run and the two newer ones.
+    assert_eq!(lab.get("/api/load").json()["cached"], 3);
+}
+
+#[test]
+fn a_query_key_alone_is_its_flag_alone_and_an_unknown_key_gets_claps_message() {
+    let (_dir, progress) = progress_file();
+    let lab = Lab::start(&progress, &[]);
+    // `?bn` as `--bn` alone (issue 24's tester: it was refused).
+    let a = lab.get("/api/demo/vanishing?depth=3&bn");
+    assert_eq!(a.status, 200, "{}", a.text());
+    let cli = common::stdout(common::gradtutor_at(&progress).args([
+        "demo",
+        "vanishing",
+        "--depth",
+        "3",
+        "--bn",
+        "--json",
+    ]));
+    assert_eq!(a.text(), cli);
+    // A key alone that needs a value: clap's message for the flag alone.
+    let fails =
+        |args: &[&str]| common::stderr_of_failure(common::gradtutor_at(&progress).args(args));
+    let want = clap_message(&fails(&["demo", "vanishing", "--json", "--depth"]));
+    assert_eq!(lab.get("/api/demo/vanishing?depth").error(400), want);
+    // An unknown key: clap's own message, as `--foo` gets it.
+    let want = clap_message(&fails(&["demo", "vanishing", "--json", "--foo"]));
+    assert!(want.contains("'--foo'"), "{want}");
+    assert_eq!(lab.get("/api/demo/vanishing?foo=1").error(400), want);
+}
+
+#[test]
+fn a_training_run_without_its_pages_token_is_refused() {
+    let (_dir, progress) = progress_file();
+    let lab = Lab::start(&progress, &[]);
+    for path in ["/api/train", "/api/train?page=", "/api/train?other=1"] {
+        let e = lab
+            .post(path, &json!({"activation": "relu", "depth": 2}))
+            .error(400);
+        assert!(
+            e.starts_with("give the page's token: POST /api/train?page=TOKEN"),
+            "{path}: {e}"
+        );
+    }
+    let a = lab.post(
+        "/api/train?page=p",
+        &json!({"activation": "relu", "depth": 2, "steps": 5}),
+    );
+    assert_eq!(a.status, 200, "{}", a.text());
+}
