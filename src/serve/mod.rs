@@ -62,6 +62,7 @@ pub(crate) struct Lab {
 
 /// Serves the lab until the process is stopped.
 pub(crate) fn run(cli: &Cli, args: &ServeArgs, out: &mut dyn Write) -> Result<()> {
+    few_malloc_arenas();
     if !args.class && (args.bind.is_some() || args.session.is_some()) {
         anyhow::bail!(
             "--bind and --session are for a live class: add --class (without it the lab \
@@ -272,4 +273,24 @@ pub(crate) fn message(e: &anyhow::Error) -> String {
         text.push_str(&crate::format::escape_lines(&cause.to_string()));
     }
     text
+}
+
+/// Caps glibc's malloc at two arenas. The server answers each connection on a thread of its
+/// own, and glibc gives busy threads arenas of their own (up to 8 per core) that keep what
+/// they freed: with 200 simulated students (`class_load`) the peak RSS was 56–604 MiB from
+/// one run to the next, and 50–85 MiB with two arenas (the `MALLOC_ARENA_MAX=2` setting,
+/// which glibc reads only at start-up, hence the call). Other C libraries keep their own
+/// rules, and a refusal changes nothing but memory.
+fn few_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        /// glibc's `M_ARENA_MAX` parameter of `mallopt`.
+        const M_ARENA_MAX: std::ffi::c_int = -8;
+        unsafe extern "C" {
+            fn mallopt(param: std::ffi::c_int, value: std::ffi::c_int) -> std::ffi::c_int;
+        }
+        // SAFETY: `mallopt` is glibc's, takes two ints by value and only sets a limit of the
+        // allocator, which stays valid under any value; Rust's allocator is glibc's malloc.
+        unsafe { mallopt(M_ARENA_MAX, 2) };
+    }
 }
