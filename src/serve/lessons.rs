@@ -137,19 +137,72 @@ struct Answer {
     answer: AnswerText,
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum IdOrSlug {
-    Id(u32),
-    Slug(String),
+/// A question given by its id (a JSON number) or its slug (text), as `ask` finds it: the
+/// id as text, or the slug.
+pub(crate) struct IdOrSlug(String);
+
+impl IdOrSlug {
+    pub(crate) fn key(&self) -> String {
+        self.0.clone()
+    }
 }
 
-/// A letter, or a number for a numeric item (given as a JSON number or as text).
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum AnswerText {
-    Number(f64),
-    Text(String),
+impl<'de> Deserialize<'de> for IdOrSlug {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(Text(
+            "a question's id (a whole number) or slug (text)",
+            false,
+        ))
+        .map(IdOrSlug)
+    }
+}
+
+/// An answer: a letter, or a number for a numeric item (given as a JSON number or as text),
+/// as text.
+pub(crate) struct AnswerText(pub String);
+
+impl<'de> Deserialize<'de> for AnswerText {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(Text("an option's letter (text) or a number", true))
+            .map(AnswerText)
+    }
+}
+
+/// Reads a JSON string, or a number as its text; `fractions`: a number may be fractional.
+/// Anything else is refused naming what was `expected` (not a Rust type, as serde's
+/// untagged enums do).
+struct Text(&'static str, bool);
+
+impl serde::de::Visitor<'_> for Text {
+    type Value = String;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<String, E> {
+        if self.1 {
+            Ok(v.to_string())
+        } else {
+            Err(E::invalid_value(serde::de::Unexpected::Signed(v), &self))
+        }
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<String, E> {
+        if self.1 {
+            Ok(v.to_string())
+        } else {
+            Err(E::invalid_value(serde::de::Unexpected::Float(v), &self))
+        }
+    }
 }
 
 /// `POST /api/quiz/answer`: grades the answer as `quiz` does and records it as `quiz` does.
@@ -166,10 +219,7 @@ pub(crate) fn answer(lab: &Lab, body: &str) -> Reply {
             );
         }
     };
-    let key = match a.question {
-        IdOrSlug::Id(id) => id.to_string(),
-        IdOrSlug::Slug(s) => s,
-    };
+    let key = a.question.key();
     let q = match find(lab, &key) {
         Ok(q) => q,
         Err(r) => return r,
@@ -189,10 +239,7 @@ pub(crate) fn answer(lab: &Lab, body: &str) -> Reply {
         );
     };
     let index = a.item - 1;
-    let text = match a.answer {
-        AnswerText::Number(x) => x.to_string(),
-        AnswerText::Text(t) => t,
-    };
+    let text = a.answer.0;
     if let Err(e) = crate::quiz::check_format(item, &text) {
         return Reply::error(400, &e);
     }

@@ -1218,3 +1218,36 @@ fn a_training_run_without_its_pages_token_is_refused() {
     );
     assert_eq!(a.status, 200, "{}", a.text());
 }
+
+/// Catches: a quiz answer's body error naming Rust's types (serde's "data did not match any
+/// variant of untagged enum IdOrSlug") instead of what the field takes.
+#[test]
+fn a_bad_question_or_answer_in_a_body_is_named_by_what_it_takes() {
+    let (_dir, progress) = progress_file();
+    let lab = Lab::start(&progress, &[]);
+    for (body, says) in [
+        (
+            json!({"question": true, "item": 1, "answer": "a"}),
+            "invalid type: boolean `true`, expected a question's id (a whole number) or slug (text)",
+        ),
+        (
+            json!({"question": 2.5, "item": 1, "answer": "a"}),
+            "invalid value: floating point `2.5`, expected a question's id (a whole number) or slug (text)",
+        ),
+        (
+            json!({"question": 3, "item": 1, "answer": ["a"]}),
+            "invalid type: sequence, expected an option's letter (text) or a number",
+        ),
+    ] {
+        let a = lab.post("/api/quiz/answer", &body);
+        assert_eq!(a.status, 400, "{}", a.text());
+        let e = a.json()["error"].as_str().unwrap().to_string();
+        assert!(e.contains(says), "{body}: {e}");
+    }
+    // A number is still an id, and a numeric answer still a number.
+    let a = lab.post(
+        "/api/quiz/answer",
+        &json!({"question": 3, "item": 1, "answer": "a"}),
+    );
+    assert_eq!(a.status, 200, "{}", a.text());
+}
