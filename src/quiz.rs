@@ -7,7 +7,15 @@ use crate::report::Report;
 
 /// Parses a numeric answer; accepts `−` for the minus sign and `×10^`-free forms like 1e-3.
 pub(crate) fn parse_number(text: &str) -> Result<f64, String> {
-    let t = text.trim().replace('−', "-").replace(',', "");
+    let t = text.trim().replace('−', "-");
+    if t.contains(',') && !thousands(&t) {
+        return Err(format!(
+            "'{}' is not a number: write decimals with a point (12.3); a comma may only group \
+             thousands (1,024)",
+            crate::format::escape(text.trim(), crate::format::ECHO)
+        ));
+    }
+    let t = t.replace(',', "");
     t.parse::<f64>()
         .ok()
         .filter(|v| v.is_finite())
@@ -17,6 +25,19 @@ pub(crate) fn parse_number(text: &str) -> Result<f64, String> {
                 crate::format::escape(text.trim(), crate::format::ECHO)
             )
         })
+}
+
+/// Whether the commas of `t` group its whole part's digits in threes (`1,024`, `-12,345.5`):
+/// then they are thousands separators, where `12,3` would be a decimal comma.
+fn thousands(t: &str) -> bool {
+    let digits = t.strip_prefix('-').unwrap_or(t);
+    let (whole, rest) = digits.split_at(digits.find(['.', 'e', 'E']).unwrap_or(digits.len()));
+    let mut groups = whole.split(',');
+    let first = groups.next().unwrap_or("");
+    !rest.contains(',')
+        && (1..=3).contains(&first.len())
+        && first.bytes().all(|b| b.is_ascii_digit())
+        && groups.all(|g| g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// How an answer went.
@@ -130,6 +151,12 @@ mod tests {
     fn numbers_accept_a_real_minus_and_thousands_commas() {
         assert_eq!(parse_number(" −12.5 "), Ok(-12.5));
         assert_eq!(parse_number("1,024"), Ok(1024.0));
+        assert_eq!(parse_number("-12,345.5"), Ok(-12345.5));
+        // A decimal comma is refused, not read as thousands (12,3 was 123).
+        for t in ["12,3", "0,42", "1,0245", ",123", "1.5,000", "1e3,000"] {
+            let e = parse_number(t).unwrap_err();
+            assert!(e.contains("write decimals with a point"), "{t}: {e}");
+        }
         assert_eq!(parse_number("1e-3"), Ok(0.001));
         assert!(parse_number("inf").is_err());
         assert!(parse_number("twelve").is_err());

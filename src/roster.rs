@@ -263,17 +263,24 @@ fn names(records: &[(String, Progress)]) -> Vec<String> {
 }
 
 /// The records of a live class's session, as `class` takes them: one per student, named,
-/// each answer a quiz of one item; `file` (the session file) and the student's number
-/// stand for the progress file.
+/// each item's latest answer a quiz of one item (an answer changed before the lock replaces
+/// the earlier one, as `/api/class/results` counts; every attempt is in [`session_items`]);
+/// `file` (the session file) and the student's number stand for the progress file.
 pub(crate) fn session_records(session: &Session, file: &str) -> Vec<(String, Progress)> {
     session
         .students
         .iter()
         .map(|s| {
-            let quizzes = session
+            let mut seen = std::collections::HashSet::new();
+            let mut latest: Vec<&crate::session::Answer> = session
                 .answers
                 .iter()
-                .filter(|a| a.student == s.student)
+                .rev()
+                .filter(|a| a.student == s.student && seen.insert((&a.question, a.item)))
+                .collect();
+            latest.reverse();
+            let quizzes = latest
+                .into_iter()
                 .map(|a| Attempt {
                     at: a.time.clone(),
                     items: vec![ItemResult {

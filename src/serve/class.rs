@@ -16,6 +16,7 @@
 
 use super::Lab;
 use super::http::{self, Reply, Request};
+use super::lessons::{AnswerText, IdOrSlug};
 use crate::bank::format::{ItemKind, QuizItem, letter, parse_choice};
 use crate::bank::{Bank, Question};
 use crate::progress::{Held, Store};
@@ -412,11 +413,6 @@ struct Join {
     name: String,
 }
 
-/// Bidirectional-text controls: a name holding one could reorder what is printed after it.
-fn bidi(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
-}
-
 /// `POST /api/class/join`.
 fn join(class: &Class, text: &str) -> Reply {
     let j: Join = match body(text, "{\"code\": \"K7Q2MX\", \"name\": \"Ana\"}") {
@@ -427,7 +423,7 @@ fn join(class: &Class, text: &str) -> Reply {
     if !same(&j.code.trim().to_ascii_uppercase(), &code) {
         return Reply::error(403, "wrong join code");
     }
-    // `progress --name`'s rules, and no bidi controls.
+    // `progress --name`'s rules (one line, no control or bidi characters, a length).
     let mut p = crate::progress::Progress::default();
     if let Err(e) = p.set_name(&j.name) {
         return Reply::error(400, &e.to_string());
@@ -435,15 +431,6 @@ fn join(class: &Class, text: &str) -> Reply {
     let Some(name) = p.name else {
         return Reply::error(400, "give a name, as your instructor will see it");
     };
-    if let Some(c) = name.chars().find(|&c| bidi(c)) {
-        return Reply::error(
-            400,
-            &format!(
-                "a name may not hold bidirectional-text controls (it holds U+{:04X})",
-                c as u32
-            ),
-        );
-    }
     let token = match token() {
         Ok(t) => t,
         Err(e) => return Reply::error(500, &super::message(&e)),
@@ -508,31 +495,6 @@ fn me(class: &Class, query: &str) -> Reply {
         })
         .collect();
     Reply::json(&json!({ "name": s.name, "student": s.student, "answers": answers }))
-}
-
-/// A question given by id or slug.
-#[derive(serde::Deserialize)]
-#[serde(untagged)]
-enum IdOrSlug {
-    Id(u32),
-    Slug(String),
-}
-
-impl IdOrSlug {
-    fn key(&self) -> String {
-        match self {
-            IdOrSlug::Id(id) => id.to_string(),
-            IdOrSlug::Slug(s) => s.clone(),
-        }
-    }
-}
-
-/// An answer: a letter or a number, as text or a JSON number.
-#[derive(serde::Deserialize)]
-#[serde(untagged)]
-enum AnswerText {
-    Number(f64),
-    Text(String),
 }
 
 #[derive(serde::Deserialize)]
@@ -600,10 +562,7 @@ fn answer(lab: &Lab, class: &Class, text: &str) -> Reply {
         Ok(found) => found,
         Err(r) => return r,
     };
-    let given = match a.answer {
-        AnswerText::Number(x) => x.to_string(),
-        AnswerText::Text(t) => t,
-    };
+    let given = a.answer.0;
     if let Err(e) = crate::quiz::check_format(item, &given) {
         return Reply::error(400, &e);
     }
@@ -756,8 +715,17 @@ fn push(lab: &Lab, class: &Class, text: &str) -> Reply {
                 .iter()
                 .map(|(k, v)| format!("{}={}", encode(k), encode(v.as_str().unwrap_or(""))))
                 .collect();
-            if let Err(r) = super::demo::parse(exp, &query.join("&")) {
-                return r;
+            let settings = match super::demo::parse(exp, &query.join("&")) {
+                Ok(settings) => settings,
+                Err(r) => return r,
+            };
+            // Checked as the lab checks a run (memory limit, time budget) before it takes
+            // every student's screen.
+            if let Err(e) = exp
+                .plan(&settings, lab.runner.max_memory)
+                .and_then(|p| p.check_time(lab.runner.budget))
+            {
+                return Reply::error(400, &super::message(&e));
             }
             json!({ "kind": "experiment", "name": exp.name, "settings": pairs })
         }

@@ -929,6 +929,8 @@ fn roster(bank: &Path, session: &Path, format: &str) -> String {
 
 #[test]
 fn roster_of_a_session_in_text() {
+    // Ana changed a (wrong) to b (right): her score is her latest answer's, 100% (catches a
+    // roster that counts every attempt, so that changing an answer costs a student).
     // Catches: counts of first or latest answers swapped or summed, a control character
     // reaching the terminal.
     let dir = tempfile::tempdir().unwrap();
@@ -943,12 +945,12 @@ Per student: questions studied of 1, share of quiz answers right, and % right on
 each question by id (— not quizzed).
 
 student      studied  quiz   1
-<b>Ana</b>       0/1   50%  50
+<b>Ana</b>       0/1  100% 100
 Bo\\u{1b}[2J      0/1  100% 100
 =Cy, \"C\"         0/1    0%   0
 
  id  question  studied  quizzed  average  most missed
-  1  q-one         0/3      3/3      50%  item 1, 2 of 3
+  1  q-one         0/3      3/3      67%  item 1, 1 of 3
      Pick one
 
 Items of the session: per option, how many students chose it first / last (the
@@ -984,11 +986,11 @@ fn roster_of_a_session_in_csv_and_markdown_escapes_every_name() {
     let csv = roster(dir.path(), &session, "csv");
     let want = format!(
         "student,file,studied,right,asked,percent,1:q-one,1.1 first,1.1 latest\n\
-         <b>Ana</b>,{file}#1,0,1,2,50,50,a (wrong),b (right)\n\
+         <b>Ana</b>,{file}#1,0,1,1,100,100,a (wrong),b (right)\n\
          Bo\\u{{1b}}[2J,{file}#2,0,1,1,100,100,b (right),b (right)\n\
          \"'=Cy, \"\"C\"\"\",{file}#3,0,0,1,0,0,c (wrong),c (wrong)\n\
-         (class average),,,,,50,50,,\n\
-         (most missed item),,,,,,\"item 1, 2 of 3\",,\n\
+         (class average),,,,,66.7,66.7,,\n\
+         (most missed item),,,,,,\"item 1, 1 of 3\",,\n\
          (answer counts),,,,,,,\"a 1/0, b* 1/2, c 1/1\",\n"
     );
     assert_eq!(csv, want, "{csv}");
@@ -1002,7 +1004,7 @@ fn roster_of_a_session_in_csv_and_markdown_escapes_every_name() {
 
 | student | studied | quiz | 1 |
 |---|--:|--:|--:|
-| &lt;b&gt;Ana&lt;/b&gt; | 0/1 | 50% | 50% |
+| &lt;b&gt;Ana&lt;/b&gt; | 0/1 | 100% | 100% |
 | Bo\\\\u{1b}[2J | 0/1 | 100% | 100% |
 | =Cy, \"C\" | 0/1 | 0% | 0% |
 
@@ -1010,7 +1012,7 @@ fn roster_of_a_session_in_csv_and_markdown_escapes_every_name() {
 
 | id | question | studied | quizzed | average | most missed item |
 |--:|---|--:|--:|--:|---|
-| 1 | One &amp; &lt;only&gt; | 0/3 | 3/3 | 50% | item 1, 2 of 3: Pick one |
+| 1 | One &amp; &lt;only&gt; | 0/3 | 3/3 | 67% | item 1, 1 of 3: Pick one |
 
 ## Items
 
@@ -1178,4 +1180,36 @@ fn a_students_newer_demo_request_drops_the_older_one_still_waiting() {
         assert_eq!(newer.join().unwrap().text(), plain.text());
         assert_eq!(held.join().unwrap().status, 200);
     });
+}
+
+#[test]
+fn an_experiment_push_over_the_memory_limit_or_time_budget_is_refused_with_the_clis_message() {
+    // Catches: a push checked only by clap, which takes every student's screen for a run
+    // that then fails for each of them.
+    let dir = tempfile::tempdir().unwrap();
+    let class = Class::start(&dir.path().join("s.json"), &[]);
+    let push = |settings: Value| {
+        class.teach_post(
+            "/api/class/push",
+            &json!({"kind": "experiment", "name": "vanishing", "settings": settings}),
+        )
+    };
+    let cli = common::stderr_of_failure(common::gradtutor("live-class").args([
+        "demo",
+        "vanishing",
+        "--depth",
+        "99999999",
+        "--activation",
+        "tanh",
+    ]));
+    let big = push(json!({"depth": "99999999", "activation": "tanh"}));
+    assert_eq!(big.status, 400, "{}", big.text());
+    let memory = big.error();
+    assert!(memory.contains("memory limit"), "{memory}");
+    assert_eq!(cli.trim_end(), format!("error: {memory}"));
+    let slow = push(json!({"width": "1024", "depth": "100", "batch": "1024"}));
+    assert_eq!(slow.status, 400, "{}", slow.text());
+    assert!(slow.error().contains("time budget"), "{}", slow.error());
+    let ok = push(json!({"depth": "50", "activation": "tanh"}));
+    assert_eq!(ok.status, 200, "{}", ok.text());
 }
