@@ -2,6 +2,7 @@
 //! as text.
 
 use assert_cmd::Command;
+use serde_json::Value;
 use std::path::Path;
 
 /// `gradtutor` with the built-in bank, the default memory limit, 80 columns and progress kept
@@ -68,4 +69,97 @@ pub fn bank_size() -> usize {
                 .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "toml"))
         })
         .count()
+}
+
+/// An HTTP answer of the lab or class server, read off the socket: status, headers (names
+/// lowercase), body (unchunked).
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn parse(raw: &[u8]) -> Answer {
+        let end = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(raw)));
+        let head = std::str::from_utf8(&raw[..end]).unwrap();
+        let mut lines = head.split("\r\n");
+        let status = lines
+            .next()
+            .unwrap()
+            .split(' ')
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
+        let headers: Vec<(String, String)> = lines
+            .map(|l| {
+                let (k, v) = l.split_once(':').unwrap();
+                (k.trim().to_ascii_lowercase(), v.trim().to_string())
+            })
+            .collect();
+        let mut body = raw[end + 4..].to_vec();
+        if headers
+            .iter()
+            .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"))
+        {
+            body = unchunk(&body);
+        }
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn text(&self) -> String {
+        text(&self.body)
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    /// The message of a JSON error answer, whatever its status.
+    pub fn error_text(&self) -> String {
+        self.json()["error"].as_str().unwrap().to_string()
+    }
+
+    /// The error message of a JSON error with status `status`.
+    pub fn error(&self, status: u16) -> String {
+        assert_eq!(self.status, status, "{}", self.text());
+        assert!(
+            self.header("content-type")
+                .is_some_and(|t| t.starts_with("application/json")),
+            "{:?}",
+            self.headers
+        );
+        self.json()["error"].as_str().unwrap().to_string()
+    }
+}
+
+/// A chunked body's data.
+pub fn unchunk(mut body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let line = body.windows(2).position(|w| w == b"\r\n").unwrap();
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&body[..line]).unwrap().trim(), 16).unwrap();
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&body[line + 2..line + 2 + size]);
+        body = &body[line + 2 + size + 2..];
+    }
 }

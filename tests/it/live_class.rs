@@ -6,7 +6,7 @@
 //!
 //! The HTTP client is a few lines over `TcpStream`, as `serve.rs`'s, with headers.
 
-use crate::common::{self, text};
+use crate::common::{self, Answer, text};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -196,54 +196,6 @@ impl Stream {
     }
 }
 
-/// An HTTP answer.
-struct Answer {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn parse(raw: &[u8]) -> Answer {
-        let end = raw
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(raw)));
-        let head = std::str::from_utf8(&raw[..end]).unwrap();
-        let mut lines = head.split("\r\n");
-        let status = lines.next().unwrap().split(' ').nth(1).unwrap();
-        Answer {
-            status: status.parse().unwrap(),
-            headers: lines
-                .map(|l| {
-                    let (k, v) = l.split_once(':').unwrap();
-                    (k.trim().to_ascii_lowercase(), v.trim().to_string())
-                })
-                .collect(),
-            body: raw[end + 4..].to_vec(),
-        }
-    }
-
-    fn text(&self) -> String {
-        text(&self.body)
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.text()))
-    }
-
-    fn error(&self) -> String {
-        self.json()["error"].as_str().unwrap().to_string()
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
 #[test]
 fn students_join_with_the_code_and_a_name_by_progress_names_rules() {
     // Catches: a wrong code admitted, a name check weaker than `progress --name`'s, two
@@ -288,7 +240,10 @@ fn students_join_with_the_code_and_a_name_by_progress_names_rules() {
         "AAAAAA"
     };
     let w = join(wrong, "Cy");
-    assert_eq!((w.status, w.error()), (403, "wrong join code".to_string()));
+    assert_eq!(
+        (w.status, w.error_text()),
+        (403, "wrong join code".to_string())
+    );
     for (name, status, message) in [
         (
             "ana",
@@ -319,7 +274,7 @@ fn students_join_with_the_code_and_a_name_by_progress_names_rules() {
     ] {
         let r = join(&class.code, name);
         assert_eq!(
-            (r.status, r.error()),
+            (r.status, r.error_text()),
             (status, message.to_string()),
             "{name:?}"
         );
@@ -394,13 +349,21 @@ fn each_kind_of_push_reaches_two_students_and_the_state_keeps_the_last() {
         &json!({ "kind": "experiment", "name": "vanishing", "settings": { "depth": "x" } }),
     );
     assert_eq!(bad.status, 400);
-    assert!(bad.error().contains("'--depth <N>'"), "{}", bad.error());
+    assert!(
+        bad.error_text().contains("'--depth <N>'"),
+        "{}",
+        bad.error_text()
+    );
     let bad = class.teach_post(
         "/api/class/push",
         &json!({ "kind": "item", "question": 3, "item": 9 }),
     );
     assert_eq!(bad.status, 404);
-    assert!(bad.error().contains("has no item 9"), "{}", bad.error());
+    assert!(
+        bad.error_text().contains("has no item 9"),
+        "{}",
+        bad.error_text()
+    );
     // A stream opened now starts from the last push.
     class.teach_post(
         "/api/class/push",
@@ -431,7 +394,7 @@ fn answers_are_graded_quietly_until_the_reveal_and_refused_while_locked() {
     assert_eq!(stream.next(), ("lock".into(), json!({ "locked": true })));
     let locked = class.answer(&ana, json!(3), 1, "b");
     assert_eq!(
-        (locked.status, locked.error()),
+        (locked.status, locked.error_text()),
         (409, "answering is locked".to_string())
     );
     class.teach_post("/api/class/lock", &json!({ "locked": false }));
@@ -466,14 +429,17 @@ fn answers_are_graded_quietly_until_the_reveal_and_refused_while_locked() {
     assert_eq!(e.status, 400);
     let e = class.answer(&ana, json!(3), 7, "a");
     assert_eq!(e.status, 404);
-    assert_eq!(e.error(), "question 3 has no item 7; its items are 1 to 3");
+    assert_eq!(
+        e.error_text(),
+        "question 3 has no item 7; its items are 1 to 3"
+    );
     // The lab's own quiz endpoint writes no progress file in class mode.
     let lab = class.post(
         "/api/quiz/answer",
         &json!({ "question": 3, "item": 1, "answer": "b" }),
     );
     assert_eq!(
-        (lab.status, lab.error()),
+        (lab.status, lab.error_text()),
         (
             403,
             "in class mode, answers go to /api/class/answer".to_string()
@@ -649,7 +615,7 @@ fn forged_tokens_and_students_are_refused_at_every_guarded_endpoint() {
             let a = class.request(method, path, &body, token);
             assert_eq!(a.status, status, "{path} with {token:?}: {}", a.text());
             if status == 403 {
-                assert_eq!(a.error(), "instructor only");
+                assert_eq!(a.error_text(), "instructor only");
             }
         }
     }
@@ -677,7 +643,10 @@ fn a_student_over_the_rate_gets_429_with_retry_after() {
     let limited = answers.iter().find(|a| a.status == 429);
     let limited = limited.unwrap_or_else(|| panic!("no 429 in {statuses:?}"));
     assert_eq!(limited.header("retry-after"), Some("1"));
-    assert_eq!(limited.error(), "too many requests; slow down a little");
+    assert_eq!(
+        limited.error_text(),
+        "too many requests; slow down a little"
+    );
     // Another student is not held up by Ana's rate.
     let bo = class.join("Bo");
     let r = class.request("GET", &format!("/api/class/me?token={bo}"), "", None);
@@ -1204,12 +1173,16 @@ fn an_experiment_push_over_the_memory_limit_or_time_budget_is_refused_with_the_c
     ]));
     let big = push(json!({"depth": "99999999", "activation": "tanh"}));
     assert_eq!(big.status, 400, "{}", big.text());
-    let memory = big.error();
+    let memory = big.error_text();
     assert!(memory.contains("memory limit"), "{memory}");
     assert_eq!(cli.trim_end(), format!("error: {memory}"));
     let slow = push(json!({"width": "1024", "depth": "100", "batch": "1024"}));
     assert_eq!(slow.status, 400, "{}", slow.text());
-    assert!(slow.error().contains("time budget"), "{}", slow.error());
+    assert!(
+        slow.error_text().contains("time budget"),
+        "{}",
+        slow.error_text()
+    );
     let ok = push(json!({"depth": "50", "activation": "tanh"}));
     assert_eq!(ok.status, 200, "{}", ok.text());
 }
