@@ -34,9 +34,9 @@ pub(crate) const SEED_MODEL: [usize; 2] = [256, 128];
 pub struct TrainSettings {
     /// Configurations to train side by side on the same data, batches and seed:
     /// ACTIVATION[/INIT][+bn][+residual][@OPTIMIZER], comma-separated, or a preset name
-    /// (gradient-flow, activations, init, optimizers). An entry without @ uses --optimizer.
-    /// Default: gradient-flow, unless --activation, --init, --bn or --residual describe a
-    /// single configuration.
+    /// (gradient-flow, activations, init, optimizers, digits). An entry without @ uses
+    /// --optimizer. Default: gradient-flow (digits on --dataset digits), unless --activation,
+    /// --init, --bn or --residual describe a single configuration.
     #[arg(long, value_name = "LIST")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub compare: Option<String>,
@@ -253,8 +253,7 @@ impl TrainSettings {
             ] {
                 if given {
                     bail!(
-                        "{flag} does not apply to --dataset {kind}: its {} examples are fixed \
-                         ({} train / {} test); drop {flag}",
+                        "{flag}: the {kind}' {} examples are fixed ({} train, {} test)",
                         crate::format::thousands(crate::data::digits::EXAMPLES),
                         crate::format::thousands(crate::data::digits::TRAIN),
                         crate::data::digits::EXAMPLES - crate::data::digits::TRAIN

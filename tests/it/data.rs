@@ -82,7 +82,12 @@ fn digits_refuse_settings_that_would_change_the_fixed_set() {
     for flag in ["--samples", "--noise"] {
         let (code, _, err) = train(&["--dataset", "digits", flag, "100"], "1");
         assert_ne!(code, 0);
-        assert!(err.contains(&format!("{flag} does not apply to --dataset digits: its 1,797 examples are fixed (1,348 train / 449 test)")), "{err}");
+        assert!(
+            err.contains(&format!(
+                "{flag}: the digits' 1,797 examples are fixed (1,348 train, 449 test)"
+            )),
+            "{err}"
+        );
     }
     // --depth and --width give a uniform network instead of the seed's.
     let (code, out, err) = train(
@@ -211,7 +216,7 @@ fn an_mnist_folder_that_is_missing_is_named_and_nothing_is_downloaded() {
     let (code, _, err) = train(&["--data", &arg], "1");
     assert_ne!(code, 0);
     assert!(
-        err.contains("no such folder") && err.contains("nothing is downloaded"),
+        err.contains("no such folder (nothing is downloaded)"),
         "{err}"
     );
 }
