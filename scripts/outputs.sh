@@ -98,4 +98,14 @@ printf 'id = 1\nslug = "x"\ntitle = 3\n' >"$home/bad.toml"
 mkdir -p "$home/badbank" && cp "$home/bad.toml" "$home/badbank/"
 run check "$home/badbank"
 run --questions "$home/badbank" list
+# Real digits and --data (issue 29).
+run train --dataset digits
+run train --dataset digits --compare relu/he-normal --steps 60 --json
+run ask 22
+run train --dataset digits --samples 100
+printf 'a,b,kind\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n' >"$home/small.csv"
+run train --data "$home/small.csv" --compare relu --depth 2 --width 4 --steps 10 --batch 2
+printf 'a,b,kind\n1,z,x\n3,,y\n' >"$home/bad.csv"
+run train --data "$home/bad.csv"
+run train --data "mnist:$home/nosuch"
 rm -rf "$home"

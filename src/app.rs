@@ -11,7 +11,7 @@ use crate::format::{Foreign, count, truncate};
 use crate::progress::{Progress, Store};
 use crate::render::{json, lesson, svg, text, training};
 use crate::report::Report;
-use crate::train::{self, settings::TrainSettings};
+use crate::train::{self};
 use crate::ui::Ui;
 use anyhow::{Context, Result};
 use clap::CommandFactory;
@@ -178,7 +178,7 @@ fn ask(cli: &Cli, args: &AskArgs, ui: &Ui, out: &mut dyn Write) -> Result<()> {
     write!(out, "{}", text::render(&report, ui))?;
     if let Some(t) = q.train.as_ref().filter(|_| !args.no_train) {
         // Trained first: the takeaway may quote its figures.
-        let report = run_training(&t.settings, cli, false)?;
+        let report = run_training(&t.settings.config()?, cli, false)?;
         let takeaway = crate::bank::fill_training(&t.takeaway, &report);
         look_for(out, ui, "Training", &takeaway, &t.command())?;
         writeln!(out)?;
@@ -250,7 +250,16 @@ fn train(cli: &Cli, args: &TrainArgs, ui: &Ui, out: &mut dyn Write) -> Result<()
     if let Some(path) = &args.plot {
         check_output(path, Some(SVG))?;
     }
-    let report = run_training(&args.settings, cli, args.json)?;
+    let file = match &args.data {
+        Some(text) => Some(std::sync::Arc::new(crate::data::file::load(
+            text,
+            args.label.as_deref(),
+            args.standardize,
+            cli.max_memory,
+        )?)),
+        None => None,
+    };
+    let report = run_training(&args.settings.config_with(file)?, cli, args.json)?;
     let plot = args
         .plot
         .as_deref()
@@ -262,8 +271,8 @@ fn train(cli: &Cli, args: &TrainArgs, ui: &Ui, out: &mut dyn Write) -> Result<()
 
 /// Trains with a progress bar on stderr, shown only on a terminal and never with `quiet`,
 /// once the comparison is checked against `--max-memory` and `--max-time`.
-fn run_training(settings: &TrainSettings, cli: &Cli, quiet: bool) -> Result<train::TrainReport> {
-    let checked = settings.config()?.check(cli.max_memory)?;
+fn run_training(config: &train::TrainConfig, cli: &Cli, quiet: bool) -> Result<train::TrainReport> {
+    let checked = config.check(cli.max_memory)?;
     let cfg = checked.config();
     cfg.check_time(cli.max_time)?;
     let total = (cfg.steps * cfg.variants.len()) as u64;

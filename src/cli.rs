@@ -341,6 +341,21 @@ pub struct TrainArgs {
     #[arg(long, value_name = "FILE.svg")]
     pub plot: Option<PathBuf>,
 
+    /// Train on your own examples instead of --dataset: a CSV file (numeric features and
+    /// one label column, integers or names; a quarter held out by --seed), or mnist:DIR, a
+    /// folder with MNIST's four IDX files (.gz too; the t10k files are the test set). Its
+    /// size is checked against --max-memory first; nothing is downloaded.
+    #[arg(long, value_name = "FILE.csv|mnist:DIR")]
+    pub data: Option<String>,
+
+    /// The CSV's label column: a header name or a number from 1 [default: the last column].
+    #[arg(long, value_name = "COLUMN", requires = "data")]
+    pub label: Option<String>,
+
+    /// Scale each feature of --data to mean 0, std 1 (the training set's).
+    #[arg(long, requires = "data")]
+    pub standardize: bool,
+
     #[command(flatten)]
     pub settings: crate::train::settings::TrainSettings,
 }

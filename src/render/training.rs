@@ -87,22 +87,39 @@ fn header(out: &mut String, report: &TrainReport, ui: &Ui) {
     let cfg = &report.config;
     let d = &cfg.data;
     let _ = writeln!(out, "{}", ui.style.bold("train"));
-    let data = format!(
-        "Data: {}, {} classes, {} inputs, noise {} · {} train / {} test examples",
-        d.kind,
-        d.kind.classes(),
-        d.kind.inputs(),
-        crate::format::echo(d.noise),
-        report.train_examples,
-        report.test_examples,
+    let examples = format!(
+        "{} train / {} test examples",
+        report.train_examples, report.test_examples
     );
+    let data = match d.class_names() {
+        None => format!(
+            "Data: {}, {} classes, {} inputs, noise {} · {examples}",
+            d.kind,
+            d.classes(),
+            d.inputs(),
+            crate::format::echo(d.noise),
+        ),
+        Some(names) => format!(
+            "Data: {}, {} classes ({}), {} inputs{} · {examples}",
+            crate::format::Foreign::new(d.name()).short(60),
+            d.classes(),
+            class_list(&names),
+            d.inputs(),
+            match &d.file {
+                Some(t) if t.standardized => ", standardized",
+                _ => "",
+            },
+        ),
+    };
     for line in crate::ui::wrap(&data, ui.width) {
         let _ = writeln!(out, "{line}");
     }
     let _ = writeln!(
         out,
-        "Network: depth {} × width {} · {} · seed {}",
-        cfg.depth, cfg.width, cfg.precision, cfg.seed
+        "Network: {} · {} · seed {}",
+        cfg.shape_text(),
+        cfg.precision,
+        cfg.seed
     );
     let mut how = format!(
         "Training: {} steps of {} (η {}) · batch {}",
@@ -124,6 +141,24 @@ fn header(out: &mut String, report: &TrainReport, ui: &Ui) {
         let _ = writeln!(out, "{line}");
     }
     let _ = writeln!(out);
+}
+
+/// Class names for a header: all of them up to 12, else the first 10 and how many more; each
+/// cut to 16 characters.
+fn class_list(names: &[String]) -> String {
+    let shown: Vec<String> = names
+        .iter()
+        .take(if names.len() > 12 { 10 } else { 12 })
+        .map(|n| {
+            crate::format::Foreign::new(n.as_str())
+                .short(16)
+                .to_string()
+        })
+        .collect();
+    match names.len() - shown.len() {
+        0 => shown.join(", "),
+        more => format!("{}, … {more} more", shown.join(", ")),
+    }
 }
 
 /// One row per configuration: loss before → after, accuracies, when the target was reached.

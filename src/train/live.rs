@@ -686,14 +686,14 @@ impl LiveRun {
         };
         match run.cfg.precision {
             Precision::F64 => {
-                let data = Dataset::<f64>::generate(run.cfg.data)?;
+                let data = Dataset::<f64>::generate(run.cfg.data.clone())?;
                 let mut t = Trainer::new(&run.cfg, &variant, data.y_train.len())?;
                 t.opt.flush = true;
                 run.engine = Engine::F64(t);
                 run.data64 = Some(data);
             }
             _ => {
-                let data = Dataset::<f32>::generate(run.cfg.data)?;
+                let data = Dataset::<f32>::generate(run.cfg.data.clone())?;
                 let mut t = Trainer::new(&run.cfg, &variant, data.y_train.len())?;
                 t.opt.flush = true;
                 run.engine = Engine::F32(t);
@@ -882,13 +882,13 @@ impl LiveRun {
         self.engine = match (engine, to) {
             (Engine::F32(t), Precision::F64) => {
                 if self.data64.is_none() {
-                    self.data64 = Some(Dataset::generate(self.cfg.data)?);
+                    self.data64 = Some(Dataset::generate(self.cfg.data.clone())?);
                 }
                 Engine::F64(t.convert(None))
             }
             (Engine::F64(t), p) if p != Precision::F64 => {
                 if self.data32.is_none() {
-                    self.data32 = Some(Dataset::generate(self.cfg.data)?);
+                    self.data32 = Some(Dataset::generate(self.cfg.data.clone())?);
                 }
                 Engine::F32(t.convert(storage))
             }
@@ -990,7 +990,7 @@ fn boundary<F: Real>(t: &Trainer<F>, d: &Dataset<F>, step: usize) -> Option<Boun
         x,
         y,
         n: GRID,
-        classes: d.spec.kind.classes(),
+        classes: d.spec.classes(),
         cells,
         confidence,
         points: d

@@ -52,10 +52,19 @@ pub(crate) const PRESETS: &[(&str, &str, &str)] = &[
         "relu/normal:0.01,relu/xavier-normal,relu/he-normal,relu/normal:1",
         "ReLU with weights too small, Xavier, He, and weights far too large",
     ),
+    (
+        "digits",
+        "sigmoid/xavier-normal,relu/he-normal,sigmoid/xavier-normal+bn",
+        "the seed's model with sigmoid and Xavier, with ReLU and He, and with sigmoid and batch \
+         norm (the default on --dataset digits, whose layers differ in width, so skips have \
+         nowhere to go)",
+    ),
 ];
 
 /// The default comparison's name.
 pub(crate) const DEFAULT_PRESET: &str = "gradient-flow";
+/// The default comparison on `--dataset digits`.
+pub(crate) const DIGITS_PRESET: &str = "digits";
 
 impl Variant {
     /// The initializer a variant gets when its entry names none.

@@ -63,7 +63,7 @@ pub(super) fn verdict(report: &TrainReport, h: &History) -> String {
     let learned_nothing = near(train.accuracy, chance.train_accuracy);
     let ratios = update_ratios(h);
     if learned_nothing {
-        parts.push(chance_level(train.loss, chance, cfg.data.kind.classes()));
+        parts.push(chance_level(train.loss, chance, cfg.data.classes()));
         if let Some(r) = &ratios
             && !r.frozen
         {

@@ -46,7 +46,7 @@ fn runs_estimated_over_the_time_budget_are_refused_with_their_estimate() {
         (&["demo", "activations", "--depth", "2000"], "about 11 s"),
         (&["demo", "init", "--classes", "100000"], "about 3.2 s"),
         (&["demo", "precision", "--batch", "100000"], "about 186 s"),
-        (&["train", "--steps", "200000"], "about 190 s"),
+        (&["train", "--steps", "200000"], "about 189 s"),
         (
             &["ask", "1", "--depth", "2000", "--width", "512"],
             "about 25 s",

@@ -16,6 +16,7 @@ mod charts;
 mod claims;
 mod class;
 mod cli;
+mod data;
 mod engine;
 mod experiments;
 mod export;

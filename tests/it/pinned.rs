@@ -545,7 +545,7 @@ fn an_at_adam_entry_takes_adams_first_step_and_an_at_sgd_entry_sgds() {
         ("lr", "0.02"),
     ]);
     let report = train(&cfg, GIB, &|_| {}).unwrap();
-    let data = gradtutor::Dataset::<f64>::generate(cfg.data).unwrap();
+    let data = gradtutor::Dataset::<f64>::generate(cfg.data.clone()).unwrap();
     assert_eq!(data.y_train.len(), 300, "the batch must be the whole set");
     let spec = cfg.probe_config(&cfg.variants[0]).spec;
     let net = Network::<f64>::build(&spec, cfg.seed).unwrap();

@@ -46,13 +46,14 @@ fn datasets_are_deterministic_balanced_and_split() {
     ] {
         let spec = DataSpec {
             kind,
+            file: None,
             samples: 400,
             noise: kind.default_noise(),
             test_fraction: 0.25,
             seed: 5,
         };
-        let a = Dataset::<f64>::generate(spec).unwrap();
-        let b = Dataset::<f64>::generate(spec).unwrap();
+        let a = Dataset::<f64>::generate(spec.clone()).unwrap();
+        let b = Dataset::<f64>::generate(spec.clone()).unwrap();
         assert_eq!(a.x_train, b.x_train, "{kind}");
         assert_eq!(a.y_test, b.y_test, "{kind}");
         assert_eq!((a.x_train.nrows(), a.x_test.nrows()), (300, 100), "{kind}");

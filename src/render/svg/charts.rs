@@ -221,10 +221,9 @@ pub fn train_charts(report: &TrainReport) -> Vec<Chart> {
         .max()
         .unwrap_or(0);
     let setup = format!(
-        "{} data · depth {} × width {} · {} steps of {} (η {}) · batch {} · {} · seed {}",
-        cfg.data.kind,
-        cfg.depth,
-        cfg.width,
+        "{} data · {} · {} steps of {} (η {}) · batch {} · {} · seed {}",
+        cfg.data.name(),
+        cfg.shape_text(),
         cfg.steps,
         cfg.optimizers_text(),
         cfg.lr,
@@ -249,7 +248,10 @@ pub fn train_charts(report: &TrainReport) -> Vec<Chart> {
     }
     vec![
         Chart {
-            title: format!("train: loss on the whole training set ({})", cfg.data.kind),
+            title: format!(
+                "train: loss on the whole training set ({})",
+                cfg.data.name()
+            ),
             subtitle: setup,
             x: XAxis {
                 label: "training step (0 = before the first update)".into(),
