@@ -33,6 +33,7 @@ pub(crate) fn applies(cfg: &ProbeConfig) -> Result<(), String> {
     match &cfg.kind {
         ProbeKind::Mlp(_) => mean_field_applies(cfg),
         ProbeKind::Recurrent(r) => linearization_applies(r),
+        ProbeKind::Attention(_) => Err(ATTENTION_NOT_MEAN_FIELD.into()),
     }
 }
 
@@ -60,6 +61,7 @@ pub fn predict(cfg: &ProbeConfig) -> Result<Prediction, String> {
         ProbeKind::Recurrent(_) => {
             return Err("mean-field theory describes layers, not steps: see predict_steps".into());
         }
+        ProbeKind::Attention(_) => return Err(ATTENTION_NOT_MEAN_FIELD.into()),
     };
     mean_field_applies(cfg)?;
     let fans = cfg.spec.fans();
@@ -94,6 +96,28 @@ pub fn predict(cfg: &ProbeConfig) -> Result<Prediction, String> {
         orders,
         factor: libm::pow(10.0, orders / depth as f64),
     })
+}
+
+/// Why an attention head has no mean-field line: its theory is [`attention_logit_variance`].
+const ATTENTION_NOT_MEAN_FIELD: &str =
+    "one attention head has no layers to chain; its theory is the logits' variance";
+
+/// E[z²] of the logits z = qᵀk / c of an attention head (`probe/attention.rs`): tokens
+/// x ~ N(0, I_n), W_Q and W_K with i.i.d. N(0, v) entries (v = Var(W) of the initializer
+/// at fan-in n, fan-out d_k), so q and k have σ_q² = σ_k² = n·v per component. For two
+/// tokens t ≠ u, E[(qᵀk)²] = d_k·σ_q²·σ_k²; for t = u the fourth moments add 2/n of it
+/// (E[(xᵀMx)²] = (tr M)² + ‖M‖_F² + tr M² with M = W_Q W_Kᵀ); over the T² logits of a
+/// sequence, of which T are t = u: E[z²] = d_k·σ_q²·σ_k²·(1 + 2/(n·T)) / c². E z = 0, so
+/// this is the variance. None for an initializer without a variance (a constant kernel).
+pub(crate) fn attention_logit_variance(cfg: &ProbeConfig) -> Option<f64> {
+    let ProbeKind::Attention(a) = &cfg.kind else {
+        return None;
+    };
+    let n = cfg.spec.input;
+    let sigma2 = n as f64 * cfg.spec.init.variance(n, a.d_k)?;
+    let c = a.scale.divisor(a.d_k);
+    let diagonal = 1.0 + 2.0 / (n as f64 * a.seq_len as f64);
+    Some(a.d_k as f64 * sigma2 * sigma2 * diagonal / (c * c))
 }
 
 /// Whether the linearized RNN describes a recurrent probe: not an LSTM's.
