@@ -98,4 +98,12 @@ printf 'id = 1\nslug = "x"\ntitle = 3\n' >"$home/bad.toml"
 mkdir -p "$home/badbank" && cp "$home/bad.toml" "$home/badbank/"
 run check "$home/badbank"
 run --questions "$home/badbank" list
+# demo attention (issue 29 part 4) and its question.
+run demo attention
+run demo attention --scale none
+run demo attention --scale 8 --d-k 4,64 --json
+run ask 20
+run demo attention --d-k 0
+run demo attention --depth 3
+run demo vanishing --depth 3 --scale none
 rm -rf "$home"

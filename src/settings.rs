@@ -118,10 +118,10 @@ knobs! {
     /// Number of hidden layers.
     Depth depth: usize ["N", allow_hyphen_values = true];
 
-    /// Units per hidden layer (and width of the input).
+    /// Units per hidden layer (and width of the input); demo attention: d_model.
     Width width: usize ["N", allow_hyphen_values = true] = DEFAULT_WIDTH;
 
-    /// Examples in the batch.
+    /// Examples in the batch; demo attention: sequences.
     Batch batch: usize ["N", allow_hyphen_values = true] = DEFAULT_BATCH;
 
     /// Number of classes (output units).
@@ -168,7 +168,8 @@ knobs! {
     /// demo recurrent: the cells to run, rnn and/or lstm (`--cell rnn,lstm`).
     Cell cell: Cells ["LIST"];
 
-    /// demo recurrent: time steps T the gradient travels back through.
+    /// demo recurrent: time steps T the gradient travels back through; demo attention: tokens
+    /// per sequence.
     SeqLen seq_len: usize ["T", allow_hyphen_values = true];
 
     /// demo recurrent: the LSTM's forget-gate bias (default 1).

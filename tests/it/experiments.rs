@@ -375,6 +375,7 @@ fn every_description_names_what_ran_and_suggests_only_something_else() {
                     ] {
                         assert!(text.contains(&part), "{case}: no '{part}' in: {text}");
                     }
+                    inits.push(spec.init.to_string());
                     continue;
                 }
                 activations.push(spec.activation.to_string());
