@@ -487,7 +487,8 @@ impl std::str::FromStr for DkList {
             let part = part.trim();
             let d: usize = part.parse().ok().filter(|&d| d >= 1).ok_or_else(|| {
                 format!(
-                    "'{}' is not a width d_k: give whole numbers from 1, comma-separated                      (16,64,256)",
+                    "'{}' is not a width d_k: give whole numbers from 1, comma-separated \
+                     (16,64,256)",
                     crate::format::escape(part, 20)
                 )
             })?;

@@ -182,6 +182,8 @@ fn bad_settings_are_refused_naming_the_flag() {
         }
         let msg = fails(&full);
         assert!(msg.contains(expect), "{args:?}: {msg}");
+        // One sentence, without a source line's indentation inside it.
+        assert!(!msg.contains("  "), "{args:?}: {msg}");
     }
     for other in [["--d-k", "16"], ["--scale", "none"]] {
         let msg = fails(&["demo", "vanishing", "--depth", "3", other[0], other[1]]);
