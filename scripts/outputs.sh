@@ -108,4 +108,12 @@ run train --data "$home/small.csv" --compare relu --depth 2 --width 4 --steps 10
 printf 'a,b,kind\n1,z,x\n3,,y\n' >"$home/bad.csv"
 run train --data "$home/bad.csv"
 run train --data "mnist:$home/nosuch"
+# demo attention (issue 29 part 4) and its question.
+run demo attention
+run demo attention --scale none
+run demo attention --scale 8 --d-k 4,64 --json
+run ask 20
+run demo attention --d-k 0
+run demo attention --depth 3
+run demo vanishing --depth 3 --scale none
 rm -rf "$home"

@@ -14,6 +14,7 @@ use std::fmt::{self, Write as _};
 
 pub use crate::nn::rng::gaussian_batch;
 
+pub(crate) mod attention;
 pub(crate) mod recurrent;
 
 /// Floating-point precision of a run.
@@ -123,6 +124,8 @@ pub(crate) const WORK_PER_SECOND: f64 = 4.0e9;
 pub enum ProbeKind {
     Mlp(Mlp),
     Recurrent(recurrent::Recurrent),
+    /// One self-attention head (`probe/attention.rs`).
+    Attention(attention::Attention),
 }
 
 /// What only the MLP probe has: gradient clipping, loss scaling, random biases, the Jacobian.
@@ -144,6 +147,7 @@ impl Serialize for ProbeConfig {
         match &self.kind {
             ProbeKind::Mlp(m) => mlp_flat(self, m, s),
             ProbeKind::Recurrent(r) => recurrent::Flat::of(self, r).serialize(s),
+            ProbeKind::Attention(a) => attention::Flat::of(self, a).serialize(s),
         }
     }
 }
@@ -239,6 +243,7 @@ impl ProbeConfig {
         match &self.kind {
             ProbeKind::Mlp(_) => self.spec.parameters(),
             ProbeKind::Recurrent(r) => recurrent::parameters(self, r),
+            ProbeKind::Attention(a) => attention::parameters(self, a),
         }
     }
 
@@ -255,6 +260,7 @@ impl ProbeConfig {
             }
             ProbeKind::Mlp(_) => pass,
             ProbeKind::Recurrent(r) => pass * r.seq_len as f64,
+            ProbeKind::Attention(a) => attention::work(self, a),
         }
     }
 
@@ -262,7 +268,7 @@ impl ProbeConfig {
     pub fn mlp(&self) -> Option<&Mlp> {
         match &self.kind {
             ProbeKind::Mlp(m) => Some(m),
-            ProbeKind::Recurrent(_) => None,
+            ProbeKind::Recurrent(_) | ProbeKind::Attention(_) => None,
         }
     }
 
@@ -282,6 +288,7 @@ impl ProbeConfig {
         match &self.kind {
             ProbeKind::Mlp(m) => mlp_bytes(self, m, m.clip_norm.is_some()),
             ProbeKind::Recurrent(r) => recurrent::bytes(self, r).unwrap_or(u128::MAX),
+            ProbeKind::Attention(a) => attention::bytes(self, a).unwrap_or(u128::MAX),
         }
     }
 
@@ -290,6 +297,7 @@ impl ProbeConfig {
         match &self.kind {
             ProbeKind::Mlp(m) => mlp_bytes(self, m, true),
             ProbeKind::Recurrent(r) => recurrent::bytes(self, r).unwrap_or(u128::MAX),
+            ProbeKind::Attention(a) => attention::bytes(self, a).unwrap_or(u128::MAX),
         }
     }
 
@@ -298,6 +306,7 @@ impl ProbeConfig {
         match &self.kind {
             ProbeKind::Mlp(m) => mlp_check(self, m, max_bytes)?,
             ProbeKind::Recurrent(r) => recurrent::check(self, r, max_bytes)?,
+            ProbeKind::Attention(a) => attention::check(self, a, max_bytes)?,
         }
         Ok(CheckedProbe(self.clone()))
     }
@@ -424,6 +433,7 @@ impl ProbeConfig {
         match &self.kind {
             ProbeKind::Mlp(m) => self.mlp_parts(m),
             ProbeKind::Recurrent(r) => recurrent::parts(self, r),
+            ProbeKind::Attention(a) => attention::parts(self, a),
         }
     }
 
@@ -626,6 +636,9 @@ impl CheckedProbe {
             (ProbeKind::Recurrent(r), Precision::F64) => recurrent::run::<f64>(cfg, r),
             // check() refuses the 16-bit formats for a recurrent run.
             (ProbeKind::Recurrent(r), _) => recurrent::run::<f32>(cfg, r),
+            (ProbeKind::Attention(a), Precision::F64) => attention::run::<f64>(cfg, a),
+            // check() refuses the 16-bit formats for an attention run too.
+            (ProbeKind::Attention(a), _) => attention::run::<f32>(cfg, a),
         }
     }
 }
@@ -717,6 +730,8 @@ pub enum ProbeBody {
     },
     /// The recurrent probe's figures per step.
     Steps(recurrent::RecurrentFigures),
+    /// The attention probe's figures.
+    Attention(attention::AttentionFigures),
 }
 
 impl ProbeResult {
@@ -724,7 +739,7 @@ impl ProbeResult {
     pub fn layers(&self) -> &[LayerFigures] {
         match &self.body {
             ProbeBody::Layers { layers, .. } => layers,
-            ProbeBody::Steps(_) => &[],
+            ProbeBody::Steps(_) | ProbeBody::Attention(_) => &[],
         }
     }
 
@@ -734,7 +749,7 @@ impl ProbeResult {
             ProbeBody::Layers {
                 singular_values, ..
             } => singular_values,
-            ProbeBody::Steps(_) => &[],
+            ProbeBody::Steps(_) | ProbeBody::Attention(_) => &[],
         }
     }
 
@@ -742,7 +757,15 @@ impl ProbeResult {
     pub fn steps(&self) -> Option<&recurrent::RecurrentFigures> {
         match &self.body {
             ProbeBody::Steps(f) => Some(f),
-            ProbeBody::Layers { .. } => None,
+            ProbeBody::Layers { .. } | ProbeBody::Attention(_) => None,
+        }
+    }
+
+    /// An attention probe's figures.
+    pub fn attention(&self) -> Option<&attention::AttentionFigures> {
+        match &self.body {
+            ProbeBody::Attention(f) => Some(f),
+            ProbeBody::Layers { .. } | ProbeBody::Steps(_) => None,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! summary figure of a run is computed, for tables, quiz items and claims alike.
 
 use crate::nn::stats::median;
+use crate::probe::attention::AttentionFigures;
 use crate::probe::recurrent::RecurrentFigures;
 use crate::probe::{LayerFigures, NonFinite, ProbeConfig, ProbeKind, ProbeResult};
 use crate::theory;
@@ -104,6 +105,20 @@ pub enum Body {
     },
     /// A recurrent run's `steps`, `params` and `spectrum` (medians over the seeds).
     Steps(RecurrentFigures),
+    /// An attention head's figures (medians over the seeds), beside their theory.
+    Attention(AttentionRow),
+}
+
+/// An attention run's figures and the logits' variance theory predicts for its config
+/// ([`theory::attention_logit_variance`]).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AttentionRow {
+    #[serde(flatten)]
+    pub figures: AttentionFigures,
+    /// E[z²] of the logits the softmax sees; null for an initializer with no variance.
+    pub logit_var_theory: Option<f64>,
+    /// ln T: the entropy of a uniform softmax over the sequence.
+    pub entropy_uniform: f64,
 }
 
 /// JSON keeps the shape it always had: `layers` always (empty for a recurrent run), then a
@@ -117,16 +132,20 @@ impl Serialize for Body {
             steps: Option<&'a RecurrentFigures>,
             #[serde(skip_serializing_if = "Option::is_none")]
             spectrum: Option<&'a Spectrum>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            attention: Option<&'a AttentionRow>,
         }
-        let (layers, steps, spectrum) = match self {
-            Body::Layers(layers) => (layers.as_slice(), None, None),
-            Body::Spectra { layers, spectrum } => (layers.as_slice(), None, Some(spectrum)),
-            Body::Steps(f) => (&[][..], Some(f), None),
+        let (layers, steps, spectrum, attention) = match self {
+            Body::Layers(layers) => (layers.as_slice(), None, None, None),
+            Body::Spectra { layers, spectrum } => (layers.as_slice(), None, Some(spectrum), None),
+            Body::Steps(f) => (&[][..], Some(f), None, None),
+            Body::Attention(a) => (&[][..], None, None, Some(a)),
         };
         Flat {
             layers,
             steps,
             spectrum,
+            attention,
         }
         .serialize(s)
     }
@@ -382,6 +401,21 @@ impl Run {
                 );
                 (Body::Steps(f), theory)
             }
+            ProbeKind::Attention(a) => {
+                let figures =
+                    AttentionFigures::median(results.iter().filter_map(|r| r.attention()));
+                let row = AttentionRow {
+                    figures,
+                    logit_var_theory: theory::attention_logit_variance(config),
+                    entropy_uniform: libm::log(a.seq_len as f64),
+                };
+                let theory = theory_line(
+                    theory::predict(config).map(|p| (p.factor, p.orders)),
+                    None,
+                    1,
+                );
+                (Body::Attention(row), theory)
+            }
         };
         let nonfinite = results.iter().find_map(|r| r.nonfinite);
         Run {
@@ -402,7 +436,7 @@ impl Run {
     pub fn layers(&self) -> &[LayerRow] {
         match &self.body {
             Body::Layers(layers) | Body::Spectra { layers, .. } => layers,
-            Body::Steps(_) => &[],
+            Body::Steps(_) | Body::Attention(_) => &[],
         }
     }
 
@@ -410,7 +444,7 @@ impl Run {
     pub fn steps(&self) -> Option<&RecurrentFigures> {
         match &self.body {
             Body::Steps(f) => Some(f),
-            Body::Layers(_) | Body::Spectra { .. } => None,
+            Body::Layers(_) | Body::Spectra { .. } | Body::Attention(_) => None,
         }
     }
 
@@ -418,7 +452,15 @@ impl Run {
     pub fn spectrum(&self) -> Option<&Spectrum> {
         match &self.body {
             Body::Spectra { spectrum, .. } => Some(spectrum),
-            Body::Layers(_) | Body::Steps(_) => None,
+            Body::Layers(_) | Body::Steps(_) | Body::Attention(_) => None,
+        }
+    }
+
+    /// An attention run's figures and their theory.
+    pub fn attention(&self) -> Option<&AttentionRow> {
+        match &self.body {
+            Body::Attention(a) => Some(a),
+            Body::Layers(_) | Body::Spectra { .. } | Body::Steps(_) => None,
         }
     }
 
@@ -437,6 +479,7 @@ impl Run {
                 layers.last()?.figures.signal_norm,
             ),
             Body::Steps(f) => f.signal_orders(),
+            Body::Attention(_) => None,
         }
     }
 
@@ -492,6 +535,7 @@ impl Run {
                 .map(|l| l.figures.layer)
                 .collect(),
             Body::Steps(f) => f.zero_steps(),
+            Body::Attention(_) => Vec::new(),
         }
     }
 }
@@ -642,6 +686,22 @@ pub enum Figure {
     DepthScale,
     /// ‖∂L/∂h_(T−1)‖ / ‖∂L/∂h_T‖ of a recurrent run: the factor of the first step back alone.
     FirstStepFactor,
+    /// An attention run's measured variance of the logits the softmax sees (mean of z²).
+    LogitVar,
+    /// Its theory, E[z²] = d_k·σ_q²·σ_k²·(1 + 2/(n·T)) / c².
+    LogitVarTheory,
+    /// The softmax's largest probability, mean over the queries.
+    MaxProb,
+    /// The softmax's entropy in nats, mean over the queries.
+    Entropy,
+    /// ‖∂L/∂W_Q‖ of an attention run.
+    GradWq,
+    /// ‖∂L/∂W_K‖ of an attention run.
+    GradWk,
+    /// Queries whose largest attention weight exceeds 0.99, percent.
+    SaturatedQueries,
+    /// ‖∂L/∂q_t‖ of the median query of an attention run.
+    QueryGradMedian,
 }
 
 impl Figure {
@@ -697,8 +757,16 @@ impl Figure {
             }
             Figure::FirstStepFactor => match &run.body {
                 Body::Steps(f) => f.first_step_factor(),
-                Body::Layers(_) | Body::Spectra { .. } => None,
+                Body::Layers(_) | Body::Spectra { .. } | Body::Attention(_) => None,
             },
+            Figure::LogitVar => run.attention().map(|a| a.figures.logit_var),
+            Figure::LogitVarTheory => run.attention().and_then(|a| a.logit_var_theory),
+            Figure::MaxProb => run.attention().map(|a| a.figures.max_prob),
+            Figure::Entropy => run.attention().map(|a| a.figures.entropy),
+            Figure::GradWq => run.attention().map(|a| a.figures.grad_wq),
+            Figure::GradWk => run.attention().map(|a| a.figures.grad_wk),
+            Figure::SaturatedQueries => run.attention().map(|a| 100.0 * a.figures.saturated),
+            Figure::QueryGradMedian => run.attention().map(|a| a.figures.query_grad_median),
         }
     }
 }
@@ -732,7 +800,18 @@ impl Figure {
                 F::ConditionNumber | F::SpectrumMedian | F::SpectrumSpread | F::NullPercent,
             ) => m.jacobian_inputs > 0,
             (ProbeKind::Mlp(_), F::DeadPercent) => config.spec.activation.can_die(),
-            (ProbeKind::Mlp(_), F::FirstStepFactor) => false,
+            (
+                ProbeKind::Mlp(_),
+                F::FirstStepFactor
+                | F::LogitVar
+                | F::LogitVarTheory
+                | F::MaxProb
+                | F::Entropy
+                | F::GradWq
+                | F::GradWk
+                | F::SaturatedQueries
+                | F::QueryGradMedian,
+            ) => false,
             (ProbeKind::Mlp(_), _) => true,
             // A recurrent run has the figures of its steps and of the whole run, none of layers.
             (
@@ -746,6 +825,21 @@ impl Figure {
                 | F::FirstStepFactor,
             ) => true,
             (ProbeKind::Recurrent(_), _) => false,
+            (
+                ProbeKind::Attention(_),
+                F::LogitVar
+                | F::LogitVarTheory
+                | F::MaxProb
+                | F::Entropy
+                | F::GradWq
+                | F::GradWk
+                | F::SaturatedQueries
+                | F::QueryGradMedian
+                | F::Parameters
+                | F::Loss
+                | F::GlobalGradNorm,
+            ) => true,
+            (ProbeKind::Attention(_), _) => false,
         }
     }
 
@@ -783,6 +877,16 @@ impl Figure {
             Figure::FirstStepFactor => {
                 "a recurrent run (demo recurrent) of at least 2 steps with finite, non-zero \
                  norms at t = T and T − 1"
+            }
+            Figure::LogitVar
+            | Figure::MaxProb
+            | Figure::Entropy
+            | Figure::GradWq
+            | Figure::GradWk
+            | Figure::SaturatedQueries
+            | Figure::QueryGradMedian => "an attention run (demo attention)",
+            Figure::LogitVarTheory => {
+                "an attention run (demo attention) whose projections have a variance"
             }
         }
     }

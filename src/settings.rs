@@ -14,6 +14,7 @@ use crate::nn::init::INIT_NAMES;
 use crate::nn::recurrent::CellKind;
 use crate::nn::storage::LossScale;
 use crate::nn::{Activation, Block, Init, Placement};
+use crate::probe::attention::{Attention, AttnScale, DEFAULT_D_V};
 use crate::probe::recurrent::{DEFAULT_FORGET_BIAS, Recurrent};
 use crate::probe::{self, Mlp, Precision, ProbeConfig, ProbeKind};
 use anyhow::{Result, bail};
@@ -117,10 +118,10 @@ knobs! {
     /// Number of hidden layers.
     Depth depth: usize ["N", allow_hyphen_values = true];
 
-    /// Units per hidden layer (and width of the input).
+    /// Units per hidden layer (and width of the input); demo attention: d_model.
     Width width: usize ["N", allow_hyphen_values = true] = DEFAULT_WIDTH;
 
-    /// Examples in the batch.
+    /// Examples in the batch; demo attention: sequences.
     Batch batch: usize ["N", allow_hyphen_values = true] = DEFAULT_BATCH;
 
     /// Number of classes (output units).
@@ -167,7 +168,8 @@ knobs! {
     /// demo recurrent: the cells to run, rnn and/or lstm (`--cell rnn,lstm`).
     Cell cell: Cells ["LIST"];
 
-    /// demo recurrent: time steps T the gradient travels back through.
+    /// demo recurrent: time steps T the gradient travels back through; demo attention: tokens
+    /// per sequence.
     SeqLen seq_len: usize ["T", allow_hyphen_values = true];
 
     /// demo recurrent: the LSTM's forget-gate bias (default 1).
@@ -179,11 +181,20 @@ knobs! {
 
     /// σ_b: hidden biases start i.i.d. N(0, σ_b²) instead of 0.
     BiasStd bias_std: f64 ["X", allow_hyphen_values = true] = 0.0;
+
+    /// demo attention: the key widths d_k to compare (`--d-k 16,64,256,1024`).
+    Dk d_k: DkList ["LIST"];
+
+    /// demo attention: divide the logits by √d_k (sqrt), by nothing (none) or by a number.
+    Scale scale: AttnScale ["sqrt|none|N", allow_hyphen_values = true];
 }
 
 impl Knob {
     /// The settings only `demo recurrent` reads.
     pub const RECURRENT: [Knob; 3] = [Knob::Cell, Knob::SeqLen, Knob::ForgetBias];
+
+    /// The settings only `demo attention` reads.
+    pub const ATTENTION: [Knob; 2] = [Knob::Dk, Knob::Scale];
 
     /// `--depth`, `--clip-norm`: the field's name in kebab case.
     pub fn flag(self) -> &'static str {
@@ -218,7 +229,9 @@ impl Knob {
             | Knob::Norm
             | Knob::Precision
             | Knob::Cell
-            | Knob::LossScale => None,
+            | Knob::LossScale
+            | Knob::Dk
+            | Knob::Scale => None,
         }
     }
 
@@ -265,7 +278,9 @@ impl Knob {
             | Knob::SeqLen
             | Knob::ForgetBias
             | Knob::LossScale
-            | Knob::BiasStd => None,
+            | Knob::BiasStd
+            | Knob::Dk
+            | Knob::Scale => None,
         }
     }
 }
@@ -304,6 +319,9 @@ impl Settings {
     /// The canonical probe these settings describe; unset fields take the defaults above
     /// (depth must come from the experiment's defaults).
     pub fn probe_config(&self) -> Result<ProbeConfig> {
+        if let Some(d_k) = self.d_k {
+            return self.attention_config(d_k.list()[0]);
+        }
         match self.seq_len {
             Some(seq_len) => {
                 let cell = self.cell.map_or(CellKind::Rnn, |c| c.list()[0]);
@@ -418,6 +436,92 @@ impl Settings {
             forget_bias: self.forget_bias.unwrap_or(DEFAULT_FORGET_BIAS),
         });
         Ok(cfg)
+    }
+}
+
+impl Settings {
+    /// The attention probe of width `d_k` these settings describe: d_model from --width,
+    /// T from --seq-len, sequences from --batch; W_Q, W_K, W_V Xavier-normal.
+    pub fn attention_config(&self, d_k: usize) -> Result<ProbeConfig> {
+        let (Some(seq_len), Some(batch), Some(width)) = (self.seq_len, self.batch, self.width)
+        else {
+            bail!("demo attention needs --seq-len, --batch and --width (its defaults set them)");
+        };
+        let mut cfg = ProbeConfig::attention(d_k, seq_len, width, batch);
+        cfg.precision = self.precision.unwrap_or_default();
+        cfg.seed = self.seed.unwrap_or(DEFAULT_SEED);
+        cfg.kind = ProbeKind::Attention(Attention {
+            d_k,
+            seq_len,
+            d_v: DEFAULT_D_V,
+            scale: self.scale.unwrap_or_default(),
+        });
+        Ok(cfg)
+    }
+}
+
+/// The most d_k values one `demo attention` compares.
+pub(crate) const MAX_D_K: usize = 8;
+
+/// A comma-separated list of key widths d_k (`16,64,256,1024`): 1 to [`MAX_D_K`] of them,
+/// each a whole number ≥ 1, none twice. A fixed array, so that settings stay `Copy`-able.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct DkList {
+    len: usize,
+    values: [usize; MAX_D_K],
+}
+
+impl DkList {
+    pub fn list(&self) -> &[usize] {
+        &self.values[..self.len]
+    }
+}
+
+impl std::str::FromStr for DkList {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let mut values = [0; MAX_D_K];
+        let mut len = 0;
+        for part in s.split(',') {
+            let part = part.trim();
+            let d: usize = part.parse().ok().filter(|&d| d >= 1).ok_or_else(|| {
+                format!(
+                    "'{}' is not a width d_k: give whole numbers from 1, comma-separated \
+                     (16,64,256)",
+                    crate::format::escape(part, 20)
+                )
+            })?;
+            if values[..len].contains(&d) {
+                return Err(format!("d_k {d} is listed twice"));
+            }
+            if len == MAX_D_K {
+                return Err(format!("at most {MAX_D_K} values of d_k at once"));
+            }
+            values[len] = d;
+            len += 1;
+        }
+        Ok(DkList { len, values })
+    }
+}
+
+impl std::fmt::Display for DkList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let v: Vec<String> = self.list().iter().map(|d| d.to_string()).collect();
+        f.write_str(&v.join(","))
+    }
+}
+
+impl TryFrom<String> for DkList {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl From<DkList> for String {
+    fn from(d: DkList) -> String {
+        d.to_string()
     }
 }
 
@@ -660,6 +764,8 @@ mod tests {
             forget_bias: Some(2.0),
             loss_scale: Some("8".parse().unwrap()),
             bias_std: Some(0.125),
+            d_k: Some("16,64".parse().unwrap()),
+            scale: Some("none".parse().unwrap()),
         };
         assert_eq!(full.given(), Knob::ALL);
         let args = full.to_args();
@@ -669,5 +775,7 @@ mod tests {
         assert_eq!(full.overlay(&Settings::default()), full);
         assert_eq!(full.value(Knob::BranchScale).as_deref(), Some("0.25"));
         assert_eq!(full.value(Knob::SeqLen).as_deref(), Some("9"));
+        assert_eq!(full.value(Knob::Dk).as_deref(), Some("16,64"));
+        assert_eq!(full.value(Knob::Scale).as_deref(), Some("none"));
     }
 }

@@ -33,6 +33,7 @@ pub(crate) fn applies(cfg: &ProbeConfig) -> Result<(), String> {
     match &cfg.kind {
         ProbeKind::Mlp(_) => mean_field_applies(cfg),
         ProbeKind::Recurrent(r) => linearization_applies(r),
+        ProbeKind::Attention(_) => Err(ATTENTION_NOT_MEAN_FIELD.into()),
     }
 }
 
@@ -60,6 +61,7 @@ pub fn predict(cfg: &ProbeConfig) -> Result<Prediction, String> {
         ProbeKind::Recurrent(_) => {
             return Err("mean-field theory describes layers, not steps: see predict_steps".into());
         }
+        ProbeKind::Attention(_) => return Err(ATTENTION_NOT_MEAN_FIELD.into()),
     };
     mean_field_applies(cfg)?;
     let fans = cfg.spec.fans();
@@ -94,6 +96,28 @@ pub fn predict(cfg: &ProbeConfig) -> Result<Prediction, String> {
         orders,
         factor: libm::pow(10.0, orders / depth as f64),
     })
+}
+
+/// Why an attention head has no mean-field line: its theory is [`attention_logit_variance`].
+const ATTENTION_NOT_MEAN_FIELD: &str =
+    "one attention head has no layers to chain; its theory is the logits' variance";
+
+/// E[z²] of the logits z = qᵀk / c of an attention head (`probe/attention.rs`): tokens
+/// x ~ N(0, I_n), W_Q and W_K with i.i.d. N(0, v) entries (v = Var(W) of the initializer
+/// at fan-in n, fan-out d_k), so q and k have σ_q² = σ_k² = n·v per component. For two
+/// tokens t ≠ u, E[(qᵀk)²] = d_k·σ_q²·σ_k²; for t = u the fourth moments add 2/n of it
+/// (E[(xᵀMx)²] = (tr M)² + ‖M‖_F² + tr M² with M = W_Q W_Kᵀ); over the T² logits of a
+/// sequence, of which T are t = u: E[z²] = d_k·σ_q²·σ_k²·(1 + 2/(n·T)) / c². E z = 0, so
+/// this is the variance. None for an initializer without a variance (a constant kernel).
+pub(crate) fn attention_logit_variance(cfg: &ProbeConfig) -> Option<f64> {
+    let ProbeKind::Attention(a) = &cfg.kind else {
+        return None;
+    };
+    let n = cfg.spec.input;
+    let sigma2 = n as f64 * cfg.spec.init.variance(n, a.d_k)?;
+    let c = a.scale.divisor(a.d_k);
+    let diagonal = 1.0 + 2.0 / (n as f64 * a.seq_len as f64);
+    Some(a.d_k as f64 * sigma2 * sigma2 * diagonal / (c * c))
 }
 
 /// Whether the linearized RNN describes a recurrent probe: not an LSTM's.
@@ -287,6 +311,46 @@ fn gauss_legendre(n: usize) -> (Vec<f64>, Vec<f64>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// E[z²] = d_k·σ⁴·(1 + 2/(n·T))/c² with Xavier's σ² = 2n/(n + d_k), against a Monte
+    /// Carlo estimate in f64: 20,000 draws of W_Q, W_K (n = 6, d_k = 3) and of T = 2 tokens,
+    /// every logit's square averaged; the diagonal's extra 2/n is what a formula without it
+    /// (d_k·σ⁴ alone) would miss by 17 % here. Also the closed form at the defaults.
+    #[test]
+    fn the_attention_logits_variance_matches_a_monte_carlo_estimate() {
+        use crate::nn::Init;
+        use crate::probe::attention::AttnScale;
+        let mut cfg = ProbeConfig::attention(3, 2, 6, 1);
+        let ProbeKind::Attention(a) = &mut cfg.kind else {
+            unreachable!()
+        };
+        a.scale = AttnScale::By(1.5);
+        let theory = attention_logit_variance(&cfg).unwrap();
+        let s2 = 6.0 * 2.0 / 9.0;
+        assert!((theory - 3.0 * s2 * s2 * (1.0 + 2.0 / 12.0) / 2.25).abs() < 1e-12);
+        let (mut sum, mut count) = (0.0, 0.0);
+        for seed in 0..20_000u64 {
+            let wq = Init::XavierNormal.kernel::<f64, _>(6, 3, &mut crate::nn::rng::layer(seed, 0));
+            let wk = Init::XavierNormal.kernel::<f64, _>(6, 3, &mut crate::nn::rng::layer(seed, 1));
+            let (x, _) = crate::nn::rng::gaussian_batch::<f64>(2, 6, 2, seed);
+            let z = x.dot(&wq).dot(&x.dot(&wk).t()) / 1.5;
+            sum += z.iter().map(|v| v * v).sum::<f64>();
+            count += z.len() as f64;
+        }
+        let measured = sum / count;
+        assert!(
+            (measured / theory - 1.0).abs() < 0.04,
+            "{measured} vs {theory}"
+        );
+        let without_diagonal = theory / (1.0 + 2.0 / 12.0);
+        assert!((measured / without_diagonal - 1.0).abs() > 0.08);
+        // The defaults' d_k = d_model = 1024, T = 32: σ² = 1, unscaled E[z²] = 1024 + 1/16.
+        let mut cfg = ProbeConfig::attention(1024, 32, 1024, 4);
+        if let ProbeKind::Attention(a) = &mut cfg.kind {
+            a.scale = AttnScale::None;
+        }
+        assert_eq!(attention_logit_variance(&cfg), Some(1024.0625));
+    }
 
     /// The early stop returns what every one of the rounds would have: a plain loop of all
     /// `rounds` halvings is the reference, on a root, on an end and on a NaN predicate.

@@ -2,6 +2,7 @@
 //! into a [`Report`] with verdicts computed from those same figures.
 
 mod activations;
+mod attention;
 mod batchnorm;
 mod clipping;
 mod describe;
@@ -118,6 +119,7 @@ pub const ALL: &[&Experiment] = &[
     &skipinit::EXPERIMENT,
     &isometry::EXPERIMENT,
     &phase::EXPERIMENT,
+    &attention::EXPERIMENT,
 ];
 
 /// Looks an experiment up by name; an unknown name lists the valid ones.
@@ -168,6 +170,24 @@ impl Experiment {
                 "{} only appl{} to `demo recurrent`; drop {0} for demo {}",
                 recurrent_only.join(", "),
                 if recurrent_only.len() == 1 {
+                    "ies"
+                } else {
+                    "y"
+                },
+                self.name
+            );
+        }
+        let attention_only: Vec<&str> = settings
+            .given()
+            .into_iter()
+            .filter(|k| Knob::ATTENTION.contains(k))
+            .map(|k| k.flag())
+            .collect();
+        if (self.defaults)().d_k.is_none() && !attention_only.is_empty() {
+            bail!(
+                "{} only appl{} to `demo attention`; drop {0} for demo {}",
+                attention_only.join(", "),
+                if attention_only.len() == 1 {
                     "ies"
                 } else {
                     "y"

@@ -246,7 +246,7 @@ fn lstm_verdicts(report: &mut Report) {
         if a > b {
             let forget_bias = match &lstm.config.kind {
                 ProbeKind::Recurrent(r) => r.forget_bias,
-                ProbeKind::Mlp(_) => DEFAULT_FORGET_BIAS,
+                ProbeKind::Mlp(_) | ProbeKind::Attention(_) => DEFAULT_FORGET_BIAS,
             };
             let forget = crate::format::echo(forget_bias);
             let kept = |r: &Run| -Term::of(Figure::SignalOrdersDrop, r);
@@ -274,7 +274,7 @@ fn lstm_verdicts(report: &mut Report) {
 fn cell(run: &Run) -> Option<CellKind> {
     match &run.config.kind {
         ProbeKind::Recurrent(r) => Some(r.cell),
-        ProbeKind::Mlp(_) => None,
+        ProbeKind::Mlp(_) | ProbeKind::Attention(_) => None,
     }
 }
 

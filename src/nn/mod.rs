@@ -5,6 +5,7 @@
 //! every machine; clippy refuses std's platform versions throughout the crate (clippy.toml).
 
 pub mod activation;
+pub mod attention;
 pub mod batchnorm;
 pub mod dense;
 #[cfg(test)]

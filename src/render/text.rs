@@ -24,6 +24,7 @@ pub fn render(report: &Report, ui: &Ui) -> String {
         ReportBody::Phase { map } => super::maps::phase(&mut out, map, style),
         ReportBody::Runs => match report.runs.first().map(|r| &r.body) {
             Some(Body::Steps(_)) => super::steps::body(&mut out, report, style, width),
+            Some(Body::Attention(_)) => attention(&mut out, report, style, width),
             Some(Body::Spectra { .. }) => super::maps::spectra(&mut out, report, style, width),
             Some(Body::Layers(_)) | None => match report.runs.as_slice() {
                 [run] => {
@@ -72,8 +73,10 @@ pub(crate) fn prints(report: &Report, run: &Run) -> Vec<Figure> {
         return shown;
     };
     match report.runs.first().map(|r| &r.body) {
-        // Histograms: the experiment's tables carry the figures.
+        // Spectra: the experiment's tables carry the figures.
         Some(Body::Spectra { .. }) => return shown,
+        // Attention: the experiment's table, and the loss line.
+        Some(Body::Attention(_)) => return vec![Figure::Loss],
         Some(Body::Steps(_)) => {
             // steps::summary: the change over the steps, the loss, the theory line.
             shown.extend([Figure::SignalOrdersDrop, Figure::Loss]);
@@ -114,6 +117,41 @@ pub(crate) fn prints(report: &Report, run: &Run) -> Vec<Figure> {
         shown.push(Figure::FirstNonfiniteLayer);
     }
     shown
+}
+
+/// An attention report's body: what its runs share (its table follows) and each run's loss.
+fn attention(out: &mut String, report: &Report, style: &Style, width: usize) {
+    let all: Vec<Vec<(&str, String)>> = report.runs.iter().map(Run::parts).collect();
+    let same = |k: usize| all.iter().all(|p| p.get(k) == all[0].get(k));
+    let shared: Vec<&str> = (0..all[0].len())
+        .filter(|&k| same(k) && !all[0][k].1.is_empty())
+        .map(|k| all[0][k].1.as_str())
+        .collect();
+    let _ = writeln!(out);
+    for line in crate::ui::wrap(&shared.join(" · "), width) {
+        let _ = writeln!(out, "{}", style.bold(&line));
+    }
+    let losses: Vec<String> = report
+        .runs
+        .iter()
+        .map(|r| format!("{} {}", r.label, num(r.loss)))
+        .collect();
+    for line in crate::ui::wrap(&format!("loss: {}", losses.join(", ")), width) {
+        let _ = writeln!(out, "{}", style.dim(&line));
+    }
+    for run in report.runs.iter().filter(|r| r.nonfinite.is_some()) {
+        if let Some(n) = run.nonfinite {
+            let what = if n.nan { "NaN" } else { "inf" };
+            let _ = writeln!(
+                out,
+                "{}",
+                style.red(&format!(
+                    "{}: a value became {what} in the {} pass",
+                    run.label, n.pass
+                ))
+            );
+        }
+    }
 }
 
 fn cell(metric: Metric, v: Option<f64>) -> String {

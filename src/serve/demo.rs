@@ -490,15 +490,17 @@ pub(crate) fn demos() -> Reply {
     Reply::json(&json!({ "experiments": list }))
 }
 
-/// The controls of `exp`: every knob but those it fixes, and the recurrent-only ones only
-/// for the recurrent experiment.
+/// The controls of `exp`: every knob but those it fixes, the recurrent-only ones only for
+/// the experiments that take a sequence length, the attention-only ones only for attention.
 pub(crate) fn controls(exp: &Experiment) -> Vec<Value> {
     let defaults = (exp.defaults)();
     let recurrent = defaults.seq_len.is_some();
+    let attention = defaults.d_k.is_some();
     Knob::ALL
         .into_iter()
         .filter(|k| !exp.fixed.contains(k))
         .filter(|k| recurrent || !Knob::RECURRENT.contains(k))
+        .filter(|k| attention || !Knob::ATTENTION.contains(k))
         .map(|k| control(k, defaults.value(k).or_else(|| k.default_value())))
         .collect()
 }

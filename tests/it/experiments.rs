@@ -364,6 +364,20 @@ fn every_description_names_what_ran_and_suggests_only_something_else() {
             let mut inits = Vec::new();
             for run in &runs {
                 let spec = &run.config.spec;
+                // An attention head has no activation or layers: its description names T,
+                // d_model, the projections' initializer and the precision.
+                if let gradtutor::ProbeKind::Attention(a) = &run.config.kind {
+                    for part in [
+                        format!("t = {}", a.seq_len),
+                        format!("d_model = {}", spec.input),
+                        spec.init.to_string(),
+                        run.config.precision.to_string(),
+                    ] {
+                        assert!(text.contains(&part), "{case}: no '{part}' in: {text}");
+                    }
+                    inits.push(spec.init.to_string());
+                    continue;
+                }
                 activations.push(spec.activation.to_string());
                 inits.push(spec.init.to_string());
                 inits.push(spec.output_init.to_string());
@@ -386,7 +400,7 @@ fn every_description_names_what_ran_and_suggests_only_something_else() {
                 // A recurrent run has no hidden layers: its description names T instead.
                 let t = match &run.config.kind {
                     gradtutor::ProbeKind::Recurrent(r) => Some(format!("t = {}", r.seq_len)),
-                    gradtutor::ProbeKind::Mlp(_) => None,
+                    gradtutor::ProbeKind::Mlp(_) | gradtutor::ProbeKind::Attention(_) => None,
                 };
                 let shape = t.unwrap_or(depth);
                 assert!(text.contains(&shape), "{case}: no '{shape}' in: {text}");

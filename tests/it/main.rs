@@ -10,6 +10,7 @@
 
 mod common;
 
+mod attention;
 mod bank;
 mod browser;
 mod charts;

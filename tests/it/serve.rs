@@ -12,8 +12,8 @@ use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
-/// A running lab, killed when dropped.
-struct Lab {
+/// A running lab, killed when dropped (the attention tests start one too).
+pub(super) struct Lab {
     child: Child,
     /// `127.0.0.1:PORT`.
     addr: String,
@@ -21,7 +21,7 @@ struct Lab {
 
 impl Lab {
     /// `gradtutor ARGS… serve --port 0`, progress kept in `progress`; waits for its URL.
-    fn start(progress: &Path, args: &[&str]) -> Lab {
+    pub(super) fn start(progress: &Path, args: &[&str]) -> Lab {
         Lab::start_with(progress, args, |_| {})
     }
 
@@ -56,7 +56,7 @@ impl Lab {
         lab
     }
 
-    fn get(&self, path: &str) -> Answer {
+    pub(super) fn get(&self, path: &str) -> Answer {
         self.request("GET", path, b"")
     }
 
@@ -95,7 +95,7 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsa
     frame-ancestors 'none'";
 
 /// A progress file in a fresh temporary folder.
-fn progress_file() -> (tempfile::TempDir, std::path::PathBuf) {
+pub(super) fn progress_file() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("progress.json");
     (dir, path)

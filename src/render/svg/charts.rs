@@ -76,8 +76,79 @@ pub fn demo_charts(report: &Report) -> Vec<Chart> {
     match report.runs.first().map(|r| &r.body) {
         Some(Body::Steps(_)) => vec![step_chart(report)],
         Some(Body::Spectra { .. }) => vec![spectrum_chart(report)],
+        Some(Body::Attention(_)) => attention_charts(report),
         Some(Body::Layers(_)) | None => layer_charts(report),
     }
+}
+
+/// `demo attention`: per d_k (on a log₂ axis), the logits' variance beside its theory, and
+/// the gradient norms reaching W_Q and W_K.
+fn attention_charts(report: &Report) -> Vec<Chart> {
+    let runs = &report.runs;
+    let d_k = |r: &Run| match &r.config.kind {
+        crate::probe::ProbeKind::Attention(a) => a.d_k as f64,
+        _ => 1.0,
+    };
+    let x = |r: &Run| libm::log2(d_k(r));
+    let (lo, hi) = runs
+        .iter()
+        .map(x)
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+    let axis = || XAxis {
+        label: "log₂ d_k (4 = 16, 6 = 64, 8 = 256, 10 = 1024)".into(),
+        from: if lo.is_finite() { lo } else { 0.0 },
+        to: if hi.is_finite() && hi > lo {
+            hi
+        } else {
+            lo + 1.0
+        },
+        whole: false,
+    };
+    let series =
+        |label: &str, color: usize, kind: Kind, pick: &dyn Fn(&Run) -> Option<f64>| Series {
+            label: label.into(),
+            color,
+            kind,
+            points: runs.iter().filter_map(|r| Some((x(r), pick(r)?))).collect(),
+            band: Vec::new(),
+        };
+    let settings = shared_settings(runs);
+    vec![
+        Chart {
+            title: "demo attention: variance of the logits z = q·k / c".into(),
+            subtitle: format!("{settings}. Dashed: theory, d_k·σ⁴·(1 + 2/(d_model·T)) / c²."),
+            x: axis(),
+            y_label: "Var(z) (log scale)".into(),
+            series: vec![
+                series("measured", 0, Kind::Measured, &|r| {
+                    r.attention().map(|a| a.figures.logit_var)
+                }),
+                series("theory", 0, Kind::Theory, &|r| {
+                    r.attention().and_then(|a| a.logit_var_theory)
+                }),
+            ],
+            guides: Vec::new(),
+            band_label: seed_band(runs),
+        },
+        Chart {
+            title: "demo attention: gradient reaching the projections".into(),
+            subtitle: settings,
+            x: axis(),
+            y_label: "‖∂L/∂W‖ (Frobenius norm, log scale)".into(),
+            series: vec![
+                series("W_Q", 0, Kind::Measured, &|r| {
+                    r.attention().map(|a| a.figures.grad_wq)
+                }),
+                series("W_K", 1, Kind::Measured, &|r| {
+                    r.attention().map(|a| a.figures.grad_wk)
+                }),
+            ],
+            guides: Vec::new(),
+            band_label: None,
+        },
+    ]
 }
 
 /// Per-layer charts: ‖∂L/∂W‖ and ‖∂L/∂h‖ of the runs, and the sweep's ‖∂L/∂W‖.
