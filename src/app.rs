@@ -205,7 +205,10 @@ fn demo(cli: &Cli, args: &DemoArgs, ui: &Ui, out: &mut dyn Write) -> Result<()> 
     if let Some(path) = &args.plot {
         check_output(path, Some(SVG))?;
     }
-    let report = within(exp.plan(&args.settings, cli.max_memory)?, cli.max_time)?.run();
+    let mut report = within(exp.plan(&args.settings, cli.max_memory)?, cli.max_time)?.run();
+    if args.hist {
+        report = report.with_histograms().map_err(anyhow::Error::msg)?;
+    }
     let plot = args.plot.as_deref().map(|p| (p, svg::demo_svg(&report)));
     emit(out, &report, args.json, plot, || text::render(&report, ui))
 }

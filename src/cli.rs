@@ -326,6 +326,11 @@ pub struct DemoArgs {
     #[arg(long, value_name = "FILE.svg")]
     pub plot: Option<PathBuf>,
 
+    /// Also show each hidden layer's distributions of h, φ(h) and ∂L/∂h (with --plot: as
+    /// the chart; with --json: bin edges and counts).
+    #[arg(long)]
+    pub hist: bool,
+
     #[command(flatten)]
     pub settings: Settings,
 }

@@ -3,6 +3,7 @@
 //! summary figure of a run is computed, for tables, quiz items and claims alike.
 
 use crate::nn::stats::median;
+use crate::probe::hist::{self, LayerHist};
 use crate::probe::recurrent::RecurrentFigures;
 use crate::probe::{LayerFigures, NonFinite, ProbeConfig, ProbeKind, ProbeResult};
 use crate::theory;
@@ -275,6 +276,62 @@ pub enum ReportBody {
         #[serde(rename = "phase")]
         map: PhaseMap,
     },
+    /// `--hist`: the runs, and each run's histograms per hidden layer (JSON: `histograms`).
+    Histograms {
+        #[serde(rename = "histograms")]
+        runs: Vec<RunHist>,
+    },
+}
+
+/// One run's histograms per hidden layer (`--hist`), from the probe pass at its first seed.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RunHist {
+    pub label: String,
+    pub seed: u64,
+    pub activation: crate::nn::Activation,
+    /// What the saturated share counts, in words.
+    pub saturated_rule: &'static str,
+    pub layers: Vec<LayerHist>,
+}
+
+impl Report {
+    /// The report with each run's histograms ([`crate::probe::hist`]); refused for a report
+    /// that shows no layers (the phase map, a recurrent run's time steps).
+    pub fn with_histograms(mut self) -> Result<Report, String> {
+        if let ReportBody::Phase { .. } = self.body {
+            return Err(format!(
+                "--hist draws each layer's distributions, and demo {} shows no layers: its \
+                 runs are summarized into one σ_w × σ_b map. For a tanh network's layers try \
+                 `gradtutor demo exploding --activation tanh --hist`",
+                self.experiment
+            ));
+        }
+        let mut runs = Vec::with_capacity(self.runs.len());
+        for run in &self.runs {
+            let seed = run.seeds.first().copied().unwrap_or(run.config.seed);
+            let cfg = ProbeConfig {
+                seed,
+                ..run.config.clone()
+            };
+            let Some(layers) = hist::histograms(&cfg, run.loss_scale_used.unwrap_or(1.0)) else {
+                return Err(format!(
+                    "--hist draws each layer's distributions, and demo {} measures time \
+                     steps, not layers; try `gradtutor demo vanishing --hist`",
+                    self.experiment
+                ));
+            };
+            let activation = cfg.spec.activation;
+            runs.push(RunHist {
+                label: run.label.clone(),
+                seed,
+                activation,
+                saturated_rule: hist::Saturation::of(activation).rule(),
+                layers,
+            });
+        }
+        self.body = ReportBody::Histograms { runs };
+        Ok(self)
+    }
 }
 
 /// A tanh network's order-to-chaos map over weight and bias scales.
