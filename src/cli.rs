@@ -346,6 +346,12 @@ pub struct TrainArgs {
     #[arg(long, value_name = "FILE.svg")]
     pub plot: Option<PathBuf>,
 
+    /// Also show each configuration's hidden-layer distributions of h, φ(h) and ∂L/∂h at
+    /// initialization, by the canonical probe (with --plot: as the chart; with --json: bin
+    /// edges and counts).
+    #[arg(long)]
+    pub hist: bool,
+
     #[command(flatten)]
     pub settings: crate::train::settings::TrainSettings,
 }

@@ -294,6 +294,22 @@ pub struct RunHist {
     pub layers: Vec<LayerHist>,
 }
 
+impl RunHist {
+    /// The histograms of the probe pass of `cfg` (checked) at its seed, with loss scale
+    /// `scale` (1: none); `None` for a recurrent probe.
+    pub fn of(label: &str, cfg: &ProbeConfig, scale: f64) -> Option<RunHist> {
+        let layers = hist::histograms(cfg, scale)?;
+        let activation = cfg.spec.activation;
+        Some(RunHist {
+            label: label.to_string(),
+            seed: cfg.seed,
+            activation,
+            saturated_rule: hist::Saturation::of(activation).rule(),
+            layers,
+        })
+    }
+}
+
 impl Report {
     /// The report with each run's histograms ([`crate::probe::hist`]); refused for a report
     /// that shows no layers (the phase map, a recurrent run's time steps).
@@ -313,21 +329,15 @@ impl Report {
                 seed,
                 ..run.config.clone()
             };
-            let Some(layers) = hist::histograms(&cfg, run.loss_scale_used.unwrap_or(1.0)) else {
+            let scale = run.loss_scale_used.unwrap_or(1.0);
+            let Some(h) = RunHist::of(&run.label, &cfg, scale) else {
                 return Err(format!(
                     "--hist draws each layer's distributions, and demo {} measures time \
                      steps, not layers; try `gradtutor demo vanishing --hist`",
                     self.experiment
                 ));
             };
-            let activation = cfg.spec.activation;
-            runs.push(RunHist {
-                label: run.label.clone(),
-                seed,
-                activation,
-                saturated_rule: hist::Saturation::of(activation).rule(),
-                layers,
-            });
+            runs.push(h);
         }
         self.body = ReportBody::Histograms { runs };
         Ok(self)

@@ -272,3 +272,49 @@ fn svg_has_a_line_per_layer() {
         assert!(shares.contains(&want), "{want} in {shares}");
     }
 }
+
+/// `train --hist`: each configuration's histograms at initialization, the canonical probe's
+/// batch × width entries per layer; the training figures unchanged beside them.
+#[test]
+fn train_adds_histograms_at_initialization() {
+    let args = [
+        "train",
+        "--compare",
+        "sigmoid,relu",
+        "--depth",
+        "3",
+        "--width",
+        "16",
+        "--batch",
+        "8",
+        "--steps",
+        "5",
+    ];
+    let plain = json(&args);
+    assert!(plain.get("histograms").is_none());
+    let with: Value = json(&[&args[..], &["--hist"]].concat());
+    let runs = with["histograms"].as_array().unwrap();
+    let labels: Vec<&str> = runs.iter().map(|r| r["label"].as_str().unwrap()).collect();
+    assert_eq!(
+        labels,
+        [
+            "sigmoid/xavier-normal at initialization",
+            "relu/he-normal at initialization"
+        ]
+    );
+    for r in runs {
+        assert_eq!(r["layers"].as_array().unwrap().len(), 3);
+        for l in r["layers"].as_array().unwrap() {
+            for q in QUANTITIES {
+                let n: u64 = l[q]["counts"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c.as_u64().unwrap())
+                    .sum();
+                assert_eq!(n + l[q]["nonfinite"].as_u64().unwrap(), 8 * 16);
+            }
+        }
+    }
+    assert_eq!(with["runs"], plain["runs"]);
+}
