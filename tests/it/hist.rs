@@ -318,3 +318,73 @@ fn train_adds_histograms_at_initialization() {
     }
     assert_eq!(with["runs"], plain["runs"]);
 }
+
+/// The live lab: the demo's "Distributions per layer" panel draws the server's histogram
+/// chart for the current run (one line per layer and quantity), follows the depth slider,
+/// and says why where a demo has no layers.
+#[test]
+fn lab_draws_the_distributions_of_the_current_run() {
+    use super::browser::{
+        Lab, cdp::Browser, open, open_demo, renders, set_control, wait_renders_above,
+    };
+    let Some(mut b) = Browser::launch("lab_draws_the_distributions_of_the_current_run") else {
+        return;
+    };
+    let lab = Lab::start();
+    open_demo(&mut b, &lab);
+    let lines = "document.querySelectorAll('#demo-hist svg polyline.layer').length";
+    b.eval("document.querySelector('#demo-hist-box').open = true")
+        .unwrap();
+    b.wait_for(&format!("{lines} > 0"), "the histogram chart", 120)
+        .unwrap();
+    let depth: u64 = b
+        .eval("document.querySelector('table#demo-table').dataset.depth")
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(b.eval(lines).unwrap(), 3 * depth);
+    // The chart is the CLI's: the same saturated shares as `demo vanishing --hist --json`.
+    let shares = b
+        .eval("[...document.querySelectorAll('#demo-hist .saturated-share')].map(n => n.textContent).join(' ')")
+        .unwrap();
+    let report = json(&["demo", "vanishing", "--hist"]);
+    for l in report["histograms"][0]["layers"].as_array().unwrap() {
+        let want = format!(
+            "{}: {:.1}%",
+            l["layer"],
+            100.0 * l["saturated"].as_f64().unwrap()
+        );
+        assert!(
+            shares.as_str().unwrap().contains(&want),
+            "{want} in {shares}"
+        );
+    }
+    // A new depth redraws it while it is open.
+    let n = renders(&mut b);
+    set_control(&mut b, "form#controls [name=depth]", "4").unwrap();
+    wait_renders_above(&mut b, n);
+    b.wait_for(&format!("{lines} === 12"), "the histograms at depth 4", 60)
+        .unwrap();
+    // The phase map has no layers: the panel says so.
+    open(&mut b, &lab, "#/demo/phase");
+    b.wait_for(
+        "+(document.body.dataset.renders || 0) >= 1",
+        "the phase map",
+        120,
+    )
+    .unwrap();
+    b.eval("document.querySelector('#demo-hist-box').open = true")
+        .unwrap();
+    b.wait_for(
+        "document.querySelector('#demo-hist').dataset.state === 'refused'",
+        "the refusal",
+        60,
+    )
+    .unwrap();
+    let text = b
+        .eval("document.querySelector('#demo-hist').textContent")
+        .unwrap();
+    assert!(text.as_str().unwrap().contains("σ_w × σ_b map"), "{text}");
+}
