@@ -99,3 +99,12 @@ mkdir -p "$home/badbank" && cp "$home/bad.toml" "$home/badbank/"
 run check "$home/badbank"
 run --questions "$home/badbank" list
 rm -rf "$home"
+# Histograms (--hist, issue 29 part 3).
+home=$(mktemp -d)
+run demo vanishing --hist
+run demo activations --depth 4 --hist --json
+run demo vanishing --activation tanh --init orthogonal:2 --depth 1 --width 512 --precision f64 --hist
+run demo phase --hist
+run demo recurrent --hist
+run train --compare sigmoid,relu --depth 3 --steps 20 --hist
+rm -rf "$home"
