@@ -272,7 +272,16 @@ mod tests {
             &[-2.0, -1.0, 0.0, 0.3, 0.5, 2.0, f64::INFINITY, f64::NAN],
             5,
         );
-        assert_eq!(h.edges, vec![-2.0, -1.2, -0.4, 0.4, 1.2, 2.0]);
+        let close = |got: &[f64], want: &[f64]| {
+            got.len() == want.len() && got.iter().zip(want).all(|(g, w)| (g - w).abs() < 1e-12)
+        };
+        // lo + (hi − lo)·i/B in f64: −0.3999999999999999 for −0.4; the ends exact.
+        assert!(
+            close(&h.edges, &[-2.0, -1.2, -0.4, 0.4, 1.2, 2.0]),
+            "{:?}",
+            h.edges
+        );
+        assert_eq!((h.edges[0], h.edges[5]), (-2.0, 2.0));
         assert_eq!(h.counts, vec![1, 1, 2, 1, 1]);
         assert_eq!(h.nonfinite, 2);
         assert_eq!((h.min, h.max), (-2.0, 2.0));

@@ -1,7 +1,7 @@
 //! `--hist` in a terminal: per run and quantity, one row per hidden layer, a sparkline of
 //! its bin counts (█ the row's fullest bin, blank an empty one) beside its range lo…hi
-//! and, for the activations, the saturated share. A row is 79 columns at most, whatever
-//! the terminal's width.
+//! and, for the activations, the saturated share. A row is 75 columns at most (up to 9,999
+//! layers, all entries finite), whatever the terminal's width.
 
 use crate::format::sci;
 use crate::probe::hist::{BINS, Histogram, Quantity};
@@ -104,6 +104,7 @@ mod tests {
             max: -1.234e-14,
         };
         let r = row(1000, &h, Some(1.0));
-        assert_eq!(r.chars().count(), 79, "{r}");
+        assert_eq!(r.chars().count(), 75, "{r}");
+        assert!(r.ends_with("-1.2e-13…-1.2e-14  sat 100.0%"), "{r}");
     }
 }
