@@ -117,3 +117,12 @@ run demo attention --d-k 0
 run demo attention --depth 3
 run demo vanishing --depth 3 --scale none
 rm -rf "$home"
+# Histograms (--hist, issue 29 part 3).
+home=$(mktemp -d)
+run demo vanishing --hist
+run demo activations --depth 4 --hist --json
+run demo vanishing --activation tanh --init orthogonal:2 --depth 1 --width 512 --precision f64 --hist
+run demo phase --hist
+run demo recurrent --hist
+run train --compare sigmoid,relu --depth 3 --steps 20 --hist
+rm -rf "$home"

@@ -10,7 +10,7 @@ use crate::experiments::{self, ALL};
 use crate::format::{Foreign, count, truncate};
 use crate::progress::{Progress, Store};
 use crate::render::{json, lesson, svg, text, training};
-use crate::report::Report;
+use crate::report::{Report, RunHist};
 use crate::train::{self};
 use crate::ui::Ui;
 use anyhow::{Context, Result};
@@ -205,7 +205,10 @@ fn demo(cli: &Cli, args: &DemoArgs, ui: &Ui, out: &mut dyn Write) -> Result<()> 
     if let Some(path) = &args.plot {
         check_output(path, Some(SVG))?;
     }
-    let report = within(exp.plan(&args.settings, cli.max_memory)?, cli.max_time)?.run();
+    let mut report = within(exp.plan(&args.settings, cli.max_memory)?, cli.max_time)?.run();
+    if args.hist {
+        report = report.with_histograms().map_err(anyhow::Error::msg)?;
+    }
     let plot = args.plot.as_deref().map(|p| (p, svg::demo_svg(&report)));
     emit(out, &report, args.json, plot, || text::render(&report, ui))
 }
@@ -260,12 +263,51 @@ fn train(cli: &Cli, args: &TrainArgs, ui: &Ui, out: &mut dyn Write) -> Result<()
         None => None,
     };
     let report = run_training(&args.settings.config_with(file)?, cli, args.json)?;
+    if args.hist {
+        return train_hist(&report, args, ui, out);
+    }
     let plot = args
         .plot
         .as_deref()
         .map(|p| (p, svg::svg_string(&svg::train_charts(&report))));
     emit(out, &report, args.json, plot, || {
         training::render(&report, ui)
+    })
+}
+
+/// `train --hist`: the report with each configuration's histograms at initialization, from
+/// the canonical probe of the network it starts from ([`train::TrainConfig::probe_config`],
+/// the comparison's seed); JSON adds them as `histograms`, `--plot` draws them.
+fn train_hist(
+    report: &train::TrainReport,
+    args: &TrainArgs,
+    ui: &Ui,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let cfg = &report.config;
+    let hists: Vec<RunHist> = report
+        .runs
+        .iter()
+        .filter_map(|h| {
+            let label = format!("{} at initialization", h.label);
+            RunHist::of(&label, &cfg.probe_config(&h.variant), 1.0)
+        })
+        .collect();
+    #[derive(serde::Serialize)]
+    struct WithHist<'a> {
+        #[serde(flatten)]
+        report: &'a train::TrainReport,
+        histograms: &'a [RunHist],
+    }
+    let both = WithHist {
+        report,
+        histograms: &hists,
+    };
+    let plot = args.plot.as_deref().map(|p| (p, svg::hist_svg(&hists)));
+    emit(out, &both, args.json, plot, || {
+        let mut text = training::render(report, ui);
+        crate::render::hist::text(&mut text, &hists, &ui.style);
+        text
     })
 }
 

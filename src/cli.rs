@@ -326,6 +326,11 @@ pub struct DemoArgs {
     #[arg(long, value_name = "FILE.svg")]
     pub plot: Option<PathBuf>,
 
+    /// Also show each hidden layer's distributions of h, φ(h) and ∂L/∂h (with --plot: as
+    /// the chart; with --json: bin edges and counts).
+    #[arg(long)]
+    pub hist: bool,
+
     #[command(flatten)]
     pub settings: Settings,
 }
@@ -355,6 +360,12 @@ pub struct TrainArgs {
     /// Scale each feature of --data to mean 0, std 1 (the training set's).
     #[arg(long, requires = "data")]
     pub standardize: bool,
+
+    /// Also show each configuration's hidden-layer distributions of h, φ(h) and ∂L/∂h at
+    /// initialization, by the canonical probe (with --plot: as the chart; with --json: bin
+    /// edges and counts).
+    #[arg(long)]
+    pub hist: bool,
 
     #[command(flatten)]
     pub settings: crate::train::settings::TrainSettings,

@@ -41,6 +41,7 @@ pub use data::{DataSpec, Dataset, Task};
 pub use experiments::{ALL as EXPERIMENTS, Experiment, find as find_experiment};
 pub use export::markdown as export_markdown;
 pub use format::{escape_lines, figure as format_figure};
+pub use probe::hist;
 pub use probe::recurrent::{Recurrent, Step};
 pub use probe::{
     Mlp, Pass, Precision, ProbeConfig, ProbeKind, ProbeResult, gaussian_batch,
@@ -49,11 +50,12 @@ pub use probe::{
 pub use progress::{Progress, Store};
 
 pub use render::json::render as render_json;
-pub use render::svg::{demo_charts, phase_svg, svg_string, train_charts};
+pub use render::svg::{demo_charts, hist_svg, phase_svg, svg_string, train_charts};
 pub use render::text::render as render_text;
 pub use render::training::render as render_training;
 pub use report::{
-    Figure, Line, MapFigure, Own, Premise, Rel, Report, ReportBody, Run, Term, TheoryLine, Verdict,
+    Figure, Line, MapFigure, Own, Premise, Rel, Report, ReportBody, Run, RunHist, Term, TheoryLine,
+    Verdict,
 };
 pub use settings::{Knob, Settings};
 pub use theory::{Prediction, gaussian_mean, predict};

@@ -15,6 +15,7 @@ use std::fmt::{self, Write as _};
 pub use crate::nn::rng::gaussian_batch;
 
 pub(crate) mod attention;
+pub mod hist;
 pub(crate) mod recurrent;
 
 /// Floating-point precision of a run.
@@ -775,7 +776,9 @@ pub fn probe(cfg: &ProbeConfig, max_bytes: u64) -> Result<ProbeResult> {
     Ok(cfg.check(max_bytes)?.run())
 }
 
-fn run<F: Real>(cfg: &ProbeConfig, m: &Mlp) -> ProbeResult {
+/// The MLP probe's network and batch for `cfg` (checked): weights from the initializer and
+/// `seed`, biases N(0, σ_b²), x ~ N(0, 1) and uniform labels, all stored in the run's format.
+pub(crate) fn setup<F: Real>(cfg: &ProbeConfig, m: &Mlp) -> (Network<F>, Array2<F>, Vec<usize>) {
     let storage = cfg.precision.storage();
     let mut net = Network::<F>::build(&cfg.spec, cfg.seed).expect("checked by ProbeConfig::check");
     nn::init::gaussian_biases(&mut net, m.bias_std, cfg.seed);
@@ -785,6 +788,11 @@ fn run<F: Real>(cfg: &ProbeConfig, m: &Mlp) -> ProbeResult {
     if let Some(s) = storage {
         s.round_all(&mut x);
     }
+    (net, x, labels)
+}
+
+fn run<F: Real>(cfg: &ProbeConfig, m: &Mlp) -> ProbeResult {
+    let (net, x, labels) = setup::<F>(cfg, m);
     let one = |i: usize| {
         let j = nn::spectrum::input_jacobian(&net, x.row(i)).expect("checked: no batch norm");
         nn::spectrum::singular_values(&j)

@@ -4,6 +4,7 @@
 
 use crate::nn::stats::median;
 use crate::probe::attention::AttentionFigures;
+use crate::probe::hist::{self, LayerHist};
 use crate::probe::recurrent::RecurrentFigures;
 use crate::probe::{LayerFigures, NonFinite, ProbeConfig, ProbeKind, ProbeResult};
 use crate::theory;
@@ -294,6 +295,76 @@ pub enum ReportBody {
         #[serde(rename = "phase")]
         map: PhaseMap,
     },
+    /// `--hist`: the runs, and each run's histograms per hidden layer (JSON: `histograms`).
+    Histograms {
+        #[serde(rename = "histograms")]
+        runs: Vec<RunHist>,
+    },
+}
+
+/// One run's histograms per hidden layer (`--hist`), from the probe pass at its first seed.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RunHist {
+    pub label: String,
+    pub seed: u64,
+    pub activation: crate::nn::Activation,
+    /// What the saturated share counts, in words.
+    pub saturated_rule: &'static str,
+    pub layers: Vec<LayerHist>,
+}
+
+impl RunHist {
+    /// The histograms of the probe pass of `cfg` (checked) at its seed, with loss scale
+    /// `scale` (1: none); `None` for a recurrent probe.
+    pub fn of(label: &str, cfg: &ProbeConfig, scale: f64) -> Option<RunHist> {
+        let layers = hist::histograms(cfg, scale)?;
+        let activation = cfg.spec.activation;
+        Some(RunHist {
+            label: label.to_string(),
+            seed: cfg.seed,
+            activation,
+            saturated_rule: hist::Saturation::of(activation).rule(),
+            layers,
+        })
+    }
+}
+
+impl Report {
+    /// The report with each run's histograms ([`crate::probe::hist`]); refused for a report
+    /// that shows no layers (the phase map, a recurrent run's time steps, an attention head).
+    pub fn with_histograms(mut self) -> Result<Report, String> {
+        if let ReportBody::Phase { .. } = self.body {
+            return Err(format!(
+                "--hist draws each layer's distributions, and demo {} shows no layers: its \
+                 runs are summarized into one σ_w × σ_b map. For a tanh network's layers try \
+                 `gradtutor demo exploding --activation tanh --hist`",
+                self.experiment
+            ));
+        }
+        let mut runs = Vec::with_capacity(self.runs.len());
+        for run in &self.runs {
+            let seed = run.seeds.first().copied().unwrap_or(run.config.seed);
+            let cfg = ProbeConfig {
+                seed,
+                ..run.config.clone()
+            };
+            let scale = run.loss_scale_used.unwrap_or(1.0);
+            let Some(h) = RunHist::of(&run.label, &cfg, scale) else {
+                let what = match cfg.kind {
+                    ProbeKind::Attention(_) => "one attention head",
+                    _ => "time steps",
+                };
+                return Err(format!(
+                    "--hist draws each layer's distributions, and demo {} measures {what}, \
+                     not layers; try `gradtutor demo vanishing --hist`",
+                    self.experiment
+                ));
+            };
+            runs.push(h);
+        }
+        self.body = ReportBody::Histograms { runs };
+        Ok(self)
+    }
 }
 
 /// A tanh network's order-to-chaos map over weight and bias scales.

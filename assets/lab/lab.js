@@ -64,7 +64,7 @@ class HttpError extends Error {
  * page drops its older one still waiting on the server) carry it as `page=`. */
 const PAGE_TOKEN = Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('');
 
-/** The URL of a demo view (`''`, `/chart.svg`, `/text`) with query `q`, sent as this page's
+/** The URL of a demo view (`''`, `/chart.svg`, `/text`, `/hist.svg`) with query `q`, sent as this page's
  * (with a class student's `token=` too, from `hooks.demoQuery()`). */
 const demoUrl = (name, view, q) => {
   const full = [q, hooks.demoQuery(), `page=${PAGE_TOKEN}`].filter(Boolean).join('&');
@@ -298,6 +298,29 @@ async function mountDemo(root, name, preset = {}) {
     }
   };
   term.addEventListener('toggle', loadTerm);
+  // Each hidden layer's distributions (`demo NAME --hist --plot`), drawn by the server's SVG
+  // renderer, fetched when opened and after each run while open.
+  const histChart = h('div', { id: 'demo-hist', role: 'img', 'aria-label': `Distributions per layer, demo ${name}` });
+  const histBox = h('details', { class: 'hist-box', id: 'demo-hist-box' },
+    h('summary', null, 'Distributions per layer (histograms of h, φ(h) and ∂L/∂h)'), histChart);
+  let histQuery = null;
+  const loadHist = async () => {
+    if (!histBox.open || lastQuery === null || histQuery === lastQuery) return;
+    const q = lastQuery;
+    histQuery = q;
+    try {
+      const svg = await api(demoUrl(name, '/hist.svg', q), { raw: true });
+      if (histQuery === q) { histChart.innerHTML = svg; histChart.dataset.state = 'drawn'; }
+    } catch (e) {
+      if (histQuery === q) {
+        histChart.replaceChildren(h('p', { class: 'error' }, e.message));
+        histChart.dataset.state = 'refused';
+        histQuery = null;
+      }
+    }
+  };
+  histBox.addEventListener('toggle', loadHist);
+  figure.append(histBox);
   root.classList.add('demo-host');
   root.replaceChildren(h('div', { class: 'demo' }, controlsBox, h('div', { class: 'results' }, figure, results, about)));
 
@@ -367,6 +390,7 @@ async function mountDemo(root, name, preset = {}) {
     window.labTimings.push({ input: t0, drawn: t1 });
     showDefaults(json);
     loadTerm();
+    loadHist();
   };
 
   const draw = (json, svg) => {

@@ -94,6 +94,10 @@ fn question(h: &mut String, s: &Section) -> Result<()> {
             let label = "the measured per-layer factor over σ_w and σ_b";
             figure(h, &svg::phase_svg(map, &map.network), label, &name)?;
         }
+        ReportBody::Histograms { runs } => {
+            let label = "each hidden layer's distributions, coloured by depth";
+            figure(h, &svg::hist_svg(runs), label, &name)?;
+        }
     }
     if let (Some(t), Some(takeaway)) = (&q.train, &s.train_takeaway) {
         let _ = writeln!(

@@ -3,6 +3,7 @@
 //! that `report`, `train`, `bank` and `roster` hold and compute nothing of their own.
 
 pub(crate) mod handout;
+pub(crate) mod hist;
 pub(crate) mod html;
 pub(crate) mod item;
 pub(crate) mod json;

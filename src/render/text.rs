@@ -22,19 +22,11 @@ pub fn render(report: &Report, ui: &Ui) -> String {
     // A phase map stands for the runs it summarizes; otherwise the runs' kind decides.
     match &report.body {
         ReportBody::Phase { map } => super::maps::phase(&mut out, map, style),
-        ReportBody::Runs => match report.runs.first().map(|r| &r.body) {
-            Some(Body::Steps(_)) => super::steps::body(&mut out, report, style, width),
-            Some(Body::Attention(_)) => attention(&mut out, report, style, width),
-            Some(Body::Spectra { .. }) => super::maps::spectra(&mut out, report, style, width),
-            Some(Body::Layers(_)) | None => match report.runs.as_slice() {
-                [run] => {
-                    let _ = writeln!(out, "\n{}", style.bold(&run.describe()));
-                    single(&mut out, run, &BarScale::new(&report.runs), style, width);
-                    summary(&mut out, run, style, width, false);
-                }
-                _ => side_by_side(&mut out, report, style, width),
-            },
-        },
+        ReportBody::Runs => runs(&mut out, report, style, width),
+        ReportBody::Histograms { runs: hists } => {
+            runs(&mut out, report, style, width);
+            super::hist::text(&mut out, hists, style);
+        }
     }
     for table in &report.tables {
         let _ = writeln!(out, "\n{}", style.bold(&table.title));
@@ -62,13 +54,31 @@ pub fn render(report: &Report, ui: &Ui) -> String {
     out
 }
 
+/// The runs, each shown by its own kind: per step, with the Jacobian's spectrum, or per
+/// layer (one run's table, or the layer × run matrix).
+fn runs(out: &mut String, report: &Report, style: &Style, width: usize) {
+    match report.runs.first().map(|r| &r.body) {
+        Some(Body::Steps(_)) => super::steps::body(out, report, style, width),
+        Some(Body::Attention(_)) => attention(out, report, style, width),
+        Some(Body::Spectra { .. }) => super::maps::spectra(out, report, style, width),
+        Some(Body::Layers(_)) | None => match report.runs.as_slice() {
+            [run] => {
+                let _ = writeln!(out, "\n{}", style.bold(&run.describe()));
+                single(out, run, &BarScale::new(&report.runs), style, width);
+                summary(out, run, style, width, false);
+            }
+            _ => side_by_side(out, report, style, width),
+        },
+    }
+}
+
 /// The figures of `run`, one of `report.runs`, that [`render`] prints: in its layer table
 /// (or the layer × run matrix), its summary and theory line, or the recurrent step view's
 /// summary. The figures an experiment's own tables print are its `Experiment::prints`.
 pub(crate) fn prints(report: &Report, run: &Run) -> Vec<Figure> {
     let mut shown = Vec::new();
     // The same choice of view as `render`'s.
-    let ReportBody::Runs = &report.body else {
+    let (ReportBody::Runs | ReportBody::Histograms { .. }) = &report.body else {
         // The phase map: the experiment's tables carry the figures.
         return shown;
     };

@@ -1,5 +1,5 @@
 //! Experiments over HTTP: `/api/demos` (each experiment's controls, from the settings
-//! table) and `/api/demo/NAME[/chart.svg|/text]?key=value…`.
+//! table) and `/api/demo/NAME[/chart.svg|/text|/hist.svg]?key=value…`.
 //!
 //! A query becomes the command line `gradtutor demo NAME --json --key=value …` would be and
 //! is parsed by clap's own `Cli`, so every check and every message is the CLI's; the run is
@@ -27,12 +27,14 @@ pub(crate) const CACHE_SIZE: usize = 64;
 /// The columns of the text view, as `export` lays out a run.
 const TEXT_WIDTH: usize = 80;
 
-/// What a demo request asks for: the report as JSON, its chart, or its text view.
+/// What a demo request asks for: the report as JSON, its chart, its text view, or the
+/// chart of each hidden layer's distributions (`demo NAME --hist --plot`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum View {
     Json,
     Chart,
     Text,
+    Hist,
 }
 
 /// A finished run and its views, each rendered once when first asked for.
@@ -42,6 +44,8 @@ pub(crate) struct Done {
     json: OnceLock<String>,
     chart: OnceLock<String>,
     text: OnceLock<String>,
+    /// The histograms' chart, or the CLI's message refusing `--hist` for this demo.
+    hist: OnceLock<Result<String, String>>,
 }
 
 impl Done {
@@ -51,6 +55,7 @@ impl Done {
             json: OnceLock::new(),
             chart: OnceLock::new(),
             text: OnceLock::new(),
+            hist: OnceLock::new(),
         }
     }
 
@@ -75,6 +80,13 @@ impl Done {
                     .get_or_init(|| text::render(r, &Ui::plain(TEXT_WIDTH)))
                     .clone(),
             ),
+            View::Hist => match self
+                .hist
+                .get_or_init(|| r.clone().with_histograms().map(|h| svg::demo_svg(&h)))
+            {
+                Ok(chart) => Reply::ok(http::SVG, chart.clone()),
+                Err(e) => Reply::error(400, e),
+            },
         }
     }
 }

@@ -253,6 +253,7 @@ fn route(lab: &Lab, req: &http::Request) -> Reply {
                 [] => demo::View::Json,
                 ["chart.svg"] => demo::View::Chart,
                 ["text"] => demo::View::Text,
+                ["hist.svg"] => demo::View::Hist,
                 _ => return Reply::not_found(path),
             };
             get(&|| match http::decode(name, false) {

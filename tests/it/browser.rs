@@ -5,7 +5,7 @@
 //! Chromium is Debian's `chromium` (`.ci/run` installs it). Without it these tests fail
 //! saying so; `GRADTUTOR_SKIP_BROWSER=1` turns that into a printed skip note.
 
-mod cdp;
+pub(super) mod cdp;
 
 use cdp::{Browser, png_size};
 use std::io::{BufRead, BufReader, Write};
@@ -85,7 +85,7 @@ draw(performance.now());
 
 /// Sets the form control `selector` to `value` as a user's edit arrives: the value, then an
 /// `input` and a `change` event that bubble.
-fn set_control(b: &mut Browser, selector: &str, value: &str) -> Result<(), String> {
+pub(super) fn set_control(b: &mut Browser, selector: &str, value: &str) -> Result<(), String> {
     let expr = format!(
         "(() => {{ const el = document.querySelector({selector:?});
            if (!el) throw new Error('no element ' + {selector:?});
@@ -102,13 +102,13 @@ fn set_control(b: &mut Browser, selector: &str, value: &str) -> Result<(), Strin
 }
 
 /// How many redraws the page has counted (`document.body.dataset.renders`).
-fn renders(b: &mut Browser) -> u64 {
+pub(super) fn renders(b: &mut Browser) -> u64 {
     let v = b.eval("+(document.body.dataset.renders || 0)").unwrap();
     v.as_u64().unwrap_or_else(|| panic!("renders is {v}"))
 }
 
 /// Waits until the page has counted more than `n` redraws.
-fn wait_renders_above(b: &mut Browser, n: u64) {
+pub(super) fn wait_renders_above(b: &mut Browser, n: u64) {
     let cond = format!("+(document.body.dataset.renders || 0) > {n}");
     b.wait_for(&cond, &format!("a redraw after render {n}"), 60)
         .unwrap();
@@ -198,14 +198,14 @@ fn base64_decodes_as_rfc_4648() {
 /// `gradtutor serve --port 0` on 127.0.0.1, its progress file in a folder of its own; the
 /// server is killed when this is dropped. `GRADTUTOR_LAB_BIN` names another binary (the
 /// latency measurement runs a release build), else the tests' own debug build.
-struct Lab {
+pub(super) struct Lab {
     child: std::process::Child,
     url: String,
     dir: tempfile::TempDir,
 }
 
 impl Lab {
-    fn start() -> Lab {
+    pub(super) fn start() -> Lab {
         let bin = std::env::var_os("GRADTUTOR_LAB_BIN")
             .map(std::path::PathBuf::from)
             .unwrap_or_else(|| env!("CARGO_BIN_EXE_gradtutor").into());
@@ -270,13 +270,13 @@ fn prop(b: &mut Browser, sel: &str, prop: &str) -> serde_json::Value {
 
 /// Loads the lab's page afresh at `route` (from `about:blank`, so that each view starts from
 /// a page load, not from a hash change in a page still busy with its previous view).
-fn open(b: &mut Browser, lab: &Lab, route: &str) {
+pub(super) fn open(b: &mut Browser, lab: &Lab, route: &str) {
     b.navigate("about:blank").unwrap();
     b.navigate(&lab.page(route)).unwrap();
 }
 
 /// Opens the demo view of `vanishing` and waits for its first draw.
-fn open_demo(b: &mut Browser, lab: &Lab) {
+pub(super) fn open_demo(b: &mut Browser, lab: &Lab) {
     open(b, lab, "#/demo/vanishing");
     b.wait_for(
         "+(document.body.dataset.renders || 0) >= 1 && document.querySelector('table#demo-table')",

@@ -22,6 +22,7 @@ mod engine;
 mod experiments;
 mod export;
 mod hardening;
+mod hist;
 mod hostile;
 mod instructor;
 mod isometry;

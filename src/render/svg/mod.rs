@@ -17,17 +17,21 @@ mod axis;
 mod charts;
 mod draw;
 mod heatmap;
+mod hist;
 
 pub use charts::{demo_charts, train_charts};
 pub use heatmap::phase_svg;
+pub use hist::hist_svg;
 
 use crate::report::{Report, ReportBody};
 
-/// `demo --plot`'s document: `demo phase`'s heat map, or the runs' charts stacked.
+/// `demo --plot`'s document: `demo phase`'s heat map, the runs' histograms (`--hist`), or
+/// the runs' charts stacked.
 pub(crate) fn demo_svg(report: &Report) -> String {
     match &report.body {
         ReportBody::Phase { map } => phase_svg(map, &map.network),
         ReportBody::Runs => svg_string(&demo_charts(report)),
+        ReportBody::Histograms { runs } => hist_svg(runs),
     }
 }
 
