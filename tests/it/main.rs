@@ -10,6 +10,7 @@
 
 mod common;
 
+mod authoring;
 mod bank;
 mod browser;
 mod charts;
