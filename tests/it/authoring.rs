@@ -297,8 +297,11 @@ fn numeric_answers_say_the_sign_and_a_bad_line_skips_the_item() {
     assert_eq!(answers, ["b", "c", "-12.3", "a", "c", "b", "c"]);
 }
 
-/// A progress record of `items`: (slug, index, correct, answer), one quiz each.
-fn record(quizzes: &[&[(&str, usize, bool, Option<&str>)]]) -> Value {
+/// One recorded answer: (slug, index, correct, answer).
+type Item<'a> = (&'a str, usize, bool, Option<&'a str>);
+
+/// A progress record of quizzes, each a list of items.
+fn record(quizzes: &[&[Item]]) -> Value {
     let quizzes: Vec<Value> = quizzes
         .iter()
         .map(|items| {
