@@ -31,7 +31,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<()> {
         Command::Tour(args) => tour(cli, args, &ui, out),
         Command::Progress(args) => progress(cli, args, &ui, out),
         Command::Roster(args) => roster(cli, args, &ui, out),
-        Command::Check { dir } => check(cli, dir, out),
+        Command::Check { dir, no_cache } => check(cli, dir, *no_cache, out),
         Command::Export(args) => export(cli, args, out),
         Command::Serve(args) => crate::serve::run(cli, args, out),
         Command::Bank(BankCommand::Dump { dir, force }) => dump(dir, *force, &ui, out),
@@ -531,16 +531,30 @@ fn roster(cli: &Cli, args: &RosterArgs, ui: &Ui, out: &mut dyn Write) -> Result<
         );
     }
     let class = crate::roster::class(&records, &bank);
-    let text = match args.format {
-        RosterFormat::Text => crate::render::roster::text(&class, ui),
-        RosterFormat::Csv => crate::render::roster::csv(&class),
-        RosterFormat::Markdown => crate::render::roster::markdown(&class),
+    // The quizzes' items with their per-option counts, laid out as a live class's are.
+    let items = crate::roster::progress_items(&records, &bank, &class);
+    let r = crate::render::roster::Session {
+        class: &class,
+        items: &items,
+        source: crate::render::roster::Source::Quizzes,
+    };
+    let text = match (args.format, items.is_empty()) {
+        (RosterFormat::Text, true) => crate::render::roster::text(&class, ui),
+        (RosterFormat::Csv, true) => crate::render::roster::csv(&class),
+        (RosterFormat::Markdown, true) => crate::render::roster::markdown(&class),
+        (RosterFormat::Text, false) => crate::render::roster::session_text(&r, ui),
+        (RosterFormat::Csv, false) => crate::render::roster::session_csv(&r),
+        (RosterFormat::Markdown, false) => crate::render::roster::session_markdown(&r),
     };
     Ok(write!(out, "{text}")?)
 }
 
-fn check(cli: &Cli, dir: &std::path::Path, out: &mut dyn Write) -> Result<()> {
-    let found = crate::check::check(dir, cli.max_memory, cli.max_time)?;
+fn check(cli: &Cli, dir: &std::path::Path, no_cache: bool, out: &mut dyn Write) -> Result<()> {
+    let cache = match no_cache {
+        true => None,
+        false => crate::cache::Cache::open(),
+    };
+    let found = crate::check::check_with(dir, cli.max_memory, cli.max_time, cache.as_ref())?;
     if found.problems.is_empty() {
         writeln!(
             out,

@@ -32,11 +32,13 @@ impl Asked<'_> {
         quiz::measured(self.question, self.item, preset_run, max_bytes)
     }
 
-    fn record(&self, outcome: &Outcome) -> ItemResult {
+    /// The record of `answer`, graded as `outcome`: the choice or the number kept with it.
+    fn record(&self, answer: &str, outcome: &Outcome) -> ItemResult {
         ItemResult {
             question: self.question.slug.clone(),
             item: self.index,
             correct: outcome.correct,
+            answer: quiz::recorded(self.item, answer).ok(),
         }
     }
 }
@@ -95,11 +97,14 @@ const SKIP: &str = "-";
 impl Answers<'_> {
     /// The next answer to `item` ([`SKIP`] to pass it over), or None when input ran out (or
     /// the student typed `q`).
-    /// At a terminal an unusable answer is asked again; elsewhere it is an error.
+    /// At a terminal an unusable answer is asked again; from a pipe it is said and the item
+    /// skipped (the next line answers the next item), so that one bad line does not end the
+    /// quiz and lose the answers before it.
     fn next(
         &mut self,
         item: &QuizItem,
         index: usize,
+        width: usize,
         out: &mut dyn Write,
     ) -> Result<Option<String>> {
         match self {
@@ -124,8 +129,15 @@ impl Answers<'_> {
                 }
                 match quiz::check_format(item, &line) {
                     Ok(()) => return Ok(Some(line)),
-                    Err(e) if *interactive => writeln!(out, "{e}; try again (q quits)")?,
-                    Err(e) => bail!("answer {}: {e}", index + 1),
+                    Err(e) if *interactive => {
+                        let text = format!("{e}; try again (q quits)");
+                        writeln!(out, "{}", crate::ui::wrap(&text, width).join("\n"))?;
+                    }
+                    Err(e) => {
+                        let text = format!("answer {}: {e}; this item is skipped", index + 1);
+                        writeln!(out, "{}", crate::ui::wrap(&text, width).join("\n"))?;
+                        return Ok(Some(SKIP.into()));
+                    }
                 }
             },
         }
@@ -216,7 +228,7 @@ pub(crate) fn run_quiz(
         let head = format!("{}/{} · question {}: {}", i + 1, items.len(), q.id, q.title);
         writeln!(out, "\n{}", ui.style.bold(&head))?;
         write!(out, "{}", item::prompt(asked.item, &q.experiment, ui))?;
-        let Some(answer) = answers.next(asked.item, i, out)? else {
+        let Some(answer) = answers.next(asked.item, i, ui.width, out)? else {
             writeln!(out, "(stopping here)")?;
             break;
         };
@@ -226,7 +238,7 @@ pub(crate) fn run_quiz(
         }
         let outcome = asked.grade(&answer, None, max_bytes)?;
         write!(out, "{}", item::feedback(&outcome, ui))?;
-        results.push(asked.record(&outcome));
+        results.push(asked.record(&answer, &outcome));
     }
     Ok(results)
 }
@@ -367,7 +379,7 @@ impl Tour<'_> {
             input: &mut *self.input,
             interactive: true,
         };
-        let Some(answer) = answers.next(asked.item, 0, out)? else {
+        let Some(answer) = answers.next(asked.item, 0, ui.width, out)? else {
             return Ok(false);
         };
         if answer == SKIP {
@@ -378,7 +390,7 @@ impl Tour<'_> {
         write!(out, "{}", item::feedback(&outcome, &ui))?;
         self.progress.quizzes.push(Attempt {
             at: crate::progress::now(),
-            items: vec![asked.record(&outcome)],
+            items: vec![asked.record(&answer, &outcome)],
         });
         Ok(true)
     }

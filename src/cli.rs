@@ -255,6 +255,11 @@ pub enum Command {
         /// The folder of .toml question files.
         #[arg(value_name = "DIR")]
         dir: PathBuf,
+        /// Run every experiment again instead of reading earlier runs' results from the
+        /// cache folder ($GRADTUTOR_CACHE_DIR, $XDG_CACHE_HOME/gradtutor or
+        /// ~/.cache/gradtutor; safe to delete).
+        #[arg(long)]
+        no_cache: bool,
     },
     /// Write the bank as a handout: questions, answers, experiment outputs, quizzes.
     Export(ExportArgs),

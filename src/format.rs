@@ -100,6 +100,17 @@ pub fn figure(v: f64) -> String {
     }
 }
 
+/// A share as a percentage with at most one decimal, without the sign: `0.625` → `62.5`,
+/// `2/3` → `66.7`, `1` → `100` (a whole-number rounding showed 5 of 8 as 62 %).
+pub(crate) fn share(v: f64) -> String {
+    let p = (1000.0 * v).round() / 10.0;
+    if p.fract() == 0.0 {
+        format!("{p:.0}")
+    } else {
+        format!("{p:.1}")
+    }
+}
+
 /// `3`, `1–17`, or `1–3, 7` for a sorted list of whole numbers.
 pub(crate) fn span_of(values: &[usize]) -> String {
     let mut parts = Vec::new();

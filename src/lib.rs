@@ -13,6 +13,7 @@ pub mod nn;
 
 mod app;
 mod bank;
+mod cache;
 mod check;
 mod classroom;
 mod cli;

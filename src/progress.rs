@@ -83,6 +83,10 @@ pub struct ItemResult {
     /// The item's index among the question's quiz items.
     pub item: usize,
     pub correct: bool,
+    /// The answer as given: the choice's letter, or the number as parsed
+    /// ([`crate::quiz::recorded`]). Absent from records written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<String>,
 }
 
 impl Default for Progress {

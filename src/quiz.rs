@@ -89,7 +89,13 @@ pub(crate) fn grade(
             let value = parse_number(answer)?;
             let m = measured.ok_or("the figure was not measured")?;
             let ok = (value - m).abs() <= *tolerance;
-            let head = if ok { "Right" } else { "Not quite" };
+            // -12.3 for 12.3: the size was read right and the direction not.
+            let sign = !ok && value != 0.0 && (value + m).abs() <= *tolerance;
+            let head = match (ok, sign) {
+                (true, _) => "Right",
+                (false, true) => "Not quite, the sign differs",
+                (false, false) => "Not quite",
+            };
             Ok(Outcome {
                 correct: ok,
                 measured: Some(m),
@@ -135,6 +141,18 @@ pub(crate) fn measured(
     )?))
 }
 
+/// `answer` to `item` as a record keeps it: the choice's letter, or the number as parsed
+/// (one form, bounded); what is wrong with its form otherwise. The live class's answers and
+/// the progress file's share it, so that `roster` counts options the same way for both.
+pub(crate) fn recorded(item: &QuizItem, answer: &str) -> Result<String, String> {
+    match &item.kind {
+        ItemKind::Choice { choices, .. } => {
+            parse_choice(answer, choices.len()).map(|i| letter(i).to_string())
+        }
+        ItemKind::Numeric { .. } => parse_number(answer).map(|x| x.to_string()),
+    }
+}
+
 /// Whether `answer` has the right form for `item` (a choice letter, or a number).
 pub(crate) fn check_format(item: &QuizItem, answer: &str) -> Result<(), String> {
     match &item.kind {
@@ -166,6 +184,7 @@ mod tests {
         QuizItem {
             prompt: "How many orders?".into(),
             line: 1,
+            column: 1,
             kind: ItemKind::Numeric {
                 figure: crate::report::Figure::GradOrders,
                 run: None,

@@ -23,6 +23,9 @@ pub(crate) struct QuestionRecord<'a> {
     /// Answers right and answers given, over every quiz.
     pub right: usize,
     pub asked: usize,
+    /// Items whose first answer was right, and items answered; the same for the latest.
+    pub first: (usize, usize),
+    pub latest: (usize, usize),
     /// Every item of the bank's question, then any index only the record knows, by index.
     pub items: Vec<ItemRecord>,
 }
@@ -34,13 +37,29 @@ pub(crate) struct ItemRecord {
     pub index: usize,
     pub right: usize,
     pub asked: usize,
+    /// Whether the first and the latest answer to it were right (none if never answered).
+    pub first: Option<bool>,
+    pub latest: Option<bool>,
 }
 
 impl QuestionRecord<'_> {
-    /// The share of answers that were right, if any was given.
+    /// The share of the items answered whose latest answer was right, if any was answered:
+    /// a wrong first try retaken right counts as right (the sum over attempts would give it
+    /// 50 %).
     pub(crate) fn score(&self) -> Option<f64> {
-        (self.asked > 0).then(|| self.right as f64 / self.asked as f64)
+        share(self.latest)
     }
+
+    /// Whether the student studied the question or answered one of its items: a quiz
+    /// counts as studying its question.
+    pub(crate) fn seen(&self) -> bool {
+        self.studied.is_some() || self.asked > 0
+    }
+}
+
+/// `right / answered` of a pair, if anything was answered.
+pub(crate) fn share((right, answered): (usize, usize)) -> Option<f64> {
+    (answered > 0).then(|| right as f64 / answered as f64)
 }
 
 /// A student's record against a bank: the bank's questions in its order, then the slugs the
@@ -53,6 +72,14 @@ pub(crate) struct Record<'a> {
 /// Reads `p` against `bank`.
 pub(crate) fn record<'a>(p: &'a Progress, bank: &'a Bank) -> Record<'a> {
     let items = p.item_scores();
+    // Each item's first and latest answer, the quizzes being kept in the order taken.
+    let mut tries: std::collections::BTreeMap<(&str, usize), (bool, bool)> = Default::default();
+    for r in p.quizzes.iter().flat_map(|a| &a.items) {
+        tries
+            .entry((r.question.as_str(), r.item))
+            .and_modify(|t| t.1 = r.correct)
+            .or_insert((r.correct, r.correct));
+    }
     let question = |slug: &'a str, q: Option<&'a Question>| {
         let mut indices: BTreeSet<usize> = (0..q.map_or(0, |q| q.quiz.len())).collect();
         indices.extend(
@@ -64,19 +91,30 @@ pub(crate) fn record<'a>(p: &'a Progress, bank: &'a Bank) -> Record<'a> {
             .into_iter()
             .map(|index| {
                 let (right, asked) = items.get(&(slug, index)).copied().unwrap_or_default();
+                let t = tries.get(&(slug, index));
                 ItemRecord {
                     index,
                     right,
                     asked,
+                    first: t.map(|t| t.0),
+                    latest: t.map(|t| t.1),
                 }
             })
             .collect();
+        let count = |pick: fn(&ItemRecord) -> Option<bool>| {
+            items
+                .iter()
+                .filter_map(pick)
+                .fold((0, 0), |(r, n), ok| (r + usize::from(ok), n + 1))
+        };
         QuestionRecord {
             question: q,
             slug,
             studied: p.studied.get(slug),
             right: items.iter().map(|i| i.right).sum(),
             asked: items.iter().map(|i| i.asked).sum(),
+            first: count(|i| i.first),
+            latest: count(|i| i.latest),
             items,
         }
     };
@@ -116,15 +154,21 @@ impl<'a> Record<'a> {
             .map(|q| q.slug)
     }
 
-    /// Questions of the bank studied at least once.
+    /// Questions of the bank studied or quizzed at least once.
     pub(crate) fn studied(&self) -> usize {
-        self.in_bank().filter(|q| q.studied.is_some()).count()
+        self.in_bank().filter(|q| q.seen()).count()
     }
 
-    /// Right and asked over the bank's questions.
+    /// Over the bank's questions: items whose latest answer was right, and items answered.
     pub(crate) fn totals(&self) -> (usize, usize) {
         self.in_bank()
-            .fold((0, 0), |(r, a), q| (r + q.right, a + q.asked))
+            .fold((0, 0), |(r, a), q| (r + q.latest.0, a + q.latest.1))
+    }
+
+    /// The same for each item's first answer.
+    pub(crate) fn first_totals(&self) -> (usize, usize) {
+        self.in_bank()
+            .fold((0, 0), |(r, a), q| (r + q.first.0, a + q.first.1))
     }
 }
 
@@ -142,10 +186,11 @@ pub(crate) struct Student<'a> {
 /// How a class did on one question of the bank.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct QuestionSummary {
-    /// Students who studied it, and who answered at least one of its items.
+    /// Students who studied it (a quiz counts), and who answered at least one of its items.
     pub studied_by: usize,
     pub quizzed_by: usize,
-    /// The mean over the students who answered of each one's share of right answers.
+    /// The mean over the students who answered of each one's share of items whose latest
+    /// answer was right.
     pub average: Option<f64>,
     /// The item the most students got wrong at least once, if any was got wrong.
     pub most_missed: Option<Missed>,
@@ -225,7 +270,7 @@ fn summary(records: &[&QuestionRecord]) -> QuestionSummary {
         }
     }
     QuestionSummary {
-        studied_by: records.iter().filter(|r| r.studied.is_some()).count(),
+        studied_by: records.iter().filter(|r| r.seen()).count(),
         quizzed_by: scores.len(),
         average: (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64),
         most_missed,
@@ -263,30 +308,25 @@ fn names(records: &[(String, Progress)]) -> Vec<String> {
 }
 
 /// The records of a live class's session, as `class` takes them: one per student, named,
-/// each item's latest answer a quiz of one item (an answer changed before the lock replaces
-/// the earlier one, as `/api/class/results` counts; every attempt is in [`session_items`]);
+/// each answer a quiz of one item, in the order given (`class` scores each item's latest
+/// answer, as `/api/class/results` counts, and its first beside it);
 /// `file` (the session file) and the student's number stand for the progress file.
 pub(crate) fn session_records(session: &Session, file: &str) -> Vec<(String, Progress)> {
     session
         .students
         .iter()
         .map(|s| {
-            let mut seen = std::collections::HashSet::new();
-            let mut latest: Vec<&crate::session::Answer> = session
+            let quizzes = session
                 .answers
                 .iter()
-                .rev()
-                .filter(|a| a.student == s.student && seen.insert((&a.question, a.item)))
-                .collect();
-            latest.reverse();
-            let quizzes = latest
-                .into_iter()
+                .filter(|a| a.student == s.student)
                 .map(|a| Attempt {
                     at: a.time.clone(),
                     items: vec![ItemResult {
                         question: a.question.clone(),
                         item: a.item.saturating_sub(1),
                         correct: a.correct,
+                        answer: Some(a.answer.clone()),
                     }],
                 })
                 .collect();
@@ -374,34 +414,95 @@ impl ItemTally {
     }
 }
 
+/// One answer of one student, as [`tally`] takes it: the question's slug, the item (from
+/// 1) and the answer.
+type Answered<'a> = (&'a str, usize, Given);
+
 /// Per item of `session` (in the order they came up): each option's count over the
 /// students' first and latest answers, and each student's first and latest answer, named
 /// as `class` names them.
 pub(crate) fn session_items(session: &Session, bank: &Bank, class: &Class) -> Vec<ItemTally> {
-    let given = |a: &crate::session::Answer| Given {
-        answer: crate::format::escape(&a.answer, 40),
-        correct: a.correct,
-    };
-    session
-        .items()
-        .into_iter()
+    let students: Vec<(String, Vec<Answered>)> = session
+        .students
+        .iter()
+        .zip(&class.students)
+        .map(|(s, shown)| {
+            let mine = session.answers.iter().filter(|a| a.student == s.student);
+            let given = mine.map(|a| {
+                let g = Given {
+                    answer: crate::format::escape(&a.answer, 40),
+                    correct: a.correct,
+                };
+                (a.question.as_str(), a.item, g)
+            });
+            (shown.name.clone(), given.collect())
+        })
+        .collect();
+    tally(bank, session.items(), &students)
+}
+
+/// Per quiz item of the bank some record answered (in the bank's order), the same counts
+/// as [`session_items`] from the progress files' records: each option's count over the
+/// students' first and latest answers. An answer recorded before answers were kept shows
+/// as `?` and counts for no option.
+pub(crate) fn progress_items(
+    records: &[(String, Progress)],
+    bank: &Bank,
+    class: &Class,
+) -> Vec<ItemTally> {
+    let students: Vec<(String, Vec<Answered>)> = records
+        .iter()
+        .zip(&class.students)
+        .map(|((_, p), shown)| {
+            let given = p.quizzes.iter().flat_map(|a| &a.items).map(|r| {
+                let g = Given {
+                    answer: r
+                        .answer
+                        .as_deref()
+                        .map_or("?".into(), |a| crate::format::escape(a, 40)),
+                    correct: r.correct,
+                };
+                (r.question.as_str(), r.item.saturating_add(1), g)
+            });
+            (shown.name.clone(), given.collect())
+        })
+        .collect();
+    let keys = bank
+        .questions
+        .iter()
+        .flat_map(|q| (1..=q.quiz.len()).map(move |i| (q.slug.clone(), i)))
+        .filter(|(slug, i)| {
+            students
+                .iter()
+                .any(|(_, a)| a.iter().any(|(s, item, _)| s == slug && item == i))
+        })
+        .collect();
+    tally(bank, keys, &students)
+}
+
+/// Per item of `keys` (slug, item from 1): each option's count over the students' first and
+/// latest answers, and each student's (name, answers in order) first and latest answer.
+fn tally(
+    bank: &Bank,
+    keys: Vec<(String, usize)>,
+    answers: &[(String, Vec<Answered>)],
+) -> Vec<ItemTally> {
+    keys.into_iter()
         .map(|(slug, item)| {
             let question = bank.questions.iter().find(|q| q.slug == slug);
             let quiz = question.and_then(|q| item.checked_sub(1).and_then(|i| q.quiz.get(i)));
-            let students: Vec<StudentItem> = session
-                .students
+            let students: Vec<StudentItem> = answers
                 .iter()
-                .zip(&class.students)
-                .filter_map(|(s, shown)| {
-                    let mine: Vec<&crate::session::Answer> = session
-                        .answers
+                .filter_map(|(name, given)| {
+                    let mine: Vec<&Given> = given
                         .iter()
-                        .filter(|a| a.student == s.student && a.question == slug && a.item == item)
+                        .filter(|(s, i, _)| *s == slug && *i == item)
+                        .map(|(_, _, g)| g)
                         .collect();
                     Some(StudentItem {
-                        name: shown.name.clone(),
-                        first: given(mine.first()?),
-                        latest: given(mine.last()?),
+                        name: name.clone(),
+                        first: (*mine.first()?).clone(),
+                        latest: (*mine.last()?).clone(),
                         attempts: mine.len(),
                     })
                 })

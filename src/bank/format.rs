@@ -101,8 +101,9 @@ impl TrainPreset {
 #[derive(Clone, Debug, PartialEq)]
 pub struct QuizItem {
     pub prompt: String,
-    /// The line of the file where the item's prompt stands, for messages.
+    /// The line and column of the file where the item's prompt stands, for messages.
     pub line: usize,
+    pub column: usize,
     pub kind: ItemKind,
 }
 
@@ -260,22 +261,28 @@ pub(crate) struct Placeholder<F = Figure> {
     pub run: Option<String>,
 }
 
-/// A placeholder found in a text: its byte range, and the placeholder or `Err(name)` where no
-/// figure has that name.
+/// A placeholder found in a text: its byte range, and the placeholder or `Err(inner)` (what
+/// stands between the braces) where it names no figure of its kind.
 pub(crate) type Found<F> = (std::ops::Range<usize>, Result<Placeholder<F>, String>);
 
-/// Every `{name}` or `{name@run}` of `text` whose name looks like a figure's (lowercase
-/// letters and hyphens), with its byte range: `Err(name)` where no figure has that name.
-/// Other braces (code, sets) are left alone.
+/// Every `{…}` of `text` outside `$…$` math, with its byte range: a placeholder `{name}` or
+/// `{name@run}` where `name` is a figure's name exactly and `run` is not blank, else
+/// `Err(inner)`. Every brace pair is one: a text that is filled has no other use for braces
+/// (a mistyped `{grad_last}` would reach students raw), while math may hold `{…}` (`$x_{l+1}$`).
 pub(crate) fn placeholders(text: &str) -> Vec<Found<Figure>> {
     placeholders_of(text)
 }
 
 /// As [`placeholders`], for figures of kind `F` (a [`TrainFigure`] in a `[train]` takeaway).
 pub(crate) fn placeholders_of<F: clap::ValueEnum>(text: &str) -> Vec<Found<F>> {
+    let math = math_spans(text);
     let mut out = Vec::new();
     let mut from = 0;
     while let Some(open) = text[from..].find('{').map(|i| from + i) {
+        if let Some(span) = math.iter().find(|m| m.contains(&open)) {
+            from = span.end;
+            continue;
+        }
         let Some(close) = text[open..].find('}').map(|i| open + i) else {
             break;
         };
@@ -284,21 +291,37 @@ pub(crate) fn placeholders_of<F: clap::ValueEnum>(text: &str) -> Vec<Found<F>> {
             Some((n, r)) => (n, Some(r)),
             None => (inner, None),
         };
-        let figure_like = !name.is_empty()
-            && name.chars().all(|c| c.is_ascii_lowercase() || c == '-')
-            && run.is_none_or(|r| !r.trim().is_empty() && !r.contains('{'));
-        if figure_like {
-            let parsed = F::from_str(name, false)
-                .map(|figure| Placeholder {
-                    figure,
-                    run: run.map(str::to_string),
-                })
-                .map_err(|_| name.to_string());
-            out.push((open..close + 1, parsed));
-        }
+        let run_ok = run.is_none_or(|r| !r.trim().is_empty() && !r.contains('{'));
+        let parsed = F::from_str(name, false)
+            .ok()
+            .filter(|_| run_ok)
+            .map(|figure| Placeholder {
+                figure,
+                run: run.map(str::to_string),
+            })
+            .ok_or_else(|| inner.to_string());
+        out.push((open..close + 1, parsed));
         from = close + 1;
     }
     out
+}
+
+/// The byte ranges of `text`'s `$…$` spans (math), each from its opening `$` to past its
+/// closing one; `\$` is a dollar sign, not a delimiter, and a `$` left open closes nothing.
+pub(crate) fn math_spans(text: &str) -> Vec<std::ops::Range<usize>> {
+    let mut spans = Vec::new();
+    let mut open: Option<usize> = None;
+    let bytes = text.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        if b != b'$' || (i > 0 && bytes[i - 1] == b'\\') {
+            continue;
+        }
+        match open.take() {
+            None => open = Some(i),
+            Some(start) => spans.push(start..i + 1),
+        }
+    }
+    spans
 }
 
 /// The letter of choice `i`: a, b, c, …
@@ -336,7 +359,7 @@ mod tests {
     #[test]
     fn placeholders_are_figure_names_in_braces() {
         let found = placeholders("lost {grad-orders-drop} orders, {loss@relu}; {x: 1} {nope}");
-        assert_eq!(found.len(), 3);
+        assert_eq!(found.len(), 4);
         assert_eq!(found[0].0, 5..23);
         assert_eq!(
             found[0].1,
@@ -352,7 +375,31 @@ mod tests {
                 run: Some("relu".into())
             })
         );
-        assert_eq!(found[2].1, Err("nope".into()));
+        assert_eq!(found[2].1, Err("x: 1".into()));
+        assert_eq!(found[3].1, Err("nope".into()));
+    }
+
+    // Catches: a brace pair let through because it does not look like a figure's name (on
+    // main `{grad_last}`, `{Grad-Last}`, `{ grad-last }` and `{loss@}` were not found, so
+    // `check` passed them and students saw them raw), and braces inside math taken for one.
+    #[test]
+    fn every_brace_pair_outside_math_is_a_placeholder_or_a_mistake() {
+        for bad in [
+            "{grad_last}",
+            "{Grad-Last}",
+            "{ grad-last }",
+            "{loss@}",
+            "{loss@ }",
+            "{}",
+        ] {
+            let found = placeholders(&format!("the gradient {bad} here"));
+            assert_eq!(found.len(), 1, "{bad}");
+            assert!(found[0].1.is_err(), "{bad}");
+        }
+        let math = placeholders(r"$W_{l+1}$ and {loss} and $\frac{1}{2}$, a \$5 {grad-last}");
+        assert_eq!(math.len(), 2, "{math:?}");
+        assert!(math.iter().all(|f| f.1.is_ok()));
+        assert_eq!(math_spans(r"a $x$ b \$ c $y"), vec![2..5]);
     }
 
     #[test]

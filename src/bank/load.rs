@@ -67,6 +67,25 @@ impl<'a> Problems<'a> {
     }
 }
 
+/// serde's "unknown field `depht`, expected one of `depth`, …" (an inline table read whole,
+/// `settings = { … }`) with the nearest key suggested as the file's other tables do:
+/// "unknown field `depht`; did you mean `depth`? (expected one of …)".
+fn suggest(msg: &str) -> String {
+    const HEAD: &str = "unknown field `";
+    let Some(rest) = msg.strip_prefix(HEAD) else {
+        return msg.to_string();
+    };
+    let Some((name, list)) = rest.split_once('`') else {
+        return msg.to_string();
+    };
+    let known: Vec<&str> = list.split('`').skip(1).step_by(2).collect();
+    let Some(near) = did_you_mean(name, known.iter().copied()) else {
+        return msg.to_string();
+    };
+    let list = list.trim_start_matches(',').trim();
+    format!("{HEAD}{name}`; did you mean `{near}`? ({list})")
+}
+
 /// A text's line index, built in one pass: marks at every line start and every
 /// [`Lines::STRIDE`] bytes, each with the characters before it, so that a byte offset's line
 /// and column take a binary search and at most a stride of counting. (Rescanning the text
@@ -232,13 +251,13 @@ fn read<'i, T: DeserializeOwned + Default>(
             Ok(_) => good.push((k, v)),
             Err(e) => {
                 let at = e.span().map_or(k.span().start, |s| s.start);
-                let msg = e.message().trim().to_string();
+                let msg = suggest(e.message().trim());
                 t.bad.push((k.get_ref().to_string(), at, msg));
             }
         }
     }
     let raw = deserialize::<T>(good, start).unwrap_or_else(|e| {
-        let msg = e.message().trim().to_string();
+        let msg = suggest(e.message().trim());
         t.bad
             .push((String::new(), e.span().map_or(start, |s| s.start), msg));
         T::default()
@@ -510,14 +529,16 @@ fn tables<'i>((key, value): Entry<'i>, p: &mut Problems) -> Vec<(DeTable<'i>, us
 /// The tables a question file may hold besides its own keys, in the order messages list them.
 const SECTIONS: &[&str] = &["code", "experiment", "train", "quiz", "claim"];
 
-/// Reads one question file; `None` if it has any problem (each one added to `problems`).
+/// Reads one question file, adding each problem to `problems`: the question as far as it
+/// read (a `[[code]]`, `[train]`, item or claim with a problem left out), or `None` if its
+/// own keys or its `[experiment]` did not read. `check` runs what read of a file with
+/// problems, so that its other problems show in the same run.
 pub(crate) fn question(
     path: &str,
     text: &str,
     max_bytes: u64,
     problems: &mut Vec<String>,
 ) -> Option<Question> {
-    let before = problems.len();
     let mut p = Problems::new(path, text, problems);
     let doc = parse(text, &mut p)?;
     controls(doc.get_ref(), &mut p);
@@ -546,9 +567,6 @@ pub(crate) fn question(
         }
     }
     t.finish(SECTIONS, &mut p);
-    if p.list.len() > before {
-        return None;
-    }
     let head = head?;
     Some(Question {
         id: head.id,
@@ -557,11 +575,11 @@ pub(crate) fn question(
         question: head.question,
         answer: head.answer,
         key_points: head.key_points,
-        code: code.into_iter().collect::<Option<_>>()?,
+        code: code.into_iter().flatten().collect(),
         experiment: experiment?.preset,
-        train: train.map(|t| t.ok_or(())).transpose().ok()?,
-        quiz: quiz.into_iter().collect::<Option<_>>()?,
-        claims: claims.into_iter().collect::<Option<_>>()?,
+        train: train.flatten(),
+        quiz: quiz.into_iter().flatten().collect(),
+        claims: claims.into_iter().flatten().collect(),
         source: path.to_string(),
         id_at: p.place(head.id_at),
         slug_at: p.place(head.slug_at),
@@ -878,26 +896,43 @@ fn fills(text: &str, at: usize, plan: Option<&experiments::Plan>, p: &mut Proble
     }
 }
 
-/// `{name}` names no figure of kind `F` (`what`: "a figure"): the problem, with the nearest
-/// name and the list.
+/// `{inner}` is no placeholder of a figure of kind `F` (`what`: "a figure"): the problem,
+/// with the nearest placeholder (the name trimmed, lowercased, `_` read as `-`) and the list.
 fn not_a_figure<F: ValueEnum + std::fmt::Display>(
-    name: &str,
+    inner: &str,
     what: &str,
     at: usize,
     p: &mut Problems,
 ) {
     let names: Vec<String> = F::value_variants().iter().map(|f| f.to_string()).collect();
-    let hint = did_you_mean(name, names.iter().map(String::as_str))
-        .map(|n| format!("; did you mean {{{n}}}?"))
-        .unwrap_or_default();
-    p.at(
-        at,
-        format_args!(
-            "{{{}}} is not {what}{hint} (figures: {})",
-            escape(name, 40),
+    let (name, run) = match inner.split_once('@') {
+        Some((n, r)) => (n, Some(r.trim())),
+        None => (inner, None),
+    };
+    let norm = name.trim().to_lowercase().replace('_', "-");
+    let near = names
+        .iter()
+        .find(|n| **n == norm)
+        .map(String::as_str)
+        .or_else(|| did_you_mean(&norm, names.iter().map(String::as_str)));
+    let shown = escape(inner, 40);
+    let msg = match (near, run) {
+        (Some(n), Some("")) if n == name => format!(
+            "{{{shown}}} names no run after `@`; write {{{n}}} for the first run or \
+             {{{n}@RUN}} for another"
+        ),
+        (Some(n), Some(r)) if !r.is_empty() => format!(
+            "{{{shown}}} is not {what}; did you mean {{{n}@{}}}?",
+            escape(r, 40)
+        ),
+        (Some(n), _) => format!("{{{shown}}} is not {what}; did you mean {{{n}}}?"),
+        (None, _) => format!(
+            "{{{shown}}} is not {what} (figures: {}); braces in this text hold placeholders \
+             only",
             names.join(", ")
         ),
-    );
+    };
+    p.at(at, msg);
 }
 
 /// A `[[claim]]` as written.
@@ -921,6 +956,7 @@ fn claim(
     max_bytes: u64,
     p: &mut Problems,
 ) -> Option<Claim> {
+    let before = p.list.len();
     let (raw, mut t) = read::<RawClaim>(table, at, "in [[claim]]: ");
     let figure = t.need(raw.figure, "figure", p);
     let run = t.get(raw.run, "run", p).map(|v| v.0);
@@ -992,7 +1028,8 @@ fn claim(
             }
         }
     }
-    Some(claim)
+    // A claim with a problem is left out of what `check` runs: its problem is said once.
+    (p.list.len() == before).then_some(claim)
 }
 
 /// Whether the `[train]` comparison trains a configuration labelled `run` (any when `None`).
@@ -1101,9 +1138,10 @@ fn quiz_item(
     max_bytes: u64,
     p: &mut Problems,
 ) -> Option<QuizItem> {
+    let before = p.list.len();
     let (mut raw, mut t) = read::<RawItem>(table, start, "in [[quiz]]: ");
     let (prompt, at) = t.need(raw.prompt.take(), "prompt", p).unwrap_or_default();
-    let line = p.lines.line_col(at).0;
+    let (line, column) = p.lines.line_col(at);
     t.finish(&[], p);
     let kind = match item_kind(&prompt, raw) {
         Ok(kind) => kind,
@@ -1112,7 +1150,12 @@ fn quiz_item(
             return None;
         }
     };
-    let item = QuizItem { prompt, line, kind };
+    let item = QuizItem {
+        prompt,
+        line,
+        column,
+        kind,
+    };
     if let (
         ItemKind::Numeric {
             figure,
@@ -1132,7 +1175,8 @@ fn quiz_item(
     {
         p.at(at, e);
     }
-    Some(item)
+    // An item with a problem is left out of what `check` runs: its problem is said once.
+    (p.list.len() == before).then_some(item)
 }
 
 /// Whether `plan` has the run a numeric item names and that run can have its figure, as far

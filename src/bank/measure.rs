@@ -51,8 +51,8 @@ impl Question {
         {
             if let Some(e) = over(&item.settings(&self.experiment), false) {
                 found.push(format!(
-                    "{}:{}: numeric quiz item: {e}",
-                    self.source, item.line
+                    "{}:{}:{}: numeric quiz item: {e}",
+                    self.source, item.line, item.column
                 ));
             }
         }
@@ -139,7 +139,7 @@ impl Claim {
 }
 
 /// `figure` in the run labelled `run` of `report` (the first run if none).
-pub(super) fn read_figure(report: &Report, figure: Figure, run: Option<&str>) -> Result<f64> {
+pub(crate) fn read_figure(report: &Report, figure: Figure, run: Option<&str>) -> Result<f64> {
     let name = &report.experiment;
     let chosen = match run {
         Some(label) => report

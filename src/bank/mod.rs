@@ -8,7 +8,7 @@ mod measure;
 
 pub(crate) use format::QuizItem;
 pub use format::{CodeBlock, ItemKind, Question};
-pub(crate) use measure::{fill, fill_training};
+pub(crate) use measure::{fill, fill_training, read_figure};
 
 use crate::format::escape_path;
 use anyhow::{Result, bail};
@@ -116,8 +116,11 @@ impl Bank {
         })
     }
 
-    /// The questions that parsed and passed every check (sorted by id), and every problem
-    /// found, each as `path[:line[:column]]: what is wrong`.
+    /// The questions that parsed (sorted by id), and every problem found, each as
+    /// `path[:line[:column]]: what is wrong`. A file with problems still gives its question
+    /// where its own keys and `[experiment]` read, without the parts that failed: the bank is
+    /// refused when there is any problem, and `check` runs what did read (and compares its
+    /// id and slug), so that one run lists every problem.
     pub fn parse(
         files: Vec<(String, Result<String, String>)>,
         max_bytes: u64,

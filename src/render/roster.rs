@@ -17,30 +17,20 @@
 //!   nine packages with its default terminal support (crossterm), about 7 s of unoptimized
 //!   compile; tabled six (papergrid, a derive macro), about 17 s.
 
-use crate::format::{count, truncate};
+use crate::format::{count, share, truncate};
 use crate::roster::{Class, Given, ItemTally, Missed, QuestionSummary, Student, TallyKind};
 use crate::ui::Ui;
 use std::fmt::Write;
 
-/// A share as a whole percentage without the sign: `0.667` → `67`.
-fn whole(v: f64) -> String {
-    format!("{:.0}", 100.0 * v)
-}
-
-/// A share as a percentage with at most one decimal, for CSV: `66.7`, `100`.
-fn precise(v: f64) -> String {
-    let p = (1000.0 * v).round() / 10.0;
-    if p.fract() == 0.0 {
-        format!("{p:.0}")
-    } else {
-        format!("{p:.1}")
-    }
-}
-
-/// A student's share of right answers over the bank, if they answered any.
+/// A student's share of items answered right at their latest answer, over the bank, if
+/// they answered any.
 fn overall(s: &Student) -> Option<f64> {
-    let (right, asked) = s.record.totals();
-    (asked > 0).then(|| right as f64 / asked as f64)
+    crate::roster::share(s.record.totals())
+}
+
+/// The same at each item's first answer.
+fn first(s: &Student) -> Option<f64> {
+    crate::roster::share(s.record.first_totals())
 }
 
 /// A question's prompt on one line.
@@ -74,8 +64,9 @@ pub(crate) fn text(class: &Class, ui: &Ui) -> String {
         let _ = writeln!(out, "{}", ui.style.bold(&line));
     }
     let legend = format!(
-        "Per student: questions studied of {n}, share of quiz answers right, and % right on \
-         each question by id (— not quizzed)."
+        "Per student: questions studied of {n} (a quiz counts), the share of quiz items \
+         answered right at the first attempt and at the latest, and the latest % right on \
+         each quizzed question by id (— not quizzed)."
     );
     let _ = writeln!(out);
     for line in crate::ui::wrap(&legend, width) {
@@ -99,19 +90,22 @@ pub(crate) fn text(class: &Class, ui: &Ui) -> String {
     out
 }
 
-/// The student table: name, studied, overall score, then a column per question.
+/// The student table: name, studied, first and latest score, then a column per question
+/// some student quizzed (the others would be columns of "—").
 fn students(out: &mut String, class: &Class, width: usize) {
     let n = class.bank.questions.len();
     let studied_w = format!("{n}/{n}").len().max("studied".len());
-    let quiz_w = "quiz".len().max("100%".len());
-    let col = class
-        .bank
-        .questions
+    let quiz_w = "latest".len().max("66.7%".len());
+    let quizzed: Vec<usize> = (0..n)
+        .filter(|&q| class.questions[q].quizzed_by > 0)
+        .collect();
+    let col = quizzed
         .iter()
-        .map(|q| q.id.to_string().len())
+        .map(|&q| class.bank.questions[q].id.to_string().len())
         .max()
         .unwrap_or(1)
-        .max(3);
+        .max("66.7".len());
+    let cols = quizzed.len();
     let natural = class
         .students
         .iter()
@@ -119,43 +113,50 @@ fn students(out: &mut String, class: &Class, width: usize) {
         .chain(["student".len()])
         .max()
         .unwrap_or(0);
-    let fixed = |name: usize| name + 2 + studied_w + 2 + quiz_w;
+    let fixed = |name: usize| name + 2 + studied_w + 2 * (2 + quiz_w);
     // A long name gives way (down to 12 characters) before a question column moves to a
     // further block; when the columns need further blocks anyway, it keeps up to 24.
-    let wanted = width.saturating_sub(n * (col + 1) + 2 + studied_w + 2 + quiz_w);
+    let wanted = width.saturating_sub(cols * (col + 1) + fixed(0));
     let room = if wanted >= 12 { wanted } else { 24 };
     let name_w = natural.min(room).max(7);
     let per_block = (width.saturating_sub(fixed(name_w)) / (col + 1)).max(1);
-    let ids: Vec<u32> = class.bank.questions.iter().map(|q| q.id).collect();
     let (shown, notes) = shown_names(class, name_w);
-    for (block, chunk) in (0..n).collect::<Vec<_>>().chunks(per_block).enumerate() {
+    let blocks: Vec<&[usize]> = match quizzed.is_empty() {
+        true => vec![&[]],
+        false => quizzed.chunks(per_block).collect(),
+    };
+    for (block, chunk) in blocks.into_iter().enumerate() {
         if block > 0 {
             let _ = writeln!(out);
         }
         // The totals are in the first block only.
-        let (studied, quiz) = match block {
-            0 => ("studied", "quiz"),
-            _ => ("", ""),
+        let (studied, first_h, quiz) = match block {
+            0 => ("studied", "first", "latest"),
+            _ => ("", "", ""),
         };
         let mut line = format!(
-            "{:<name_w$}  {studied:>studied_w$}  {quiz:>quiz_w$}",
+            "{:<name_w$}  {studied:>studied_w$}  {first_h:>quiz_w$}  {quiz:>quiz_w$}",
             "student"
         );
         for &q in chunk {
-            let _ = write!(line, " {:>col$}", ids[q]);
+            let _ = write!(line, " {:>col$}", class.bank.questions[q].id);
         }
-        let _ = writeln!(out, "{line}");
+        let _ = writeln!(out, "{}", line.trim_end());
         for (s, shown) in class.students.iter().zip(&shown) {
-            let (studied, quiz) = match block {
+            let pct = |v: Option<f64>| v.map_or("—".into(), |v| format!("{}%", share(v)));
+            let (studied, first_c, quiz) = match block {
                 0 => (
                     format!("{}/{n}", s.record.studied()),
-                    overall(s).map_or("—".into(), |v| format!("{}%", whole(v))),
+                    pct(first(s)),
+                    pct(overall(s)),
                 ),
-                _ => (String::new(), String::new()),
+                _ => (String::new(), String::new(), String::new()),
             };
-            let mut line = format!("{shown:<name_w$}  {studied:>studied_w$}  {quiz:>quiz_w$}");
+            let mut line = format!(
+                "{shown:<name_w$}  {studied:>studied_w$}  {first_c:>quiz_w$}  {quiz:>quiz_w$}"
+            );
             for &q in chunk {
-                let cell = s.record.questions[q].score().map_or("—".into(), whole);
+                let cell = s.record.questions[q].score().map_or("—".into(), share);
                 let _ = write!(line, " {cell:>col$}");
             }
             let _ = writeln!(out, "{}", line.trim_end());
@@ -233,7 +234,7 @@ fn questions(out: &mut String, class: &Class, ui: &Ui) {
             average,
             most_missed,
         } = sum;
-        let average = average.map_or("—".into(), |v| format!("{}%", whole(v)));
+        let average = average.map_or("—".into(), |v| format!("{}%", share(v)));
         let mut line = format!(
             "{:>3}  {:<slug_w$}  {:>num_w$}  {:>num_w$}  {average:>7}  ",
             q.id,
@@ -282,9 +283,11 @@ pub(crate) fn csv(class: &Class) -> String {
 /// The rows of [`csv`], before quoting.
 fn csv_rows(class: &Class) -> Vec<Vec<String>> {
     let mut rows: Vec<Vec<String>> = Vec::new();
-    let mut head: Vec<String> = ["student", "file", "studied", "right", "asked", "percent"]
-        .map(String::from)
-        .to_vec();
+    let mut head: Vec<String> = [
+        "student", "file", "studied", "right", "asked", "percent", "first",
+    ]
+    .map(String::from)
+    .to_vec();
     head.extend(
         class
             .bank
@@ -301,12 +304,13 @@ fn csv_rows(class: &Class) -> Vec<Vec<String>> {
             s.record.studied().to_string(),
             right.to_string(),
             asked.to_string(),
-            overall(s).map_or(String::new(), precise),
+            overall(s).map_or(String::new(), share),
+            first(s).map_or(String::new(), share),
         ];
         row.extend(
             s.record
                 .in_bank()
-                .map(|q| q.score().map_or(String::new(), precise)),
+                .map(|q| q.score().map_or(String::new(), share)),
         );
         rows.push(row);
     }
@@ -319,18 +323,19 @@ fn csv_rows(class: &Class) -> Vec<Vec<String>> {
         String::new(),
         match scores.is_empty() {
             true => String::new(),
-            false => precise(scores.iter().sum::<f64>() / scores.len() as f64),
+            false => share(scores.iter().sum::<f64>() / scores.len() as f64),
         },
+        String::new(),
     ];
     average.extend(
         class
             .questions
             .iter()
-            .map(|q| q.average.map_or(String::new(), precise)),
+            .map(|q| q.average.map_or(String::new(), share)),
     );
     rows.push(average);
     let mut most = vec![String::from("(most missed item)")];
-    most.extend(std::iter::repeat_n(String::new(), 5));
+    most.extend(std::iter::repeat_n(String::new(), 6));
     most.extend(
         class
             .questions
@@ -378,33 +383,36 @@ pub(crate) fn markdown(class: &Class) -> String {
     let _ = writeln!(out, "# Roster\n");
     let _ = writeln!(
         out,
-        "{}, {} ({}). Scores are the share of quiz answers right; — means not quizzed.\n",
+        "{}, {} ({}). Scores are the share of quiz items answered right, at the first \
+         attempt and at the latest (a question's column: the latest); a quiz counts as \
+         studying; only quizzed questions have a column.\n",
         count(class.students.len(), "student", "students"),
         count(n, "question", "questions"),
         cell(&class.bank.origin)
     );
     let _ = writeln!(out, "## Students\n");
-    let mut head = String::from("| student | studied | quiz |");
-    let mut rule = String::from("|---|--:|--:|");
-    for q in &class.bank.questions {
-        let _ = write!(head, " {} |", q.id);
+    let quizzed: Vec<usize> = (0..n)
+        .filter(|&q| class.questions[q].quizzed_by > 0)
+        .collect();
+    let mut head = String::from("| student | studied | first | latest |");
+    let mut rule = String::from("|---|--:|--:|--:|");
+    for &q in &quizzed {
+        let _ = write!(head, " {} |", class.bank.questions[q].id);
         rule.push_str("--:|");
     }
     let _ = writeln!(out, "{head}\n{rule}");
+    let pct = |v: Option<f64>| v.map_or("—".into(), |v| format!("{}%", share(v)));
     for s in &class.students {
         let _ = write!(
             out,
-            "| {} | {}/{n} | {} |",
+            "| {} | {}/{n} | {} | {} |",
             cell(&s.name),
             s.record.studied(),
-            overall(s).map_or("—".into(), |v| format!("{}%", whole(v)))
+            pct(first(s)),
+            pct(overall(s))
         );
-        for q in s.record.in_bank() {
-            let _ = write!(
-                out,
-                " {} |",
-                q.score().map_or("—".into(), |v| format!("{}%", whole(v)))
-            );
+        for &q in &quizzed {
+            let _ = write!(out, " {} |", pct(s.record.questions[q].score()));
         }
         let _ = writeln!(out);
     }
@@ -432,7 +440,7 @@ pub(crate) fn markdown(class: &Class) -> String {
             cell(&q.title),
             sum.studied_by,
             sum.quizzed_by,
-            sum.average.map_or("—".into(), |v| format!("{}%", whole(v)))
+            sum.average.map_or("—".into(), |v| format!("{}%", share(v)))
         );
     }
     if !class.others.is_empty() {
@@ -450,6 +458,16 @@ pub(crate) fn markdown(class: &Class) -> String {
 pub(crate) struct Session<'a, 'b> {
     pub class: &'a Class<'b>,
     pub items: &'a [ItemTally],
+    /// What the items are, for the legend: a live class's session, or the quizzes of
+    /// progress files (`roster FILE…`, which shows the same counts).
+    pub source: Source,
+}
+
+/// Where a roster's items come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Source {
+    Session,
+    Quizzes,
 }
 
 /// An answer as a cell: `b (right)`.
@@ -485,9 +503,15 @@ pub(crate) fn session_text(r: &Session, ui: &Ui) -> String {
     let width = ui.width;
     let mut out = text(r.class, ui);
     let _ = writeln!(out);
-    let legend = "Items of the session: per option, how many students chose it first / last \
-                  (the key starred); for a number, how many were right first / last.";
-    for line in crate::ui::wrap(legend, width) {
+    let what = match r.source {
+        Source::Session => "Items of the session",
+        Source::Quizzes => "Quiz items answered",
+    };
+    let legend = format!(
+        "{what}: per option, how many students chose it first / last (the key starred); for \
+         a number, how many were right first / last."
+    );
+    for line in crate::ui::wrap(&legend, width) {
         let _ = writeln!(out, "{line}");
     }
     if r.items.is_empty() {

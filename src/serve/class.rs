@@ -17,7 +17,7 @@
 use super::Lab;
 use super::http::{self, Reply, Request};
 use super::lessons::{AnswerText, IdOrSlug};
-use crate::bank::format::{ItemKind, QuizItem, letter, parse_choice};
+use crate::bank::format::{ItemKind, QuizItem, letter};
 use crate::bank::{Bank, Question};
 use crate::progress::{Held, Store};
 use crate::session::{self, Answer, Reveal, Session, Student};
@@ -567,15 +567,9 @@ fn answer(lab: &Lab, class: &Class, text: &str) -> Reply {
         return Reply::error(400, &e);
     }
     // As recorded: the choice's letter, or the number as parsed (bounded, one form).
-    let recorded = match &item.kind {
-        ItemKind::Choice { choices, .. } => match parse_choice(&given, choices.len()) {
-            Ok(i) => letter(i).to_string(),
-            Err(e) => return Reply::error(400, &e),
-        },
-        ItemKind::Numeric { .. } => match crate::quiz::parse_number(&given) {
-            Ok(x) => x.to_string(),
-            Err(e) => return Reply::error(400, &e),
-        },
+    let recorded = match crate::quiz::recorded(item, &given) {
+        Ok(r) => r,
+        Err(e) => return Reply::error(400, &e),
     };
     let measured = match class.figure(lab, q, index) {
         Ok(m) => m,
@@ -985,6 +979,7 @@ pub(crate) fn session_roster(
     let r = crate::render::roster::Session {
         class: &class,
         items: &items,
+        source: crate::render::roster::Source::Session,
     };
     match format {
         crate::cli::RosterFormat::Text => crate::render::roster::session_text(&r, ui),

@@ -274,6 +274,7 @@ pub(crate) fn answer(lab: &Lab, body: &str) -> Reply {
         question: q.slug.clone(),
         item: index,
         correct: outcome.correct,
+        answer: crate::quiz::recorded(item, &text).ok(),
     };
     let recorded = Store::locate(lab.progress.as_deref())
         .and_then(|s| {

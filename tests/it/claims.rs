@@ -340,7 +340,7 @@ fn a_figure_a_verdict_states_counts_as_printed_and_an_infinite_one_does_not() {
     let problems: Vec<&str> = text.lines().filter(|l| l.contains(".toml:")).collect();
     assert_eq!(problems.len(), 1, "{text}");
     assert!(
-        problems[0].contains("04.toml:12: numeric quiz item: its figure condition-number (inf)"),
+        problems[0].contains("04.toml:12:1: numeric quiz item: its figure condition-number (inf)"),
         "{text}"
     );
     // The verdicts do state those figures.

@@ -30,8 +30,15 @@ pub fn process_at(progress: &Path) -> std::process::Command {
         .env_remove("GRADTUTOR_SLOW_WRITE_MS")
         .env_remove("GRADTUTOR_LOCK_WAIT_MS")
         .env("GRADTUTOR_PROGRESS", progress)
+        .env("GRADTUTOR_CACHE_DIR", cache_dir())
+        .env_remove("GRADTUTOR_CACHE_MAX_BYTES")
         .env("COLUMNS", "80");
     c
+}
+
+/// The results cache the tests' `gradtutor` keeps (`check`), apart from the user's.
+pub fn cache_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join("gradtutor-it-cache")
 }
 
 /// Bytes the binary printed, as text (failing on bytes that are not UTF-8).

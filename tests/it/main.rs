@@ -11,6 +11,7 @@
 mod common;
 
 mod attention;
+mod authoring;
 mod bank;
 mod browser;
 mod charts;
