@@ -2,6 +2,7 @@
 //! verdicts. Experiments fill a [`Report`]; `render` prints it. [`Figure`] is the one place a
 //! summary figure of a run is computed, for tables, quiz items and claims alike.
 
+use crate::nn::mup::Parameterization;
 use crate::nn::stats::median;
 use crate::probe::recurrent::RecurrentFigures;
 use crate::probe::{LayerFigures, NonFinite, ProbeConfig, ProbeKind, ProbeResult};
@@ -104,6 +105,8 @@ pub enum Body {
     },
     /// A recurrent run's `steps`, `params` and `spectrum` (medians over the seeds).
     Steps(RecurrentFigures),
+    /// One width's learning-rate sweep under one parameterization (`demo width`).
+    Sweep(Sweep),
 }
 
 /// JSON keeps the shape it always had: `layers` always (empty for a recurrent run), then a
@@ -117,18 +120,59 @@ impl Serialize for Body {
             steps: Option<&'a RecurrentFigures>,
             #[serde(skip_serializing_if = "Option::is_none")]
             spectrum: Option<&'a Spectrum>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            sweep: Option<&'a Sweep>,
         }
-        let (layers, steps, spectrum) = match self {
-            Body::Layers(layers) => (layers.as_slice(), None, None),
-            Body::Spectra { layers, spectrum } => (layers.as_slice(), None, Some(spectrum)),
-            Body::Steps(f) => (&[][..], Some(f), None),
+        let (layers, steps, spectrum, sweep) = match self {
+            Body::Layers(layers) => (layers.as_slice(), None, None, None),
+            Body::Spectra { layers, spectrum } => (layers.as_slice(), None, Some(spectrum), None),
+            Body::Steps(f) => (&[][..], Some(f), None, None),
+            Body::Sweep(w) => (&[][..], None, None, Some(w)),
         };
         Flat {
             layers,
             steps,
             spectrum,
+            sweep,
         }
         .serialize(s)
+    }
+}
+
+/// One width's learning-rate sweep under one parameterization: every η trained for the same
+/// steps on the same data, batches and seed (`demo width`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Sweep {
+    pub param: Parameterization,
+    pub width: usize,
+    /// µP's base width n₀, where µP and SP are the same network and steps.
+    pub base_width: usize,
+    /// SGD steps of every run.
+    pub steps: usize,
+    /// The learning rates η tried, smallest first.
+    pub lrs: Vec<f64>,
+    /// Training-set loss after the last step, per η; null where the run diverged.
+    pub final_losses: Vec<Option<f64>>,
+    /// The step at which a value stopped being finite, per η; null where none did.
+    pub diverged_at: Vec<Option<usize>>,
+    /// Index into `lrs` of the lowest final loss (the smaller η on a tie); null when every
+    /// run diverged.
+    pub best: Option<usize>,
+    /// The η of `update_ratios`: one η for every width of a parameterization.
+    pub ratio_lr: f64,
+    /// ‖ΔW_l‖/‖W_l‖ of the first step at `ratio_lr`, per dense layer (the output layer last).
+    pub update_ratios: Vec<f64>,
+}
+
+impl Sweep {
+    /// The best η, if any run finished.
+    pub fn best_lr(&self) -> Option<f64> {
+        self.best.map(|i| self.lrs[i])
+    }
+
+    /// The final loss at the best η.
+    pub fn best_loss(&self) -> Option<f64> {
+        self.best.and_then(|i| self.final_losses[i])
     }
 }
 
@@ -402,7 +446,7 @@ impl Run {
     pub fn layers(&self) -> &[LayerRow] {
         match &self.body {
             Body::Layers(layers) | Body::Spectra { layers, .. } => layers,
-            Body::Steps(_) => &[],
+            Body::Steps(_) | Body::Sweep(_) => &[],
         }
     }
 
@@ -410,7 +454,15 @@ impl Run {
     pub fn steps(&self) -> Option<&RecurrentFigures> {
         match &self.body {
             Body::Steps(f) => Some(f),
-            Body::Layers(_) | Body::Spectra { .. } => None,
+            Body::Layers(_) | Body::Spectra { .. } | Body::Sweep(_) => None,
+        }
+    }
+
+    /// A width sweep's figures (`demo width`).
+    pub fn sweep(&self) -> Option<&Sweep> {
+        match &self.body {
+            Body::Sweep(w) => Some(w),
+            Body::Layers(_) | Body::Spectra { .. } | Body::Steps(_) => None,
         }
     }
 
@@ -418,7 +470,7 @@ impl Run {
     pub fn spectrum(&self) -> Option<&Spectrum> {
         match &self.body {
             Body::Spectra { spectrum, .. } => Some(spectrum),
-            Body::Layers(_) | Body::Steps(_) => None,
+            Body::Layers(_) | Body::Steps(_) | Body::Sweep(_) => None,
         }
     }
 
@@ -437,6 +489,7 @@ impl Run {
                 layers.last()?.figures.signal_norm,
             ),
             Body::Steps(f) => f.signal_orders(),
+            Body::Sweep(_) => None,
         }
     }
 
@@ -492,6 +545,7 @@ impl Run {
                 .map(|l| l.figures.layer)
                 .collect(),
             Body::Steps(f) => f.zero_steps(),
+            Body::Sweep(_) => Vec::new(),
         }
     }
 }
@@ -642,6 +696,14 @@ pub enum Figure {
     DepthScale,
     /// ‖∂L/∂h_(T−1)‖ / ‖∂L/∂h_T‖ of a recurrent run: the factor of the first step back alone.
     FirstStepFactor,
+    /// A width sweep's best learning rate η: the lowest training loss after its steps.
+    BestLr,
+    /// A width sweep's training loss after its steps at the best η.
+    BestLoss,
+    /// A width sweep's ‖ΔW‖/‖W‖ of the first step in layer 1 (the input layer).
+    UpdateRatioFirst,
+    /// A width sweep's ‖ΔW‖/‖W‖ of the first step in the output layer.
+    UpdateRatioLast,
 }
 
 impl Figure {
@@ -697,8 +759,22 @@ impl Figure {
             }
             Figure::FirstStepFactor => match &run.body {
                 Body::Steps(f) => f.first_step_factor(),
-                Body::Layers(_) | Body::Spectra { .. } => None,
+                Body::Layers(_) | Body::Spectra { .. } | Body::Sweep(_) => None,
             },
+            Figure::BestLr => run.sweep()?.best_lr(),
+            Figure::BestLoss => run.sweep()?.best_loss(),
+            Figure::UpdateRatioFirst => run
+                .sweep()?
+                .update_ratios
+                .first()
+                .copied()
+                .filter(|v| v.is_finite()),
+            Figure::UpdateRatioLast => run
+                .sweep()?
+                .update_ratios
+                .last()
+                .copied()
+                .filter(|v| v.is_finite()),
         }
     }
 }
@@ -733,6 +809,11 @@ impl Figure {
             ) => m.jacobian_inputs > 0,
             (ProbeKind::Mlp(_), F::DeadPercent) => config.spec.activation.can_die(),
             (ProbeKind::Mlp(_), F::FirstStepFactor) => false,
+            // Whether an MLP run is a width sweep's is the experiment's to say.
+            (
+                ProbeKind::Mlp(_),
+                F::BestLr | F::BestLoss | F::UpdateRatioFirst | F::UpdateRatioLast,
+            ) => true,
             (ProbeKind::Mlp(_), _) => true,
             // A recurrent run has the figures of its steps and of the whole run, none of layers.
             (
@@ -783,6 +864,12 @@ impl Figure {
             Figure::FirstStepFactor => {
                 "a recurrent run (demo recurrent) of at least 2 steps with finite, non-zero \
                  norms at t = T and T − 1"
+            }
+            Figure::BestLr | Figure::BestLoss => {
+                "a width sweep (demo width) in which some learning rate did not diverge"
+            }
+            Figure::UpdateRatioFirst | Figure::UpdateRatioLast => {
+                "a width sweep (demo width) whose first step at the reference η is finite"
             }
         }
     }

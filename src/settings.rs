@@ -11,6 +11,7 @@
 
 use crate::nn::activation::ACTIVATION_NAMES;
 use crate::nn::init::INIT_NAMES;
+use crate::nn::mup::Parameterization;
 use crate::nn::recurrent::CellKind;
 use crate::nn::storage::LossScale;
 use crate::nn::{Activation, Block, Init, Placement};
@@ -179,11 +180,20 @@ knobs! {
 
     /// σ_b: hidden biases start i.i.d. N(0, σ_b²) instead of 0.
     BiasStd bias_std: f64 ["X", allow_hyphen_values = true] = 0.0;
+
+    /// demo width: the widths to sweep, smallest first (`--widths 32,128,512`).
+    Widths widths: Widths ["LIST"];
+
+    /// demo width: the parameterizations, standard and/or mup (`--param mup`).
+    Param param: Params ["LIST"];
 }
 
 impl Knob {
     /// The settings only `demo recurrent` reads.
     pub const RECURRENT: [Knob; 3] = [Knob::Cell, Knob::SeqLen, Knob::ForgetBias];
+
+    /// The settings only `demo width` reads.
+    pub const WIDTH: [Knob; 2] = [Knob::Widths, Knob::Param];
 
     /// `--depth`, `--clip-norm`: the field's name in kebab case.
     pub fn flag(self) -> &'static str {
@@ -218,7 +228,9 @@ impl Knob {
             | Knob::Norm
             | Knob::Precision
             | Knob::Cell
-            | Knob::LossScale => None,
+            | Knob::LossScale
+            | Knob::Widths
+            | Knob::Param => None,
         }
     }
 
@@ -252,6 +264,11 @@ impl Knob {
                     .collect::<Vec<_>>(),
             )),
             Knob::Cell => Some(["rnn", "lstm", "rnn,lstm"].map(String::from).to_vec()),
+            Knob::Param => Some(
+                ["standard,mup", "standard", "mup"]
+                    .map(String::from)
+                    .to_vec(),
+            ),
             Knob::Depth
             | Knob::Width
             | Knob::Batch
@@ -265,7 +282,8 @@ impl Knob {
             | Knob::SeqLen
             | Knob::ForgetBias
             | Knob::LossScale
-            | Knob::BiasStd => None,
+            | Knob::BiasStd
+            | Knob::Widths => None,
         }
     }
 }
@@ -418,6 +436,134 @@ impl Settings {
             forget_bias: self.forget_bias.unwrap_or(DEFAULT_FORGET_BIAS),
         });
         Ok(cfg)
+    }
+}
+
+/// Most widths `--widths` takes: a sweep's table keeps a column per width at 80 columns.
+pub(crate) const MAX_WIDTHS: usize = 6;
+
+/// A comma-separated list of widths (`32,128,512`): 1 to [`MAX_WIDTHS`] whole numbers, each
+/// at least 1 and larger than the one before.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Widths {
+    list: [usize; MAX_WIDTHS],
+    len: usize,
+}
+
+impl Widths {
+    pub fn list(&self) -> &[usize] {
+        &self.list[..self.len]
+    }
+}
+
+impl std::str::FromStr for Widths {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let mut w = Widths {
+            list: [0; MAX_WIDTHS],
+            len: 0,
+        };
+        for part in s.split(',') {
+            let part = part.trim();
+            let n: usize = part.parse().map_err(|_| {
+                format!(
+                    "'{}' is not a width; give whole numbers separated by commas, as in \
+                     32,128,512",
+                    crate::format::escape(part, 20)
+                )
+            })?;
+            if n == 0 {
+                return Err("a width must be at least 1 (got 0)".into());
+            }
+            if let Some(&prev) = w.list().last()
+                && n <= prev
+            {
+                return Err(format!(
+                    "list the widths smallest first, each once ({n} comes after {prev})"
+                ));
+            }
+            if w.len == MAX_WIDTHS {
+                return Err(format!("at most {MAX_WIDTHS} widths, please"));
+            }
+            w.list[w.len] = n;
+            w.len += 1;
+        }
+        Ok(w)
+    }
+}
+
+impl std::fmt::Display for Widths {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<String> = self.list().iter().map(|w| w.to_string()).collect();
+        f.write_str(&names.join(","))
+    }
+}
+
+impl TryFrom<String> for Widths {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl From<Widths> for String {
+    fn from(w: Widths) -> String {
+        w.to_string()
+    }
+}
+
+/// A comma-separated list of parameterizations (`standard,mup`), at least one, none twice.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Params([Option<Parameterization>; 2]);
+
+impl Params {
+    pub fn list(&self) -> Vec<Parameterization> {
+        self.0.iter().flatten().copied().collect()
+    }
+}
+
+impl std::str::FromStr for Params {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let mut out = [None; 2];
+        for (k, part) in s.split(',').enumerate() {
+            let p = Parameterization::from_str(part.trim(), true).map_err(|_| {
+                format!(
+                    "'{}' is not a parameterization; use standard, mup or standard,mup",
+                    crate::format::escape(part, 20)
+                )
+            })?;
+            if out.contains(&Some(p)) {
+                return Err(format!("{p} is listed twice"));
+            }
+            if k == out.len() {
+                return Err("standard and mup, each at most once".into());
+            }
+            out[k] = Some(p);
+        }
+        Ok(Params(out))
+    }
+}
+
+impl std::fmt::Display for Params {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<String> = self.list().iter().map(|c| c.to_string()).collect();
+        f.write_str(&names.join(","))
+    }
+}
+
+impl TryFrom<String> for Params {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl From<Params> for String {
+    fn from(p: Params) -> String {
+        p.to_string()
     }
 }
 
@@ -660,6 +806,8 @@ mod tests {
             forget_bias: Some(2.0),
             loss_scale: Some("8".parse().unwrap()),
             bias_std: Some(0.125),
+            widths: Some("16,64".parse().unwrap()),
+            param: Some("mup".parse().unwrap()),
         };
         assert_eq!(full.given(), Knob::ALL);
         let args = full.to_args();

@@ -16,6 +16,7 @@ mod recurrent;
 mod residual;
 mod skipinit;
 mod vanishing;
+mod width;
 
 use crate::format::{escape, pretty, seconds, span_of};
 use crate::probe::{self, CheckedProbe, ProbeConfig};
@@ -100,6 +101,9 @@ pub struct Extension {
     pub run: fn(&Settings, &mut Report),
     /// Its multiply-adds, roughly, for the time budget (as [`ProbeConfig::work`] counts).
     pub work: fn(&Settings) -> f64,
+    /// Whether it makes runs whose figures claims and quiz items read (`demo width`'s
+    /// sweep), so that [`Experiment::figures`] runs it too.
+    pub figures: bool,
 }
 
 /// Every experiment, in the order `demos` lists them.
@@ -118,6 +122,7 @@ pub const ALL: &[&Experiment] = &[
     &skipinit::EXPERIMENT,
     &isometry::EXPERIMENT,
     &phase::EXPERIMENT,
+    &width::EXPERIMENT,
 ];
 
 /// Looks an experiment up by name; an unknown name lists the valid ones.
@@ -175,6 +180,20 @@ impl Experiment {
                 self.name
             );
         }
+        let width_only: Vec<&str> = settings
+            .given()
+            .into_iter()
+            .filter(|k| Knob::WIDTH.contains(k))
+            .map(|k| k.flag())
+            .collect();
+        if (self.defaults)().widths.is_none() && !width_only.is_empty() {
+            bail!(
+                "{} only appl{} to `demo width`; drop {0} for demo {}",
+                width_only.join(", "),
+                if width_only.len() == 1 { "ies" } else { "y" },
+                self.name
+            );
+        }
         if !clash.is_empty() {
             let flags = |knobs: &[Knob]| {
                 knobs
@@ -228,8 +247,8 @@ impl Experiment {
     }
 
     /// The report of `settings` as far as the main runs' figures go: what `check` reads.
-    /// Sweeps only a table reads and [`Experiment::extend`] are left out; every figure of
-    /// every main run is the same as in [`Experiment::run`].
+    /// Sweeps only a table reads and [`Experiment::extend`] (unless it makes the figures)
+    /// are left out; every figure of every main run is the same as in [`Experiment::run`].
     pub fn figures(&'static self, settings: &Settings, max_bytes: u64) -> Result<Report> {
         Ok(self.plan(settings, max_bytes)?.run_scoped(false))
     }
@@ -267,7 +286,7 @@ impl Plan {
         let extension = self
             .experiment
             .extend
-            .filter(|_| full)
+            .filter(|e| full || e.figures)
             .map_or(0.0, |e| (e.work)(&self.settings));
         (runs * self.seeds.len() as f64 + extension) / WORK_PER_SECOND
     }
@@ -346,7 +365,7 @@ impl Plan {
             ));
         }
         (exp.conclude)(&self.settings, &mut report);
-        if let Some(extend) = exp.extend.filter(|_| full) {
+        if let Some(extend) = exp.extend.filter(|e| full || e.figures) {
             (extend.run)(&self.settings, &mut report);
         }
         report

@@ -25,6 +25,7 @@ pub fn render(report: &Report, ui: &Ui) -> String {
         ReportBody::Runs => match report.runs.first().map(|r| &r.body) {
             Some(Body::Steps(_)) => super::steps::body(&mut out, report, style, width),
             Some(Body::Spectra { .. }) => super::maps::spectra(&mut out, report, style, width),
+            Some(Body::Sweep(_)) => super::sweep::body(&mut out, report, style),
             Some(Body::Layers(_)) | None => match report.runs.as_slice() {
                 [run] => {
                     let _ = writeln!(out, "\n{}", style.bold(&run.describe()));
@@ -74,6 +75,8 @@ pub(crate) fn prints(report: &Report, run: &Run) -> Vec<Figure> {
     match report.runs.first().map(|r| &r.body) {
         // Histograms: the experiment's tables carry the figures.
         Some(Body::Spectra { .. }) => return shown,
+        // The sweep's tables: the experiment's `prints`.
+        Some(Body::Sweep(_)) => return shown,
         Some(Body::Steps(_)) => {
             // steps::summary: the change over the steps, the loss, the theory line.
             shown.extend([Figure::SignalOrdersDrop, Figure::Loss]);

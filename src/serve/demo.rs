@@ -490,15 +490,17 @@ pub(crate) fn demos() -> Reply {
     Reply::json(&json!({ "experiments": list }))
 }
 
-/// The controls of `exp`: every knob but those it fixes, and the recurrent-only ones only
-/// for the recurrent experiment.
+/// The controls of `exp`: every knob but those it fixes, the recurrent-only ones only for
+/// the recurrent experiment and the width sweep's only for `demo width`.
 pub(crate) fn controls(exp: &Experiment) -> Vec<Value> {
     let defaults = (exp.defaults)();
     let recurrent = defaults.seq_len.is_some();
+    let sweep = defaults.widths.is_some();
     Knob::ALL
         .into_iter()
         .filter(|k| !exp.fixed.contains(k))
         .filter(|k| recurrent || !Knob::RECURRENT.contains(k))
+        .filter(|k| sweep || !Knob::WIDTH.contains(k))
         .map(|k| control(k, defaults.value(k).or_else(|| k.default_value())))
         .collect()
 }
