@@ -701,9 +701,9 @@ pub enum Figure {
     /// A width sweep's training loss after its steps at the best η.
     BestLoss,
     /// A width sweep's ‖ΔW‖/‖W‖ of the first step in layer 1 (the input layer).
-    UpdateRatioFirst,
+    StepRatioInput,
     /// A width sweep's ‖ΔW‖/‖W‖ of the first step in the output layer.
-    UpdateRatioLast,
+    StepRatioOutput,
 }
 
 impl Figure {
@@ -763,13 +763,13 @@ impl Figure {
             },
             Figure::BestLr => run.sweep()?.best_lr(),
             Figure::BestLoss => run.sweep()?.best_loss(),
-            Figure::UpdateRatioFirst => run
+            Figure::StepRatioInput => run
                 .sweep()?
                 .update_ratios
                 .first()
                 .copied()
                 .filter(|v| v.is_finite()),
-            Figure::UpdateRatioLast => run
+            Figure::StepRatioOutput => run
                 .sweep()?
                 .update_ratios
                 .last()
@@ -791,6 +791,8 @@ impl Figure {
             {
                 format!("{v:.3}")
             }
+            // A grid of powers of two, as the sweep's table prints it: 0.015625.
+            F::BestLr => crate::format::rate(v),
             _ => crate::format::figure(v),
         }
     }
@@ -812,7 +814,7 @@ impl Figure {
             // Whether an MLP run is a width sweep's is the experiment's to say.
             (
                 ProbeKind::Mlp(_),
-                F::BestLr | F::BestLoss | F::UpdateRatioFirst | F::UpdateRatioLast,
+                F::BestLr | F::BestLoss | F::StepRatioInput | F::StepRatioOutput,
             ) => true,
             (ProbeKind::Mlp(_), _) => true,
             // A recurrent run has the figures of its steps and of the whole run, none of layers.
@@ -868,7 +870,7 @@ impl Figure {
             Figure::BestLr | Figure::BestLoss => {
                 "a width sweep (demo width) in which some learning rate did not diverge"
             }
-            Figure::UpdateRatioFirst | Figure::UpdateRatioLast => {
+            Figure::StepRatioInput | Figure::StepRatioOutput => {
                 "a width sweep (demo width) whose first step at the reference η is finite"
             }
         }

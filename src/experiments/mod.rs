@@ -41,6 +41,9 @@ pub enum Role {
     /// A side run that only a table reads (a depth sweep): left out when only the figures
     /// of the main runs are wanted ([`Experiment::figures`]).
     Sweep,
+    /// A run the experiment's extension trains and reports (`demo width`'s sweep): named
+    /// and checked with the plan, as a main run's label is, but never probed.
+    Trained,
 }
 
 impl Planned {
@@ -52,6 +55,9 @@ impl Planned {
     }
     pub fn sweep(label: impl Into<String>, config: ProbeConfig) -> Self {
         Planned::with(Role::Sweep, label, config)
+    }
+    pub fn trained(label: impl Into<String>, config: ProbeConfig) -> Self {
+        Planned::with(Role::Trained, label, config)
     }
     fn with(role: Role, label: impl Into<String>, config: ProbeConfig) -> Self {
         Planned {
@@ -259,11 +265,12 @@ impl Plan {
         self.experiment
     }
 
-    /// The runs shown layer by layer (those a quiz item can name), with their labels.
+    /// The runs shown layer by layer, or trained by the extension (those a quiz item can
+    /// name), with their labels.
     pub fn main_runs(&self) -> impl Iterator<Item = (&str, &ProbeConfig)> {
         self.runs
             .iter()
-            .filter(|(p, _)| p.role == Role::Main)
+            .filter(|(p, _)| matches!(p.role, Role::Main | Role::Trained))
             .map(|(p, _)| (p.label.as_str(), &p.config))
     }
 
@@ -281,6 +288,7 @@ impl Plan {
             .runs
             .iter()
             .filter(|(p, _)| full || p.role != Role::Sweep)
+            .filter(|(p, _)| p.role != Role::Trained)
             .map(|(p, _)| p.config.work())
             .sum();
         let extension = self
@@ -334,6 +342,7 @@ impl Plan {
             .runs
             .iter()
             .filter(|(p, _)| full || p.role != Role::Sweep)
+            .filter(|(p, _)| p.role != Role::Trained)
         {
             let results: Vec<_> = seeds.iter().map(|&s| checked.with_seed(s).run()).collect();
             let run = Run::from_results(&p.label, &p.config, seeds, &results);

@@ -57,8 +57,8 @@ pub(super) const EXPERIMENT: Experiment = Experiment {
         &[
             Figure::BestLr,
             Figure::BestLoss,
-            Figure::UpdateRatioFirst,
-            Figure::UpdateRatioLast,
+            Figure::StepRatioInput,
+            Figure::StepRatioOutput,
         ]
     },
 };
@@ -154,7 +154,12 @@ fn params(s: &Settings) -> Vec<Parameterization> {
     )
 }
 
-/// Checks every cell the sweep will train; it runs nothing (the sweep is the extension).
+/// A run's label: `standard 128`, `mup 512`.
+fn label(p: Parameterization, width: usize) -> String {
+    format!("{p} {width}")
+}
+
+/// Names and checks the runs the sweep will train (the sweep is the extension).
 fn plan(s: &Settings) -> Result<Vec<Planned>> {
     let depth = s.depth.unwrap_or(2);
     if depth == 0 || depth > MAX_DEPTH {
@@ -164,10 +169,18 @@ fn plan(s: &Settings) -> Result<Vec<Planned>> {
     if let Some(&w) = ws.iter().find(|&&w| w > MAX_WIDTH) {
         bail!("--widths: each width must be at most {MAX_WIDTH} (got {w})");
     }
-    for &w in &ws {
-        config(s, w, 1.0)?.check(DEFAULT_MAX_MEMORY)?;
+    let mut runs = Vec::new();
+    for p in params(s) {
+        for &w in &ws {
+            let c = config(s, w, 1.0)?;
+            c.check(DEFAULT_MAX_MEMORY)?;
+            runs.push(Planned::trained(
+                label(p, w),
+                c.probe_config(&c.variants[0]),
+            ));
+        }
     }
-    Ok(Vec::new())
+    Ok(runs)
 }
 
 /// The sweep's multiply-adds, roughly: every cell's steps and its pass over the training
@@ -295,7 +308,7 @@ fn sweep(s: &Settings, report: &mut Report) {
                 update_ratios: cells[reference].ratios.clone(),
             };
             report.runs.push(Run {
-                label: format!("{p} {w}"),
+                label: label(p, w),
                 config: cfg.probe_config(&cfg.variants[0]),
                 seeds: vec![cfg.seed],
                 loss: sweep.best_loss().unwrap_or(f64::NAN),

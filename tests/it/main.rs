@@ -34,3 +34,4 @@ mod recurrent;
 mod serve;
 mod train;
 mod verdicts;
+mod width;
