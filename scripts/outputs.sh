@@ -98,4 +98,10 @@ printf 'id = 1\nslug = "x"\ntitle = 3\n' >"$home/bad.toml"
 mkdir -p "$home/badbank" && cp "$home/bad.toml" "$home/badbank/"
 run check "$home/badbank"
 run --questions "$home/badbank" list
+# demo width and question 21 (issue 29, part 5).
+run demo width
+run demo width --param mup --widths 16,64 --json
+run ask 21 --no-demo
+run demo width --widths 64,32
+run demo vanishing --widths 32
 rm -rf "$home"
