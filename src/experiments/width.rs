@@ -39,12 +39,11 @@ pub(super) const EXPERIMENT: Experiment = Experiment {
         Knob::Residual,
         Knob::Norm,
         Knob::BranchScale,
-        Knob::Seeds,
         Knob::ClipNorm,
         Knob::LossScale,
         Knob::BiasStd,
     ],
-    fixed_why: "it trains plain networks at every width of --widths on the spiral data",
+    fixed_why: "it trains plain networks at every width of --widths on the blob data",
     metrics: &[],
     plan,
     conclude: |_, _| {},
@@ -164,6 +163,9 @@ fn plan(s: &Settings) -> Result<Vec<Planned>> {
     let depth = s.depth.unwrap_or(2);
     if depth == 0 || depth > MAX_DEPTH {
         bail!("--depth must be between 1 and {MAX_DEPTH} for demo width (got {depth})");
+    }
+    if let Some(k) = s.seeds.filter(|&k| k != 1) {
+        bail!("demo width trains one seed (choose it with --seed); drop --seeds {k}");
     }
     let ws = widths(s);
     if let Some(&w) = ws.iter().find(|&&w| w > MAX_WIDTH) {
