@@ -125,4 +125,10 @@ run demo vanishing --activation tanh --init orthogonal:2 --depth 1 --width 512 -
 run demo phase --hist
 run demo recurrent --hist
 run train --compare sigmoid,relu --depth 3 --steps 20 --hist
+# demo width and question 21 (issue 29, part 5).
+run demo width
+run demo width --param mup --widths 16,64 --json
+run ask 21 --no-demo
+run demo width --widths 64,32
+run demo vanishing --widths 32
 rm -rf "$home"

@@ -80,6 +80,16 @@ pub(crate) fn range(lo: f64, hi: f64) -> String {
 }
 
 /// A fraction as a whole percentage: `0.125` → `13%`.
+/// A learning rate on a grid of powers of two, exactly when that is short (`0.015625`, `2`),
+/// else as [`figure`] shows it.
+pub(crate) fn rate(v: f64) -> String {
+    let exact = format!("{v}");
+    match exact.len() <= 9 {
+        true => exact,
+        false => figure(v),
+    }
+}
+
 pub(crate) fn percent(v: f64) -> String {
     if v.is_nan() {
         "NaN".into()

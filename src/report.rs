@@ -2,6 +2,7 @@
 //! verdicts. Experiments fill a [`Report`]; `render` prints it. [`Figure`] is the one place a
 //! summary figure of a run is computed, for tables, quiz items and claims alike.
 
+use crate::nn::mup::Parameterization;
 use crate::nn::stats::median;
 use crate::probe::attention::AttentionFigures;
 use crate::probe::hist::{self, LayerHist};
@@ -108,6 +109,8 @@ pub enum Body {
     Steps(RecurrentFigures),
     /// An attention head's figures (medians over the seeds), beside their theory.
     Attention(AttentionRow),
+    /// One width's learning-rate sweep under one parameterization (`demo width`).
+    Sweep(Sweep),
 }
 
 /// An attention run's figures and the logits' variance theory predicts for its config
@@ -135,20 +138,62 @@ impl Serialize for Body {
             spectrum: Option<&'a Spectrum>,
             #[serde(skip_serializing_if = "Option::is_none")]
             attention: Option<&'a AttentionRow>,
+            sweep: Option<&'a Sweep>,
         }
-        let (layers, steps, spectrum, attention) = match self {
-            Body::Layers(layers) => (layers.as_slice(), None, None, None),
-            Body::Spectra { layers, spectrum } => (layers.as_slice(), None, Some(spectrum), None),
-            Body::Steps(f) => (&[][..], Some(f), None, None),
-            Body::Attention(a) => (&[][..], None, None, Some(a)),
+        let (layers, steps, spectrum, attention, sweep) = match self {
+            Body::Layers(layers) => (layers.as_slice(), None, None, None, None),
+            Body::Spectra { layers, spectrum } => {
+                (layers.as_slice(), None, Some(spectrum), None, None)
+            }
+            Body::Steps(f) => (&[][..], Some(f), None, None, None),
+            Body::Attention(a) => (&[][..], None, None, Some(a), None),
+            Body::Sweep(w) => (&[][..], None, None, None, Some(w)),
         };
         Flat {
             layers,
             steps,
             spectrum,
             attention,
+            sweep,
         }
         .serialize(s)
+    }
+}
+
+/// One width's learning-rate sweep under one parameterization: every η trained for the same
+/// steps on the same data, batches and seed (`demo width`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Sweep {
+    pub param: Parameterization,
+    pub width: usize,
+    /// µP's base width n₀, where µP and SP are the same network and steps.
+    pub base_width: usize,
+    /// SGD steps of every run.
+    pub steps: usize,
+    /// The learning rates η tried, smallest first.
+    pub lrs: Vec<f64>,
+    /// Training-set loss after the last step, per η; null where the run diverged.
+    pub final_losses: Vec<Option<f64>>,
+    /// The step at which a value stopped being finite, per η; null where none did.
+    pub diverged_at: Vec<Option<usize>>,
+    /// Index into `lrs` of the lowest final loss (the smaller η on a tie); null when every
+    /// run diverged.
+    pub best: Option<usize>,
+    /// The η of `update_ratios`: one η for every width of a parameterization.
+    pub ratio_lr: f64,
+    /// ‖ΔW_l‖/‖W_l‖ of the first step at `ratio_lr`, per dense layer (the output layer last).
+    pub update_ratios: Vec<f64>,
+}
+
+impl Sweep {
+    /// The best η, if any run finished.
+    pub fn best_lr(&self) -> Option<f64> {
+        self.best.map(|i| self.lrs[i])
+    }
+
+    /// The final loss at the best η.
+    pub fn best_loss(&self) -> Option<f64> {
+        self.best.and_then(|i| self.final_losses[i])
     }
 }
 
@@ -507,7 +552,7 @@ impl Run {
     pub fn layers(&self) -> &[LayerRow] {
         match &self.body {
             Body::Layers(layers) | Body::Spectra { layers, .. } => layers,
-            Body::Steps(_) | Body::Attention(_) => &[],
+            Body::Steps(_) | Body::Attention(_) | Body::Sweep(_) => &[],
         }
     }
 
@@ -515,7 +560,15 @@ impl Run {
     pub fn steps(&self) -> Option<&RecurrentFigures> {
         match &self.body {
             Body::Steps(f) => Some(f),
-            Body::Layers(_) | Body::Spectra { .. } | Body::Attention(_) => None,
+            Body::Layers(_) | Body::Spectra { .. } | Body::Attention(_) | Body::Sweep(_) => None,
+        }
+    }
+
+    /// A width sweep's figures (`demo width`).
+    pub fn sweep(&self) -> Option<&Sweep> {
+        match &self.body {
+            Body::Sweep(w) => Some(w),
+            Body::Layers(_) | Body::Spectra { .. } | Body::Steps(_) | Body::Attention(_) => None,
         }
     }
 
@@ -523,7 +576,7 @@ impl Run {
     pub fn spectrum(&self) -> Option<&Spectrum> {
         match &self.body {
             Body::Spectra { spectrum, .. } => Some(spectrum),
-            Body::Layers(_) | Body::Steps(_) | Body::Attention(_) => None,
+            Body::Layers(_) | Body::Steps(_) | Body::Attention(_) | Body::Sweep(_) => None,
         }
     }
 
@@ -531,7 +584,7 @@ impl Run {
     pub fn attention(&self) -> Option<&AttentionRow> {
         match &self.body {
             Body::Attention(a) => Some(a),
-            Body::Layers(_) | Body::Spectra { .. } | Body::Steps(_) => None,
+            Body::Layers(_) | Body::Spectra { .. } | Body::Steps(_) | Body::Sweep(_) => None,
         }
     }
 
@@ -550,7 +603,7 @@ impl Run {
                 layers.last()?.figures.signal_norm,
             ),
             Body::Steps(f) => f.signal_orders(),
-            Body::Attention(_) => None,
+            Body::Attention(_) | Body::Sweep(_) => None,
         }
     }
 
@@ -606,7 +659,7 @@ impl Run {
                 .map(|l| l.figures.layer)
                 .collect(),
             Body::Steps(f) => f.zero_steps(),
-            Body::Attention(_) => Vec::new(),
+            Body::Attention(_) | Body::Sweep(_) => Vec::new(),
         }
     }
 }
@@ -773,6 +826,14 @@ pub enum Figure {
     SaturatedQueries,
     /// ‖∂L/∂q_t‖ of the median query of an attention run.
     QueryGradMedian,
+    /// A width sweep's best learning rate η: the lowest training loss after its steps.
+    BestLr,
+    /// A width sweep's training loss after its steps at the best η.
+    BestLoss,
+    /// A width sweep's ‖ΔW‖/‖W‖ of the first step in layer 1 (the input layer).
+    StepRatioInput,
+    /// A width sweep's ‖ΔW‖/‖W‖ of the first step in the output layer.
+    StepRatioOutput,
 }
 
 impl Figure {
@@ -828,7 +889,7 @@ impl Figure {
             }
             Figure::FirstStepFactor => match &run.body {
                 Body::Steps(f) => f.first_step_factor(),
-                Body::Layers(_) | Body::Spectra { .. } | Body::Attention(_) => None,
+                Body::Layers(_) | Body::Spectra { .. } | Body::Attention(_) | Body::Sweep(_) => None,
             },
             Figure::LogitVar => run.attention().map(|a| a.figures.logit_var),
             Figure::LogitVarTheory => run.attention().and_then(|a| a.logit_var_theory),
@@ -838,6 +899,20 @@ impl Figure {
             Figure::GradWk => run.attention().map(|a| a.figures.grad_wk),
             Figure::SaturatedQueries => run.attention().map(|a| 100.0 * a.figures.saturated),
             Figure::QueryGradMedian => run.attention().map(|a| a.figures.query_grad_median),
+            Figure::BestLr => run.sweep()?.best_lr(),
+            Figure::BestLoss => run.sweep()?.best_loss(),
+            Figure::StepRatioInput => run
+                .sweep()?
+                .update_ratios
+                .first()
+                .copied()
+                .filter(|v| v.is_finite()),
+            Figure::StepRatioOutput => run
+                .sweep()?
+                .update_ratios
+                .last()
+                .copied()
+                .filter(|v| v.is_finite()),
         }
     }
 }
@@ -854,6 +929,8 @@ impl Figure {
             {
                 format!("{v:.3}")
             }
+            // A grid of powers of two, as the sweep's table prints it: 0.015625.
+            F::BestLr => crate::format::rate(v),
             _ => crate::format::figure(v),
         }
     }
@@ -883,6 +960,11 @@ impl Figure {
                 | F::SaturatedQueries
                 | F::QueryGradMedian,
             ) => false,
+            // Whether an MLP run is a width sweep's is the experiment's to say.
+            (
+                ProbeKind::Mlp(_),
+                F::BestLr | F::BestLoss | F::StepRatioInput | F::StepRatioOutput,
+            ) => true,
             (ProbeKind::Mlp(_), _) => true,
             // A recurrent run has the figures of its steps and of the whole run, none of layers.
             (
@@ -958,6 +1040,12 @@ impl Figure {
             | Figure::QueryGradMedian => "an attention run (demo attention)",
             Figure::LogitVarTheory => {
                 "an attention run (demo attention) whose projections have a variance"
+            }
+            Figure::BestLr | Figure::BestLoss => {
+                "a width sweep (demo width) in which some learning rate did not diverge"
+            }
+            Figure::StepRatioInput | Figure::StepRatioOutput => {
+                "a width sweep (demo width) whose first step at the reference η is finite"
             }
         }
     }

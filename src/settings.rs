@@ -11,6 +11,7 @@
 
 use crate::nn::activation::ACTIVATION_NAMES;
 use crate::nn::init::INIT_NAMES;
+use crate::nn::mup::Parameterization;
 use crate::nn::recurrent::CellKind;
 use crate::nn::storage::LossScale;
 use crate::nn::{Activation, Block, Init, Placement};
@@ -187,6 +188,12 @@ knobs! {
 
     /// demo attention: divide the logits by √d_k (sqrt), by nothing (none) or by a number.
     Scale scale: AttnScale ["sqrt|none|N", allow_hyphen_values = true];
+
+    /// demo width: the widths to sweep, smallest first (`--widths 32,128,512`).
+    Widths widths: Widths ["LIST"];
+
+    /// demo width: the parameterizations, standard and/or mup (`--param mup`).
+    Param param: Params ["LIST"];
 }
 
 impl Knob {
@@ -195,6 +202,8 @@ impl Knob {
 
     /// The settings only `demo attention` reads.
     pub const ATTENTION: [Knob; 2] = [Knob::Dk, Knob::Scale];
+    /// The settings only `demo width` reads.
+    pub const WIDTH: [Knob; 2] = [Knob::Widths, Knob::Param];
 
     /// `--depth`, `--clip-norm`: the field's name in kebab case.
     pub fn flag(self) -> &'static str {
@@ -231,7 +240,9 @@ impl Knob {
             | Knob::Cell
             | Knob::LossScale
             | Knob::Dk
-            | Knob::Scale => None,
+            | Knob::Scale
+            | Knob::Widths
+            | Knob::Param => None,
         }
     }
 
@@ -265,6 +276,11 @@ impl Knob {
                     .collect::<Vec<_>>(),
             )),
             Knob::Cell => Some(["rnn", "lstm", "rnn,lstm"].map(String::from).to_vec()),
+            Knob::Param => Some(
+                ["standard,mup", "standard", "mup"]
+                    .map(String::from)
+                    .to_vec(),
+            ),
             Knob::Depth
             | Knob::Width
             | Knob::Batch
@@ -280,7 +296,8 @@ impl Knob {
             | Knob::LossScale
             | Knob::BiasStd
             | Knob::Dk
-            | Knob::Scale => None,
+            | Knob::Scale
+            | Knob::Widths => None,
         }
     }
 }
@@ -525,6 +542,134 @@ impl From<DkList> for String {
     }
 }
 
+/// Most widths `--widths` takes: a sweep's table keeps a column per width at 80 columns.
+pub(crate) const MAX_WIDTHS: usize = 6;
+
+/// A comma-separated list of widths (`32,128,512`): 1 to [`MAX_WIDTHS`] whole numbers, each
+/// at least 1 and larger than the one before.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Widths {
+    list: [usize; MAX_WIDTHS],
+    len: usize,
+}
+
+impl Widths {
+    pub fn list(&self) -> &[usize] {
+        &self.list[..self.len]
+    }
+}
+
+impl std::str::FromStr for Widths {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let mut w = Widths {
+            list: [0; MAX_WIDTHS],
+            len: 0,
+        };
+        for part in s.split(',') {
+            let part = part.trim();
+            let n: usize = part.parse().map_err(|_| {
+                format!(
+                    "'{}' is not a width; give whole numbers separated by commas, as in \
+                     32,128,512",
+                    crate::format::escape(part, 20)
+                )
+            })?;
+            if n == 0 {
+                return Err("a width must be at least 1 (got 0)".into());
+            }
+            if let Some(&prev) = w.list().last()
+                && n <= prev
+            {
+                return Err(format!(
+                    "list the widths smallest first, each once ({n} comes after {prev})"
+                ));
+            }
+            if w.len == MAX_WIDTHS {
+                return Err(format!("at most {MAX_WIDTHS} widths, please"));
+            }
+            w.list[w.len] = n;
+            w.len += 1;
+        }
+        Ok(w)
+    }
+}
+
+impl std::fmt::Display for Widths {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<String> = self.list().iter().map(|w| w.to_string()).collect();
+        f.write_str(&names.join(","))
+    }
+}
+
+impl TryFrom<String> for Widths {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl From<Widths> for String {
+    fn from(w: Widths) -> String {
+        w.to_string()
+    }
+}
+
+/// A comma-separated list of parameterizations (`standard,mup`), at least one, none twice.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Params([Option<Parameterization>; 2]);
+
+impl Params {
+    pub fn list(&self) -> Vec<Parameterization> {
+        self.0.iter().flatten().copied().collect()
+    }
+}
+
+impl std::str::FromStr for Params {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let mut out = [None; 2];
+        for (k, part) in s.split(',').enumerate() {
+            let p = Parameterization::from_str(part.trim(), true).map_err(|_| {
+                format!(
+                    "'{}' is not a parameterization; use standard, mup or standard,mup",
+                    crate::format::escape(part, 20)
+                )
+            })?;
+            if out.contains(&Some(p)) {
+                return Err(format!("{p} is listed twice"));
+            }
+            if k == out.len() {
+                return Err("standard and mup, each at most once".into());
+            }
+            out[k] = Some(p);
+        }
+        Ok(Params(out))
+    }
+}
+
+impl std::fmt::Display for Params {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<String> = self.list().iter().map(|c| c.to_string()).collect();
+        f.write_str(&names.join(","))
+    }
+}
+
+impl TryFrom<String> for Params {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl From<Params> for String {
+    fn from(p: Params) -> String {
+        p.to_string()
+    }
+}
+
 /// A comma-separated list of recurrent cells (`rnn,lstm`), at least one, none twice (so
 /// at most one of each kind, in the order given).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -766,6 +911,8 @@ mod tests {
             bias_std: Some(0.125),
             d_k: Some("16,64".parse().unwrap()),
             scale: Some("none".parse().unwrap()),
+            widths: Some("16,64".parse().unwrap()),
+            param: Some("mup".parse().unwrap()),
         };
         assert_eq!(full.given(), Knob::ALL);
         let args = full.to_args();

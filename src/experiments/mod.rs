@@ -17,6 +17,7 @@ mod recurrent;
 mod residual;
 mod skipinit;
 mod vanishing;
+mod width;
 
 use crate::format::{escape, pretty, seconds, span_of};
 use crate::probe::{self, CheckedProbe, ProbeConfig};
@@ -41,6 +42,9 @@ pub enum Role {
     /// A side run that only a table reads (a depth sweep): left out when only the figures
     /// of the main runs are wanted ([`Experiment::figures`]).
     Sweep,
+    /// A run the experiment's extension trains and reports (`demo width`'s sweep): named
+    /// and checked with the plan, as a main run's label is, but never probed.
+    Trained,
 }
 
 impl Planned {
@@ -52,6 +56,9 @@ impl Planned {
     }
     pub fn sweep(label: impl Into<String>, config: ProbeConfig) -> Self {
         Planned::with(Role::Sweep, label, config)
+    }
+    pub fn trained(label: impl Into<String>, config: ProbeConfig) -> Self {
+        Planned::with(Role::Trained, label, config)
     }
     fn with(role: Role, label: impl Into<String>, config: ProbeConfig) -> Self {
         Planned {
@@ -101,6 +108,9 @@ pub struct Extension {
     pub run: fn(&Settings, &mut Report),
     /// Its multiply-adds, roughly, for the time budget (as [`ProbeConfig::work`] counts).
     pub work: fn(&Settings) -> f64,
+    /// Whether it makes runs whose figures claims and quiz items read (`demo width`'s
+    /// sweep), so that [`Experiment::figures`] runs it too.
+    pub figures: bool,
 }
 
 /// Every experiment, in the order `demos` lists them.
@@ -120,6 +130,7 @@ pub const ALL: &[&Experiment] = &[
     &isometry::EXPERIMENT,
     &phase::EXPERIMENT,
     &attention::EXPERIMENT,
+    &width::EXPERIMENT,
 ];
 
 /// Looks an experiment up by name; an unknown name lists the valid ones.
@@ -195,6 +206,20 @@ impl Experiment {
                 self.name
             );
         }
+        let width_only: Vec<&str> = settings
+            .given()
+            .into_iter()
+            .filter(|k| Knob::WIDTH.contains(k))
+            .map(|k| k.flag())
+            .collect();
+        if (self.defaults)().widths.is_none() && !width_only.is_empty() {
+            bail!(
+                "{} only appl{} to `demo width`; drop {0} for demo {}",
+                width_only.join(", "),
+                if width_only.len() == 1 { "ies" } else { "y" },
+                self.name
+            );
+        }
         if !clash.is_empty() {
             let flags = |knobs: &[Knob]| {
                 knobs
@@ -248,8 +273,8 @@ impl Experiment {
     }
 
     /// The report of `settings` as far as the main runs' figures go: what `check` reads.
-    /// Sweeps only a table reads and [`Experiment::extend`] are left out; every figure of
-    /// every main run is the same as in [`Experiment::run`].
+    /// Sweeps only a table reads and [`Experiment::extend`] (unless it makes the figures)
+    /// are left out; every figure of every main run is the same as in [`Experiment::run`].
     pub fn figures(&'static self, settings: &Settings, max_bytes: u64) -> Result<Report> {
         Ok(self.plan(settings, max_bytes)?.run_scoped(false))
     }
@@ -260,11 +285,12 @@ impl Plan {
         self.experiment
     }
 
-    /// The runs shown layer by layer (those a quiz item can name), with their labels.
+    /// The runs shown layer by layer, or trained by the extension (those a quiz item can
+    /// name), with their labels.
     pub fn main_runs(&self) -> impl Iterator<Item = (&str, &ProbeConfig)> {
         self.runs
             .iter()
-            .filter(|(p, _)| p.role == Role::Main)
+            .filter(|(p, _)| matches!(p.role, Role::Main | Role::Trained))
             .map(|(p, _)| (p.label.as_str(), &p.config))
     }
 
@@ -282,12 +308,13 @@ impl Plan {
             .runs
             .iter()
             .filter(|(p, _)| full || p.role != Role::Sweep)
+            .filter(|(p, _)| p.role != Role::Trained)
             .map(|(p, _)| p.config.work())
             .sum();
         let extension = self
             .experiment
             .extend
-            .filter(|_| full)
+            .filter(|e| full || e.figures)
             .map_or(0.0, |e| (e.work)(&self.settings));
         (runs * self.seeds.len() as f64 + extension) / WORK_PER_SECOND
     }
@@ -335,6 +362,7 @@ impl Plan {
             .runs
             .iter()
             .filter(|(p, _)| full || p.role != Role::Sweep)
+            .filter(|(p, _)| p.role != Role::Trained)
         {
             let results: Vec<_> = seeds.iter().map(|&s| checked.with_seed(s).run()).collect();
             let run = Run::from_results(&p.label, &p.config, seeds, &results);
@@ -366,7 +394,7 @@ impl Plan {
             ));
         }
         (exp.conclude)(&self.settings, &mut report);
-        if let Some(extend) = exp.extend.filter(|_| full) {
+        if let Some(extend) = exp.extend.filter(|e| full || e.figures) {
             (extend.run)(&self.settings, &mut report);
         }
         report

@@ -30,6 +30,7 @@ pub(super) const EXPERIMENT: Experiment = Experiment {
     extend: Some(super::Extension {
         run: extend,
         work: training_work,
+        figures: false,
     }),
     // The flow verdict's, for the runs without a learned α.
     prints: |run| match run.config.spec.block.learns_scale() {

@@ -13,6 +13,7 @@ mod gradcheck;
 pub mod init;
 pub mod layernorm;
 pub mod loss;
+pub mod mup;
 pub mod network;
 pub mod optim;
 pub mod parallel;

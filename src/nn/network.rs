@@ -278,6 +278,9 @@ pub struct Network<F> {
     pub final_norm: Option<FinalNorm<F>>,
     /// Reduced-precision storage: every tensor a layer hands on is rounded to it.
     pub storage: Option<Storage>,
+    /// µP's output multiplier c: the output layer reads c·a_depth, z = (c·a) W_out + b_out
+    /// (mup's `MuReadout`); `None`: no multiplier (c = 1), the standard network.
+    pub head_mult: Option<f64>,
 }
 
 /// What the forward pass keeps for the backward pass, per hidden layer.
@@ -303,6 +306,8 @@ pub struct Tape<F> {
     pub last: Array2<F>,
     /// N(a_depth), where a final norm sits before the output layer.
     pub final_norm: Option<FinalTape<F>>,
+    /// c·a_depth (or c·N(a_depth)), where the network has an output multiplier c.
+    pub head: Option<Array2<F>>,
     pub logits: Array2<F>,
 }
 
@@ -328,8 +333,12 @@ pub struct HiddenGrad<F> {
 }
 
 impl<F> Tape<F> {
-    /// The output layer's input: N(a_depth) with a final norm, a_depth without.
+    /// The output layer's input: N(a_depth) with a final norm, a_depth without, times the
+    /// output multiplier where there is one.
     pub fn head_input(&self) -> &Array2<F> {
+        if let Some(h) = &self.head {
+            return h;
+        }
         self.final_norm.as_ref().map_or(&self.last, |f| &f.output)
     }
 }
@@ -402,6 +411,7 @@ impl<F: Real> Network<F> {
             placement: spec.block.placement,
             learn_scale: spec.block.learns_scale(),
             storage: None,
+            head_mult: None,
         })
     }
 
@@ -558,8 +568,14 @@ impl<F: Real> Network<F> {
             hidden,
             last: a,
             final_norm,
+            head: None,
             logits: Array2::zeros((0, 0)),
         };
+        if let Some(c) = self.head_mult {
+            let mut head = tape.head_input() * F::of(c);
+            self.store(&mut head);
+            tape.head = Some(head);
+        }
         tape.logits = self.output.forward(tape.head_input().view());
         self.store(&mut tape.logits);
         tape
@@ -652,6 +668,10 @@ impl<F: Real> Network<F> {
                 .backward(tape.head_input().view(), dlogits.view(), want);
         self.store_grads(&mut output, None);
         if let Some(d) = da.as_mut() {
+            // The output layer read c·a: ∂L/∂a = c·∂L/∂(c·a).
+            if let Some(c) = self.head_mult {
+                d.mapv_inplace(|v| v * F::of(c));
+            }
             self.store(d);
         }
         // The final norm's γ, β travel with the output layer's gradients.
@@ -870,6 +890,7 @@ mod tests {
             placement: Placement::Inside,
             learn_scale: false,
             final_norm: None,
+            head_mult: None,
         };
         let tape = net.forward(array![[1.0, 2.0]]);
         let (l, dl) = loss::softmax_cross_entropy(tape.logits.view(), &[0]);
@@ -886,6 +907,63 @@ mod tests {
         assert!((first.dw[[0, 0]] - dh).abs() < 1e-15, "{}", first.dw);
         assert!((first.dw[[1, 0]] - 2.0 * dh).abs() < 1e-15);
         assert!((back.signal_norms[0] - dh.abs()).abs() < 1e-15);
+    }
+
+    /// µP's output multiplier c: z = (c·a) W_out + b_out. Its backward rule (∂L/∂W_out =
+    /// (c·a)ᵀ ∂L/∂z, ∂L/∂a = c·∂L/∂z W_outᵀ) against central finite differences in f64, at
+    /// every kernel and bias entry of a small tanh network (a missing or doubled c changes
+    /// every entry by a factor 4).
+    #[test]
+    fn the_output_multiplier_passes_finite_differences() {
+        let spec = Spec {
+            input: 3,
+            hidden: vec![4, 4],
+            outputs: 3,
+            activation: Activation::Tanh,
+            init: Init::XavierNormal,
+            output_init: Init::XavierNormal,
+            batch_norm: false,
+            residual: false,
+            block: Block::default(),
+        };
+        let mut net = Network::<f64>::build(&spec, 5).unwrap();
+        net.head_mult = Some(0.25);
+        let (x, labels) = gaussian_batch::<f64>(5, spec.input, spec.outputs, 5);
+        let loss_of = |n: &Network<f64>| {
+            let t = n.forward(x.clone());
+            loss::softmax_cross_entropy(t.logits.view(), &labels).0
+        };
+        let tape = net.forward(x.clone());
+        let (_, dl) = loss::softmax_cross_entropy(tape.logits.view(), &labels);
+        let back = net.backward(&tape, dl, false);
+        let grads: Vec<Vec<f64>> = back
+            .grads
+            .tensors()
+            .iter()
+            .map(|t| t.iter().copied().collect())
+            .collect();
+        let h = 1e-6;
+        let count = net.params_mut().len();
+        for (i, g) in grads.iter().enumerate().take(count) {
+            for (j, &analytic) in g.iter().enumerate() {
+                let shifted = |d: f64| {
+                    let mut n = net.clone();
+                    if let Some(v) = n.params_mut()[i].iter_mut().nth(j) {
+                        *v += d;
+                    }
+                    loss_of(&n)
+                };
+                let numeric = (shifted(h) - shifted(-h)) / (2.0 * h);
+                assert!(
+                    (numeric - analytic).abs() < 1e-7 * (1.0 + numeric.abs()),
+                    "tensor {i} entry {j}: finite difference {numeric}, backward {analytic}"
+                );
+            }
+        }
+        // The multiplier is really there: the same network without it has other logits.
+        let mut plain = net.clone();
+        plain.head_mult = None;
+        assert!((loss_of(&plain) - loss_of(&net)).abs() > 1e-6);
     }
 
     /// Question 4's quiz: one weight at −∞ in a tanh network. It feeds a single unit, whose

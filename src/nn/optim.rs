@@ -22,6 +22,28 @@ pub enum Optimizer {
 }
 
 impl Optimizer {
+    /// The same rule with η multiplied by `s` (a per-tensor learning rate, µP's table).
+    pub fn scaled(self, s: f64) -> Self {
+        match self {
+            Optimizer::Sgd { lr } => Optimizer::Sgd { lr: lr * s },
+            Optimizer::Momentum { lr, momentum } => Optimizer::Momentum {
+                lr: lr * s,
+                momentum,
+            },
+            Optimizer::Adam {
+                lr,
+                beta1,
+                beta2,
+                eps,
+            } => Optimizer::Adam {
+                lr: lr * s,
+                beta1,
+                beta2,
+                eps,
+            },
+        }
+    }
+
     /// Adam with the usual β₁ = 0.9, β₂ = 0.999, ε = 1e−8.
     pub fn adam(lr: f64) -> Self {
         Optimizer::Adam {
@@ -47,6 +69,9 @@ pub struct OptimizerState<F> {
     /// 1.5 ms flushed, f32). Off by default (`train`); the live lab turns it on, as XLA's
     /// flush-to-zero does for JAX. Such a step could move a weight only if |w| < 2⁻¹⁰² or so.
     pub flush: bool,
+    /// A factor on η per parameter tensor, in the order of [`Network::params_mut`] (µP's
+    /// per-layer learning rates); empty, or a tensor past its end: 1.
+    pub lr_scale: Vec<f64>,
 }
 
 impl<F: Real> OptimizerState<F> {
@@ -57,6 +82,15 @@ impl<F: Real> OptimizerState<F> {
             m: Vec::new(),
             v: Vec::new(),
             flush: false,
+            lr_scale: Vec::new(),
+        }
+    }
+
+    /// The rule tensor `i` is updated with: [`OptimizerState::kind`] with its η scaled.
+    fn kind_of(&self, i: usize) -> Optimizer {
+        match self.lr_scale.get(i) {
+            Some(&s) => self.kind.scaled(s),
+            None => self.kind,
         }
     }
 
@@ -64,10 +98,11 @@ impl<F: Real> OptimizerState<F> {
     /// [`Network::params_mut`]), from what the update used: η‖g‖ for SGD (`grads` being that
     /// step's), η‖v‖ for momentum, η‖m̂/(√v̂ + ε)‖ for Adam. NaN before any update.
     pub fn update_norm(&self, grads: &Grads<F>, i: usize) -> f64 {
+        let kind = self.kind_of(i);
         match (grads.tensors().get(i), self.m.get(i), self.v.get(i)) {
-            (Some(g), Some(m), Some(v)) => update_norm_of(self.kind, self.step, g, m, v),
+            (Some(g), Some(m), Some(v)) => update_norm_of(kind, self.step, g, m, v),
             (Some(g), ..) if matches!(self.kind, Optimizer::Sgd { .. }) => {
-                update_norm_of(self.kind, self.step, g, g, g)
+                update_norm_of(kind, self.step, g, g, g)
             }
             _ => f64::NAN,
         }
@@ -89,7 +124,9 @@ impl<F: Real> OptimizerState<F> {
     ) -> Vec<f64> {
         self.step += 1;
         let t = self.step;
-        let kind = self.kind;
+        let kinds: Vec<Optimizer> = (0..grads.tensors().len())
+            .map(|i| self.kind_of(i))
+            .collect();
         let flush = self.flush;
         let params = net.params_mut();
         while self.m.len() < params.len() {
@@ -107,6 +144,7 @@ impl<F: Real> OptimizerState<F> {
             .into_par_iter()
             .with_max_len(1)
             .map(|(i, ((p, g), (mi, vi)))| {
+                let kind = kinds[i];
                 update_tensor(kind, t, flush, p, g.view(), mi, vi);
                 measure
                     .contains(&i)

@@ -15,6 +15,7 @@ pub(crate) mod progress;
 pub(crate) mod roster;
 pub(crate) mod steps;
 pub(crate) mod svg;
+pub(crate) mod sweep;
 pub(crate) mod text;
 pub(crate) mod training;
 

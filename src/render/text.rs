@@ -60,6 +60,7 @@ fn runs(out: &mut String, report: &Report, style: &Style, width: usize) {
     match report.runs.first().map(|r| &r.body) {
         Some(Body::Steps(_)) => super::steps::body(out, report, style, width),
         Some(Body::Attention(_)) => attention(out, report, style, width),
+        Some(Body::Sweep(_)) => super::sweep::body(out, report, style),
         Some(Body::Spectra { .. }) => super::maps::spectra(out, report, style, width),
         Some(Body::Layers(_)) | None => match report.runs.as_slice() {
             [run] => {
@@ -87,6 +88,8 @@ pub(crate) fn prints(report: &Report, run: &Run) -> Vec<Figure> {
         Some(Body::Spectra { .. }) => return shown,
         // Attention: the experiment's table, and the loss line.
         Some(Body::Attention(_)) => return vec![Figure::Loss],
+        // The sweep's tables: the experiment's `prints`.
+        Some(Body::Sweep(_)) => return shown,
         Some(Body::Steps(_)) => {
             // steps::summary: the change over the steps, the loss, the theory line.
             shown.extend([Figure::SignalOrdersDrop, Figure::Loss]);

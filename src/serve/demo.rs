@@ -503,16 +503,18 @@ pub(crate) fn demos() -> Reply {
 }
 
 /// The controls of `exp`: every knob but those it fixes, the recurrent-only ones only for
-/// the experiments that take a sequence length, the attention-only ones only for attention.
+/// the experiments that take a sequence length, the attention-only ones only for attention, the width sweep's only for `demo width`.
 pub(crate) fn controls(exp: &Experiment) -> Vec<Value> {
     let defaults = (exp.defaults)();
     let recurrent = defaults.seq_len.is_some();
     let attention = defaults.d_k.is_some();
+    let sweep = defaults.widths.is_some();
     Knob::ALL
         .into_iter()
         .filter(|k| !exp.fixed.contains(k))
         .filter(|k| recurrent || !Knob::RECURRENT.contains(k))
         .filter(|k| attention || !Knob::ATTENTION.contains(k))
+        .filter(|k| sweep || !Knob::WIDTH.contains(k))
         .map(|k| control(k, defaults.value(k).or_else(|| k.default_value())))
         .collect()
 }

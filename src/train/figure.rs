@@ -89,3 +89,31 @@ pub(crate) fn read(report: &TrainReport, figure: TrainFigure, run: Option<&str>)
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::TrainFigure;
+    use crate::report::Figure;
+    use clap::ValueEnum;
+
+    /// A claim's or placeholder's figure is looked up among the run's figures first, so a
+    /// run figure named like a training figure would take over every `[train]` claim of that
+    /// name (question 19's `update-ratio-first`).
+    #[test]
+    fn no_training_figure_shares_a_run_figures_name() {
+        let name = |v: Option<clap::builder::PossibleValue>| {
+            v.map(|p| p.get_name().to_string()).unwrap_or_default()
+        };
+        let runs: Vec<String> = Figure::value_variants()
+            .iter()
+            .map(|f| name(f.to_possible_value()))
+            .collect();
+        for t in TrainFigure::value_variants() {
+            let t = name(t.to_possible_value());
+            assert!(
+                !runs.contains(&t),
+                "{t} names a run figure and a training figure"
+            );
+        }
+    }
+}

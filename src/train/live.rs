@@ -345,6 +345,7 @@ fn cast_net<F: Real, G: Real>(net: &Network<F>) -> Network<G> {
             ln: f.ln.as_ref().map(cast_ln),
         }),
         storage: net.storage,
+        head_mult: net.head_mult,
     }
 }
 

@@ -202,7 +202,7 @@ fn exploding_with_clipping_forecasts_from_the_raw_norms() {
 }
 
 /// Batch 8, and width 16 and depth 5 where the experiment lets them be set (demo recurrent
-/// sets its depth itself, its --seq-len).
+/// sets its depth itself, its --seq-len; demo width sweeps widths 8 and 16).
 fn small(exp: &gradtutor::Experiment) -> Settings {
     let mut s = Settings {
         batch: Some(8),
@@ -213,6 +213,9 @@ fn small(exp: &gradtutor::Experiment) -> Settings {
     }
     if !exp.fixed.contains(&gradtutor::Knob::Depth) {
         s.depth = Some(5);
+    }
+    if (exp.defaults)().widths.is_some() {
+        s.widths = Some("8,16".parse().unwrap());
     }
     s
 }
@@ -355,6 +358,9 @@ fn every_description_names_what_ran_and_suggests_only_something_else() {
             };
             if !exp.fixed.contains(&gradtutor::Knob::Width) {
                 s.width = Some(16);
+            }
+            if (exp.defaults)().widths.is_some() {
+                s.widths = Some("8,16".parse().unwrap());
             }
             let r = exp.run(&s, GIB).unwrap();
             let case = format!("demo {} {:?}", exp.name, flags.to_args());

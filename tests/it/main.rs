@@ -38,3 +38,4 @@ mod recurrent;
 mod serve;
 mod train;
 mod verdicts;
+mod width;

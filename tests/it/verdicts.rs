@@ -60,7 +60,7 @@ fn axes(exp: &Experiment) -> Vec<Axis> {
 
 /// The experiment's defaults (the class-sized run the lessons quote), then every
 /// combination of the axes, each with a small width and batch (8 or 16, 4 or 8,
-/// alternating) where the experiment leaves them free.
+/// alternating; demo width's list 8,16 or 16,64) where the experiment leaves them free.
 fn grid(exp: &Experiment) -> Vec<Settings> {
     let axes = axes(exp);
     let total: usize = axes.iter().map(|(_, v)| v.len()).product();
@@ -80,6 +80,10 @@ fn grid(exp: &Experiment) -> Vec<Settings> {
         }
         if !exp.fixed.contains(&Knob::Batch) {
             m.insert("batch".into(), json!([4, 8][(n / 2) % 2]));
+        }
+        // demo width trains every η at every width of its list: two small widths.
+        if (exp.defaults)().widths.is_some() {
+            m.insert("widths".into(), json!(["8,16", "16,64"][n % 2]));
         }
         serde_json::from_value(Value::Object(m.clone()))
             .unwrap_or_else(|e| panic!("{}: settings {m:?}: {e}", exp.name))

@@ -77,6 +77,7 @@ pub fn demo_charts(report: &Report) -> Vec<Chart> {
         Some(Body::Steps(_)) => vec![step_chart(report)],
         Some(Body::Spectra { .. }) => vec![spectrum_chart(report)],
         Some(Body::Attention(_)) => attention_charts(report),
+        Some(Body::Sweep(_)) => sweep_charts(report),
         Some(Body::Layers(_)) | None => layer_charts(report),
     }
 }
@@ -149,6 +150,80 @@ fn attention_charts(report: &Report) -> Vec<Chart> {
             band_label: None,
         },
     ]
+}
+
+/// A width sweep's charts, one per parameterization: the training loss after the steps
+/// against log₂ η, a line per width (a diverged run is a ✕ on the top edge).
+fn sweep_charts(report: &Report) -> Vec<Chart> {
+    use crate::nn::mup::Parameterization;
+    let mut charts = Vec::new();
+    for p in [Parameterization::Standard, Parameterization::Mup] {
+        let sweeps: Vec<&crate::report::Sweep> = report
+            .runs
+            .iter()
+            .filter_map(Run::sweep)
+            .filter(|s| s.param == p)
+            .collect();
+        let Some(first) = sweeps.first() else {
+            continue;
+        };
+        let log2 = |lr: f64| libm::log2(lr);
+        let (from, to) = (
+            first.lrs.first().map_or(0.0, |&l| log2(l)),
+            first.lrs.last().map_or(1.0, |&l| log2(l)),
+        );
+        let series = sweeps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| Series {
+                label: format!("width {}", s.width),
+                color: i,
+                kind: Kind::Measured,
+                points: s
+                    .lrs
+                    .iter()
+                    .zip(&s.final_losses)
+                    .map(|(&lr, l)| (log2(lr), l.unwrap_or(f64::NAN)))
+                    .collect(),
+                band: Vec::new(),
+            })
+            .collect();
+        let subtitle = match report.runs.first() {
+            Some(run) => format!(
+                "{} · {} · depth {} · {} SGD steps of batch {} · {}{}",
+                run.config.spec.activation,
+                run.config.spec.init,
+                run.config.depth(),
+                first.steps,
+                run.config.batch,
+                run.config.precision,
+                match p {
+                    Parameterization::Mup => format!(" · base width {}", first.base_width),
+                    Parameterization::Standard => String::new(),
+                }
+            ),
+            None => String::new(),
+        };
+        charts.push(Chart {
+            title: format!(
+                "demo {}, {}: loss against learning rate η",
+                report.experiment,
+                p.short()
+            ),
+            subtitle,
+            x: XAxis {
+                label: "log₂ η (learning rate)".into(),
+                from,
+                to,
+                whole: true,
+            },
+            y_label: "training loss after the steps (log scale)".into(),
+            series,
+            guides: Vec::new(),
+            band_label: None,
+        });
+    }
+    charts
 }
 
 /// Per-layer charts: ‖∂L/∂W‖ and ‖∂L/∂h‖ of the runs, and the sweep's ‖∂L/∂W‖.
