@@ -69,6 +69,9 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
     /// (x, low, high) of a shaded band behind the line, in order of x; may be empty.
     pub band: Vec<(f64, f64, f64)>,
+    /// The least value resolved: a positive value below it is marked in a lane under the
+    /// plot ("unresolved"), not drawn; 0 for none.
+    pub floor: f64,
 }
 
 /// What a series is.
