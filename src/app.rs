@@ -206,7 +206,10 @@ fn demo(cli: &Cli, args: &DemoArgs, ui: &Ui, out: &mut dyn Write) -> Result<()> 
         check_output(path, Some(SVG))?;
     }
     let report = within(exp.plan(&args.settings, cli.max_memory)?, cli.max_time)?.run();
-    let plot = args.plot.as_deref().map(|p| (p, svg::demo_svg(&report)));
+    let plot = match args.plot.as_deref() {
+        Some(p) => Some((p, svg::demo_svg_panel(&report, args.plot_panel)?)),
+        None => None,
+    };
     emit(out, &report, args.json, plot, || text::render(&report, ui))
 }
 
@@ -250,11 +253,24 @@ fn train(cli: &Cli, args: &TrainArgs, ui: &Ui, out: &mut dyn Write) -> Result<()
     if let Some(path) = &args.plot {
         check_output(path, Some(SVG))?;
     }
+    // Three panels, known before training: a wrong --plot-panel fails before the run.
+    if let Some(n) = args.plot_panel.filter(|&n| n > 3) {
+        anyhow::bail!(
+            "--plot-panel {n}: train's chart has 3 panels (1: loss, 2: ‖∂L/∂W‖ per layer, 3: \
+             update size per layer)"
+        );
+    }
     let report = run_training(&args.settings, cli, args.json)?;
-    let plot = args
-        .plot
-        .as_deref()
-        .map(|p| (p, svg::svg_string(&svg::train_charts(&report))));
+    let plot = match args.plot.as_deref() {
+        Some(p) => Some((
+            p,
+            svg::svg_string(&svg::pick_panel(
+                svg::train_charts(&report),
+                args.plot_panel,
+            )?),
+        )),
+        None => None,
+    };
     emit(out, &report, args.json, plot, || {
         training::render(&report, ui)
     })

@@ -326,6 +326,10 @@ pub struct DemoArgs {
     #[arg(long, value_name = "FILE.svg")]
     pub plot: Option<PathBuf>,
 
+    /// With --plot: only panel N of the chart (1 = the top one), for one panel per slide.
+    #[arg(long, value_name = "N", requires = "plot", value_parser = clap::value_parser!(u16).range(1..))]
+    pub plot_panel: Option<u16>,
+
     #[command(flatten)]
     pub settings: Settings,
 }
@@ -340,6 +344,10 @@ pub struct TrainArgs {
     /// Also write the loss curves and per-layer gradient norms as an SVG chart to FILE.
     #[arg(long, value_name = "FILE.svg")]
     pub plot: Option<PathBuf>,
+
+    /// With --plot: only panel N of the chart (1: loss, 2: gradients, 3: update sizes).
+    #[arg(long, value_name = "N", requires = "plot", value_parser = clap::value_parser!(u16).range(1..))]
+    pub plot_panel: Option<u16>,
 
     #[command(flatten)]
     pub settings: crate::train::settings::TrainSettings,

@@ -231,3 +231,49 @@ fn the_training_chart_draws_its_guides_over_the_curves_and_step_0_off_the_frame(
         assert!((top..=bottom).contains(&num(s, "cy")));
     }
 }
+
+#[test]
+fn plot_panel_writes_one_panel_and_names_the_ones_there_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.svg");
+    let run = |n: &str| {
+        common::gradtutor("projector")
+            .args(["demo", "vanishing", "--depth", "6", "--plot"])
+            .arg(&path)
+            .args(["--plot-panel", n])
+            .output()
+            .unwrap()
+    };
+    let out = run("2");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let svg = std::fs::read_to_string(&path).unwrap();
+    let doc = Document::parse(&svg).unwrap();
+    let panels = all(&doc, "panel");
+    assert_eq!(panels.len(), 1);
+    assert!(
+        panels[0]
+            .attribute("data-title")
+            .unwrap()
+            .contains("backprop signal"),
+        "panel 2 is ‖∂L/∂h‖"
+    );
+    let out = run("3");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--plot-panel 3: this chart has 2 panels (1: demo vanishing: weight"),
+        "{err}"
+    );
+    let out = common::gradtutor("projector")
+        .args(["train", "--plot"])
+        .arg(&path)
+        .args(["--plot-panel", "4"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("train's chart has 3 panels"));
+}
