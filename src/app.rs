@@ -209,7 +209,10 @@ fn demo(cli: &Cli, args: &DemoArgs, ui: &Ui, out: &mut dyn Write) -> Result<()> 
     if args.hist {
         report = report.with_histograms().map_err(anyhow::Error::msg)?;
     }
-    let plot = args.plot.as_deref().map(|p| (p, svg::demo_svg(&report)));
+    let plot = match args.plot.as_deref() {
+        Some(p) => Some((p, svg::demo_svg_panel(&report, args.plot_panel)?)),
+        None => None,
+    };
     emit(out, &report, args.json, plot, || text::render(&report, ui))
 }
 
@@ -253,6 +256,19 @@ fn train(cli: &Cli, args: &TrainArgs, ui: &Ui, out: &mut dyn Write) -> Result<()
     if let Some(path) = &args.plot {
         check_output(path, Some(SVG))?;
     }
+    // Three panels, known before training: a wrong --plot-panel fails before the run.
+    if let Some(n) = args.plot_panel.filter(|&n| n > 3 || args.hist) {
+        if args.hist {
+            anyhow::bail!(
+                "--plot-panel {n}: with --hist the chart is the histograms, drawn whole; drop \
+                 --plot-panel or --hist"
+            );
+        }
+        anyhow::bail!(
+            "--plot-panel {n}: train's chart has 3 panels (1: loss, 2: ‖∂L/∂W‖ per layer, 3: \
+             update size per layer)"
+        );
+    }
     let file = match &args.data {
         Some(text) => Some(std::sync::Arc::new(crate::data::file::load(
             text,
@@ -266,10 +282,16 @@ fn train(cli: &Cli, args: &TrainArgs, ui: &Ui, out: &mut dyn Write) -> Result<()
     if args.hist {
         return train_hist(&report, args, ui, out);
     }
-    let plot = args
-        .plot
-        .as_deref()
-        .map(|p| (p, svg::svg_string(&svg::train_charts(&report))));
+    let plot = match args.plot.as_deref() {
+        Some(p) => Some((
+            p,
+            svg::svg_string(&svg::pick_panel(
+                svg::train_charts(&report),
+                args.plot_panel,
+            )?),
+        )),
+        None => None,
+    };
     emit(out, &report, args.json, plot, || {
         training::render(&report, ui)
     })

@@ -336,6 +336,10 @@ pub struct DemoArgs {
     #[arg(long)]
     pub hist: bool,
 
+    /// With --plot: only panel N of the chart (1 = the top one), for one panel per slide.
+    #[arg(long, value_name = "N", requires = "plot", value_parser = clap::value_parser!(u16).range(1..))]
+    pub plot_panel: Option<u16>,
+
     #[command(flatten)]
     pub settings: Settings,
 }
@@ -371,6 +375,10 @@ pub struct TrainArgs {
     /// edges and counts).
     #[arg(long)]
     pub hist: bool,
+
+    /// With --plot: only panel N of the chart (1: loss, 2: gradients, 3: update sizes).
+    #[arg(long, value_name = "N", requires = "plot", value_parser = clap::value_parser!(u16).range(1..))]
+    pub plot_panel: Option<u16>,
 
     #[command(flatten)]
     pub settings: crate::train::settings::TrainSettings,

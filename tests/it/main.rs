@@ -34,6 +34,7 @@ mod normalization;
 mod pinned;
 mod precision;
 mod progress;
+mod projector;
 mod recurrent;
 mod serve;
 mod train;

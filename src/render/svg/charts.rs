@@ -60,6 +60,7 @@ fn grad_series(runs: &[Run]) -> Vec<Series> {
                 .iter()
                 .filter_map(|l| Some((l.figures.layer as f64, l.grad_norm_min?, l.grad_norm_max?)))
                 .collect(),
+            floor: 0.0,
         })
         .collect()
 }
@@ -114,6 +115,7 @@ fn attention_charts(report: &Report) -> Vec<Chart> {
             kind,
             points: runs.iter().filter_map(|r| Some((x(r), pick(r)?))).collect(),
             band: Vec::new(),
+            floor: 0.0,
         };
     let settings = shared_settings(runs);
     vec![
@@ -186,6 +188,7 @@ fn sweep_charts(report: &Report) -> Vec<Chart> {
                     .map(|(&lr, l)| (log2(lr), l.unwrap_or(f64::NAN)))
                     .collect(),
                 band: Vec::new(),
+                floor: 0.0,
             })
             .collect();
         let subtitle = match report.runs.first() {
@@ -255,6 +258,7 @@ fn layer_charts(report: &Report) -> Vec<Chart> {
                 .map(|l| (l.figures.layer as f64, l.figures.signal_norm))
                 .collect(),
             band: Vec::new(),
+            floor: 0.0,
         });
         if let Some(predicted) = run.theory_signal_norms() {
             signal.push(Series {
@@ -263,6 +267,7 @@ fn layer_charts(report: &Report) -> Vec<Chart> {
                 kind: Kind::Theory,
                 points: predicted.into_iter().map(|(l, v)| (l as f64, v)).collect(),
                 band: Vec::new(),
+                floor: 0.0,
             });
         }
     }
@@ -325,6 +330,7 @@ fn over_training(report: &TrainReport, pick: fn(&Checkpoint) -> &[f64]) -> Vec<S
                     .enumerate()
                     .map(|(l, s)| (layer(l), s.min, s.max))
                     .collect(),
+                floor: 0.0,
             }
         })
         .collect()
@@ -352,6 +358,7 @@ fn loss_series(i: usize, h: &History) -> Series {
         kind: Kind::Measured,
         points,
         band: Vec::new(),
+        floor: 0.0,
     }
 }
 
@@ -461,6 +468,7 @@ fn step_chart(report: &Report) -> Chart {
             kind: Kind::Measured,
             points,
             band: Vec::new(),
+            floor: 0.0,
         });
         if let (
             crate::report::TheoryLine::Compared {
@@ -490,6 +498,7 @@ fn step_chart(report: &Report) -> Chart {
                 kind: Kind::Theory,
                 points,
                 band: Vec::new(),
+                floor: 0.0,
             });
         }
     }
@@ -516,6 +525,9 @@ fn step_chart(report: &Report) -> Chart {
     }
 }
 
+/// The smallest singular value f64 resolves, as a fraction of the largest.
+const RESOLVED: f64 = 1e-12;
+
 /// `demo isometry`: each network's singular values of J at its first input, largest first.
 fn spectrum_chart(report: &Report) -> Chart {
     let runs = &report.runs;
@@ -532,7 +544,7 @@ fn spectrum_chart(report: &Report) -> Chart {
         ),
         subtitle: format!(
             "{}. One input; a flat line at 1 is an isometry; below 1e−12 of the largest, f64 \
-             does not resolve the values.",
+             does not resolve the values: they are marked under the plot, not drawn.",
             shared_settings(runs)
         ),
         x: XAxis {
@@ -545,16 +557,26 @@ fn spectrum_chart(report: &Report) -> Chart {
         series: runs
             .iter()
             .enumerate()
-            .map(|(i, r)| Series {
-                label: r.label.clone(),
-                color: i,
-                kind: Kind::Measured,
-                points: first(r)
-                    .into_iter()
-                    .enumerate()
-                    .map(|(k, v)| ((k + 1) as f64, v))
-                    .collect(),
-                band: Vec::new(),
+            .map(|(i, r)| {
+                let values = first(r);
+                // What f64 resolves: 1e−12 of the largest singular value; below it, marked.
+                let largest = values
+                    .iter()
+                    .copied()
+                    .filter(|v| v.is_finite())
+                    .fold(0.0, f64::max);
+                Series {
+                    label: r.label.clone(),
+                    color: i,
+                    kind: Kind::Measured,
+                    points: values
+                        .into_iter()
+                        .enumerate()
+                        .map(|(k, v)| ((k + 1) as f64, v))
+                        .collect(),
+                    band: Vec::new(),
+                    floor: RESOLVED * largest,
+                }
             })
             .collect(),
         guides: Vec::new(),

@@ -30,6 +30,18 @@ fn guide_style(i: usize) -> String {
         r#"stroke="{MUTED}" stroke-width="3" stroke-dasharray="{dashes}" stroke-linecap="round""#
     )
 }
+/// The k-th (k ≥ 1) of `group` lines on top of each other: dashes that fill the k-th
+/// of `group` slots of a period, so that every colour shows along the line in turn.
+fn coincide_style(k: usize, group: usize) -> String {
+    let dash = 14.0;
+    format!(
+        r#"stroke-width="{LINE}" stroke-dasharray="{} {}" stroke-dashoffset="{}""#,
+        n(dash),
+        n(dash * (group.max(2) - 1) as f64),
+        n(-dash * k as f64)
+    )
+}
+
 /// Points get a dot of their own when there are at most this many (a few layers).
 const DOTS_UP_TO: usize = 30;
 /// A prediction's line: wide, pale dashes in its run's colour.
@@ -62,6 +74,15 @@ fn color(i: usize) -> &'static str {
 /// A rough width of `text` in a sans-serif face of `size` px: enough to lay out labels.
 fn text_width(text: &str, size: f64) -> f64 {
     text.chars().count() as f64 * 0.6 * size
+}
+
+/// `text` in lines no wider than `room` px at `size` px (by [`text_width`]).
+fn wrap_to(text: &str, room: f64, size: f64) -> Vec<String> {
+    let chars = (room / (0.6 * size)) as usize;
+    textwrap::wrap(text, chars.max(8))
+        .into_iter()
+        .map(|l| l.into_owned())
+        .collect()
 }
 
 /// A coordinate as SVG text: one decimal, and never NaN.
@@ -115,14 +136,19 @@ enum Unplottable {
     Zero,
     /// ±∞ or NaN.
     NonFinite,
+    /// Positive but under its series's floor: a value the computation does not resolve.
+    Unresolved,
 }
 
 impl Unplottable {
-    fn of(v: f64) -> Option<Unplottable> {
+    /// What `v` is on a log axis whose series resolves values from `floor` up.
+    fn of(v: f64, floor: f64) -> Option<Unplottable> {
         if !v.is_finite() {
             Some(Unplottable::NonFinite)
         } else if v <= 0.0 {
             Some(Unplottable::Zero)
+        } else if v < floor {
+            Some(Unplottable::Unresolved)
         } else {
             None
         }
@@ -132,6 +158,7 @@ impl Unplottable {
         match self {
             Unplottable::Zero => "exactly 0 (underflow)",
             Unplottable::NonFinite => "inf or NaN",
+            Unplottable::Unresolved => "below the resolved floor (not drawn)",
         }
     }
 
@@ -139,6 +166,7 @@ impl Unplottable {
         match self {
             Unplottable::Zero => "0",
             Unplottable::NonFinite => "∞, NaN",
+            Unplottable::Unresolved => "unresolved",
         }
     }
 }
@@ -152,7 +180,7 @@ fn marked(chart: &Chart, kind: Unplottable) -> Vec<&Series> {
         .filter(|s| {
             s.points
                 .iter()
-                .any(|p| p.0.is_finite() && Unplottable::of(p.1) == Some(kind))
+                .any(|p| p.0.is_finite() && Unplottable::of(p.1, s.floor) == Some(kind))
         })
         .collect()
 }
@@ -167,6 +195,8 @@ struct Lane {
 /// Where a chart's parts go, in the document's pixels.
 struct Panel {
     top: f64,
+    /// The y axis's name in lines no longer than the plot is high.
+    y_name: Vec<String>,
     bottom: f64,
     subtitle: Vec<String>,
     y: Ticks,
@@ -185,6 +215,83 @@ struct Panel {
     axis_bottom: f64,
     legend: Vec<Vec<Entry>>,
     legend_top: f64,
+    /// Per series: 0, or its place k ≥ 1 in a group of measured lines drawn on top of
+    /// each other (dashed so that the first's colour shows between its dashes).
+    rank: Vec<(usize, usize)>,
+    /// The note under the legend naming the lines on top of each other.
+    coincide: Vec<String>,
+}
+
+/// Measured series closer than this many px at every point look like one line.
+const COINCIDE_PX: f64 = 2.0;
+
+/// For each series, (k, n): its place in its group of measured lines that lie within
+/// [`COINCIDE_PX`] of each other at every point (same x, both plottable or the same mark),
+/// and the group's size; (0, 1) alone. `px_per_decade` converts log₁₀ differences to px.
+fn coinciding(chart: &Chart, px_per_decade: f64) -> Vec<(usize, usize)> {
+    let same = |a: &Series, b: &Series| {
+        a.kind == Kind::Measured
+            && b.kind == Kind::Measured
+            && a.points.len() == b.points.len()
+            && a.points.iter().zip(&b.points).all(|(p, q)| {
+                p.0 == q.0
+                    && match (plottable(p.1), plottable(q.1)) {
+                        (true, true) => {
+                            (libm::log10(p.1) - libm::log10(q.1)).abs() * px_per_decade
+                                <= COINCIDE_PX
+                        }
+                        (false, false) => Unplottable::of(p.1, 0.0) == Unplottable::of(q.1, 0.0),
+                        _ => false,
+                    }
+            })
+    };
+    let mut leader: Vec<usize> = (0..chart.series.len()).collect();
+    for j in 0..chart.series.len() {
+        if let Some(i) =
+            (0..j).find(|&i| leader[i] == i && same(&chart.series[i], &chart.series[j]))
+        {
+            leader[j] = i;
+        }
+    }
+    (0..chart.series.len())
+        .map(|j| {
+            let group: Vec<usize> = (0..chart.series.len())
+                .filter(|&i| leader[i] == leader[j])
+                .collect();
+            let k = group.iter().position(|&i| i == j).unwrap_or(0);
+            (k, group.len())
+        })
+        .collect()
+}
+
+/// The note naming each group of lines on top of each other.
+fn coincide_note(chart: &Chart, rank: &[(usize, usize)]) -> Vec<String> {
+    let mut groups: Vec<Vec<&str>> = Vec::new();
+    for (s, &(k, n)) in chart.series.iter().zip(rank) {
+        if n < 2 {
+            continue;
+        }
+        if k == 0 {
+            groups.push(Vec::new());
+        }
+        if let Some(g) = groups.last_mut() {
+            g.push(&s.label);
+        }
+    }
+    if groups.is_empty() {
+        return Vec::new();
+    }
+    let names: Vec<String> = groups.iter().map(|g| g.join(", ")).collect();
+    let text = format!(
+        "On top of each other (under {COINCIDE_PX} px apart at every point; drawn dashed, \
+         with rings): {}.",
+        names.join("; ")
+    );
+    let chars = ((WIDTH - 2.0 * PAD) / (0.6 * LEGEND)) as usize;
+    textwrap::wrap(&text, chars.max(20))
+        .into_iter()
+        .map(|l| l.into_owned())
+        .collect()
 }
 
 impl Panel {
@@ -198,6 +305,7 @@ impl Panel {
                     .iter()
                     .map(|p| p.1)
                     .chain(s.band.iter().flat_map(|b| [b.1, b.2]))
+                    .filter(|&v| v >= s.floor)
             })
             .chain(chart.guides.iter().map(|g| g.y))
             .filter(|&v| plottable(v));
@@ -221,23 +329,35 @@ impl Panel {
         });
         let zero = marked(chart, Unplottable::Zero).len();
         let bad = marked(chart, Unplottable::NonFinite).len();
+        let low = marked(chart, Unplottable::Unresolved).len();
         let labels = y.ticks.iter().filter_map(|t| t.label.as_deref());
-        let lane_labels = [(zero, Unplottable::Zero), (bad, Unplottable::NonFinite)]
-            .into_iter()
-            .filter(|&(rows, _)| rows > 0)
-            .map(|(_, kind)| kind.lane_label());
+        let lane_labels = [
+            (zero, Unplottable::Zero),
+            (bad, Unplottable::NonFinite),
+            (low, Unplottable::Unresolved),
+        ]
+        .into_iter()
+        .filter(|&(rows, _)| rows > 0)
+        .map(|(_, kind)| kind.lane_label());
         let label_width = labels
             .chain(lane_labels)
             .map(|l| text_width(l, TICK))
             .fold(0.0, f64::max);
-        let left = PAD + 1.4 * AXIS_NAME + label_width + 14.0;
+        let y_name = wrap_to(&chart.y_label, PLOT_HEIGHT, AXIS_NAME);
+        let left = PAD + (0.2 + 1.2 * y_name.len() as f64) * AXIS_NAME + label_width + 14.0;
         let right = WIDTH - PAD - 24.0;
         let widest = text_width(&format!("{}", to.abs().round()), TICK).max(TICK);
         let max_x_labels = ((right - left) / (widest + 3.0 * TICK)) as usize;
         let min_step = if chart.x.whole { 1.0 } else { 0.0 };
         let x = linear_ticks(from, to, max_x_labels.clamp(2, 12), min_step);
-        let pad = if chart.x.whole { 0.5 } else { 0.0 };
-        let (x_lo, x_hi) = (x.lo - pad, x.hi + pad);
+        // Whole units get half a unit either side; a continuous axis (training steps) 2 % of
+        // its range on the left, so that its first point (step 0) is not on the frame.
+        let (pad_lo, pad_hi) = if chart.x.whole {
+            (0.5, 0.5)
+        } else {
+            (0.02 * (x.hi - x.lo), 0.0)
+        };
+        let (x_lo, x_hi) = (x.lo - pad_lo, x.hi + pad_hi);
         let chars = ((WIDTH - 2.0 * PAD) / (0.6 * SUBTITLE)) as usize;
         let subtitle: Vec<String> = textwrap::wrap(&chart.subtitle, chars.max(20))
             .into_iter()
@@ -267,11 +387,25 @@ impl Panel {
             });
             axis_bottom += LANE_GAP + lane_height(mark, zero);
         }
+        if low > 0 {
+            lanes.push(Lane {
+                kind: Unplottable::Unresolved,
+                top: axis_bottom + LANE_GAP,
+                rows: low,
+            });
+            axis_bottom += LANE_GAP + lane_height(mark, low);
+        }
         let legend_top = axis_bottom + 1.6 * TICK + 1.9 * AXIS_NAME + 12.0;
-        let legend = flow(entries(chart, zero > 0, bad > 0), WIDTH - 2.0 * PAD);
-        let bottom = legend_top + legend.len() as f64 * 1.7 * LEGEND + PAD;
+        let rank = coinciding(chart, PLOT_HEIGHT / (y.hi - y.lo).max(f64::MIN_POSITIVE));
+        let coincide = coincide_note(chart, &rank);
+        let legend = flow(
+            entries(chart, &rank, [zero > 0, bad > 0, low > 0]),
+            WIDTH - 2.0 * PAD,
+        );
+        let bottom = legend_top + (legend.len() + coincide.len()) as f64 * 1.7 * LEGEND + PAD;
         Panel {
             top,
+            y_name,
             bottom,
             subtitle,
             y,
@@ -287,6 +421,8 @@ impl Panel {
             axis_bottom,
             legend,
             legend_top,
+            rank,
+            coincide,
         }
     }
 
@@ -345,6 +481,21 @@ impl Panel {
         for s in &chart.series {
             self.band(out, s);
         }
+        // Predictions under the measurements: where the two agree, the measured line runs
+        // through the middle of the wide dashes.
+        for kind in [Kind::Theory, Kind::Measured] {
+            // Lines on top of an earlier one last, dashed, so that no solid line hides them.
+            let mut order: Vec<usize> = (0..chart.series.len()).collect();
+            order.sort_by_key(|&i| self.rank.get(i).map_or(0, |r| r.0));
+            for i in order {
+                let (s, rank) = (&chart.series[i], self.rank[i]);
+                if s.kind == kind {
+                    self.line(out, s, chart.x.whole, rank);
+                }
+            }
+        }
+        // Guides over the lines: a run that sits on a guide (a sigmoid net at the constant
+        // guess's loss) would hide it; grey dots over a coloured line leave both visible.
         for (i, g) in chart
             .guides
             .iter()
@@ -360,13 +511,6 @@ impl Panel {
                 guide_style(i),
                 y = n(self.py(libm::log10(g.y)))
             );
-        }
-        // Predictions under the measurements: where the two agree, the measured line runs
-        // through the middle of the wide dashes.
-        for kind in [Kind::Theory, Kind::Measured] {
-            for s in chart.series.iter().filter(|s| s.kind == kind) {
-                self.line(out, s);
-            }
         }
         out.push_str("</g>\n");
         let _ = writeln!(
@@ -430,17 +574,17 @@ impl Panel {
                 );
             }
         }
-        let (x, y) = (
-            PAD + 0.8 * AXIS_NAME,
-            0.5 * (self.plot_top + self.plot_bottom),
-        );
-        let _ = writeln!(
-            out,
-            r#"<text class="y-name" x="{x}" y="{y}" font-size="{AXIS_NAME}" text-anchor="middle" fill="{TEXT}" transform="rotate(-90 {x} {y})">{}</text>"#,
-            esc(&chart.y_label),
-            x = n(x),
-            y = n(y)
-        );
+        let y = 0.5 * (self.plot_top + self.plot_bottom);
+        for (i, line) in self.y_name.iter().enumerate() {
+            let x = PAD + (0.8 + 1.2 * i as f64) * AXIS_NAME;
+            let _ = writeln!(
+                out,
+                r#"<text class="y-name" x="{x}" y="{y}" font-size="{AXIS_NAME}" text-anchor="middle" fill="{TEXT}" transform="rotate(-90 {x} {y})">{}</text>"#,
+                esc(line),
+                x = n(x),
+                y = n(y)
+            );
+        }
         let _ = writeln!(
             out,
             r#"<text class="x-name" x="{}" y="{}" font-size="{AXIS_NAME}" text-anchor="middle" fill="{TEXT}">{}</text>"#,
@@ -453,9 +597,9 @@ impl Panel {
     /// A series's band as one filled path per stretch of x where it is defined: a low of 0
     /// reaches down to the bottom of the plot, a high of +∞ up to its top, NaN breaks it.
     fn band(&self, out: &mut String, s: &Series) {
-        let at = |v: f64| match Unplottable::of(v) {
+        let at = |v: f64| match Unplottable::of(v, s.floor) {
             None => Some(self.py(libm::log10(v))),
-            Some(Unplottable::Zero) => Some(self.plot_bottom),
+            Some(Unplottable::Zero | Unplottable::Unresolved) => Some(self.plot_bottom),
             Some(Unplottable::NonFinite) if v == f64::INFINITY => Some(self.plot_top),
             Some(Unplottable::NonFinite) => None,
         };
@@ -498,9 +642,10 @@ impl Panel {
 
     /// A series's line, broken wherever a value cannot be shown, with a dot per point when
     /// there are few.
-    fn line(&self, out: &mut String, s: &Series) {
+    fn line(&self, out: &mut String, s: &Series, whole: bool, (k, group): (usize, usize)) {
         let c = color(s.color);
         let (class, style) = match s.kind {
+            Kind::Measured if k > 0 => ("series", coincide_style(k, group)),
             Kind::Measured => (
                 "series",
                 format!(r#"stroke-width="{LINE}" stroke-linecap="round""#),
@@ -509,7 +654,7 @@ impl Panel {
         };
         let mut segments: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
         for &(x, y) in &s.points {
-            if x.is_finite() && plottable(y) {
+            if x.is_finite() && Unplottable::of(y, s.floor).is_none() {
                 let p = (self.px(x), self.py(libm::log10(y)));
                 segments.last_mut().expect("never empty").push(p);
             } else {
@@ -529,14 +674,38 @@ impl Panel {
             );
         }
         let few = s.kind == Kind::Measured && s.points.len() <= DOTS_UP_TO;
+        // Over time (not whole units), a measured curve's first point gets a dot: the loss
+        // before training is a point of its own, not only the top of a drop to step 1.
+        if !whole
+            && !few
+            && s.kind == Kind::Measured
+            && let Some(&(x, y)) = segments.first().and_then(|seg| seg.first())
+        {
+            let _ = writeln!(
+                out,
+                r#"<circle class="series-start" data-label="{label}" cx="{}" cy="{}" r="7" fill="{c}" stroke="{WHITE}" stroke-width="2"/>"#,
+                n(x),
+                n(y)
+            );
+        }
         for seg in segments.iter().filter(|seg| few || seg.len() == 1) {
             for &(x, y) in seg {
-                let _ = writeln!(
-                    out,
-                    r#"<circle class="{class}-point" cx="{}" cy="{}" r="5.5" fill="{c}"/>"#,
-                    n(x),
-                    n(y)
-                );
+                let _ = match k {
+                    0 => writeln!(
+                        out,
+                        r#"<circle class="{class}-point" cx="{}" cy="{}" r="5.5" fill="{c}"/>"#,
+                        n(x),
+                        n(y)
+                    ),
+                    // A ring per line on top of the first: each colour shows.
+                    _ => writeln!(
+                        out,
+                        r#"<circle class="{class}-ring" cx="{}" cy="{}" r="{}" fill="none" stroke="{c}" stroke-width="2.5"/>"#,
+                        n(x),
+                        n(y),
+                        n(5.5 + 4.0 * k as f64)
+                    ),
+                };
             }
         }
     }
@@ -566,7 +735,7 @@ impl Panel {
             let c = color(series.color);
             let label = esc(&series.label);
             for &(x, y) in &series.points {
-                if !x.is_finite() || Unplottable::of(y) != Some(lane.kind) {
+                if !x.is_finite() || Unplottable::of(y, series.floor) != Some(lane.kind) {
                     continue;
                 }
                 let (px, data_x) = (self.px(x), esc(&format!("{x}")));
@@ -574,6 +743,16 @@ impl Panel {
                     Unplottable::Zero => writeln!(
                         out,
                         r#"<polygon class="mark-zero" data-x="{data_x}" data-label="{label}" points="{},{} {},{} {},{}" fill="{c}"/>"#,
+                        n(px - s),
+                        n(cy - s),
+                        n(px + s),
+                        n(cy - s),
+                        n(px),
+                        n(cy + s),
+                    ),
+                    Unplottable::Unresolved => writeln!(
+                        out,
+                        r#"<polygon class="mark-unresolved" data-x="{data_x}" data-label="{label}" points="{},{} {},{} {},{}" fill="none" stroke="{c}" stroke-width="2.5"/>"#,
                         n(px - s),
                         n(cy - s),
                         n(px + s),
@@ -595,6 +774,16 @@ impl Panel {
     }
 
     fn draw_legend(&self, out: &mut String) {
+        for (i, line) in self.coincide.iter().enumerate() {
+            let y = self.legend_top + (self.legend.len() + i) as f64 * 1.7 * LEGEND + 0.85 * LEGEND;
+            let _ = writeln!(
+                out,
+                r#"<text class="coincide" x="{}" y="{}" font-size="{LEGEND}" fill="{TEXT}">{}</text>"#,
+                n(PAD),
+                n(y),
+                esc(line)
+            );
+        }
         for (row, entries) in self.legend.iter().enumerate() {
             let y = self.legend_top + (row as f64 + 0.5) * 1.7 * LEGEND;
             let mut x = PAD;
@@ -615,7 +804,12 @@ impl Panel {
 
 /// What a legend entry's swatch shows.
 enum Swatch {
-    Line { color: usize, dashed: bool },
+    Line {
+        color: usize,
+        dashed: bool,
+        /// (k, group) of lines on top of each other; (0, 1) alone.
+        rank: (usize, usize),
+    },
     Band,
     Guide(usize),
     Mark(Unplottable),
@@ -628,14 +822,19 @@ impl Swatch {
     fn svg(&self, x: f64, y: f64) -> String {
         let mid = x + 0.5 * SWATCH;
         match *self {
-            Swatch::Line { color: c, dashed } => format!(
+            Swatch::Line {
+                color: c,
+                dashed,
+                rank: (k, group),
+            } => format!(
                 r#"<line x1="{}" y1="{y}" x2="{}" y2="{y}" stroke="{}" {}/>"#,
                 n(x),
                 n(x + SWATCH),
                 color(c),
-                match dashed {
-                    true => THEORY_STYLE.to_string(),
-                    false => format!(r#"stroke-width="{LINE}""#),
+                match (dashed, k) {
+                    (true, _) => THEORY_STYLE.to_string(),
+                    (false, 0) => format!(r#"stroke-width="{LINE}""#),
+                    (false, k) => coincide_style(k, group),
                 },
                 y = n(y)
             ),
@@ -654,6 +853,15 @@ impl Swatch {
             ),
             Swatch::Mark(Unplottable::Zero) => format!(
                 r#"<polygon points="{},{} {},{} {},{}" fill="{MUTED}"/>"#,
+                n(mid - 8.0),
+                n(y - 8.0),
+                n(mid + 8.0),
+                n(y - 8.0),
+                n(mid),
+                n(y + 8.0)
+            ),
+            Swatch::Mark(Unplottable::Unresolved) => format!(
+                r#"<polygon points="{},{} {},{} {},{}" fill="none" stroke="{MUTED}" stroke-width="2.5"/>"#,
                 n(mid - 8.0),
                 n(y - 8.0),
                 n(mid + 8.0),
@@ -685,14 +893,16 @@ impl Entry {
 }
 
 /// The legend's entries: each series, the band, the guides, then the marks that occur.
-fn entries(chart: &Chart, zero: bool, bad: bool) -> Vec<Entry> {
+fn entries(chart: &Chart, rank: &[(usize, usize)], present: [bool; 3]) -> Vec<Entry> {
     let mut out: Vec<Entry> = chart
         .series
         .iter()
-        .map(|s| Entry {
+        .zip(rank)
+        .map(|(s, &rank)| Entry {
             swatch: Swatch::Line {
                 color: s.color,
                 dashed: s.kind == Kind::Theory,
+                rank,
             },
             text: s.label.clone(),
         })
@@ -716,7 +926,12 @@ fn entries(chart: &Chart, zero: bool, bad: bool) -> Vec<Entry> {
             text: g.label.clone(),
         });
     }
-    for (present, kind) in [(zero, Unplottable::Zero), (bad, Unplottable::NonFinite)] {
+    let kinds = [
+        Unplottable::Zero,
+        Unplottable::NonFinite,
+        Unplottable::Unresolved,
+    ];
+    for (present, kind) in present.into_iter().zip(kinds) {
         if present {
             out.push(Entry {
                 swatch: Swatch::Mark(kind),

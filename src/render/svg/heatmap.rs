@@ -1,6 +1,9 @@
 //! `demo phase --plot`: the σ_w × σ_b heat map as SVG, in the charts' card style: a cell per
 //! grid point coloured by the measured log₁₀ per-layer factor (blue: vanishing, vermillion:
-//! exploding, white: 0) and mean-field theory's χ = 1 line drawn over it.
+//! exploding, white: 0) and mean-field theory's χ = 1 line drawn over it. Each half of
+//! the scale reaches full colour at its own extreme (the map's most negative and most
+//! positive factor), shown by a colour bar at the right, so that a mild exploding half is
+//! not washed out by a strong vanishing one.
 
 use super::draw::{FONT, GRID, MUTED, TEXT, WHITE, WIDTH};
 use crate::render::escape as esc;
@@ -12,6 +15,12 @@ const TOP: f64 = 110.0;
 const PLOT_W: f64 = 900.0;
 const PLOT_H: f64 = 520.0;
 
+const BLUE: (f64, f64, f64) = (0.0, 114.0, 178.0);
+const VERMILLION: (f64, f64, f64) = (213.0, 94.0, 0.0);
+/// The colour bar: its left edge, beside the plot, and its width.
+const BAR_X: f64 = LEFT + PLOT_W + 40.0;
+const BAR_W: f64 = 32.0;
+
 /// `rgb` between white and `to`, `t` ∈ [0, 1].
 fn mix(to: (f64, f64, f64), t: f64) -> String {
     let c = |v: f64| (255.0 + (v - 255.0) * t.clamp(0.0, 1.0)).round() as u8;
@@ -22,12 +31,10 @@ fn mix(to: (f64, f64, f64), t: f64) -> String {
 pub fn phase_svg(map: &PhaseMap, subtitle: &str) -> String {
     let (nw, nb) = (map.sigma_w.len(), map.sigma_b.len());
     let (cw, ch) = (PLOT_W / nw as f64, PLOT_H / nb as f64);
-    let top = map
-        .cells
-        .iter()
-        .filter_map(|c| c.log10_per_layer)
-        .fold(0.0f64, |m, v| m.max(v.abs()))
-        .max(1e-9);
+    let values = || map.cells.iter().filter_map(|c| c.log10_per_layer);
+    // The scale's ends: full blue at the lowest factor, full vermillion at the highest.
+    let low = values().fold(0.0f64, f64::min).min(-1e-9);
+    let high = values().fold(0.0f64, f64::max).max(1e-9);
     let height = TOP + PLOT_H + 120.0;
     let mut s = String::new();
     let _ = writeln!(
@@ -42,7 +49,7 @@ pub fn phase_svg(map: &PhaseMap, subtitle: &str) -> String {
     );
     let _ = writeln!(
         s,
-        r##"<text x="24" y="48" font-size="30" fill="{TEXT}">{}</text>"##,
+        r##"<text class="title" x="24" y="48" font-size="30" font-weight="bold" fill="{TEXT}">{}</text>"##,
         esc(title)
     );
     let _ = writeln!(
@@ -55,8 +62,8 @@ pub fn phase_svg(map: &PhaseMap, subtitle: &str) -> String {
     for (i, c) in map.cells.iter().enumerate() {
         let (r, col) = (i / nw, i % nw);
         let fill = match c.log10_per_layer {
-            Some(v) if v < 0.0 => mix((0.0, 114.0, 178.0), -v / top),
-            Some(v) => mix((213.0, 94.0, 0.0), v / top),
+            Some(v) if v < 0.0 => mix(BLUE, v / low),
+            Some(v) => mix(VERMILLION, v / high),
             None => GRID.into(),
         };
         let value = c
@@ -120,9 +127,48 @@ pub fn phase_svg(map: &PhaseMap, subtitle: &str) -> String {
         r##"<text x="24" y="{:.1}" font-size="20" fill="{MUTED}">{}</text>"##,
         TOP + PLOT_H + 100.0,
         esc(&format!(
-            "blue: vanishing, vermillion: exploding (full colour at ±{top:.2} orders per layer); dashed: mean-field χ = 1"
+            "blue: vanishing (full at {low:.2}), vermillion: exploding (full at +{high:.2}) orders per layer; dashed: mean-field χ = 1"
         ))
     );
+    colour_bar(&mut s, low, high);
     s.push_str("</svg>\n");
     s
+}
+
+/// The colour bar right of the plot: log₁₀ factor from `low` (bottom, full blue) through 0
+/// (white) to `high` (top, full vermillion), linear in the factor, labelled at both ends and 0.
+fn colour_bar(s: &mut String, low: f64, high: f64) {
+    let y_of = |v: f64| TOP + PLOT_H * (high - v) / (high - low);
+    let zero = (high / (high - low)).clamp(0.0, 1.0);
+    let _ = writeln!(
+        s,
+        r##"<linearGradient id="phase-scale" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="{}"/><stop offset="{zero:.4}" stop-color="{WHITE}"/><stop offset="1" stop-color="{}"/></linearGradient>"##,
+        mix(VERMILLION, 1.0),
+        mix(BLUE, 1.0)
+    );
+    let _ = writeln!(
+        s,
+        r##"<rect class="colorbar" x="{BAR_X}" y="{TOP}" width="{BAR_W}" height="{PLOT_H}" fill="url(#phase-scale)" stroke="{MUTED}" stroke-width="1.5"/>"##
+    );
+    for v in [high, 0.0, low] {
+        let y = y_of(v);
+        let label = match v {
+            v if v > 0.0 => format!("+{v:.2}"),
+            v if v < 0.0 => format!("−{:.2}", -v),
+            _ => "0".into(),
+        };
+        let _ = writeln!(
+            s,
+            r##"<line x1="{BAR_X}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="{MUTED}" stroke-width="1.5"/><text class="colorbar-tick" x="{:.1}" y="{:.1}" font-size="20" fill="{TEXT}">{label}</text>"##,
+            BAR_X + BAR_W + 8.0,
+            BAR_X + BAR_W + 12.0,
+            y + 7.0
+        );
+    }
+    let _ = writeln!(
+        s,
+        r##"<text x="{:.1}" y="{:.1}" font-size="18" text-anchor="middle" fill="{MUTED}">orders/layer</text>"##,
+        BAR_X + BAR_W / 2.0 + 30.0,
+        TOP - 14.0
+    );
 }

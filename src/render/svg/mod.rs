@@ -35,6 +35,47 @@ pub(crate) fn demo_svg(report: &Report) -> String {
     }
 }
 
+/// `charts`, or with `panel` (`--plot-panel N`, 1 = the top one) only that one: one panel
+/// per slide. A panel the chart does not have is an error naming the ones it has.
+pub(crate) fn pick_panel(charts: Vec<Chart>, panel: Option<u16>) -> anyhow::Result<Vec<Chart>> {
+    let Some(n) = panel else { return Ok(charts) };
+    let k = usize::from(n);
+    if k == 0 || k > charts.len() {
+        let names: Vec<String> = charts
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{}: {}", i + 1, c.title))
+            .collect();
+        anyhow::bail!(
+            "--plot-panel {n}: this chart has {} panel{} ({})",
+            charts.len(),
+            if charts.len() == 1 { "" } else { "s" },
+            names.join("; ")
+        );
+    }
+    Ok(charts.into_iter().skip(k - 1).take(1).collect())
+}
+
+/// `demo --plot`'s document with `--plot-panel`: the phase heat map is its only panel.
+pub(crate) fn demo_svg_panel(report: &Report, panel: Option<u16>) -> anyhow::Result<String> {
+    match &report.body {
+        ReportBody::Phase { map } => match panel {
+            Some(n) if n != 1 => {
+                anyhow::bail!("--plot-panel {n}: this chart has 1 panel (the phase map)")
+            }
+            _ => Ok(phase_svg(map, &map.network)),
+        },
+        ReportBody::Runs => Ok(svg_string(&pick_panel(demo_charts(report), panel)?)),
+        ReportBody::Histograms { runs } => match panel {
+            Some(n) => anyhow::bail!(
+                "--plot-panel {n}: with --hist the chart is the histograms, drawn whole; drop \
+                 --plot-panel or --hist"
+            ),
+            None => Ok(hist_svg(runs)),
+        },
+    }
+}
+
 /// One panel: a linear x axis, a log y axis, lines, bands, guide lines and a legend.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Chart {
@@ -73,6 +114,9 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
     /// (x, low, high) of a shaded band behind the line, in order of x; may be empty.
     pub band: Vec<(f64, f64, f64)>,
+    /// The least value resolved: a positive value below it is marked in a lane under the
+    /// plot ("unresolved"), not drawn; 0 for none.
+    pub floor: f64,
 }
 
 /// What a series is.
