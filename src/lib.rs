@@ -60,4 +60,4 @@ pub use theory::{Prediction, gaussian_mean, predict};
 pub use train::live::{Frame, LiveRun, State as LiveState};
 pub use train::settings::TrainSettings;
 pub use train::{History, OptimizerName, TrainConfig, TrainFigure, TrainReport, Variant, train};
-pub use ui::Ui;
+pub use ui::{Ui, error_lines, wrap_lines};

@@ -32,5 +32,6 @@ mod precision;
 mod progress;
 mod recurrent;
 mod serve;
+mod terminal;
 mod train;
 mod verdicts;
