@@ -20,6 +20,7 @@ mod data;
 mod experiments;
 mod export;
 mod format;
+mod math;
 mod probe;
 mod progress;
 mod quiz;

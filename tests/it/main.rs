@@ -19,6 +19,7 @@ mod cli;
 mod engine;
 mod experiments;
 mod export;
+mod handout;
 mod hardening;
 mod hostile;
 mod instructor;
