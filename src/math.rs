@@ -154,6 +154,33 @@ pub(crate) fn plain(text: &str) -> String {
     out
 }
 
+/// `text` with its math as Unicode ([`plain`]), each formula's spaces replaced by `glue`
+/// when the formula is at most `max` characters, so that a line is not broken inside it.
+pub(crate) fn plain_glued(text: &str, glue: char, max: usize) -> String {
+    let Ok(pieces) = pieces(text) else {
+        return text.to_string();
+    };
+    let mut out = String::with_capacity(text.len());
+    for p in pieces {
+        match p {
+            Piece::Text(t) => out.push_str(t),
+            Piece::Dollar => out.push('$'),
+            Piece::Math { src, at } => {
+                let mut formula = String::new();
+                match parse(src, at) {
+                    Ok(nodes) => unicode(&nodes, &mut formula),
+                    Err(_) => formula.push_str(src),
+                }
+                if formula.chars().count() <= max {
+                    formula = formula.replace(' ', &glue.to_string());
+                }
+                out.push_str(&formula);
+            }
+        }
+    }
+    out
+}
+
 /// One formula's LaTeX as an inline MathML element (`None` if it does not parse).
 pub(crate) fn mathml(src: &str) -> Option<String> {
     let nodes = parse(src, 0).ok()?;

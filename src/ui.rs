@@ -115,8 +115,9 @@ pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
 }
 
 /// Stands for a space that must not break a line while the text is wrapped: a private-use
-/// character, one column wide as a space is, that no question's text contains.
-const GLUE: char = '\u{E000}';
+/// character, one column wide as a space is, that no question's text contains. A text may
+/// carry it already (a formula's spaces, `render::lesson`); [`wrap_with`] prints a space.
+pub(crate) const GLUE: char = '\u{E000}';
 
 /// Operators that bind the words either side of them: a line never starts or ends at one,
 /// so `p − y` or `S = 2¹⁶` stays on one line.

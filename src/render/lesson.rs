@@ -18,13 +18,15 @@ pub(crate) fn render(q: &Question, run: &Report, ui: &Ui) -> String {
     }
     let widest = head.iter().map(|l| cols(l)).max().unwrap_or(0);
     let _ = writeln!(out, "{}", "─".repeat(widest.min(width)));
-    for line in crate::ui::wrap(q.question.trim(), width) {
+    // The texts as written, each formula kept whole on its line.
+    let w = q.written();
+    for line in crate::ui::wrap(unbroken(&w.question).trim(), width) {
         let _ = writeln!(out, "{}", style.bold(&line));
     }
     let _ = writeln!(out);
-    prose(&mut out, &fill(&q.answer, run), width);
+    prose(&mut out, &fill(&unbroken(&w.answer), run), width);
     let _ = writeln!(out, "\n{}", style.bold("Key points"));
-    for p in q.key_points.iter().map(|k| fill(k, run)) {
+    for p in w.key_points.iter().map(|k| fill(&unbroken(k), run)) {
         let opts = crate::ui::opts(width)
             .initial_indent("  • ")
             .subsequent_indent("    ");
@@ -56,6 +58,17 @@ pub(crate) fn look_for(ui: &Ui, title: &str, takeaway: &str, cmd: &str) -> Strin
     }
     out.push_str(&crate::ui::command(cmd, ui.width));
     out
+}
+
+/// The longest formula kept on one line, in characters: a longer one may break at its spaces
+/// rather than overflow a narrow terminal.
+const MAX_FORMULA: usize = 40;
+
+/// `written` (a text as its file has it, math as `$…$`) with its math as Unicode, the spaces
+/// of each formula up to [`MAX_FORMULA`] characters glued ([`crate::ui::GLUE`]), so that
+/// wrapping never breaks a line inside one.
+fn unbroken(written: &str) -> String {
+    crate::math::plain_glued(written, crate::ui::GLUE, MAX_FORMULA)
 }
 
 /// Display columns of `s` (a wide character counts two).
@@ -210,7 +223,7 @@ fn prose(out: &mut String, text: &str, width: usize) {
             }
             Line::Formula(f) => {
                 flush(&mut buffer, out);
-                for l in formula(f, width) {
+                for l in formula(&f.replace(crate::ui::GLUE, " "), width) {
                     let _ = writeln!(out, "{l}");
                 }
             }
