@@ -156,13 +156,13 @@ fn list(bank: &Bank, ui: &Ui, out: &mut dyn Write) -> Result<()> {
     };
     // Columns and the spaces between them. Slugs stay whole (`ask SLUG` takes them); what
     // does not fit is taken from the file name first (down to 12 characters), then the
-    // title, which wraps within its column (at least 20 wide) instead of being cut.
+    // title, which wraps within its column (at least 10 wide) instead of being cut.
     let total = |title: usize, source: usize| {
         id + 2 + slug + 2 + title + 1 + demo + if mixed { 2 + source } else { 0 }
     };
     let over = |t, f| total(t, f).saturating_sub(width);
     source -= over(title, source).min(source.saturating_sub(12));
-    title -= over(title, source).min(title.saturating_sub(20));
+    title -= over(title, source).min(title.saturating_sub(10));
     let row = |id_: &str, s: &str, t: &str, d: &str, f: &str| {
         let opts = crate::ui::opts(title);
         let lines = crate::ui::wrap_with(t, opts);

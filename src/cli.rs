@@ -99,7 +99,7 @@ const GLOBALS: [&str; 7] = [
 
 /// The experiment whose help `args` ask for: `demo NAME --help` (or `-h`), NAME a known
 /// experiment.
-fn demo_help_for(args: &[std::ffi::OsString]) -> Option<&'static crate::Experiment> {
+fn demo_help_for(args: &[std::ffi::OsString]) -> Option<&'static crate::experiments::Experiment> {
     let words: Vec<&str> = args.iter().skip(1).filter_map(|a| a.to_str()).collect();
     let demo = words.iter().position(|w| *w == "demo")?;
     let help = words[demo..].iter().any(|w| *w == "--help" || *w == "-h");
@@ -112,7 +112,10 @@ fn demo_help_for(args: &[std::ffi::OsString]) -> Option<&'static crate::Experime
 
 /// `demo`'s command as `demo NAME --help` shows it: the experiment's one-line summary, its
 /// usage, its settings with its own defaults, and none of the settings it sets itself.
-pub(crate) fn demo_command(d: clap::Command, exp: &crate::Experiment) -> clap::Command {
+pub(crate) fn demo_command(
+    d: clap::Command,
+    exp: &crate::experiments::Experiment,
+) -> clap::Command {
     use crate::settings::Knob;
     let defaults = (exp.defaults)();
     let mut d = d
