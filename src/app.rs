@@ -41,12 +41,83 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<()> {
             clap_complete::generate(*shell, &mut Cli::command(), "gradtutor", &mut script);
             Ok(out.write_all(&script)?)
         }
-        Command::Man => {
-            let mut page = Vec::new();
-            clap_mangen::Man::new(Cli::command()).render(&mut page)?;
-            Ok(out.write_all(&page)?)
-        }
+        Command::Man { command } => Ok(out.write_all(&man_page(command)?)?),
     }
+}
+
+/// The manual page of gradtutor (no `words`) or of one of its commands (`ask`, `bank dump`),
+/// as roff. gradtutor(1) lists the commands' pages, so each exists; its EXAMPLES keep their
+/// lines (clap_mangen would fill them into one paragraph).
+fn man_page(words: &[String]) -> Result<Vec<u8>> {
+    let mut cmd = Cli::command();
+    cmd.build();
+    let mut page = Vec::new();
+    if words.is_empty() {
+        let man = clap_mangen::Man::new(cmd);
+        man.render_title(&mut page)?;
+        man.render_name_section(&mut page)?;
+        man.render_synopsis_section(&mut page)?;
+        man.render_description_section(&mut page)?;
+        man.render_options_section(&mut page)?;
+        man.render_subcommands_section(&mut page)?;
+        page.extend_from_slice(b".SH EXAMPLES\n.nf\n");
+        let examples = crate::cli::AFTER_HELP.trim_start_matches("Examples:\n");
+        // Two columns, as the help has them, narrowed to fit man's indent in 80 columns.
+        let rows: Vec<(&str, &str)> = examples
+            .lines()
+            .map(|l| {
+                let l = l.trim();
+                l.split_once("  ")
+                    .map_or((l, ""), |(c, d)| (c.trim(), d.trim()))
+            })
+            .collect();
+        let col = rows
+            .iter()
+            .filter(|r| !r.1.is_empty())
+            .map(|r| r.0.chars().count())
+            .max()
+            .unwrap_or(0)
+            + 2;
+        for (cmd, what) in rows {
+            let line = format!("{cmd:<col$}{what}");
+            let line = line.trim_end();
+            let line = line.replace('\\', "\\e").replace('-', "\\-");
+            let lead = if line.starts_with(['.', '\'']) {
+                "\\&"
+            } else {
+                ""
+            };
+            page.extend_from_slice(format!("{lead}{line}\n").as_bytes());
+        }
+        page.extend_from_slice(b".fi\n");
+        page.extend_from_slice(
+            b".SH \"SEE ALSO\"\nEach command's page: \\fBgradtutor man ask\\fR prints gradtutor\\-ask(1), \\fBgradtutor man bank dump\\fR gradtutor\\-bank\\-dump(1).\n",
+        );
+        man.render_version_section(&mut page)?;
+        return Ok(page);
+    }
+    let mut sub = &cmd;
+    let mut name = "gradtutor".to_string();
+    for word in words {
+        let Some(next) = sub.find_subcommand(word) else {
+            let names: Vec<&str> = sub.get_subcommands().map(|c| c.get_name()).collect();
+            anyhow::bail!(
+                "{} has no command '{}'; its commands: {}",
+                name.replace('-', " "),
+                crate::format::escape(word, 40),
+                names.join(", ")
+            );
+        };
+        name = format!("{name}-{}", next.get_name());
+        sub = next;
+    }
+    let sub = sub.clone().display_name(name).bin_name(
+        words
+            .iter()
+            .fold("gradtutor".to_string(), |n, w| format!("{n} {w}")),
+    );
+    clap_mangen::Man::new(sub).render(&mut page)?;
+    Ok(page)
 }
 
 /// The bank the command line asks for.
@@ -68,7 +139,7 @@ fn list(bank: &Bank, ui: &Ui, out: &mut dyn Write) -> Result<()> {
     let qs = &bank.questions;
     // At least three wide, as ids 1–999 need.
     let id = widest(&mut qs.iter().map(|q| q.id.to_string().len()), "id").max(3);
-    let mut slug = widest(&mut qs.iter().map(|q| q.slug.chars().count()), "slug");
+    let slug = widest(&mut qs.iter().map(|q| q.slug.chars().count()), "slug");
     let mut title = widest(&mut qs.iter().map(|q| q.title.chars().count()), "title");
     let demo = widest(
         &mut qs.iter().map(|q| q.experiment.demo.chars().count()),
@@ -78,32 +149,41 @@ fn list(bank: &Bank, ui: &Ui, out: &mut dyn Write) -> Result<()> {
         true => widest(&mut qs.iter().map(|q| from(q).chars().count()), "from"),
         false => 0,
     };
-    // Columns and the spaces between them; what does not fit is cut, the title first (down
-    // to 20 characters), then the file name (to 12), then the slug (to 12), then the title.
-    let total = |slug: usize, title: usize, source: usize| {
+    // A table, not prose: as wide as the terminal, past the 100 columns text keeps to.
+    let width = match ui.width {
+        w if w < crate::ui::MAX_WIDTH => w,
+        _ => crate::ui::text_width(usize::MAX),
+    };
+    // Columns and the spaces between them. Slugs stay whole (`ask SLUG` takes them); what
+    // does not fit is taken from the file name first (down to 12 characters), then the
+    // title, which wraps within its column (at least 10 wide) instead of being cut.
+    let total = |title: usize, source: usize| {
         id + 2 + slug + 2 + title + 1 + demo + if mixed { 2 + source } else { 0 }
     };
-    let over = |s, t, f| total(s, t, f).saturating_sub(ui.width);
-    title -= over(slug, title, source).min(title.saturating_sub(20));
-    source -= over(slug, title, source).min(source.saturating_sub(12));
-    slug -= over(slug, title, source).min(slug.saturating_sub(12));
-    title -= over(slug, title, source).min(title.saturating_sub(5));
+    let over = |t, f| total(t, f).saturating_sub(width);
+    source -= over(title, source).min(source.saturating_sub(12));
+    title -= over(title, source).min(title.saturating_sub(10));
     let row = |id_: &str, s: &str, t: &str, d: &str, f: &str| {
-        let mut line = format!(
-            "{id_:>id$}  {:<slug$}  {:<title$} {:<demo$}",
-            truncate(s, slug),
-            truncate(t, title),
-            d
-        );
-        if mixed {
-            line.push_str(&format!("  {}", truncate(f, source)));
+        let opts = crate::ui::opts(title);
+        let lines = crate::ui::wrap_with(t, opts);
+        let mut text = String::new();
+        for (i, t) in lines.iter().enumerate() {
+            let mut line = match i {
+                0 => format!("{id_:>id$}  {s:<slug$}  {t:<title$} {d:<demo$}"),
+                _ => format!("{:>id$}  {:<slug$}  {t}", "", ""),
+            };
+            if mixed && i == 0 {
+                line.push_str(&format!("  {}", truncate(f, source)));
+            }
+            text.push_str(line.trim_end());
+            text.push('\n');
         }
-        line.trim_end().to_string()
+        text
     };
-    writeln!(out, "{}", row("id", "slug", "title", "experiment", "from"))?;
+    write!(out, "{}", row("id", "slug", "title", "experiment", "from"))?;
     for q in qs {
         let id_ = q.id.to_string();
-        writeln!(
+        write!(
             out,
             "{}",
             row(&id_, &q.slug, &q.title, &q.experiment.demo, &from(q))
@@ -189,12 +269,11 @@ fn ask(cli: &Cli, args: &AskArgs, ui: &Ui, out: &mut dyn Write) -> Result<()> {
 
 /// A section's head: its title, what to look for, and the command that runs it.
 fn look_for(out: &mut dyn Write, ui: &Ui, title: &str, takeaway: &str, cmd: &str) -> Result<()> {
-    writeln!(out, "\n{}", ui.style.bold(title))?;
-    for line in crate::ui::wrap(&format!("Look for: {takeaway}"), ui.width) {
-        writeln!(out, "{line}")?;
-    }
-    write!(out, "{}", crate::ui::command(cmd, ui.width))?;
-    Ok(())
+    Ok(write!(
+        out,
+        "{}",
+        lesson::look_for(ui, title, takeaway, cmd)
+    )?)
 }
 
 fn demo(cli: &Cli, args: &DemoArgs, ui: &Ui, out: &mut dyn Write) -> Result<()> {
@@ -240,7 +319,7 @@ fn demos(ui: &Ui, out: &mut dyn Write) -> Result<()> {
     for e in ALL {
         let line = format!("{:<12} {}", e.name, e.summary);
         let opts = crate::ui::opts(ui.width).subsequent_indent("             ");
-        for l in textwrap::wrap(&line, opts) {
+        for l in crate::ui::wrap_with(&line, opts) {
             writeln!(out, "{l}")?;
         }
     }
@@ -471,12 +550,15 @@ fn tour(cli: &Cli, args: &TourArgs, ui: &Ui, out: &mut dyn Write) -> Result<()> 
     let mut progress = Progress::default();
     let stdin = std::io::stdin();
     let interactive = stdin.is_terminal();
+    let train = |t: &crate::train::settings::TrainSettings| run_training(&t.config()?, cli, false);
     let result = classroom::Tour {
         input: &mut stdin.lock(),
         interactive,
         ui: *ui,
         max_bytes: cli.max_memory,
         progress: &mut progress,
+        train: &train,
+        keys: classroom::Keys::detect(interactive),
     }
     .run(&bank, from, out);
     // What was studied is kept even if the tour stopped early.

@@ -4,8 +4,9 @@
 use crate::bank::{Bank, Question, QuizItem};
 use crate::progress::{Attempt, ItemResult, Progress};
 use crate::quiz::{self, Outcome};
-use crate::render::{item, lesson, text};
+use crate::render::{self, item, lesson};
 use crate::report::Report;
+use crate::train::{TrainReport, settings::TrainSettings};
 use crate::ui::Ui;
 use anyhow::{Result, bail};
 use rand::SeedableRng;
@@ -289,10 +290,90 @@ pub(crate) fn summary(
 }
 
 /// What the student chose at a pause of the tour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Step {
     Go,
     Skip,
     Quit,
+}
+
+/// How a pause of the tour reads the student's choice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Keys {
+    /// One key, no Enter: standard input is a terminal, put out of line mode for the read.
+    Single,
+    /// A line (a pipe, or a terminal whose mode cannot be changed): the prompt says "+ Enter".
+    Lines,
+}
+
+impl Keys {
+    /// Single keys at a terminal whose mode can be read, else lines.
+    pub(crate) fn detect(interactive: bool) -> Keys {
+        match interactive && key::available() {
+            true => Keys::Single,
+            false => Keys::Lines,
+        }
+    }
+}
+
+/// Reading one key from a terminal. Hand-written on rustix's termios calls (rustix is in the
+/// build already, through terminal_size) rather than crossterm, which would add about a
+/// dozen packages for the two calls the tour needs.
+mod key {
+    #[cfg(unix)]
+    use rustix::termios::{self, LocalModes, OptionalActions, QueueSelector, SpecialCodeIndex};
+
+    /// Whether standard input is a terminal whose mode can be read.
+    pub(super) fn available() -> bool {
+        #[cfg(unix)]
+        return termios::tcgetattr(std::io::stdin()).is_ok();
+        #[cfg(not(unix))]
+        return false;
+    }
+
+    /// Standard input out of line mode and without echo (and without signal keys: Ctrl-C
+    /// arrives as a byte, so the mode is always restored) until dropped.
+    pub(super) struct Raw {
+        #[cfg(unix)]
+        saved: Option<termios::Termios>,
+    }
+
+    impl Raw {
+        pub(super) fn new() -> Raw {
+            #[cfg(unix)]
+            {
+                let stdin = std::io::stdin();
+                let Ok(saved) = termios::tcgetattr(&stdin) else {
+                    return Raw { saved: None };
+                };
+                let mut raw = saved.clone();
+                raw.local_modes &= !(LocalModes::ICANON | LocalModes::ECHO | LocalModes::ISIG);
+                raw.special_codes[SpecialCodeIndex::VMIN] = 1;
+                raw.special_codes[SpecialCodeIndex::VTIME] = 0;
+                let set = termios::tcsetattr(&stdin, OptionalActions::Now, &raw);
+                Raw {
+                    saved: set.ok().map(|()| saved),
+                }
+            }
+            #[cfg(not(unix))]
+            Raw {}
+        }
+
+        /// Drops what else was typed (the rest of an arrow key's sequence, a line's Enter).
+        pub(super) fn discard_typeahead(&self) {
+            #[cfg(unix)]
+            let _ = termios::tcflush(std::io::stdin(), QueueSelector::IFlush);
+        }
+    }
+
+    impl Drop for Raw {
+        fn drop(&mut self) {
+            #[cfg(unix)]
+            if let Some(saved) = &self.saved {
+                let _ = termios::tcsetattr(std::io::stdin(), OptionalActions::Now, saved);
+            }
+        }
+    }
 }
 
 /// A guided tour in progress: where it reads from and what it records.
@@ -303,32 +384,98 @@ pub(crate) struct Tour<'a> {
     pub ui: Ui,
     pub max_bytes: u64,
     pub progress: &'a mut Progress,
+    /// Runs a question's training comparison (`[train]`), as `ask` does.
+    pub train: &'a dyn Fn(&TrainSettings) -> Result<TrainReport>,
+    pub keys: Keys,
+}
+
+/// Where the tour is, for the line that says how to resume it.
+struct At {
+    /// 1-based position in the bank, and the bank's size.
+    n: usize,
+    total: usize,
+    id: u32,
 }
 
 impl Tour<'_> {
     /// Every question from `from` on, with its explanation, its experiment and one quiz
-    /// item; at a terminal it waits for Enter between sections and between questions.
+    /// item; at a terminal it waits between sections and between questions, and pages text
+    /// longer than the terminal.
     pub(crate) fn run(&mut self, bank: &Bank, from: usize, out: &mut dyn Write) -> Result<()> {
         let total = bank.questions.len();
+        let mut shown = 0;
         for (n, q) in bank.questions.iter().enumerate().skip(from) {
+            let at = At {
+                n: n + 1,
+                total,
+                id: q.id,
+            };
             let head = format!("── tour: {} of {total} ──", n + 1);
             writeln!(out, "{}", self.ui.style.dim(&head))?;
-            if !self.stop(q, out)? {
+            let go = self.stop(q, &mut shown, out)?
+                && (!self.interactive || n + 1 == total || self.wait(out)?);
+            if !go {
+                let line = format!(
+                    "stopped at {} of {}; `gradtutor tour --from {}` resumes",
+                    at.n, at.total, at.id
+                );
+                writeln!(out, "{line}")?;
                 return Ok(());
             }
-            if self.interactive && n + 1 < total && !self.wait(out)? {
-                return Ok(());
-            }
+            shown = 0;
             writeln!(out)?;
         }
         writeln!(out, "{}", self.ui.style.bold("End of the tour."))?;
         Ok(())
     }
 
-    /// One question: lesson, experiment, first quiz item; at a terminal it pauses before
-    /// the experiment and before the item, either of which the student may skip. False when
-    /// the student stopped.
-    fn stop(&mut self, q: &Question, out: &mut dyn Write) -> Result<bool> {
+    /// The terminal's height in lines when text should be paged: a person at a terminal
+    /// whose height is known (or LINES says it), at least 6 lines.
+    fn height(&self) -> Option<usize> {
+        if !self.interactive {
+            return None;
+        }
+        terminal_size::terminal_size()
+            .map(|(_, h)| h.0 as usize)
+            .or_else(|| std::env::var("LINES").ok()?.trim().parse().ok())
+            .filter(|&h| h >= 6)
+    }
+
+    /// Prints `text`, at a terminal a screenful at a time: after a terminal's height less
+    /// two lines it waits (Enter or space: more, q: stop). `shown` counts the lines on screen
+    /// since the last pause. False when the student stopped.
+    fn show(&mut self, text: &str, shown: &mut usize, out: &mut dyn Write) -> Result<bool> {
+        let Some(height) = self.height() else {
+            write!(out, "{text}")?;
+            return Ok(true);
+        };
+        for line in text.split_inclusive('\n') {
+            if *shown >= height - 2 {
+                let prompt = match self.keys {
+                    Keys::Single => "── more: Enter · q: stop the tour ──",
+                    Keys::Lines => "── more: Enter · q + Enter: stop the tour ──",
+                };
+                let step = self.choose(out, &self.ui.style.dim(prompt))?;
+                // The prompt's line is overwritten by the text that follows.
+                write!(out, "\r{}\r", " ".repeat(prompt.chars().count()))?;
+                if step == Step::Quit {
+                    writeln!(out)?;
+                    return Ok(false);
+                }
+                *shown = 0;
+            }
+            write!(out, "{line}")?;
+            *shown += 1;
+        }
+        Ok(true)
+    }
+
+    /// One question: lesson, experiment (with what to look for, and the training comparison
+    /// where the question has one), first quiz item; at a terminal it pauses before the
+    /// experiment and before the item, either of which the student may skip. The question
+    /// counts as studied once the student goes past its lesson. False when the student
+    /// stopped.
+    fn stop(&mut self, q: &Question, shown: &mut usize, out: &mut dyn Write) -> Result<bool> {
         let ui = self.ui;
         // Run first only when the lesson quotes the run's figures; else when it is shown.
         let mut report = match q.quotes_figures() {
@@ -336,25 +483,41 @@ impl Tour<'_> {
             false => None,
         };
         let empty = Report::empty(&q.experiment.demo);
-        write!(
-            out,
-            "{}",
-            lesson::render(q, report.as_ref().unwrap_or(&empty), &ui)
-        )?;
-        self.progress.studied(&q.slug);
+        let text = lesson::render(q, report.as_ref().unwrap_or(&empty), &ui);
+        if !self.show(&text, shown, out)? {
+            return Ok(false);
+        }
         match self.pause(out, "the experiment")? {
             Step::Quit => return Ok(false),
-            Step::Skip => writeln!(out, "(experiment skipped)")?,
+            Step::Skip => {
+                self.progress.studied(&q.slug);
+                writeln!(out, "(experiment skipped)")?;
+            }
             Step::Go => {
+                self.progress.studied(&q.slug);
                 let report = match &mut report {
                     Some(r) => &*r,
                     None => {
                         report.insert(q.experiment.run(&q.experiment.settings, self.max_bytes)?)
                     }
                 };
-                let head = format!("Experiment: {}", report.experiment);
-                writeln!(out, "\n{}", ui.style.bold(&head))?;
-                write!(out, "{}", text::render(report, &ui))?;
+                *shown = 0;
+                let title = format!("Experiment: {}", report.experiment);
+                let takeaway = crate::bank::fill(&q.experiment.takeaway, report);
+                let command = q.experiment.command_with(&q.experiment.settings);
+                let mut text = lesson::look_for(&ui, &title, &takeaway, &command);
+                text.push('\n');
+                text.push_str(&render::text::render(report, &ui));
+                if let Some(t) = &q.train {
+                    let run = (self.train)(&t.settings)?;
+                    let takeaway = crate::bank::fill_training(&t.takeaway, &run);
+                    text.push_str(&lesson::look_for(&ui, "Training", &takeaway, &t.command()));
+                    text.push('\n');
+                    text.push_str(&render::training::render(&run, &ui));
+                }
+                if !self.show(&text, shown, out)? {
+                    return Ok(false);
+                }
             }
         }
         let Some(asked) = items_of(q).next() else {
@@ -401,12 +564,64 @@ impl Tour<'_> {
         if !self.interactive {
             return Ok(Step::Go);
         }
-        let prompt = format!("Enter: {next} · s: skip it · q: stop the tour ");
-        write!(out, "\n{}", self.ui.style.dim(&prompt))?;
+        let prompt = match self.keys {
+            Keys::Single => format!("Enter: {next} · s: skip it · q: stop the tour "),
+            Keys::Lines => {
+                format!("Enter: {next} · s + Enter: skip it · q + Enter: stop the tour ")
+            }
+        };
+        let step = self.choose(out, &format!("\n{}", self.ui.style.dim(&prompt)))?;
+        if self.keys == Keys::Single || step == Step::Quit {
+            writeln!(out)?;
+        }
+        Ok(step)
+    }
+
+    /// Waits for Enter; false when the student typed q or input ended.
+    fn wait(&mut self, out: &mut dyn Write) -> Result<bool> {
+        let prompt = match self.keys {
+            Keys::Single => "Enter: next question · q: stop the tour ",
+            Keys::Lines => "Enter: next question · q + Enter: stop the tour ",
+        };
+        let step = self.choose(out, &format!("\n{}", self.ui.style.dim(prompt)))?;
+        if self.keys == Keys::Single || step == Step::Quit {
+            writeln!(out)?;
+        }
+        Ok(step != Step::Quit)
+    }
+
+    /// Prints `prompt` and reads the student's choice: one key at a terminal (Enter or
+    /// space: go, s: skip, q, Ctrl-C or Ctrl-D: stop), else a line (`s`/`skip`, `q`/`quit`,
+    /// anything else goes on); the end of input stops. The terminal leaves line mode before
+    /// the prompt shows, so a key pressed at once is not held in a half-typed line.
+    fn choose(&mut self, out: &mut dyn Write, prompt: &str) -> Result<Step> {
+        let raw = (self.keys == Keys::Single).then(key::Raw::new);
+        write!(out, "{prompt}")?;
         out.flush()?;
+        if let Some(raw) = raw {
+            let byte = loop {
+                let buf = match self.input.fill_buf() {
+                    Ok(b) => b,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e.into()),
+                };
+                let Some(&b) = buf.first() else {
+                    return Ok(Step::Quit);
+                };
+                let n = buf.len();
+                self.input.consume(n);
+                break b;
+            };
+            raw.discard_typeahead();
+            drop(raw);
+            return Ok(match byte {
+                b'q' | b'Q' | 3 | 4 => Step::Quit,
+                b's' | b'S' => Step::Skip,
+                _ => Step::Go,
+            });
+        }
         let mut line = String::new();
         if read_line(self.input, &mut line)? == 0 {
-            writeln!(out)?;
             return Ok(Step::Quit);
         }
         let word = line.trim();
@@ -419,19 +634,6 @@ impl Tour<'_> {
                 Step::Go
             },
         )
-    }
-
-    /// Waits for Enter; false when the student typed q or input ended.
-    fn wait(&mut self, out: &mut dyn Write) -> Result<bool> {
-        let prompt = "Enter: next question · q: stop the tour ";
-        write!(out, "\n{}", self.ui.style.dim(prompt))?;
-        out.flush()?;
-        let mut line = String::new();
-        if read_line(self.input, &mut line)? == 0 || line.trim().eq_ignore_ascii_case("q") {
-            writeln!(out)?;
-            return Ok(false);
-        }
-        Ok(true)
     }
 }
 

@@ -6,7 +6,7 @@ use crate::ui::ColorChoice;
 use clap::{Args, Parser, Subcommand};
 use std::path::{Path, PathBuf};
 
-const AFTER_HELP: &str = "Examples:
+pub(crate) const AFTER_HELP: &str = "Examples:
   gradtutor list                          the question bank
   gradtutor ask 3                         question 3, then its experiment
   gradtutor ask vanishing-gradients --depth 50
@@ -86,6 +86,71 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The global options' ids.
+const GLOBALS: [&str; 7] = [
+    "color",
+    "questions",
+    "questions_only",
+    "max_memory",
+    "max_time",
+    "threads",
+    "progress",
+];
+
+/// The experiment whose help `args` ask for: `demo NAME --help` (or `-h`), NAME a known
+/// experiment.
+fn demo_help_for(args: &[std::ffi::OsString]) -> Option<&'static crate::experiments::Experiment> {
+    let words: Vec<&str> = args.iter().skip(1).filter_map(|a| a.to_str()).collect();
+    let demo = words.iter().position(|w| *w == "demo")?;
+    let help = words[demo..].iter().any(|w| *w == "--help" || *w == "-h");
+    let name = words[demo + 1..].iter().find(|w| !w.starts_with('-'))?;
+    match help {
+        true => crate::experiments::find(name).ok(),
+        false => None,
+    }
+}
+
+/// `demo`'s command as `demo NAME --help` shows it: the experiment's one-line summary, its
+/// usage, its settings with its own defaults, and none of the settings it sets itself.
+pub(crate) fn demo_command(
+    d: clap::Command,
+    exp: &crate::experiments::Experiment,
+) -> clap::Command {
+    use crate::settings::Knob;
+    let defaults = (exp.defaults)();
+    let mut d = d
+        .about(format!("demo {}: {}", exp.name, exp.summary))
+        .long_about(None)
+        .override_usage(format!("gradtutor demo {} [OPTIONS]", exp.name))
+        .mut_arg("name", |a| a.hide(true))
+        .mut_arg("list", |a| a.hide(true));
+    for knob in Knob::ALL {
+        let fixed = exp.fixed.contains(&knob)
+            || (Knob::RECURRENT.contains(&knob) && defaults.seq_len.is_none());
+        let default = defaults.value(knob).or_else(|| knob.default_value());
+        d = d.mut_arg(knob.field(), |a| match (fixed, default) {
+            (true, _) => a.hide(true),
+            (false, Some(v)) => a.help(format!("{} [default: {v}]", knob.help())),
+            (false, None) => a,
+        });
+    }
+    let fixed: Vec<&str> = exp.fixed.iter().map(|k| k.flag()).collect();
+    let mut after = String::new();
+    if !fixed.is_empty() {
+        after = format!(
+            "demo {} sets {} itself ({}).\n\n",
+            exp.name,
+            fixed.join(", "),
+            exp.fixed_why
+        );
+    }
+    after.push_str(
+        "Global options (see gradtutor --help): --color, --questions, --questions-only, \
+         --max-memory, --max-time, --threads, --progress.",
+    );
+    d.after_help(after)
+}
+
 impl Cli {
     /// Parses the process's arguments as [`clap::Parser::try_parse`] does, and refuses an
     /// empty value given on the command line to a flag whose empty value in the environment
@@ -93,7 +158,15 @@ impl Cli {
     pub fn try_parse_args() -> Result<Cli, clap::Error> {
         use clap::{CommandFactory, FromArgMatches, parser::ValueSource};
         let mut cmd = Cli::command();
-        let matches = cmd.try_get_matches_from_mut(std::env::args_os())?;
+        let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+        if let Some(exp) = demo_help_for(&args) {
+            // The experiment's own options first and alone; the global ones are named once.
+            for id in GLOBALS {
+                cmd = cmd.mut_arg(id, |a| a.hide(true));
+            }
+            cmd = cmd.mut_subcommand("demo", |d| demo_command(d, exp));
+        }
+        let matches = cmd.try_get_matches_from_mut(args)?;
         for (id, flag) in [
             ("questions", "--questions"),
             ("questions_only", "--questions-only"),
@@ -273,8 +346,13 @@ pub enum Command {
         #[arg(value_name = "SHELL")]
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff): `gradtutor man | man -l -`, or save it as gradtutor.1.
-    Man,
+    /// Print the manual page (roff): `gradtutor man | man -l -`, or save it as gradtutor.1;
+    /// `gradtutor man ask` prints gradtutor-ask(1), one page per command.
+    Man {
+        /// The command whose page to print (`ask`, `bank dump`); none: gradtutor(1).
+        #[arg(value_name = "COMMAND")]
+        command: Vec<String>,
+    },
 }
 
 /// `gradtutor bank …`.
@@ -315,8 +393,8 @@ pub struct AskArgs {
 #[derive(Args, Debug)]
 #[command(after_help = crate::settings::names_help())]
 pub struct DemoArgs {
-    /// The experiment to run (see `gradtutor demos`).
-    #[arg(value_name = "NAME", required_unless_present = "list")]
+    /// The experiment to run (see `gradtutor demos`); without one, the list.
+    #[arg(value_name = "NAME")]
     pub name: Option<String>,
 
     /// List the experiments instead of running one.

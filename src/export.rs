@@ -72,9 +72,13 @@ pub(crate) fn measure(bank: &Bank, max_bytes: u64, training: Training) -> Result
             let mut section = section?;
             let trained = trained.transpose()?;
             if let Some(t) = &section.question.train {
+                let takeaway = match &section.question.written().train {
+                    Some(w) => &w.takeaway,
+                    None => &t.takeaway,
+                };
                 section.train_takeaway = Some(match &trained {
-                    Some(r) => fill_training(&t.takeaway, r),
-                    None => t.takeaway.clone(),
+                    Some(r) => fill_training(takeaway, r),
+                    None => takeaway.clone(),
                 });
             }
             section.training = trained.filter(|_| training == Training::Run);
@@ -102,11 +106,13 @@ fn section(q: &Question, max_bytes: u64) -> Result<Section<'_>> {
                 .map(Some),
         })
         .collect::<Result<Vec<_>>>()?;
+    // The texts keep their math as written (`$…$`): each renderer typesets it its own way.
+    let w = q.written();
     Ok(Section {
         question: q,
-        answer: fill(&q.answer, &report),
-        key_points: q.key_points.iter().map(|k| fill(k, &report)).collect(),
-        takeaway: fill(&q.experiment.takeaway, &report),
+        answer: fill(&w.answer, &report),
+        key_points: w.key_points.iter().map(|k| fill(k, &report)).collect(),
+        takeaway: fill(&w.experiment.takeaway, &report),
         train_takeaway: None,
         output,
         figures,

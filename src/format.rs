@@ -294,6 +294,34 @@ pub(crate) fn did_you_mean<'a>(
         .map(|(_, c)| c)
 }
 
+/// " (did you mean X?)" (or "X or Y") for a mistyped name among `names`: the names it begins
+/// (`he` → he-normal, he-uniform), else the closest one ([`did_you_mean`]); empty when none
+/// is close. Names are compared without a parameter (`normal:STD` as `normal`).
+pub(crate) fn suggest(word: &str, names: &[&str]) -> String {
+    let word = word.to_ascii_lowercase();
+    let bare: Vec<&str> = names
+        .iter()
+        .map(|n| n.split([':', '[']).next().unwrap_or(n))
+        .collect();
+    let begun: Vec<&str> = bare
+        .iter()
+        .copied()
+        .filter(|n| word.len() >= 2 && n.starts_with(&word) && *n != word)
+        .collect();
+    let picks = match begun.as_slice() {
+        [] => did_you_mean(&word, bare.iter().copied())
+            .into_iter()
+            .collect(),
+        [..] if begun.len() <= 3 => begun,
+        _ => Vec::new(),
+    };
+    match picks.as_slice() {
+        [] => String::new(),
+        [one] => format!(" (did you mean {one}?)"),
+        [init @ .., last] => format!(" (did you mean {} or {last}?)", init.join(", ")),
+    }
+}
+
 /// A clap error as the CLI prints it, escaped, without its `error: ` and the closing line
 /// that points to `--help`: how the live lab gives the CLI's own message.
 pub(crate) fn clap_message(e: &clap::Error) -> String {

@@ -27,7 +27,8 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-            eprint!("{}", gradtutor::cli_error_text(&e, &args));
+            let text = gradtutor::cli_error_text(&e, &args);
+            eprint!("{}", gradtutor::error_lines(&text));
             return ExitCode::from(e.exit_code().clamp(1, 255) as u8);
         }
     };
@@ -39,13 +40,12 @@ fn main() -> ExitCode {
         // `gradtutor list | head` closes the pipe early: not an error.
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", gradtutor::escape_lines(&e.to_string()));
+            let mut text = format!("error: {}\n", gradtutor::escape_lines(&e.to_string()));
             for cause in e.chain().skip(1) {
-                eprintln!(
-                    "  caused by: {}",
-                    gradtutor::escape_lines(&cause.to_string())
-                );
+                let cause = gradtutor::escape_lines(&cause.to_string());
+                text.push_str(&format!("  caused by: {cause}\n"));
             }
+            eprint!("{}", gradtutor::error_lines(&text));
             ExitCode::FAILURE
         }
     }

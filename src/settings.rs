@@ -132,7 +132,8 @@ knobs! {
     Activation activation: Activation ["NAME"];
 
     /// Initializer: xavier-normal, xavier-uniform, he-normal, he-uniform, keras-he-normal,
-    /// lecun-normal, torch-default, normal:STD, uniform:LIMIT, zeros, constant:VALUE.
+    /// lecun-normal, torch-default, normal:STD, uniform:LIMIT, orthogonal[:GAIN], zeros,
+    /// constant:VALUE.
     Init init: Init ["NAME"];
 
     /// Scale for `--init normal`, `uniform` or `constant` (σ, limit or value).

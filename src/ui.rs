@@ -108,10 +108,118 @@ pub(crate) fn opts(width: usize) -> textwrap::Options<'static> {
         .break_words(false)
 }
 
-/// `text` wrapped to `width` columns with [`opts`].
-pub(crate) fn wrap(text: &str, width: usize) -> Vec<std::borrow::Cow<'_, str>> {
-    textwrap::wrap(text, opts(width))
+/// `text` wrapped to `width` columns with [`opts`], never inside a short expression
+/// ([`wrap_with`]).
+pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
+    wrap_with(text, opts(width))
 }
+
+/// Stands for a space that must not break a line while the text is wrapped: a private-use
+/// character, one column wide as a space is, that no question's text contains. A text may
+/// carry it already (a formula's spaces, `render::lesson`); [`wrap_with`] prints a space.
+pub(crate) const GLUE: char = '\u{E000}';
+
+/// Operators that bind the words either side of them: a line never starts or ends at one,
+/// so `p − y` or `S = 2¹⁶` stays on one line.
+const OPERATORS: &[&str] = &[
+    "=", "≈", "≠", "−", "-", "+", "×", "/", "÷", "<", ">", "≤", "≥", "→", "←", "≪", "≫", "~", "∝",
+    "±",
+];
+
+/// The longest expression kept whole, in columns: a longer chain of operators may break
+/// (after an operator's right-hand word) rather than overflow a narrow line.
+const MAX_GLUED: usize = 30;
+
+/// `text` with the spaces around a lone operator glued ([`GLUE`]), up to [`MAX_GLUED`]
+/// columns an expression.
+fn glue(text: &str) -> String {
+    let words: Vec<&str> = text.split(' ').collect();
+    let mut out = String::with_capacity(text.len());
+    let mut run = 0; // columns of the expression glued so far
+    for (i, w) in words.iter().enumerate() {
+        if i > 0 {
+            let op = |s: &str| OPERATORS.contains(&s);
+            let joined = (op(w) || op(words[i - 1]))
+                && !w.is_empty()
+                && !words[i - 1].is_empty()
+                && run + 1 + w.chars().count() <= MAX_GLUED;
+            if joined {
+                out.push(GLUE);
+                run += 1;
+            } else {
+                out.push(' ');
+                run = 0;
+            }
+        }
+        run += w.chars().count();
+        out.push_str(w);
+    }
+    out
+}
+
+/// `text` wrapped with `opts` (whose separator must split at ASCII spaces only), never
+/// between a lone operator and its neighbours ([`glue`]).
+pub(crate) fn wrap_with(text: &str, opts: textwrap::Options<'_>) -> Vec<String> {
+    let glued = glue(text);
+    textwrap::wrap(&glued, opts)
+        .into_iter()
+        .map(|l| l.replace(GLUE, " "))
+        .collect()
+}
+
+/// `parts` joined by ` · ` in lines of at most `width` columns, broken only between parts
+/// (a part wider than the line gets a line of its own); continuation lines start with
+/// `indent`.
+pub(crate) fn join_within(parts: &[&str], width: usize, indent: &str) -> Vec<String> {
+    let cols = |s: &str| textwrap::core::display_width(s);
+    let mut lines: Vec<String> = Vec::new();
+    for part in parts {
+        match lines.last_mut() {
+            Some(line) if cols(line) + 3 + cols(part) <= width => {
+                line.push_str(" · ");
+                line.push_str(part);
+            }
+            Some(_) => lines.push(format!("{indent}{part}")),
+            None => lines.push(part.to_string()),
+        }
+    }
+    lines
+}
+
+/// An error message for standard error: at a terminal, each line longer than the terminal's
+/// width is wrapped at spaces, continuing two columns in; piped or redirected (a log, a
+/// script's grep) every message stays on its own lines as written.
+pub fn error_lines(text: &str) -> String {
+    if !std::io::stderr().is_terminal() {
+        return text.to_string();
+    }
+    wrap_lines(text, text_width(MAX_WIDTH))
+}
+
+/// Each line of `text` wrapped within `width` columns ([`wrap_with`]), continuing two columns
+/// in; a trailing newline is kept.
+pub fn wrap_lines(text: &str, width: usize) -> String {
+    let body = text.strip_suffix('\n');
+    let mut out: Vec<String> = Vec::new();
+    for line in body.unwrap_or(text).split('\n') {
+        let lead = &line[..line.len() - line.trim_start().len()];
+        let cont = format!("{lead}  ");
+        let opts = opts(width).initial_indent(lead).subsequent_indent(&cont);
+        match textwrap::core::display_width(line) <= width {
+            true => out.push(line.to_string()),
+            false => out.extend(wrap_with(line.trim_start(), opts)),
+        }
+    }
+    let mut joined = out.join("\n");
+    if body.is_some() {
+        joined.push('\n');
+    }
+    joined
+}
+
+/// Marks a unit of [`command`] that ends inside a quoted list, so the line breaks after it
+/// without a ` \`.
+const QUOTED: &str = "\u{E001}";
 
 /// A shell command as `  $ gradtutor …` lines within `width`: long ones continue on
 /// indented lines ending in ` \`, breaking only between a flag with its value and the next,
@@ -133,8 +241,59 @@ pub(crate) fn command(cmd: &str, width: usize) -> String {
         quoted ^= token.matches('"').count() % 2 == 1;
     }
     let (first, next) = ("  $ ", "      ");
+    // A flag whose comma-separated value (`--compare a,b,c`) cannot fit on a line of its own
+    // is quoted across lines, one entry a line: the entries are trimmed, so the line breaks
+    // inside the quotes are not part of them.
+    let mut units: Vec<String> = units
+        .into_iter()
+        .flat_map(|unit| {
+            let too_wide = next.len() + unit.chars().count() + 2 > width;
+            match unit.split_once(' ') {
+                Some((flag, value))
+                    if too_wide
+                        && flag.starts_with("--")
+                        && value.contains(',')
+                        && !value.contains(['"', ' ', '\'', '\\']) =>
+                {
+                    let entries: Vec<&str> = value.split(',').collect();
+                    let last = entries.len() - 1;
+                    entries
+                        .iter()
+                        .enumerate()
+                        .map(|(i, e)| match i {
+                            0 => format!("{flag} \"{e},{QUOTED}"),
+                            i if i == last => format!("{e}\""),
+                            _ => format!("{e},{QUOTED}"),
+                        })
+                        .collect::<Vec<_>>()
+                }
+                _ => vec![unit],
+            }
+        })
+        .collect();
     let mut lines = vec![first.to_string()];
-    for unit in units {
+    let mut open = false;
+    for unit in units.drain(..) {
+        let line = lines.last_mut().expect("a line");
+        if open {
+            // Inside a quoted list: the next entry on a line of its own, no backslash.
+            open = unit.ends_with(QUOTED);
+            lines.push(format!("{next}  {}", unit.trim_end_matches(QUOTED)));
+            continue;
+        }
+        if unit.ends_with(QUOTED) {
+            let fresh = line == first || line == next;
+            if !fresh {
+                line.push_str(" \\");
+                lines.push(next.to_string());
+            }
+            lines
+                .last_mut()
+                .expect("a line")
+                .push_str(unit.trim_end_matches(QUOTED));
+            open = true;
+            continue;
+        }
         let line = lines.last_mut().expect("a line");
         let fresh = line == first || line == next;
         if !fresh && line.chars().count() + 1 + unit.chars().count() + 2 > width {

@@ -37,6 +37,57 @@ pub struct Question {
     /// `source:line:column` of the `id` and of the `slug` value, for messages about clashes.
     pub id_at: String,
     pub slug_at: String,
+    /// The question as its file writes it, math as `$…$` LaTeX, when it has any math: the
+    /// HTML handout typesets it. Every other field holds the math as Unicode
+    /// (`crate::math::plain`), so the terminal, Markdown and JSON show it so.
+    pub written: Option<Box<Question>>,
+}
+
+impl Question {
+    /// The question as its file writes it, math as `$…$` (itself when it has no math).
+    pub fn written(&self) -> &Question {
+        self.written.as_deref().unwrap_or(self)
+    }
+
+    /// The question with its texts' math as Unicode, keeping the written one in `written`.
+    pub(crate) fn typeset(self) -> Question {
+        let mut plain = self.clone();
+        plain.texts(|t| *t = crate::math::plain(t));
+        if plain == self {
+            return self;
+        }
+        plain.written = Some(Box::new(self));
+        plain
+    }
+
+    /// Applies `f` to every text a student reads: the title, question, answer, key points,
+    /// code captions, takeaways, quiz prompts, choices and explanations, and claims' text.
+    fn texts(&mut self, mut f: impl FnMut(&mut String)) {
+        f(&mut self.title);
+        f(&mut self.question);
+        f(&mut self.answer);
+        self.key_points.iter_mut().for_each(&mut f);
+        self.code.iter_mut().for_each(|c| f(&mut c.caption));
+        f(&mut self.experiment.takeaway);
+        if let Some(t) = &mut self.train {
+            f(&mut t.takeaway);
+        }
+        for item in &mut self.quiz {
+            f(&mut item.prompt);
+            match &mut item.kind {
+                ItemKind::Choice {
+                    choices,
+                    explanations,
+                    ..
+                } => {
+                    choices.iter_mut().for_each(&mut f);
+                    explanations.iter_mut().for_each(&mut f);
+                }
+                ItemKind::Numeric { explanation, .. } => f(explanation),
+            }
+        }
+        self.claims.iter_mut().for_each(|c| f(&mut c.text));
+    }
 }
 
 /// A code listing shown under the answer.
@@ -275,12 +326,23 @@ pub(crate) fn placeholders(text: &str) -> Vec<Found<Figure>> {
 
 /// As [`placeholders`], for figures of kind `F` (a [`TrainFigure`] in a `[train]` takeaway).
 pub(crate) fn placeholders_of<F: clap::ValueEnum>(text: &str) -> Vec<Found<F>> {
-    let math = math_spans(text);
     let mut out = Vec::new();
+    // Braces inside `$…$` are math's grouping (`h_{in}`), never a placeholder.
+    let math: Vec<std::ops::Range<usize>> = crate::math::pieces(text)
+        .map(|pieces| {
+            pieces
+                .into_iter()
+                .filter_map(|p| match p {
+                    crate::math::Piece::Math { src, at } => Some(at..at + src.len()),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     let mut from = 0;
     while let Some(open) = text[from..].find('{').map(|i| from + i) {
-        if let Some(span) = math.iter().find(|m| m.contains(&open)) {
-            from = span.end;
+        if let Some(m) = math.iter().find(|m| m.contains(&open)) {
+            from = m.end;
             continue;
         }
         let Some(close) = text[open..].find('}').map(|i| open + i) else {
@@ -304,24 +366,6 @@ pub(crate) fn placeholders_of<F: clap::ValueEnum>(text: &str) -> Vec<Found<F>> {
         from = close + 1;
     }
     out
-}
-
-/// The byte ranges of `text`'s `$…$` spans (math), each from its opening `$` to past its
-/// closing one; `\$` is a dollar sign, not a delimiter, and a `$` left open closes nothing.
-pub(crate) fn math_spans(text: &str) -> Vec<std::ops::Range<usize>> {
-    let mut spans = Vec::new();
-    let mut open: Option<usize> = None;
-    let bytes = text.as_bytes();
-    for (i, &b) in bytes.iter().enumerate() {
-        if b != b'$' || (i > 0 && bytes[i - 1] == b'\\') {
-            continue;
-        }
-        match open.take() {
-            None => open = Some(i),
-            Some(start) => spans.push(start..i + 1),
-        }
-    }
-    spans
 }
 
 /// The letter of choice `i`: a, b, c, …
@@ -399,7 +443,6 @@ mod tests {
         let math = placeholders(r"$W_{l+1}$ and {loss} and $\frac{1}{2}$, a \$5 {grad-last}");
         assert_eq!(math.len(), 2, "{math:?}");
         assert!(math.iter().all(|f| f.1.is_ok()));
-        assert_eq!(math_spans(r"a $x$ b \$ c $y"), vec![2..5]);
     }
 
     #[test]

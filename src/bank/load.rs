@@ -434,6 +434,111 @@ fn bidi(text: &str, span: std::ops::Range<usize>, p: &mut Problems) {
     );
 }
 
+/// The keys whose text a student reads, where `$…$` is math.
+const PROSE: &[&str] = &[
+    "title",
+    "question",
+    "answer",
+    "key_points",
+    "caption",
+    "takeaway",
+    "prompt",
+    "choices",
+    "explanations",
+    "explanation",
+    "text",
+];
+
+/// Reports the first formula of each text that does not parse (`crate::math::check`), at its
+/// own line and column in the file.
+fn math(table: &DeTable<'_>, p: &mut Problems) {
+    fn value(v: &Spanned<DeValue<'_>>, p: &mut Problems) {
+        match v.get_ref() {
+            DeValue::String(text) => {
+                if let Some(e) = crate::math::check(text) {
+                    let at = source_offset(p.lines.text, v.span(), e.at);
+                    p.at(at, format_args!("math: {}", e.message));
+                }
+            }
+            DeValue::Array(items) => items.iter().for_each(|i| value(i, p)),
+            _ => {}
+        }
+    }
+    for (k, v) in table.iter() {
+        match v.get_ref() {
+            DeValue::Table(t) if k.get_ref() != "settings" => math(t, p),
+            DeValue::Array(items) if !PROSE.contains(&k.get_ref().as_ref()) => {
+                for item in items {
+                    if let DeValue::Table(t) = item.get_ref() {
+                        math(t, p);
+                    }
+                }
+            }
+            _ if PROSE.contains(&k.get_ref().as_ref()) => value(v, p),
+            _ => {}
+        }
+    }
+}
+
+/// The byte offset in the file of byte `offset` of the string whose token spans `span`:
+/// past the opening quotes (and the newline a triple-quoted string drops), counting a basic
+/// string's escapes as written.
+fn source_offset(file: &str, span: std::ops::Range<usize>, offset: usize) -> usize {
+    let Some(raw) = file.get(span.clone()) else {
+        return span.start;
+    };
+    let (quote, literal) = match raw {
+        r if r.starts_with("'''") => (3, true),
+        r if r.starts_with("\"\"\"") => (3, false),
+        r if r.starts_with('\'') => (1, true),
+        _ => (1, false),
+    };
+    let mut start = quote.min(raw.len());
+    if quote == 3 {
+        if raw[start..].starts_with("\r\n") {
+            start += 2;
+        } else if raw[start..].starts_with('\n') {
+            start += 1;
+        }
+    }
+    let body = &raw[start..];
+    if literal {
+        return span.start + start + offset.min(body.len());
+    }
+    let mut decoded = 0;
+    let mut chars = body.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if decoded >= offset {
+            return span.start + start + i;
+        }
+        if c != '\\' {
+            decoded += c.len_utf8();
+            continue;
+        }
+        match chars.next() {
+            Some((_, 'u')) | Some((_, 'U')) => {
+                let n = if body[i + 1..].starts_with('u') { 4 } else { 8 };
+                let hex: String = (0..n)
+                    .filter_map(|_| chars.next().map(|(_, h)| h))
+                    .collect();
+                decoded += u32::from_str_radix(&hex, 16)
+                    .ok()
+                    .and_then(char::from_u32)
+                    .map_or(1, char::len_utf8);
+            }
+            // A line-ending backslash drops the line break and the spaces after it.
+            Some((_, w)) if w.is_whitespace() => {
+                while chars.peek().is_some_and(|(_, c)| c.is_whitespace()) {
+                    chars.next();
+                }
+            }
+            Some(_) => decoded += 1,
+            None => {}
+        }
+    }
+    span.end
+}
+
 /// Reports a line break in a field that is one line (a question's `title`, a quiz item's
 /// `choices`), at the string: `list` and the quiz print them on one line, where a break
 /// would forge lines of its own.
@@ -543,6 +648,7 @@ pub(crate) fn question(
     let doc = parse(text, &mut p)?;
     controls(doc.get_ref(), &mut p);
     one_line(doc.get_ref(), &mut p);
+    math(doc.get_ref(), &mut p);
     let (sections, top): (Vec<Entry<'_>>, _) = doc
         .into_inner()
         .into_iter()
@@ -583,7 +689,9 @@ pub(crate) fn question(
         source: path.to_string(),
         id_at: p.place(head.id_at),
         slug_at: p.place(head.slug_at),
-    })
+        written: None,
+    }
+    .typeset())
 }
 
 /// The tables of a question file, each read as far as it goes (`None` where it failed).

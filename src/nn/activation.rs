@@ -382,8 +382,9 @@ impl FromStr for Activation {
             "selu" => plain(Activation::Selu),
             "linear" | "identity" => plain(Activation::Linear),
             _ => Err(format!(
-                "unknown activation {}; valid: {}",
+                "unknown activation {}{}; valid: {}",
                 quote(name),
+                crate::format::suggest(name, ACTIVATION_NAMES),
                 ACTIVATION_NAMES.join(", ")
             )),
         }

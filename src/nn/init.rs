@@ -319,8 +319,9 @@ impl FromStr for Init {
             "zeros" | "zero" => plain(Init::Zeros),
             "constant" => Ok(Init::Constant(param)),
             _ => Err(format!(
-                "unknown initializer {}; valid: {}",
+                "unknown initializer {}{}; valid: {}",
                 quote(name),
+                crate::format::suggest(name, INIT_NAMES),
                 INIT_NAMES.join(", ")
             )),
         }

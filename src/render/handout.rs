@@ -18,7 +18,9 @@ pub(crate) struct Section<'a> {
     pub question: &'a Question,
     /// The question's experiment, run with its preset.
     pub report: Report,
-    /// The answer, key points and takeaway with their placeholders filled from `report`.
+    /// The answer, key points and takeaway with their placeholders filled from `report`, their
+    /// math as written (`$…$`): Markdown shows it as Unicode (`crate::math::plain`), HTML
+    /// typesets it.
     pub answer: String,
     pub key_points: Vec<String>,
     pub takeaway: String,
@@ -26,7 +28,8 @@ pub(crate) struct Section<'a> {
     pub output: String,
     /// For each quiz item: a numeric item's measured figure, `None` for a choice.
     pub figures: Vec<Option<f64>>,
-    /// The `[train]` takeaway with its placeholders filled from the training comparison.
+    /// The `[train]` takeaway with its placeholders filled from the training comparison (math
+    /// as written).
     pub train_takeaway: Option<String>,
     /// The training comparison, if the question has one and it was run.
     pub training: Option<TrainReport>,

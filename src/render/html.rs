@@ -55,7 +55,7 @@ pub(crate) fn render(handout: &Handout) -> Result<String> {
             "<li value=\"{}\"><a href=\"#{}\">{}</a></li>",
             s.question.id,
             anchor(s),
-            inline(&s.question.title)
+            inline(&s.question.written().title)
         );
     }
     let _ = writeln!(h, "</ol>\n</nav>");
@@ -73,12 +73,13 @@ fn anchor(s: &Section) -> String {
 }
 
 fn question(h: &mut String, s: &Section) -> Result<()> {
-    let q = s.question;
+    // The question as its file writes it: its math is typeset here.
+    let q = s.question.written();
     let _ = write!(
         h,
         "<section class=\"question\" id=\"{}\">\n<h2>{}</h2>\n",
         anchor(s),
-        inline(&s.heading()),
+        inline(&format!("{}. {}", q.id, q.title)),
     );
     question_text(h, q, &s.answer, &s.key_points);
     let _ = writeln!(
@@ -133,7 +134,8 @@ fn question(h: &mut String, s: &Section) -> Result<()> {
 
 /// A question's text as the handout shows it (the question asked, the answer, its key
 /// points and code listings), with `answer` and `key_points` already filled from its run:
-/// the handout's section and the live lab's lesson both show it so.
+/// the handout's section and the live lab's lesson both show it so. `q` is the question as
+/// written (`Question::written`), so that its `$…$` math is typeset.
 pub(crate) fn question_text(h: &mut String, q: &Question, answer: &str, key_points: &[String]) {
     let _ = writeln!(h, "<p class=\"asked\">{}</p>", inline(q.question.trim()));
     answer_text(h, answer);
@@ -204,7 +206,7 @@ fn answer_text(h: &mut String, answer: &str) {
         let (block, tag, body) = match line {
             Line::Text(t) => (Block::Para, "<p>", inline(t.trim())),
             Line::Bullet(b) => (Block::List, "<ul>\n", inline(b.trim())),
-            Line::Formula(f) => (Block::Formula, "<pre class=\"formula\">", escape(f.trim())),
+            Line::Formula(f) => (Block::Formula, "<pre class=\"formula\">", formula(f.trim())),
             Line::Break => {
                 close(h, &open);
                 open = Block::None;
@@ -345,9 +347,39 @@ fn attributes(tag: &str) -> Vec<(String, String)> {
 }
 
 /// A line of prose with its inline markup as elements, everything else escaped:
-/// `` `code` `` (any run of backticks, closed by a run as long), `*emphasis*` and
-/// `**strong**`. A marker that opens nothing stays as written.
+/// `$math$` as MathML, `` `code` `` (any run of backticks, closed by a run as long),
+/// `*emphasis*` and `**strong**`. A marker that opens nothing stays as written.
 pub(crate) fn inline(text: &str) -> String {
+    with_math(text, prose)
+}
+
+/// A formula line: its `$…$` math as MathML, the rest (labels, notes) escaped.
+fn formula(text: &str) -> String {
+    with_math(text, escape)
+}
+
+/// `text` with each `$…$` as MathML and the text between laid out by `rest`; text whose math
+/// does not parse (which loading refuses) is laid out whole by `rest`.
+fn with_math(text: &str, rest: fn(&str) -> String) -> String {
+    let Ok(pieces) = crate::math::pieces(text) else {
+        return rest(text);
+    };
+    let mut out = String::new();
+    for piece in pieces {
+        match piece {
+            crate::math::Piece::Text(t) => out.push_str(&rest(t)),
+            crate::math::Piece::Dollar => out.push('$'),
+            crate::math::Piece::Math { src, .. } => match crate::math::mathml(src) {
+                Some(m) => out.push_str(&m),
+                None => out.push_str(&escape(src)),
+            },
+        }
+    }
+    out
+}
+
+/// Prose without math: code spans, emphasis, the rest escaped.
+fn prose(text: &str) -> String {
     let mut out = String::new();
     let mut rest = text;
     while let Some(i) = rest.find('`') {
@@ -486,6 +518,9 @@ pre { font-size: 0.8rem; line-height: 1.35; background: var(--panel);
   border: 1px solid var(--line); border-radius: 6px; padding: 0.75rem;
   overflow-x: auto; white-space: pre; tab-size: 4; }
 pre code { background: none; padding: 0; font-size: inherit; overflow-wrap: normal; }
+math { font-family: "STIX Two Math", "Latin Modern Math", "DejaVu Math TeX Gyre",
+  "Cambria Math", math; font-size: 1.05em; }
+pre.formula math { font-size: 1.1rem; }
 pre.formula { background: none; border: none; border-left: 3px solid var(--line);
   border-radius: 0; padding: 0.25rem 0.9rem; font-size: 0.9rem; }
 .asked { font-size: 1.1em; font-weight: 600; border-left: 4px solid var(--accent);

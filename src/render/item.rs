@@ -20,7 +20,7 @@ pub(crate) fn prompt(item: &QuizItem, preset: &Preset, ui: &Ui) -> String {
                     .initial_indent("")
                     .subsequent_indent("     ");
                 let text = format!("  {}) {}", letter(i), c.trim());
-                for line in textwrap::wrap(&text, opts) {
+                for line in crate::ui::wrap_with(&text, opts) {
                     let _ = writeln!(out, "{line}");
                 }
             }

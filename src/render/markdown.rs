@@ -13,6 +13,7 @@ use super::handout::{Handout, Section};
 use super::item;
 use super::markup::{self, Line};
 use crate::bank::Question;
+use crate::math::plain;
 use std::fmt::Write;
 
 /// Prose from a file as Markdown that cannot carry HTML (see the module's doc); code spans
@@ -119,23 +120,23 @@ fn question(md: &mut String, s: &Section) {
     let q = s.question;
     let _ = writeln!(md, "## {}\n", text(&s.heading()));
     let _ = writeln!(md, "> {}\n", text(q.question.trim()));
-    answer_text(md, &s.answer);
+    answer_text(md, &plain(&s.answer));
     let _ = writeln!(md, "**Key points**\n");
     for k in &s.key_points {
-        let _ = writeln!(md, "- {}", text(k.trim()));
+        let _ = writeln!(md, "- {}", text(plain(k).trim()));
     }
     let _ = writeln!(md);
     for c in &q.code {
         let _ = writeln!(md, "*{}*\n", text(c.caption.trim()));
         fenced(md, language(c.language.trim()), c.source.trim_end());
     }
-    let _ = writeln!(md, "**Experiment** — {}\n", text(s.takeaway.trim()));
+    let _ = writeln!(md, "**Experiment** — {}\n", text(plain(&s.takeaway).trim()));
     fenced(md, "text", &s.output);
     if let (Some(t), Some(takeaway)) = (&q.train, &s.train_takeaway) {
         let _ = writeln!(
             md,
             "**Training** — {} Run it with `{}`.\n",
-            text(takeaway.trim()),
+            text(plain(takeaway).trim()),
             t.command()
         );
     }

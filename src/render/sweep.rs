@@ -9,7 +9,7 @@ use crate::ui::Style;
 use std::fmt::Write;
 
 /// The sweep's tables, one pair per parameterization, in the order of the runs.
-pub(crate) fn body(out: &mut String, report: &Report, style: &Style) {
+pub(crate) fn body(out: &mut String, report: &Report, style: &Style, width: usize) {
     for p in [Parameterization::Standard, Parameterization::Mup] {
         let runs: Vec<(&Run, &Sweep)> = report
             .runs
@@ -53,7 +53,7 @@ pub(crate) fn body(out: &mut String, report: &Report, style: &Style) {
                 .map(|(_, s)| s.best_lr().map_or("—".into(), rate)),
         );
         rows.push(best);
-        super::text::render_table(out, &headers, &rows);
+        super::text::render_table(out, &headers, &rows, width);
         let _ = writeln!(
             out,
             "‖ΔW‖/‖W‖ of the first step at η = {}, per layer and width",
@@ -82,7 +82,7 @@ pub(crate) fn body(out: &mut String, report: &Report, style: &Style) {
                 row
             })
             .collect();
-        super::text::render_table(out, &headers, &rows);
+        super::text::render_table(out, &headers, &rows, width);
     }
 }
 

@@ -30,7 +30,7 @@ pub fn render(report: &Report, ui: &Ui) -> String {
     }
     for table in &report.tables {
         let _ = writeln!(out, "\n{}", style.bold(&table.title));
-        render_table(&mut out, &table.headers, &table.rows);
+        render_table(&mut out, &table.headers, &table.rows, width);
         if let Some(legend) = &table.legend {
             for line in crate::ui::wrap(legend, width.saturating_sub(2)) {
                 let _ = writeln!(out, "  {}", style.dim(&line));
@@ -60,11 +60,20 @@ fn runs(out: &mut String, report: &Report, style: &Style, width: usize) {
     match report.runs.first().map(|r| &r.body) {
         Some(Body::Steps(_)) => super::steps::body(out, report, style, width),
         Some(Body::Attention(_)) => attention(out, report, style, width),
-        Some(Body::Sweep(_)) => super::sweep::body(out, report, style),
+        Some(Body::Sweep(_)) => super::sweep::body(out, report, style, width),
         Some(Body::Spectra { .. }) => super::maps::spectra(out, report, style, width),
         Some(Body::Layers(_)) | None => match report.runs.as_slice() {
             [run] => {
-                let _ = writeln!(out, "\n{}", style.bold(&run.describe()));
+                let _ = writeln!(out);
+                let parts = run.parts();
+                let filled: Vec<&str> = parts
+                    .iter()
+                    .map(|p| p.1.as_str())
+                    .filter(|v| !v.is_empty())
+                    .collect();
+                for line in crate::ui::join_within(&filled, width, "  ") {
+                    let _ = writeln!(out, "{}", style.bold(&line));
+                }
                 single(out, run, &BarScale::new(&report.runs), style, width);
                 summary(out, run, style, width, false);
             }
@@ -247,7 +256,8 @@ impl BarScale {
 
 fn single(out: &mut String, run: &Run, scale: &BarScale, style: &Style, width: usize) {
     let many = run.seeds.len() > 1;
-    let fixed = if many { 47 } else { 39 };
+    // The columns before the bar: layer, the three figures, sat (and range×), two spaces.
+    let fixed = if many { 49 } else { 41 };
     let bar_width = width.saturating_sub(fixed).max(10);
     let per = scale.per_char(bar_width);
     let unit = if per == 1.0 {
@@ -311,11 +321,26 @@ fn side_by_side(out: &mut String, report: &Report, style: &Style, width: usize) 
         .filter(|&k| same(k) && !all[0][k].1.is_empty())
         .map(|k| all[0][k].1.as_str())
         .collect();
-    let _ = writeln!(out, "\n{}", style.bold(&shared.join(" · ")));
+    let _ = writeln!(out);
+    for line in crate::ui::join_within(&shared, width, "  ") {
+        let _ = writeln!(out, "{}", style.bold(&line));
+    }
     for (i, run) in report.runs.iter().enumerate() {
-        let own = crate::report::own_parts(&all, i).join(" · ");
-        let line = format!("  [{}] {:<10} {own}", i + 1, run.label);
-        let _ = writeln!(out, "{}", line.trim_end());
+        let own = crate::report::own_parts(&all, i);
+        let own: Vec<&str> = own.iter().map(|s| s.as_ref()).collect();
+        let head = format!("  [{}] {:<10} ", i + 1, run.label);
+        let indent = " ".repeat(textwrap::core::display_width(&head));
+        let lines = crate::ui::join_within(&own, width.saturating_sub(head.len()), "");
+        for (j, l) in lines.iter().enumerate() {
+            let line = match j {
+                0 => format!("{head}{l}"),
+                _ => format!("{indent}{l}"),
+            };
+            let _ = writeln!(out, "{}", line.trim_end());
+        }
+        if lines.is_empty() {
+            let _ = writeln!(out, "{}", head.trim_end());
+        }
     }
     let col = 10;
     let per_block = ((width.saturating_sub(6)) / col).max(1);
@@ -444,22 +469,35 @@ fn summary(out: &mut String, run: &Run, style: &Style, width: usize, compact: bo
     }
 }
 
-pub(crate) fn render_table(out: &mut String, headers: &[String], rows: &[Vec<String>]) {
+pub(crate) fn render_table(
+    out: &mut String,
+    headers: &[String],
+    rows: &[Vec<String>],
+    width: usize,
+) {
     let cols = headers.len();
-    let widths: Vec<usize> = (0..cols)
+    let count = |s: &str| textwrap::core::display_width(s);
+    let mut widths: Vec<usize> = (0..cols)
         .map(|c| {
             rows.iter()
-                .map(|r| r.get(c).map_or(0, |s| s.chars().count()))
-                .chain([headers[c].chars().count()])
+                .map(|r| r.get(c).map_or(0, |s| count(s)))
+                .chain([count(&headers[c])])
                 .max()
                 .unwrap_or(0)
         })
         .collect();
+    // Too wide for `width`: the first column narrows to what is left (down to its header),
+    // and a row whose first cell is longer puts that cell on a line of its own above.
+    let rest: usize = widths.iter().skip(1).map(|w| w + 2).sum();
+    if let Some(first) = widths.first_mut() {
+        let room = width.saturating_sub(rest + 2).max(count(&headers[0]));
+        *first = (*first).min(room);
+    }
     let line = |cells: &[String]| {
         let mut s = String::new();
         for (c, w) in widths.iter().enumerate() {
             let text = cells.get(c).map_or("", |s| s.as_str());
-            let pad = w - text.chars().count();
+            let pad = w.saturating_sub(count(text));
             if c == 0 {
                 let _ = write!(s, "  {text}{}", " ".repeat(pad));
             } else {
@@ -470,6 +508,16 @@ pub(crate) fn render_table(out: &mut String, headers: &[String], rows: &[Vec<Str
     };
     let _ = writeln!(out, "{}", line(headers));
     for r in rows {
-        let _ = writeln!(out, "{}", line(r));
+        match r.first() {
+            Some(head) if count(head) > widths[0] => {
+                let _ = writeln!(out, "  {head}");
+                let mut rest = r.clone();
+                rest[0] = String::new();
+                let _ = writeln!(out, "{}", line(&rest));
+            }
+            _ => {
+                let _ = writeln!(out, "{}", line(r));
+            }
+        }
     }
 }

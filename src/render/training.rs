@@ -186,7 +186,7 @@ fn summary_table(out: &mut String, report: &TrainReport, ui: &Ui) {
             ]
         })
         .collect();
-    render_table(out, &headers, &rows);
+    render_table(out, &headers, &rows, ui.width);
     let mut note = format!(
         "loss: on the whole training set, before → after; train, test: accuracy on each set \
          after the last step; {target}: the first checkpoint at which the training loss was \

@@ -64,8 +64,10 @@ pub(crate) fn question(lab: &Lab, key: &str) -> Reply {
     let empty = Report::empty(&q.experiment.demo);
     let report = run.as_ref().map_or(&empty, |d| &d.report);
     let mut html = String::new();
-    let key_points: Vec<String> = q.key_points.iter().map(|k| fill(k, report)).collect();
-    crate::render::html::question_text(&mut html, q, &fill(&q.answer, report), &key_points);
+    // As written, so that the page typesets its `$…$` math as MathML.
+    let w = q.written();
+    let key_points: Vec<String> = w.key_points.iter().map(|k| fill(k, report)).collect();
+    crate::render::html::question_text(&mut html, w, &fill(&w.answer, report), &key_points);
     let train = q.train.as_ref().map(|t| {
         let args = t.settings.to_args();
         let settings: Map<String, Value> = args

@@ -338,7 +338,8 @@ pub(crate) fn resolve_optimizers(
 pub(crate) fn train_help() -> String {
     let presets: Vec<String> = super::variant::PRESETS
         .iter()
-        .map(|(name, list, what)| format!("  {name}: {what}\n      {list}"))
+        // ", " between entries: clap wraps the help at spaces, and a list is read either way.
+        .map(|(name, list, what)| format!("  {name}: {what}\n      {}", list.replace(',', ", ")))
         .collect();
     format!(
         "Comparison presets ({}):\n{}\n\nExamples:\n  gradtutor train\n  gradtutor train \

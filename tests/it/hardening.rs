@@ -48,7 +48,6 @@ fn forty_bad_invocations_each_get_a_message_naming_what_is_wrong() {
             &["ask", "3", "--activation", "relu"],
             "sets --activation itself",
         ),
-        (&["demo"], "<NAME>"),
         (&["demo", "vanish"], "Did you mean 'vanishing'"),
         (&["demo", "vanishing", "--depth", "-1"], "--depth"),
         (&["demo", "vanishing", "--depth", "x"], "--depth"),

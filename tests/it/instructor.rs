@@ -46,6 +46,9 @@ fn q9_as(id: u32, slug: &str) -> String {
 /// The table rows of `list`: lines that start with an id.
 fn rows(list: &str) -> Vec<&str> {
     list.lines()
+        // A row starts with its id (right-aligned in three columns); a wrapped title's
+        // continuation is indented past the slug.
+        .filter(|l| l.len() - l.trim_start().len() < 3)
         .filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()))
         .collect()
 }

@@ -117,7 +117,9 @@ fn the_new_flags_run_and_name_the_network() {
                 "0",
             ]),
     );
-    assert!(text.contains("layer norm · pre-norm residual · branch α learned from 0"));
+    // The settings header breaks between its parts at 80 columns, continuing two in.
+    let header = text.replace("\n  ", " · ");
+    assert!(header.contains("layer norm · pre-norm residual · branch α learned from 0"));
     assert!(text.contains("exactly 0 (branch α = 0)"));
     assert!(
         !text.contains("(underflow)") && !text.contains("f32 underflow"),
