@@ -138,6 +138,7 @@ impl Serialize for Body {
             spectrum: Option<&'a Spectrum>,
             #[serde(skip_serializing_if = "Option::is_none")]
             attention: Option<&'a AttentionRow>,
+            #[serde(skip_serializing_if = "Option::is_none")]
             sweep: Option<&'a Sweep>,
         }
         let (layers, steps, spectrum, attention, sweep) = match self {
@@ -889,7 +890,9 @@ impl Figure {
             }
             Figure::FirstStepFactor => match &run.body {
                 Body::Steps(f) => f.first_step_factor(),
-                Body::Layers(_) | Body::Spectra { .. } | Body::Attention(_) | Body::Sweep(_) => None,
+                Body::Layers(_) | Body::Spectra { .. } | Body::Attention(_) | Body::Sweep(_) => {
+                    None
+                }
             },
             Figure::LogitVar => run.attention().map(|a| a.figures.logit_var),
             Figure::LogitVarTheory => run.attention().and_then(|a| a.logit_var_theory),

@@ -674,24 +674,26 @@ pub(crate) fn question(
     }
     t.finish(SECTIONS, &mut p);
     let head = head?;
-    Some(Question {
-        id: head.id,
-        slug: head.slug,
-        title: head.title,
-        question: head.question,
-        answer: head.answer,
-        key_points: head.key_points,
-        code: code.into_iter().flatten().collect(),
-        experiment: experiment?.preset,
-        train: train.flatten(),
-        quiz: quiz.into_iter().flatten().collect(),
-        claims: claims.into_iter().flatten().collect(),
-        source: path.to_string(),
-        id_at: p.place(head.id_at),
-        slug_at: p.place(head.slug_at),
-        written: None,
-    }
-    .typeset())
+    Some(
+        Question {
+            id: head.id,
+            slug: head.slug,
+            title: head.title,
+            question: head.question,
+            answer: head.answer,
+            key_points: head.key_points,
+            code: code.into_iter().flatten().collect(),
+            experiment: experiment?.preset,
+            train: train.flatten(),
+            quiz: quiz.into_iter().flatten().collect(),
+            claims: claims.into_iter().flatten().collect(),
+            source: path.to_string(),
+            id_at: p.place(head.id_at),
+            slug_at: p.place(head.slug_at),
+            written: None,
+        }
+        .typeset(),
+    )
 }
 
 /// The tables of a question file, each read as far as it goes (`None` where it failed).

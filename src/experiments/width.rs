@@ -438,7 +438,7 @@ mod tests {
     fn cell(p: Parameterization, width: usize, lr: f64) -> Cell {
         let s = f64_settings();
         let c = config(&s, width, lr).unwrap();
-        let data = Dataset::<f64>::generate(c.data).unwrap();
+        let data = Dataset::<f64>::generate(c.data.clone()).unwrap();
         train_cell(&c, &data, p)
     }
 
@@ -512,7 +512,7 @@ mod tests {
         let s = f64_settings();
         let (width, lr) = (128, 0.25);
         let c = config(&s, width, lr).unwrap();
-        let data = Dataset::<f64>::generate(c.data).unwrap();
+        let data = Dataset::<f64>::generate(c.data.clone()).unwrap();
         let run = |table8: bool| {
             let v = &c.variants[0];
             let mut t = Trainer::<f64>::new(&c, v, data.y_train.len()).unwrap();

@@ -65,6 +65,8 @@ fn digits_train_the_seed_model_and_sigmoid_stays_at_chance() {
         &["--dataset", "digits", "--steps", "20", "--compare", "relu"],
         "1",
     );
+    // The header wraps at 80 columns: compare with its line breaks as spaces.
+    let text = text.replace('\n', " ");
     assert!(
         text.contains("Network: 64 → 256 → 128 → 10 · f32 · seed 42"),
         "{text}"

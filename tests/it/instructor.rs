@@ -391,15 +391,19 @@ fn roster_sums_up_three_students_in_text_csv_and_markdown() {
         .args(&paths)
         .args(["--format", "csv"]));
     let rows = parse_csv(&csv);
-    assert_eq!(rows.len(), 1 + 3 + 2, "{csv}");
-    assert!(rows.iter().all(|r| r.len() == 6 + n), "{csv}");
+    // A header, three students, the class average, the most missed item and the answer
+    // counts; per row 7 fixed columns, one per question, and first/latest for the 4 items
+    // answered (1.2, 1.3, 9.1, 9.2).
+    assert_eq!(rows.len(), 1 + 3 + 3, "{csv}");
+    assert!(rows.iter().all(|r| r.len() == 7 + n + 2 * 4), "{csv}");
     let col = |head: &str| rows[0].iter().position(|h| h == head).unwrap();
     let (q1, q9) = (col("1:vanishing-gradients"), col("9:gradient-clipping"));
     let row = |name: &str| rows.iter().find(|r| r[0] == name).unwrap();
     // Question 1's two choice items (the numeric one skipped), question 9's two.
     assert_eq!(row("alice")[q1], "100");
     assert_eq!(row("alice")[q9], "100");
-    assert_eq!(row("alice")[col("studied")], "1");
+    // Alice studied question 1 and was quizzed on 1 and 9: a quiz counts as studying.
+    assert_eq!(row("alice")[col("studied")], "2");
     assert_eq!(row("bob")[q1], "50");
     assert_eq!(row("bob")[q9], "50");
     assert_eq!(row("bob")[col("right")], "2");
@@ -425,9 +429,11 @@ fn roster_sums_up_three_students_in_text_csv_and_markdown() {
     );
     let line = |start: &str| text.lines().find(|l| l.starts_with(start)).unwrap();
     let bob: Vec<&str> = line("bob ").split_whitespace().collect();
+    // Bob was quizzed on 1 and 9 (a quiz counts as studying), half right at the first
+    // attempt and the latest; only quizzed questions have a column.
     assert_eq!(
-        &bob[1..5],
-        [format!("0/{total}").as_str(), "50%", "50", "—"],
+        &bob[1..],
+        [format!("2/{total}").as_str(), "50%", "50%", "50", "50"],
         "{text}"
     );
     let q1_line = line("  1  vanishing-gradients");
@@ -456,11 +462,29 @@ fn roster_sums_up_three_students_in_text_csv_and_markdown() {
         )
         .unwrap();
     }
+    // Only quizzed questions have a column: a fourth student quizzed on item 1 of every
+    // question gives the roster one column per question of the extended bank.
+    let mut slugs: Vec<String> = bank.questions.iter().map(|q| q.slug.clone()).collect();
+    slugs.extend((50..=77).map(|id| format!("extra-{id}")));
+    let items: Vec<super::authoring::Item> =
+        slugs.iter().map(|s| (s.as_str(), 0, true, None)).collect();
+    let dora = dir.path().join("dora.json");
+    fs::write(&dora, super::authoring::record(&[&items]).to_string()).unwrap();
     let text = ok(gradtutor()
         .args(["--questions", wide.to_str().unwrap(), "roster"])
-        .args(&paths));
+        .args(&paths)
+        .arg(&dora));
     assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
-    let heads: Vec<&str> = text.lines().filter(|l| l.starts_with("student")).collect();
+    // The per-student blocks: the lines before the per-question table.
+    let blocks: Vec<&str> = text
+        .lines()
+        .take_while(|l| !l.starts_with(" id  question"))
+        .collect();
+    let heads: Vec<&str> = blocks
+        .iter()
+        .copied()
+        .filter(|l| l.starts_with("student"))
+        .collect();
     assert!(heads.len() >= 2, "{text}");
     let ids: Vec<String> = heads
         .iter()
@@ -476,7 +500,7 @@ fn roster_sums_up_three_students_in_text_csv_and_markdown() {
         "{text}"
     );
     assert_eq!(
-        text.lines().filter(|l| l.starts_with("bob ")).count(),
+        blocks.iter().filter(|l| l.starts_with("bob ")).count(),
         heads.len()
     );
 
@@ -484,10 +508,19 @@ fn roster_sums_up_three_students_in_text_csv_and_markdown() {
         .arg("roster")
         .args(&paths)
         .args(["--format", "markdown"]));
-    let carol = format!("| Carol, C. | 0/{} | 0% | 0% |", common::bank_size());
+    let carol = format!(
+        "| Carol, C. | 1/{} | 0% | 0% | 0% | — |",
+        common::bank_size()
+    );
     assert!(md.contains(&carol), "{md}");
     let table_rows = md.lines().filter(|l| l.starts_with('|')).count();
-    assert_eq!(table_rows, 2 + 3 + 2 + n, "{md}");
+    // Students (head, rule, 3), questions (head, rule, n), the 4 answered items' option
+    // tables (head, rule, 4 options each), the attempts (head, rule, 4 + 4 + 2 answers).
+    assert_eq!(
+        table_rows,
+        (2 + 3) + (2 + n) + 4 * (2 + 4) + (2 + 10),
+        "{md}"
+    );
 }
 
 #[test]

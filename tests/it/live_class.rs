@@ -910,16 +910,17 @@ fn roster_of_a_session_in_text() {
     let want = "\
 Roster: 3 students, 1 question (FOLDER)
 
-Per student: questions studied of 1, share of quiz answers right, and % right on
-each question by id (— not quizzed).
+Per student: questions studied of 1 (a quiz counts), the share of quiz items
+answered right at the first attempt and at the latest, and the latest % right on
+each quizzed question by id (— not quizzed).
 
-student      studied  quiz   1
-<b>Ana</b>       0/1  100% 100
-Bo\\u{1b}[2J      0/1  100% 100
-=Cy, \"C\"         0/1    0%   0
+student      studied   first  latest    1
+<b>Ana</b>       1/1      0%    100%  100
+Bo\\u{1b}[2J      1/1    100%    100%  100
+=Cy, \"C\"         1/1      0%      0%    0
 
  id  question  studied  quizzed  average  most missed
-  1  q-one         0/3      3/3      67%  item 1, 1 of 3
+  1  q-one         3/3      3/3    66.7%  item 1, 2 of 3
      Pick one
 
 Items of the session: per option, how many students chose it first / last (the
@@ -954,34 +955,34 @@ fn roster_of_a_session_in_csv_and_markdown_escapes_every_name() {
     let file = session.display().to_string();
     let csv = roster(dir.path(), &session, "csv");
     let want = format!(
-        "student,file,studied,right,asked,percent,1:q-one,1.1 first,1.1 latest\n\
-         <b>Ana</b>,{file}#1,0,1,1,100,100,a (wrong),b (right)\n\
-         Bo\\u{{1b}}[2J,{file}#2,0,1,1,100,100,b (right),b (right)\n\
-         \"'=Cy, \"\"C\"\"\",{file}#3,0,0,1,0,0,c (wrong),c (wrong)\n\
-         (class average),,,,,66.7,66.7,,\n\
-         (most missed item),,,,,,\"item 1, 1 of 3\",,\n\
-         (answer counts),,,,,,,\"a 1/0, b* 1/2, c 1/1\",\n"
+        "student,file,studied,right,asked,percent,first,1:q-one,1.1 first,1.1 latest\n\
+         <b>Ana</b>,{file}#1,1,1,1,100,0,100,a (wrong),b (right)\n\
+         Bo\\u{{1b}}[2J,{file}#2,1,1,1,100,100,100,b (right),b (right)\n\
+         \"'=Cy, \"\"C\"\"\",{file}#3,1,0,1,0,0,0,c (wrong),c (wrong)\n\
+         (class average),,,,,66.7,,66.7,,\n\
+         (most missed item),,,,,,,\"item 1, 2 of 3\",,\n\
+         (answer counts),,,,,,,,\"a 1/0, b* 1/2, c 1/1\",\n"
     );
     assert_eq!(csv, want, "{csv}");
     let md = roster(dir.path(), &session, "markdown");
     let want = "\
 # Roster
 
-3 students, 1 question (FOLDER). Scores are the share of quiz answers right; — means not quizzed.
+3 students, 1 question (FOLDER). Scores are the share of quiz items answered right, at the first attempt and at the latest (a question's column: the latest); a quiz counts as studying; only quizzed questions have a column.
 
 ## Students
 
-| student | studied | quiz | 1 |
-|---|--:|--:|--:|
-| &lt;b&gt;Ana&lt;/b&gt; | 0/1 | 100% | 100% |
-| Bo\\\\u{1b}[2J | 0/1 | 100% | 100% |
-| =Cy, \"C\" | 0/1 | 0% | 0% |
+| student | studied | first | latest | 1 |
+|---|--:|--:|--:|--:|
+| &lt;b&gt;Ana&lt;/b&gt; | 1/1 | 0% | 100% | 100% |
+| Bo\\\\u{1b}[2J | 1/1 | 100% | 100% | 100% |
+| =Cy, \"C\" | 1/1 | 0% | 0% | 0% |
 
 ## Questions
 
 | id | question | studied | quizzed | average | most missed item |
 |--:|---|--:|--:|--:|---|
-| 1 | One &amp; &lt;only&gt; | 0/3 | 3/3 | 67% | item 1, 1 of 3: Pick one |
+| 1 | One &amp; &lt;only&gt; | 3/3 | 3/3 | 66.7% | item 1, 2 of 3: Pick one |
 
 ## Items
 
