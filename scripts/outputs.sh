@@ -98,4 +98,7 @@ printf 'id = 1\nslug = "x"\ntitle = 3\n' >"$home/bad.toml"
 mkdir -p "$home/badbank" && cp "$home/bad.toml" "$home/badbank/"
 run check "$home/badbank"
 run --questions "$home/badbank" list
+# Handouts an instructor tailors (issue 28): chosen questions in order, answers placed, no runs.
+run export --only 5,1,dying-relu --no-runs --answers inline
+run export --format html --only 2,12 --no-runs --answers end --paper a4
 rm -rf "$home"
