@@ -131,4 +131,7 @@ run demo width --param mup --widths 16,64 --json
 run ask 21 --no-demo
 run demo width --widths 64,32
 run demo vanishing --widths 32
+# Handouts an instructor tailors (issue 28): chosen questions in order, answers placed, no runs.
+run export --only 5,1,dying-relu --no-runs --answers inline
+run export --format html --only 2,12 --no-runs --answers end --paper a4
 rm -rf "$home"

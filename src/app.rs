@@ -704,13 +704,30 @@ fn export(cli: &Cli, args: &ExportArgs, out: &mut dyn Write) -> Result<()> {
     if let Some(path) = output {
         check_output(path, None)?;
     }
-    bank_within(cli, &bank.questions)?;
-    let doc = match args.format {
-        ExportFormat::Markdown => crate::export::markdown(&bank, cli.max_memory)?,
-        ExportFormat::Html => crate::export::html(&bank, cli.max_memory)?,
+    let html = args.format == ExportFormat::Html;
+    if args.paper.is_some() && !html {
+        anyhow::bail!("--paper sets the printed page of the HTML handout: add --format html");
+    }
+    let questions = match args.only.is_empty() {
+        true => bank.questions.iter().collect(),
+        false => crate::export::select(&bank, &args.only)?,
     };
+    if !args.no_runs {
+        bank_within(cli, questions.iter().copied())?;
+    }
+    let options = crate::export::Options {
+        questions,
+        answers: args.answers,
+        runs: !args.no_runs,
+        paper: args.paper,
+    };
+    let doc = crate::export::handout(&bank, &options, html, cli.max_memory)?;
     match output {
-        Some(path) => write_file(path, &doc),
+        Some(path) => {
+            write_file(path, &doc)?;
+            eprintln!("wrote the handout to {}", Foreign::path(path));
+            Ok(())
+        }
         None => Ok(write!(out, "{doc}")?),
     }
 }

@@ -597,6 +597,25 @@ pub struct ExportArgs {
     /// Write to FILE instead of standard output (`-` is standard output).
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// Only these questions, in this order: ids or slugs separated by commas
+    /// (`--only 1,2,5,dying-relu`).
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub only: Vec<String>,
+
+    /// Where the quiz answers go: inline (under each item), end (an answer key after the
+    /// last question) or none (a worksheet). Default: end in Markdown, inline in HTML.
+    #[arg(long, value_name = "WHERE")]
+    pub(crate) answers: Option<crate::render::handout::Answers>,
+
+    /// Run no experiment: text, quiz and answer key only (figures the text quotes are left
+    /// blank, and a numeric answer names the command that measures it).
+    #[arg(long)]
+    pub no_runs: bool,
+
+    /// The paper the HTML handout prints on (its CSS @page size); default: the browser's.
+    #[arg(long, value_name = "SIZE")]
+    pub(crate) paper: Option<crate::render::handout::Paper>,
 }
 
 pub(crate) use crate::probe::DEFAULT_MAX_MEMORY;

@@ -2,8 +2,8 @@
 //! then laid out by a handout renderer (`render::markdown`, `render::html`), which only
 //! formats what is measured here.
 
-use crate::bank::{Bank, Question, fill, fill_training};
-use crate::render::handout::{Handout, Section};
+use crate::bank::{Bank, Question, blank, blank_training, fill, fill_training};
+use crate::render::handout::{Answers, Handout, Paper, Section};
 use crate::render::{html, markdown, text};
 use crate::train::TrainReport;
 use crate::ui::Ui;
@@ -24,20 +24,102 @@ pub(crate) enum Training {
 
 /// The whole bank as a Markdown handout.
 pub fn markdown(bank: &Bank, max_bytes: u64) -> Result<String> {
+    let options = Options::whole(bank);
     // Each experiment runs once; the answer key reads its numeric figures from these runs.
-    Ok(markdown::render(&measure(bank, max_bytes, Training::Skip)?))
+    Ok(markdown::render(&measure(
+        bank,
+        &options,
+        max_bytes,
+        Training::Skip,
+    )?))
 }
 
-/// The whole bank as one HTML page.
-pub(crate) fn html(bank: &Bank, max_bytes: u64) -> Result<String> {
-    html::render(&measure(bank, max_bytes, Training::Run)?)
+/// What a handout holds and how (`export --only/--answers/--no-runs/--paper`).
+pub(crate) struct Options<'a> {
+    /// The questions, in the order shown.
+    pub questions: Vec<&'a Question>,
+    /// Where the quiz answers go; `None`: the format's own place (Markdown: a key at the
+    /// end; HTML: folded under each item).
+    pub answers: Option<Answers>,
+    /// Whether experiments (and trainings) run; without, the handout is text, quiz and key.
+    pub runs: bool,
+    /// The paper the HTML page prints on; `None` leaves it to the browser.
+    pub paper: Option<Paper>,
 }
 
-/// Runs every question's experiment once (and a numeric item's own settings where it has
-/// some), and each training comparison that is shown or quoted, all on every core, so that
-/// every format shows the same figures.
-pub(crate) fn measure(bank: &Bank, max_bytes: u64, training: Training) -> Result<Handout<'_>> {
-    let qs = &bank.questions;
+impl<'a> Options<'a> {
+    /// The whole bank, answers in the format's place, every experiment run.
+    pub(crate) fn whole(bank: &'a Bank) -> Self {
+        Options {
+            questions: bank.questions.iter().collect(),
+            answers: None,
+            runs: true,
+            paper: None,
+        }
+    }
+}
+
+/// The handout in `format` (`true`: HTML) with `options`.
+pub(crate) fn handout(
+    bank: &Bank,
+    options: &Options,
+    html: bool,
+    max_bytes: u64,
+) -> Result<String> {
+    match html {
+        true => html::render(&measure(bank, options, max_bytes, Training::Run)?),
+        false => Ok(markdown::render(&measure(
+            bank,
+            options,
+            max_bytes,
+            Training::Skip,
+        )?)),
+    }
+}
+
+/// `--only`'s list (`1,2,5,dying-relu`): each question by id or slug, in the order given.
+pub(crate) fn select<'a>(bank: &'a Bank, only: &[String]) -> Result<Vec<&'a Question>> {
+    let mut chosen: Vec<&Question> = Vec::new();
+    for key in only {
+        if key.trim().is_empty() {
+            anyhow::bail!(
+                "--only: an empty entry; give ids or slugs separated by commas (1,2,5,dying-relu)"
+            );
+        }
+        let q = bank.find(key).map_err(|e| anyhow::anyhow!("--only: {e}"))?;
+        if chosen.iter().any(|c| c.id == q.id) {
+            anyhow::bail!(
+                "--only names question {} ('{}') twice; each question is shown once",
+                q.id,
+                q.slug
+            );
+        }
+        chosen.push(q);
+    }
+    Ok(chosen)
+}
+
+/// Runs every chosen question's experiment once (and a numeric item's own settings where it
+/// has some), and each training comparison that is shown or quoted, all on every core, so
+/// that every format shows the same figures. Without runs (`--no-runs`) nothing runs: the
+/// texts' figures are blanks and the key names the command that measures each figure.
+pub(crate) fn measure<'a>(
+    bank: &'a Bank,
+    options: &Options<'a>,
+    max_bytes: u64,
+    training: Training,
+) -> Result<Handout<'a>> {
+    let handout = |sections| Handout {
+        bank,
+        sections,
+        answers: options.answers,
+        runs: options.runs,
+        paper: options.paper,
+    };
+    let qs = &options.questions;
+    if !options.runs {
+        return Ok(handout(qs.iter().map(|q| unrun(q)).collect()));
+    }
     // Trained for the HTML handout's charts, or for the figures its takeaway quotes.
     let trained: Vec<_> = qs
         .iter()
@@ -68,7 +150,7 @@ pub(crate) fn measure(bank: &Bank, max_bytes: u64, training: Training) -> Result
     let sections = sections
         .into_iter()
         .zip(trainings)
-        .map(|(section, trained)| {
+        .map(|(section, trained): (Result<Section<'a>>, _)| {
             let mut section = section?;
             let trained = trained.transpose()?;
             if let Some(t) = &section.question.train {
@@ -85,7 +167,23 @@ pub(crate) fn measure(bank: &Bank, max_bytes: u64, training: Training) -> Result
             Ok(section)
         })
         .collect::<Result<Vec<_>>>()?;
-    Ok(Handout { bank, sections })
+    Ok(handout(sections))
+}
+
+/// A question without its runs: placeholders as blanks, no output, no figures.
+fn unrun<'a>(q: &'a Question) -> Section<'a> {
+    let w = q.written();
+    Section {
+        question: q,
+        answer: blank(&w.answer),
+        key_points: w.key_points.iter().map(|k| blank(k)).collect(),
+        takeaway: blank(&w.experiment.takeaway),
+        train_takeaway: w.train.as_ref().map(|t| blank_training(&t.takeaway)),
+        output: None,
+        figures: q.quiz.iter().map(|_| None).collect(),
+        training: None,
+        report: None,
+    }
 }
 
 /// A question's experiment run and what it fills; its training is added by [`measure`].
@@ -114,9 +212,9 @@ fn section(q: &Question, max_bytes: u64) -> Result<Section<'_>> {
         key_points: w.key_points.iter().map(|k| fill(k, &report)).collect(),
         takeaway: fill(&w.experiment.takeaway, &report),
         train_takeaway: None,
-        output,
         figures,
         training: None,
-        report,
+        output: Some(output),
+        report: Some(report),
     })
 }

@@ -191,6 +191,20 @@ pub(crate) fn fill_training(text: &str, report: &TrainReport) -> String {
     })
 }
 
+/// `text` with each placeholder left blank (`___`): a handout made without runs asks the
+/// reader to run the command and fill it in.
+pub(crate) fn blank(text: &str) -> String {
+    fill_with(text, |_: Figure, _| Some(BLANK.into()))
+}
+
+/// As [`blank`], for a `[train]` takeaway.
+pub(crate) fn blank_training(text: &str) -> String {
+    fill_with(text, |_: TrainFigure, _| Some(BLANK.into()))
+}
+
+/// A figure left for the reader to measure.
+const BLANK: &str = "___";
+
 /// `text` with each placeholder of kind `F` replaced by `read(figure, run)`, the figure as
 /// students see it; `n/a` where it has none.
 fn fill_with<F: clap::ValueEnum>(

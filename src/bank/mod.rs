@@ -8,7 +8,7 @@ mod measure;
 
 pub(crate) use format::QuizItem;
 pub use format::{CodeBlock, ItemKind, Question};
-pub(crate) use measure::{fill, fill_training, read_figure};
+pub(crate) use measure::{blank, blank_training, fill, fill_training, read_figure};
 
 use crate::format::escape_path;
 use anyhow::{Result, bail};

@@ -15,7 +15,7 @@
 //! pre-escaped, giving up the escaping by construction it is for. It is also a proc macro
 //! (maud, maud_macros, proc-macro2-diagnostics, version_check).
 
-use super::handout::{Handout, Section};
+use super::handout::{Answers, Handout, Section};
 use super::markup::{self, Line};
 use super::{escape, item, svg, training};
 use crate::bank::format::letter;
@@ -31,18 +31,29 @@ const TITLE: &str = "gradtutor: gradient dynamics in deep networks";
 pub(crate) fn render(handout: &Handout) -> Result<String> {
     let bank = handout.bank;
     let mut h = String::new();
+    let version = env!("CARGO_PKG_VERSION");
+    let made = match handout.runs {
+        true => format!(
+            "Every experiment output, chart and measured answer below was produced by \
+             <code>gradtutor {version}</code> when this handout was made; rerun the command \
+             shown to see it live."
+        ),
+        false => "No experiment was run for this handout: run the command shown with each \
+                  question to see its output and measure its figures (the blanks, ___)."
+            .to_string(),
+    };
+    // The paper size, when asked for, and the print margins that go with it.
+    let paper = handout.paper.map_or(String::new(), |p| {
+        format!("@page {{ size: {}; margin: 12mm 14mm; }}\n", p.css())
+    });
     let _ = write!(
         h,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <meta name=\"generator\" content=\"gradtutor {version}\">\n\
-         <title>{TITLE}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n\
-         <header>\n<h1>{TITLE}</h1>\n<p>{n} questions ({origin}). Every experiment \
-         output, chart and measured answer below was produced by <code>gradtutor \
-         {version}</code> when this handout was made; rerun the command shown to see it \
-         live.</p>\n</header>\n",
-        version = env!("CARGO_PKG_VERSION"),
-        n = bank.questions.len(),
+         <title>{TITLE}</title>\n<style>{STYLE}{paper}</style>\n</head>\n<body>\n<main>\n\
+         <header>\n<h1>{TITLE}</h1>\n<p>{n} questions ({origin}). {made}</p>\n</header>\n",
+        n = handout.sections.len(),
         origin = escape(&bank.origin),
     );
     let _ = writeln!(
@@ -60,7 +71,10 @@ pub(crate) fn render(handout: &Handout) -> Result<String> {
     }
     let _ = writeln!(h, "</ol>\n</nav>");
     for s in &handout.sections {
-        question(&mut h, s)?;
+        question(&mut h, s, handout.answers.unwrap_or(Answers::Inline))?;
+    }
+    if handout.answers == Some(Answers::End) {
+        answer_key(&mut h, handout);
     }
     let _ = writeln!(h, "</main>\n</body>\n</html>");
     Ok(h)
@@ -72,7 +86,7 @@ fn anchor(s: &Section) -> String {
     format!("q-{}", escape(&s.question.slug))
 }
 
-fn question(h: &mut String, s: &Section) -> Result<()> {
+fn question(h: &mut String, s: &Section, answers: Answers) -> Result<()> {
     // The question as its file writes it: its math is typeset here.
     let q = s.question.written();
     let _ = write!(
@@ -82,22 +96,34 @@ fn question(h: &mut String, s: &Section) -> Result<()> {
         inline(&format!("{}. {}", q.id, q.title)),
     );
     question_text(h, q, &s.answer, &s.key_points);
-    let _ = writeln!(
-        h,
-        "<h3>Experiment</h3>\n<p>{}</p>\n<pre class=\"output\">{}</pre>",
-        inline(s.takeaway.trim()),
-        escape(&s.output)
-    );
-    let name = format!("{}-demo", anchor(s));
-    match &s.report.body {
-        ReportBody::Runs => chart(h, &svg::demo_charts(&s.report), &name)?,
-        ReportBody::Phase { map } => {
-            let label = "the measured per-layer factor over σ_w and σ_b";
-            figure(h, &svg::phase_svg(map, &map.network), label, &name)?;
+    match (&s.output, &s.report) {
+        (Some(output), Some(report)) => {
+            let _ = writeln!(
+                h,
+                "<h3>Experiment</h3>\n<p>{}</p>\n<pre class=\"output\">{}</pre>",
+                inline(s.takeaway.trim()),
+                escape(output)
+            );
+            let name = format!("{}-demo", anchor(s));
+            match &report.body {
+                ReportBody::Runs => chart(h, &svg::demo_charts(report), &name)?,
+                ReportBody::Phase { map } => {
+                    let label = "the measured per-layer factor over σ_w and σ_b";
+                    figure(h, &svg::phase_svg(map, &map.network), label, &name)?;
+                }
+                ReportBody::Histograms { runs } => {
+                    let label = "each hidden layer's distributions, coloured by depth";
+                    figure(h, &svg::hist_svg(runs), label, &name)?;
+                }
+            }
         }
-        ReportBody::Histograms { runs } => {
-            let label = "each hidden layer's distributions, coloured by depth";
-            figure(h, &svg::hist_svg(runs), label, &name)?;
+        _ => {
+            let _ = writeln!(
+                h,
+                "<h3>Experiment</h3>\n<p>{} Run it with <code>{}</code>.</p>",
+                inline(s.takeaway.trim()),
+                escape(&q.experiment.command())
+            );
         }
     }
     if let (Some(t), Some(takeaway)) = (&q.train, &s.train_takeaway) {
@@ -124,7 +150,7 @@ fn question(h: &mut String, s: &Section) -> Result<()> {
     if !q.quiz.is_empty() {
         let _ = writeln!(h, "<h3>Check yourself</h3>\n<ol class=\"quiz\">");
         for (it, figure) in q.quiz.iter().zip(&s.figures) {
-            quiz_item(h, it, *figure, s);
+            quiz_item(h, it, *figure, s, answers == Answers::Inline);
         }
         let _ = writeln!(h, "</ol>");
     }
@@ -156,7 +182,8 @@ pub(crate) fn question_text(h: &mut String, q: &Question, answer: &str, key_poin
     }
 }
 
-fn quiz_item(h: &mut String, it: &QuizItem, figure: Option<f64>, s: &Section) {
+/// A quiz item, its answer folded under it when `answer` is set.
+fn quiz_item(h: &mut String, it: &QuizItem, figure: Option<f64>, s: &Section, answer: bool) {
     let _ = writeln!(h, "<li>\n<p>{}</p>", inline(it.prompt.trim()));
     match &it.kind {
         ItemKind::Choice { choices, .. } => {
@@ -175,11 +202,52 @@ fn quiz_item(h: &mut String, it: &QuizItem, figure: Option<f64>, s: &Section) {
             );
         }
     }
+    if answer {
+        let _ = writeln!(
+            h,
+            "<details class=\"answer\">\n<summary>Answer</summary>\n<p>{}</p>\n</details>",
+            inline(&key(it, figure, s))
+        );
+    }
+    let _ = writeln!(h, "</li>");
+}
+
+/// An item's answer: as measured, or (nothing run) the command that measures it.
+fn key(it: &QuizItem, figure: Option<f64>, s: &Section) -> String {
+    match s.report {
+        Some(_) => item::key(it, figure),
+        None => item::key_unrun(it, &s.question.experiment),
+    }
+}
+
+/// The answer key after the last question (`--answers end`): each question's items, numbered
+/// as in its "Check yourself" list.
+fn answer_key(h: &mut String, handout: &Handout) {
+    let sections: Vec<&Section> = handout
+        .sections
+        .iter()
+        .filter(|s| !s.question.quiz.is_empty())
+        .collect();
+    if sections.is_empty() {
+        return;
+    }
     let _ = writeln!(
         h,
-        "<details class=\"answer\">\n<summary>Answer</summary>\n<p>{}</p>\n</details>\n</li>",
-        inline(&item::key(it, figure))
+        "<section class=\"answer-key\" id=\"answer-key\">\n<h2>Answer key</h2>"
     );
+    for s in sections {
+        let q = s.question.written();
+        let _ = writeln!(
+            h,
+            "<h3>{}</h3>\n<ol class=\"key\">",
+            inline(&format!("{}. {}", q.id, q.title))
+        );
+        for (it, figure) in q.quiz.iter().zip(&s.figures) {
+            let _ = writeln!(h, "<li>{}</li>", inline(&key(it, *figure, s)));
+        }
+        let _ = writeln!(h, "</ol>");
+    }
+    let _ = writeln!(h, "</section>");
 }
 
 /// The answer's markup as elements: prose lines joined into paragraphs, bullets into a list,
@@ -482,7 +550,9 @@ fn span(chars: &[char], at: usize, unclosed: &mut [bool; 3]) -> Option<(usize, u
 
 /// Screen, phone and paper: one readable column, outputs that scroll sideways rather than
 /// wrap, charts on a white card (they are drawn on white) in light and dark, and on paper
-/// each question on a new page with its answers unfolded.
+/// the questions one after another with their answers unfolded, headings kept with what follows,
+/// long outputs and listings broken across pages, charts at most 4.6 in high and the
+/// training run's folded output left out.
 const STYLE: &str = r#"
 :root {
   color-scheme: light dark;
@@ -551,12 +621,19 @@ nav ol { padding-left: 2rem; }
 @media print {
   :root { --fg: #000000; --muted: #333333; --bg: #ffffff; --panel: transparent;
     --line: #999999; --accent: #000000; }
-  body { font-size: 10.5pt; line-height: 1.45; }
+  body { font-size: 10pt; line-height: 1.4; }
   main { max-width: none; padding: 0; }
-  section.question { break-before: page; }
-  h2, h3, summary { break-after: avoid; }
-  .chart, figure, svg { break-inside: avoid; }
+  section.answer-key { break-before: page; }
+  h2 { margin-top: 1.5rem; }
+  /* A heading stays with what follows it; a long block (an output, a listing, a formula
+     table) may break across pages, but a chart, which cannot, is kept to half a page. */
+  h1, h2, h3, summary, .asked, figcaption { break-after: avoid; }
+  pre, figure.code { break-inside: auto; }
+  .chart, .chart svg { break-inside: avoid; }
+  p, li { orphans: 3; widows: 3; }
   .chart { border: none; padding: 0; width: auto; margin-left: 0; transform: none; }
+  .chart svg { width: auto; max-width: 100%; max-height: 4.6in; margin: 0 auto; }
+  details.run { display: none; }
   pre { font-size: 7.5pt; white-space: pre-wrap; overflow: visible; }
   a { text-decoration: none; }
   summary { list-style: none; font-weight: 600; }

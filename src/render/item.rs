@@ -101,9 +101,17 @@ pub(crate) fn markdown_prompt(n: usize, item: &QuizItem, preset: &Preset) -> Str
     md
 }
 
-/// Item `n` of a handout's answer key; `measured` is a numeric item's figure.
-pub(crate) fn markdown_key(n: usize, item: &QuizItem, measured: Option<f64>) -> String {
-    format!("{n}. {}\n", super::markdown::text(&key(item, measured)))
+/// An item's answer in a handout made without runs: the right choice and why, or the command
+/// that measures the figure and what it means.
+pub(crate) fn key_unrun(item: &QuizItem, preset: &Preset) -> String {
+    match &item.kind {
+        ItemKind::Choice { .. } => key(item, None),
+        ItemKind::Numeric { explanation, .. } => format!(
+            "Measured by `{}` (not run for this handout). {}",
+            item.command(preset),
+            explanation.trim()
+        ),
+    }
 }
 
 /// An item's answer as a handout prints it: the right choice and why, or the figure measured

@@ -9,7 +9,7 @@
 //! language name has. A `<` before a space or a digit (`x < 0`) and text in code spans stay as
 //! written: Markdown shows those literally.
 
-use super::handout::{Handout, Section};
+use super::handout::{Answers, Handout, Section};
 use super::item;
 use super::markup::{self, Line};
 use crate::bank::Question;
@@ -82,23 +82,34 @@ pub(crate) fn render(handout: &Handout) -> String {
     let bank = handout.bank;
     let mut md = String::new();
     let _ = writeln!(md, "# gradtutor: gradient dynamics in deep networks\n");
+    let made = match handout.runs {
+        true => format!(
+            "Every experiment output below was produced by `gradtutor {}` when this handout \
+             was made; rerun the command shown to see it live.",
+            env!("CARGO_PKG_VERSION")
+        ),
+        false => "No experiment was run for this handout: run the command shown with each \
+                  question to see its output and measure its figures (the blanks, ___)."
+            .to_string(),
+    };
     let _ = writeln!(
         md,
-        "{} questions ({}). Every experiment output below was produced by \
-         `gradtutor {}` when this handout was made; rerun the command shown to see it live.\n",
-        bank.questions.len(),
+        "{} questions ({}). {made}\n",
+        handout.sections.len(),
         text(&bank.origin),
-        env!("CARGO_PKG_VERSION")
     );
     let _ = writeln!(md, "## Contents\n");
-    for q in &bank.questions {
+    for q in handout.sections.iter().map(|s| s.question) {
         let _ = writeln!(md, "{}. [{}](#{})", q.id, text(&q.title), anchor(q));
     }
     let _ = writeln!(md);
+    let answers = handout.answers.unwrap_or(Answers::End);
     for s in &handout.sections {
-        question(&mut md, s);
+        question(&mut md, s, answers);
     }
-    answer_key(&mut md, handout);
+    if answers == Answers::End {
+        answer_key(&mut md, handout);
+    }
     md
 }
 
@@ -116,7 +127,7 @@ fn anchor(q: &Question) -> String {
 }
 
 /// Writes one question's section.
-fn question(md: &mut String, s: &Section) {
+fn question(md: &mut String, s: &Section, answers: Answers) {
     let q = s.question;
     let _ = writeln!(md, "## {}\n", text(&s.heading()));
     let _ = writeln!(md, "> {}\n", text(q.question.trim()));
@@ -130,8 +141,20 @@ fn question(md: &mut String, s: &Section) {
         let _ = writeln!(md, "*{}*\n", text(c.caption.trim()));
         fenced(md, language(c.language.trim()), c.source.trim_end());
     }
-    let _ = writeln!(md, "**Experiment** — {}\n", text(plain(&s.takeaway).trim()));
-    fenced(md, "text", &s.output);
+    match &s.output {
+        Some(output) => {
+            let _ = writeln!(md, "**Experiment** — {}\n", text(plain(&s.takeaway).trim()));
+            fenced(md, "text", output);
+        }
+        None => {
+            let _ = writeln!(
+                md,
+                "**Experiment** — {} Run it with `{}`.\n",
+                text(plain(&s.takeaway).trim()),
+                q.experiment.command()
+            );
+        }
+    }
     if let (Some(t), Some(takeaway)) = (&q.train, &s.train_takeaway) {
         let _ = writeln!(
             md,
@@ -141,9 +164,15 @@ fn question(md: &mut String, s: &Section) {
         );
     }
     if !q.quiz.is_empty() {
-        let _ = writeln!(md, "**Check yourself** (answers at the end)\n");
-        for (i, it) in q.quiz.iter().enumerate() {
+        let _ = match answers {
+            Answers::End => writeln!(md, "**Check yourself** (answers at the end)\n"),
+            Answers::Inline | Answers::None => writeln!(md, "**Check yourself**\n"),
+        };
+        for (i, (it, figure)) in q.quiz.iter().zip(&s.figures).enumerate() {
             md.push_str(&item::markdown_prompt(i + 1, it, &q.experiment));
+            if answers == Answers::Inline {
+                let _ = writeln!(md, "\n   *Answer:* {}\n", text(&key(it, *figure, s)));
+            }
         }
         let _ = writeln!(md);
     }
@@ -171,6 +200,14 @@ fn answer_text(md: &mut String, answer: &str) {
     let _ = writeln!(md);
 }
 
+/// An item's answer: as measured, or (nothing run) the command that measures it.
+fn key(it: &crate::bank::QuizItem, figure: Option<f64>, s: &Section) -> String {
+    match s.report {
+        Some(_) => item::key(it, figure),
+        None => item::key_unrun(it, &s.question.experiment),
+    }
+}
+
 /// A fenced block whose fence is longer than any backtick run inside it.
 fn fenced(md: &mut String, lang: &str, body: &str) {
     let longest = body.split(|c| c != '`').map(str::len).max().unwrap_or(0);
@@ -189,7 +226,7 @@ fn answer_key(md: &mut String, handout: &Handout) {
         }
         let _ = writeln!(md, "**{}**\n", text(&s.heading()));
         for (i, (it, figure)) in s.question.quiz.iter().zip(&s.figures).enumerate() {
-            md.push_str(&item::markdown_key(i + 1, it, *figure));
+            let _ = writeln!(md, "{}. {}", i + 1, text(&key(it, *figure, s)));
         }
         let _ = writeln!(md);
     }
