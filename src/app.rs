@@ -284,12 +284,19 @@ fn demo(cli: &Cli, args: &DemoArgs, ui: &Ui, out: &mut dyn Write) -> Result<()> 
     if let Some(path) = &args.plot {
         check_output(path, Some(SVG))?;
     }
+    // Refused before the run, with the same words as after it.
+    if args.slide && (args.hist || exp.name == "phase") {
+        anyhow::bail!(svg::slide_refusal(args.hist));
+    }
     let mut report = within(exp.plan(&args.settings, cli.max_memory)?, cli.max_time)?.run();
     if args.hist {
         report = report.with_histograms().map_err(anyhow::Error::msg)?;
     }
     let plot = match args.plot.as_deref() {
-        Some(p) => Some((p, svg::demo_svg_panel(&report, args.plot_panel)?)),
+        Some(p) => Some((
+            p,
+            svg::demo_svg_panel(&report, args.plot_panel, args.slide)?,
+        )),
         None => None,
     };
     emit(out, &report, args.json, plot, || text::render(&report, ui))
@@ -335,6 +342,9 @@ fn train(cli: &Cli, args: &TrainArgs, ui: &Ui, out: &mut dyn Write) -> Result<()
     if let Some(path) = &args.plot {
         check_output(path, Some(SVG))?;
     }
+    if args.slide && args.hist {
+        anyhow::bail!(svg::slide_refusal(true));
+    }
     // Three panels, known before training: a wrong --plot-panel fails before the run.
     if let Some(n) = args.plot_panel.filter(|&n| n > 3 || args.hist) {
         if args.hist {
@@ -364,10 +374,10 @@ fn train(cli: &Cli, args: &TrainArgs, ui: &Ui, out: &mut dyn Write) -> Result<()
     let plot = match args.plot.as_deref() {
         Some(p) => Some((
             p,
-            svg::svg_string(&svg::pick_panel(
-                svg::train_charts(&report),
-                args.plot_panel,
-            )?),
+            svg::chart_string(
+                &svg::pick_panel(svg::train_charts(&report), args.plot_panel)?,
+                args.slide,
+            ),
         )),
         None => None,
     };

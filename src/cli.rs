@@ -418,6 +418,12 @@ pub struct DemoArgs {
     #[arg(long, value_name = "N", requires = "plot", value_parser = clap::value_parser!(u16).range(1..))]
     pub plot_panel: Option<u16>,
 
+    /// With --plot: lay each panel out as a 16:9 slide (a 1200×675 card; shown at
+    /// 1920×1080, tick labels and legend are 32 px, titles 54 px). With --plot-panel, one
+    /// slide; without, the slides stacked in one SVG.
+    #[arg(long, requires = "plot")]
+    pub slide: bool,
+
     #[command(flatten)]
     pub settings: Settings,
 }
@@ -457,6 +463,12 @@ pub struct TrainArgs {
     /// With --plot: only panel N of the chart (1: loss, 2: gradients, 3: update sizes).
     #[arg(long, value_name = "N", requires = "plot", value_parser = clap::value_parser!(u16).range(1..))]
     pub plot_panel: Option<u16>,
+
+    /// With --plot: lay each panel out as a 16:9 slide (a 1200×675 card; shown at
+    /// 1920×1080, tick labels and legend are 32 px, titles 54 px). With --plot-panel, one
+    /// slide; without, the slides stacked in one SVG.
+    #[arg(long, requires = "plot")]
+    pub slide: bool,
 
     #[command(flatten)]
     pub settings: crate::train::settings::TrainSettings,

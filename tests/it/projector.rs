@@ -277,3 +277,138 @@ fn plot_panel_writes_one_panel_and_names_the_ones_there_are() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("train's chart has 3 panels"));
 }
+
+/// `ARGS --plot FILE.svg`: the chart alone.
+fn plot(args: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("slide.svg");
+    let out = common::gradtutor("projector")
+        .args(args)
+        .arg("--plot")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read_to_string(&path).unwrap()
+}
+
+/// (width, height) of the viewBox, and px per viewBox unit as drawn (width attribute).
+fn view(doc: &Document) -> (f64, f64, f64) {
+    let root = doc.root_element();
+    let v: Vec<f64> = root
+        .attribute("viewBox")
+        .unwrap()
+        .split_whitespace()
+        .map(|x| x.parse().unwrap())
+        .collect();
+    (v[2], v[3], num(root, "width") / v[2])
+}
+
+#[test]
+fn slide_is_one_16_9_panel_with_32_px_labels_at_1920_by_1080() {
+    // Without --slide a panel is a 1200-px card as tall as its content (here 717 px), not
+    // 16:9, drawn at 1 px a unit.
+    let plain = plot(&["demo", "vanishing", "--depth", "6", "--plot-panel", "2"]);
+    let (w, h, scale) = view(&Document::parse(&plain).unwrap());
+    assert!(
+        (w * 9.0 - h * 16.0).abs() > 100.0 && scale == 1.0,
+        "plain panel {w}×{h}"
+    );
+    for args in [
+        &[
+            "demo",
+            "vanishing",
+            "--depth",
+            "6",
+            "--plot-panel",
+            "2",
+            "--slide",
+        ][..],
+        &["demo", "precision", "--plot-panel", "1", "--slide"],
+        &["train", "--steps", "20", "--plot-panel", "1", "--slide"],
+    ] {
+        let svg = plot(args);
+        let doc = Document::parse(&svg).unwrap();
+        let (w, h, scale) = view(&doc);
+        assert!(
+            (w * 9.0 - h * 16.0).abs() < 1.0,
+            "{args:?}: viewBox {w}×{h}"
+        );
+        assert_eq!(all(&doc, "panel").len(), 1, "{args:?}");
+        // Drawn at 1920×1080.
+        assert!(
+            (scale * w - 1920.0).abs() < 0.5,
+            "{args:?}: drawn {}",
+            scale * w
+        );
+        let size = |class: &str| -> Vec<f64> {
+            all(&doc, class)
+                .into_iter()
+                .map(|n| num(n, "font-size") * scale)
+                .collect()
+        };
+        let ticks: Vec<f64> = size("y-tick").into_iter().chain(size("x-tick")).collect();
+        assert!(ticks.len() >= 4, "{args:?}");
+        for px in ticks {
+            assert!(
+                (px - 32.0).abs() < 0.01,
+                "{args:?}: a tick label of {px} px"
+            );
+        }
+        let title = size("title");
+        assert!(title[0] >= 48.0, "{args:?}: a title of {} px", title[0]);
+        for name in size("y-name").into_iter().chain(size("x-name")) {
+            assert!(
+                (name - 35.2).abs() < 0.01,
+                "{args:?}: an axis name of {name} px"
+            );
+        }
+    }
+    // Without --plot-panel, the slides stacked: each a 1200×675 card.
+    let svg = plot(&["demo", "vanishing", "--depth", "6", "--slide"]);
+    let doc = Document::parse(&svg).unwrap();
+    let (w, h, _) = view(&doc);
+    assert_eq!((w, h), (1200.0, 1350.0));
+    let cards: Vec<(f64, f64)> = all(&doc, "panel")
+        .into_iter()
+        .map(|p| {
+            let card = p.first_element_child().unwrap();
+            (num(card, "y"), num(card, "height"))
+        })
+        .collect();
+    assert_eq!(cards, [(0.0, 675.0), (675.0, 675.0)]);
+}
+
+#[test]
+fn slide_needs_plot_and_refuses_charts_not_laid_out_for_it() {
+    let out = common::gradtutor("projector")
+        .args(["demo", "vanishing", "--slide"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--plot"), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.svg");
+    for (args, says) in [
+        (&["demo", "phase"][..], "--slide: demo phase's heat map"),
+        (&["demo", "vanishing", "--hist"], "--slide: with --hist"),
+        (&["train", "--hist"], "--slide: with --hist"),
+    ] {
+        let out = common::gradtutor("projector")
+            .args(args)
+            .arg("--plot")
+            .arg(&path)
+            .arg("--slide")
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(!path.exists(), "{args:?}: nothing written");
+    }
+}

@@ -99,21 +99,106 @@ pub(super) fn document(charts: &[Chart]) -> String {
     let mut top = 0.0;
     let mut panels = Vec::new();
     for chart in charts {
-        let panel = Panel::lay_out(chart, top);
+        let panel = Panel::lay_out(chart, top, PLOT_HEIGHT, false);
         top = panel.bottom + PAD;
         panels.push(panel);
     }
     let height = (top - PAD).max(PAD);
+    write_document(charts, &panels, (0.0, WIDTH, height), 1.0)
+}
+
+/// A slide's card is [`WIDTH`] × this: 16:9. Shown at 1920 × 1080 (× 1.6), tick labels
+/// and legend (20) come out 32 px, axis names (22) 35 px, titles ([`SLIDE_TITLE`]) 54 px.
+pub(super) const SLIDE_HEIGHT: f64 = 675.0;
+/// A slide's title size: 34 × 1.6 ≈ 54 px at 1920 × 1080 (less for a long title).
+pub(super) const SLIDE_TITLE: f64 = 34.0;
+/// The least plot height on a slide: a panel whose text leaves less (a legend of many
+/// rows) keeps this plot and its slide is widened to stay 16:9, so its type is smaller.
+const SLIDE_MIN_PLOT: f64 = 200.0;
+
+/// `--slide`: each chart a 16:9 card of [`WIDTH`] × [`SLIDE_HEIGHT`], its plot as high as
+/// the title, subtitle, axes and legend leave, stacked with no gap (one slide each). A
+/// lone panel that cannot fit gets a wider viewBox, still 16:9, centred on a white slide.
+pub(super) fn slide_document(charts: &[Chart]) -> String {
+    let mut top = 0.0;
+    let mut panels = Vec::new();
+    for chart in charts {
+        // The text's height depends a little on the plot's (a lower plot draws more lines
+        // within 2 px of each other, and names them under the legend): three tries.
+        let mut panel = Panel::lay_out(chart, top, PLOT_HEIGHT, true);
+        for _ in 0..3 {
+            let text = panel.bottom - panel.top - panel.plot_height;
+            let plot = (SLIDE_HEIGHT - text).max(SLIDE_MIN_PLOT);
+            if (plot - panel.plot_height).abs() < 0.5 {
+                break;
+            }
+            panel = Panel::lay_out(chart, top, plot, true);
+        }
+        // Within half a pixel (rounding) the card is the slide.
+        if panel.bottom <= top + SLIDE_HEIGHT + 0.5 {
+            panel.bottom = top + SLIDE_HEIGHT;
+        }
+        top = panel.bottom;
+        panels.push(panel);
+    }
+    let height = top.max(SLIDE_HEIGHT);
+    let view = if charts.len() <= 1 && height > SLIDE_HEIGHT {
+        let width = height * 16.0 / 9.0;
+        (-0.5 * (width - WIDTH), width, height)
+    } else {
+        (0.0, WIDTH, height)
+    };
+    // Drawn 1920 px wide: 1.6 px a unit, less for a widened one.
+    write_document(charts, &panels, view, 1920.0 / view.1)
+}
+
+/// The SVG of laid-out `panels` in a viewBox of (left x, width, height), drawn `scale` px
+/// per unit; a viewBox wider than the cards gets a white ground.
+fn write_document(
+    charts: &[Chart],
+    panels: &[Panel],
+    (x0, width, height): (f64, f64, f64),
+    scale: f64,
+) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="{FONT}">"#,
-        w = n(WIDTH),
-        h = n(height)
-    );
+    if scale != 1.0 {
+        let _ = writeln!(
+            out,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" viewBox="{} 0 {} {}" font-family="{FONT}">"#,
+            n(scale * width),
+            n(scale * height),
+            n(x0),
+            n(width),
+            n(height)
+        );
+    } else if x0 == 0.0 {
+        let _ = writeln!(
+            out,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="{FONT}">"#,
+            w = n(width),
+            h = n(height)
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="{x} 0 {w} {h}" font-family="{FONT}">"#,
+            x = n(x0),
+            w = n(width),
+            h = n(height)
+        );
+    }
     let titles: Vec<&str> = charts.iter().map(|c| c.title.as_str()).collect();
     let _ = writeln!(out, "<title>{}</title>", esc(&titles.join(" · ")));
-    for (i, (chart, panel)) in charts.iter().zip(&panels).enumerate() {
+    if x0 != 0.0 {
+        let _ = writeln!(
+            out,
+            r#"<rect x="{}" y="0" width="{}" height="{}" fill="{WHITE}"/>"#,
+            n(x0),
+            n(width),
+            n(height)
+        );
+    }
+    for (i, (chart, panel)) in charts.iter().zip(panels).enumerate() {
         panel.draw(&mut out, chart, i);
     }
     out.push_str("</svg>\n");
@@ -195,6 +280,12 @@ struct Lane {
 /// Where a chart's parts go, in the document's pixels.
 struct Panel {
     top: f64,
+    /// The plot's height: [`PLOT_HEIGHT`], or on a slide what the slide leaves.
+    plot_height: f64,
+    /// The title's font size: [`TITLE`], or [`SLIDE_TITLE`] on a slide.
+    title: f64,
+    /// On a slide: square corners (the card is the slide).
+    slide: bool,
     /// The y axis's name in lines no longer than the plot is high.
     y_name: Vec<String>,
     bottom: f64,
@@ -295,7 +386,15 @@ fn coincide_note(chart: &Chart, rank: &[(usize, usize)]) -> Vec<String> {
 }
 
 impl Panel {
-    fn lay_out(chart: &Chart, top: f64) -> Panel {
+    fn lay_out(chart: &Chart, top: f64, plot_height: f64, slide: bool) -> Panel {
+        // On a slide the title is one line: [`SLIDE_TITLE`], or less for a long one (bold
+        // glyphs ≈ 0.72 em wide, whole px).
+        let title = if slide {
+            let chars = chart.title.chars().count().max(1) as f64;
+            SLIDE_TITLE.min(libm::floor((WIDTH - 2.0 * PAD) / (0.72 * chars)))
+        } else {
+            TITLE
+        };
         // The y range: every positive, finite value drawn, bands and guides included.
         let values = chart
             .series
@@ -312,7 +411,7 @@ impl Panel {
         let (min, max) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
             (lo.min(v), hi.max(v))
         });
-        let y = log_ticks(min, max, (PLOT_HEIGHT / (1.8 * TICK)) as usize);
+        let y = log_ticks(min, max, (plot_height / (1.8 * TICK)) as usize);
         // The x range: the chart's, stretched to any point outside it.
         let xs = chart
             .series
@@ -343,7 +442,7 @@ impl Panel {
             .chain(lane_labels)
             .map(|l| text_width(l, TICK))
             .fold(0.0, f64::max);
-        let y_name = wrap_to(&chart.y_label, PLOT_HEIGHT, AXIS_NAME);
+        let y_name = wrap_to(&chart.y_label, plot_height, AXIS_NAME);
         let left = PAD + (0.2 + 1.2 * y_name.len() as f64) * AXIS_NAME + label_width + 14.0;
         let right = WIDTH - PAD - 24.0;
         let widest = text_width(&format!("{}", to.abs().round()), TICK).max(TICK);
@@ -367,7 +466,7 @@ impl Panel {
         let unit = (right - left) / (x_hi - x_lo).max(f64::MIN_POSITIVE);
         let mark = (0.45 * unit).clamp(4.0, 8.0);
         let mut lanes = Vec::new();
-        let mut y_now = top + PAD + TITLE + subtitle.len() as f64 * 1.45 * SUBTITLE + 24.0;
+        let mut y_now = top + PAD + title + subtitle.len() as f64 * 1.45 * SUBTITLE + 24.0;
         if bad > 0 {
             lanes.push(Lane {
                 kind: Unplottable::NonFinite,
@@ -377,7 +476,7 @@ impl Panel {
             y_now += lane_height(mark, bad) + LANE_GAP;
         }
         let plot_top = y_now;
-        let plot_bottom = plot_top + PLOT_HEIGHT;
+        let plot_bottom = plot_top + plot_height;
         let mut axis_bottom = plot_bottom;
         if zero > 0 {
             lanes.push(Lane {
@@ -396,7 +495,7 @@ impl Panel {
             axis_bottom += LANE_GAP + lane_height(mark, low);
         }
         let legend_top = axis_bottom + 1.6 * TICK + 1.9 * AXIS_NAME + 12.0;
-        let rank = coinciding(chart, PLOT_HEIGHT / (y.hi - y.lo).max(f64::MIN_POSITIVE));
+        let rank = coinciding(chart, plot_height / (y.hi - y.lo).max(f64::MIN_POSITIVE));
         let coincide = coincide_note(chart, &rank);
         let legend = flow(
             entries(chart, &rank, [zero > 0, bad > 0, low > 0]),
@@ -405,6 +504,9 @@ impl Panel {
         let bottom = legend_top + (legend.len() + coincide.len()) as f64 * 1.7 * LEGEND + PAD;
         Panel {
             top,
+            plot_height,
+            title,
+            slide,
             y_name,
             bottom,
             subtitle,
@@ -434,7 +536,7 @@ impl Panel {
     /// The y pixel of log₁₀ of a value, `at`, kept inside the plot.
     fn py(&self, at: f64) -> f64 {
         let t = (at - self.y.lo) / (self.y.hi - self.y.lo);
-        self.plot_bottom - t.clamp(0.0, 1.0) * PLOT_HEIGHT
+        self.plot_bottom - t.clamp(0.0, 1.0) * self.plot_height
     }
 
     fn draw(&self, out: &mut String, chart: &Chart, index: usize) {
@@ -445,16 +547,18 @@ impl Panel {
         );
         let _ = writeln!(
             out,
-            r#"<rect x="0" y="{}" width="{}" height="{}" rx="14" fill="{WHITE}"/>"#,
+            r#"<rect x="0" y="{}" width="{}" height="{}" rx="{}" fill="{WHITE}"/>"#,
             n(self.top),
             n(WIDTH),
-            n(self.bottom - self.top)
+            n(self.bottom - self.top),
+            if self.slide { 0 } else { 14 }
         );
         let _ = writeln!(
             out,
-            r#"<text class="title" x="{}" y="{}" font-size="{TITLE}" font-weight="bold" fill="{TEXT}">{}</text>"#,
+            r#"<text class="title" x="{}" y="{}" font-size="{}" font-weight="bold" fill="{TEXT}">{}</text>"#,
             n(PAD),
-            n(self.top + PAD + 0.8 * TITLE),
+            n(self.top + PAD + 0.8 * self.title),
+            self.title,
             esc(&chart.title)
         );
         for (i, line) in self.subtitle.iter().enumerate() {
@@ -462,7 +566,10 @@ impl Panel {
                 out,
                 r#"<text class="subtitle" x="{}" y="{}" font-size="{SUBTITLE}" fill="{MUTED}">{}</text>"#,
                 n(PAD),
-                n(self.top + PAD + TITLE + (i as f64 + 1.25) * 1.45 * SUBTITLE - 0.45 * SUBTITLE),
+                n(
+                    self.top + PAD + self.title + (i as f64 + 1.25) * 1.45 * SUBTITLE
+                        - 0.45 * SUBTITLE
+                ),
                 esc(line)
             );
         }
@@ -475,7 +582,7 @@ impl Panel {
             n(self.left),
             n(self.plot_top),
             n(self.right - self.left),
-            n(PLOT_HEIGHT)
+            n(self.plot_height)
         );
         let _ = writeln!(out, r#"<g clip-path="url(#{clip})">"#);
         for s in &chart.series {
@@ -519,7 +626,7 @@ impl Panel {
             n(self.left),
             n(self.plot_top),
             n(self.right - self.left),
-            n(PLOT_HEIGHT)
+            n(self.plot_height)
         );
         for lane in &self.lanes {
             self.lane(out, chart, lane);

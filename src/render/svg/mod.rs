@@ -56,16 +56,39 @@ pub(crate) fn pick_panel(charts: Vec<Chart>, panel: Option<u16>) -> anyhow::Resu
     Ok(charts.into_iter().skip(k - 1).take(1).collect())
 }
 
-/// `demo --plot`'s document with `--plot-panel`: the phase heat map is its only panel.
-pub(crate) fn demo_svg_panel(report: &Report, panel: Option<u16>) -> anyhow::Result<String> {
+/// Why `--slide` is refused: for the histograms (`hist`) or `demo phase`'s heat map, which
+/// are not laid out for a slide.
+pub(crate) fn slide_refusal(hist: bool) -> String {
+    if hist {
+        "--slide: with --hist the chart is the histograms, not laid out for a slide; drop \
+         --slide or --hist"
+            .into()
+    } else {
+        "--slide: demo phase's heat map is not laid out for a slide; drop --slide".into()
+    }
+}
+
+/// `demo --plot`'s document with `--plot-panel` (the phase heat map is its only panel) and
+/// `--slide` (the line charts only: the heat map and histograms are refused, as not laid
+/// out for a slide).
+pub(crate) fn demo_svg_panel(
+    report: &Report,
+    panel: Option<u16>,
+    slide: bool,
+) -> anyhow::Result<String> {
     match &report.body {
+        ReportBody::Phase { .. } if slide => anyhow::bail!(slide_refusal(false)),
+        ReportBody::Histograms { .. } if slide => anyhow::bail!(slide_refusal(true)),
         ReportBody::Phase { map } => match panel {
             Some(n) if n != 1 => {
                 anyhow::bail!("--plot-panel {n}: this chart has 1 panel (the phase map)")
             }
             _ => Ok(phase_svg(map, &map.network)),
         },
-        ReportBody::Runs => Ok(svg_string(&pick_panel(demo_charts(report), panel)?)),
+        ReportBody::Runs => Ok(chart_string(
+            &pick_panel(demo_charts(report), panel)?,
+            slide,
+        )),
         ReportBody::Histograms { runs } => match panel {
             Some(n) => anyhow::bail!(
                 "--plot-panel {n}: with --hist the chart is the histograms, drawn whole; drop \
@@ -139,4 +162,14 @@ pub struct Guide {
 /// bytes.
 pub fn svg_string(charts: &[Chart]) -> String {
     draw::document(charts)
+}
+
+/// `charts` as [`svg_string`] lays them out, or with `slide` (`--slide`) each on a 16:9
+/// card of its own ([`draw::slide_document`]).
+pub(crate) fn chart_string(charts: &[Chart], slide: bool) -> String {
+    if slide {
+        draw::slide_document(charts)
+    } else {
+        draw::document(charts)
+    }
 }
