@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use super::common;
 
 /// Runs `gradtutor ARGS --json --plot FILE.svg`: the report and the chart of one run.
-fn chart(args: &[&str]) -> (Value, String) {
+pub(super) fn chart(args: &[&str]) -> (Value, String) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("chart.svg");
     let out = common::gradtutor("charts")

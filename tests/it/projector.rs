@@ -4,27 +4,9 @@
 //! chart's guide over the curves and its step-0 point off the frame.
 
 use roxmltree::{Document, Node};
-use serde_json::Value;
 
+use super::charts::chart;
 use super::common;
-
-/// Runs `gradtutor ARGS --json --plot FILE.svg`: the report and the chart.
-fn chart(args: &[&str]) -> (Value, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("chart.svg");
-    let out = common::gradtutor("projector")
-        .args(args)
-        .args(["--json", "--plot", path.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json = serde_json::from_slice(&out.stdout).unwrap();
-    (json, std::fs::read_to_string(&path).unwrap())
-}
 
 fn num(node: Node, attr: &str) -> f64 {
     node.attribute(attr)
