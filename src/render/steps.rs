@@ -15,15 +15,7 @@ const MAX_ROWS: usize = 26;
 pub(crate) fn body(out: &mut String, report: &Report, style: &Style, width: usize) {
     let runs = &report.runs;
     let all: Vec<Vec<(&str, String)>> = runs.iter().map(Run::parts).collect();
-    let same = |k: usize| all.iter().all(|p| p.get(k) == all[0].get(k));
-    let shared: Vec<&str> = (0..all[0].len())
-        .filter(|&k| same(k) && !all[0][k].1.is_empty())
-        .map(|k| all[0][k].1.as_str())
-        .collect();
-    let _ = writeln!(out);
-    for line in crate::ui::wrap(&shared.join(" · "), width) {
-        let _ = writeln!(out, "{}", style.bold(&line));
-    }
+    super::text::shared_header(out, &all, style, width);
     for (i, run) in runs.iter().enumerate() {
         let own = crate::report::own_parts(&all, i).join(" · ");
         let line = format!("  [{}] {:<10} {own}", i + 1, run.label);

@@ -141,9 +141,14 @@ pub(crate) fn prints(report: &Report, run: &Run) -> Vec<Figure> {
     shown
 }
 
-/// An attention report's body: what its runs share (its table follows) and each run's loss.
-fn attention(out: &mut String, report: &Report, style: &Style, width: usize) {
-    let all: Vec<Vec<(&str, String)>> = report.runs.iter().map(Run::parts).collect();
+/// What every run of `all` (each run's [`Run::parts`]) shares, bold, wrapped at `width` and
+/// joined by ` · `, after a blank line: the header of the step and attention views.
+pub(crate) fn shared_header(
+    out: &mut String,
+    all: &[Vec<(&str, String)>],
+    style: &Style,
+    width: usize,
+) {
     let same = |k: usize| all.iter().all(|p| p.get(k) == all[0].get(k));
     let shared: Vec<&str> = (0..all[0].len())
         .filter(|&k| same(k) && !all[0][k].1.is_empty())
@@ -153,6 +158,12 @@ fn attention(out: &mut String, report: &Report, style: &Style, width: usize) {
     for line in crate::ui::wrap(&shared.join(" · "), width) {
         let _ = writeln!(out, "{}", style.bold(&line));
     }
+}
+
+/// An attention report's body: what its runs share (its table follows) and each run's loss.
+fn attention(out: &mut String, report: &Report, style: &Style, width: usize) {
+    let all: Vec<Vec<(&str, String)>> = report.runs.iter().map(Run::parts).collect();
+    shared_header(out, &all, style, width);
     let losses: Vec<String> = report
         .runs
         .iter()
